@@ -1,0 +1,169 @@
+"""Settings as dataclasses with defaults, help text and validation; workspace paths.
+
+Each field carries ``metadata={"help": ...}`` (the command line builds its ``--help`` from it)
+and ``__post_init__`` raises :class:`oracle.errors.ConfigError` on bad values (never
+``assert``: it vanishes under ``python -O``).
+
+The workspace is ``ORACLE_HOME`` (default: the current folder; on Hugging Face Spaces with
+persistent storage, ``/data``)::
+
+    documents/   uploaded originals and their parsed form (<doc_id>.json)
+    data_qa/     <doc_id>.qa.jsonl, validated.jsonl, invalid.jsonl
+    indexes/     <name>/index.faiss, chunks.jsonl, index.json
+    adapters/    <name>/ (peft files + train.json)
+    jobs/        background jobs: <id>/status.json, log.jsonl
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from oracle.errors import ConfigError
+
+DEFAULT_EMBEDDER = "multilingual-e5-small"
+DEFAULT_GENERATOR = "qwen2.5-coder-0.5b-instruct"
+DEFAULT_INDEX = "default"
+
+
+def help_of(cls: type, name: str) -> str:
+    """The help text of field ``name`` of dataclass ``cls``."""
+    for f in fields(cls):
+        if f.name == name:
+            return f.metadata.get("help", "")
+    raise KeyError(name)
+
+
+def _positive(name: str, value: float) -> None:
+    if value <= 0:
+        raise ConfigError(detail=f"`{name}` must be positive, got {value}.")
+
+
+def default_home() -> Path:
+    """``ORACLE_HOME`` if set; else ``/data`` on a Space with persistent storage; else cwd."""
+    env = os.environ.get("ORACLE_HOME")
+    if env:
+        return Path(env).expanduser()
+    if os.environ.get("SPACE_ID") and Path("/data").is_dir() and os.access("/data", os.W_OK):
+        return Path("/data")
+    return Path.cwd()
+
+
+@dataclass
+class Workspace:
+    """Folders of one workspace; created on first use."""
+
+    home: Path = field(default_factory=default_home, metadata={"help": "Workspace root (ORACLE_HOME)."})
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).expanduser().resolve()
+
+    def _dir(self, name: str) -> Path:
+        path = self.home / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def documents(self) -> Path:
+        return self._dir("documents")
+
+    @property
+    def data_qa(self) -> Path:
+        return self._dir("data_qa")
+
+    @property
+    def indexes(self) -> Path:
+        return self._dir("indexes")
+
+    @property
+    def adapters(self) -> Path:
+        return self._dir("adapters")
+
+    @property
+    def jobs(self) -> Path:
+        return self._dir("jobs")
+
+    @property
+    def validated(self) -> Path:
+        return self.data_qa / "validated.jsonl"
+
+    @property
+    def invalid(self) -> Path:
+        return self.data_qa / "invalid.jsonl"
+
+    def qa_file(self, doc_id: str) -> Path:
+        return self.data_qa / f"{doc_id}.qa.jsonl"
+
+    def index_dir(self, name: str = DEFAULT_INDEX) -> Path:
+        return self.indexes / name
+
+
+@dataclass
+class IngestConfig:
+    max_file_mb: float = field(
+        default_factory=lambda: float(os.environ.get("ORACLE_MAX_UPLOAD_MB", "50")),
+        metadata={"help": "Largest accepted file, in MB (env ORACLE_MAX_UPLOAD_MB)."},
+    )
+    min_chars_per_page: int = field(
+        default=20,
+        metadata={"help": "A PDF whose pages average fewer characters than this has no text layer."},
+    )
+
+    def __post_init__(self) -> None:
+        _positive("max_file_mb", self.max_file_mb)
+        if self.min_chars_per_page < 0:
+            raise ConfigError(detail=f"`min_chars_per_page` must be >= 0, got {self.min_chars_per_page}.")
+
+
+@dataclass
+class ChunkingConfig:
+    chunk_size: int = field(default=256, metadata={"help": "Largest chunk, in tokens (tiktoken cl100k_base)."})
+    chunk_overlap: int = field(default=32, metadata={"help": "Tokens shared by consecutive chunks."})
+    encoding: str = field(default="cl100k_base", metadata={"help": "tiktoken encoding used to count tokens."})
+
+    def __post_init__(self) -> None:
+        _positive("chunk_size", self.chunk_size)
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError(
+                detail=f"`chunk_overlap` must be in [0, chunk_size={self.chunk_size}), got {self.chunk_overlap}."
+            )
+
+
+@dataclass
+class QAConfig:
+    pairs_per_chunk: int = field(default=2, metadata={"help": "Question/answer pairs asked for per chunk."})
+    max_retries: int = field(default=2, metadata={"help": "Extra attempts when the model's JSON is invalid."})
+    max_new_tokens: int = field(default=384, metadata={"help": "Token budget of one generation."})
+    temperature: float = field(default=0.3, metadata={"help": "Sampling temperature (0 = greedy)."})
+    min_chunk_tokens: int = field(default=40, metadata={"help": "Chunks shorter than this (tokens) are skipped."})
+
+    def __post_init__(self) -> None:
+        _positive("pairs_per_chunk", self.pairs_per_chunk)
+        _positive("max_new_tokens", self.max_new_tokens)
+        if self.max_retries < 0 or self.temperature < 0:
+            raise ConfigError(detail="`max_retries` and `temperature` must be >= 0.")
+
+
+@dataclass
+class RAGConfig:
+    top_k: int = field(default=4, metadata={"help": "Chunks retrieved and shown to the generator."})
+    min_score: float = field(
+        default=0.75,
+        metadata={"help": "Cosine similarity under which a chunk counts as not relevant (e5: ~0.7-0.8)."},
+    )
+    max_new_tokens: int = field(default=256, metadata={"help": "Token budget of the answer."})
+    temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0 = greedy)."})
+    hybrid: bool = field(default=False, metadata={"help": "Fuse BM25 with dense retrieval (reciprocal rank fusion)."})
+
+    def __post_init__(self) -> None:
+        _positive("top_k", self.top_k)
+        _positive("max_new_tokens", self.max_new_tokens)
+        if not -1.0 <= self.min_score <= 1.0:
+            raise ConfigError(detail=f"`min_score` must be in [-1, 1], got {self.min_score}.")
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """A config dataclass as a JSON-ready dict."""
+    return {f.name: (str(v) if isinstance(v := getattr(cfg, f.name), Path) else v) for f in fields(cfg)}

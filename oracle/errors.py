@@ -1,0 +1,110 @@
+"""Errors a domain expert can act on.
+
+Every error raised by the core is an :class:`OracleError`. It carries a message key and
+parameters rather than a fixed sentence, so the same error reads in Brazilian Portuguese
+or English (see :mod:`oracle.i18n`, the one place where strings live). ``str(err)`` gives
+the message in the default language (``ORACLE_LANG``, ``pt`` unless set).
+
+The UI turns these into ``gr.Error``/``gr.Warning`` at its boundary; the command line prints
+``err.message(lang)`` and exits with status 2. Nothing here prints or logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OracleError(Exception):
+    """Base class: an error with a translatable message and a hint on what to do.
+
+    Args:
+        key: message key in :data:`oracle.i18n.STRINGS` (e.g. ``"err.pdf_encrypted"``).
+        **params: values substituted into the message (``{file}``, ``{size_mb}``...).
+    """
+
+    key = "err.generic"
+
+    def __init__(self, key: str | None = None, **params: Any) -> None:
+        self.key = key or type(self).key
+        self.params = params
+        super().__init__(self.message())
+
+    def message(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (``"pt"`` or ``"en"``; default from ``ORACLE_LANG``)."""
+        from oracle.i18n import t
+
+        return t(self.key, lang, **self.params)
+
+
+class ConfigError(OracleError, ValueError):
+    """A setting is out of range or inconsistent (raised by config ``__post_init__``)."""
+
+    key = "err.config"
+
+
+class IngestError(OracleError):
+    """A file could not be read into a Document; ``params['file']`` names it."""
+
+    key = "err.ingest"
+
+
+class UnsupportedFileError(IngestError):
+    key = "err.unsupported_type"
+
+
+class FileTooLargeError(IngestError):
+    key = "err.too_large"
+
+
+class EmptyDocumentError(IngestError):
+    key = "err.empty"
+
+
+class NoTextLayerError(IngestError):
+    key = "err.no_text_layer"
+
+
+class EncryptedPDFError(IngestError):
+    key = "err.pdf_encrypted"
+
+
+class CorruptFileError(IngestError):
+    key = "err.corrupt"
+
+
+class ModelNotFoundError(OracleError):
+    """A model name resolves to no bundled package, local folder or reachable hub id."""
+
+    key = "err.model_not_found"
+
+
+class ModelIntegrityError(OracleError):
+    """Bundled weights fail their checksum (a broken or partial install)."""
+
+    key = "err.model_integrity"
+
+
+class GenerationError(OracleError):
+    """The generator backend failed (server unreachable, bad key, out of memory...)."""
+
+    key = "err.generation"
+
+
+class IndexNotFoundError(OracleError):
+    key = "err.index_not_found"
+
+
+class IndexMismatchError(OracleError):
+    """Chunks embedded with another embedder or dimension than the index was built with."""
+
+    key = "err.index_mismatch"
+
+
+class DocumentNotFoundError(OracleError):
+    key = "err.document_not_found"
+
+
+class JobError(OracleError):
+    """A background job could not be started, found, cancelled or resumed."""
+
+    key = "err.job"

@@ -1,0 +1,354 @@
+"""Plain data passed between stages, and the JSON/JSONL files that store it.
+
+Every record is a dataclass with ``to_dict()`` / ``from_dict()``; files are JSON or JSONL
+(one object per line, UTF-8), loadable with ``datasets.load_dataset("json", ...)``. Never
+pickle. Writes are atomic (temp file, fsync, rename: :func:`write_json_atomic`,
+:func:`write_jsonl_atomic`); appends hold a file lock (``filelock``) and write each record
+as one ``write`` of a whole line, so concurrent writers never lose or interleave lines.
+
+Offsets are in characters of ``Document.text``; pages are numbered from 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+
+PAGE_SEPARATOR = "\n\n"
+
+
+def now_iso() -> str:
+    """Current UTC time as ISO 8601 with seconds, e.g. ``2026-11-21T19:52:31+00:00``."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_id() -> str:
+    """A random 32-hex-character id (uuid4)."""
+    return uuid.uuid4().hex
+
+
+class Record:
+    """Mixin: dict round-trip for nested dataclasses; unknown keys are ignored on load."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        kwargs = {k: v for k, v in data.items() if k in names}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            nested = _NESTED.get((cls.__name__, f.name))
+            if nested and f.name in kwargs and kwargs[f.name] is not None:
+                value = kwargs[f.name]
+                if isinstance(value, list):
+                    kwargs[f.name] = [nested.from_dict(v) if isinstance(v, dict) else v for v in value]
+                elif isinstance(value, dict):
+                    kwargs[f.name] = nested.from_dict(value)
+        return cls(**kwargs)
+
+
+@dataclass
+class Page(Record):
+    """One page of a document: ``number`` from 1, ``text``, ``start`` = char offset in Document.text."""
+
+    number: int
+    text: str
+    start: int = 0
+
+
+@dataclass
+class Document(Record):
+    """A parsed source file.
+
+    Attributes:
+        doc_id: stable id, ``<sanitised-stem>-<first 8 hex of sha256>``; same file, same id.
+        name: original file name (for display and citations).
+        path: where the original is stored in the workspace ('' if not stored).
+        sha256: hex digest of the file's bytes.
+        pages: pages in order; a .txt file is one page.
+        language: ISO 639-1 code detected on the text (``"pt"``, ``"en"``...).
+        encoding: detected text encoding for .txt (``"utf-8"``, ``"latin-1"``...), None for PDF.
+        kind: ``"pdf"`` or ``"txt"``.
+    """
+
+    doc_id: str
+    name: str
+    sha256: str
+    pages: list[Page]
+    language: str = "und"
+    encoding: str | None = None
+    kind: str = "txt"
+    path: str = ""
+    created_at: str = field(default_factory=now_iso)
+
+    @property
+    def text(self) -> str:
+        """Pages joined by :data:`PAGE_SEPARATOR`; ``Page.start`` indexes into this."""
+        return PAGE_SEPARATOR.join(p.text for p in self.pages)
+
+    @property
+    def n_chars(self) -> int:
+        return sum(len(p.text) for p in self.pages) + len(PAGE_SEPARATOR) * max(0, len(self.pages) - 1)
+
+    def page_at(self, offset: int) -> int:
+        """Page number containing character ``offset`` of :attr:`text`."""
+        number = self.pages[0].number if self.pages else 1
+        for page in self.pages:
+            if page.start <= offset:
+                number = page.number
+            else:
+                break
+        return number
+
+
+@dataclass
+class Chunk(Record):
+    """A piece of a document that is embedded, retrieved and cited.
+
+    Attributes:
+        chunk_id: stable id ``<doc_id>:<char_start>:<8 hex of sha1(text)>``.
+        text: the chunk's text (characters of Document.text[char_start:char_end]).
+        page_start, page_end: first and last page the chunk spans (from 1).
+        char_start, char_end: character offsets in Document.text, end exclusive.
+        n_tokens: length in tokens of the chunking tokenizer (tiktoken).
+    """
+
+    chunk_id: str
+    doc_id: str
+    doc_name: str
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    n_tokens: int = 0
+    language: str = "und"
+
+    @property
+    def pages_label(self) -> str:
+        """``"3"`` or ``"3-4"``."""
+        if self.page_end == self.page_start:
+            return str(self.page_start)
+        return f"{self.page_start}-{self.page_end}"
+
+
+@dataclass
+class QAPair(Record):
+    """A generated (or edited) question/answer pair grounded in one chunk.
+
+    ``status`` is ``"generated"``, ``"approved"`` or ``"rejected"`` (set in review).
+    """
+
+    question: str
+    answer: str
+    doc_id: str
+    doc_name: str
+    chunk_id: str
+    page: int
+    language: str
+    generator: str
+    qa_id: str = field(default_factory=new_id)
+    status: str = "generated"
+    created_at: str = field(default_factory=now_iso)
+
+
+@dataclass
+class Hit(Record):
+    """A retrieved chunk: ``score`` (cosine similarity for the dense retriever, higher is better), ``rank`` from 1."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass
+class Citation(Record):
+    """Source ``[n]`` of an answer: document, page and the snippet the answer relies on."""
+
+    n: int
+    doc_id: str
+    doc_name: str
+    page: int
+    snippet: str
+    chunk_id: str
+    score: float = 0.0
+
+
+@dataclass
+class Answer(Record):
+    """A RAG answer.
+
+    Attributes:
+        text: the answer, with ``[n]`` markers pointing into ``citations``.
+        citations: the sources cited in ``text`` (numbered as in the prompt).
+        sources: every source given to the model, cited or not.
+        grounded: False when nothing relevant was retrieved and the answer says so.
+        elapsed_s: wall time from question to last token, seconds.
+    """
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    sources: list[Citation] = field(default_factory=list)
+    model: str = ""
+    adapter: str | None = None
+    index: str = ""
+    grounded: bool = True
+    language: str = "pt"
+    elapsed_s: float = 0.0
+    answer_id: str = field(default_factory=new_id)
+    created_at: str = field(default_factory=now_iso)
+
+
+@dataclass
+class Rating(Record):
+    """A person's judgement of an answer; ``valid`` decides validated.jsonl vs invalid.jsonl."""
+
+    question: str
+    answer: str
+    valid: bool
+    citations: list[Citation] = field(default_factory=list)
+    model: str = ""
+    adapter: str | None = None
+    user: str = "anonymous"
+    corrected_answer: str | None = None
+    comment: str | None = None
+    answer_id: str | None = None
+    rating_id: str = field(default_factory=new_id)
+    created_at: str = field(default_factory=now_iso)
+
+
+_NESTED: dict[tuple[str, str], type[Record]] = {
+    ("Document", "pages"): Page,
+    ("Hit", "chunk"): Chunk,
+    ("Answer", "citations"): Citation,
+    ("Answer", "sources"): Citation,
+    ("Rating", "citations"): Citation,
+}
+
+
+# --- files ------------------------------------------------------------------------
+
+
+def _dumps(obj: Any) -> str:
+    if isinstance(obj, Record):
+        obj = obj.to_dict()
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: temp file in the same folder, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write one JSON object (indented, sorted keys) atomically."""
+    if isinstance(obj, Record):
+        obj = obj.to_dict()
+    write_text_atomic(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_jsonl_atomic(path: str | os.PathLike, records: Iterable[Any]) -> None:
+    """Replace ``path`` with one JSON object per line, atomically (under the file's lock)."""
+    text = "".join(_dumps(r) + "\n" for r in records)
+    with file_lock(path):
+        write_text_atomic(path, text)
+
+
+def file_lock(path: str | os.PathLike, timeout_s: float = 60.0):
+    """A ``filelock.FileLock`` on ``<path>.lock``, shared by every writer of ``path``."""
+    from filelock import FileLock
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path) + ".lock", timeout=timeout_s)
+
+
+def append_jsonl(path: str | os.PathLike, records: Iterable[Any]) -> int:
+    """Append records as JSON lines; safe with many concurrent writers (threads or processes).
+
+    All lines are written under the file's lock in one ``os.write`` on an ``O_APPEND``
+    descriptor, then fsynced, so no line is lost, torn or interleaved.
+
+    Returns:
+        The number of lines appended.
+    """
+    lines = [_dumps(r) + "\n" for r in records]
+    if not lines:
+        return 0
+    data = "".join(lines).encode("utf-8")
+    path = Path(path)
+    with file_lock(path):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return len(lines)
+
+
+def iter_jsonl(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """Yield each JSON object of a JSONL file; blank lines and a torn last line are skipped."""
+    path = Path(path)
+    if not path.exists():
+        return
+    with path.open("r", encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue
+
+
+def read_jsonl(path: str | os.PathLike, cls: type[T] | None = None) -> list[Any]:
+    """All records of a JSONL file, as ``cls`` instances when given, else dicts."""
+    rows = list(iter_jsonl(path))
+    if cls is None:
+        return rows
+    return [cls.from_dict(r) for r in rows]  # type: ignore[attr-defined]
+
+
+# --- progress -----------------------------------------------------------------------
+
+from typing import Callable  # noqa: E402
+
+ProgressCallback = Callable[[int, int, str], None]
+"""``progress(done, total, description)``: long core work reports through this; the UI
+turns it into ``gr.Progress``, the command line into a log line. ``total`` may be 0 when
+unknown."""
+
+
+def no_progress(done: int, total: int, description: str = "") -> None:
+    """The default progress callback: does nothing."""
