@@ -93,6 +93,11 @@ class Workspace:
     def invalid(self) -> Path:
         return self.data_qa / "invalid.jsonl"
 
+    @property
+    def answers(self) -> Path:
+        """Log of every answer given (JSONL), so an answer can be rated later by its id."""
+        return self.data_qa / "answers.jsonl"
+
     def qa_file(self, doc_id: str) -> Path:
         return self.data_qa / f"{doc_id}.qa.jsonl"
 

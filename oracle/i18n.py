@@ -80,6 +80,50 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Tarefa em segundo plano: {detail}",
         "en": "Background job: {detail}",
     },
+    # --- ingest & chunking (add keys here) ---
+    # --- models & generators (add keys here) ---
+    # --- qa generation (add keys here) ---
+    # --- index, rag, feedback (add keys here) ---
+    # --- cli (add keys here) ---
+    "cli.ingested": {
+        "pt": "ok  {name} -> {doc_id}: {pages} página(s), {chars} caracteres, idioma {language}",
+        "en": "ok  {name} -> {doc_id}: {pages} page(s), {chars} characters, language {language}",
+    },
+    "cli.failed": {"pt": "ERRO {name}: {message}", "en": "ERROR {name}: {message}"},
+    "cli.no_documents": {
+        "pt": "Nenhum documento. Ingira arquivos primeiro: python -m oracle ingest ARQUIVOS...",
+        "en": "No documents. Ingest files first: python -m oracle ingest FILES...",
+    },
+    "cli.qa_done": {
+        "pt": "{name}: {n_pairs} pares novos de {n_done} trechos ({n_skipped} já feitos, {n_invalid} inválidos, {n_duplicates} duplicados) em {seconds:.1f} s -> {path}",
+        "en": "{name}: {n_pairs} new pairs from {n_done} chunks ({n_skipped} already done, {n_invalid} invalid, {n_duplicates} duplicates) in {seconds:.1f} s -> {path}",
+    },
+    "cli.index_done": {
+        "pt": "Índice '{name}': {n_chunks} trechos, dimensão {dim}, modelo {embedder}, {seconds:.1f} s -> {path}",
+        "en": "Index '{name}': {n_chunks} chunks, dimension {dim}, model {embedder}, {seconds:.1f} s -> {path}",
+    },
+    "cli.sources": {"pt": "Fontes citadas:", "en": "Cited sources:"},
+    "cli.retrieved": {"pt": "Trechos recuperados:", "en": "Retrieved chunks:"},
+    "cli.answer_id": {
+        "pt": "Resposta {answer_id} ({seconds:.1f} s). Avalie com: python -m oracle rate {answer_id} valid|invalid",
+        "en": "Answer {answer_id} ({seconds:.1f} s). Rate it with: python -m oracle rate {answer_id} valid|invalid",
+    },
+    "cli.no_answers": {
+        "pt": "Nenhuma resposta registrada ainda. Pergunte primeiro: python -m oracle ask \"...\"",
+        "en": "No answers recorded yet. Ask first: python -m oracle ask \"...\"",
+    },
+    "cli.answer_not_found": {
+        "pt": "Nenhuma resposta única com id '{answer_id}'. Use o id impresso por 'ask', ou 'last'.",
+        "en": "No single answer with id '{answer_id}'. Use the id printed by 'ask', or 'last'.",
+    },
+    "cli.rated": {"pt": "Avaliação {rating_id} registrada em {path}", "en": "Rating {rating_id} recorded in {path}"},
+    "cli.demo_step": {"pt": "== {step} {what} ==", "en": "== {step} {what} =="},
+    "cli.interrupted": {
+        "pt": "Interrompido. O trabalho já salvo continua salvo; rode de novo para retomar.",
+        "en": "Interrupted. Work already saved stays saved; run again to resume.",
+    },
+    # --- training (add keys here) ---
+    # --- ui (add keys here) ---
     # --- answers ------------------------------------------------------------------
     "rag.not_found": {
         "pt": "Os documentos não contêm a resposta para esta pergunta.",

