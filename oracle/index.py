@@ -1,22 +1,812 @@
-"""CONTRACT STUB (to be replaced by the index helper)."""
+"""Dense retrieval: sentence-transformers embeddings in a FAISS inner-product index.
+
+A :class:`VectorIndex` holds the chunks of a set of documents and one vector per chunk:
+
+* vectors come from a sentence-transformers model (:func:`oracle.models.load_embedder`),
+  encoded with the model's retrieval prompts (e5: ``"query: "`` for questions,
+  ``"passage: "`` for chunks; :func:`oracle.models.embedder_prompts`) and L2-normalised, so
+  the inner product is the cosine similarity (Reimers & Gurevych 2019, Sentence-BERT;
+  Wang et al. 2022, "Text Embeddings by Weakly-Supervised Contrastive Pre-training", e5);
+* they live in ``faiss.IndexIDMap2(faiss.IndexFlatIP(dim))`` (exact search; Johnson et al.
+  2019, "Billion-scale similarity search with GPUs") under int64 ids assigned sequentially,
+  which lets documents be added incrementally and removed (``remove_ids``);
+* optionally, BM25 over the chunk texts (``bm25s``; Robertson & Zaragoza 2009) is fused with
+  the dense ranking by reciprocal rank fusion (Cormack, Clarke & Büttcher 2009, k = 60).
+
+On disk, ``indexes/<name>/`` holds three files and nothing else (never pickle: a pickle from
+an upload is code execution):
+
+* ``index.faiss``: ``faiss.write_index`` of the vectors, ``[n_chunks, dim]`` float32;
+* ``chunks.jsonl``: one ``{"id": int, **Chunk.to_dict()}`` per line, in id order;
+* ``index.json``: what made the index (embedder, dim, metric, prompts, chunking config),
+  counts per document, creation/update times and the oracle/faiss versions.
+
+Each file is written to a temporary folder next to the index, fsynced and moved into place
+with ``os.replace`` (``index.json`` last), so a crash never leaves a half-written file; on load
+the ids of ``index.faiss`` and ``chunks.jsonl`` are checked against each other. The BM25 index
+is rebuilt in memory from ``chunks.jsonl`` on first hybrid use.
+"""
+
 from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, ChunkingConfig, Workspace, to_dict
+from oracle.errors import IndexMismatchError, IndexNotFoundError, OracleError
+from oracle.schema import (
+    Chunk,
+    Document,
+    Hit,
+    ProgressCallback,
+    iter_jsonl,
+    no_progress,
+    now_iso,
+    read_json,
+    write_json_atomic,
+)
+
+logger = logging.getLogger(__name__)
+
+INDEX_FILE = "index.faiss"
+CHUNKS_FILE = "chunks.jsonl"
+META_FILE = "index.json"
+FORMAT = "oracle-index"
+FORMAT_VERSION = 1
+RRF_K = 60
+"""Reciprocal rank fusion constant k (Cormack et al. 2009): score = sum 1 / (k + rank)."""
+
+
+# --- embedding ------------------------------------------------------------------------
+
+
+def same_embedder(a: str, b: str) -> bool:
+    """True when two embedder names denote the same model (local paths compared resolved)."""
+    if a == b:
+        return True
+    pa, pb = Path(a).expanduser(), Path(b).expanduser()
+    if pa.exists() and pb.exists():
+        return pa.resolve() == pb.resolve()
+    return False
+
+
+def _prompts(embedder: str) -> dict[str, str]:
+    from oracle import models
+
+    try:
+        return dict(models.embedder_prompts(embedder) or {})
+    except NotImplementedError:  # pragma: no cover - contract stub
+        return {}
+
+
+def encode(
+    model: Any,
+    texts: Sequence[str],
+    kind: str,
+    prompts: dict[str, str] | None = None,
+    batch_size: int = 32,
+) -> Any:
+    """Embed ``texts`` with a SentenceTransformer for retrieval.
+
+    Args:
+        model: a ``sentence_transformers.SentenceTransformer``.
+        texts: the strings to embed.
+        kind: ``"query"`` (questions) or ``"document"`` (chunks).
+        prompts: ``{"query": ..., "document": ...}`` prefixes (e5: ``"query: "``, ``"passage: "``).
+            When ``kind`` has no prompt here, the model's own ``prompts`` (if any) apply through
+            ``encode_query`` / ``encode_document``.
+        batch_size: texts per forward pass.
+
+    Returns:
+        float32 numpy array ``[len(texts), dim]``, rows L2-normalised (inner product = cosine).
+    """
+    import numpy as np
+
+    if kind not in ("query", "document"):
+        raise ValueError(f"`kind` must be 'query' or 'document', got {kind!r}.")
+    if not texts:
+        dim = model.get_embedding_dimension()
+        return np.zeros((0, dim), dtype="float32")
+    method = model.encode_query if kind == "query" else model.encode_document
+    prompt = (prompts or {}).get(kind)
+    kwargs: dict[str, Any] = {
+        "batch_size": batch_size,
+        "normalize_embeddings": True,
+        "convert_to_numpy": True,
+        "show_progress_bar": False,
+    }
+    if prompt is not None:
+        kwargs["prompt"] = prompt
+    vectors = np.asarray(method(list(texts), **kwargs), dtype="float32")  # [n, dim]
+    # A bf16 model normalises in bf16 (norms off by ~0.5%): renormalise in float32 so the
+    # inner product is the cosine (<= 1) and FAISS gets contiguous float32.
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12))
+
+
+# --- BM25 (optional hybrid) -----------------------------------------------------------
+
+
+class _BM25:
+    """BM25 over chunk texts with ``bm25s`` (English + Portuguese stop words, no stemming)."""
+
+    def __init__(self, ids: list[int], texts: list[str]) -> None:
+        import bm25s
+        from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_PORTUGUESE
+
+        self._stopwords = list(STOPWORDS_EN) + list(STOPWORDS_PORTUGUESE)
+        self.ids = ids
+        self.retriever = bm25s.BM25()
+        tokens = bm25s.tokenize(texts, stopwords=self._stopwords, show_progress=False)
+        self.retriever.index(tokens, show_progress=False)
+
+    def search(self, query: str, k: int) -> list[int]:
+        """Chunk ids of the best ``k`` BM25 matches with a positive score, best first."""
+        import bm25s
+
+        if not self.ids:
+            return []
+        tokens = bm25s.tokenize([query], stopwords=self._stopwords, return_ids=False, show_progress=False)
+        vocab = self.retriever.vocab_dict or {}
+        if not any(tok in vocab for tok in tokens[0]):
+            return []
+        k = min(k, len(self.ids))
+        docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False)
+        return [self.ids[int(i)] for i, s in zip(docs[0], scores[0]) if s > 0]
+
+
+def rrf_fuse(rankings: Iterable[Sequence[int]], k: int = RRF_K) -> list[int]:
+    """Reciprocal rank fusion (Cormack, Clarke & Büttcher 2009).
+
+    Args:
+        rankings: lists of item ids, each best first.
+        k: the damping constant (60 in the paper).
+
+    Returns:
+        All ids, ordered by ``sum over rankings of 1 / (k + rank)`` (rank from 1), best first;
+        ties keep first-seen order.
+    """
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores, key=lambda item: -scores[item])
+
+
+# --- the index ------------------------------------------------------------------------
 
 
 class VectorIndex:
-    """Dense retriever: sentence-transformers embeddings in FAISS IndexIDMap2(IndexFlatIP) on normalised
-    vectors, plus the chunks. Attributes: name, embedder (model name), dim, chunks (list[Chunk]).
+    """Chunks and their vectors in ``faiss.IndexIDMap2(faiss.IndexFlatIP(dim))``.
 
-    VectorIndex.create(embedder: str, name='default'); .add(chunks, progress=None) -> int (new chunks;
-    chunk ids already present are skipped); .remove_document(doc_id) -> int; .search(query, top_k=4) -> [Hit];
-    .search_batch(queries, top_k) -> [[Hit]]; .save(path) writes index.faiss, chunks.jsonl, index.json atomically;
-    VectorIndex.load(path) (raises IndexNotFoundError); .documents() -> {doc_id: n_chunks}; len(index) = n chunks.
+    Attributes:
+        name: the index name (folder under ``indexes/``).
+        embedder: the embedder name or local path the vectors came from.
+        dim: embedding dimension.
+        chunking: the chunking config (dict) that produced the chunks, for the record.
+        path: the folder it was loaded from / saved to, or None.
+
+    ``len(index)`` is the number of chunks. Methods are thread-safe (one lock per index).
+    Build one with :meth:`create` or :meth:`load`, not with the constructor.
     """
 
+    def __init__(
+        self,
+        name: str,
+        embedder: str,
+        dim: int,
+        faiss_index: Any = None,
+        chunks: dict[int, Chunk] | None = None,
+        chunking: dict[str, Any] | None = None,
+        created_at: str | None = None,
+        updated_at: str | None = None,
+        next_id: int = 0,
+        model: Any = None,
+    ) -> None:
+        import faiss
 
-def build_index(documents, workspace, name="default", embedder=None, chunking=None, progress=None):
-    """Chunk documents, embed, add to indexes/<name> (created or updated incrementally), save. -> VectorIndex"""
-    raise NotImplementedError
+        self.name = name
+        self.embedder = embedder
+        self.dim = int(dim)
+        self.index = (
+            faiss_index if faiss_index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
+        )
+        self._chunks: dict[int, Chunk] = dict(chunks or {})
+        self._ids: dict[str, int] = {c.chunk_id: i for i, c in self._chunks.items()}
+        self.chunking = chunking
+        self.created_at = created_at or now_iso()
+        self.updated_at = updated_at or self.created_at
+        self.next_id = max([next_id, *(i + 1 for i in self._chunks)])
+        self.path: Path | None = None
+        self.prompts = _prompts(embedder)
+        self._model = model
+        self._bm25: _BM25 | None = None
+        self._lock = threading.RLock()
+
+    # --- construction -------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        embedder: str = DEFAULT_EMBEDDER,
+        name: str = DEFAULT_INDEX,
+        chunking: ChunkingConfig | dict | None = None,
+        model: Any = None,
+    ) -> VectorIndex:
+        """An empty index for ``embedder``; loads the model to learn its dimension.
+
+        Args:
+            embedder: a name :func:`oracle.models.load_embedder` resolves (bundled name,
+                local sentence-transformers folder, hub id).
+            name: the index name.
+            chunking: the chunking config of the chunks that will be added (recorded only).
+            model: an already loaded SentenceTransformer to use instead of loading ``embedder``.
+
+        Raises:
+            ModelNotFoundError: the embedder cannot be resolved.
+        """
+        local = Path(embedder).expanduser()
+        if local.is_dir():  # a local folder is recorded absolute: the index loads from any cwd
+            embedder = str(local.resolve())
+        if model is None:
+            from oracle.models import load_embedder
+
+            model = load_embedder(embedder)
+        dim = model.get_embedding_dimension()
+        if isinstance(chunking, ChunkingConfig):
+            chunking = to_dict(chunking)
+        return cls(name=name, embedder=embedder, dim=dim, chunking=chunking, model=model)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, embedder: str | None = None, model: Any = None) -> VectorIndex:
+        """Read an index folder written by :meth:`save` (``faiss.read_index``, JSON; no pickle).
+
+        Args:
+            path: the ``indexes/<name>`` folder.
+            embedder: if given, the embedder the caller expects; a different one raises.
+            model: an already loaded SentenceTransformer for the index's embedder.
+
+        Raises:
+            IndexNotFoundError: the folder or one of its three files is missing.
+            IndexMismatchError: ``embedder`` differs from the one the index was built with.
+            OracleError (``err.index_corrupt``): the files disagree (ids, counts, dimension).
+        """
+        import faiss
+        import numpy as np
+
+        path = Path(path)
+        name = path.name
+        files = [path / META_FILE, path / INDEX_FILE, path / CHUNKS_FILE]
+        if not all(f.is_file() for f in files):
+            raise IndexNotFoundError(name=name)
+        meta = read_json(path / META_FILE)
+        if meta.get("format") != FORMAT:
+            raise OracleError("err.index_corrupt", name=name, detail=f"{META_FILE}: format is not {FORMAT!r}")
+        if embedder is not None and not same_embedder(meta["embedder"], embedder):
+            raise IndexMismatchError(name=name, expected=meta["embedder"], got=embedder)
+        faiss_index = faiss.read_index(str(path / INDEX_FILE))
+        chunks: dict[int, Chunk] = {}
+        for row in iter_jsonl(path / CHUNKS_FILE):
+            chunks[int(row["id"])] = Chunk.from_dict(row)
+        ids = faiss.vector_to_array(faiss_index.id_map) if faiss_index.ntotal else np.zeros(0, "int64")
+        if faiss_index.d != int(meta["dim"]):
+            raise OracleError(
+                "err.index_corrupt", name=name, detail=f"dimension {faiss_index.d} != {meta['dim']}"
+            )
+        if set(ids.tolist()) != set(chunks):
+            raise OracleError(
+                "err.index_corrupt",
+                name=name,
+                detail=f"{INDEX_FILE} has {len(ids)} vectors, {CHUNKS_FILE} has {len(chunks)} chunks",
+            )
+        index = cls(
+            name=meta.get("name", name),
+            embedder=meta["embedder"],
+            dim=int(meta["dim"]),
+            faiss_index=faiss_index,
+            chunks=dict(sorted(chunks.items())),
+            chunking=meta.get("chunking"),
+            created_at=meta.get("created_at"),
+            updated_at=meta.get("updated_at"),
+            next_id=int(meta.get("next_id", 0)),
+            model=model,
+        )
+        index.path = path
+        return index
+
+    # --- model --------------------------------------------------------------------
+
+    @property
+    def model(self) -> Any:
+        """The SentenceTransformer, loaded on first use (cached by :mod:`oracle.models`).
+
+        Raises:
+            IndexMismatchError: the loaded model's dimension differs from the index's.
+        """
+        if self._model is None:
+            from oracle.models import load_embedder
+
+            model = load_embedder(self.embedder)
+            got = model.get_embedding_dimension()
+            if got != self.dim:
+                raise IndexMismatchError(
+                    name=self.name,
+                    expected=f"{self.embedder} (dim {self.dim})",
+                    got=f"{self.embedder} (dim {got})",
+                )
+            self._model = model
+        return self._model
+
+    def embed_queries(self, queries: Sequence[str]) -> Any:
+        """Query vectors ``[len(queries), dim]`` float32, with the query prompt."""
+        return encode(self.model, queries, "query", self.prompts)
+
+    def embed_documents(self, texts: Sequence[str], batch_size: int = 32) -> Any:
+        """Chunk vectors ``[len(texts), dim]`` float32, with the document prompt."""
+        return encode(self.model, texts, "document", self.prompts, batch_size=batch_size)
+
+    # --- content ------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """The chunks in id (insertion) order."""
+        with self._lock:
+            return list(self._chunks.values())
+
+    def __contains__(self, chunk_id: object) -> bool:
+        return chunk_id in self._ids
+
+    def documents(self) -> dict[str, int]:
+        """``{doc_id: number of chunks}`` in insertion order."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for chunk in self._chunks.values():
+                counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+        return counts
+
+    def add(
+        self,
+        chunks: Iterable[Chunk],
+        progress: ProgressCallback | None = None,
+        embedder: str | None = None,
+        batch_size: int = 32,
+        progress_every: int = 256,
+    ) -> int:
+        """Embed and add chunks whose ``chunk_id`` is not in the index yet.
+
+        Texts are sorted by length before batching (less padding), embedded with the document
+        prompt and added under new sequential ids.
+
+        Args:
+            chunks: the chunks; duplicates (already indexed, or repeated in the input) are skipped.
+            progress: ``progress(done, total, message)`` after every ``progress_every`` chunks.
+            embedder: if given, the embedder the caller's chunks are meant for; must match.
+            batch_size: texts per forward pass of the model.
+            progress_every: chunks per progress step (one ``encode`` call each).
+
+        Returns:
+            The number of chunks added.
+
+        Raises:
+            IndexMismatchError: ``embedder`` differs from the index's, or the model's dimension does.
+        """
+        import numpy as np
+
+        from oracle.i18n import t
+
+        if embedder is not None and not same_embedder(self.embedder, embedder):
+            raise IndexMismatchError(name=self.name, expected=self.embedder, got=embedder)
+        progress = progress or no_progress
+        with self._lock:
+            new: list[Chunk] = []
+            seen: set[str] = set()
+            for chunk in chunks:
+                if chunk.chunk_id in self._ids or chunk.chunk_id in seen:
+                    continue
+                seen.add(chunk.chunk_id)
+                new.append(chunk)
+        total = len(new)
+        if not total:
+            return 0
+        # Embed without holding the lock: searches go on while a large batch is embedded.
+        order = sorted(range(total), key=lambda i: len(new[i].text), reverse=True)
+        vectors = np.zeros((total, self.dim), dtype="float32")  # [total, dim]
+        done = 0
+        progress(0, total, t("index.embedding", done=0, total=total))
+        for start in range(0, total, progress_every):
+            part = order[start : start + progress_every]
+            vectors[part] = self.embed_documents([new[i].text for i in part], batch_size=batch_size)
+            done += len(part)
+            progress(done, total, t("index.embedding", done=done, total=total))
+        return self.add_embeddings(new, vectors)
+
+    def add_embeddings(self, chunks: Sequence[Chunk], vectors: Any) -> int:
+        """Add chunks with vectors computed elsewhere (same embedder, same prompts).
+
+        Args:
+            chunks: the chunks; those already in the index (by ``chunk_id``) are skipped.
+            vectors: float32 ``[len(chunks), dim]``, one row per chunk, L2-normalised.
+
+        Returns:
+            The number of chunks added.
+
+        Raises:
+            IndexMismatchError: ``vectors`` do not have the index's dimension.
+        """
+        import numpy as np
+
+        vectors = np.ascontiguousarray(np.asarray(vectors, dtype="float32"))
+        if vectors.ndim != 2 or vectors.shape[0] != len(chunks) or vectors.shape[1] != self.dim:
+            raise IndexMismatchError(
+                name=self.name, expected=f"{self.embedder} (dim {self.dim})", got=f"vectors {vectors.shape}"
+            )
+        with self._lock:
+            keep, seen = [], set()
+            for row, chunk in enumerate(chunks):
+                if chunk.chunk_id not in self._ids and chunk.chunk_id not in seen:
+                    seen.add(chunk.chunk_id)
+                    keep.append(row)
+            return self._add_vectors([chunks[i] for i in keep], vectors[keep])
+
+    def _add_vectors(self, chunks: list[Chunk], vectors: Any) -> int:
+        import numpy as np
+
+        total = len(chunks)
+        if not total:
+            return 0
+        ids = np.arange(self.next_id, self.next_id + total, dtype="int64")
+        self.index.add_with_ids(vectors, ids)
+        for chunk_id, chunk in zip(ids.tolist(), chunks):
+            self._chunks[chunk_id] = chunk
+            self._ids[chunk.chunk_id] = chunk_id
+        self.next_id += total
+        self.updated_at = now_iso()
+        self._bm25 = None
+        logger.info("index %s: added %d chunks (%d in all)", self.name, total, len(self._chunks))
+        return total
+
+    def remove_document(self, doc_id: str) -> int:
+        """Remove every chunk of ``doc_id`` (``IndexIDMap2.remove_ids``). Returns how many."""
+        import numpy as np
+
+        with self._lock:
+            ids = [i for i, c in self._chunks.items() if c.doc_id == doc_id]
+            if not ids:
+                return 0
+            removed = self.index.remove_ids(np.asarray(ids, dtype="int64"))
+            if removed != len(ids):  # pragma: no cover - would mean the files disagreed
+                logger.warning("index %s: removed %d vectors for %d chunks", self.name, removed, len(ids))
+            for i in ids:
+                chunk = self._chunks.pop(i)
+                self._ids.pop(chunk.chunk_id, None)
+            self.updated_at = now_iso()
+            self._bm25 = None
+            return len(ids)
+
+    # --- search -------------------------------------------------------------------
+
+    def search(self, query: str, top_k: int = 4, hybrid: bool = False) -> list[Hit]:
+        """The ``top_k`` chunks closest to ``query``, best first.
+
+        Args:
+            query: the question (embedded with the query prompt).
+            top_k: how many hits at most (fewer when the index is smaller).
+            hybrid: fuse BM25 with the dense ranking by reciprocal rank fusion.
+
+        Returns:
+            ``[Hit]`` with ``rank`` from 1 and ``score`` = cosine similarity of query and chunk
+            (also under ``hybrid``, where only the order comes from the fusion).
+        """
+        return self.search_batch([query], top_k, hybrid=hybrid)[0]
+
+    def search_batch(self, queries: Sequence[str], top_k: int = 4, hybrid: bool = False) -> list[list[Hit]]:
+        """:meth:`search` for many queries in one encode/search call. Returns ``[[Hit]]``."""
+        if top_k <= 0:
+            raise ValueError(f"`top_k` must be positive, got {top_k}.")
+        if not queries:
+            return []
+        vectors = self.embed_queries(queries)  # [n_queries, dim]
+        return self.search_vectors(vectors, top_k, queries=queries if hybrid else None)
+
+    def search_vectors(
+        self, vectors: Any, top_k: int = 4, queries: Sequence[str] | None = None
+    ) -> list[list[Hit]]:
+        """Search with query vectors already embedded (``[n_queries, dim]`` float32, normalised).
+
+        With ``queries`` (the texts), dense and BM25 rankings are fused (RRF over the best
+        ``max(4 * top_k, 20)`` of each).
+        """
+        with self._lock:
+            n = len(self._chunks)
+            if n == 0:
+                return [[] for _ in range(len(vectors))]
+            depth = min(n, max(4 * top_k, 20) if queries is not None else top_k)
+            scores, ids = self.index.search(vectors, depth)  # [n_queries, depth] each
+            results: list[list[Hit]] = []
+            for row, (row_scores, row_ids) in enumerate(zip(scores, ids)):
+                dense = [(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
+                if queries is None:
+                    ranked = dense[:top_k]
+                else:
+                    ranked = self._fuse(queries[row], vectors[row], dense, depth)[:top_k]
+                results.append(
+                    [Hit(chunk=self._chunks[i], score=s, rank=r) for r, (i, s) in enumerate(ranked, start=1)]
+                )
+            return results
+
+    def _fuse(
+        self, query: str, vector: Any, dense: list[tuple[int, float]], depth: int
+    ) -> list[tuple[int, float]]:
+        import numpy as np
+
+        if self._bm25 is None:
+            ids = list(self._chunks)
+            self._bm25 = _BM25(ids, [self._chunks[i].text for i in ids])
+        lexical = self._bm25.search(query, depth)
+        cosine = dict(dense)
+        order = rrf_fuse([[i for i, _ in dense], lexical])
+        missing = [i for i in order if i not in cosine]
+        if missing:
+            stored = self.index.reconstruct_batch(np.asarray(missing, dtype="int64"))  # [m, dim]
+            cosine.update(zip(missing, (stored @ np.asarray(vector, dtype="float32")).tolist()))
+        return [(i, float(cosine[i])) for i in order]
+
+    # --- files --------------------------------------------------------------------
+
+    def metadata(self) -> dict[str, Any]:
+        """The content of ``index.json``."""
+        import faiss
+
+        from oracle import __version__
+
+        docs: dict[str, dict[str, Any]] = {}
+        for chunk in self.chunks:
+            entry = docs.setdefault(chunk.doc_id, {"name": chunk.doc_name, "n_chunks": 0})
+            entry["n_chunks"] += 1
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "name": self.name,
+            "embedder": self.embedder,
+            "dim": self.dim,
+            "metric": "inner_product",
+            "normalized": True,
+            "faiss_index": "IndexIDMap2(IndexFlatIP)",
+            "prompts": self.prompts,
+            "chunking": self.chunking,
+            "n_chunks": len(self),
+            "n_documents": len(docs),
+            "documents": docs,
+            "next_id": self.next_id,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "oracle_version": __version__,
+            "faiss_version": faiss.__version__,
+            "files": [INDEX_FILE, CHUNKS_FILE, META_FILE],
+        }
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write ``index.faiss``, ``chunks.jsonl`` and ``index.json`` into ``path`` atomically.
+
+        Each file is written in a temporary folder beside ``path``, fsynced, then moved into
+        place with ``os.replace``; ``index.json`` goes last. No pickle.
+
+        Args:
+            path: the folder (created); default: where the index was loaded from / last saved.
+
+        Returns:
+            The folder.
+        """
+        import faiss
+
+        from oracle.schema import _dumps
+
+        if path is None:
+            if self.path is None:
+                raise ValueError("VectorIndex.save needs a path: this index was never saved or loaded.")
+            path = self.path
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir(exist_ok=True)
+        with self._lock:
+            tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+            try:
+                faiss.write_index(self.index, str(tmp / INDEX_FILE))
+                with open(tmp / CHUNKS_FILE, "w", encoding="utf-8", newline="\n") as f:
+                    f.writelines(
+                        _dumps({"id": i, **chunk.to_dict()}) + "\n" for i, chunk in self._chunks.items()
+                    )
+                write_json_atomic(tmp / META_FILE, self.metadata())
+                for fname in (INDEX_FILE, CHUNKS_FILE):
+                    _fsync(tmp / fname)
+                for fname in (INDEX_FILE, CHUNKS_FILE, META_FILE):
+                    os.replace(tmp / fname, path / fname)
+                _fsync_dir(path)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+            self.path = path
+        logger.info("index %s saved to %s (%d chunks)", self.name, path, len(self))
+        return path
 
 
-def load_index(workspace, name="default"):
-    raise NotImplementedError
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync(path)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+
+
+# --- workspace functions ---------------------------------------------------------------
+
+_LOADED: dict[str, tuple[int, VectorIndex]] = {}
+_LOADED_LOCK = threading.Lock()
+
+
+def load_index(
+    workspace: Workspace, name: str = DEFAULT_INDEX, embedder: str | None = None, cache: bool = True
+) -> VectorIndex:
+    """The index ``indexes/<name>`` of ``workspace``.
+
+    Args:
+        workspace: the workspace.
+        name: index name.
+        embedder: if given, the expected embedder (a different one raises).
+        cache: reuse the object loaded earlier in this process while ``index.json`` is
+            unchanged on disk (the chat loads the index for every question).
+
+    Raises:
+        IndexNotFoundError: no such index.
+        IndexMismatchError: built with another embedder than ``embedder``.
+    """
+    path = workspace.index_dir(name)
+    meta = path / META_FILE
+    if not meta.is_file():
+        raise IndexNotFoundError(name=name)
+    key = str(path)
+    stamp = meta.stat().st_mtime_ns
+    with _LOADED_LOCK:
+        cached = _LOADED.get(key)
+    if cache and cached and cached[0] == stamp:
+        index = cached[1]
+        if embedder is not None and not same_embedder(index.embedder, embedder):
+            raise IndexMismatchError(name=name, expected=index.embedder, got=embedder)
+        return index
+    index = VectorIndex.load(path, embedder=embedder)
+    if cache:
+        with _LOADED_LOCK:
+            _LOADED[key] = (stamp, index)
+    return index
+
+
+def _remember(index: VectorIndex) -> None:
+    if index.path is None:
+        return
+    meta = index.path / META_FILE
+    with _LOADED_LOCK:
+        _LOADED[str(index.path)] = (meta.stat().st_mtime_ns, index)
+
+
+def build_index(
+    documents: Iterable[Document],
+    workspace: Workspace,
+    name: str = DEFAULT_INDEX,
+    embedder: str | None = None,
+    chunking: ChunkingConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> VectorIndex:
+    """Chunk documents, embed the new chunks, add them to ``indexes/<name>`` and save.
+
+    Incremental: an existing index is loaded and only chunks it lacks are embedded. A
+    document already indexed with different chunks (another chunking config) has its old
+    chunks removed first, so it is never indexed twice.
+
+    Args:
+        documents: parsed documents (:func:`oracle.ingest.ingest_file`).
+        workspace: where ``indexes/<name>`` lives.
+        name: index name.
+        embedder: embedder name; default: the existing index's, else ``DEFAULT_EMBEDDER``.
+        chunking: chunking config (default ``ChunkingConfig()``).
+        progress: ``progress(done, total, message)``.
+
+    Returns:
+        The saved index.
+
+    Raises:
+        IndexMismatchError: the existing index was built with another embedder.
+        ModelNotFoundError: the embedder cannot be loaded.
+    """
+    from oracle.chunking import chunk_documents
+
+    chunking = chunking or ChunkingConfig()
+    path = workspace.index_dir(name)
+    if (path / META_FILE).is_file():
+        index = load_index(workspace, name, embedder=embedder, cache=True)
+        if index.chunking and index.chunking != to_dict(chunking):
+            logger.info("index %s: chunking changed from %s to %s", name, index.chunking, to_dict(chunking))
+        index.chunking = to_dict(chunking)
+    else:
+        index = VectorIndex.create(embedder or DEFAULT_EMBEDDER, name=name, chunking=chunking)
+    documents = list(documents)
+    chunks = chunk_documents(documents, chunking)
+    by_doc: dict[str, set[str]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, set()).add(chunk.chunk_id)
+    existing: dict[str, set[str]] = {}
+    for chunk in index.chunks:
+        existing.setdefault(chunk.doc_id, set()).add(chunk.chunk_id)
+    for doc_id, ids in by_doc.items():
+        if doc_id in existing and existing[doc_id] != ids:
+            removed = index.remove_document(doc_id)
+            logger.info("index %s: re-chunked %s, removed %d old chunks", name, doc_id, removed)
+    index.add(chunks, progress=progress)
+    index.save(path)
+    _remember(index)
+    return index
+
+
+def remove_document(workspace: Workspace, doc_id: str, name: str = DEFAULT_INDEX) -> int:
+    """Remove a document's chunks from ``indexes/<name>`` and save.
+
+    Returns:
+        The number of chunks removed: 0 when the document (or the index itself) is not there.
+    """
+    if not (workspace.index_dir(name) / META_FILE).is_file():
+        return 0
+    index = load_index(workspace, name)
+    removed = index.remove_document(doc_id)
+    if removed:
+        index.save()
+        _remember(index)
+    return removed
+
+
+def list_indexes(workspace: Workspace) -> list[str]:
+    """Names of the indexes of ``workspace`` (folders with an ``index.json``), sorted."""
+    return sorted(p.name for p in workspace.indexes.iterdir() if (p / META_FILE).is_file())
+
+
+def index_stats(workspace: Workspace, name: str = DEFAULT_INDEX) -> dict[str, Any]:
+    """What the UI shows about an index, read from ``index.json`` only (cheap, no FAISS load).
+
+    Returns:
+        ``{"name", "exists", "embedder", "dim", "n_chunks", "n_documents",
+        "documents": [{"doc_id", "name", "n_chunks"}], "chunking", "created_at", "updated_at"}``;
+        for a missing index ``exists`` is False, counts are 0 and the other fields None.
+    """
+    meta_path = workspace.index_dir(name) / META_FILE
+    if not meta_path.is_file():
+        return {
+            "name": name, "exists": False, "embedder": None, "dim": None, "n_chunks": 0,
+            "n_documents": 0, "documents": [], "chunking": None, "created_at": None, "updated_at": None,
+        }  # fmt: skip
+    meta = read_json(meta_path)
+    docs = [{"doc_id": d, **info} for d, info in (meta.get("documents") or {}).items()]
+    return {
+        "name": name,
+        "exists": True,
+        "embedder": meta.get("embedder"),
+        "dim": meta.get("dim"),
+        "n_chunks": meta.get("n_chunks", 0),
+        "n_documents": meta.get("n_documents", len(docs)),
+        "documents": sorted(docs, key=lambda d: d.get("name", "")),
+        "chunking": meta.get("chunking"),
+        "created_at": meta.get("created_at"),
+        "updated_at": meta.get("updated_at"),
+    }

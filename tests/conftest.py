@@ -1,5 +1,6 @@
 """Shared fixtures. Offline by default: HF_HUB_OFFLINE is set before any hub library loads,
-and every test gets its own workspace (ORACLE_HOME) and model cache in a temp dir."""
+and every test gets its own workspace (ORACLE_HOME) in a temp dir. The model cache (converted
+bundled models) is the user's, shared on purpose: slow tests convert each model once, not per test."""
 
 from __future__ import annotations
 

@@ -12,15 +12,15 @@ words get closer vectors than unrelated ones (mean pooling over shared token emb
 The folder name contains no "e5", so :func:`oracle.models.embedder_prompts` gives it no
 prompts: a query equal to a chunk's text embeds to the same vector (cosine 1.0).
 
-Usage in a test::
+Usage in a test, with the session-scoped fixture (tests/ is on sys.path under pytest)::
 
-    from tiny_embedder import tiny_embedder_path      # tests/ is on sys.path under pytest
+    from tiny_embedder import tiny_embedder_dir  # noqa: F401
 
-    def test_x(tmp_path):
-        path = tiny_embedder_path()                   # built once per session, cached
-        model = SentenceTransformer(path)
+    def test_x(tiny_embedder_dir):               # a str path to the folder
+        model = SentenceTransformer(tiny_embedder_dir)
 
-or build a fresh one: ``build_tiny_embedder(tmp_path / "emb", dim=16)``.
+or call ``tiny_embedder_path()`` (built once per process, cached), or build a fresh one:
+``build_tiny_embedder(tmp_path / "emb", dim=16)``.
 """
 
 from __future__ import annotations
@@ -30,12 +30,15 @@ import string
 import tempfile
 from pathlib import Path
 
-_WORDS = (
+import pytest
+
+_WORDS_TEXT = (
     "a o e de da do das dos que em para com por uma um os as no na não é se "
     "the of and to in is for on with that by this it are be as or from "
     "documento arquivo pergunta resposta linux debian pacote sistema usuário senha rede "
     "document file question answer package system user password network"
-).split()
+)
+_WORDS = tuple(_WORDS_TEXT.split())
 
 _CACHE: dict[tuple[int, int, int], str] = {}
 
@@ -65,8 +68,8 @@ def build_tiny_embedder(path: str | os.PathLike, dim: int = 32, layers: int = 2,
     """
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Pooling
     from sentence_transformers.base.modules import Normalize, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -117,3 +120,9 @@ def tiny_embedder_path(dim: int = 32, layers: int = 2, seed: int = 0) -> str:
         root = Path(tempfile.mkdtemp(prefix="oracle-tiny-embedder-"))
         _CACHE[key] = build_tiny_embedder(root / f"tiny-embedder-d{dim}-l{layers}-s{seed}", dim, layers, seed)
     return _CACHE[key]
+
+
+@pytest.fixture(scope="session")
+def tiny_embedder_dir(tmp_path_factory) -> str:
+    """Path (str) of the tiny embedder folder (dim 32), built once per test session."""
+    return build_tiny_embedder(tmp_path_factory.mktemp("emb") / "tiny-embedder-d32-l2-s0")

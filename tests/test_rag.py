@@ -1,0 +1,243 @@
+"""RAG: the prompt with numbered sources, the relevance gate, citation parsing and mapping,
+streaming. A fake index (fixed scores) isolates the logic; one test runs the real
+VectorIndex with the tiny embedder."""
+
+from __future__ import annotations
+
+import pytest
+from tiny_embedder import tiny_embedder_dir  # noqa: F401
+
+from oracle.config import RAGConfig
+from oracle.i18n import t
+from oracle.llm import FakeGenerator
+from oracle.schema import Answer, Chunk, Hit
+
+EDITAL = "edital-12-2026.pdf"
+MANUAL = "manual-debian.pdf"
+
+CHUNK_VALUE = Chunk(
+    chunk_id="edital:0:aaaaaaaa", doc_id="edital", doc_name=EDITAL,
+    text=("Chamada pública para seleção de projetos culturais. O valor total destinado a esta "
+          "chamada é de R$ 250.000,00 (duzentos e cinquenta mil reais). Cada projeto recebe no máximo R$ 25.000,00."),
+    page_start=1, page_end=1, char_start=0, char_end=200,
+)  # fmt: skip
+CHUNK_DEADLINE = Chunk(
+    chunk_id="edital:900:bbbbbbbb", doc_id="edital", doc_name=EDITAL,
+    text=("O resultado preliminar será publicado em 20 de abril de 2026.\nOs recursos contra o resultado "
+          "poderão ser apresentados em até cinco dias úteis após a publicação."),
+    page_start=2, page_end=3, char_start=900, char_end=1100,
+)  # fmt: skip
+CHUNK_NETWORK = Chunk(
+    chunk_id="manual:50:cccccccc", doc_id="manual", doc_name=MANUAL,
+    text="Para configurar a rede, edite /etc/network/interfaces e reinicie o serviço networking.",
+    page_start=7, page_end=7, char_start=50, char_end=140,
+)  # fmt: skip
+
+
+class FakeIndex:
+    """Returns fixed hits (scores chosen by the test); records the queries."""
+
+    name = "fake-index"
+
+    def __init__(self, scored: list[tuple[Chunk, float]]):
+        self.scored = scored
+        self.queries: list[tuple[str, int, bool]] = []
+
+    def search(self, query, top_k=4, hybrid=False):
+        self.queries.append((query, top_k, hybrid))
+        ranked = sorted(self.scored, key=lambda cs: -cs[1])[:top_k]
+        return [Hit(chunk=c, score=s, rank=r) for r, (c, s) in enumerate(ranked, start=1)]
+
+
+def hits_of(*chunks: Chunk) -> list[Hit]:
+    return [Hit(chunk=c, score=0.9 - 0.01 * i, rank=i + 1) for i, c in enumerate(chunks)]
+
+
+def run(question, index, generator, cfg=None, language=None):
+    items = list(__import__("oracle.rag", fromlist=["stream_answer"]).stream_answer(
+        question, index, generator, cfg, language))  # fmt: skip
+    *pieces, final = items
+    assert isinstance(final, Answer)
+    assert all(isinstance(p, str) for p in pieces)
+    return pieces, final
+
+
+# --- prompt ----------------------------------------------------------------------
+
+
+def test_build_messages_numbers_sources_and_ends_with_question():
+    from oracle.rag import CITE_INSTRUCTIONS, build_messages
+
+    question = "Qual é o valor total do edital?"
+    messages = build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK))
+    assert [m["role"] for m in messages] == ["system", "user"]
+    system, user = messages[0]["content"], messages[1]["content"]
+    assert t("rag.not_found", "pt") in system
+    assert f"[1] ({EDITAL}, p. 1)\n{CHUNK_VALUE.text}" in user
+    assert f"[2] ({EDITAL}, p. 2-3)\n{CHUNK_DEADLINE.text}" in user
+    assert f"[3] ({MANUAL}, p. 7)\n{CHUNK_NETWORK.text}" in user
+    assert user.index("[1]") < user.index("[2]") < user.index("[3]") < user.index(question)
+    # the citation rule comes last, after the question (small models follow it there)
+    assert user.rstrip().endswith(CITE_INSTRUCTIONS["pt"]) and "[1]" in CITE_INSTRUCTIONS["pt"]
+    # deterministic: the fine-tuning data is built with the same function
+    assert build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK)) == messages
+
+
+def test_build_messages_in_english():
+    from oracle.rag import build_messages
+
+    messages = build_messages("What is the total amount?", hits_of(CHUNK_VALUE), language="en")
+    assert t("rag.not_found", "en") in messages[0]["content"]
+    assert t("rag.not_found", "pt") not in messages[0]["content"]
+    assert messages[0]["content"] != build_messages("x", [], "pt")[0]["content"]
+    assert "Question: What is the total amount?" in messages[1]["content"]
+    assert messages[1]["content"].endswith("for example [1].")
+
+
+def test_parse_citations():
+    from oracle.rag import parse_citations
+
+    assert parse_citations("A [1]. B [1, 2]. C [3][2]. D [ 4 ; 1 ]") == [1, 2, 3, 4]
+    assert parse_citations("fora [9] e [0] e [2]", n_sources=3) == [2]
+    assert parse_citations("sem citação, [a], [1.5]") == []
+
+
+def test_best_snippet_picks_the_overlapping_sentence_and_caps_length():
+    from oracle.rag import best_snippet
+
+    snippet = best_snippet(CHUNK_VALUE.text, "O valor total é R$ 250.000,00 [1].")
+    assert snippet.startswith("O valor total destinado") and "250.000,00" in snippet
+    assert "Chamada" not in snippet and "Cada projeto" not in snippet
+    long = "palavra " * 200 + "."
+    assert len(best_snippet(long, "palavra")) <= 300
+
+
+# --- answers ---------------------------------------------------------------------
+
+
+def test_answer_streams_and_maps_citations_to_doc_and_page():
+    index = FakeIndex([(CHUNK_VALUE, 0.88), (CHUNK_DEADLINE, 0.84), (CHUNK_NETWORK, 0.80)])
+    reply = ("O valor total é de R$ 250.000,00 [1]. Os recursos cabem em até cinco dias úteis "
+             "após a publicação [2][1].")  # fmt: skip
+    gen = FakeGenerator(replies=[reply], name="local:fake-model", adapter="adapters/v1")
+    cfg = RAGConfig(top_k=3, min_score=0.82, max_new_tokens=77, temperature=0.0)
+    pieces, ans = run("Qual é o valor total do edital e o prazo de recurso?", index, gen, cfg)
+    assert len(pieces) > 3 and "".join(pieces).strip() == ans.text == reply
+    assert index.queries == [("Qual é o valor total do edital e o prazo de recurso?", 3, False)]
+    assert gen.call_kwargs == [{"max_new_tokens": 77, "temperature": 0.0}]
+    # the best hit passes the gate: every retrieved hit reaches the prompt, numbered by rank
+    prompt = gen.calls[0][1]["content"]
+    assert f"[3] ({MANUAL}, p. 7)\n{CHUNK_NETWORK.text}" in prompt
+    assert [c.n for c in ans.citations] == [1, 2]
+    first, second = ans.citations
+    assert (first.doc_name, first.page, first.chunk_id) == (EDITAL, 1, CHUNK_VALUE.chunk_id)
+    assert (second.doc_name, second.page, second.chunk_id) == (EDITAL, 2, CHUNK_DEADLINE.chunk_id)
+    assert "250.000,00" in first.snippet and "cinco dias" in second.snippet
+    assert first.score == pytest.approx(0.88) and len(first.snippet) <= 300
+    assert [s.chunk_id for s in ans.sources] == [
+        c.chunk_id for c in (CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK)
+    ]
+    assert [s.n for s in ans.sources] == [1, 2, 3]
+    assert ans.grounded is True
+    assert (ans.model, ans.adapter, ans.index) == ("local:fake-model", "adapters/v1", "fake-index")
+    assert ans.language == "pt" and ans.elapsed_s > 0
+
+
+def test_uncited_answer_keeps_text_and_sources():
+    index = FakeIndex([(CHUNK_NETWORK, 0.9)])
+    gen = FakeGenerator(replies=["Edite o arquivo interfaces."])
+    _, ans = run("Como configurar a rede?", index, gen, RAGConfig(min_score=0.5))
+    assert ans.text == "Edite o arquivo interfaces." and ans.citations == []
+    assert [s.doc_name for s in ans.sources] == [MANUAL] and ans.sources[0].page == 7
+    assert ans.grounded is True
+
+
+def test_nothing_relevant_answers_not_found_without_calling_the_generator():
+    index = FakeIndex([(CHUNK_VALUE, 0.70), (CHUNK_NETWORK, 0.69)])
+    gen = FakeGenerator(replies=["inventado [1]"])
+    pieces, ans = run("Qual é a capital da Mongólia?", index, gen, RAGConfig(min_score=0.8), language="pt")
+    assert gen.calls == []
+    assert ans.text == t("rag.not_found", "pt") == "".join(pieces)
+    assert ans.grounded is False and ans.citations == [] and ans.sources == []
+    _, ans_en = run("What is the capital of Mongolia?", index, gen, RAGConfig(min_score=0.8), language="en")
+    assert ans_en.text == t("rag.not_found", "en") and gen.calls == []
+
+
+def test_model_saying_not_found_is_not_grounded():
+    index = FakeIndex([(CHUNK_NETWORK, 0.9)])
+    gen = FakeGenerator(replies=[t("rag.not_found", "pt")])
+    _, ans = run("Qual é o horário de atendimento?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert len(gen.calls) == 1 and ans.grounded is False and ans.citations == []
+
+
+def test_language_detected_from_question():
+    index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    gen = FakeGenerator(fn=lambda messages: "The total is R$ 250,000.00 [1].")
+    _, ans = run("What is the total amount reserved for this public call for projects?", index, gen)
+    assert ans.language == "en"
+    assert t("rag.not_found", "en") in gen.calls[0][0]["content"]
+    assert "Question:" in gen.calls[0][1]["content"]
+
+
+def test_answer_equals_the_end_of_the_stream():
+    from oracle.rag import answer
+
+    index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    ans = answer(
+        "Qual é o valor?", index, FakeGenerator(replies=["R$ 250.000,00 [1]"]), RAGConfig(min_score=0.5)
+    )
+    assert isinstance(ans, Answer) and ans.text == "R$ 250.000,00 [1]" and ans.citations[0].page == 1
+
+
+def test_end_to_end_with_vector_index(tiny_embedder_dir):  # noqa: F811
+    from oracle.index import VectorIndex
+    from oracle.rag import retrieve, stream_answer
+
+    index = VectorIndex.create(tiny_embedder_dir, name="rag")
+    index.add([CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK])
+    # the tiny embedder has no prompts: the exact chunk text is the nearest, cosine 1
+    hits = retrieve(index, CHUNK_NETWORK.text, RAGConfig(top_k=2))
+    assert len(hits) == 2 and hits[0].chunk.chunk_id == CHUNK_NETWORK.chunk_id
+    gen = FakeGenerator(fn=lambda messages: "Edite /etc/network/interfaces [1].")
+    assert hits[0].score == pytest.approx(1.0, abs=1e-4) and hits[1].score < hits[0].score
+    *_, ans = stream_answer(CHUNK_NETWORK.text, index, gen, RAGConfig(top_k=2, min_score=0.99))
+    assert ans.citations[0].doc_name == MANUAL and ans.citations[0].page == 7
+    assert len(ans.sources) == 2 and ans.grounded
+    # a question whose best hit is under the gate never reaches the generator
+    other = "Quem ganhou a Copa do Mundo de 1970?"
+    best = retrieve(index, other, RAGConfig(top_k=1))[0].score
+    *_, gated = stream_answer(other, index, gen, RAGConfig(top_k=2, min_score=min(1.0, best + 1e-3)))
+    assert gated.grounded is False and len(gen.calls) == 1
+    assert ans.index == "rag"
+
+
+@pytest.mark.slow
+def test_real_models_answer_from_the_pdf_with_citations(workspace, tmp_path):
+    """Default embedder + default generator on the 3-page notice: cites the right page."""
+    from docs import FACTS, make_pt_pdf
+
+    from oracle.config import DEFAULT_GENERATOR
+    from oracle.index import build_index
+    from oracle.ingest import ingest_file
+    from oracle.llm import get_generator
+    from oracle.rag import answer
+
+    doc = ingest_file(make_pt_pdf(tmp_path))
+    index = build_index([doc], workspace, "edital")
+    generator = get_generator(DEFAULT_GENERATOR)
+    question = "Qual é o e-mail para dúvidas sobre o edital?"
+    ans = answer(question, index, generator, RAGConfig(max_new_tokens=80))
+    assert ans.grounded and FACTS[question]["evidence"] in ans.text
+    assert ans.citations and ans.citations[0].page == FACTS[question]["page"]
+    # clearly off-topic (e5 cosine ~0.77, under the default gate): refused without generating
+    off = answer("Quem ganhou a Copa do Mundo de 1970?", index, generator, RAGConfig(max_new_tokens=60))
+    assert off.grounded is False and off.text == t("rag.not_found", "pt") and off.sources == []
+
+
+def test_retrieve_passes_top_k_and_hybrid():
+    from oracle.rag import retrieve
+
+    index = FakeIndex([(CHUNK_VALUE, 0.9), (CHUNK_DEADLINE, 0.8), (CHUNK_NETWORK, 0.7)])
+    hits = retrieve(index, "valor", RAGConfig(top_k=2, hybrid=True))
+    assert [h.chunk.chunk_id for h in hits] == [CHUNK_VALUE.chunk_id, CHUNK_DEADLINE.chunk_id]
+    assert index.queries == [("valor", 2, True)]
