@@ -27,7 +27,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -46,7 +45,15 @@ from oracle.errors import (
     OracleError,
     UnsupportedFileError,
 )
-from oracle.schema import PAGE_SEPARATOR, Document, Page, ProgressCallback, read_json, write_json_atomic
+from oracle.schema import (
+    PAGE_SEPARATOR,
+    Document,
+    Page,
+    ProgressCallback,
+    read_json,
+    write_bytes_atomic,
+    write_json_atomic,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -415,20 +422,6 @@ def detect_language(text: str) -> str:
 # --- the stage -------------------------------------------------------------------------------
 
 
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Document:
     """Parse a file's bytes into a Document (not saved); ``name`` is the display name.
 
@@ -542,7 +535,7 @@ def save_document(workspace: Workspace, doc: Document, original: bytes | None = 
     folder = workspace.documents
     if original is not None:
         stored = folder / doc.doc_id / safe_filename(doc.name)
-        _write_bytes_atomic(stored, original)
+        write_bytes_atomic(stored, original)
         doc.path = str(stored)
     data = doc.to_dict()
     if doc.path:
