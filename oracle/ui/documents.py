@@ -1,0 +1,193 @@
+"""Tab "Documentos": upload several .pdf/.txt at once, see them in a table, delete one.
+
+Each file is read alone (:func:`oracle.ingest.ingest_files`): a bad file gets its message
+next to its name and the others go on. Type is decided by content and stored names are
+sanitised by the core; the size limit is ``ORACLE_MAX_UPLOAD_MB`` (also gradio's
+``max_file_size``). Deleting a document removes its chunks from every index.
+"""
+
+import logging
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from oracle.config import ChunkingConfig, IngestConfig
+from oracle.errors import JobError
+from oracle.ui import widgets
+from oracle.ui.context import UIContext, guard
+
+logger = logging.getLogger(__name__)
+
+_CHUNK_COUNTS: dict[tuple[str, str], int] = {}
+_CHUNK_LOCK = threading.Lock()
+
+
+def _chunk_count(doc) -> int:
+    """Chunks the document gives with the default chunking (cached per document hash)."""
+    key = (doc.doc_id, doc.sha256)
+    with _CHUNK_LOCK:
+        if key in _CHUNK_COUNTS:
+            return _CHUNK_COUNTS[key]
+    from oracle.chunking import chunk_document
+
+    n = len(chunk_document(doc, ChunkingConfig()))
+    with _CHUNK_LOCK:
+        _CHUNK_COUNTS[key] = n
+    return n
+
+
+def documents_table(ctx: UIContext, lang: str):
+    """DataFrame of stored documents: name, pages, chunks, language, status, QA pairs."""
+    from oracle.index import index_stats
+    from oracle.ingest import list_documents
+    from oracle.schema import iter_jsonl
+
+    ws = ctx.workspace
+    stats = index_stats(ws)
+    indexed = {d["doc_id"]: d.get("n_chunks", 0) for d in stats["documents"]}
+    rows = []
+    for doc in list_documents(ws):
+        if doc.doc_id in indexed:
+            chunks, status = indexed[doc.doc_id], ctx.t("ui.docs.status_indexed", lang)
+        else:
+            try:
+                chunks = _chunk_count(doc)
+            except Exception:  # the table must render
+                logger.exception("could not chunk %s", doc.doc_id)
+                chunks = 0
+            status = ctx.t("ui.docs.status_not_indexed", lang)
+        n_qa = sum(1 for _ in iter_jsonl(ws.qa_file(doc.doc_id)))
+        rows.append([doc.name, len(doc.pages), chunks, doc.language, status, n_qa])
+    return widgets.dataframe(rows, _doc_headers(ctx, lang))
+
+
+def _doc_headers(ctx: UIContext, lang: str) -> list[str]:
+    return [ctx.t(f"ui.docs.col.{c}", lang) for c in ("name", "pages", "chunks", "language", "status", "qa")]
+
+
+def _results_table(ctx: UIContext, rows: list[list[str]], lang: str):
+    headers = [ctx.t("ui.docs.col.file", lang), ctx.t("ui.docs.col.result", lang)]
+    return widgets.dataframe(rows, headers)
+
+
+def build(ctx: UIContext) -> None:
+    ws = ctx.workspace
+    gr.Markdown(ctx.k("ui.docs.intro", limit=f"{ctx.max_upload_mb:g}"))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2):
+            files = gr.File(
+                label=ctx.k("ui.docs.files"),
+                file_count="multiple",
+                type="filepath",
+                elem_id="oracle-upload-files",
+                height=160,
+            )
+            upload_btn = gr.Button(ctx.k("ui.docs.upload"), variant="primary", elem_id="oracle-upload-btn")
+        with gr.Column(scale=3):
+            results = gr.Dataframe(
+                value=_results_table(ctx, [], ctx.lang),
+                label=ctx.k("ui.docs.results"),
+                interactive=False,
+                wrap=True,
+                column_widths=["30%", "70%"],
+                elem_id="oracle-upload-results",
+            )
+    table = gr.Dataframe(
+        value=widgets.dataframe([], _doc_headers(ctx, ctx.lang)),
+        label=ctx.k("ui.docs.table"),
+        interactive=False,
+        wrap=True,
+        elem_id="oracle-documents-table",
+    )
+    with gr.Row():
+        to_delete = gr.Dropdown(
+            label=ctx.k("ui.docs.delete_choice"), choices=[], allow_custom_value=True, scale=3
+        )
+        delete_btn = gr.Button(ctx.k("ui.docs.delete"), variant="stop", scale=1)
+    delete_status = gr.Markdown()
+
+    def _choices_update(value=None):
+        return gr.Dropdown(choices=widgets.doc_choices(ws), value=value)
+
+    @guard
+    def upload(paths: list[str] | None, lang: str, progress=gr.Progress()):  # noqa: B008 - gradio's API
+        from oracle.ingest import ingest_files
+
+        paths = [p for p in (paths or []) if p]
+        if not paths:
+            raise gr.Error(ctx.t("ui.docs.no_files", lang), print_exception=False)
+        items = [(p, Path(p).name) for p in paths]
+
+        def report(done: int, total: int, name: str = "") -> None:
+            progress((done, total), desc=ctx.t("ui.docs.reading", lang, file=name), unit="files")
+
+        result = ingest_files(items, ws, IngestConfig(max_file_mb=ctx.max_upload_mb), progress=report)
+        docs = list(result.documents)
+        errors = list(result.errors)
+        rows = []
+        for _, name in items:  # input order, each file next to its outcome
+            err = next((e for n, e in errors if n == name), None)
+            if err is not None:
+                errors.remove(next((n, e) for n, e in errors if e is err))
+                rows.append([name, "❌ " + err.message(lang)])
+                continue
+            doc = next((d for d in docs if d.name == name), None)
+            if doc is not None:
+                docs.remove(doc)
+                rows.append(
+                    [name, "✅ " + ctx.t("ui.docs.ok", lang, pages=len(doc.pages), language=doc.language)]
+                )
+        for name, err in errors:  # names the core changed (sanitised display names)
+            rows.append([name, "❌ " + err.message(lang)])
+        for doc in docs:
+            rows.append(
+                [doc.name, "✅ " + ctx.t("ui.docs.ok", lang, pages=len(doc.pages), language=doc.language)]
+            )
+        if result.errors and not result.documents:
+            gr.Warning(ctx.t("ui.docs.none_ok", lang))
+        return _results_table(ctx, rows, lang), documents_table(ctx, lang), _choices_update(), None
+
+    @guard
+    def delete(doc_id: str | None, lang: str):
+        from oracle.index import list_indexes, remove_document
+        from oracle.ingest import delete_document, load_document
+
+        if not doc_id:
+            raise gr.Error(ctx.t("ui.docs.pick_one", lang), print_exception=False)
+        if ctx.tasks.running("index:default") is not None:
+            raise JobError(detail=ctx.t("ui.docs.wait_index", lang))
+        doc = load_document(ws, doc_id)
+        removed = 0
+        for name in list_indexes(ws):
+            removed += remove_document(ws, doc_id, name)
+        delete_document(ws, doc_id)
+        message = ctx.t("ui.docs.deleted", lang, name=doc.name, chunks=removed)
+        return message, documents_table(ctx, lang), _choices_update()
+
+    upload_btn.click(
+        upload,
+        inputs=[files, ctx.lang_state],
+        outputs=[results, table, to_delete, files],
+        api_name="upload",
+        concurrency_limit=1,
+        concurrency_id="ingest",
+    )
+    delete_btn.click(
+        delete,
+        inputs=[to_delete, ctx.lang_state],
+        outputs=[delete_status, table, to_delete],
+        api_name="delete_document",
+        concurrency_id="ingest",
+    )
+
+    @guard
+    def refresh(lang: str):
+        return documents_table(ctx, lang), _choices_update()
+
+    @guard
+    def on_load(lang: str):
+        return documents_table(ctx, lang), _choices_update(), _results_table(ctx, [], lang)
+
+    ctx.on_load(on_load, [table, to_delete, results], api_name="documents_load")
+    ctx.on_show(refresh, [table, to_delete], api_name="documents_show")

@@ -1,0 +1,463 @@
+"""Tab "Ajuste fino": fine-tune the embedder or the generator on the workspace's data.
+
+Every long action is a background job of :mod:`oracle.jobs` (its own process, one at a time,
+others queued): training (``lora``/``embedding``), the cost estimate (``estimate``: loads the
+model and times two real steps), merging (``merge``) and re-indexing with a fine-tuned
+embedder (``reindex``). A ``gr.Timer`` polls the selected job's files (``status.json``,
+``log.jsonl``), so the live loss plot, progress bar and log survive a page reload; a
+supervisor thread (:func:`oracle.jobs.start_supervisor`) starts queued jobs and enforces
+cancel. Pushing to the Hub runs in the request (the token field is passed straight to
+:func:`oracle.training.export.push_to_hub` and never stored).
+"""
+
+import html
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from oracle import jobs
+from oracle.config import DEFAULT_INDEX
+from oracle.errors import JobError
+from oracle.ui import widgets
+from oracle.ui.context import UIContext, guard
+
+logger = logging.getLogger(__name__)
+
+POLL_S = 2.0
+LOG_LINES = 12
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def qa_file_choices(ws) -> list[str]:
+    from oracle.training.data import qa_files
+
+    return [p.name for p in qa_files(ws)]
+
+
+def job_choices(ctx: UIContext, lang: str) -> list[tuple[str, str]]:
+    out = []
+    for s in jobs.list_jobs(ctx.workspace):
+        label = f"{s.created_at[5:16].replace('T', ' ')} · {s.kind} · {s.name or '-'} · {ctx.t('ui.ft.state.' + s.state, lang)}"
+        out.append((label, s.job_id))
+    return out
+
+
+def jobs_table(ctx: UIContext, lang: str):
+    headers = [ctx.t(f"ui.ft.col.{c}", lang) for c in ("job", "kind", "name", "state", "progress", "loss", "eval_loss", "created")]
+    rows = []
+    for s in jobs.list_jobs(ctx.workspace):
+        rows.append([s.job_id, s.kind, s.name, ctx.t("ui.ft.state." + s.state, lang), f"{s.step}/{s.total or '?'}",
+                     _fmt(s.loss), _fmt(s.eval_loss), s.created_at.replace("T", " ")[:19]])
+    return widgets.dataframe(rows, headers)
+
+
+def runs_table(ctx: UIContext, lang: str):
+    """Finished runs (``adapters/*/train.json``) with their metrics."""
+    from oracle.training.lora import list_adapters
+
+    headers = [ctx.t(f"ui.ft.col.{c}", lang) for c in ("name", "kind", "base", "examples", "before", "after", "time", "cost")]
+    rows = []
+    for info in list_adapters(ctx.workspace):
+        m = info.get("metrics", {})
+        if info.get("kind") == "embedding":
+            before = f"MRR@10 {_fmt(m.get('before', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('before', {}).get('hit@1'), 3)}"
+            after = f"MRR@10 {_fmt(m.get('after', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('after', {}).get('hit@1'), 3)}"
+            n = info.get("data", {}).get("n_train_pairs")
+        else:
+            before = f"eval loss {_fmt(m.get('eval_loss_before'), 4)}"
+            after = f"eval loss {_fmt(m.get('eval_loss'), 4)}"
+            n = info.get("data", {}).get("n_train")
+        cost = info.get("cost") or {}
+        money = f"R$ {cost['brl']:.2f} (US$ {cost['usd']:.2f})" if cost.get("brl") is not None else "–"
+        rows.append([info.get("name", Path(info["path"]).name), info.get("kind", "?"), info.get("base_model", "?"), n,
+                     before, after, widgets.format_seconds(info.get("wall_time_s")), money])
+    return widgets.dataframe(rows, headers)
+
+
+def run_choices(ctx: UIContext, kind: str | None = None) -> list[str]:
+    from oracle.training.lora import list_adapters
+
+    return [Path(i["path"]).name for i in list_adapters(ctx.workspace) if kind is None or i.get("kind") == kind]
+
+
+def loss_frame(records: list[dict]):
+    """Long-format DataFrame for ``gr.LinePlot``: step, value, series (loss / eval_loss / mrr@10)."""
+    import pandas as pd
+
+    rows = []
+    for r in records:
+        for key in ("loss", "eval_loss", "mrr@10"):
+            if r.get(key) is not None and r.get("step") is not None:
+                rows.append({"step": int(r["step"]), "value": float(r[key]), "series": key})
+    return pd.DataFrame(rows, columns=["step", "value", "series"])
+
+
+def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str) -> str:
+    if status is None:
+        return ""
+    parts = [f"{status.kind} · {status.name or status.job_id}", ctx.t("ui.ft.state." + status.state, lang)]
+    if status.total:
+        parts.append(ctx.t("ui.ft.count", lang, done=status.step, total=status.total))
+    if status.tokens_per_s:
+        parts.append(f"{status.tokens_per_s:.0f} tokens/s")
+    if status.state == jobs.RUNNING and status.eta_s is not None:
+        parts.append(ctx.t("ui.task.eta", lang, eta=widgets.format_seconds(status.eta_s)))
+    detail = ""
+    if status.state == jobs.FAILED:
+        if status.error_key:
+            from oracle.i18n import t
+
+            detail = t(status.error_key, lang, **status.error_params)
+        else:
+            detail = status.error or ""
+    pct = round(100 * status.fraction)
+    return (
+        f'<div class="oracle-progress" data-state="{html.escape(status.state)}" data-done="{status.step}" '
+        f'data-total="{status.total}"><progress max="100" value="{pct}"></progress> '
+        f"<span>{html.escape(' · '.join(parts))}</span>"
+        + (f'<div class="oracle-progress-detail">{html.escape(detail)}</div>' if detail else "")
+        + "</div>"
+    )
+
+
+def result_markdown(ctx: UIContext, status: jobs.JobStatus | None, lang: str) -> str:
+    """What a finished job produced, in words (estimate, adapter, metrics, merge, re-index)."""
+    if status is None or status.state != jobs.COMPLETED:
+        return ""
+    r = status.result
+    if status.kind == "estimate":
+        return ctx.t("ui.ft.estimate_result", lang, steps=r.get("steps"), tokens=r.get("tokens"),
+                     time=widgets.format_seconds(r.get("seconds")), tps=_fmt(r.get("tokens_per_s"), 3),
+                     usd=f"{r.get('usd', 0):.3f}", brl=f"{r.get('brl', 0):.3f}", rate=_fmt(r.get("usd_brl"), 4),
+                     source=r.get("rate_source", "?"), n=r.get("n_train"))
+    if status.kind == "lora":
+        m = r.get("metrics", {})
+        return ctx.t("ui.ft.lora_result", lang, name=r.get("name"), before=_fmt(m.get("eval_loss_before")),
+                     after=_fmt(m.get("eval_loss")), time=widgets.format_seconds(r.get("wall_time_s")),
+                     brl=f"{(r.get('cost') or {}).get('brl', 0):.2f}")
+    if status.kind == "embedding":
+        m = r.get("metrics", {})
+        b, a = m.get("before", {}), m.get("after", {})
+        return ctx.t("ui.ft.embedding_result", lang, name=r.get("name"),
+                     before=" · ".join(f"{k} {_fmt(b.get(k), 3)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")),
+                     after=" · ".join(f"{k} {_fmt(a.get(k), 3)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")))
+    if status.kind == "merge":
+        return ctx.t("ui.ft.merge_result", lang, path=r.get("merged_dir"))
+    if status.kind == "reindex":
+        return ctx.t("ui.ft.reindex_result", lang, index=r.get("index"), n=r.get("n_chunks"), embedder=r.get("embedder"))
+    return ""
+
+
+def build(ctx: UIContext) -> None:
+    from oracle.training.embedding import EmbedTrainConfig
+    from oracle.training.lora import LoraTrainConfig
+
+    ws = ctx.workspace
+    jobs.start_supervisor(ws)
+    lora_defaults, emb_defaults = LoraTrainConfig(), EmbedTrainConfig()
+    gr.Markdown(ctx.k("ui.ft.intro"))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1):
+            kind = gr.Radio(choices=[(ctx.t("ui.ft.kind.embedding"), "embedding"), (ctx.t("ui.ft.kind.lora"), "lora")],
+                            value="lora", label=ctx.k("ui.ft.kind"), info=ctx.k("ui.ft.kind_info"), elem_id="oracle-ft-kind")
+            files = gr.Dropdown(choices=[], multiselect=True, label=ctx.k("ui.ft.files"), info=ctx.k("ui.ft.files_info"),
+                                elem_id="oracle-ft-files")
+            use_ratings = gr.Checkbox(value=True, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"))
+            base = gr.Dropdown(choices=widgets.bundled_generators(), value=widgets.bundled_generators()[0],
+                               allow_custom_value=True, label=ctx.k("ui.ft.base"), info=ctx.k("ui.ft.base_info"))
+            name = gr.Textbox(label=ctx.k("ui.ft.name"), placeholder=ctx.k("ui.ft.name_placeholder"))
+            data_info = gr.Markdown(elem_id="oracle-ft-data")
+        with gr.Column(scale=1):
+            with gr.Group(visible=True) as lora_box:
+                with gr.Row():
+                    rank = gr.Number(lora_defaults.rank, precision=0, label=ctx.k("ui.ft.p.rank"), info=ctx.k("ui.ft.help.rank"))
+                    alpha = gr.Number(lora_defaults.alpha, precision=0, label=ctx.k("ui.ft.p.alpha"), info=ctx.k("ui.ft.help.alpha"))
+                    dropout = gr.Number(lora_defaults.dropout, label=ctx.k("ui.ft.p.dropout"), info=ctx.k("ui.ft.help.dropout"))
+                target = gr.Textbox(lora_defaults.target_modules, label=ctx.k("ui.ft.p.target"), info=ctx.k("ui.ft.help.target_modules"))
+                with gr.Row():
+                    lr = gr.Number(lora_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"))
+                    epochs = gr.Number(lora_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
+                    max_len = gr.Number(lora_defaults.max_seq_len, precision=0, label=ctx.k("ui.ft.p.max_len"), info=ctx.k("ui.ft.help.max_seq_len"))
+                with gr.Row():
+                    batch = gr.Number(lora_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"))
+                    accum = gr.Number(lora_defaults.grad_accum, precision=0, label=ctx.k("ui.ft.p.accum"), info=ctx.k("ui.ft.help.grad_accum"))
+                    k_dist = gr.Number(lora_defaults.k_distractors, precision=0, label=ctx.k("ui.ft.p.k"), info=ctx.k("ui.ft.help.k_distractors"))
+                with gr.Row():
+                    p_no_gold = gr.Slider(0, 1, lora_defaults.p_no_gold, step=0.05, label=ctx.k("ui.ft.p.p_no_gold"), info=ctx.k("ui.ft.help.p_no_gold"))
+                    bf16 = gr.Radio(["auto", "on", "off"], value="auto", label="bf16", info=ctx.k("ui.ft.help.bf16"))
+            with gr.Group(visible=False) as emb_box:
+                with gr.Row():
+                    e_epochs = gr.Number(emb_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
+                    e_batch = gr.Number(emb_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"))
+                with gr.Row():
+                    e_lr = gr.Number(emb_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"))
+                    e_neg = gr.Number(emb_defaults.hard_negatives, precision=0, label=ctx.k("ui.ft.p.negatives"), info=ctx.k("ui.ft.help.hard_negatives"))
+            eval_fraction = gr.Slider(0, 0.5, 0.1, step=0.05, label=ctx.k("ui.ft.p.eval_fraction"), info=ctx.k("ui.ft.help.eval_fraction"))
+            with gr.Row():
+                price = gr.Number(value=_cost_default("hourly_price_usd"), label=ctx.k("ui.ft.price"), info=ctx.k("ui.ft.price_info"))
+                fx = gr.Number(value=_cost_default("fallback_usd_brl"), label=ctx.k("ui.ft.fx"), info=ctx.k("ui.ft.fx_info"))
+    with gr.Row():
+        estimate_btn = gr.Button(ctx.k("ui.ft.estimate"), elem_id="oracle-ft-estimate")
+        start_btn = gr.Button(ctx.k("ui.ft.start"), variant="primary", elem_id="oracle-ft-start")
+        cancel_btn = gr.Button(ctx.k("ui.ft.cancel"), variant="stop", elem_id="oracle-ft-cancel")
+        resume_btn = gr.Button(ctx.k("ui.ft.resume"), elem_id="oracle-ft-resume")
+    job = gr.Dropdown(choices=[], label=ctx.k("ui.ft.job"), info=ctx.k("ui.ft.job_info"), elem_id="oracle-ft-job")
+    progress = gr.HTML(elem_id="oracle-ft-progress")
+    result = gr.Markdown(elem_id="oracle-ft-result")
+    plot = gr.LinePlot(value=loss_frame([]), x="step", y="value", color="series", label=ctx.k("ui.ft.plot"),
+                       elem_id="oracle-ft-plot", height=260)
+    log = gr.Code(label=ctx.k("ui.ft.log"), language="json", lines=6, interactive=False, elem_id="oracle-ft-log")
+    timer = gr.Timer(POLL_S, active=True)
+    seen = gr.State("")  # signature of the job files shown last (see poll)
+    with gr.Accordion(ctx.k("ui.ft.jobs"), open=False):
+        jobs_df = gr.Dataframe(value=jobs_table(ctx, ctx.lang), interactive=False, wrap=True, elem_id="oracle-ft-jobs")
+    gr.Markdown(ctx.k("ui.ft.runs_title"))
+    runs_df = gr.Dataframe(value=runs_table(ctx, ctx.lang), interactive=False, wrap=True, elem_id="oracle-ft-runs")
+    with gr.Accordion(ctx.k("ui.ft.export_title"), open=False):
+        run = gr.Dropdown(choices=[], label=ctx.k("ui.ft.run"), allow_custom_value=False, elem_id="oracle-ft-run")
+        with gr.Row():
+            merge_btn = gr.Button(ctx.k("ui.ft.merge"))
+            reindex_btn = gr.Button(ctx.k("ui.ft.reindex"))
+        with gr.Row():
+            fmt = gr.Radio(["alpaca", "sharegpt"], value="alpaca", label=ctx.k("ui.ft.format"))
+            export_btn = gr.Button(ctx.k("ui.ft.export_data"))
+            export_file = gr.File(label=ctx.k("ui.ft.export_file"), interactive=False)
+        with gr.Row():
+            repo = gr.Textbox(label=ctx.k("ui.ft.repo"), placeholder="usuario/oraculo-lora")
+            token = gr.Textbox(label=ctx.k("ui.ft.token"), type="password", info=ctx.k("ui.ft.token_info"))
+            private = gr.Checkbox(value=True, label=ctx.k("ui.ft.private"))
+        push_btn = gr.Button(ctx.k("ui.ft.push"))
+        export_msg = gr.Markdown(elem_id="oracle-ft-export-msg")
+
+    # --- handlers --------------------------------------------------------------------
+
+    def data_summary(file_names, ratings: bool, frac: float, lang: str) -> str:
+        from oracle.training.data import load_examples, split_examples
+
+        chosen = list(file_names or [])
+        src = load_examples(ws, chosen if chosen else None, bool(ratings))
+        train, held = split_examples(src.examples, float(frac or 0.0))
+        return ctx.t("ui.ft.data_summary", lang, n=len(src.examples), ratings=src.n_ratings, train=len(train),
+                     held=len(held), invalid=src.n_invalid, rejected=src.n_rejected)
+
+    def lora_config(*values) -> dict:
+        keys = ("rank", "alpha", "dropout", "target_modules", "learning_rate", "epochs", "max_seq_len", "batch_size",
+                "grad_accum", "k_distractors", "p_no_gold", "bf16", "eval_fraction")
+        cfg = dict(zip(keys, values))
+        for k in ("rank", "alpha", "max_seq_len", "batch_size", "grad_accum", "k_distractors"):
+            cfg[k] = int(cfg[k])
+        LoraTrainConfig.from_dict(cfg)  # validates now: errors reach the person before a job starts
+        return cfg
+
+    def emb_config(e_ep, e_b, e_l, e_n, frac) -> dict:
+        cfg = {"epochs": float(e_ep), "batch_size": int(e_b), "learning_rate": float(e_l), "hard_negatives": int(e_n),
+               "eval_fraction": float(frac)}
+        EmbedTrainConfig.from_dict(cfg)
+        return cfg
+
+    def cost_params(p, f) -> dict:
+        from oracle.training.cost import CostConfig
+
+        out = {"hourly_price_usd": float(p or 0.0), "fallback_usd_brl": float(f or 0.0)}
+        CostConfig(**out)
+        return out
+
+    lora_inputs = [rank, alpha, dropout, target, lr, epochs, max_len, batch, accum, k_dist, p_no_gold, bf16, eval_fraction]
+    emb_inputs = [e_epochs, e_batch, e_lr, e_neg, eval_fraction]
+    common = [kind, files, use_ratings, base, name]
+
+    @guard
+    def start(kind_v, file_names, ratings, base_v, name_v, *rest):
+        *params, p, f, lang = rest
+        lora_vals, emb_vals = params[: len(lora_inputs)], params[len(lora_inputs):]
+        chosen = list(file_names or []) or None
+        label = (name_v or "").strip() or None
+        if kind_v == "embedding":
+            spec = {"base_embedder": base_v or None, "name": label, "files": chosen, "use_ratings": bool(ratings),
+                    "index_name": DEFAULT_INDEX, "config": emb_config(*emb_vals)}
+        else:
+            spec = {"base_model": base_v, "name": label, "files": chosen, "use_ratings": bool(ratings),
+                    "index_name": DEFAULT_INDEX, "config": lora_config(*lora_vals), "cost": cost_params(p, f)}
+        status = jobs.submit(ws, kind_v, spec, name=label or "")
+        return _job_outputs(status.job_id, lang)
+
+    @guard
+    def estimate(kind_v, file_names, ratings, base_v, name_v, *rest):
+        *params, p, f, lang = rest
+        if kind_v == "embedding":
+            from oracle.training.data import load_examples, split_examples
+
+            cfg = emb_config(*params[len(lora_inputs):])
+            src = load_examples(ws, list(file_names or []) or None, bool(ratings))
+            train, _ = split_examples(src.examples, cfg["eval_fraction"])
+            steps = math.ceil(len(train) / cfg["batch_size"]) * cfg["epochs"]
+            return (gr.skip(),) * 5 + (ctx.t("ui.ft.estimate_embedding", lang, n=len(train), steps=int(steps)),) + (gr.skip(),) * 2
+        spec = {"base_model": base_v, "files": list(file_names or []) or None, "use_ratings": bool(ratings),
+                "index_name": DEFAULT_INDEX, "config": lora_config(*params[: len(lora_inputs)]),
+                "cost": cost_params(p, f)}
+        status = jobs.submit(ws, "estimate", spec, name=ctx.t("ui.ft.estimate", lang))
+        return _job_outputs(status.job_id, lang)
+
+    def _job_outputs(job_id: str | None, lang: str):
+        status = jobs.get_job(ws, job_id) if job_id else None
+        records = jobs.read_log(ws, job_id) if job_id else []
+        tail = "\n".join(_log_line(r) for r in records[-LOG_LINES:])
+        if status is not None and status.state == jobs.FAILED:
+            tail += "\n" + jobs.process_tail(ws, job_id, 1500)
+        return (gr.Dropdown(choices=job_choices(ctx, lang), value=job_id), progress_block(ctx, status, lang),
+                loss_frame(records), tail, jobs_table(ctx, lang), result_markdown(ctx, status, lang),
+                runs_table(ctx, lang), gr.Dropdown(choices=run_choices(ctx)))
+
+    def _signature(job_id: str) -> str:
+        folder = jobs.job_dir(ws, job_id)
+        parts = []
+        for name_ in (jobs.STATUS_FILE, jobs.LOG_FILE):
+            try:
+                st = (folder / name_).stat()
+                parts.append(f"{st.st_mtime_ns}:{st.st_size}")
+            except OSError:
+                parts.append("-")
+        return f"{job_id}|{'|'.join(parts)}|{len(jobs.list_jobs(ws))}"
+
+    @guard
+    def poll(job_id, last: str, lang: str):
+        """Timer tick: refresh only when the job's files changed (no flicker, no reset of the
+        person's selections); the job and result dropdowns keep their values."""
+        if not job_id:
+            return (gr.skip(),) * 8 + (last,)
+        sig = _signature(job_id)
+        if sig == last:
+            return (gr.skip(),) * 8 + (last,)
+        outs = _job_outputs(job_id, lang)
+        return (gr.skip(), *outs[1:7], gr.skip(), sig)
+
+    @guard
+    def select(job_id, lang: str):
+        if not job_id:
+            return (gr.skip(),) * 8
+        return _job_outputs(job_id, lang)
+
+    @guard
+    def cancel(job_id, lang: str):
+        if not job_id:
+            raise JobError(detail=ctx.t("ui.task.nothing_to_cancel", lang))
+        jobs.cancel(ws, job_id)
+        return _job_outputs(job_id, lang)
+
+    @guard
+    def resume(job_id, lang: str):
+        if not job_id:
+            raise JobError(detail=ctx.t("ui.ft.no_job", lang))
+        jobs.resume(ws, job_id)
+        return _job_outputs(job_id, lang)
+
+    @guard
+    def merge(run_name, lang: str):
+        folder = widgets.adapter_path(ws, run_name)
+        if not folder or not (Path(folder) / "adapter_config.json").exists():
+            raise gr.Error(ctx.t("ui.ft.pick_adapter", lang), print_exception=False)
+        status = jobs.submit(ws, "merge", {"adapter_dir": folder, "output_dir": str(Path(folder).parent / f"{run_name}-merged")},
+                             name=f"{run_name}-merged")
+        return _job_outputs(status.job_id, lang)
+
+    @guard
+    def reindex(run_name, lang: str):
+        folder = widgets.adapter_path(ws, run_name)
+        if not folder or not (Path(folder) / "modules.json").exists():
+            raise gr.Error(ctx.t("ui.ft.pick_embedder", lang), print_exception=False)
+        status = jobs.submit(ws, "reindex", {"index_name": DEFAULT_INDEX, "embedder": folder}, name=DEFAULT_INDEX)
+        return _job_outputs(status.job_id, lang)
+
+    @guard
+    def export_data(fmt_v, file_names, ratings, k, p_ng, frac, lang: str, progress=gr.Progress()):
+        from oracle.training.data import export_dataset, prepare
+        from oracle.training.lora import _load_index
+
+        progress(0, desc=ctx.t("ui.ft.preparing", lang))
+        data = prepare(ws, _load_index(ws, DEFAULT_INDEX), list(file_names or []) or None, bool(ratings), float(frac),
+                       int(k), float(p_ng))
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="oracle-export-"))
+        path = folder / f"oracle-train.{fmt_v}.jsonl"
+        n = export_dataset(data.train, path, fmt_v)
+        Path(str(path) + ".lock").unlink(missing_ok=True)
+        return str(path), ctx.t("ui.ft.exported", lang, n=n, held=len(data.eval), fmt=fmt_v)
+
+    @guard
+    def push(run_name, repo_id, token_v, private_v, lang: str, progress=gr.Progress()):
+        from oracle.training.export import push_to_hub
+
+        folder = widgets.adapter_path(ws, run_name)
+        if not folder:
+            raise gr.Error(ctx.t("ui.ft.pick_run", lang), print_exception=False)
+        progress(0, desc=ctx.t("ui.ft.pushing", lang))
+        url = push_to_hub(folder, (repo_id or "").strip(), token=(token_v or "").strip() or None, private=bool(private_v))
+        return ctx.t("ui.ft.pushed", lang, url=url), ""  # clear the token field
+
+    def on_kind(kind_v, lang: str):
+        is_emb = kind_v == "embedding"
+        choices = widgets.bundled_embedders() + run_choices(ctx, "embedding") if is_emb else widgets.bundled_generators()
+        value = _index_embedder() if is_emb else choices[0]
+        return gr.Group(visible=not is_emb), gr.Group(visible=is_emb), gr.Dropdown(choices=choices, value=value)
+
+    def _index_embedder() -> str | None:
+        from oracle.index import index_stats
+
+        try:
+            return index_stats(ws, DEFAULT_INDEX).get("embedder") or widgets.default_embedder()
+        except Exception:  # noqa: BLE001 - no index yet
+            return widgets.default_embedder()
+
+    @guard
+    def on_load(lang: str):
+        running = jobs.running_job(ws)
+        listed = jobs.list_jobs(ws)
+        current = running.job_id if running else (listed[0].job_id if listed else None)
+        outs = _job_outputs(current, lang)
+        return (*outs, gr.Dropdown(choices=qa_file_choices(ws)), data_summary(None, True, 0.1, lang))
+
+    extra = [price, fx, ctx.lang_state]
+    job_outs = [job, progress, plot, log, jobs_df, result, runs_df, run]
+    start_btn.click(start, inputs=[*common, *lora_inputs, *emb_inputs, *extra], outputs=job_outs, api_name="ft_start")
+    estimate_btn.click(estimate, inputs=[*common, *lora_inputs, *emb_inputs, *extra], outputs=job_outs,
+                       api_name="ft_estimate")
+    cancel_btn.click(cancel, inputs=[job, ctx.lang_state], outputs=job_outs, api_name="ft_cancel")
+    resume_btn.click(resume, inputs=[job, ctx.lang_state], outputs=job_outs, api_name="ft_resume")
+    job.input(select, inputs=[job, ctx.lang_state], outputs=job_outs, api_name="ft_select", show_progress="hidden")
+    timer.tick(poll, inputs=[job, seen, ctx.lang_state], outputs=[*job_outs, seen], api_name="ft_poll",
+               show_progress="hidden", concurrency_limit=None)
+    kind.change(on_kind, inputs=[kind, ctx.lang_state], outputs=[lora_box, emb_box, base], api_name="ft_kind")
+    for comp in (files, use_ratings, eval_fraction):
+        comp.change(guard(data_summary), inputs=[files, use_ratings, eval_fraction, ctx.lang_state], outputs=[data_info],
+                    api_name=False, show_progress="hidden")
+    merge_btn.click(merge, inputs=[run, ctx.lang_state], outputs=job_outs, api_name="ft_merge")
+    reindex_btn.click(reindex, inputs=[run, ctx.lang_state], outputs=job_outs, api_name="ft_reindex")
+    export_btn.click(export_data, inputs=[fmt, files, use_ratings, k_dist, p_no_gold, eval_fraction, ctx.lang_state],
+                     outputs=[export_file, export_msg], api_name="ft_export")
+    push_btn.click(push, inputs=[run, repo, token, private, ctx.lang_state], outputs=[export_msg, token], api_name="ft_push")
+    ctx.on_load(on_load, [*job_outs, files, data_info], api_name="ft_load")
+    ctx.on_show(on_load, [*job_outs, files, data_info], api_name="ft_show")
+
+
+def _cost_default(field_name: str) -> float:
+    from oracle.training.cost import CostConfig
+
+    return getattr(CostConfig(), field_name)
+
+
+def _log_line(record: dict) -> str:
+    keys = ("step", "total", "loss", "eval_loss", "mrr@10", "tokens_per_s", "eta_s", "time")
+    return ", ".join(f"{k}={_fmt(record.get(k))}" for k in keys if record.get(k) is not None)

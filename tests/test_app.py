@@ -1,0 +1,433 @@
+"""The Gradio app, driven the way a program would: launched on 127.0.0.1 and called through
+``gradio_client`` by ``api_name``. Offline: a registered fake generator and the tiny embedder."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from docs import make_corrupt_pdf, make_pt_pdf
+from tiny_embedder import tiny_embedder_path
+
+QUESTION = "Qual é o valor total destinado a esta chamada?"
+ANSWER = "O valor total destinado é R$ 250.000,00 [1]."
+QA_REPLY = json.dumps(
+    {"pairs": [{"question": QUESTION, "answer": "O valor total é de R$ 250.000,00."}]}, ensure_ascii=False
+)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fake_reply(messages) -> str:
+    text = " ".join(m["content"] for m in messages)
+    return QA_REPLY if "pairs" in text else ANSWER
+
+
+@pytest.fixture
+def fake_calls():
+    """Register the ``fake`` generator prefix; returns the list of message lists it received."""
+    from oracle.llm import FakeGenerator, register_generator
+
+    calls: list = []
+
+    def factory(model, adapter=None, **kw):
+        def fn(messages):
+            calls.append(messages)
+            return _fake_reply(messages)
+
+        return FakeGenerator(fn=fn, name=f"fake:{model}", adapter=adapter)
+
+    register_generator("fake", factory)
+    return calls
+
+
+@pytest.fixture
+def app(workspace, fake_calls):
+    """(demo, client) for an app on a free port of 127.0.0.1 over this test's workspace."""
+    from gradio_client import Client
+
+    from oracle.ui import create_app, launch_kwargs
+
+    demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path())
+    port = _free_port()
+    demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+                        **launch_kwargs())  # fmt: skip
+    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+    try:
+        yield demo, client
+    finally:
+        client.close()
+        demo.close()
+
+
+def _wait(client, api_name: str, *args, timeout_s: float = 120.0) -> str:
+    """Poll a task status endpoint until its progress bar says the task finished; its HTML."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        out = client.predict(*args, api_name=api_name)
+        html = out[0] if isinstance(out, (list, tuple)) else out
+        if 'data-state="done"' in html:
+            return html
+        assert 'data-state="failed"' not in html, html
+        assert time.monotonic() < deadline, f"{api_name} did not finish: {html}"
+        time.sleep(0.3)
+
+
+def _upload(client, *paths):
+    from gradio_client import handle_file
+
+    return client.predict([handle_file(str(p)) for p in paths], api_name="/upload")
+
+
+def _text(content) -> str:
+    """A chatbot message's text (gradio 6 sends content as a list of ``{"type", "text"}`` parts)."""
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+
+
+def _rows(table) -> list[list]:
+    return table["data"] if isinstance(table, dict) else table
+
+
+def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_calls):
+    _, client = app
+    pdf = make_pt_pdf(tmp_path)
+
+    # 1. upload
+    results, docs_table, _, _ = _upload(client, pdf)
+    assert _rows(results) == [[pdf.name, _rows(results)[0][1]]] and _rows(results)[0][1].startswith("✅")
+    (row,) = _rows(docs_table)
+    assert row[0] == pdf.name and row[1] == 3 and row[3] == "pt" and row[4] == "não indexado"
+    from oracle.ingest import list_documents
+
+    (doc,) = list_documents(workspace)
+
+    # 2. QA generation with the fake generator, as a background task with progress
+    started = client.predict([doc.doc_id], "fake:x", "", "", "", 1, 2, api_name="/qa_generate")
+    assert 'class="oracle-progress"' in started[0]
+    html = _wait(client, "/qa_status", "")
+    assert 'data-done="2" data-total="2"' in html
+    table = client.predict("", api_name="/qa_table")
+    questions = [r[3] for r in _rows(table)]
+    assert questions == [QUESTION]  # 2 chunks asked, the duplicate dropped
+    assert {r[5] for r in _rows(table)} == {"gerado"}
+    pairs = [json.loads(line) for line in workspace.qa_file(doc.doc_id).read_text("utf-8").splitlines()]
+    assert pairs[0]["generator"] == "fake:x" and pairs[0]["doc_id"] == doc.doc_id
+
+    # a second run resumes: it generates for chunks not done yet
+    from oracle.qa_generation import done_chunks
+
+    first_run = done_chunks(workspace, doc.doc_id)
+    client.predict([doc.doc_id], "fake:x", "", "", "", 1, 2, api_name="/qa_generate")
+    _wait(client, "/qa_status", "")
+    assert done_chunks(workspace, doc.doc_id) > first_run and len(first_run) == 2
+
+    # review: approve the pair, then export the approved ones
+    qa_id = _rows(table)[0][0]
+    message, table = client.predict(qa_id, "", api_name="/qa_approve")
+    assert _rows(table)[0][5] == "aprovado" and "1" in message
+    exported = client.predict("", True, api_name="/qa_export")
+    assert json.loads(Path(exported).read_text("utf-8").splitlines()[0])["status"] == "approved"
+
+    # 3. index with the tiny embedder
+    client.predict(tiny_embedder_path(), [], 256, 32, False, api_name="/index_build")
+    html, _, stats = client.predict(api_name="/index_status")
+    while 'data-state="done"' not in html:
+        assert 'data-state="failed"' not in html, html
+        time.sleep(0.3)
+        html, _, stats = client.predict(api_name="/index_status")
+    assert "Trechos: **" in stats and "Dimensão: **32**" in stats
+    hits = client.predict("valor total", 3, api_name="/search")
+    assert _rows(hits) and _rows(hits)[0][2] == pdf.name
+
+    # 4. ask: streamed answer with its sources (document, page)
+    n_calls = len(fake_calls)
+    chat, cleared = client.predict(
+        QUESTION, [], "fake:x", "", "", "", "", 2, -1.0, False, 128, api_name="/ask"
+    )
+    assert cleared == ""
+    assert len(fake_calls) == n_calls + 1
+    assert [m["role"] for m in chat] == ["user", "assistant"]
+    shown = _text(chat[1]["content"])
+    assert shown.startswith(ANSWER)
+    assert "**[1]**" in shown and pdf.name in shown and "p. " in shown
+
+    # 5. rate 👍 with a comment: the rating lands in validated.jsonl with its citations
+    status, fix, note = client.predict("", "resposta precisa", api_name="/rate_up")
+    assert "anonymous" in status and fix == "" and note == ""
+    (rating,) = [json.loads(line) for line in workspace.validated.read_text("utf-8").splitlines()]
+    assert rating["question"] == QUESTION and rating["answer"] == ANSWER and rating["valid"] is True
+    assert (
+        rating["comment"] == "resposta precisa"
+        and rating["model"] == "fake:x"
+        and rating["user"] == "anonymous"
+    )
+    assert rating["citations"][0]["doc_name"] == pdf.name and rating["citations"][0]["page"] >= 1
+    assert not workspace.invalid.exists()
+
+    # the ratings tab shows it and offers the file
+    counts, table, valid_file, invalid_file = client.predict("all", "", 50, api_name="/ratings")
+    assert "**1** válidas" in counts and _rows(table)[0][3] == QUESTION
+    valid_file, invalid_file = (
+        f.get("value") if isinstance(f, dict) else f for f in (valid_file, invalid_file)
+    )
+    assert json.loads(Path(valid_file).read_text("utf-8"))["rating_id"] == rating["rating_id"]
+    assert invalid_file is None
+
+
+def test_bad_upload_keeps_the_good_file(app, workspace, tmp_path):
+    _, client = app
+    good, bad = make_pt_pdf(tmp_path), make_corrupt_pdf(tmp_path)
+
+    results, docs_table, _, _ = _upload(client, bad, good)
+    rows = {r[0]: r[1] for r in _rows(results)}
+    assert rows[bad.name].startswith("❌") and bad.name in rows[bad.name] and "corrompido" in rows[bad.name]
+    assert rows[good.name].startswith("✅")
+    assert [r[0] for r in _rows(docs_table)] == [good.name]
+    stored = sorted(p.name for p in workspace.documents.rglob("*") if p.is_file())
+    assert bad.name not in stored and good.name in stored
+
+    client.predict(tiny_embedder_path(), [], 256, 32, False, api_name="/index_build")
+    _wait(client, "/index_status")
+    from oracle.index import index_stats
+
+    stats = index_stats(workspace)
+    assert [d["name"] for d in stats["documents"]] == [good.name] and stats["n_chunks"] > 0
+    assert not list(workspace.data_qa.glob("*.jsonl"))  # nothing else changed
+
+
+def test_errors_are_short_messages_in_the_ui_language(app):
+    from gradio_client.exceptions import AppError
+
+    _, client = app
+    with pytest.raises(AppError) as err:  # no index yet
+        client.predict("Pergunta?", [], "fake:x", "", "", "", "", 2, -1.0, False, 64, api_name="/ask")
+    assert "não existe" in str(err.value) and "Traceback" not in str(err.value)
+    with pytest.raises(AppError) as err:
+        client.predict("", "", api_name="/rate_up")
+    assert "Ainda não há resposta para avaliar" in str(err.value)
+    with pytest.raises(AppError) as err:
+        client.predict([], "fake:x", "", "", "", 1, 1, api_name="/qa_generate")
+    assert "Escolha ao menos um documento" in str(err.value)
+
+
+def test_every_event_has_an_api_name(app):
+    demo, _ = app
+    unnamed = [fn.name for fn in demo.fns.values() if fn.api_name in (None, False, "")]
+    assert unnamed == []
+
+
+def test_labels_re_render_in_english():
+    from oracle.ui import create_app
+    from oracle.ui.context import translatable_components
+
+    demo = create_app()
+    found = {getattr(key, "key", ""): key.render("en") for _, props in translatable_components(demo)
+             for key in props.values()}  # fmt: skip
+    assert found["ui.tab.documents"] == "Documents" and found["ui.docs.upload"] == "Upload"
+    assert found["ui.chat.send"] == "Ask"
+
+
+def test_auth_from_environment(monkeypatch):
+    from oracle.ui import launch_kwargs, parse_auth
+
+    assert parse_auth("ana:s3:cr3t, bruno:xyz,broken") == [("ana", "s3:cr3t"), ("bruno", "xyz")]
+    assert parse_auth("  ") is None
+    monkeypatch.setenv("ORACLE_AUTH", "ana:pw")
+    monkeypatch.setenv("ORACLE_MAX_UPLOAD_MB", "3")
+    kwargs = launch_kwargs()
+    assert kwargs["auth"] == [("ana", "pw")] and kwargs["max_file_size"] == 3 * 1024 * 1024
+    assert kwargs["run_history"] is False  # gradio would keep every input, API keys included
+
+
+def test_the_rating_user_comes_from_oauth_then_auth():
+    """The Hugging Face profile wins over the ``launch(auth=...)`` user; else "anonymous"."""
+    from oracle.ui.context import UIContext
+
+    class Req:
+        username = "ana"
+
+    class Profile:
+        username = "hf-user"
+
+    assert UIContext.user(Req(), None) == "ana"
+    assert UIContext.user(Req(), Profile()) == "hf-user"
+    assert UIContext.user(None, None) == "anonymous"
+
+
+def test_importing_the_app_does_not_import_torch(tmp_path):
+    code = (
+        "import sys, app; from oracle.ui import create_app; create_app();"
+        "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers', 'faiss') if m in sys.modules))"
+    )
+    env = {**os.environ, "ORACLE_HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_page_is_served_within_ten_seconds(tmp_path):
+    """``python app.py`` serves its page within 10 s: no model loads at start.
+
+    Wall time is only meaningful on a machine that is not oversubscribed; the CPU time the
+    app spent before serving (its own work, whatever the load) must fit in 10 s always."""
+    port = _free_port()
+    env = {**os.environ, "ORACLE_HOME": str(tmp_path), "GRADIO_SERVER_NAME": "127.0.0.1",
+           "GRADIO_SERVER_PORT": str(port)}  # fmt: skip
+    busy = os.getloadavg()[0] > (os.cpu_count() or 1)
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        while True:
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                    body = resp.read().decode("utf-8", "replace")
+                    break
+            except OSError:
+                assert time.monotonic() - start < (60 if busy else 10), "the page was not served within 10 s"
+                time.sleep(0.1)
+        wall, cpu = time.monotonic() - start, _cpu_seconds(proc.pid)
+        assert resp.status == 200 and "Oráculo" in body
+        assert cpu < 10, f"{cpu:.1f} s of CPU before the page was served"
+        assert busy or wall < 10, f"served after {wall:.1f} s"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+# --- background tasks (oracle.tasks) -------------------------------------------------
+
+
+def test_task_reports_progress_and_result_to_its_status_file(workspace):
+    import threading
+
+    from oracle.tasks import TaskRegistry
+
+    registry = TaskRegistry(workspace, write_interval_s=0.0)
+    gate = threading.Event()
+
+    def work(progress):
+        progress(0, 4, "start")
+        progress(1, 4, "one")
+        gate.wait(10)
+        progress(4, 4, "all")
+        return {"n": 4}
+
+    status = registry.start("index", work, key="index:default")
+    again = registry.start("index", work, key="index:default")  # a second click attaches
+    assert again.task_id == status.task_id
+    path = workspace.jobs / status.task_id / "status.json"
+    deadline = time.monotonic() + 10
+    while json.loads(path.read_text("utf-8"))["done"] < 1:  # written while the task runs
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    on_disk = json.loads(path.read_text("utf-8"))
+    assert on_disk["state"] == "running" and on_disk["done"] == 1 and on_disk["total"] == 4
+    assert registry.get(status.task_id).message == "one"
+    gate.set()
+    final = registry.wait(status.task_id, timeout_s=10)
+    assert final.state == "done" and final.result == {"n": 4} and final.fraction == 1.0
+    # a new registry (a reloaded app) reads the finished task from disk
+    assert TaskRegistry(workspace).latest("index").result == {"n": 4}
+
+
+def test_task_failure_keeps_the_translated_message_and_cancel_stops_it(workspace):
+    import threading
+
+    from oracle.errors import IndexNotFoundError
+    from oracle.tasks import TaskRegistry
+
+    registry = TaskRegistry(workspace)
+
+    def fail(progress):
+        raise IndexNotFoundError(name="default")
+
+    failed = registry.wait(registry.start("index", fail).task_id, timeout_s=10)
+    assert failed.state == "failed"
+    assert "não existe" in failed.error_message("pt") and "does not exist" in failed.error_message("en")
+
+    started = threading.Event()
+
+    def loop(progress):
+        for i in range(1000):
+            progress(i, 1000, "")
+            started.set()
+            time.sleep(0.01)
+        return {}
+
+    task = registry.start("qa", loop)
+    assert started.wait(10) and registry.cancel(task.task_id)
+    assert registry.wait(task.task_id, timeout_s=10).state == "cancelled"
+    assert not registry.cancel(task.task_id)
+
+
+def test_task_left_running_by_a_dead_process_is_interrupted(workspace):
+    from oracle.schema import write_json_atomic
+    from oracle.tasks import TaskRegistry, TaskStatus
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
+    status = TaskStatus(task_id="qa-000000000000", kind="qa", state="running", pid=int(dead.stdout))
+    write_json_atomic(workspace.jobs / status.task_id / "status.json", status)
+    write_json_atomic(workspace.jobs / "job-x" / "status.json", {"state": "running"})  # not ours: untouched
+    assert TaskRegistry(workspace).get(status.task_id).state == "interrupted"
+    assert json.loads((workspace.jobs / "job-x" / "status.json").read_text())["state"] == "running"
+
+
+def test_api_key_is_never_written_to_disk_or_logs(app, workspace, tmp_path, caplog):
+    """An OpenAI-compatible server that refuses the connection: the task fails with a message
+    naming the server, and the key typed in the page appears in no file and no log line."""
+    import logging
+
+    _, client = app
+    caplog.set_level(logging.DEBUG)
+    secret = "sk-test-NEVER-STORE-4242"
+    _upload(client, make_pt_pdf(tmp_path))
+    from oracle.ingest import list_documents
+
+    (doc,) = list_documents(workspace)
+    port = _free_port()  # nothing listens there
+    client.predict([doc.doc_id], "openai", f"http://127.0.0.1:{port}/v1", "some-model", secret, 1, 1,
+                   api_name="/qa_generate")  # fmt: skip
+    deadline = time.monotonic() + 120
+    while True:
+        html = client.predict("", api_name="/qa_status")[0]
+        if 'data-state="failed"' in html:
+            break
+        assert 'data-state="done"' not in html and time.monotonic() < deadline, html
+        time.sleep(0.5)
+    assert f"127.0.0.1:{port}" in html and secret not in html
+    for path in workspace.home.rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    assert secret not in caplog.text
