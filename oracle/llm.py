@@ -1,13 +1,57 @@
-"""CONTRACT STUB (to be replaced by the llm helper).
+"""Text generators behind one interface: local transformers (optionally + LoRA), OpenAI-compatible, fake.
 
-Messages are OpenAI-style: [{"role": "system"|"user"|"assistant", "content": str}].
+Messages are OpenAI-style: ``[{"role": "system"|"user"|"assistant", "content": str}]``.
+Every backend offers ``stream(messages)`` (an iterator of text pieces, as they are produced)
+and ``generate(messages)`` (the whole reply), and records ``last_stats`` of its last call::
+
+    {"n_tokens": int, "seconds": float, "tokens_per_s": float}
+
+``seconds`` is the wall time of the call, from request to last piece; ``n_tokens`` counts
+generated tokens (the prompt is not counted).
+
+Backends:
+
+* :class:`TransformersGenerator` (``"local:<name or folder>"``): a causal LM loaded by
+  :func:`oracle.models.load_generator` (bundled model, local folder or hub id), with a peft
+  LoRA adapter folder applied when given. Streams with transformers' ``TextIteratorStreamer``
+  and a thread running ``model.generate``.
+* :class:`OpenAIGenerator` (``"openai:<model>"``): any server speaking the OpenAI chat
+  completions API (OpenAI, vLLM, Ollama, llama.cpp server, TGI) through the ``openai``
+  package; ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` from the environment by default.
+* :class:`FakeGenerator`: canned replies, for tests (not registered by default).
+
+:func:`get_generator` builds a backend from a spec string; :func:`register_generator` adds
+prefixes. Heavy libraries (torch, transformers, openai) are imported only when used.
 """
+
 from __future__ import annotations
-from typing import Iterator, Protocol
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, runtime_checkable
+
+from oracle.errors import GenerationError, OracleError
+
+logger = logging.getLogger(__name__)
+
+Messages = list[dict]
 
 
+@runtime_checkable
 class Generator(Protocol):
-    name: str          # shown in data files and UI, e.g. "local:qwen2.5-coder-0.5b-instruct" or "openai:gpt-4o-mini"
+    """What every backend offers.
+
+    Attributes:
+        name: the spec it was built from, shown in data files and the UI, e.g.
+            ``"local:qwen2.5-coder-0.5b-instruct"`` or ``"openai:gpt-4o-mini"``.
+        adapter: LoRA adapter folder applied on top of the model, or None.
+    """
+
+    name: str
     adapter: str | None
 
     def stream(self, messages: list[dict], max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
@@ -15,19 +59,449 @@ class Generator(Protocol):
         ...
 
     def generate(self, messages: list[dict], max_new_tokens: int = 256, temperature: float = 0.0) -> str:
+        """The whole reply. Raises GenerationError."""
         ...
 
 
-def register_generator(prefix: str, factory) -> None:
-    """factory(model: str, adapter: str|None, **kw) -> Generator, used by get_generator for 'prefix:model'."""
-    raise NotImplementedError
+def _stats(n_tokens: int, seconds: float) -> dict[str, float]:
+    return {
+        "n_tokens": int(n_tokens),
+        "seconds": round(float(seconds), 4),
+        "tokens_per_s": round(n_tokens / seconds, 3) if seconds > 0 else 0.0,
+    }
 
 
-def get_generator(spec: str, adapter: str | None = None, **kw) -> "Generator":
-    """'local:<name or path>' (TransformersGenerator), 'openai:<model>' (OpenAIGenerator, base_url/api_key
-    in kw or OPENAI_BASE_URL/OPENAI_API_KEY), or any registered prefix. A bare name means 'local:'."""
-    raise NotImplementedError
+def _merge_system(messages: Messages) -> Messages:
+    """System messages folded into the first user message (for chat templates without a system role)."""
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    for m in rest:
+        if m["role"] == "user":
+            m["content"] = f"{system}\n\n{m['content']}"
+            break
+    else:
+        rest.insert(0, {"role": "user", "content": system})
+    return rest
+
+
+def _check_messages(messages: Messages, name: str) -> None:
+    if not messages or not all(isinstance(m, dict) and "role" in m and "content" in m for m in messages):
+        raise GenerationError(name=name, detail="messages must be a non-empty list of {'role', 'content'} dicts")
+
+
+# --- local transformers -----------------------------------------------------------
+
+
+class TransformersGenerator:
+    """A local causal LM (transformers), optionally with a peft LoRA adapter.
+
+    The model is loaded on first use (or by :meth:`load`) through
+    :func:`oracle.models.load_generator`, which caches it per (name, adapter, device, dtype),
+    so several generators on the same model share its weights.
+
+    Args:
+        model: bundled model name, local folder or hub id (see :func:`oracle.models.resolve_generator`).
+        adapter: folder written by peft ``save_pretrained`` (LoRA), or None.
+        device: ``"cpu"``, ``"cuda"``...; None lets ``load_generator`` choose.
+        dtype: torch dtype; None means :func:`oracle.models.best_dtype`.
+        name: display name; default ``"local:<model>"``.
+
+    Decoding is greedy when ``temperature == 0``, else sampling at that temperature. The
+    prompt is built with the tokenizer's chat template (``add_generation_prompt=True``);
+    a tokenizer without one gets a plain ``role: content`` transcript. Generation stops at
+    the model's end-of-sequence tokens or after ``max_new_tokens`` tokens.
+
+    Raises:
+        GenerationError: generation failed (out of memory, bad input...); model loading
+            errors (ModelNotFoundError, ModelIntegrityError) pass through unchanged.
+    """
+
+    def __init__(self, model: str, adapter: str | None = None, device: str | None = None, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self.model_name = model
+        self.adapter = adapter
+        self.device = device
+        self.dtype = dtype
+        self.name = name or f"local:{model}"
+        self.last_stats: dict[str, float] = _stats(0, 0.0)
+        self._model = None
+        self._tokenizer = None
+        self._load_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"TransformersGenerator(name={self.name!r}, adapter={self.adapter!r}, device={self.device!r})"
+
+    def load(self) -> TransformersGenerator:
+        """Load model and tokenizer now (otherwise done on the first call); returns self."""
+        with self._load_lock:
+            if self._model is None:
+                from oracle import models
+
+                self._model, self._tokenizer = models.load_generator(
+                    self.model_name, self.adapter, self.device, self.dtype
+                )
+        return self
+
+    @property
+    def model(self):
+        return self.load()._model
+
+    @property
+    def tokenizer(self):
+        return self.load()._tokenizer
+
+    # prompt ------------------------------------------------------------------------
+
+    def prompt_text(self, messages: Messages) -> str:
+        """The prompt string the model sees (chat template with the generation prompt)."""
+        tok = self.tokenizer
+        if getattr(tok, "chat_template", None):
+            try:
+                return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            except Exception:
+                if not any(m["role"] == "system" for m in messages):
+                    raise
+                return tok.apply_chat_template(_merge_system(messages), tokenize=False, add_generation_prompt=True)
+        lines = [f"{m['role']}: {m['content']}" for m in messages]
+        return "\n".join(lines) + "\nassistant:"
+
+    def _inputs(self, messages: Messages):
+        tok = self.tokenizer
+        enc = tok(self.prompt_text(messages), return_tensors="pt", add_special_tokens=False)
+        device = getattr(self.model, "device", None)
+        return {k: v.to(device) for k, v in enc.items()} if device is not None else dict(enc)
+
+    def _gen_kwargs(self, max_new_tokens: int, temperature: float) -> dict[str, Any]:
+        tok, model = self.tokenizer, self.model
+        eos: list[int] = []
+        for value in (getattr(model.generation_config, "eos_token_id", None), tok.eos_token_id):
+            if value is None:
+                continue
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                if v not in eos:
+                    eos.append(int(v))
+        pad = tok.pad_token_id if tok.pad_token_id is not None else (eos[0] if eos else None)
+        kwargs: dict[str, Any] = {"max_new_tokens": int(max_new_tokens), "eos_token_id": eos or None,
+                                  "pad_token_id": pad}
+        if temperature and temperature > 0:
+            kwargs.update(do_sample=True, temperature=float(temperature))
+        else:
+            # greedy: also neutralise sampling defaults of the model's generation_config
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    def _error(self, exc: BaseException) -> GenerationError:
+        text = f"{type(exc).__name__}: {exc}"
+        if "out of memory" in str(exc).lower() or type(exc).__name__ == "OutOfMemoryError":
+            return GenerationError("err.gen_oom", name=self.name, detail=text)
+        return GenerationError(name=self.name, detail=text)
+
+    # generation --------------------------------------------------------------------
+
+    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
+        """Yield decoded text pieces as the model produces them (see the class docstring).
+
+        Closing the iterator early (``break``) stops the generation thread at its next token.
+        """
+        _check_messages(messages, self.name)
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        model, tok = self.model, self.tokenizer
+        try:
+            inputs = self._inputs(messages)
+            kwargs = self._gen_kwargs(max_new_tokens, temperature)
+        except OracleError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from exc
+        n_prompt = int(inputs["input_ids"].shape[1])
+        streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True)
+        cancel = threading.Event()
+        result: dict[str, Any] = {}
+
+        class _Cancel(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kw):
+                return cancel.is_set()
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    out = model.generate(**inputs, **kwargs, streamer=streamer,
+                                         stopping_criteria=StoppingCriteriaList([_Cancel()]))
+                result["n_tokens"] = int(out.shape[1]) - n_prompt
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer thread
+                result["error"] = exc
+                streamer.end()  # unblock the consumer
+
+        start = time.perf_counter()
+        thread = threading.Thread(target=run, name=f"generate-{self.name}", daemon=True)
+        thread.start()
+        try:
+            yield from (piece for piece in streamer if piece)
+        finally:
+            cancel.set()
+            thread.join()
+            seconds = time.perf_counter() - start
+            self.last_stats = _stats(result.get("n_tokens", 0), seconds)
+        if "error" in result:
+            raise self._error(result["error"]) from result["error"]
+        logger.debug("%s: %d tokens in %.2f s", self.name, self.last_stats["n_tokens"], seconds)
+
+    def generate(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> str:
+        """The whole reply, decoded once from the generated token ids (no streamer)."""
+        _check_messages(messages, self.name)
+        import torch
+
+        model, tok = self.model, self.tokenizer
+        start = time.perf_counter()
+        try:
+            inputs = self._inputs(messages)
+            n_prompt = int(inputs["input_ids"].shape[1])
+            with torch.inference_mode():
+                out = model.generate(**inputs, **self._gen_kwargs(max_new_tokens, temperature))
+            new = out[0, n_prompt:]
+            text = tok.decode(new, skip_special_tokens=True)
+        except OracleError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from exc
+        self.last_stats = _stats(int(new.shape[0]), time.perf_counter() - start)
+        return text
+
+
+# --- OpenAI-compatible --------------------------------------------------------------
+
+
+class OpenAIGenerator:
+    """Any OpenAI-compatible chat completions server, through the ``openai`` package.
+
+    Args:
+        model: model name on the server (``"gpt-4o-mini"``, ``"qwen2.5:0.5b"`` on Ollama...).
+        base_url: server URL ending in ``/v1``; default ``OPENAI_BASE_URL``, else OpenAI's.
+        api_key: default ``OPENAI_API_KEY``. A local server (``base_url`` given) may need
+            none: a placeholder is sent. The key is handed to the client only: it is not an
+            attribute of this object, never logged, and ``repr`` does not show it.
+        timeout_s: seconds before one HTTP request gives up.
+        max_retries: the client's own retries (with backoff) on connection errors, 408,
+            409, 429 and 5xx answers.
+        name: display name; default ``"openai:<model>"``.
+
+    ``n_tokens`` in ``last_stats`` is the server's ``usage.completion_tokens`` when it sends
+    usage in the stream, else the number of streamed content pieces (one token each on
+    OpenAI, vLLM and llama.cpp).
+
+    Raises:
+        GenerationError: no key for OpenAI's own server, bad key, unreachable server,
+            unknown model, rate limit, or any other API error (message says what to do).
+    """
+
+    adapter = None
+
+    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None,
+                 timeout_s: float = 60.0, max_retries: int = 2, name: str | None = None) -> None:
+        import openai
+
+        self.model_name = model
+        self.name = name or f"openai:{model}"
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self.timeout_s = float(timeout_s)
+        self.max_retries = int(max_retries)
+        self.adapter = None
+        self.last_stats: dict[str, float] = _stats(0, 0.0)
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key:
+            if self.base_url is None:
+                raise GenerationError("err.gen_no_key", name=self.name)
+            key = "not-needed"  # local servers (vLLM, Ollama, llama.cpp) accept any key
+        self._secret = _Secret(key)
+        self._client = openai.OpenAI(api_key=key, base_url=self.base_url, timeout=self.timeout_s,
+                                     max_retries=self.max_retries)
+
+    def __repr__(self) -> str:
+        return f"OpenAIGenerator(name={self.name!r}, base_url={self.base_url!r}, api_key=***)"
+
+    def _error(self, exc: BaseException) -> GenerationError:
+        import openai
+
+        detail = self._secret.redact(f"{type(exc).__name__}: {exc}")
+        url = self.base_url or "https://api.openai.com/v1"
+        if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+            return GenerationError("err.gen_auth", name=self.name, detail=detail)
+        if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+            return GenerationError("err.gen_connection", name=self.name, url=url, detail=detail)
+        if isinstance(exc, openai.NotFoundError):
+            return GenerationError("err.gen_model_missing", name=self.name, model=self.model_name, url=url,
+                                   detail=detail)
+        if isinstance(exc, openai.RateLimitError):
+            return GenerationError("err.gen_rate_limit", name=self.name, detail=detail)
+        return GenerationError(name=self.name, detail=detail)
+
+    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
+        """Yield content pieces of a streamed chat completion (``stream=True``)."""
+        _check_messages(messages, self.name)
+        import openai
+
+        start = time.perf_counter()
+        n_pieces, usage_tokens = 0, None
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model_name, messages=messages, max_tokens=int(max_new_tokens),
+                temperature=float(temperature), stream=True,
+            )
+            try:
+                for event in response:
+                    usage = getattr(event, "usage", None)
+                    if usage is not None and getattr(usage, "completion_tokens", None):
+                        usage_tokens = int(usage.completion_tokens)
+                    for choice in event.choices or []:
+                        piece = getattr(choice.delta, "content", None) if choice.delta else None
+                        if piece:
+                            n_pieces += 1
+                            yield piece
+            finally:
+                close = getattr(response, "close", None)
+                if close:
+                    close()
+        except openai.OpenAIError as exc:
+            raise self._error(exc) from None
+        finally:
+            self.last_stats = _stats(usage_tokens or n_pieces, time.perf_counter() - start)
+
+    def generate(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> str:
+        """The whole reply (the streamed pieces joined)."""
+        return "".join(self.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature))
+
+
+class _Secret:
+    """Holds a secret; ``repr``/``str`` never show it; :meth:`redact` masks it in a text."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def redact(self, text: str) -> str:
+        return text.replace(self._value, "***") if self._value else text
+
+
+# --- fake (tests) ------------------------------------------------------------------
 
 
 class FakeGenerator:
-    """Canned replies for tests: FakeGenerator(replies=[...]) or FakeGenerator(fn=lambda messages: str)."""
+    """Canned replies for tests: ``FakeGenerator(replies=[...])`` or ``FakeGenerator(fn=lambda messages: str)``.
+
+    ``replies`` are used in order, one per call; a call after the last raises
+    GenerationError. ``fn(messages)`` is called otherwise (it may raise). Replies stream
+    word by word (each piece is a word with its trailing whitespace, so the pieces join to
+    the reply). Every call is recorded: ``calls`` (the messages) and ``call_kwargs``
+    (``{"max_new_tokens", "temperature"}``).
+    """
+
+    def __init__(self, replies: list[str] | None = None, fn: Callable[[Messages], str] | None = None,
+                 name: str = "fake", adapter: str | None = None) -> None:
+        if replies is None and fn is None:
+            raise ValueError("FakeGenerator needs `replies` or `fn`.")
+        self._replies = list(replies) if replies is not None else None
+        self._fn = fn
+        self.name = name
+        self.adapter = adapter
+        self.calls: list[Messages] = []
+        self.call_kwargs: list[dict[str, Any]] = []
+        self.last_stats: dict[str, float] = _stats(0, 0.0)
+
+    def __repr__(self) -> str:
+        return f"FakeGenerator(name={self.name!r}, calls={len(self.calls)})"
+
+    def _reply(self, messages: Messages) -> str:
+        if self._replies is not None:
+            if not self._replies:
+                raise GenerationError(name=self.name, detail="no canned reply left")
+            return self._replies.pop(0)
+        return self._fn(messages)  # type: ignore[misc]
+
+    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
+        _check_messages(messages, self.name)
+        self.calls.append(messages)
+        self.call_kwargs.append({"max_new_tokens": max_new_tokens, "temperature": temperature})
+        start = time.perf_counter()
+        text = self._reply(messages)
+        pieces = re.findall(r"\s*\S+\s*|\s+", text) if text else []
+        yield from pieces
+        self.last_stats = _stats(len(pieces), time.perf_counter() - start)
+
+    def generate(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> str:
+        return "".join(self.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature))
+
+
+# --- registry ----------------------------------------------------------------------
+
+
+def _local_factory(model: str, adapter: str | None = None, **kw: Any) -> TransformersGenerator:
+    return TransformersGenerator(model, adapter=adapter, **kw)
+
+
+def _openai_factory(model: str, adapter: str | None = None, **kw: Any) -> OpenAIGenerator:
+    if adapter:
+        raise GenerationError(name=f"openai:{model}",
+                              detail="a LoRA adapter cannot be applied to a remote model; serve it with the adapter "
+                                     "(e.g. vLLM --lora-modules) and name that model instead")
+    return OpenAIGenerator(model, **kw)
+
+
+_FACTORIES: dict[str, Callable[..., Any]] = {"local": _local_factory, "openai": _openai_factory}
+
+
+def register_generator(prefix: str, factory: Callable[..., Any]) -> None:
+    """Make ``get_generator("<prefix>:<model>")`` call ``factory(model, adapter, **kw) -> Generator``.
+
+    Replaces an earlier factory of the same prefix. The built generator's ``name`` is set
+    to the full spec when the factory accepts a ``name`` keyword or leaves ``name`` unset.
+    """
+    if not prefix or ":" in prefix:
+        raise ValueError(f"`prefix` must be a non-empty string without ':', got {prefix!r}.")
+    _FACTORIES[prefix] = factory
+
+
+def registered_prefixes() -> list[str]:
+    """The prefixes :func:`get_generator` understands, e.g. ``["local", "openai"]``."""
+    return sorted(_FACTORIES)
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """``"openai:gpt-4o"`` -> ``("openai", "gpt-4o")``; a bare name or a path -> ``("local", spec)``."""
+    prefix, sep, rest = spec.partition(":")
+    if sep and prefix in _FACTORIES and rest:
+        return prefix, rest
+    return "local", spec
+
+
+def get_generator(spec: str, adapter: str | None = None, **kw: Any) -> Generator:
+    """Build the generator named by ``spec``.
+
+    ``"local:<name or path>"`` (:class:`TransformersGenerator`), ``"openai:<model>"``
+    (:class:`OpenAIGenerator`; ``base_url``/``api_key`` in ``kw`` or ``OPENAI_BASE_URL``/
+    ``OPENAI_API_KEY``), or any prefix added with :func:`register_generator`. A bare name
+    (or a path, or an unknown prefix such as a Windows drive letter) means ``"local:"``.
+    Extra keywords go to the backend. The result's ``name`` is the full spec, with the
+    ``local:`` prefix added to a bare name. Local models load lazily (on the first call).
+
+    Raises:
+        GenerationError: empty spec; a backend's own errors (e.g. OpenAI without a key).
+    """
+    if not spec or not spec.strip():
+        raise GenerationError(name=str(spec), detail="empty generator name")
+    spec = spec.strip()
+    prefix, model = split_spec(spec)
+    full = f"{prefix}:{model}"
+    generator = _FACTORIES[prefix](model, adapter, **kw)
+    try:
+        generator.name = full
+    except AttributeError:  # a read-only name: keep the factory's
+        pass
+    return generator
