@@ -545,6 +545,20 @@ def _ask(generator, chunk: Chunk, cfg: QAConfig, report: QAReport) -> tuple[list
     return [], n_bad
 
 
+def _spread(chunks: list[Chunk], done: set[str], chunking: ChunkingConfig | None, min_tokens: int,
+            max_chunks: int | None) -> set[str] | None:
+    """Ids of ``max_chunks`` chunks spread evenly over the document among those not done and
+    long enough, or None for all. The first chunks of a document are often its title page and
+    table of contents; sampling across it gives questions about its substance."""
+    if max_chunks is None:
+        return None
+    eligible = [c for c in chunks if c.chunk_id not in done and _n_tokens(c, chunking) >= min_tokens]
+    if len(eligible) <= max_chunks:
+        return {c.chunk_id for c in eligible}
+    step = len(eligible) / max_chunks
+    return {eligible[int(k * step + step / 2)].chunk_id for k in range(max_chunks)}
+
+
 def generate_qa(document: Document, generator, workspace, cfg: QAConfig | None = None,
                 chunking: ChunkingConfig | None = None, progress: ProgressCallback | None = None,
                 max_chunks: int | None = None, chunks: list[Chunk] | None = None) -> QAReport:
@@ -589,14 +603,15 @@ def generate_qa(document: Document, generator, workspace, cfg: QAConfig | None =
 
             progress(i, total, t("qa.progress", done=i, total=total, pairs=len(report.pairs)))
 
+    selected = _spread(chunks, done, chunking, cfg.min_chunk_tokens, max_chunks)
     tick(0)
     for i, chunk in enumerate(chunks, start=1):
         if chunk.chunk_id in done:
             report.n_skipped += 1
         elif _n_tokens(chunk, chunking) < cfg.min_chunk_tokens:
             report.n_short += 1
-        elif max_chunks is not None and report.n_done >= max_chunks:
-            break
+        elif selected is not None and chunk.chunk_id not in selected:
+            pass  # left for a later run
         else:
             raw, n_bad = _ask(generator, chunk, cfg, report)
             invalid = 1 if not raw and n_bad else 0

@@ -292,12 +292,12 @@ def test_resume_generates_only_new_chunks(workspace):
     first = FakeGenerator(fn=by_chunk(PAIRS))
     r1 = generate_qa(doc, first, workspace, cfg=CFG, chunks=chunks, max_chunks=1)
     assert len(first.calls) == 1 and r1.n_done == 1 and len(r1.pairs) == 2
-    assert done_chunks(workspace, doc.doc_id) == {chunks[0].chunk_id}
+    assert done_chunks(workspace, doc.doc_id) == {chunks[1].chunk_id}  # spread: the middle one of 3
 
     second = FakeGenerator(fn=by_chunk(PAIRS))
     r2 = generate_qa(doc, second, workspace, cfg=CFG, chunks=chunks)
     assert len(second.calls) == 2 and r2.n_skipped == 1 and r2.n_done == 2
-    assert all(chunks[0].text not in m[-1]["content"] for m in second.calls)
+    assert all(chunks[1].text not in m[-1]["content"] for m in second.calls)
     assert len(load_qa(workspace, doc.doc_id)) == 6
 
     third = FakeGenerator(fn=by_chunk(PAIRS))
