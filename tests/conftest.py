@@ -24,6 +24,14 @@ def _workspace_env(tmp_path, monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _generator_registry(monkeypatch):
+    """Generators registered by a test (``register_generator("fake", ...)``) end with the test."""
+    from oracle import llm
+
+    monkeypatch.setattr(llm, "_FACTORIES", dict(llm._FACTORIES))
+
+
 @pytest.fixture
 def workspace(tmp_path):
     from oracle.config import Workspace
