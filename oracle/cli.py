@@ -168,8 +168,10 @@ def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: boo
     from oracle.schema import append_jsonl
 
     answer = None
+    streamed: list[str] = []
     for piece in stream_answer(question, index, generator, cfg=rag_cfg):
         if isinstance(piece, str):
+            streamed.append(piece)
             if not as_json:
                 sys.stdout.write(piece)
                 sys.stdout.flush()
@@ -178,6 +180,8 @@ def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: boo
     if answer is None:  # pragma: no cover - stream_answer always ends with an Answer
         raise OracleError("err.generic", detail="no answer")
     append_jsonl(ws.answers, [answer])
+    if not as_json and answer.text != "".join(streamed).strip():  # citations attributed after the stream
+        print("\n\n" + answer.text)
     _print_answer(answer, as_json)
     return answer
 

@@ -39,36 +39,29 @@ SNIPPET_MAX_CHARS = 300
 #: Changing these changes what fine-tuned adapters were trained on: retrain after editing.
 SYSTEM_PROMPTS: dict[str, str] = {
     "pt": (
-        "Você é um assistente que responde perguntas usando SOMENTE as fontes numeradas fornecidas. "
-        "Responda no idioma da pergunta. "
-        "Se as fontes não contêm a resposta, responda exatamente: {not_found}"
+        "Você é um assistente que responde perguntas em português usando somente o contexto fornecido. "
+        "Se o contexto não contém a resposta, responda exatamente: {not_found}"
     ),
     "en": (
-        "You are an assistant that answers questions using ONLY the numbered sources provided. "
-        "Answer in the language of the question. "
-        "If the sources do not contain the answer, reply exactly: {not_found}"
+        "You are an assistant that answers questions in English using only the context provided. "
+        "If the context does not contain the answer, reply exactly: {not_found}"
     ),
 }
 
-#: The last line of the user message: how to answer and cite. Small models (Qwen2.5 0.5B)
-#: follow an instruction placed after the sources and the question, and ignore citation
-#: rules given only in the system prompt (measured on tests/docs.py: 0 of 4 answers cited
-#: with the rules in the system prompt, 3 of 3 on-topic answers cited with this line).
-CITE_INSTRUCTIONS: dict[str, str] = {
-    "pt": (
-        "Responda em uma ou duas frases, usando apenas as fontes acima, e termine cada frase com o "
-        "número da fonte entre colchetes, por exemplo [1]."
-    ),
-    "en": (
-        "Answer in one or two sentences, using only the sources above, and end each sentence with the "
-        "source number in square brackets, for example [1]."
-    ),
+#: The last line of the user message. It asks for a plain answer, not for citations: asked to
+#: cite ("end each sentence with [n]"), Qwen2.5 0.5B copied source headers instead of answering
+#: (3 of 3 test questions of tests/docs.py); asked for a plain answer it answered all 3
+#: correctly in Portuguese. Citations are then attributed by :func:`attribute_citations`;
+#: a model that writes ``[n]`` itself keeps its own.
+ANSWER_INSTRUCTIONS: dict[str, str] = {
+    "pt": "Responda em português com uma ou duas frases completas.",
+    "en": "Answer in English in one or two complete sentences.",
 }
 
-#: Labels of the user message by language: (sources header, page abbreviation, question label).
-_LABELS: dict[str, tuple[str, str, str]] = {
-    "pt": ("Fontes:", "p.", "Pergunta:"),
-    "en": ("Sources:", "p.", "Question:"),
+#: Labels of the user message by language: (context header, source label, page abbreviation, question label).
+_LABELS: dict[str, tuple[str, str, str, str]] = {
+    "pt": ("Contexto:", "Fonte", "p.", "Pergunta:"),
+    "en": ("Context:", "Source", "p.", "Question:"),
 }
 
 _CITE_RE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -90,9 +83,9 @@ def not_found_sentence(language: str | None = "pt") -> str:
 
 def format_source(n: int, hit: Hit, language: str = "pt") -> str:
     """One numbered source block: ``"[n] (<doc name>, p. <pages>)\\n<chunk text>"``."""
-    page = _LABELS[prompt_language(language)][1]
+    _, label, page, _ = _LABELS[prompt_language(language)]
     chunk = hit.chunk
-    return f"[{n}] ({chunk.doc_name}, {page} {chunk.pages_label})\n{chunk.text.strip()}"
+    return f"--- {label} {n} ({chunk.doc_name}, {page} {chunk.pages_label}) ---\n{chunk.text.strip()}"
 
 
 def build_messages(question: str, hits: list, language: str = "pt") -> list[dict]:
@@ -108,27 +101,25 @@ def build_messages(question: str, hits: list, language: str = "pt") -> list[dict
         ``[{"role": "system", "content": SYSTEM_PROMPTS[lang]}, {"role": "user", "content": ...}]``
         where the user content is::
 
-            Fontes:
-
-            [1] (edital.pdf, p. 3)
+            Contexto:
+            --- Fonte 1 (edital.pdf, p. 3) ---
             <chunk text>
 
-            [2] ...
+            --- Fonte 2 (...) ---
+            ...
 
             Pergunta: <question>
+            <ANSWER_INSTRUCTIONS[lang]: one or two complete sentences>
 
-            <CITE_INSTRUCTIONS[lang]: answer briefly, end each sentence with [n]>
-
-        (``Sources:`` / ``Question:`` in English). Deterministic: no dates, no randomness.
+        (``Context:`` / ``Source`` / ``Question:`` in English). Sources are numbered so that
+        ``[n]`` in the answer (the model's own, or added by :func:`attribute_citations`)
+        points at the n-th hit. Deterministic: no dates, no randomness.
     """
     lang = prompt_language(language)
-    header, _, question_label = _LABELS[lang]
+    header, _, _, question_label = _LABELS[lang]
     system = SYSTEM_PROMPTS[lang].format(not_found=not_found_sentence(lang))
     blocks = [format_source(n, hit, lang) for n, hit in enumerate(hits, start=1)]
-    user = (
-        header + "\n\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n\n"
-        + CITE_INSTRUCTIONS[lang]
-    )  # fmt: skip
+    user = header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n" + ANSWER_INSTRUCTIONS[lang]
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -184,6 +175,44 @@ def best_snippet(text: str, reference: str, max_chars: int = SNIPPET_MAX_CHARS) 
         space = cut.rfind(" ")
         snippet = (cut[:space] if space > max_chars // 2 else cut).rstrip() + "…"
     return snippet
+
+
+ATTRIBUTION_MIN_OVERLAP = 0.5
+"""Share of an answer sentence's words (3+ letters, or numbers) that must appear in a source
+for :func:`attribute_citations` to cite it."""
+
+
+def attribute_citations(text: str, hits: Sequence[Hit]) -> str:
+    """Add ``[n]`` after each sentence of ``text`` that comes from source ``n``.
+
+    Post-hoc attribution (as in Gao et al., 2023, "Enabling Large Language Models to Generate
+    Text with Citations", ALCE): small models (Qwen2.5 0.5B) answer well from plain context
+    but, asked to cite, copy the source headers instead of answering. Each sentence is
+    matched to the source that contains the largest share of its words; it is cited when that
+    share reaches :data:`ATTRIBUTION_MIN_OVERLAP`. A ``text`` that already cites is returned
+    unchanged, and so is a sentence no source supports (it stays uncited, visibly).
+
+    Args:
+        text: the answer.
+        hits: the sources, numbered from 1 in this order.
+
+    Returns:
+        ``text`` with markers, sentences separated by one space.
+    """
+    if not hits or parse_citations(text, len(hits)):
+        return text
+    sources = [_words(h.chunk.text) for h in hits]
+    out: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        words = _words(sentence)
+        if words:
+            shares = [len(words & src) / len(words) for src in sources]
+            best = max(range(len(hits)), key=lambda i: (shares[i], -i))
+            if shares[best] >= ATTRIBUTION_MIN_OVERLAP:
+                end = len(sentence.rstrip(".!?…"))
+                sentence = f"{sentence[:end]} [{best + 1}]{sentence[end:]}"
+        out.append(sentence)
+    return " ".join(out)
 
 
 def _citation(n: int, hit: Hit, reference: str) -> Citation:
@@ -261,8 +290,9 @@ def stream_answer(
 
     Yields:
         ``str`` pieces of the answer as the generator produces them, then one final
-        :class:`Answer`: ``text`` (stripped), ``citations`` (sources cited as ``[n]``, in order
-        of first citation; empty if the model cites none), ``sources`` (every chunk given to
+        :class:`Answer`: ``text`` (stripped; when the model cites nothing, with ``[n]`` markers
+        added by :func:`attribute_citations`), ``citations`` (sources cited as ``[n]``, in order
+        of first citation; empty if no sentence is supported by a source), ``sources`` (every chunk given to
         the model, numbered as in the prompt), ``model``/``adapter`` from the generator,
         ``grounded`` (False when nothing passed the relevance gate, or when the model replied
         with the not-found sentence), ``language``, ``elapsed_s`` (seconds).
@@ -303,6 +333,8 @@ def stream_answer(
             pieces.append(piece)
             yield piece
     text = "".join(pieces).strip()
+    if not _is_not_found(text, lang):
+        text = attribute_citations(text, hits)
     cited = parse_citations(text, len(hits))
     citations = [_citation(n, hits[n - 1], text) for n in cited]
     sources = [_citation(n, hit, question) for n, hit in enumerate(hits, start=1)]
