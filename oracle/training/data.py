@@ -1,0 +1,606 @@
+"""Training data: QA pairs + validated ratings -> held-out split -> RAFT examples -> exports.
+
+Sources (:func:`load_examples`):
+
+* ``data_qa/<doc>.qa.jsonl``: generated (or reviewed) :class:`~oracle.schema.QAPair` lines;
+  pairs whose ``status`` is ``"rejected"`` are left out;
+* ``data_qa/validated.jsonl``: ratings marked valid; the ``corrected_answer`` replaces the
+  model's answer when one was given; the chunks the answer cited are its gold chunks;
+* ``data_qa/invalid.jsonl``: never trained on. An answer rated valid and later invalid
+  (same ``answer_id``) counts as invalid (the latest rating wins).
+
+Held-out split (:func:`split_of`): a question goes to the evaluation split when a hash of its
+normalised text falls under ``eval_fraction``. The split depends on the question alone, so it
+is stable across runs, files and data sizes, the same question from two files lands on the
+same side, and raising ``eval_fraction`` only moves questions *into* the held-out set.
+
+RAFT (Retrieval-Augmented Fine-Tuning; Zhang et al., 2024, "RAFT: Adapting Language Model to
+Domain Specific RAG", arXiv:2403.10131), :func:`build_raft`: every example's context is its
+gold chunk placed at a random position among ``k`` distractor chunks; distractors are hard
+negatives, the top chunks the index retrieves for the question that are not gold
+(:func:`mine_negatives`), topped up with random chunks when the index gives too few. With
+probability ``p_no_gold`` the gold chunk is left out and the target becomes the sentence RAG
+chat says when the documents do not contain the answer (i18n ``rag.not_found``), so the model
+learns to say so instead of inventing. The prompt of every example is built by
+:func:`oracle.rag.build_messages`, the same function chat uses (train and serve match).
+
+Exports (:func:`export_dataset`): ``alpaca`` (``instruction``/``input``/``output``/``system``)
+and ``sharegpt`` (``conversations`` of ``from``/``value`` + ``system``) JSONL, the two formats
+LLaMA-Factory, axolotl and most trainers read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Protocol, Sequence
+
+from oracle.config import Workspace
+from oracle.errors import ConfigError
+from oracle.i18n import DEFAULT_LANG
+from oracle.schema import Chunk, Hit, Record, iter_jsonl, write_jsonl_atomic
+
+logger = logging.getLogger(__name__)
+
+SPLIT_SALT = "oracle-heldout-v1"
+"""Mixed into the split hash; changing it reshuffles every held-out set (don't)."""
+
+_CITE_RE = re.compile(r"\[(\d+)\]")
+
+
+# --- examples -------------------------------------------------------------------------
+
+
+@dataclass
+class TrainExample(Record):
+    """One question with its reference answer and the chunk(s) that support it.
+
+    Attributes:
+        question: the question as asked.
+        answer: the reference answer (a rating's corrected answer when one was given).
+        gold_chunk_ids: chunk ids of the supporting chunk(s); empty when unknown.
+        language: ``"pt"``/``"en"`` (language of the prompt and of ``rag.not_found``).
+        source: ``"qa"`` (a generated pair) or ``"rating"`` (a validated answer).
+        source_file: the file the example came from (name inside ``data_qa/``).
+        citation_map: for ratings, ``{n: chunk_id}`` of the answer's ``[n]`` markers, used to
+            renumber them when the chunks are reordered.
+        example_id: 16 hex of sha256 of the normalised question (see :func:`question_key`).
+    """
+
+    question: str
+    answer: str
+    gold_chunk_ids: list[str] = field(default_factory=list)
+    language: str = DEFAULT_LANG
+    source: str = "qa"
+    source_file: str = ""
+    citation_map: dict[str, str] = field(default_factory=dict)
+    example_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.example_id:
+            self.example_id = hashlib.sha256(question_key(self.question).encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class ExampleSet:
+    """What :func:`load_examples` found.
+
+    Attributes:
+        examples: de-duplicated examples (ratings first, then QA pairs, in file order).
+        files: ``[{"path": str, "sha256": str, "n_examples": int}]`` for every file read
+            (``train.json`` records them so a run can be traced to its data).
+        n_rejected: QA pairs left out because review rejected them.
+        n_invalid: ratings left out because they were rated invalid.
+        n_duplicates: examples dropped because their question was already present.
+    """
+
+    examples: list[TrainExample] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    n_rejected: int = 0
+    n_invalid: int = 0
+    n_duplicates: int = 0
+
+    @property
+    def n_ratings(self) -> int:
+        return sum(1 for e in self.examples if e.source == "rating")
+
+    @property
+    def n_qa(self) -> int:
+        return sum(1 for e in self.examples if e.source == "qa")
+
+
+def question_key(question: str) -> str:
+    """Normalised question used for de-duplication and the split: NFC, case-folded, whitespace
+    collapsed, trailing punctuation removed (``"  Qual é o IP? "`` -> ``"qual é o ip"``)."""
+    text = unicodedata.normalize("NFC", question).casefold()
+    text = " ".join(text.split())
+    return text.rstrip(" ?!.;:¿¡")
+
+
+def split_of(question: str, eval_fraction: float) -> str:
+    """``"eval"`` or ``"train"`` for a question, from a hash of :func:`question_key`.
+
+    Args:
+        question: the question text.
+        eval_fraction: share of questions held out, in ``[0, 1)``.
+
+    Raises:
+        ConfigError: ``eval_fraction`` outside ``[0, 1)``.
+    """
+    if not 0.0 <= eval_fraction < 1.0:
+        raise ConfigError(detail=f"`eval_fraction` must be in [0, 1), got {eval_fraction}.")
+    digest = hashlib.sha256((SPLIT_SALT + "\x00" + question_key(question)).encode("utf-8")).digest()
+    u = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
+    return "eval" if u < eval_fraction else "train"
+
+
+def split_examples(
+    examples: Sequence[TrainExample], eval_fraction: float
+) -> tuple[list[TrainExample], list[TrainExample]]:
+    """(train, eval) by :func:`split_of`; order is kept within each side."""
+    train, held = [], []
+    for ex in examples:
+        (held if split_of(ex.question, eval_fraction) == "eval" else train).append(ex)
+    return train, held
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def question_language(question: str) -> str:
+    """The prompt language chat would use for ``question`` (``"pt"`` or ``"en"``): detected from
+    the question exactly as :func:`oracle.rag.stream_answer` does, so train and serve match."""
+    from oracle import rag
+
+    return rag.prompt_language(rag.detect_question_language(question))
+
+
+def qa_files(workspace: Workspace) -> list[Path]:
+    """The ``data_qa/*.qa.jsonl`` files of a workspace, sorted by name."""
+    return sorted(workspace.data_qa.glob("*.qa.jsonl"))
+
+
+def load_examples(
+    workspace: Workspace,
+    files: Iterable[str | Path] | None = None,
+    use_ratings: bool = True,
+) -> ExampleSet:
+    """Read QA pairs and validated ratings into de-duplicated :class:`TrainExample` s.
+
+    Args:
+        workspace: the workspace whose ``data_qa/`` is read.
+        files: QA files to use (paths, or names inside ``data_qa/``); default: every
+            ``*.qa.jsonl``. An empty list means ratings only.
+        use_ratings: also read ``validated.jsonl`` (minus answers later rated invalid).
+
+    Returns:
+        An :class:`ExampleSet`. Ratings come first so that, when a question was both
+        generated and rated, the person's answer wins.
+    """
+    out = ExampleSet()
+    seen: set[str] = set()
+
+    def add(ex: TrainExample) -> None:
+        if not ex.question.strip() or not ex.answer.strip():
+            return
+        key = question_key(ex.question)
+        if key in seen:
+            out.n_duplicates += 1
+            return
+        seen.add(key)
+        out.examples.append(ex)
+
+    if use_ratings and workspace.validated.exists():
+        invalid_at: dict[str, str] = {}
+        for row in iter_jsonl(workspace.invalid):
+            if row.get("answer_id"):
+                invalid_at[row["answer_id"]] = max(invalid_at.get(row["answer_id"], ""), row.get("created_at", ""))
+        n = 0
+        for row in iter_jsonl(workspace.validated):
+            aid = row.get("answer_id")
+            if aid and aid in invalid_at and invalid_at[aid] >= row.get("created_at", ""):
+                out.n_invalid += 1
+                continue
+            answer = (row.get("corrected_answer") or "").strip() or (row.get("answer") or "")
+            cites = row.get("citations") or []
+            gold = list(dict.fromkeys(c["chunk_id"] for c in cites if c.get("chunk_id")))
+            cmap = {str(c["n"]): c["chunk_id"] for c in cites if c.get("chunk_id") and "n" in c}
+            if row.get("corrected_answer"):
+                cmap = {}  # a person's text: its [n] markers (if any) are not the model's
+            add(
+                TrainExample(
+                    question=row.get("question", ""),
+                    answer=answer,
+                    gold_chunk_ids=gold,
+                    language=question_language(row.get("question", "")),
+                    source="rating",
+                    source_file=workspace.validated.name,
+                    citation_map=cmap,
+                )
+            )
+            n += 1
+        out.files.append({"path": str(workspace.validated), "sha256": file_sha256(workspace.validated), "n_examples": n})
+
+    paths = qa_files(workspace) if files is None else [
+        Path(p) if Path(p).is_absolute() or Path(p).exists() else workspace.data_qa / str(p) for p in files
+    ]
+    for path in paths:
+        n = 0
+        for row in iter_jsonl(path):
+            if row.get("status") == "rejected":
+                out.n_rejected += 1
+                continue
+            before = len(out.examples)
+            add(
+                TrainExample(
+                    question=row.get("question", ""),
+                    answer=row.get("answer", ""),
+                    gold_chunk_ids=[row["chunk_id"]] if row.get("chunk_id") else [],
+                    language=question_language(row.get("question", "")),
+                    source="qa",
+                    source_file=path.name,
+                )
+            )
+            n += len(out.examples) - before
+        if path.exists():
+            out.files.append({"path": str(path), "sha256": file_sha256(path), "n_examples": n})
+    logger.info(
+        "training examples: %d (%d ratings), %d rejected, %d invalid, %d duplicates",
+        len(out.examples), out.n_ratings, out.n_rejected, out.n_invalid, out.n_duplicates,
+    )
+    return out
+
+
+# --- hard negatives ------------------------------------------------------------------
+
+
+class Retriever(Protocol):
+    """What :func:`mine_negatives` needs from an index (:class:`oracle.index.VectorIndex` fits):
+    ``search_batch(queries, top_k) -> [[Hit]]`` best first."""
+
+    def search_batch(self, queries: list[str], top_k: int = 4) -> list[list[Hit]]: ...
+
+
+def mine_negatives(
+    examples: Sequence[TrainExample],
+    retriever: Retriever | None,
+    n: int,
+    depth: int | None = None,
+) -> dict[str, list[Chunk]]:
+    """Hard negatives: for each example, the top retrieved chunks that are not gold.
+
+    Args:
+        examples: the examples (their ``question`` is the query).
+        retriever: an index; ``None`` returns ``{}`` (callers fall back to random chunks).
+        n: negatives wanted per example.
+        depth: how many hits to retrieve (default ``n + len(gold) + 2``).
+
+    Returns:
+        ``{example_id: [Chunk]}``, at most ``n`` each, in rank order. Chunks whose text equals
+        a gold chunk's text (duplicates in the corpus) are skipped: they are not negatives.
+    """
+    if retriever is None or not examples or n <= 0:
+        return {}
+    top_k = depth or n + max((len(e.gold_chunk_ids) for e in examples), default=1) + 2
+    results = retriever.search_batch([e.question for e in examples], top_k=top_k)
+    out: dict[str, list[Chunk]] = {}
+    for ex, hits in zip(examples, results):
+        gold = set(ex.gold_chunk_ids)
+        gold_texts = {h.chunk.text for h in hits if h.chunk.chunk_id in gold}
+        negs = [h.chunk for h in hits if h.chunk.chunk_id not in gold and h.chunk.text not in gold_texts]
+        out[ex.example_id] = negs[:n]
+    return out
+
+
+# --- RAFT ----------------------------------------------------------------------------
+
+
+@dataclass
+class RaftExample:
+    """One training example in RAG form.
+
+    Attributes:
+        example: the source example.
+        hits: the context chunks in prompt order (``[1]`` first), as chat would pass them to
+            :func:`oracle.rag.build_messages`.
+        target: the answer the model is trained to produce.
+        gold_positions: 1-based positions of gold chunks in ``hits``; empty when the gold was
+            dropped (the target is then ``rag.not_found``) or unknown.
+        dropped_gold: True when the gold chunk was deliberately left out (``p_no_gold``).
+    """
+
+    example: TrainExample
+    hits: list[Hit]
+    target: str
+    gold_positions: list[int] = field(default_factory=list)
+    dropped_gold: bool = False
+
+    @property
+    def question(self) -> str:
+        return self.example.question
+
+    @property
+    def language(self) -> str:
+        return self.example.language
+
+    def messages(self) -> list[dict[str, str]]:
+        """The prompt, from :func:`oracle.rag.build_messages` (the chat prompt, no answer)."""
+        from oracle import rag
+
+        return rag.build_messages(self.example.question, self.hits, self.example.language)
+
+
+@dataclass
+class RaftStats:
+    """Counts from :func:`build_raft`: examples built, without gold, skipped (gold chunk not
+    found in the chunk pool), and distractors that had to be random (index gave too few)."""
+
+    n_built: int = 0
+    n_no_gold: int = 0
+    n_missing_gold: int = 0
+    n_random_distractors: int = 0
+
+
+def _renumber(answer: str, cmap: dict[str, str], position_of: dict[str, int]) -> str:
+    """Rewrite ``[n]`` markers from the rating's numbering to the new chunk positions;
+    markers whose chunk is no longer in the context are removed."""
+
+    def sub(m: re.Match) -> str:
+        cid = cmap.get(m.group(1))
+        if cid is None:
+            return m.group(0)
+        pos = position_of.get(cid)
+        return f"[{pos}]" if pos else ""
+
+    text = _CITE_RE.sub(sub, answer)
+    return re.sub(r" +([.,;:!?])", r"\1", re.sub(r"  +", " ", text)).strip()
+
+
+def _with_citation(answer: str, positions: list[int]) -> str:
+    """The answer ending with ``[p]`` markers of the gold positions, unless it cites already."""
+    if not positions or _CITE_RE.search(answer):
+        return answer
+    marks = "".join(f"[{p}]" for p in positions)
+    text = answer.rstrip()
+    if text and text[-1] in ".!?":
+        return f"{text[:-1]} {marks}{text[-1]}"
+    return f"{text} {marks}"
+
+
+def example_rng(seed: int, example_id: str) -> random.Random:
+    """A ``random.Random`` for one example: same seed and example, same draws, in any order."""
+    digest = hashlib.sha256(f"{seed}:{example_id}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def build_raft(
+    examples: Sequence[TrainExample],
+    chunks: dict[str, Chunk],
+    negatives: dict[str, list[Chunk]] | None = None,
+    k_distractors: int = 3,
+    p_no_gold: float = 0.2,
+    seed: int = 42,
+    cite: bool = True,
+) -> tuple[list[RaftExample], RaftStats]:
+    """RAFT examples: gold chunk among ``k_distractors`` distractors at a random position.
+
+    Args:
+        examples: from :func:`load_examples` (one split).
+        chunks: every chunk available, ``{chunk_id: Chunk}`` (the index's chunks); gold
+            chunks are looked up here and random distractors drawn from it.
+        negatives: hard negatives per example id (:func:`mine_negatives`); missing or short
+            lists are topped up with random chunks, preferring the gold's own document.
+        k_distractors: distractor chunks per example (>= 0).
+        p_no_gold: probability, in ``[0, 1]``, that the gold chunk is left out and the target
+            is ``rag.not_found`` in the example's language (RAFT's 1 - P).
+        seed: draws are made per example from ``(seed, example_id)``, so the same data and
+            seed give the same examples whatever their order (resume relies on it).
+        cite: end answers that cite nothing with ``[n]`` of the gold position(s), as chat's
+            answers cite their sources.
+
+    Returns:
+        ``(examples, stats)``. Examples whose gold chunks are all missing from ``chunks`` are
+        skipped (counted in ``stats.n_missing_gold``), except ratings with no known gold,
+        which keep their hard negatives as context (as retrieved in chat).
+
+    Raises:
+        ConfigError: ``k_distractors < 0`` or ``p_no_gold`` outside ``[0, 1]``.
+    """
+    if k_distractors < 0:
+        raise ConfigError(detail=f"`k_distractors` must be >= 0, got {k_distractors}.")
+    if not 0.0 <= p_no_gold <= 1.0:
+        raise ConfigError(detail=f"`p_no_gold` must be in [0, 1], got {p_no_gold}.")
+    from oracle import rag
+
+    negatives = negatives or {}
+    pool = list(chunks.values())
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in pool:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    stats = RaftStats()
+    out: list[RaftExample] = []
+    for ex in examples:
+        rng = example_rng(seed, ex.example_id)
+        gold = [chunks[c] for c in ex.gold_chunk_ids if c in chunks]
+        if ex.gold_chunk_ids and not gold:
+            stats.n_missing_gold += 1
+            continue
+        if not ex.gold_chunk_ids and ex.source != "rating":
+            stats.n_missing_gold += 1
+            continue
+        taken = {c.chunk_id for c in gold} | set(ex.gold_chunk_ids)
+        gold_texts = {c.text for c in gold}
+        distractors: list[Chunk] = []
+        for c in negatives.get(ex.example_id, []):
+            if len(distractors) >= k_distractors:
+                break
+            if c.chunk_id not in taken and c.text not in gold_texts:
+                distractors.append(c)
+                taken.add(c.chunk_id)
+        if len(distractors) < k_distractors:
+            same_doc = [c for d in {g.doc_id for g in gold} for c in by_doc.get(d, [])]
+            for candidates in (same_doc, pool):
+                cand = [c for c in candidates if c.chunk_id not in taken and c.text not in gold_texts]
+                rng.shuffle(cand)
+                for c in cand[: k_distractors - len(distractors)]:
+                    distractors.append(c)
+                    taken.add(c.chunk_id)
+                    stats.n_random_distractors += 1
+        drop = bool(gold) and rng.random() < p_no_gold
+        context = list(distractors)
+        if gold and not drop:
+            for g in gold:
+                context.insert(rng.randint(0, len(context)), g)
+        hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(context)]
+        position_of = {h.chunk.chunk_id: h.rank for h in hits}
+        gold_positions = sorted(position_of[g.chunk_id] for g in gold if g.chunk_id in position_of)
+        if drop:
+            target = rag.not_found_sentence(ex.language)
+            stats.n_no_gold += 1
+        else:
+            target = _renumber(ex.answer, ex.citation_map, position_of) if ex.citation_map else ex.answer
+            if cite:
+                target = _with_citation(target, gold_positions)
+        out.append(RaftExample(ex, hits, target, gold_positions, drop))
+        stats.n_built += 1
+    return out, stats
+
+
+# --- exports --------------------------------------------------------------------------
+
+EXPORT_FORMATS = ("alpaca", "sharegpt")
+
+
+def to_record(example: RaftExample, fmt: str) -> dict[str, Any]:
+    """One RAFT example as an ``alpaca`` or ``sharegpt`` record (prompt from chat's builder).
+
+    alpaca: ``{"system", "instruction", "input": "", "output"}`` (every user turn joined into
+    ``instruction``); sharegpt: ``{"system", "conversations": [{"from": "human"|"gpt", "value"}]}``.
+
+    Raises:
+        ConfigError: unknown ``fmt``.
+    """
+    messages = example.messages()
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    turns = [m for m in messages if m["role"] != "system"]
+    if fmt == "alpaca":
+        user = "\n\n".join(m["content"] for m in turns if m["role"] == "user")
+        return {"system": system, "instruction": user, "input": "", "output": example.target}
+    if fmt == "sharegpt":
+        role = {"user": "human", "assistant": "gpt"}
+        conv = [{"from": role.get(m["role"], m["role"]), "value": m["content"]} for m in turns]
+        conv.append({"from": "gpt", "value": example.target})
+        return {"system": system, "conversations": conv}
+    raise ConfigError(detail=f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+
+
+def export_dataset(examples: Sequence[RaftExample], path: str | Path, fmt: str = "alpaca") -> int:
+    """Write RAFT examples as JSONL in ``fmt`` (``"alpaca"`` or ``"sharegpt"``), atomically.
+
+    Returns the number of lines written. Raises ConfigError on an unknown format.
+    """
+    records = [to_record(e, fmt) for e in examples]
+    write_jsonl_atomic(path, records)
+    return len(records)
+
+
+# --- the whole recipe -------------------------------------------------------------------
+
+
+@dataclass
+class TrainingData:
+    """Everything a fine-tuning run trains and evaluates on (see :func:`prepare`).
+
+    ``train``/``eval`` are RAFT examples of the two splits; ``chunks`` the chunk pool;
+    ``source`` what :func:`load_examples` read; ``stats`` the RAFT counts of both splits.
+    """
+
+    train: list[RaftExample]
+    eval: list[RaftExample]
+    train_examples: list[TrainExample]
+    eval_examples: list[TrainExample]
+    chunks: dict[str, Chunk]
+    source: ExampleSet
+    stats: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description for ``train.json``: files with hashes, counts, RAFT stats."""
+        return {
+            "files": self.source.files,
+            "n_examples": len(self.source.examples),
+            "n_ratings": self.source.n_ratings,
+            "n_rejected": self.source.n_rejected,
+            "n_invalid_excluded": self.source.n_invalid,
+            "n_duplicates": self.source.n_duplicates,
+            "n_train": len(self.train),
+            "n_eval": len(self.eval),
+            **self.stats,
+        }
+
+
+def chunk_pool(workspace: Workspace, index: Any | None) -> dict[str, Chunk]:
+    """``{chunk_id: Chunk}``: the index's chunks when an index is given, else every workspace
+    document re-chunked with the default :class:`~oracle.config.ChunkingConfig` (chunk ids are
+    stable, so they match QA pairs generated with the same settings)."""
+    if index is not None:
+        return {c.chunk_id: c for c in index.chunks}
+    from oracle.chunking import chunk_documents
+    from oracle.ingest import list_documents
+
+    return {c.chunk_id: c for c in chunk_documents(list_documents(workspace))}
+
+
+def prepare(
+    workspace: Workspace,
+    index: Any | None = None,
+    files: Iterable[str | Path] | None = None,
+    use_ratings: bool = True,
+    eval_fraction: float = 0.1,
+    k_distractors: int = 3,
+    p_no_gold: float = 0.2,
+    seed: int = 42,
+    max_examples: int = 0,
+    cite: bool = True,
+) -> TrainingData:
+    """Load, split, mine hard negatives with ``index`` and build RAFT examples for both splits.
+
+    Args:
+        workspace: where ``data_qa/`` lives.
+        index: a loaded :class:`oracle.index.VectorIndex` (chunks + hard negatives); ``None``
+            re-chunks the workspace documents and uses random distractors.
+        files, use_ratings: see :func:`load_examples`.
+        eval_fraction: held-out share (see :func:`split_of`).
+        k_distractors, p_no_gold, seed, cite: see :func:`build_raft`.
+        max_examples: keep at most this many training examples (0 = all); the held-out set
+            is not cut.
+
+    Returns:
+        :class:`TrainingData`.
+    """
+    source = load_examples(workspace, files, use_ratings)
+    train_ex, eval_ex = split_examples(source.examples, eval_fraction)
+    if max_examples and max_examples > 0:
+        train_ex = train_ex[:max_examples]
+    chunks = chunk_pool(workspace, index)
+    negatives = mine_negatives(train_ex + eval_ex, index, k_distractors) if index is not None else {}
+    train, st_train = build_raft(train_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite)
+    held, st_eval = build_raft(eval_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite)
+    stats = {
+        "raft_no_gold_train": st_train.n_no_gold,
+        "raft_no_gold_eval": st_eval.n_no_gold,
+        "missing_gold_chunk": st_train.n_missing_gold + st_eval.n_missing_gold,
+        "random_distractors": st_train.n_random_distractors + st_eval.n_random_distractors,
+        "hard_negatives": bool(negatives),
+    }
+    return TrainingData(train, held, train_ex, eval_ex, chunks, source, stats)

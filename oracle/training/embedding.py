@@ -1,0 +1,419 @@
+"""Retriever fine-tuning: the embedding model learns to put each question next to its chunk.
+
+Training pairs are (generated question -> its source chunk), with a hard negative per pair:
+the top chunk the current index retrieves for the question that is not the source
+(:func:`oracle.training.data.mine_negatives`). The loss is sentence-transformers'
+``MultipleNegativesRankingLoss`` (InfoNCE with in-batch negatives; Henderson et al., 2017,
+"Efficient Natural Language Response Suggestion for Smart Reply"; van den Oord et al., 2018),
+trained with ``SentenceTransformerTrainer`` and a no-duplicates batch sampler (a repeated chunk
+in a batch would be a false negative). e5 models keep their ``query: ``/``passage: `` prompts
+during training, evaluation and in the saved folder.
+
+Held-out questions (the same hash split as the generator's, :func:`oracle.training.data.split_of`)
+are scored before and after with ``InformationRetrievalEvaluator`` over every chunk of the
+index: hit@1/5/10 (``accuracy@k``), MRR@10 and nDCG@10. Evaluation runs every epoch and the
+best checkpoint (MRR@10) is the one kept.
+
+The result is a sentence-transformers folder ``adapters/<name>/`` (default name
+``<base>-<time>-embedder``) with ``train.json``. To use it, re-index (:func:`reindex`, one
+click in the app, job kind ``"reindex"``): the chunks of ``indexes/<name>`` are embedded with
+the new model into ``indexes/<name>.new``; only when that index is complete and saved is it
+swapped in (the previous one stays as ``indexes/<name>.prev``), so chat keeps working on the
+old index during the whole re-index. From the command line::
+
+    python -c "from oracle.config import Workspace; from oracle.training.embedding import reindex; \\
+               print(reindex(Workspace(), 'default', 'adapters/<name>'))"
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import shutil
+import time
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
+from oracle.errors import ConfigError, OracleError
+from oracle.schema import ProgressCallback, now_iso, write_json_atomic
+from oracle.training.data import TrainExample, chunk_pool, load_examples, mine_negatives, split_examples
+
+logger = logging.getLogger(__name__)
+
+TRAIN_JSON = "train.json"
+EVAL_NAME = "heldout"
+KS = (1, 5, 10)
+
+
+@dataclass
+class EmbedTrainConfig:
+    """Hyper-parameters of an embedding fine-tune, with help text and validation."""
+
+    epochs: float = field(default=3.0, metadata={"help": "Passes over the (question, chunk) pairs; the best epoch is kept."})
+    batch_size: int = field(default=16, metadata={"help": "Pairs per batch: every other pair's chunk is a negative (bigger is better, costs memory)."})
+    learning_rate: float = field(default=2e-5, metadata={"help": "Peak learning rate (AdamW, linear decay). 1e-5 to 5e-5."})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps with a linear warm-up, in [0, 1)."})
+    hard_negatives: int = field(default=1, metadata={"help": "Hard negatives per pair mined from the index (0 = in-batch only)."})
+    eval_fraction: float = field(default=0.1, metadata={"help": "Share of questions held out for evaluation (same split as the generator)."})
+    max_seq_length: int = field(default=256, metadata={"help": "Longest input in tokens of the embedder's tokenizer."})
+    max_examples: int = field(default=0, metadata={"help": "Use at most this many training pairs (0 = all)."})
+    seed: int = field(default=42, metadata={"help": "Random seed."})
+    bf16: str = field(default="auto", metadata={"help": "bf16 mixed precision: 'auto', 'on', 'off'."})
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "learning_rate", "max_seq_length"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(detail=f"`{name}` must be positive, got {getattr(self, name)}.")
+        if self.batch_size < 2:
+            raise ConfigError(detail="`batch_size` must be at least 2 (in-batch negatives).")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(detail=f"`warmup_ratio` must be in [0, 1), got {self.warmup_ratio}.")
+        if not 0.0 <= self.eval_fraction < 1.0:
+            raise ConfigError(detail=f"`eval_fraction` must be in [0, 1), got {self.eval_fraction}.")
+        if self.hard_negatives < 0 or self.max_examples < 0:
+            raise ConfigError(detail="`hard_negatives` and `max_examples` must be >= 0.")
+        value = str(self.bf16).lower()
+        value = {"true": "on", "false": "off"}.get(value, value)
+        if value not in ("auto", "on", "off"):
+            raise ConfigError(detail=f"`bf16` must be 'auto', 'on' or 'off', got {self.bf16!r}.")
+        self.bf16 = value
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "EmbedTrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class EmbedResult:
+    """Outcome of :func:`train_embedder`: ``status`` "completed" (model in ``model_dir``) or
+    "cancelled"; ``info`` is ``train.json`` (metrics ``before``/``after``)."""
+
+    name: str
+    status: str
+    model_dir: str | None
+    info: dict[str, Any]
+
+
+def prompts_of(model: Any, name: str) -> tuple[str, str]:
+    """(query prompt, document prompt) of an embedder: its own ``prompts`` (``query`` and
+    ``document``/``passage``), else :func:`oracle.models.embedder_prompts` of ``name``."""
+    own = dict(getattr(model, "prompts", None) or {})
+    if not any(own.values()):
+        from oracle import models
+
+        own = models.embedder_prompts(name) or {}
+    return own.get("query", "") or "", own.get("document", own.get("passage", "")) or ""
+
+
+def ir_evaluator(examples: list[TrainExample], corpus: dict[str, str], query_prompt: str, doc_prompt: str,
+                 name: str = EVAL_NAME, batch_size: int = 32):
+    """``InformationRetrievalEvaluator`` over ``corpus`` (``{chunk_id: text}``) for examples with
+    a gold chunk: hit@1/5/10 (``accuracy@k``), MRR@10, nDCG@10 by cosine similarity."""
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    queries, relevant = {}, {}
+    for ex in examples:
+        gold = {c for c in ex.gold_chunk_ids if c in corpus}
+        if gold:
+            queries[ex.example_id] = ex.question
+            relevant[ex.example_id] = gold
+    if not queries:
+        return None
+    return InformationRetrievalEvaluator(
+        queries=queries, corpus=corpus, relevant_docs=relevant, accuracy_at_k=list(KS),
+        precision_recall_at_k=[1], mrr_at_k=[10], ndcg_at_k=[10], map_at_k=[10], name=name,
+        write_csv=False, batch_size=batch_size, query_prompt=query_prompt or None,
+        corpus_prompt=doc_prompt or None, score_functions=None, main_score_function="cosine",
+    )
+
+
+def summarize_ir(metrics: dict[str, float], name: str = EVAL_NAME) -> dict[str, float]:
+    """``{"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"}`` from the evaluator's output
+    (keys like ``heldout_cosine_accuracy@1``, with or without an ``eval_`` prefix)."""
+    out = {}
+    for key, value in metrics.items():
+        short = key.removeprefix("eval_").removeprefix(f"{name}_").removeprefix("cosine_")
+        if short.startswith("accuracy@"):
+            out["hit@" + short.split("@")[1]] = float(value)
+        elif short in ("mrr@10", "ndcg@10"):
+            out[short] = float(value)
+    return out
+
+
+def build_pairs(
+    examples: list[TrainExample],
+    chunks: dict,
+    index: Any | None,
+    n_negatives: int,
+    seed: int,
+) -> dict[str, list[str]]:
+    """Columns ``anchor`` (question), ``positive`` (gold chunk text) and ``negative_1..n`` (hard
+    negatives from ``index``, random chunks when the index gives none) for every example whose
+    gold chunk is in ``chunks``."""
+    negatives = mine_negatives(examples, index, n_negatives) if (index is not None and n_negatives) else {}
+    rng = random.Random(seed)
+    pool = list(chunks.values())
+    cols: dict[str, list[str]] = {"anchor": [], "positive": []}
+    for i in range(n_negatives):
+        cols[f"negative_{i + 1}"] = []
+    for ex in examples:
+        gold = [chunks[c] for c in ex.gold_chunk_ids if c in chunks]
+        if not gold:
+            continue
+        gold_ids = {g.chunk_id for g in gold}
+        negs = [c.text for c in negatives.get(ex.example_id, [])]
+        while len(negs) < n_negatives and len(pool) > len(gold_ids):
+            cand = rng.choice(pool)
+            if cand.chunk_id not in gold_ids and cand.text != gold[0].text:
+                negs.append(cand.text)
+        if len(negs) < n_negatives:
+            continue
+        cols["anchor"].append(ex.question)
+        cols["positive"].append(gold[0].text)
+        for i in range(n_negatives):
+            cols[f"negative_{i + 1}"].append(negs[i])
+    return cols
+
+
+def train_embedder(
+    workspace: Workspace,
+    base_embedder: str | None = None,
+    name: str | None = None,
+    cfg: EmbedTrainConfig | None = None,
+    files: Iterable[str | Path] | None = None,
+    use_ratings: bool = True,
+    index_name: str | None = DEFAULT_INDEX,
+    log_fn: Callable[[dict[str, Any]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress: ProgressCallback | None = None,
+    checkpoint_dir: str | Path | None = None,
+    resume: bool = False,
+    index: Any | None = None,
+) -> EmbedResult:
+    """Fine-tune an embedder on (question -> source chunk) pairs and save it as a
+    sentence-transformers folder under ``adapters/``.
+
+    Args:
+        workspace: data, index and output.
+        base_embedder: model to start from (default: the index's embedder, else the default).
+        name: output folder name under ``adapters/`` (default ``<base>-<time>-embedder``).
+        cfg: hyper-parameters.
+        files, use_ratings: data (see :func:`oracle.training.data.load_examples`).
+        index_name: the index giving the corpus and hard negatives (``index`` overrides it).
+        log_fn, should_stop, progress: as in :func:`oracle.training.lora.train_lora`.
+        checkpoint_dir: epoch checkpoints (default ``adapters/<name>/checkpoints``, removed at
+            the end); ``resume`` continues from the newest.
+
+    Returns:
+        :class:`EmbedResult`; ``info["metrics"]`` has ``before`` and ``after``:
+        ``{"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"}`` on the held-out questions.
+
+    Raises:
+        OracleError: ``err.train.no_examples`` (fewer than 2 training pairs).
+        IndexNotFoundError: ``index_name`` does not exist and no ``index`` was given.
+    """
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.base.sampler import BatchSamplers
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from oracle.training.lora import (
+        _quiet, default_name, device_name, last_checkpoint, make_callback, sanitize_name, use_bf16, _versions,
+    )
+
+    t_start = time.time()
+    cfg = cfg or EmbedTrainConfig()
+    if index is None and index_name:
+        from oracle.index import load_index
+
+        index = load_index(workspace, index_name)
+    base = base_embedder or (index.embedder if index is not None else DEFAULT_EMBEDDER)
+    name = sanitize_name(name) if name else default_name(base, "emb") + "-embedder"
+    out_dir = workspace.adapters / name
+    ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"
+    device = device_name()
+    bf16 = use_bf16(cfg.bf16, device)
+
+    source = load_examples(workspace, files, use_ratings)
+    train_ex, eval_ex = split_examples(source.examples, cfg.eval_fraction)
+    if cfg.max_examples:
+        train_ex = train_ex[: cfg.max_examples]
+    chunks = chunk_pool(workspace, index)
+    cols = build_pairs(train_ex, chunks, index, cfg.hard_negatives, cfg.seed)
+    if len(cols["anchor"]) < 2:
+        raise OracleError("err.train.no_examples")
+
+    from datasets import Dataset
+
+    train_ds = Dataset.from_dict(cols)
+    if Path(base).expanduser().is_dir():
+        path = str(Path(base).expanduser())
+    else:
+        from oracle import models
+
+        path = models.resolve_embedder(base)
+    model = SentenceTransformer(path, device=device)
+    model.max_seq_length = cfg.max_seq_length
+    q_prompt, d_prompt = prompts_of(model, base)
+    model.prompts = {k: v for k, v in {"query": q_prompt, "document": d_prompt}.items() if v}
+    corpus = {cid: c.text for cid, c in chunks.items()}
+    evaluator = ir_evaluator(eval_ex, corpus, q_prompt, d_prompt)
+
+    metrics: dict[str, Any] = {"n_pairs": len(cols["anchor"]), "n_eval_queries": len(evaluator.queries) if evaluator else 0,
+                               "n_corpus": len(corpus)}
+    if evaluator is not None:
+        metrics["before"] = summarize_ir(evaluator(model))
+        if log_fn:
+            log_fn({"step": 0, "total": None, "loss": None, "eval_loss": None, "tokens_per_s": None, "eta_s": None,
+                    "time": now_iso(), "mrr@10": metrics["before"].get("mrr@10")})
+
+    column_prompts = {"anchor": q_prompt, "positive": d_prompt}
+    column_prompts.update({f"negative_{i + 1}": d_prompt for i in range(cfg.hard_negatives)})
+    steps_per_epoch = max(1, len(train_ds) // cfg.batch_size)
+    best_metric = f"eval_{EVAL_NAME}_cosine_mrr@10"
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(ckpt_dir),
+        num_train_epochs=cfg.epochs,
+        per_device_train_batch_size=cfg.batch_size,
+        learning_rate=cfg.learning_rate,
+        warmup_steps=cfg.warmup_ratio,
+        batch_sampler=BatchSamplers.NO_DUPLICATES,
+        prompts={k: v for k, v in column_prompts.items() if v} or None,
+        eval_strategy="epoch" if evaluator is not None else "no",
+        save_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=evaluator is not None,
+        metric_for_best_model=best_metric if evaluator is not None else None,
+        greater_is_better=True,
+        logging_steps=1,
+        report_to="none",
+        disable_tqdm=True,
+        use_cpu=device == "cpu",
+        bf16=bf16,
+        seed=cfg.seed,
+        dataloader_num_workers=0,
+        dataloader_drop_last=False,
+    )
+    callback = make_callback(log_fn, should_stop, progress)
+    trainer = SentenceTransformerTrainer(
+        model=model, args=args, train_dataset=train_ds, loss=MultipleNegativesRankingLoss(model),
+        evaluator=evaluator, callbacks=[callback],
+    )
+    _quiet(trainer)
+    resume_from = last_checkpoint(ckpt_dir) if resume else None
+    output = trainer.train(resume_from_checkpoint=resume_from)
+    metrics.update({"train_loss": output.training_loss, "steps": trainer.state.global_step,
+                    "steps_per_epoch": steps_per_epoch, "best_checkpoint": trainer.state.best_model_checkpoint})
+    info: dict[str, Any] = {
+        "kind": "embedding", "name": name, "base_model": base, "base_model_path": path, "created_at": now_iso(),
+        "data": {"files": source.files, "n_examples": len(source.examples), "n_train_pairs": len(cols["anchor"]),
+                 "n_eval": len(eval_ex), "hard_negatives": cfg.hard_negatives, "index": getattr(index, "name", None)},
+        "hyperparameters": to_dict(cfg), "device": device, "precision": "bf16-autocast" if bf16 else "fp32",
+        "prompts": model.prompts, "metrics": metrics, "versions": _versions(),
+    }
+    if callback.cancelled:
+        return EmbedResult(name, "cancelled", None, info)
+    if evaluator is not None:
+        metrics["after"] = summarize_ir(evaluator(model))
+        if log_fn:
+            log_fn({"step": trainer.state.global_step, "total": trainer.state.max_steps, "loss": None, "eval_loss": None,
+                    "tokens_per_s": None, "eta_s": 0, "time": now_iso(), "mrr@10": metrics["after"].get("mrr@10")})
+    info["wall_time_s"] = round(time.time() - t_start, 1)
+    from oracle.training import cost
+
+    info["cost"] = cost.run_cost(info["wall_time_s"])
+    _save_model(model, out_dir, info)
+    if ckpt_dir.is_dir() and ckpt_dir.resolve() != out_dir.resolve():
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+    logger.info("embedding: saved %s; held-out before %s after %s", out_dir, metrics.get("before"), metrics.get("after"))
+    return EmbedResult(name, "completed", str(out_dir), info)
+
+
+def _save_model(model: Any, out_dir: Path, info: dict[str, Any]) -> None:
+    """``model.save`` + ``train.json`` into a temp folder, then renamed into place."""
+    tmp = out_dir.parent / f".{out_dir.name}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save(str(tmp))
+    write_json_atomic(tmp / TRAIN_JSON, info)
+    old = out_dir.parent / f".{out_dir.name}.old"
+    if out_dir.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def evaluate_embedder(
+    workspace: Workspace,
+    embedder: str,
+    index_name: str = DEFAULT_INDEX,
+    eval_fraction: float = 0.1,
+    files: Iterable[str | Path] | None = None,
+    use_ratings: bool = True,
+) -> dict[str, float]:
+    """Held-out retrieval metrics of any embedder over the chunks of ``indexes/<index_name>``
+    (``{"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "n_queries"}``), e.g. to compare the
+    base and the fine-tuned model on the same questions."""
+    from oracle import models
+    from oracle.index import load_index
+
+    index = load_index(workspace, index_name)
+    source = load_examples(workspace, files, use_ratings)
+    _, eval_ex = split_examples(source.examples, eval_fraction)
+    model = models.load_embedder(embedder)
+    q_prompt, d_prompt = prompts_of(model, embedder)
+    evaluator = ir_evaluator(eval_ex, {c.chunk_id: c.text for c in index.chunks}, q_prompt, d_prompt)
+    if evaluator is None:
+        return {"n_queries": 0}
+    return {**summarize_ir(evaluator(model)), "n_queries": len(evaluator.queries)}
+
+
+def reindex(
+    workspace: Workspace,
+    index_name: str,
+    embedder: str,
+    progress: ProgressCallback | None = None,
+    target_name: str | None = None,
+) -> dict[str, Any]:
+    """Re-embed every chunk of ``indexes/<index_name>`` with ``embedder`` and swap it in.
+
+    The new index is built and saved in ``indexes/<index_name>.new``; only then is the old
+    folder renamed to ``<index_name>.prev`` (replacing an older ``.prev``) and the new one to
+    ``<index_name>``. Until that moment the old index serves chat unchanged; a crash leaves
+    at most a stray ``.new`` folder. With ``target_name`` the new index is saved under that
+    name instead and nothing is swapped (to compare two embedders side by side).
+
+    Returns:
+        ``{"index", "embedder", "n_chunks", "seconds", "previous"}``.
+
+    Raises:
+        IndexNotFoundError: no index ``index_name``.
+        ModelNotFoundError: the embedder cannot be loaded.
+    """
+    from oracle.index import VectorIndex, load_index
+
+    t0 = time.time()
+    old = load_index(workspace, index_name, cache=False)
+    final_name = target_name or index_name
+    new = VectorIndex.create(embedder, name=final_name, chunking=old.chunking)
+    new.add(list(old.chunks), progress=progress)
+    final = workspace.index_dir(final_name)
+    staging = workspace.indexes / f"{final_name}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    new.save(staging)
+    previous = None
+    if final.exists():
+        previous = workspace.indexes / f"{final_name}.prev"
+        shutil.rmtree(previous, ignore_errors=True)
+        os.replace(final, previous)
+    os.replace(staging, final)
+    logger.info("re-indexed %s with %s: %d chunks in %.1f s", final_name, embedder, len(new), time.time() - t0)
+    return {"index": final_name, "embedder": embedder, "n_chunks": len(new), "seconds": round(time.time() - t0, 1),
+            "previous": str(previous) if previous else None}

@@ -1,0 +1,226 @@
+"""Entry point of a background job process: ``python -m oracle.training.run --config jobs/<id>/job.json``.
+
+Started by :mod:`oracle.jobs` (never by hand, though it works by hand too). Reads the job
+spec, marks the job running, calls the runner of its ``kind`` with a ``log_fn`` that appends
+to ``log.jsonl`` and a ``should_stop`` that checks the cancel flag, then writes the final
+state (completed, cancelled, failed) and starts the next queued job. SIGTERM (the cancel
+fallback) raises :class:`JobCancelled` in the main thread: the state becomes ``cancelled``
+and the last saved checkpoint stays resumable.
+
+Runners (``RUNNERS``): ``lora`` (:func:`oracle.training.lora.train_lora`), ``embedding``
+(:func:`oracle.training.embedding.train_embedder`), ``reindex``
+(:func:`oracle.training.embedding.reindex`), ``estimate``
+(:func:`oracle.training.lora.estimate_lora`), ``merge``
+(:func:`oracle.training.export.merge_adapter`), ``selftest`` (counts to ``steps``, sleeping
+``sleep_s`` per step, with checkpoints: exercises the machinery in tests in a second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from oracle import jobs
+from oracle.config import Workspace
+from oracle.errors import OracleError
+from oracle.schema import now_iso, read_json, write_json_atomic
+
+logger = logging.getLogger("oracle.training.run")
+
+
+class JobCancelled(BaseException):
+    """Raised by the SIGTERM handler; a BaseException so no ``except Exception`` swallows it."""
+
+
+class JobContext:
+    """What a runner gets besides its params: the workspace, the job folder, logging and cancel."""
+
+    def __init__(self, workspace: Workspace, job_id: str, resume: bool) -> None:
+        self.workspace = workspace
+        self.job_id = job_id
+        self.dir = jobs.job_dir(workspace, job_id)
+        self.checkpoint_dir = self.dir / jobs.CHECKPOINTS
+        self.resume = resume
+
+    def log(self, record: dict[str, Any]) -> None:
+        jobs.log_record(self.workspace, self.job_id, record)
+
+    def should_stop(self) -> bool:
+        return jobs.cancel_requested(self.workspace, self.job_id)
+
+    def progress(self, done: int, total: int, description: str = "") -> None:
+        """A ProgressCallback that logs coarse progress (non-training work: re-indexing)."""
+        if total and (done == total or done % max(1, total // 50) == 0):
+            self.log({"step": done, "total": total, "loss": None, "eval_loss": None, "tokens_per_s": None,
+                      "eta_s": None, "time": now_iso(), "note": description})
+
+
+def _lora(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+    from oracle.training.cost import CostConfig
+    from oracle.training.lora import LoraTrainConfig, train_lora
+
+    cfg = LoraTrainConfig.from_dict(p.get("config", {}))
+    resume = ctx.resume and jobs.has_checkpoint(ctx.workspace, ctx.job_id)
+    t0 = time.time()
+    try:
+        result = train_lora(
+            ctx.workspace, p["base_model"], p.get("name"), cfg, files=p.get("files"),
+            use_ratings=p.get("use_ratings", True), index_name=p.get("index_name", "default"),
+            log_fn=ctx.log, should_stop=ctx.should_stop, resume=resume, checkpoint_dir=ctx.checkpoint_dir,
+            cost_cfg=CostConfig(**p["cost"]) if p.get("cost") else None,
+        )
+    except JobCancelled:
+        from oracle.training.lora import note_wall_time
+
+        note_wall_time(ctx.checkpoint_dir, time.time() - t0)
+        raise
+    out = {"status": result.status, "adapter_dir": result.adapter_dir, "name": result.name,
+           "metrics": result.info.get("metrics", {}), "cost": result.info.get("cost"),
+           "wall_time_s": result.info.get("wall_time_s"), "base_model": p["base_model"]}
+    return out
+
+
+def _embedding(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+    from oracle.training.embedding import EmbedTrainConfig, train_embedder
+
+    cfg = EmbedTrainConfig.from_dict(p.get("config", {}))
+    result = train_embedder(
+        ctx.workspace, p.get("base_embedder"), p.get("name"), cfg, files=p.get("files"),
+        use_ratings=p.get("use_ratings", True), index_name=p.get("index_name", "default"),
+        log_fn=ctx.log, should_stop=ctx.should_stop, checkpoint_dir=ctx.checkpoint_dir,
+        resume=ctx.resume and jobs.has_checkpoint(ctx.workspace, ctx.job_id),
+    )
+    return {"status": result.status, "model_dir": result.model_dir, "name": result.name,
+            "metrics": result.info.get("metrics", {}), "wall_time_s": result.info.get("wall_time_s")}
+
+
+def _reindex(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+    from oracle.training.embedding import reindex
+
+    return reindex(ctx.workspace, p.get("index_name", "default"), p["embedder"], progress=ctx.progress,
+                   target_name=p.get("target_name"))
+
+
+def _estimate(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+    from oracle.training.cost import CostConfig
+    from oracle.training.lora import LoraTrainConfig, estimate_lora
+
+    return estimate_lora(
+        ctx.workspace, p["base_model"], LoraTrainConfig.from_dict(p.get("config", {})), files=p.get("files"),
+        use_ratings=p.get("use_ratings", True), index_name=p.get("index_name", "default"),
+        cost_cfg=CostConfig(**p["cost"]) if p.get("cost") else None,
+    )
+
+
+def _merge(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+    from oracle.training.export import merge_adapter
+
+    return {"merged_dir": merge_adapter(p["adapter_dir"], p["output_dir"], base_model=p.get("base_model"))}
+
+
+def _selftest(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+    """Counts to ``steps``; "checkpoints" its step to ``checkpoints/checkpoint-<n>/trainer_state.json``
+    so cancel/resume behave as in training; ``fail_at`` raises at that step."""
+    total, sleep_s = int(p.get("steps", 5)), float(p.get("sleep_s", 0.05))
+    start = 0
+    if ctx.resume:
+        found = [int(x.name.split("-")[1]) for x in ctx.checkpoint_dir.glob("checkpoint-*")]
+        start = max(found, default=0)
+    for step in range(start + 1, total + 1):
+        time.sleep(sleep_s)
+        if p.get("fail_at") == step:
+            raise RuntimeError(f"selftest failure at step {step}")
+        ckpt = ctx.checkpoint_dir / f"checkpoint-{step}"
+        ckpt.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(ckpt / "trainer_state.json", {"global_step": step})
+        ctx.log({"step": step, "total": total, "loss": 1.0 / step, "eval_loss": None, "tokens_per_s": 100.0,
+                 "eta_s": (total - step) * sleep_s, "time": now_iso()})
+        if ctx.should_stop():
+            return {"status": "cancelled", "step": step}
+    return {"status": "completed", "step": total}
+
+
+RUNNERS: dict[str, Callable[[JobContext, dict[str, Any]], dict[str, Any]]] = {
+    "lora": _lora,
+    "embedding": _embedding,
+    "reindex": _reindex,
+    "estimate": _estimate,
+    "merge": _merge,
+    "selftest": _selftest,
+}
+
+
+def _on_sigterm(signum, frame):  # noqa: ANN001
+    raise JobCancelled()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one job to its end; exit status 0 completed/cancelled, 1 failed, 2 bad arguments."""
+    parser = argparse.ArgumentParser(prog="python -m oracle.training.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", required=True, help="jobs/<id>/job.json written by oracle.jobs.submit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    config = Path(args.config)
+    spec = read_json(config)
+    workspace = Workspace(spec["home"])
+    job_id = spec["job_id"]
+    status = jobs.get_job(workspace, job_id)
+    resume = status.attempts > 1 or bool(spec.get("params", {}).get("resume"))
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    import os
+
+    jobs.update_status(workspace, job_id, state=jobs.RUNNING, pid=os.getpid(), started_at=status.started_at or now_iso())
+    ctx = JobContext(workspace, job_id, resume)
+    logger.info("job %s (%s) starting%s", job_id, spec["kind"], " (resume)" if resume else "")
+    code = 0
+    try:
+        result = RUNNERS[spec["kind"]](ctx, spec.get("params", {}))
+        state = jobs.CANCELLED if result.get("status") == "cancelled" else jobs.COMPLETED
+        jobs.update_status(workspace, job_id, state=state, result=result, ended_at=now_iso(), pid=None,
+                           resumable=state == jobs.CANCELLED and jobs.has_checkpoint(workspace, job_id))
+    except JobCancelled:
+        logger.info("job %s: SIGTERM, stopping", job_id)
+        jobs.update_status(workspace, job_id, state=jobs.CANCELLED, ended_at=now_iso(), pid=None,
+                           resumable=jobs.has_checkpoint(workspace, job_id))
+    except OracleError as err:
+        logger.error("job %s failed: %s", job_id, err.message("en"))
+        jobs.update_status(workspace, job_id, state=jobs.FAILED, ended_at=now_iso(), pid=None,
+                           error=err.message("en"), error_key=err.key, error_params=_jsonable(err.params),
+                           resumable=jobs.has_checkpoint(workspace, job_id))
+        code = 1
+    except Exception as err:  # noqa: BLE001 - recorded, traceback to process.log
+        traceback.print_exc()
+        jobs.update_status(workspace, job_id, state=jobs.FAILED, ended_at=now_iso(), pid=None,
+                           error=f"{type(err).__name__}: {err}"[:500],
+                           resumable=jobs.has_checkpoint(workspace, job_id))
+        code = 1
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        try:
+            jobs.start_next(workspace)
+        except Exception:  # noqa: BLE001 - the supervisor will retry
+            logger.exception("could not start the next job")
+    return code
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    import json
+
+    out = {}
+    for k, v in params.items():
+        try:
+            json.dumps(v)
+            out[k] = v
+        except (TypeError, ValueError):
+            out[k] = str(v)
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

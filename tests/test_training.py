@@ -1,0 +1,495 @@
+"""Fine-tuning: data (split, ratings, RAFT), LoRA training (tiny LM), embedder fine-tune (tiny
+embedder), export, cost. Offline and fast: tiny models built from config (tests/tiny_lm.py,
+tests/tiny_embedder.py)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from tiny_lm import tiny_lm_dir  # noqa: F401 - fixture
+
+from oracle import rag
+from oracle.config import Workspace
+from oracle.errors import ConfigError, OracleError
+from oracle.schema import Chunk, Citation, Hit, QAPair, Rating, append_jsonl
+from oracle.training import cost, data
+from oracle.training.lora import LoraTrainConfig
+
+WORDS = "rede senha usuário pacote sistema arquivo documento linux debian pergunta".split()
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def make_chunks(n: int = 30, doc_id: str = "manual-0001") -> list[Chunk]:
+    return [
+        Chunk(
+            chunk_id=f"{doc_id}:{i * 100}:{i:08x}", doc_id=doc_id, doc_name="manual.pdf",
+            text=f"Sobre {WORDS[i % 10]} e {WORDS[(i * 3) % 10]}: o valor do item {i} é {i * 7}.",
+            page_start=i + 1, page_end=i + 1, char_start=i * 100, char_end=i * 100 + 60,
+        )
+        for i in range(n)
+    ]
+
+
+def make_pairs(chunks: list[Chunk]) -> list[QAPair]:
+    return [
+        QAPair(question=f"Qual é o valor do item {i} sobre {WORDS[i % 10]}?", answer=f"O valor é {i * 7}.",
+               doc_id=c.doc_id, doc_name=c.doc_name, chunk_id=c.chunk_id, page=c.page_start, language="pt",
+               generator="fake")
+        for i, c in enumerate(chunks)
+    ]
+
+
+class WordIndex:
+    """A retriever by word overlap (``search``/``search_batch``/``chunks``), no model needed."""
+
+    def __init__(self, chunks: list[Chunk]) -> None:
+        self.chunks = chunks
+        self.name = "words"
+
+    def search_batch(self, queries, top_k=4, hybrid=False):
+        out = []
+        for q in queries:
+            words = set(q.lower().replace("?", "").split())
+            ranked = sorted(self.chunks, key=lambda c: (-len(words & set(c.text.lower().split())), c.chunk_id))
+            out.append([Hit(chunk=c, score=0.9, rank=i + 1) for i, c in enumerate(ranked[:top_k])])
+        return out
+
+    def search(self, query, top_k=4, hybrid=False):
+        return self.search_batch([query], top_k)[0]
+
+
+def build_workspace(ws: Workspace, n: int = 30, embedder: str | None = None) -> list[Chunk]:
+    """QA pairs in data_qa/ and, when ``embedder`` is given, a real index 'default' built with it."""
+    chunks = make_chunks(n)
+    append_jsonl(ws.qa_file("manual-0001"), make_pairs(chunks))
+    if embedder:
+        from oracle.index import VectorIndex
+
+        index = VectorIndex.create(embedder, name="default")
+        index.add(chunks)
+        index.save(ws.index_dir("default"))
+    return chunks
+
+
+def tiny_cfg(**kw) -> LoraTrainConfig:
+    base = dict(rank=4, alpha=8, max_steps=3, grad_accum=1, batch_size=1, save_steps=100, bf16="off",
+                max_seq_len=512, k_distractors=2, eval_fraction=0.2, learning_rate=1e-2, warmup_ratio=0.0)
+    base.update(kw)
+    return LoraTrainConfig(**base)
+
+
+# --- config ----------------------------------------------------------------------------------
+
+
+def test_config_has_help_and_validates():
+    from dataclasses import fields
+
+    for f in fields(LoraTrainConfig):
+        assert f.metadata.get("help"), f.name
+    for bad in ({"rank": 0}, {"dropout": 1.0}, {"p_no_gold": 1.5}, {"eval_fraction": 1.0}, {"bf16": "maybe"},
+                {"max_steps": 0}, {"target_modules": " , "}, {"max_seq_len": 10}):
+        with pytest.raises(ConfigError):
+            LoraTrainConfig(**bad)
+    assert LoraTrainConfig(bf16=True).bf16 == "on"
+    assert LoraTrainConfig(target_modules="q_proj, v_proj").modules() == ["q_proj", "v_proj"]
+    gpu = LoraTrainConfig.for_device("cuda")
+    assert gpu.batch_size > LoraTrainConfig().batch_size and gpu.max_seq_len > LoraTrainConfig().max_seq_len
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+def test_split_is_stable_disjoint_and_monotonic():
+    questions = [f"Pergunta número {i}?" for i in range(400)]
+    at10 = {q for q in questions if data.split_of(q, 0.1) == "eval"}
+    at20 = {q for q in questions if data.split_of(q, 0.2) == "eval"}
+    assert 15 <= len(at10) <= 70 and at10 < at20  # ~10%, and raising the fraction only adds questions
+    assert {q for q in questions if data.split_of(q, 0.1) == "eval"} == at10  # stable
+    # the same question, differently spaced or cased, lands on the same side
+    assert all(data.split_of("  " + q.upper() + " ", 0.1) == data.split_of(q, 0.1) for q in questions[:50])
+    with pytest.raises(ConfigError):
+        data.split_of("x", 1.0)
+
+
+def test_load_examples_ratings_corrected_invalid_rejected(workspace):
+    chunks = make_chunks(4)
+    pairs = make_pairs(chunks)
+    pairs[3].status = "rejected"
+    append_jsonl(workspace.qa_file("manual-0001"), pairs)
+    cite = Citation(n=2, doc_id="manual-0001", doc_name="manual.pdf", page=1, snippet="s", chunk_id=chunks[0].chunk_id)
+    valid = Rating(question=pairs[0].question, answer="resposta do modelo [2]", valid=True, citations=[cite],
+                   corrected_answer="Resposta corrigida.", answer_id="a1")
+    kept = Rating(question="Como instalo o pacote?", answer="Use apt [2].", valid=True, citations=[cite], answer_id="a2")
+    later_invalid = Rating(question="Pergunta ruim?", answer="errada", valid=True, answer_id="a3",
+                           created_at="2026-01-01T00:00:00+00:00")
+    append_jsonl(workspace.validated, [valid, kept, later_invalid])
+    append_jsonl(workspace.invalid, [Rating(question="Pergunta ruim?", answer="errada", valid=False, answer_id="a3",
+                                            created_at="2026-01-02T00:00:00+00:00"),
+                                     Rating(question="Outra?", answer="não", valid=False, answer_id="a4")])
+    got = data.load_examples(workspace)
+    by_q = {e.question: e for e in got.examples}
+    assert by_q[pairs[0].question].answer == "Resposta corrigida."  # the person's correction wins over the QA pair
+    assert by_q[pairs[0].question].source == "rating"
+    assert "Pergunta ruim?" not in by_q and "Outra?" not in by_q  # invalid ratings never train
+    assert pairs[3].question not in by_q  # rejected in review
+    assert by_q["Como instalo o pacote?"].gold_chunk_ids == [chunks[0].chunk_id]
+    assert (got.n_invalid, got.n_rejected, got.n_duplicates) == (1, 1, 1)
+    assert {Path(f["path"]).name for f in got.files} == {"validated.jsonl", "manual-0001.qa.jsonl"}
+    assert all(len(f["sha256"]) == 64 for f in got.files)
+    # a rating's [n] markers follow its chunk to the new position
+    ex = by_q["Como instalo o pacote?"]
+    raft, _ = data.build_raft([ex], {c.chunk_id: c for c in chunks}, k_distractors=3, p_no_gold=0.0, seed=1)
+    pos = raft[0].gold_positions[0]
+    assert raft[0].hits[pos - 1].chunk.chunk_id == chunks[0].chunk_id
+    assert raft[0].target == f"Use apt [{pos}]."
+
+
+def test_heldout_never_in_train(workspace):
+    chunks = build_workspace(workspace, 60)
+    td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.3)
+    train_keys = {data.question_key(e.question) for e in td.train}
+    eval_keys = {data.question_key(e.question) for e in td.eval}
+    assert td.eval and td.train and not (train_keys & eval_keys)
+    assert all(data.split_of(e.question, 0.3) == "eval" for e in td.eval)
+
+
+def test_raft_gold_position_varies_and_no_gold_probability():
+    chunks = make_chunks(40)
+    pool = {c.chunk_id: c for c in chunks}
+    examples = [data.TrainExample(question=f"Pergunta {i} sobre {WORDS[i % 10]}?", answer=f"Resposta {i}.",
+                                  gold_chunk_ids=[chunks[i % 40].chunk_id]) for i in range(300)]
+    index = WordIndex(chunks)
+    negatives = data.mine_negatives(examples, index, 3)
+    raft, stats = data.build_raft(examples, pool, negatives, k_distractors=3, p_no_gold=0.25, seed=7)
+    assert len(raft) == 300
+    with_gold = [r for r in raft if not r.dropped_gold]
+    positions = {r.gold_positions[0] for r in with_gold}
+    assert positions == {1, 2, 3, 4}  # gold at every position of 4
+    share = sum(r.dropped_gold for r in raft) / len(raft)
+    assert 0.17 < share < 0.33 and stats.n_no_gold == sum(r.dropped_gold for r in raft)
+    not_found = rag.not_found_sentence("pt")
+    for r in raft:
+        ids = [h.chunk.chunk_id for h in r.hits]
+        gold = r.example.gold_chunk_ids[0]
+        if r.dropped_gold:
+            assert gold not in ids and r.target == not_found and len(ids) == 3
+        else:
+            assert ids.count(gold) == 1 and len(ids) == 4
+            assert r.target.endswith(f"[{r.gold_positions[0]}].")  # cites the gold source, as chat does
+            # distractors are the retriever's hard negatives (top non-gold hits), not random chunks
+            assert [i for i in ids if i != gold] == [c.chunk_id for c in negatives[r.example.example_id]]
+    assert data.build_raft(examples, pool, negatives, 3, 0.25, 7)[0][5].hits == raft[5].hits  # deterministic
+    assert not any(r.dropped_gold for r in data.build_raft(examples[:50], pool, negatives, 3, 0.0, 7)[0])
+    assert all(r.dropped_gold for r in data.build_raft(examples[:50], pool, negatives, 3, 1.0, 7)[0])
+    with pytest.raises(ConfigError):
+        data.build_raft(examples, pool, negatives, 3, 1.2, 7)
+
+
+def test_export_alpaca_and_sharegpt(workspace, tmp_path):
+    chunks = build_workspace(workspace, 10)
+    td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.0)
+    for fmt in data.EXPORT_FORMATS:
+        path = tmp_path / f"train.{fmt}.jsonl"
+        assert data.export_dataset(td.train, path, fmt) == len(td.train)
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        first, msgs = rows[0], td.train[0].messages()
+        assert first["system"] == msgs[0]["content"]
+        if fmt == "alpaca":
+            assert first["instruction"] == msgs[1]["content"] and first["output"] == td.train[0].target
+        else:
+            assert [c["from"] for c in first["conversations"]] == ["human", "gpt"]
+            assert first["conversations"][1]["value"] == td.train[0].target
+    with pytest.raises(ConfigError):
+        data.export_dataset(td.train, tmp_path / "x.jsonl", "csv")
+
+
+# --- tokenisation: train prompt == chat prompt --------------------------------------------------------
+
+
+def test_training_prompt_equals_chat_prompt_and_labels_mask_prompt(tiny_lm_dir):
+    from transformers import AutoTokenizer
+
+    from oracle.llm import TransformersGenerator
+    from oracle.training.lora import encode_example
+
+    tok = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    chunks = make_chunks(6)
+    ex = data.TrainExample(question="Qual é o valor do item 3?", answer="O valor é 21.", gold_chunk_ids=[chunks[3].chunk_id])
+    raft, _ = data.build_raft([ex], {c.chunk_id: c for c in chunks}, k_distractors=2, p_no_gold=0.0, seed=3)
+    enc = encode_example(tok, raft[0], max_seq_len=2048)
+
+    gen = TransformersGenerator(tiny_lm_dir)
+    gen._model, gen._tokenizer = object(), tok  # the chat prompt needs the tokenizer only
+    chat_ids = gen._inputs(rag.build_messages(ex.question, raft[0].hits, "pt"))["input_ids"][0].tolist()
+    n = len(chat_ids)
+    assert enc["input_ids"][:n] == chat_ids  # same prompt tokens as chat, for the same question and chunks
+    assert enc["labels"][:n] == [-100] * n  # no loss on the prompt
+    assert enc["labels"][n:] == enc["input_ids"][n:] and len(enc["labels"]) > n  # loss on every answer token
+    answer = tok.decode(enc["input_ids"][n:])
+    assert answer.startswith(raft[0].target) and answer.rstrip().endswith("<|im_end|>")
+
+
+def test_long_examples_drop_distractors_not_gold(tiny_lm_dir):
+    from transformers import AutoTokenizer
+
+    from oracle.training.lora import encode_example
+
+    tok = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    chunks = make_chunks(6)
+    ex = data.TrainExample(question="Qual é o valor do item 3?", answer="O valor é 21.", gold_chunk_ids=[chunks[3].chunk_id])
+    raft, _ = data.build_raft([ex], {c.chunk_id: c for c in chunks}, k_distractors=4, p_no_gold=0.0, seed=1)
+    full = encode_example(tok, raft[0], 100000)
+    short = encode_example(tok, raft[0], len(full["input_ids"]) - 1)
+    assert short is not None and len(short["input_ids"]) < len(full["input_ids"])
+    text = tok.decode(short["input_ids"])
+    assert chunks[3].text in text
+    assert encode_example(tok, raft[0], 64) is None
+
+
+# --- LoRA -------------------------------------------------------------------------------------------
+
+
+def _weights(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_lora_changes_adapter_not_base_and_reloads_same(workspace, tiny_lm_dir):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    chunks = build_workspace(workspace, 20)
+    td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.2)
+    from oracle.training.lora import train_lora
+
+    logs = []
+    result = train_lora(workspace, tiny_lm_dir, "t1", tiny_cfg(max_steps=4), data=td, log_fn=logs.append,
+                        return_model=True)
+    assert result.status == "completed"
+    base = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, dtype=torch.float32)
+    original = _weights(base)
+    trained = result.model
+    lora_b = {k: v for k, v in trained.state_dict().items() if "lora_B" in k}
+    assert lora_b and all(v.abs().sum() > 0 for v in lora_b.values())  # LoRA B starts at zero: it learned
+    for key, value in trained.state_dict().items():
+        if "lora_" in key:
+            continue
+        plain = key.replace("base_model.model.", "").replace(".base_layer", "")
+        assert torch.equal(value, original[plain]), key  # base weights untouched
+    # the saved adapter reloads and gives the same outputs
+    out = Path(result.adapter_dir)
+    assert (out / "adapter_config.json").exists() and (out / "adapter_model.safetensors").exists()
+    info = json.loads((out / "train.json").read_text())
+    assert info["base_model"] == tiny_lm_dir and info["hyperparameters"]["rank"] == 4
+    assert info["data"]["files"][0]["sha256"] and info["wall_time_s"] > 0 and info["cost"]["rate_source"] in ("api", "fallback")
+    assert info["metrics"]["eval_loss_before"] > 0 and info["metrics"]["eval_loss"] > 0 and info["metrics"]["steps"] == 4
+    reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_lm_dir), str(out)).eval()
+    trained.eval()
+    ids = torch.tensor([[5, 17, 42, 99, 7]])
+    with torch.no_grad():
+        assert torch.allclose(reloaded(input_ids=ids).logits, trained(input_ids=ids).logits, atol=1e-5)
+        assert not torch.allclose(base(input_ids=ids).logits, trained(input_ids=ids).logits, atol=1e-4)
+    # one log line per step with the documented fields, plus eval lines
+    steps = [r for r in logs if r["loss"] is not None]
+    assert [r["step"] for r in steps] == [1, 2, 3, 4] and all(r["total"] == 4 for r in steps)
+    assert all(r["tokens_per_s"] and r["tokens_per_s"] > 0 for r in steps) and steps[-1]["eta_s"] == 0
+    assert [r["step"] for r in logs if r["eval_loss"] is not None] == [0, 4]
+    assert not Path(result.checkpoint_dir).exists()  # checkpoints removed after a completed run
+
+
+def test_cancel_then_resume_continues_from_checkpoint(workspace, tiny_lm_dir):
+    from oracle.training.lora import last_checkpoint, train_lora
+
+    chunks = build_workspace(workspace, 20)
+    td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.2)
+    ckpt = workspace.jobs / "j1" / "checkpoints"
+    calls = {"n": 0}
+
+    def stop_after_two():
+        calls["n"] += 1
+        return calls["n"] >= 2
+
+    logs = []
+    first = train_lora(workspace, tiny_lm_dir, "t2", tiny_cfg(max_steps=5), data=td, log_fn=logs.append,
+                       should_stop=stop_after_two, checkpoint_dir=ckpt)
+    assert first.status == "cancelled" and first.adapter_dir is None
+    assert last_checkpoint(ckpt).endswith("checkpoint-2")  # saved at the cancel, though save_steps=100
+    assert not (workspace.adapters / "t2" / "adapter_config.json").exists()
+    second = train_lora(workspace, tiny_lm_dir, "t2", tiny_cfg(max_steps=5), data=td, log_fn=logs.append,
+                        resume=True, checkpoint_dir=ckpt)
+    assert second.status == "completed"
+    assert [r["step"] for r in logs if r["loss"] is not None] == [1, 2, 3, 4, 5]  # the step count continues
+    assert second.info["metrics"]["steps"] == 5
+    assert "eval_loss_before" in second.info["metrics"]  # carried over from the first session
+    with pytest.raises(OracleError):
+        train_lora(workspace, tiny_lm_dir, "t3", tiny_cfg(), data=td, resume=True, checkpoint_dir=workspace.jobs / "none")
+
+
+def test_merge_adapter_matches_peft_outputs(workspace, tiny_lm_dir, tmp_path):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from oracle.training.export import merge_adapter, model_card
+    from oracle.training.lora import train_lora
+
+    chunks = build_workspace(workspace, 12)
+    td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.0)
+    res = train_lora(workspace, tiny_lm_dir, "m1", tiny_cfg(max_steps=2), data=td)
+    merged_dir = merge_adapter(res.adapter_dir, tmp_path / "merged", dtype="float32")
+    merged = AutoModelForCausalLM.from_pretrained(merged_dir).eval()
+    peft_model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_lm_dir), res.adapter_dir).eval()
+    ids = torch.tensor([[3, 14, 15, 92, 65]])
+    with torch.no_grad():
+        assert torch.allclose(merged(input_ids=ids).logits, peft_model(input_ids=ids).logits, atol=1e-4)
+    assert not any("lora" in k for k in merged.state_dict())
+    card = model_card(res.adapter_dir, "me/oracle-test")
+    assert card.startswith("---\nlibrary_name: peft") and "RAFT" in card and "me/oracle-test" in card
+
+
+def test_push_needs_token_and_never_logs_it(workspace, tmp_path, monkeypatch, caplog):
+    from oracle.training import export
+
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    (folder / "train.json").write_text(json.dumps({"kind": "lora", "base_model": "x/y", "name": "a"}))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    with pytest.raises(OracleError) as err:
+        export.push_to_hub(folder, "me/repo")
+    assert err.value.key == "err.train.no_token"
+    with pytest.raises(OracleError):
+        export.push_to_hub(folder, "not-a-repo", token="hf_x")
+
+    calls = []
+
+    class FakeApi:
+        def __init__(self, token=None):
+            calls.append(("init", token))
+
+        def create_repo(self, repo_id, private=None, exist_ok=False):
+            calls.append(("create", repo_id, private, exist_ok))
+            return f"https://huggingface.co/{repo_id}"
+
+        def upload_folder(self, repo_id, folder_path, commit_message=None, ignore_patterns=None):
+            calls.append(("upload", repo_id, Path(folder_path).name, tuple(ignore_patterns)))
+            raise RuntimeError("network down for token hf_secret123")
+
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
+    monkeypatch.setenv("HF_TOKEN", "hf_secret123")
+    caplog.set_level("DEBUG")
+    with pytest.raises(OracleError) as err:
+        export.push_to_hub(folder, "me/repo")
+    assert err.value.key == "err.train.push_failed" and "hf_secret123" not in str(err.value)
+    assert calls[0] == ("init", "hf_secret123") and calls[1] == ("create", "me/repo", True, True)
+    assert "checkpoints/*" in calls[2][3]
+    assert "hf_secret123" not in caplog.text
+    assert (folder / "README.md").read_text().startswith("---")  # the model card goes with it
+
+
+# --- cost -----------------------------------------------------------------------------------------------
+
+
+def test_cost_falls_back_offline_and_uses_api_when_reachable():
+    closed = cost.CostConfig(rate_url="http://127.0.0.1:9/rates", fallback_usd_brl=5.25, timeout_s=1.0,
+                             hourly_price_usd=2.0)
+    rate, source = cost.usd_to_brl(closed, use_cache=False)
+    assert (rate, source) == (5.25, "fallback")
+    bill = cost.run_cost(1800, closed)
+    assert bill["usd"] == pytest.approx(1.0) and bill["brl"] == pytest.approx(5.25) and bill["rate_source"] == "fallback"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            body = json.dumps({"result": "success", "rates": {"BRL": 4.9, "EUR": 0.9}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        live = cost.CostConfig(rate_url=f"http://127.0.0.1:{server.server_port}/latest/USD", fallback_usd_brl=5.25)
+        assert cost.usd_to_brl(live, use_cache=False) == (4.9, "api")
+    finally:
+        server.shutdown()
+
+
+def test_estimate_arithmetic():
+    cfg = cost.CostConfig(hourly_price_usd=3.6, fallback_usd_brl=5.0, rate_url="http://127.0.0.1:9/")
+    est = cost.estimate(n_train_tokens=10_000, n_examples=90, tokens_per_s=100.0, epochs=2, batch_size=1,
+                        grad_accum=4, overhead_s=0.0, cfg=cfg)
+    assert est["tokens"] == 20_000 and est["steps"] == 45  # ceil(90 / 1 / 4 * 2)
+    assert est["seconds"] == pytest.approx(200.0) and est["usd"] == pytest.approx(0.2) and est["brl"] == pytest.approx(1.0)
+    with pytest.raises(ConfigError):
+        cost.estimate(1, 1, 0.0, 1, 1, 1, cfg=cfg)
+
+
+def test_estimate_lora_measures_a_step(workspace, tiny_lm_dir):
+    from oracle.training.lora import estimate_lora
+
+    chunks = build_workspace(workspace, 12)
+    td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.2)
+    est = estimate_lora(workspace, tiny_lm_dir, tiny_cfg(max_steps=-1, epochs=2.0), data=td,
+                        cost_cfg=cost.CostConfig(rate_url="http://127.0.0.1:9/"))
+    assert est["tokens_per_s"] > 0 and est["n_train"] == len(td.train) and est["steps"] == 2 * len(td.train)
+    assert est["tokens"] == pytest.approx(2 * est["avg_tokens"] * est["n_train"], rel=0.01)
+    assert est["seconds"] > est["tokens"] / est["tokens_per_s"]  # plus evaluation and loading
+
+
+# --- embedding fine-tune ----------------------------------------------------------------------------
+
+
+def test_embedding_finetune_reports_before_after_and_reindexes(workspace, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from oracle.index import load_index
+    from oracle.training.embedding import EmbedTrainConfig, evaluate_embedder, train_embedder
+
+    from tiny_embedder import build_tiny_embedder
+
+    base = build_tiny_embedder(tmp_path / "tiny-emb-ft", dim=32)
+    # questions share their chunk's two topic words: learnable by a 32-dim model in 2 epochs
+    chunks = [Chunk(chunk_id=f"d:{i}:x", doc_id="d", doc_name="d.pdf", page_start=1, page_end=1, char_start=i,
+                    char_end=i + 1, text=f"{WORDS[i % 10]} {WORDS[(i * 3) % 10]} trecho {i} " * 3) for i in range(30)]
+    pairs = [QAPair(question=f"{WORDS[i % 10]} {WORDS[(i * 3) % 10]} {i}?", answer=f"trecho {i}", doc_id="d",
+                    doc_name="d.pdf", chunk_id=c.chunk_id, page=1, language="pt", generator="fake")
+             for i, c in enumerate(chunks)]
+    append_jsonl(workspace.qa_file("d"), pairs)
+    from oracle.index import VectorIndex
+
+    index = VectorIndex.create(base, name="default")
+    index.add(chunks)
+    index.save(workspace.index_dir("default"))
+    logs = []
+    res = train_embedder(workspace, cfg=EmbedTrainConfig(epochs=2, batch_size=4, eval_fraction=0.3, learning_rate=1e-3),
+                         log_fn=logs.append)
+    m = res.info["metrics"]
+    for key in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"):
+        assert 0.0 <= m["before"][key] <= 1.0 and 0.0 <= m["after"][key] <= 1.0
+    assert m["n_eval_queries"] > 0 and m["after"]["mrr@10"] > m["before"]["mrr@10"]  # learnable: shared words
+    folder = Path(res.model_dir)
+    assert json.loads((folder / "train.json").read_text())["kind"] == "embedding"
+    assert SentenceTransformer(str(folder)).get_embedding_dimension() == 32
+    assert any("mrr@10" in r for r in logs)
+    # same held-out questions, measured independently through the index metrics
+    after = evaluate_embedder(workspace, str(folder), eval_fraction=0.3)
+    assert after["mrr@10"] == pytest.approx(m["after"]["mrr@10"], abs=0.02)
+    # re-index: the old index stays as .prev, the new one answers with the new embedder
+    from oracle.training.embedding import reindex
+
+    out = reindex(workspace, "default", str(folder))
+    assert out["n_chunks"] == 30 and Path(out["previous"]).is_dir()
+    assert load_index(workspace, "default", cache=False).embedder == str(folder)
+    assert not (workspace.indexes / "default.new").exists()
