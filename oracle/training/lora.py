@@ -482,6 +482,23 @@ def _load_index(workspace: Workspace, index_name: str | None):
         return None
 
 
+def _training_data(workspace: Workspace, cfg: LoraTrainConfig, files: Iterable[str | Path] | None,
+                   use_ratings: bool, index_name: str | None, data: TrainingData | None) -> TrainingData:
+    """``data`` if given, else the RAFT examples built by :func:`prepare` with ``cfg``'s split and
+    distractor settings (hard negatives from the index ``index_name`` when it loads).
+
+    Raises:
+        OracleError: ``err.train.no_examples`` when there is no training example.
+    """
+    if data is None:
+        index = _load_index(workspace, index_name)
+        data = prepare(workspace, index, files, use_ratings, cfg.eval_fraction, cfg.k_distractors,
+                       cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
+    if not data.train:
+        raise OracleError("err.train.no_examples")
+    return data
+
+
 def training_args(cfg: LoraTrainConfig, output_dir: str, bf16: bool, device: str, has_eval: bool, **extra: Any):
     """The ``transformers.TrainingArguments`` of a run (also used by the benchmark)."""
     from transformers import TrainingArguments
@@ -603,12 +620,7 @@ def train_lora(
     bf16 = use_bf16(cfg.bf16, device)
     qlora = use_qlora(cfg.qlora, device)
 
-    if data is None:
-        index = _load_index(workspace, index_name)
-        data = prepare(workspace, index, files, use_ratings, cfg.eval_fraction, cfg.k_distractors,
-                       cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
-    if not data.train:
-        raise OracleError("err.train.no_examples")
+    data = _training_data(workspace, cfg, files, use_ratings, index_name, data)
     base_path = resolve_base(base_model)
     logger.info("lora: base %s (%s), device %s, bf16 %s, qlora %s, %d train / %d eval examples",
                 base_model, base_path, device, bf16, qlora, len(data.train), len(data.eval))
@@ -819,12 +831,7 @@ def estimate_lora(
     cfg = cfg or LoraTrainConfig()
     device = device_name()
     bf16 = use_bf16(cfg.bf16, device)
-    if data is None:
-        index = _load_index(workspace, index_name)
-        data = prepare(workspace, index, files, use_ratings, cfg.eval_fraction, cfg.k_distractors,
-                       cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
-    if not data.train:
-        raise OracleError("err.train.no_examples")
+    data = _training_data(workspace, cfg, files, use_ratings, index_name, data)
     t0 = time.perf_counter()
     model, tokenizer = load_for_training(resolve_base(base_model), bf16, use_qlora(cfg.qlora, device), device)
     load_s = time.perf_counter() - t0
