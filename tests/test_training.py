@@ -235,6 +235,37 @@ def test_training_prompt_equals_chat_prompt_and_labels_mask_prompt(tiny_lm_dir):
     assert answer.startswith(raft[0].target) and answer.rstrip().endswith("<|im_end|>")
 
 
+def test_answer_loss_equals_the_full_causal_lm_loss_and_gradients(tiny_lm_dir):
+    """Projecting only the answer positions changes the work, not the loss or its gradients."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from oracle.training.lora import PadCollator, answer_loss, encode_example
+
+    tok = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    chunks = make_chunks(6)
+    exs = [data.TrainExample(question=f"Qual é o valor do item {i}?", answer=f"O valor é {7 * i}.",
+                             gold_chunk_ids=[chunks[i].chunk_id]) for i in (1, 3)]
+    raft, _ = data.build_raft(exs, {c.chunk_id: c for c in chunks}, k_distractors=1, p_no_gold=0.0, seed=3)
+    batch = PadCollator(tok.pad_token_id)([encode_example(tok, r, max_seq_len=2048) for r in raft])
+    assert batch["input_ids"].shape[0] == 2 and (batch["labels"] == -100).float().mean() > 0.5
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, dtype=torch.float32)
+    full = model(**batch).loss  # transformers' own loss over [batch, seq, vocab] logits
+    full.backward()
+    grads_full = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    model.zero_grad()
+    ours, out = answer_loss(model, batch)
+    ours.backward()
+    grads_ours = [p.grad.clone() for p in model.parameters() if p.grad is not None]
+    n_answer = int((batch["labels"][:, 1:] != -100).sum())
+    assert out.logits.shape[1] < batch["input_ids"].shape[1] // 2  # fewer positions projected
+    assert ours.item() == pytest.approx(full.item(), rel=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(grads_full, grads_ours, strict=True))
+    summed, _ = answer_loss(model, batch, num_items_in_batch=2 * n_answer)  # half of an accumulated batch
+    assert summed.item() == pytest.approx(full.item() / 2, rel=1e-5)
+
+
 def test_long_examples_drop_distractors_not_gold(tiny_lm_dir):
     from transformers import AutoTokenizer
 
@@ -430,10 +461,23 @@ def test_estimate_arithmetic():
     cfg = cost.CostConfig(hourly_price_usd=3.6, fallback_usd_brl=5.0, rate_url="http://127.0.0.1:9/")
     est = cost.estimate(n_train_tokens=10_000, n_examples=90, tokens_per_s=100.0, epochs=2, batch_size=1,
                         grad_accum=4, overhead_s=0.0, cfg=cfg)
-    assert est["tokens"] == 20_000 and est["steps"] == 45  # ceil(90 / 1 / 4 * 2)
+    assert est["tokens"] == 20_000 and est["steps"] == 46  # Trainer: ceil(90 / 4) = 23 steps per epoch, x 2
     assert est["seconds"] == pytest.approx(200.0) and est["usd"] == pytest.approx(0.2) and est["brl"] == pytest.approx(1.0)
     with pytest.raises(ConfigError):
         cost.estimate(1, 1, 0.0, 1, 1, 1, cfg=cfg)
+
+
+def test_estimated_steps_match_the_trainer(workspace, tiny_lm_dir):
+    """The estimate's optimizer steps are the Trainer's own count (partial accumulation included)."""
+    from oracle.training.lora import estimate_lora, train_lora
+
+    chunks = build_workspace(workspace, 12)
+    td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.2)
+    cfg = tiny_cfg(max_steps=-1, epochs=2.0, grad_accum=4)
+    est = estimate_lora(workspace, tiny_lm_dir, cfg, data=td, cost_cfg=cost.CostConfig(rate_url="http://127.0.0.1:9/"))
+    res = train_lora(workspace, tiny_lm_dir, "steps", cfg, data=td)
+    assert len(td.train) % 4 != 0  # a partial accumulation at each epoch's end: where naive arithmetic drifts
+    assert est["steps"] == res.info["metrics"]["max_steps"]
 
 
 def test_estimate_lora_measures_a_step(workspace, tiny_lm_dir):

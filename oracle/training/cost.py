@@ -145,7 +145,9 @@ def estimate(
         raise ConfigError(detail="tokens_per_s, batch_size and grad_accum must be positive.")
     cfg = cfg or CostConfig()
     tokens = int(n_train_tokens * epochs)
-    steps = int(math.ceil(math.ceil(n_examples / batch_size) / grad_accum * epochs)) if n_examples else 0
+    # optimizer steps counted as transformers' Trainer does: ceil(batches / grad_accum) per epoch
+    per_epoch = max(1, math.ceil(math.ceil(n_examples / batch_size) / grad_accum)) if n_examples else 0
+    steps = int(math.ceil(round(epochs * per_epoch, 6)))
     eval_speed = eval_tokens_per_s or 3.0 * tokens_per_s
     seconds = tokens / tokens_per_s + 2 * n_eval_tokens / eval_speed + overhead_s
     return {"tokens": tokens, "steps": steps, "seconds": round(seconds, 1), "tokens_per_s": round(tokens_per_s, 2),

@@ -379,6 +379,70 @@ class PadCollator:
         return out
 
 
+def answer_loss(model, inputs: dict[str, Any], num_items_in_batch: Any = None) -> tuple[Any, Any]:
+    """Causal-LM cross-entropy on the answer tokens, projecting only the positions that predict one.
+
+    The loss is the one transformers computes (labels shifted by one, ``-100`` ignored), but
+    the output head runs only on the positions whose next token is an answer token: with a
+    RAFT prompt of ~700 tokens and an answer of ~40, this skips ~95% of the
+    ``[seq, vocab]`` logits (151,936 columns for Qwen2.5), their float32 copy and their
+    backward pass. It uses the models' ``logits_to_keep`` argument (a 1-D tensor of positions,
+    transformers ``slice_logits_to_keep``).
+
+    Args:
+        model: a causal LM (peft-wrapped or not) whose forward accepts ``logits_to_keep``.
+        inputs: ``input_ids``, ``attention_mask``, ``labels``: ``[batch, seq]`` (labels -100
+            outside the answer; see :class:`PadCollator`).
+        num_items_in_batch: answer tokens of the whole accumulated batch (the Trainer's count):
+            when given the loss is the sum over this micro-batch divided by it, so gradient
+            accumulation averages over tokens exactly as the Trainer's default loss does;
+            when None, the mean over this micro-batch's answer tokens.
+
+    Returns:
+        ``(loss, outputs)``: a scalar tensor and the model outputs (``logits`` ``[batch, k, vocab]``
+        for the ``k`` kept positions).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    labels = inputs["labels"]
+    targets = labels[:, 1:]  # position t predicts token t + 1
+    keep = (targets != -100).any(dim=0).nonzero().squeeze(-1)  # [k]
+    if keep.numel() == 0:  # no answer token (cannot happen with encode_example): a zero loss with a graph
+        keep = torch.zeros(1, dtype=torch.long, device=labels.device)
+    outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"), logits_to_keep=keep)
+    logits = outputs.logits.float()
+    picked = targets[:, keep]
+    flat_logits, flat_targets = logits.reshape(-1, logits.shape[-1]), picked.reshape(-1)
+    if num_items_in_batch is not None:
+        loss = F.cross_entropy(flat_logits, flat_targets, ignore_index=-100, reduction="sum")
+        loss = loss / num_items_in_batch
+    elif bool((flat_targets != -100).any()):
+        loss = F.cross_entropy(flat_logits, flat_targets, ignore_index=-100)
+    else:
+        loss = logits.sum() * 0.0
+    return loss, outputs
+
+
+def answer_loss_trainer(**kwargs: Any):
+    """A transformers ``Trainer`` whose loss is :func:`answer_loss` (same value as the default
+    causal-LM loss, less output-head work); ``kwargs`` go to ``Trainer``. Import-lazy factory."""
+    from transformers import Trainer
+
+    class AnswerLossTrainer(Trainer):
+        loss_is_scaled_for_ga = True  # answer_loss divides by the accumulated token count
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if num_items_in_batch is None and model.training:  # no count given: mean, scaled here
+                loss, outputs = answer_loss(model, inputs)
+                loss = loss / self.current_gradient_accumulation_steps
+            else:
+                loss, outputs = answer_loss(model, inputs, num_items_in_batch)
+            return (loss, outputs) if return_outputs else loss
+
+    return AnswerLossTrainer(**kwargs)
+
+
 # --- progress --------------------------------------------------------------------------
 
 
@@ -604,7 +668,6 @@ def train_lora(
             ``err.train.no_checkpoint`` (``resume`` without a checkpoint).
         ModelNotFoundError: unknown base model.
     """
-    from transformers import Trainer
 
     from oracle.training import cost
 
@@ -635,7 +698,7 @@ def train_lora(
 
     callback = make_callback(log_fn, should_stop, progress)
     args = training_args(cfg, str(ckpt_dir), bf16, device, bool(eval_enc))
-    trainer = Trainer(
+    trainer = answer_loss_trainer(
         model=model, args=args, train_dataset=train_enc, eval_dataset=eval_enc or None,
         data_collator=PadCollator(tokenizer.pad_token_id), callbacks=[callback],
     )
@@ -795,7 +858,7 @@ def measure_step(model, encoded: Sequence[dict], bf16: bool, device: str, n: int
         batch = {k: v.to(device) for k, v in collate([sample]).items()}
         t0 = time.perf_counter()
         with torch.autocast(device_type="cuda" if device.startswith("cuda") else "cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = model(**batch).loss
+            loss, _ = answer_loss(model, batch)
         loss.backward()
         if device.startswith("cuda"):
             torch.cuda.synchronize()
@@ -843,7 +906,7 @@ def estimate_lora(
     n_eval_tokens = sum(len(e["input_ids"]) for e in eval_enc)
     epochs = cfg.epochs
     if cfg.max_steps > 0:  # max_steps overrides epochs, as in the Trainer
-        per_epoch = max(1, math.ceil(len(train_enc) / cfg.batch_size / cfg.grad_accum))
+        per_epoch = max(1, math.ceil(math.ceil(len(train_enc) / cfg.batch_size) / cfg.grad_accum))
         epochs = cfg.max_steps / per_epoch
     est = cost.estimate(n_tokens, len(train_enc), tps, epochs, cfg.batch_size, cfg.grad_accum,
                         n_eval_tokens=n_eval_tokens, overhead_s=load_s + 10.0, cfg=cost_cfg)
