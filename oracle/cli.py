@@ -8,6 +8,8 @@ Sub-commands::
     ask QUESTION         answer from the index with numbered citations (streamed)
     rate ID valid|invalid  record a rating of an answer into data_qa/validated.jsonl or invalid.jsonl
     demo [FILES...]      the whole chain on the given files (default: the bundled example)
+    train lora|embedder  fine-tune (a background job followed in the foreground; Ctrl-C cancels)
+    train reindex|merge|export|push|resume|follow|cancel|jobs|list   the rest of the "Ajuste fino" tab
 
 The workspace is ``--home`` or ``ORACLE_HOME`` (default: the current folder). Messages follow
 ``ORACLE_LANG`` (``pt`` by default, or ``en``). Errors print one line that says what to do and
@@ -26,7 +28,7 @@ from typing import Sequence
 
 from oracle import config as C
 from oracle.errors import OracleError
-from oracle.i18n import current_lang, t
+from oracle.i18n import current_lang, format_seconds, t
 
 logger = logging.getLogger("oracle")
 
@@ -53,21 +55,27 @@ def _progress(stage: str):
     return report
 
 
-def _add_config_args(parser: argparse.ArgumentParser, cls: type, names: Sequence[str]) -> None:
-    """Expose dataclass fields as --options, with the field's help text and default."""
+def _add_config_args(parser: argparse.ArgumentParser, cls: type, names: Sequence[str] | None = None,
+                     aliases: dict[str, str] | None = None) -> None:
+    """Expose dataclass fields as --options, with the field's help text and default.
+
+    ``names`` None exposes every field; ``aliases`` adds short spellings (``{"learning_rate": "--lr"}``).
+    """
     from dataclasses import MISSING, fields
 
+    aliases = aliases or {}
     for f in fields(cls):
-        if f.name not in names:
+        if names is not None and f.name not in names:
             continue
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
         kind = type(default)
         text = f.metadata.get("help", "").replace("%", "%%")  # argparse formats help with %
-        option = "--" + f.name.replace("_", "-")
+        options = ["--" + f.name.replace("_", "-")] + ([aliases[f.name]] if f.name in aliases else [])
         if kind is bool:
-            parser.add_argument(option, action=argparse.BooleanOptionalAction, default=default, help=text)
+            parser.add_argument(*options, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
+                                help=text)
         else:
-            parser.add_argument(option, type=kind, default=default,
+            parser.add_argument(*options, dest=f.name, type=kind, default=default,
                                 help=f"{text} (default: {default})")
 
 
@@ -257,6 +265,555 @@ def cmd_demo(args: argparse.Namespace, ws: C.Workspace) -> int:
     return 0
 
 
+# --- train ------------------------------------------------------------------------------
+# Fine-tuning from the command line: the same jobs as the "Ajuste fino" tab (oracle.jobs runs
+# oracle.training.run in its own process); this side submits, follows the job's files and
+# prints what they say. Nothing of the training itself lives here.
+
+POLL_S = 0.5
+"""Seconds between two reads of a followed job's ``status.json``/``log.jsonl``."""
+
+
+def _pause(seconds: float) -> None:
+    """Sleep between polls (a seam for tests, which raise KeyboardInterrupt here)."""
+    time.sleep(seconds)
+
+
+def _num(value, digits: int = 4) -> str:
+    return "?" if value is None else f"{value:.{digits}f}"
+
+
+def _money(value) -> str:
+    """An amount with 2 decimals, or 4 when it is under one cent (a short run on a CPU)."""
+    return "?" if value is None else f"{value:.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.4f}"
+
+
+def _progress_line(kind: str, record: dict) -> str:
+    """One log record of a job (``step, total, loss, eval_loss, tokens_per_s, eta_s`` and, for
+    the embedder, ``mrr@10``; ``note`` for re-indexing) as ``[kind] 3/10 loss 2.3 ...``."""
+    parts = [f"[{kind}] {record.get('step', 0)}/{record.get('total') or '?'}"]
+    if record.get("note"):
+        parts.append(str(record["note"]))
+    for key in ("loss", "eval_loss", "mrr@10"):
+        if record.get(key) is not None:
+            parts.append(f"{key} {record[key]:.4f}")
+    if record.get("tokens_per_s"):
+        parts.append(f"{record['tokens_per_s']:.0f} tokens/s")
+    if record.get("eta_s") is not None and record.get("total") and record.get("step", 0) < record["total"]:
+        parts.append(t("cli.train.eta", eta=format_seconds(record["eta_s"])))
+    return "  ".join(parts)
+
+
+def _find_job(ws: C.Workspace, ref: str):
+    """The job named by ``ref``: an id, a unique prefix of one, or ``last`` (the newest).
+
+    Raises:
+        OracleError: ``cli.train.job_not_found`` when none or several match.
+    """
+    from oracle import jobs
+
+    listed = jobs.list_jobs(ws)
+    if ref == "last" and listed:
+        return listed[0]
+    matches = [s for s in listed if s.job_id == ref] or [s for s in listed if s.job_id.startswith(ref)]
+    if len(matches) != 1:
+        raise OracleError("cli.train.job_not_found", job_id=ref)
+    return matches[0]
+
+
+def _job_error(ws: C.Workspace, status) -> str:
+    """The one-line reason a job failed, translated when the job recorded an OracleError key."""
+    from oracle import jobs
+
+    message = t(status.error_key, **status.error_params) if status.error_key else (status.error or "?")
+    return t("cli.train.failed", job_id=status.job_id, message=message,
+             log=jobs.job_dir(ws, status.job_id) / jobs.PROCESS_LOG)
+
+
+def _follow(ws: C.Workspace, job_id: str, since: int = 0) -> tuple[object, bool]:
+    """Print a job's log records from line ``since`` on (stderr) until it finishes; Ctrl-C cancels it.
+
+    Calls :func:`oracle.jobs.reconcile` at every poll, so this process starts the job when it
+    is queued behind a finished one and notices a job process that died. On Ctrl-C the job's
+    cancel flag is set (it saves a checkpoint after the current step and stops); a second
+    Ctrl-C sends SIGTERM at once.
+
+    Returns:
+        ``(final JobStatus, interrupted)``; ``interrupted`` is True when Ctrl-C cancelled it.
+    """
+    from oracle import jobs
+
+    shown_state = None
+    kind = jobs.get_job(ws, job_id).kind
+
+    def drain() -> None:
+        nonlocal since
+        records = jobs.read_log(ws, job_id, since)
+        since += len(records)
+        for record in records:
+            sys.stderr.write(_progress_line(kind, record) + "\n")
+        if records:
+            sys.stderr.flush()
+
+    try:
+        while True:
+            jobs.reconcile(ws)
+            status = jobs.get_job(ws, job_id)
+            if status.state != shown_state and not status.finished:
+                shown_state = status.state
+                if status.state == jobs.QUEUED:
+                    running = jobs.running_job(ws)
+                    print(t("cli.train.queued", job_id=job_id, running=running.job_id if running else "?"),
+                          file=sys.stderr)
+                elif status.state == jobs.RUNNING:
+                    print(t("cli.train.running", job_id=job_id, kind=kind), file=sys.stderr)
+            drain()
+            if status.finished:
+                return status, False
+            _pause(POLL_S)
+    except KeyboardInterrupt:
+        pass
+    print(t("cli.train.cancelling", job_id=job_id), file=sys.stderr)
+    jobs.cancel(ws, job_id)
+    forced = False
+    while True:
+        try:
+            jobs.reconcile(ws)
+            drain()
+            status = jobs.get_job(ws, job_id)
+            if status.finished:
+                return status, True
+            _pause(POLL_S)
+        except KeyboardInterrupt:
+            if not forced:
+                forced = True
+                jobs.cancel(ws, job_id, force=True)
+
+
+def _finish(ws: C.Workspace, status, interrupted: bool) -> int:
+    """Print the outcome of a followed job; the exit status (0 completed, 1 cancelled,
+    2 failed, 130 cancelled by Ctrl-C)."""
+    from oracle import jobs
+
+    if status.state == jobs.COMPLETED:
+        _print_result(status)
+        return 0
+    if status.state == jobs.CANCELLED:
+        key = "cli.train.cancelled" if status.resumable else "cli.train.cancelled_fresh"
+        print(t(key, job_id=status.job_id), file=sys.stderr)
+        return 130 if interrupted else 1
+    print(_job_error(ws, status), file=sys.stderr)
+    return 2
+
+
+def _print_result(status) -> None:
+    """What a completed job produced, in one or two lines (stdout)."""
+    r = status.result or {}
+    if status.kind == "lora":
+        m, money = r.get("metrics", {}), r.get("cost") or {}
+        print(t("cli.train.lora_done", name=r.get("name"), path=r.get("adapter_dir"),
+                before=_num(m.get("eval_loss_before")), after=_num(m.get("eval_loss")), steps=m.get("steps"),
+                time=format_seconds(r.get("wall_time_s")), brl=_money(money.get("brl")), usd=_money(money.get("usd")),
+                base=r.get("base_model")))
+    elif status.kind == "embedding":
+        m = r.get("metrics", {})
+        b, a = m.get("before", {}), m.get("after", {})
+        keys = ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")
+        print(t("cli.train.embedding_done", name=r.get("name"), path=r.get("model_dir"),
+                before=" ".join(f"{k} {_num(b.get(k), 3)}" for k in keys),
+                after=" ".join(f"{k} {_num(a.get(k), 3)}" for k in keys), time=format_seconds(r.get("wall_time_s"))))
+    elif status.kind == "reindex":
+        print(t("cli.train.reindex_done", index=r.get("index"), embedder=r.get("embedder"), n=r.get("n_chunks"),
+                seconds=r.get("seconds"), previous=r.get("previous") or "-"))
+    elif status.kind == "merge":
+        print(t("cli.train.merge_done", path=r.get("merged_dir")))
+    else:
+        print(json.dumps(r, ensure_ascii=False, default=str))
+
+
+def _run_job(ws: C.Workspace, kind: str, params: dict, name: str, detach: bool) -> tuple[int, object]:
+    """Submit a job (:func:`oracle.jobs.submit`) and follow it unless ``detach``.
+
+    Returns ``(exit status, final JobStatus or None when detached)``.
+    """
+    from oracle import jobs
+
+    status = jobs.submit(ws, kind, params, name=name)
+    key = "cli.train.submitted" if kind in ("lora", "embedding") else "cli.train.submitted_plain"
+    print(t(key, job_id=status.job_id, kind=kind), file=sys.stderr)
+    if detach:
+        print(t("cli.train.detached", job_id=status.job_id))
+        return 0, None
+    final, interrupted = _follow(ws, status.job_id)
+    return _finish(ws, final, interrupted), final
+
+
+def _qa_files(ws: C.Workspace, args: argparse.Namespace) -> list[str] | None:
+    """The QA files chosen with ``--qa-file`` (absolute paths: the job runs in another folder),
+    ``[]`` with ``--no-qa`` (ratings only), None for every ``data_qa/*.qa.jsonl``.
+
+    Raises:
+        OracleError: ``cli.train.qa_file_missing`` for a name that is no file.
+    """
+    from oracle.training.data import qa_files
+
+    if args.no_qa:
+        return []
+    if not args.qa_file:
+        return None
+    out = []
+    for ref in args.qa_file:
+        for candidate in (Path(ref).expanduser(), ws.data_qa / ref, ws.qa_file(ref)):
+            if candidate.is_file():
+                out.append(str(candidate.resolve()))
+                break
+        else:
+            available = ", ".join(p.name for p in qa_files(ws)) or "-"
+            raise OracleError("cli.train.qa_file_missing", name=ref, folder=ws.data_qa, available=available)
+    return out
+
+
+def _check_data(ws: C.Workspace, files: list[str] | None, use_ratings: bool, eval_fraction: float) -> int:
+    """Count the examples a run would read (:func:`oracle.training.data.load_examples`) and say
+    so; returns the number of training examples.
+
+    Raises:
+        OracleError: ``cli.train.no_data`` when there is nothing to train on.
+    """
+    from oracle.training.data import load_examples, split_examples
+
+    source = load_examples(ws, files, use_ratings)
+    train, held = split_examples(source.examples, eval_fraction)
+    if not train:
+        raise OracleError("cli.train.no_data", path=ws.data_qa)
+    print(t("cli.train.data", n=len(source.examples), n_ratings=source.n_ratings, n_files=len(source.files),
+            n_train=len(train), n_eval=len(held)), file=sys.stderr)
+    return len(train)
+
+
+def _model_ref(ws: C.Workspace, ref: str) -> str:
+    """A model reference for a job: an existing path or ``adapters/<ref>`` made absolute (the
+    job process runs in another folder), else ``ref`` as given (bundled name, hub id)."""
+    for candidate in (Path(ref).expanduser(), ws.adapters / ref):
+        if ref and candidate.exists():
+            return str(candidate.resolve())
+    return ref
+
+
+def _cost(args: argparse.Namespace) -> dict:
+    from oracle.training.cost import CostConfig
+
+    cost = {"hourly_price_usd": args.hourly_price_usd, "fallback_usd_brl": args.fallback_usd_brl}
+    CostConfig(**cost)  # validates before a job starts
+    return cost
+
+
+def cmd_train_lora(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.config import to_dict
+    from oracle.training.lora import LoraTrainConfig
+
+    cfg = _config(LoraTrainConfig, args)  # ConfigError before anything starts
+    files = _qa_files(ws, args)
+    _check_data(ws, files, args.ratings, cfg.eval_fraction)
+    base = _model_ref(ws, args.base)
+    if args.estimate:
+        return _estimate_lora(ws, args, cfg, files, base)
+    name = args.name.strip() if args.name else None
+    params = {"base_model": base, "name": name, "files": files, "use_ratings": args.ratings,
+              "index_name": args.index, "config": to_dict(cfg), "cost": _cost(args)}
+    code, _ = _run_job(ws, "lora", params, name or "", args.detach)
+    return code
+
+
+def _estimate_lora(ws: C.Workspace, args: argparse.Namespace, cfg, files, base: str) -> int:
+    """Time two real training steps here (:func:`oracle.training.lora.estimate_lora`) and print
+    the extrapolated run: steps, tokens, time, cost in US$ and R$."""
+    from oracle import jobs
+    from oracle.training.cost import CostConfig
+    from oracle.training.lora import estimate_lora
+
+    running = jobs.running_job(ws)
+    if running is not None:
+        print(t("cli.train.estimate_busy", job_id=running.job_id), file=sys.stderr)
+    est = estimate_lora(ws, base, cfg, files=files, use_ratings=args.ratings, index_name=args.index,
+                        cost_cfg=CostConfig(**_cost(args)))
+    if args.json:
+        print(json.dumps(est, ensure_ascii=False, indent=2))
+        return 0
+    print(t("cli.train.estimate", n_train=est["n_train"], n_eval=est["n_eval"], avg=est["avg_tokens"],
+            steps=est["steps"], tokens=est["tokens"], tps=_num(est["tokens_per_s"], 1), device=est.get("device", "?"),
+            time=format_seconds(est["seconds"]), usd=_money(est["usd"]), brl=_money(est.get("brl")),
+            rate=_num(est.get("usd_brl"), 4), source=est.get("rate_source", "?")))
+    return 0
+
+
+def cmd_train_embedder(args: argparse.Namespace, ws: C.Workspace) -> int:
+    import math
+
+    from oracle.config import to_dict
+    from oracle.errors import IndexNotFoundError
+    from oracle.training.embedding import EmbedTrainConfig
+
+    cfg = _config(EmbedTrainConfig, args)
+    files = _qa_files(ws, args)
+    n_train = _check_data(ws, files, args.ratings, cfg.eval_fraction)
+    if not (ws.index_dir(args.index) / "index.json").exists():  # the corpus and hard negatives come from it
+        raise IndexNotFoundError(name=args.index)
+    if args.estimate:  # the same arithmetic as the app's estimate for the embedder
+        n = min(n_train, cfg.max_examples) if cfg.max_examples else n_train
+        print(t("cli.train.estimate_embedding", n=n, steps=int(math.ceil(n / cfg.batch_size) * cfg.epochs)))
+        return 0
+    name = args.name.strip() if args.name else None
+    params = {"base_embedder": _model_ref(ws, args.base) if args.base else None, "name": name, "files": files,
+              "use_ratings": args.ratings, "index_name": args.index, "config": to_dict(cfg)}
+    code, final = _run_job(ws, "embedding", params, name or "", args.detach)
+    if code != 0 or not args.reindex or final is None:
+        return code
+    model_dir = (final.result or {}).get("model_dir")
+    code, _ = _run_job(ws, "reindex", {"index_name": args.index, "embedder": model_dir}, args.index, False)
+    return code
+
+
+def cmd_train_reindex(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.errors import IndexNotFoundError
+
+    if not (ws.index_dir(args.index) / "index.json").exists():
+        raise IndexNotFoundError(name=args.index)
+    embedder = _model_ref(ws, args.embedder)
+    folder = Path(embedder)
+    if folder.is_dir() and not (folder / "modules.json").exists():
+        raise OracleError("cli.train.not_embedder", path=embedder)
+    params = {"index_name": args.index, "embedder": embedder, "target_name": args.target}
+    code, _ = _run_job(ws, "reindex", params, args.target or args.index, args.detach)
+    return code
+
+
+def cmd_train_resume(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle import jobs
+
+    job_id = _find_job(ws, args.job_id).job_id
+    since = len(jobs.read_log(ws, job_id))  # show what this attempt logs, not the history
+    status = jobs.resume(ws, job_id)
+    print(t("cli.train.resumed", job_id=status.job_id, attempt=status.attempts + (status.state == jobs.QUEUED)),
+          file=sys.stderr)
+    if args.detach:
+        print(t("cli.train.detached", job_id=status.job_id))
+        return 0
+    return _finish(ws, *_follow(ws, status.job_id, since))
+
+
+def cmd_train_follow(args: argparse.Namespace, ws: C.Workspace) -> int:
+    return _finish(ws, *_follow(ws, _find_job(ws, args.job_id).job_id))
+
+
+def cmd_train_cancel(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle import jobs
+
+    status = jobs.cancel(ws, _find_job(ws, args.job_id).job_id, force=args.force)
+    print(t("cli.train.cancel_requested", job_id=status.job_id, state=status.state))
+    return 0
+
+
+def cmd_train_jobs(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle import jobs
+
+    jobs.reconcile(ws)  # marks dead processes, starts what is queued
+    listed = jobs.list_jobs(ws)
+    if args.json:
+        print(json.dumps([s.to_dict() for s in listed], ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not listed:
+        print(t("cli.train.no_jobs"))
+        return 0
+    for s in listed:
+        flags = " resumable" if s.resumable and s.state != jobs.COMPLETED else ""
+        print(f"{s.job_id}  {s.kind:<9} {s.name or '-':<24} {s.state:<9}{flags}  {s.step}/{s.total or '?'}  "
+              f"loss {_num(s.loss)}  eval_loss {_num(s.eval_loss)}  {s.created_at.replace('T', ' ')[:19]}")
+    return 0
+
+
+def cmd_train_list(args: argparse.Namespace, ws: C.Workspace) -> int:
+    """Finished runs (``adapters/*/train.json``, :func:`oracle.training.lora.list_adapters`)."""
+    from oracle.training.lora import list_adapters
+
+    runs = list_adapters(ws)
+    if args.json:
+        print(json.dumps(runs, ensure_ascii=False, indent=2, default=str))
+        return 0
+    if not runs:
+        print(t("cli.train.no_runs", path=ws.adapters))
+        return 0
+    for info in runs:
+        m, kind = info.get("metrics", {}), info.get("kind", "?")
+        if kind == "embedding":
+            b, a = m.get("before", {}), m.get("after", {})
+            metrics = (f"mrr@10 {_num(b.get('mrr@10'), 3)} -> {_num(a.get('mrr@10'), 3)}  "
+                       f"hit@1 {_num(b.get('hit@1'), 3)} -> {_num(a.get('hit@1'), 3)}")
+            n = info.get("data", {}).get("n_train_pairs")
+        elif kind == "lora":
+            metrics = f"eval_loss {_num(m.get('eval_loss_before'))} -> {_num(m.get('eval_loss'))}"
+            n = info.get("data", {}).get("n_train")
+        else:
+            metrics, n = "-", None
+        money = info.get("cost") or {}
+        cost = f"R$ {_money(money['brl'])} (US$ {_money(money.get('usd'))})" if money.get("brl") is not None else "-"
+        print(t("cli.train.run_line", name=info.get("name") or Path(info["path"]).name, kind=kind,
+                base=info.get("base_model", "?"), n="?" if n is None else n, metrics=metrics,
+                time=format_seconds(info.get("wall_time_s")), cost=cost, path=info["path"]))
+    return 0
+
+
+def cmd_train_merge(args: argparse.Namespace, ws: C.Workspace) -> int:
+    adapter = Path(_model_ref(ws, args.adapter))
+    if not (adapter / "adapter_config.json").exists():
+        raise OracleError("err.train.not_adapter", path=str(adapter))
+    out = Path(args.out).expanduser().resolve() if args.out else adapter.parent / f"{adapter.name}-merged"
+    params = {"adapter_dir": str(adapter), "output_dir": str(out)}
+    if args.base:
+        params["base_model"] = _model_ref(ws, args.base)
+    code, _ = _run_job(ws, "merge", params, out.name, args.detach)
+    return code
+
+
+def cmd_train_export(args: argparse.Namespace, ws: C.Workspace) -> int:
+    """RAFT examples of the training split as alpaca/sharegpt JSONL
+    (:func:`oracle.training.data.prepare` + :func:`~oracle.training.data.export_dataset`)."""
+    from oracle.training.data import export_dataset, prepare
+    from oracle.training.lora import LoraTrainConfig, _load_index
+
+    cfg = _config(LoraTrainConfig, args)
+    files = _qa_files(ws, args)
+    _check_data(ws, files, args.ratings, cfg.eval_fraction)
+    data = prepare(ws, _load_index(ws, args.index), files, args.ratings, cfg.eval_fraction, cfg.k_distractors,
+                   cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
+    out = Path(args.out).expanduser()
+    n = export_dataset(data.eval if args.split == "eval" else data.train, out, args.format)
+    Path(str(out) + ".lock").unlink(missing_ok=True)  # the atomic writer's lock file, not data
+    print(t("cli.train.exported", n=n, fmt=args.format, path=out, split=args.split,
+            held=len(data.eval) if args.split == "train" else len(data.train)))
+    return 0
+
+
+def cmd_train_push(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.training.export import push_to_hub
+
+    folder = Path(_model_ref(ws, args.run))
+    if not folder.is_dir():
+        raise OracleError("err.train.not_adapter", path=str(folder))
+    url = push_to_hub(folder, args.repo, private=not args.public)  # token: HF_TOKEN, never an argument
+    print(t("cli.train.pushed", url=url))
+    return 0
+
+
+def _add_train_parser(sub) -> None:
+    """``train`` and its sub-commands; options derived from the config dataclasses' help text."""
+    from oracle.training.cost import CostConfig
+    from oracle.training.embedding import EmbedTrainConfig
+    from oracle.training.lora import LoraTrainConfig
+
+    train = sub.add_parser("train", help="Fine-tune the generator (LoRA) or the embedder; jobs, runs, export.",
+                           description="Fine-tuning on the workspace's QA pairs and validated ratings, through the "
+                                       "same background jobs as the app's 'Ajuste fino' tab.")
+    tsub = train.add_subparsers(dest="train_command", required=True, metavar="ACTION")
+
+    def data_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--qa-file", action="append", default=None, metavar="FILE",
+                       help="QA file: a name in data_qa/, a document id or a path (repeatable; default: every "
+                            "data_qa/*.qa.jsonl).")
+        p.add_argument("--no-qa", action="store_true", help="Use no QA file: validated ratings only.")
+        p.add_argument("--ratings", action=argparse.BooleanOptionalAction, default=True,
+                       help="Also train on answers rated valid in data_qa/validated.jsonl (minus those later "
+                            "rated invalid).")
+        p.add_argument("--index", default=C.DEFAULT_INDEX,
+                       help="Index giving the chunks and the hard negatives (distractors).")
+
+    def job_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--detach", action="store_true",
+                       help="Submit the job and return at once (follow it with 'train follow JOB').")
+
+    p = tsub.add_parser("lora", help="Train a LoRA adapter of a generator (RAFT examples).")
+    p.add_argument("--base", default=C.DEFAULT_GENERATOR,
+                   help=f"Generator to adapt: bundled name, folder or hub id. Default: {C.DEFAULT_GENERATOR}.")
+    p.add_argument("--name", default=None, help="Adapter folder under adapters/ (default: lora-<base>-<time>).")
+    p.add_argument("--estimate", action="store_true",
+                   help="Time two real training steps, print the estimated time and cost, and exit.")
+    p.add_argument("--json", action="store_true", help="With --estimate: print the estimate as JSON.")
+    data_args(p)
+    job_args(p)
+    _add_config_args(p, LoraTrainConfig, aliases={"learning_rate": "--lr"})
+    _add_config_args(p, CostConfig, ["hourly_price_usd", "fallback_usd_brl"])
+    p.set_defaults(func=cmd_train_lora)
+
+    p = tsub.add_parser("embedder", help="Fine-tune the embedding model on (question -> chunk) pairs.")
+    p.add_argument("--base", default=None,
+                   help="Embedder to start from: bundled name, folder, adapters/<name> or hub id "
+                        "(default: the index's embedder).")
+    p.add_argument("--name", default=None, help="Output folder under adapters/ (default: emb-<base>-<time>-embedder).")
+    p.add_argument("--reindex", action="store_true",
+                   help="When training completes, rebuild the index with the tuned embedder (not with "
+                        "--detach; the old one stays as <index>.prev).")
+    p.add_argument("--estimate", action="store_true", help="Print the number of pairs and steps, and exit.")
+    data_args(p)
+    job_args(p)
+    _add_config_args(p, EmbedTrainConfig, aliases={"learning_rate": "--lr"})
+    p.set_defaults(func=cmd_train_embedder)
+
+    p = tsub.add_parser("reindex", help="Re-embed every chunk of an index with another (e.g. tuned) embedder.")
+    p.add_argument("--embedder", required=True,
+                   help="adapters/<name>, a name in adapters/, a folder or a bundled name.")
+    p.add_argument("--index", default=C.DEFAULT_INDEX, help="Index to rebuild (the old one stays as <index>.prev).")
+    p.add_argument("--target", default=None, help="Save as this index name instead of replacing (to compare).")
+    job_args(p)
+    p.set_defaults(func=cmd_train_reindex)
+
+    p = tsub.add_parser("resume", help="Resume a cancelled or failed job from its last checkpoint.")
+    p.add_argument("job_id", help="Job id (or a unique prefix, or 'last'); see 'train jobs'.")
+    job_args(p)
+    p.set_defaults(func=cmd_train_resume)
+
+    p = tsub.add_parser("follow", help="Follow a running or queued job (Ctrl-C cancels it).")
+    p.add_argument("job_id", help="Job id (or a unique prefix, or 'last').")
+    p.set_defaults(func=cmd_train_follow)
+
+    p = tsub.add_parser("cancel", help="Cancel a job (it saves a checkpoint and stops after the current step).")
+    p.add_argument("job_id", help="Job id (or a unique prefix, or 'last').")
+    p.add_argument("--force", action="store_true", help="Also send SIGTERM now.")
+    p.set_defaults(func=cmd_train_cancel)
+
+    p = tsub.add_parser("jobs", help="List jobs (queued, running, finished) with their progress.")
+    p.add_argument("--json", action="store_true", help="Print the job statuses as JSON.")
+    p.set_defaults(func=cmd_train_jobs)
+
+    p = tsub.add_parser("list", help="List finished runs (adapters/*/train.json) with their metrics.")
+    p.add_argument("--json", action="store_true", help="Print the train.json contents as JSON.")
+    p.set_defaults(func=cmd_train_list)
+
+    p = tsub.add_parser("merge", help="Fold a LoRA adapter into its base model (a standalone transformers folder).")
+    p.add_argument("adapter", help="Adapter: a name in adapters/ or a folder.")
+    p.add_argument("--out", default=None, help="Output folder (default: <adapter>-merged next to it).")
+    p.add_argument("--base", default=None, help="Base model (default: the one in train.json).")
+    job_args(p)
+    p.set_defaults(func=cmd_train_merge)
+
+    p = tsub.add_parser("export", help="Export the RAFT training examples as alpaca or sharegpt JSONL.")
+    p.add_argument("--format", choices=["alpaca", "sharegpt"], default="alpaca", help="Record format.")
+    p.add_argument("--out", required=True, help="Output .jsonl file.")
+    p.add_argument("--split", choices=["train", "eval"], default="train",
+                   help="Which side of the held-out split to export (default: train).")
+    data_args(p)
+    _add_config_args(p, LoraTrainConfig, ["eval_fraction", "k_distractors", "p_no_gold", "seed", "max_examples",
+                                          "cite_sources"])
+    p.set_defaults(func=cmd_train_export)
+
+    p = tsub.add_parser("push", help="Upload an adapter, merged model or embedder to the Hugging Face Hub "
+                                     "(token from HF_TOKEN).")
+    p.add_argument("run", help="A name in adapters/ or a folder.")
+    p.add_argument("--repo", required=True, help="Repository id, user/name.")
+    p.add_argument("--public", action="store_true", help="Create the repository public (default: private).")
+    p.set_defaults(func=cmd_train_push)
+
+
+
 # --- parser ---------------------------------------------------------------------------
 
 
@@ -325,6 +882,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
     _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens"])
     p.set_defaults(func=cmd_demo)
+
+    _add_train_parser(sub)
     return parser
 
 
@@ -342,3 +901,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(t("cli.interrupted"), file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

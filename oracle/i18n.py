@@ -170,6 +170,111 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Interrompido. O trabalho já salvo continua salvo; rode de novo para retomar.",
         "en": "Interrupted. Work already saved stays saved; run again to resume.",
     },
+    # cli train (python -m oracle train ...)
+    "cli.train.eta": {"pt": "faltam {eta}", "en": "{eta} left"},
+    "cli.train.data": {
+        "pt": "Dados: {n} exemplos ({n_ratings} respostas validadas) de {n_files} arquivo(s): {n_train} para treino, {n_eval} separados para avaliação.",
+        "en": "Data: {n} examples ({n_ratings} validated answers) from {n_files} file(s): {n_train} for training, {n_eval} held out for evaluation.",
+    },
+    "cli.train.no_data": {
+        "pt": "Não há exemplos de treino em {path}: gere pares com 'python -m oracle qa' ou avalie respostas com 'python -m oracle rate' (e confira --qa-file/--no-ratings).",
+        "en": "There are no training examples in {path}: generate pairs with 'python -m oracle qa' or rate answers with 'python -m oracle rate' (and check --qa-file/--no-ratings).",
+    },
+    "cli.train.qa_file_missing": {
+        "pt": "Arquivo de perguntas '{name}' não encontrado (nem em {folder}). Disponíveis: {available}.",
+        "en": "QA file '{name}' not found (nor in {folder}). Available: {available}.",
+    },
+    "cli.train.submitted": {
+        "pt": "Tarefa {job_id} ({kind}) enviada. Ctrl-C cancela (o ponto de controle fica salvo).",
+        "en": "Job {job_id} ({kind}) submitted. Ctrl-C cancels it (the checkpoint is kept).",
+    },
+    "cli.train.submitted_plain": {
+        "pt": "Tarefa {job_id} ({kind}) enviada. Ctrl-C cancela.",
+        "en": "Job {job_id} ({kind}) submitted. Ctrl-C cancels it.",
+    },
+    "cli.train.queued": {
+        "pt": "Tarefa {job_id} na fila: outra tarefa está rodando ({running}). Aguardando...",
+        "en": "Job {job_id} is queued: another job is running ({running}). Waiting...",
+    },
+    "cli.train.running": {
+        "pt": "[{kind}] tarefa {job_id} rodando: carregando modelo e dados...",
+        "en": "[{kind}] job {job_id} running: loading model and data...",
+    },
+    "cli.train.detached": {
+        "pt": "Tarefa {job_id} em segundo plano. Acompanhe com: python -m oracle train follow {job_id}",
+        "en": "Job {job_id} runs in the background. Follow it with: python -m oracle train follow {job_id}",
+    },
+    "cli.train.cancelling": {
+        "pt": "Cancelando a tarefa {job_id}: ela salva um ponto de controle e para após o passo atual (Ctrl-C de novo força a parada).",
+        "en": "Cancelling job {job_id}: it saves a checkpoint and stops after the current step (Ctrl-C again forces it).",
+    },
+    "cli.train.cancelled": {
+        "pt": "Tarefa {job_id} cancelada. Retome do último ponto de controle com: python -m oracle train resume {job_id}",
+        "en": "Job {job_id} cancelled. Resume from the last checkpoint with: python -m oracle train resume {job_id}",
+    },
+    "cli.train.cancelled_fresh": {
+        "pt": "Tarefa {job_id} cancelada antes de salvar um ponto de controle; 'python -m oracle train resume {job_id}' recomeça do início.",
+        "en": "Job {job_id} cancelled before saving a checkpoint; 'python -m oracle train resume {job_id}' starts it over.",
+    },
+    "cli.train.cancel_requested": {
+        "pt": "Tarefa {job_id}: cancelamento pedido (estado: {state}).",
+        "en": "Job {job_id}: cancel requested (state: {state}).",
+    },
+    "cli.train.resumed": {
+        "pt": "Tarefa {job_id} retomada (tentativa {attempt}).",
+        "en": "Job {job_id} resumed (attempt {attempt}).",
+    },
+    "cli.train.failed": {
+        "pt": "A tarefa {job_id} falhou: {message} (detalhes em {log})",
+        "en": "Job {job_id} failed: {message} (details in {log})",
+    },
+    "cli.train.job_not_found": {
+        "pt": "Nenhuma tarefa única com id '{job_id}'. Veja as tarefas com: python -m oracle train jobs",
+        "en": "No single job with id '{job_id}'. List the jobs with: python -m oracle train jobs",
+    },
+    "cli.train.no_jobs": {"pt": "Nenhuma tarefa.", "en": "No jobs."},
+    "cli.train.no_runs": {
+        "pt": "Nenhum treino concluído em {path}. Treine com: python -m oracle train lora (ou embedder)",
+        "en": "No finished run in {path}. Train with: python -m oracle train lora (or embedder)",
+    },
+    "cli.train.run_line": {
+        "pt": "{name}  [{kind}]  base {base}  {n} exemplos  {metrics}  {time}  {cost}  {path}",
+        "en": "{name}  [{kind}]  base {base}  {n} examples  {metrics}  {time}  {cost}  {path}",
+    },
+    "cli.train.lora_done": {
+        "pt": "Adaptador '{name}' salvo em {path}: eval loss {before} -> {after}, {steps} passos, {time}, custo R$ {brl} (US$ {usd}). Use com: python -m oracle ask \"...\" --generator {base} --adapter {path}",
+        "en": "Adapter '{name}' saved in {path}: eval loss {before} -> {after}, {steps} steps, {time}, cost R$ {brl} (US$ {usd}). Use it with: python -m oracle ask \"...\" --generator {base} --adapter {path}",
+    },
+    "cli.train.embedding_done": {
+        "pt": "Modelo de embeddings '{name}' salvo em {path} ({time}). Antes: {before}. Depois: {after}. Reindexe com: python -m oracle train reindex --embedder {path}",
+        "en": "Embedding model '{name}' saved in {path} ({time}). Before: {before}. After: {after}. Re-index with: python -m oracle train reindex --embedder {path}",
+    },
+    "cli.train.reindex_done": {
+        "pt": "Índice '{index}' refeito com {embedder}: {n} trechos em {seconds} s (o anterior ficou em {previous}).",
+        "en": "Index '{index}' rebuilt with {embedder}: {n} chunks in {seconds} s (the previous one is in {previous}).",
+    },
+    "cli.train.merge_done": {"pt": "Modelo mesclado salvo em {path}.", "en": "Merged model saved in {path}."},
+    "cli.train.not_embedder": {
+        "pt": "'{path}' não é um modelo de embeddings (falta modules.json). Escolha uma pasta treinada com 'python -m oracle train embedder'.",
+        "en": "'{path}' is not an embedding model (modules.json is missing). Pick a folder trained with 'python -m oracle train embedder'.",
+    },
+    "cli.train.estimate": {
+        "pt": "Estimativa: {n_train} exemplos de treino ({n_eval} de avaliação), ~{avg} tokens cada; {steps} passos, {tokens} tokens a {tps} tokens/s medidos em {device}: cerca de {time}, US$ {usd} ≈ R$ {brl} (câmbio {rate}, {source}).",
+        "en": "Estimate: {n_train} training examples ({n_eval} held out), ~{avg} tokens each; {steps} steps, {tokens} tokens at {tps} tokens/s measured on {device}: about {time}, US$ {usd} ≈ R$ {brl} (rate {rate}, {source}).",
+    },
+    "cli.train.estimate_busy": {
+        "pt": "Atenção: a tarefa {job_id} está rodando e divide a máquina; a velocidade medida sai menor.",
+        "en": "Note: job {job_id} is running and shares the machine; the measured speed will be lower.",
+    },
+    "cli.train.estimate_embedding": {
+        "pt": "Estimativa: {n} pares de treino, {steps} passos.",
+        "en": "Estimate: {n} training pairs, {steps} steps.",
+    },
+    "cli.train.exported": {
+        "pt": "{n} exemplos ({split}) exportados em formato {fmt} para {path}; {held} ficaram do outro lado da divisão.",
+        "en": "{n} examples ({split}) exported as {fmt} to {path}; {held} are on the other side of the split.",
+    },
+    "cli.train.pushed": {"pt": "Enviado: {url}", "en": "Pushed: {url}"},
     # --- training (add keys here) ---
     "err.train.no_examples": {
         "pt": "Não há exemplos de treino: gere perguntas e respostas (aba Perguntas e respostas) ou avalie respostas no Chat, e confira se os documentos estão no índice.",
@@ -823,7 +928,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.corrected": {"pt": "Resposta corrigida", "en": "Corrected answer"},
     "ui.chat.comment": {"pt": "Comentário", "en": "Comment"},
     "ui.chat.adapter": {"pt": "Adaptador LoRA", "en": "LoRA adapter"},
-    "ui.chat.adapter_info": {"pt": "Treinado na aba Ajuste fino.", "en": "Trained in the Fine-tuning tab."},
+    "ui.chat.adapter_info": {
+        "pt": "Treinado na aba Ajuste fino; entre parênteses, o modelo base. Escolher um adaptador troca o gerador pelo modelo base dele.",
+        "en": "Trained in the Fine-tuning tab; in brackets, its base model. Choosing an adapter switches the generator to its base model.",
+    },
     "ui.chat.no_adapter": {"pt": "(nenhum)", "en": "(none)"},
     "ui.chat.top_k": {"pt": "Trechos consultados (top-k)", "en": "Chunks retrieved (top-k)"},
     "ui.chat.advanced": {"pt": "Opções avançadas", "en": "Advanced options"},
@@ -850,6 +958,34 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.rated_invalid": {
         "pt": "👎 Avaliação registrada como errada (por {user}). Obrigado!",
         "en": "👎 Rating recorded as wrong (by {user}). Thank you!",
+    },
+    "err.adapter_base_mismatch": {
+        "pt": "O adaptador LoRA '{adapter}' foi treinado sobre o modelo '{base}' e não serve para o gerador '{model}'. Escolha o gerador '{base}' ou outro adaptador (ou nenhum).",
+        "en": "LoRA adapter '{adapter}' was trained on model '{base}' and does not fit generator '{model}'. Choose generator '{base}', or another adapter (or none).",
+    },
+    "ui.chat.adapter_switched": {
+        "pt": "ℹ️ Gerador trocado de '{previous}' para '{base}', o modelo sobre o qual o adaptador '{adapter}' foi treinado.",
+        "en": "ℹ️ Generator switched from '{previous}' to '{base}', the model adapter '{adapter}' was trained on.",
+    },
+    "ui.chat.adapter_fits": {
+        "pt": "O adaptador '{adapter}' foi treinado sobre '{base}', o gerador escolhido.",
+        "en": "Adapter '{adapter}' was trained on '{base}', the chosen generator.",
+    },
+    "ui.chat.adapter_base_unknown": {
+        "pt": "⚠️ O adaptador '{adapter}' não diz sobre qual modelo foi treinado; ele será aplicado ao gerador escolhido.",
+        "en": "⚠️ Adapter '{adapter}' does not say which model it was trained on; it will be applied to the chosen generator.",
+    },
+    "ui.chat.adapter_unavailable": {
+        "pt": "⚠️ O adaptador '{adapter}' foi treinado sobre '{base}', que não existe mais aqui ({path}). Escolha outro adaptador.",
+        "en": "⚠️ Adapter '{adapter}' was trained on '{base}', which is no longer here ({path}). Choose another adapter.",
+    },
+    "ui.chat.adapter_removed": {
+        "pt": "ℹ️ Adaptador '{adapter}' retirado: ele foi treinado sobre '{base}' e não serve para '{model}'.",
+        "en": "ℹ️ Adapter '{adapter}' removed: it was trained on '{base}' and does not fit '{model}'.",
+    },
+    "ui.chat.adapter_remote": {
+        "pt": "um servidor compatível com OpenAI",
+        "en": "an OpenAI-compatible server",
     },
     # ratings
     "ui.ratings.counts": {
@@ -879,6 +1015,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The documents do not contain the answer to this question.",
     },
 }
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A duration as people read it: ``"42 s"``, ``"3 min 05 s"``, ``"1 h 02 min"``; ``"?"`` for
+    None. ``seconds`` in seconds (rounded); the units read the same in Portuguese and English."""
+    if seconds is None:
+        return "?"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {(seconds % 3600) // 60:02d} min"
 
 
 def current_lang(lang: str | None = None) -> str:

@@ -89,6 +89,150 @@ def _check_messages(messages: Messages, name: str) -> None:
         raise GenerationError(name=name, detail="messages must be a non-empty list of {'role', 'content'} dicts")
 
 
+# --- adapters: which base model they belong to ---------------------------------------
+
+ADAPTER_CONFIG = "adapter_config.json"
+"""peft's description of an adapter folder (``base_model_name_or_path``, ``task_type``...)."""
+ADAPTER_TRAIN_JSON = "train.json"
+"""Oráculo's record of a training run (``base_model``, ``base_model_path``...), next to the weights."""
+
+_HUB_SNAPSHOT = re.compile(r"models--([^/\\]+)--([^/\\]+)[/\\]snapshots(?:[/\\]|$)")
+
+
+def _read_json_dict(path) -> dict[str, Any]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def adapter_base_models(adapter) -> list[str]:
+    """Every name an adapter folder gives for its base model, most telling first.
+
+    ``train.json`` (written by :func:`oracle.training.lora.train_lora`): ``base_model`` (the
+    name the person chose, e.g. ``"qwen2.5-coder-0.5b-instruct"``) then ``base_model_path``
+    (the folder it resolved to); then peft's ``adapter_config.json``
+    ``base_model_name_or_path`` (what ``from_pretrained`` was given when training). Blank
+    values and duplicates are left out; ``[]`` when the folder says nothing (or is missing).
+    """
+    import os
+
+    names: list[str] = []
+    info = _read_json_dict(os.path.join(str(adapter), ADAPTER_TRAIN_JSON))
+    peft_cfg = _read_json_dict(os.path.join(str(adapter), ADAPTER_CONFIG))
+    recorded = (info.get("base_model"), info.get("base_model_path"), peft_cfg.get("base_model_name_or_path"))
+    for value in recorded:
+        if isinstance(value, str) and value.strip() and value.strip() not in names:
+            names.append(value.strip())
+    return names
+
+
+def adapter_base_model(adapter) -> str | None:
+    """The base model an adapter folder was trained on: ``train.json``'s ``base_model``, else
+    peft's ``adapter_config.json`` ``base_model_name_or_path``; None when neither says."""
+    names = adapter_base_models(adapter)
+    return names[0] if names else None
+
+
+def model_identity(name: str) -> str:
+    """A canonical key for a generator name, so that two spellings of one model compare equal.
+
+    * a bundled name, any case (``"Qwen2.5-Coder-0.5B-Instruct"``), the folder it converts to
+      (``<cache>/models/<name>``, recognised by its ``oracle_model.json`` marker, or by sitting
+      in a folder named ``models`` under that name, e.g. the cache of another machine), and its
+      upstream hub id (``"Qwen/Qwen2.5-Coder-0.5B-Instruct"``: the bundled weights are that
+      model, 4-bit quantized then dequantized) -> ``"bundled:<name>"``;
+    * another folder (existing, absolute or ``./``-relative) -> ``"path:<absolute path>"``
+      (symbolic links resolved); a hub cache snapshot folder
+      (``.../models--org--name/snapshots/<sha>``) -> its hub id;
+    * anything else (a hub id) -> ``"hub:<lower-case id>"``.
+
+    A ``local:`` prefix is ignored. Nothing is converted, downloaded or loaded.
+    """
+    from pathlib import Path
+
+    from oracle import models
+
+    text = str(name or "").strip().removeprefix("local:").strip()
+    bundled = {key.lower(): key for key in models.GENERATORS}
+    upstream = {spec.upstream.lower(): key for key, spec in models.GENERATORS.items() if spec.upstream}
+    low = text.lower()
+    if low in bundled:
+        return f"bundled:{bundled[low]}"
+    path = Path(text).expanduser()
+    looks_like_path = path.is_dir() or path.is_absolute() or text.startswith((".", "~"))
+    if looks_like_path:
+        resolved = path.resolve()
+        marker_name = str(_read_json_dict(resolved / models.MARKER_FILE).get("name", "")).lower()
+        if marker_name in bundled:
+            return f"bundled:{bundled[marker_name]}"
+        if resolved.parent.name == "models" and resolved.name.lower() in bundled:
+            return f"bundled:{bundled[resolved.name.lower()]}"
+        snap = _HUB_SNAPSHOT.search(str(resolved))
+        if snap:
+            low = f"{snap.group(1)}/{snap.group(2)}".lower()
+        else:
+            return f"path:{resolved}"
+    if low in upstream:
+        return f"bundled:{upstream[low]}"
+    return f"hub:{low}"
+
+
+def same_model(a: str, b: str) -> bool:
+    """True when generator names ``a`` and ``b`` designate the same model (:func:`model_identity`)."""
+    return model_identity(a) == model_identity(b)
+
+
+def model_label(name: str) -> str:
+    """A short name to show for a generator name: the bundled name for any spelling of a bundled
+    model (its cache folder included), the folder name for another folder, else the name as given."""
+    identity = model_identity(name)
+    kind, _, value = identity.partition(":")
+    if kind == "bundled":
+        return value
+    if kind == "path":
+        from pathlib import Path
+
+        return Path(value).name or value
+    return str(name or "").strip().removeprefix("local:")
+
+
+def check_adapter_base(model: str, adapter) -> None:
+    """Refuse to put ``adapter`` on ``model`` when the adapter was trained on another base model.
+
+    The adapter's base comes from :func:`adapter_base_models` (``train.json``, else
+    ``adapter_config.json``); it matches when any of its names designates the same model as
+    ``model`` (:func:`same_model`). An adapter folder that says nothing about its base (or
+    does not exist: loading reports that) passes.
+
+    Raises:
+        GenerationError: key ``err.adapter_base_mismatch``, naming the adapter, its base model
+            and ``model`` (a LoRA adapter only fits the weights it was trained on: on another
+            model peft fails on mismatched shapes, or silently produces nonsense).
+    """
+    if not adapter:
+        return
+    bases = adapter_base_models(adapter)
+    if not bases:
+        return
+    target = model_identity(model)
+    if any(model_identity(base) == target for base in bases):
+        return
+    from pathlib import Path
+
+    raise GenerationError(
+        "err.adapter_base_mismatch",
+        name=f"local:{model}",
+        adapter=Path(str(adapter)).name or str(adapter),
+        base=model_label(bases[0]),
+        model=model_label(model),
+    )
+
+
 # --- local transformers -----------------------------------------------------------
 
 
@@ -112,12 +256,15 @@ class TransformersGenerator:
     the model's end-of-sequence tokens or after ``max_new_tokens`` tokens.
 
     Raises:
-        GenerationError: generation failed (out of memory, bad input...); model loading
-            errors (ModelNotFoundError, ModelIntegrityError) pass through unchanged.
+        GenerationError: at construction, key ``err.adapter_base_mismatch`` when ``adapter``
+            was trained on another base model than ``model`` (:func:`check_adapter_base`);
+            later, generation failed (out of memory, bad input...). Model loading errors
+            (ModelNotFoundError, ModelIntegrityError) pass through unchanged.
     """
 
     def __init__(self, model: str, adapter: str | None = None, device: str | None = None, dtype: Any = None,
                  name: str | None = None) -> None:
+        check_adapter_base(model, adapter)
         self.model_name = model
         self.adapter = adapter
         self.device = device

@@ -1,6 +1,7 @@
 """The app in a real browser: Playwright driving Debian's Chromium (headless) clicks through
-upload -> index -> chat -> 👍 as a person would, checks what the page shows and the JSONL
-written, and saves a screenshot of each step under the test's tmp dir.
+upload -> index -> chat -> 👍 as a person would, and through the "Ajuste fino" tab (estimate,
+then a short LoRA run of the tiny model, followed live to the end); checks what the page shows
+and the files written, and saves a screenshot of each step under the test's tmp dir.
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``); skipped with that reason otherwise.
 """
@@ -12,10 +13,12 @@ import os
 import re
 import shutil
 import socket
+from pathlib import Path
 
 import pytest
 from docs import make_corrupt_pdf, make_pt_pdf
 from tiny_embedder import tiny_embedder_path
+from tiny_lm import tiny_lm_dir  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -152,7 +155,30 @@ def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_pa
     expect(page.locator("#oracle-dl-valid")).to_be_enabled()
     expect(page.locator("#oracle-dl-invalid")).to_be_enabled()
     page.screenshot(path=str(shots / "5-ratings.png"), full_page=True)
-    assert len(list(shots.glob("*.png"))) == 6
+
+    # the conversation survives a reload, and its answer can still be rated
+    page.reload()
+    page.get_by_role("tab", name="Chat").click()
+    chat = page.locator("#oracle-chatbot")
+    expect(chat).to_contain_text(QUESTION)
+    expect(chat).to_contain_text("R$ 250.000,00")
+    page.screenshot(path=str(shots / "6-reloaded.png"), full_page=True)
+    page.locator("#oracle-rate-up").click()
+    expect(page.locator("#oracle-rating-status")).to_contain_text("Avaliação registrada")
+    valid = [json.loads(line) for line in workspace.validated.read_text("utf-8").splitlines()]
+    assert len(valid) == 2 and valid[1]["answer_id"] == rating["answer_id"]
+    stored = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('oracle-chat-'))")
+    assert len(stored) == 1
+    # "clear" empties it for good: a reload brings nothing back
+    page.locator("#oracle-chat-clear").click()
+    expect(chat).not_to_contain_text(QUESTION)
+    page.wait_for_timeout(1000)
+    page.reload()
+    page.get_by_role("tab", name="Chat").click()
+    expect(page.locator("#oracle-chat-question textarea")).to_be_visible()
+    page.wait_for_timeout(1500)  # the restore runs when the tab mounts
+    expect(page.locator("#oracle-chatbot")).not_to_contain_text(QUESTION)
+    assert len(list(shots.glob("*.png"))) == 7
 
 
 def test_english_page_with_lang_query(browser, url, tmp_path):
@@ -174,3 +200,122 @@ def test_english_page_with_lang_query(browser, url, tmp_path):
     page.get_by_role("option", name="Português (Brasil)").click()
     page.wait_for_url("**lang=pt**")
     expect(page.get_by_role("tab", name="Documentos")).to_be_visible()
+
+
+# elem_id of a number field of the Ajuste fino tab -> (LoraTrainConfig field, value typed)
+FT_SETTINGS = {
+    "oracle-ft-rank": ("rank", 4),
+    "oracle-ft-alpha": ("alpha", 8),
+    "oracle-ft-lr": ("learning_rate", 0.01),
+    "oracle-ft-epochs": ("epochs", 0.3),
+    "oracle-ft-max-len": ("max_seq_len", 512),
+    "oracle-ft-batch": ("batch_size", 1),
+    "oracle-ft-accum": ("grad_accum", 1),
+    "oracle-ft-k": ("k_distractors", 2),
+    "oracle-ft-eval-fraction": ("eval_fraction", 0.2),
+}
+
+
+def _fill_number(page, elem_id: str, value) -> None:
+    """Type ``value`` into the number box of the gr.Number / gr.Slider ``elem_id`` (then leave it)."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Tab")
+    page.wait_for_function(
+        "([sel, v]) => Number(document.querySelector(sel).value) === v",
+        arg=[f"#{elem_id} input[type=number]", float(value)],
+    )
+
+
+def test_finetune_tab_estimate_train_and_list_a_run(browser, url, workspace, tmp_path, tiny_lm_dir):  # noqa: F811
+    """Ajuste fino as a person uses it: generator (LoRA) kind, the QA file, the tiny model as the
+    base (typed into the dropdown), a few steps; estimate, start, follow the bar to the end, see
+    the loss plot and the finished run with its metrics, and find the adapter in the Chat tab."""
+    from playwright.sync_api import expect
+    from test_training import build_workspace
+
+    from oracle import jobs
+
+    build_workspace(workspace, 16, embedder=tiny_embedder_path())
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="pt-BR")
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_role("tab", name="Ajuste fino").click()
+    expect(page.locator("#oracle-ft-data")).to_contain_text("16 exemplos")
+
+    # what to train, on which data, from which model
+    page.locator("#oracle-ft-kind").get_by_text("Gerador (adaptador LoRA)").click()
+    expect(page.locator("#oracle-ft-kind input[value=lora]")).to_be_checked()
+    page.locator("#oracle-ft-files input").click()
+    page.get_by_role("option", name="manual-0001.qa.jsonl").click()
+    page.locator("#oracle-ft-files input").press("Escape")
+    expect(page.locator("#oracle-ft-files")).to_contain_text("manual-0001.qa.jsonl")
+    base = page.locator("#oracle-ft-base input")
+    base.fill(tiny_lm_dir)
+    base.press("Enter")
+    expect(base).to_have_value(tiny_lm_dir)
+    page.locator("#oracle-ft-name textarea").fill("browser-adapter")
+    # a tiny run: 0.3 epoch of ~13 examples at batch 1 = a few steps
+    for elem_id, (_, value) in FT_SETTINGS.items():
+        _fill_number(page, elem_id, value)
+    page.locator("#oracle-ft-bf16").get_by_text("off", exact=True).click()
+    expect(page.locator("#oracle-ft-data")).to_contain_text("16 exemplos")
+    page.screenshot(path=str(shots / "0-settings.png"), full_page=True)
+
+    # estimate: a background job that times two real steps, then says how long and how much
+    page.locator("#oracle-ft-estimate").click()
+    result = page.locator("#oracle-ft-result")
+    _expect_or_toast(page, lambda: expect(result).to_contain_text("Estimativa", timeout=90_000))
+    expect(result).to_contain_text("passos")
+    expect(result).to_contain_text("R$")
+    (estimate,) = [s for s in jobs.list_jobs(workspace) if s.kind == "estimate"]
+    assert estimate.state == jobs.COMPLETED and estimate.result["steps"] > 0
+    page.screenshot(path=str(shots / "1-estimate.png"), full_page=True)
+
+    # start: the page follows the job (bar, state) until it completes
+    page.locator("#oracle-ft-start").click()
+    progress = page.locator("#oracle-ft-progress .oracle-progress")
+    _expect_or_toast(page, lambda: expect(progress).to_contain_text("lora · browser-adapter"))
+    (job,) = [s for s in jobs.list_jobs(workspace) if s.kind == "lora"]
+    expect(progress).to_have_attribute("data-job", job.job_id)
+    expect(page.locator("#oracle-ft-job input")).to_have_value(re.compile("lora · browser-adapter"))
+    expect(progress).to_have_attribute("data-state", "completed", timeout=120_000)
+    done = jobs.get_job(workspace, job.job_id)
+    assert done.state == jobs.COMPLETED, jobs.process_tail(workspace, job.job_id)
+    n_steps = done.result["metrics"]["steps"]
+    expect(progress).to_contain_text(f"passo {n_steps} de {n_steps}")
+    expect(page.locator("#oracle-ft-progress progress")).to_have_attribute("value", "100")
+    expect(result).to_contain_text("Adaptador browser-adapter salvo")
+    expect(page.locator("#oracle-ft-job input")).to_have_value(re.compile("browser-adapter · concluída"))
+    # the loss plot draws two coloured lines: training and held-out loss
+    plot = page.locator("#oracle-ft-plot")
+    expect(plot.locator(".mark-line path[stroke][d]")).to_have_count(2)
+    legend = plot.locator(".role-legend-label text")  # every series the tab plots
+    expect(legend).to_have_count(3)
+    assert sorted(legend.all_text_contents()) == ["eval_loss", "loss", "mrr@10"]
+    for axis in ("X", "Y"):  # numbers on both axes, not categories
+        label = plot.locator(f'[aria-label^="{axis}-axis"]')
+        expect(label).to_have_attribute("aria-label", re.compile("linear scale"))
+    # the finished run is listed with its held-out loss before -> after (as in train.json)
+    info = json.loads((workspace.adapters / "browser-adapter" / "train.json").read_text("utf-8"))
+    metrics = info["metrics"]
+    runs = page.locator("#oracle-ft-runs")
+    expect(runs).to_contain_text("browser-adapter")
+    expect(runs).to_contain_text(f"eval loss {metrics['eval_loss_before']:.4g}")
+    expect(runs).to_contain_text(f"eval loss {metrics['eval_loss']:.4g}")
+    # what was typed in the page is what the job trained with
+    assert info["base_model"] == tiny_lm_dir and info["data"]["n_train"] == estimate.result["n_train"]
+    assert [Path(f["path"]).name for f in info["data"]["files"]] == ["manual-0001.qa.jsonl"]
+    hp = info["hyperparameters"]
+    assert {key: hp[key] for key, _ in FT_SETTINGS.values()} == dict(FT_SETTINGS.values())
+    assert hp["bf16"] == "off"
+    page.screenshot(path=str(shots / "2-trained.png"), full_page=True)
+
+    # the new adapter is offered in the Chat tab
+    page.get_by_role("tab", name="Chat").click()
+    page.get_by_role("combobox", name=re.compile("Adaptador|LoRA")).click()
+    expect(page.get_by_role("option", name=re.compile("browser-adapter"))).to_be_visible()
+    page.screenshot(path=str(shots / "3-chat-adapter.png"), full_page=True)
+    assert len(list(shots.glob("*.png"))) == 4

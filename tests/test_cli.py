@@ -6,9 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+from dataclasses import fields
 
 import pytest
+from tiny_lm import tiny_lm_dir  # noqa: F401 - fixture
 
+from oracle import cli, jobs
 from oracle.cli import main
 from tiny_embedder import tiny_embedder_path
 from docs import FACTS, make_corrupt_pdf, make_pt_pdf
@@ -40,7 +45,7 @@ def fake_generator():
     return calls
 
 
-@pytest.mark.parametrize("command", ["ingest", "qa", "index", "ask", "rate", "demo"])
+@pytest.mark.parametrize("command", ["ingest", "qa", "index", "ask", "rate", "demo", "train"])
 def test_every_subcommand_has_help(command):
     out = subprocess.run([sys.executable, "-m", "oracle", command, "--help"],
                          capture_output=True, text=True, timeout=60)
@@ -92,3 +97,185 @@ def test_errors_are_one_line_in_portuguese(workspace, capsys):
     assert main(["--home", str(workspace.home), "ask", "?", "--name", "missing"]) == 2
     err = capsys.readouterr().err
     assert "não existe" in err and "Traceback" not in err
+
+
+# --- train ----------------------------------------------------------------------------------
+# The same jobs as the "Ajuste fino" tab: submitted with oracle.jobs, run in their own process,
+# followed here from their files. Tiny models (tests/tiny_lm.py, tests/tiny_embedder.py).
+
+TINY_LORA = ["--rank", "4", "--alpha", "8", "--max-steps", "3", "--grad-accum", "1", "--save-steps", "100",
+             "--bf16", "off", "--max-seq-len", "512", "--k-distractors", "2", "--eval-fraction", "0.2",
+             "--lr", "1e-2", "--warmup-ratio", "0"]
+
+
+@pytest.fixture
+def offline_fx(monkeypatch):
+    """The exchange-rate request fails at once (closed port): the fallback rate is used."""
+    monkeypatch.setenv("ORACLE_FX_URL", "http://127.0.0.1:9/")
+
+
+def test_train_options_come_from_the_config_dataclasses(capsys):
+    from oracle.training.embedding import EmbedTrainConfig
+    from oracle.training.lora import LoraTrainConfig
+
+    for action, cls in (("lora", LoraTrainConfig), ("embedder", EmbedTrainConfig)):
+        with pytest.raises(SystemExit) as exit_:
+            main(["train", action, "--help"])
+        assert exit_.value.code == 0
+        text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+        for f in fields(cls):
+            assert "--" + f.name.replace("_", "-") in text, f.name
+            assert " ".join(f.metadata["help"].split())[:30] in text, f.name  # the field's own help text
+        assert "--lr" in text and "--qa-file" in text and "--no-ratings" in text and "--estimate" in text
+    args = cli.build_parser().parse_args(["train", "lora", "--lr", "3e-4", "--no-cite-sources", "--epochs", "2"])
+    cfg = cli._config(LoraTrainConfig, args)
+    assert cfg.learning_rate == 3e-4 and cfg.cite_sources is False and cfg.epochs == 2.0 and cfg.rank == 8
+
+
+def test_train_errors_are_one_line_and_start_no_job(workspace, capsys, monkeypatch):
+    home = ["--home", str(workspace.home)]
+    assert main(home + ["train", "lora", "--base", "x"]) == 2  # no QA data at all
+    err = capsys.readouterr().err
+    assert "Não há exemplos de treino" in err and "python -m oracle qa" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert jobs.list_jobs(workspace) == []
+
+    from test_training import build_workspace
+
+    build_workspace(workspace, 6)
+    assert main(home + ["train", "lora", "--rank", "0"]) == 2
+    assert "Configuração inválida" in capsys.readouterr().err
+    assert main(home + ["train", "lora", "--qa-file", "nope.qa.jsonl"]) == 2
+    err = capsys.readouterr().err
+    assert "nope.qa.jsonl" in err and "manual-0001.qa.jsonl" in err  # says what exists
+    assert main(home + ["train", "embedder", "--index", "missing"]) == 2  # the embedder needs an index
+    assert "'missing' não existe" in capsys.readouterr().err
+    assert main(home + ["train", "resume", "no-such-job"]) == 2
+    assert main(home + ["train", "merge", "no-such-adapter"]) == 2
+    assert jobs.list_jobs(workspace) == []
+    monkeypatch.setenv("ORACLE_LANG", "en")
+    assert main(home + ["train", "lora", "--no-qa", "--no-ratings"]) == 2
+    assert "There are no training examples" in capsys.readouterr().err
+
+
+def test_train_lora_end_to_end(workspace, tiny_lm_dir, capsys, offline_fx, tmp_path):
+    from test_training import build_workspace
+    from tiny_embedder import tiny_embedder_path
+
+    build_workspace(workspace, 16, embedder=tiny_embedder_path())
+    home = ["--home", str(workspace.home)]
+
+    # --estimate: two real steps timed here, extrapolated; no job, no adapter
+    assert main(home + ["train", "lora", "--base", tiny_lm_dir, "--estimate", "--json", *TINY_LORA]) == 0
+    est = json.loads(capsys.readouterr().out)
+    assert est["steps"] == 3 and est["tokens_per_s"] > 0 and est["rate_source"] == "fallback" and est["brl"] > 0
+    assert main(home + ["train", "lora", "--base", tiny_lm_dir, "--estimate", *TINY_LORA]) == 0
+    assert "Estimativa:" in capsys.readouterr().out
+    assert jobs.list_jobs(workspace) == [] and not (workspace.adapters / "cli-adapter").exists()
+
+    # a real run: a job in its own process, followed until it completes
+    assert main(home + ["train", "lora", "--base", tiny_lm_dir, "--name", "cli-adapter", *TINY_LORA]) == 0
+    out = capsys.readouterr()
+    folder = workspace.adapters / "cli-adapter"
+    assert (folder / "adapter_model.safetensors").exists() and (folder / "adapter_config.json").exists()
+    info = json.loads((folder / "train.json").read_text())
+    assert info["kind"] == "lora" and info["hyperparameters"]["rank"] == 4 and info["metrics"]["steps"] == 3
+    assert info["hyperparameters"]["learning_rate"] == 1e-2 and info["data"]["files"]
+    progress = [line for line in out.err.splitlines() if line.startswith("[lora] ")]
+    assert any(line.startswith("[lora] 1/3") and "loss" in line and "tokens/s" in line for line in progress)
+    assert any(line.startswith("[lora] 3/3") for line in progress) and any("eval_loss" in line for line in progress)
+    assert "Dados: 16 exemplos" in out.err and "Tarefa " in out.err
+    assert "Adaptador 'cli-adapter' salvo" in out.out and str(folder) in out.out and "--adapter" in out.out
+    (status,) = jobs.list_jobs(workspace)
+    assert status.kind == "lora" and status.state == jobs.COMPLETED and status.name == "cli-adapter"
+
+    # train list: finished runs with their metrics
+    assert main(home + ["train", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "cli-adapter" in listed and "[lora]" in listed and "eval_loss" in listed and "R$" in listed
+    assert main(home + ["train", "list", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert runs[0]["name"] == "cli-adapter" and runs[0]["metrics"]["eval_loss"] == pytest.approx(
+        info["metrics"]["eval_loss"])
+    assert main(home + ["train", "jobs"]) == 0
+    assert status.job_id in capsys.readouterr().out
+
+    # export: the RAFT training examples, as trainers read them
+    target = tmp_path / "train.sharegpt.jsonl"
+    assert main(home + ["train", "export", "--format", "sharegpt", "--out", str(target), "--eval-fraction", "0.2"]) == 0
+    rows = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == info["data"]["n_train"]
+    assert rows[0]["conversations"][0]["from"] == "human" and "Fonte 1" in rows[0]["conversations"][0]["value"]
+    assert rows[0]["conversations"][-1]["from"] == "gpt" and rows[0]["system"]
+    assert str(target) in capsys.readouterr().out and not Path(str(target) + ".lock").exists()
+
+
+def test_follow_ctrl_c_cancels_the_job_and_resume_continues(workspace, capsys, monkeypatch):
+    status = jobs.submit(workspace, "selftest", {"steps": 40, "sleep_s": 0.05}, name="s")
+    real_pause = cli._pause
+
+    def pause(seconds):  # Ctrl-C once the job has done a few steps
+        if jobs.get_job(workspace, status.job_id).step >= 3 and not getattr(pause, "fired", False):
+            pause.fired = True
+            raise KeyboardInterrupt
+        real_pause(0.05)
+
+    monkeypatch.setattr(cli, "_pause", pause)
+    home = ["--home", str(workspace.home)]
+    assert main(home + ["train", "follow", "last"]) == 130
+    err = capsys.readouterr().err
+    stopped = jobs.get_job(workspace, status.job_id)
+    assert stopped.state == jobs.CANCELLED and stopped.resumable and 3 <= stopped.step < 40
+    assert f"python -m oracle train resume {status.job_id}" in err and "[selftest] 1/40" in err
+
+    assert main(home + ["train", "resume", status.job_id[:-2]]) == 0  # a unique prefix is enough
+    err = capsys.readouterr().err
+    done = jobs.get_job(workspace, status.job_id)
+    assert done.state == jobs.COMPLETED and done.attempts == 2 and "[selftest] 40/40" in err
+    assert f"[selftest] {stopped.step + 1}/40" in err  # continued from the checkpoint
+    assert "[selftest] 1/40" not in err  # only this attempt's lines are shown
+    steps = [r["step"] for r in jobs.read_log(workspace, status.job_id)]
+    assert steps == list(range(1, 41))
+
+    failing = jobs.submit(workspace, "selftest", {"steps": 3, "fail_at": 2, "sleep_s": 0.0})
+    assert main(home + ["train", "follow", failing.job_id]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "falhou" in err[-1] and "selftest failure at step 2" in err[-1] and "process.log" in err[-1]
+
+
+def test_failed_training_job_reports_the_translated_error(workspace, tiny_lm_dir, capsys, offline_fx):
+    from test_training import build_workspace
+
+    build_workspace(workspace, 6)  # QA pairs, but no index and no documents: no gold chunk anywhere
+    assert main(["--home", str(workspace.home), "train", "lora", "--base", tiny_lm_dir, *TINY_LORA]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "falhou" in last and "Não há exemplos de treino" in last and "Traceback" not in last
+    assert jobs.list_jobs(workspace)[0].state == jobs.FAILED
+
+
+def test_train_embedder_then_reindex(workspace, capsys):
+    from test_training import build_workspace
+    from tiny_embedder import tiny_embedder_path
+
+    from oracle.index import load_index
+
+    build_workspace(workspace, 16, embedder=tiny_embedder_path())
+    home = ["--home", str(workspace.home)]
+    assert main(home + ["train", "embedder", "--estimate", "--batch-size", "4", "--epochs", "2",
+                        "--eval-fraction", "0.3"]) == 0
+    assert "pares de treino" in capsys.readouterr().out
+    assert main(home + ["train", "embedder", "--name", "cli-emb", "--epochs", "1", "--batch-size", "4",
+                        "--eval-fraction", "0.3", "--lr", "1e-3", "--reindex"]) == 0
+    out = capsys.readouterr()
+    folder = workspace.adapters / "cli-emb"
+    info = json.loads((folder / "train.json").read_text())
+    assert info["kind"] == "embedding" and (folder / "modules.json").exists()
+    assert "mrr@10" in info["metrics"]["after"] and "Antes:" in out.out and "mrr@10" in out.out
+    assert "Índice 'default' refeito" in out.out and "[embedding]" in out.err and "[reindex]" in out.err
+    assert load_index(workspace, "default", cache=False).embedder == str(folder)
+    assert (workspace.indexes / "default.prev").is_dir()
+    assert [s.kind for s in jobs.list_jobs(workspace)] == ["reindex", "embedding"]
+    assert main(home + ["train", "list"]) == 0
+    assert "cli-emb  [embedding]" in capsys.readouterr().out
+    assert main(home + ["train", "reindex", "--embedder", str(workspace.data_qa)]) == 2  # a folder, not a model
+    assert "modules.json" in capsys.readouterr().err and len(jobs.list_jobs(workspace)) == 2

@@ -6,15 +6,29 @@ answer is re-rendered with its sources (document, page, cited snippet) under it.
 of the session is kept in a ``gr.State`` so that 👍/👎 (buttons for the last answer, or the
 chatbot's own thumbs on any answer) rate it through :func:`oracle.feedback.rate_answer`,
 recording who rated (Hugging Face OAuth user, ``launch(auth=...)`` user, else anonymous).
+
+The conversation survives a page reload: after each answer (and after "clear") the messages
+and the answers the rating buttons need are saved in the browser's ``localStorage`` through a
+``gr.BrowserState`` (:func:`history_to_store`), and put back when the tab's components mount
+(:func:`history_from_store`). Only the question, the rendered answer and its
+:class:`~oracle.schema.Answer` are stored: never the API key field.
+
+The LoRA adapter dropdown lists the generator's adapters with their base model
+(:func:`oracle.ui.widgets.list_adapters`); choosing one whose base is not the selected generator
+switches the generator to that base and says so (:func:`oracle.ui.widgets.generator_for_adapter`);
+choosing a generator that does not fit the chosen adapter removes the adapter and says so. The
+core refuses a mismatched pair anyway (:func:`oracle.llm.check_adapter_base`).
 """
 
+import hashlib
 import html
 import logging
 from typing import Any
 
 import gradio as gr
 
-from oracle.config import DEFAULT_INDEX, RAGConfig
+from oracle.config import DEFAULT_INDEX, RAGConfig, Workspace
+from oracle.errors import ModelNotFoundError
 from oracle.schema import Answer, Citation
 from oracle.ui import widgets
 from oracle.ui.context import UIContext, guard
@@ -22,6 +36,114 @@ from oracle.ui.context import UIContext, guard
 logger = logging.getLogger(__name__)
 
 SNIPPET_CHARS = 240
+
+STORE_VERSION = 1
+"""Format version of the conversation saved in the browser (:func:`history_to_store`)."""
+MAX_STORED_MESSAGES = 100
+"""Most chat messages (questions + answers) kept in the browser; older turns are dropped
+(``localStorage`` holds about 5 MB per site)."""
+
+
+def empty_store() -> dict[str, Any]:
+    """The saved conversation of a new browser: ``{"version": 1, "messages": [], "answers": []}``."""
+    return {"version": STORE_VERSION, "messages": [], "answers": []}
+
+
+def storage_key(workspace: Workspace) -> str:
+    """The ``localStorage`` key of the conversation: one per workspace folder, stable across
+    server restarts (``"oracle-chat-"`` + 16 hex digits of the folder's sha256)."""
+    return "oracle-chat-" + hashlib.sha256(str(workspace.home).encode("utf-8")).hexdigest()[:16]
+
+
+def storage_secret(workspace: Workspace) -> str:
+    """The ``gr.BrowserState`` encryption secret, stable across restarts so a saved conversation
+    still opens after one. Gradio sends this secret to the page, so the encryption only keeps the
+    stored text from being read at a glance; nothing secret is ever stored."""
+    return hashlib.sha256(b"oracle-chat-secret:" + str(workspace.home).encode("utf-8")).hexdigest()[:32]
+
+
+def message_text(content: Any) -> str:
+    """A chatbot message's text: a string as is; gradio 6's list of parts (``[{"type": "text",
+    "text": ...}, ...]``) or one such dict joined; anything else (files, components) -> ``""``."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        text = content.get("text")
+        return text if isinstance(text, str) else ""
+    if isinstance(content, (list, tuple)):
+        return "".join(message_text(part) for part in content if isinstance(part, (dict, str)))
+    return ""
+
+
+def history_to_store(messages: Any, answers: Any, limit: int = MAX_STORED_MESSAGES) -> dict[str, Any]:
+    """What the browser keeps of a conversation (the ``gr.BrowserState`` value).
+
+    Args:
+        messages: the chatbot's value, ``[{"role": "user" | "assistant", "content": str | parts}]``.
+        answers: the session's answers, ``[{"index": int, "answer": Answer.to_dict()}]``, where
+            ``index`` is the position of the answer's message in ``messages``.
+        limit: most messages kept; the oldest turns are dropped (the kept part starts at a
+            question) and the answers' indexes shifted to match.
+
+    Returns:
+        ``{"version": 1, "messages": [{"role", "content": str}], "answers": [{"index", "answer"}]}``:
+        messages of other roles dropped, contents as plain text, answers whose message was
+        dropped left out. Only chat text and answers: no setting, no API key.
+    """
+    kept: list[dict[str, str]] = []
+    position: dict[int, int] = {}
+    for i, m in enumerate(messages or []):
+        if isinstance(m, dict) and m.get("role") in ("user", "assistant"):
+            position[i] = len(kept)
+            kept.append({"role": m["role"], "content": message_text(m.get("content"))})
+    cut = max(0, len(kept) - max(0, int(limit)))
+    while cut < len(kept) and kept[cut]["role"] != "user":
+        cut += 1
+    out_answers = []
+    for entry in answers or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("answer"), dict):
+            continue
+        new = position.get(entry.get("index")) if isinstance(entry.get("index"), int) else None
+        if new is None or new < cut:
+            continue
+        out_answers.append({"index": new - cut, "answer": entry["answer"]})
+    return {"version": STORE_VERSION, "messages": kept[cut:], "answers": out_answers}
+
+
+def history_from_store(stored: Any, limit: int = MAX_STORED_MESSAGES) -> tuple[list[dict], list[dict]]:
+    """The chatbot messages and session answers to show again from a saved conversation.
+
+    The value comes from the browser, so it is checked, not trusted: a value of another
+    version or shape gives ``([], [])``; messages of other roles or shapes are dropped (the
+    answers' indexes follow), contents become plain text (:func:`message_text`); an answer must
+    point at an assistant message, once, and load as an :class:`~oracle.schema.Answer`.
+
+    Returns:
+        ``(messages, answers)`` in the shapes of :func:`history_to_store`'s arguments.
+    """
+    if not isinstance(stored, dict) or stored.get("version") != STORE_VERSION:
+        return [], []
+    raw = stored.get("messages")
+    if not isinstance(raw, list):
+        return [], []
+    answers_raw = stored.get("answers")
+    cleaned = history_to_store(raw, answers_raw if isinstance(answers_raw, list) else [], limit)
+    messages = cleaned["messages"]
+    answers, seen = [], set()
+    for entry in cleaned["answers"]:
+        i = entry["index"]
+        if i in seen or messages[i]["role"] != "assistant":
+            continue
+        try:
+            answer = Answer.from_dict(entry["answer"])
+        except Exception as exc:  # noqa: BLE001 - a tampered or outdated entry: dropped
+            logger.debug("saved answer %d dropped: %s", i, exc)
+            continue
+        if not isinstance(answer.question, str) or not isinstance(answer.text, str):
+            continue
+        seen.add(i)
+        answers.append({"index": i, "answer": answer.to_dict()})
+    return messages, answers
 
 
 def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -63,6 +185,7 @@ def _answer_for(answers: list[dict] | None, message_index: int | None) -> Answer
 def build(ctx: UIContext) -> None:
     ws = ctx.workspace
     answers = gr.State([])
+    saved = gr.BrowserState(empty_store(), storage_key=storage_key(ws), secret=storage_secret(ws))
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(
@@ -84,7 +207,7 @@ def build(ctx: UIContext) -> None:
             with gr.Row():
                 up_btn = gr.Button(ctx.k("ui.chat.good"), elem_id="oracle-rate-up")
                 down_btn = gr.Button(ctx.k("ui.chat.bad"), elem_id="oracle-rate-down")
-                clear_btn = gr.Button(ctx.k("ui.chat.clear"))
+                clear_btn = gr.Button(ctx.k("ui.chat.clear"), elem_id="oracle-chat-clear")
             with gr.Accordion(ctx.k("ui.chat.correct_title"), open=False):
                 corrected = gr.Textbox(label=ctx.k("ui.chat.corrected"), lines=3)
                 comment = gr.Textbox(label=ctx.k("ui.chat.comment"), lines=2)
@@ -92,9 +215,11 @@ def build(ctx: UIContext) -> None:
         with gr.Column(scale=2):
             picker = widgets.generator_picker(ctx, "chat")
             adapter = gr.Dropdown(
-                choices=[(ctx.t("ui.chat.no_adapter"), "")], value="", label=ctx.k("ui.chat.adapter"),
-                info=ctx.k("ui.chat.adapter_info"), allow_custom_value=True,
+                choices=[(ctx.t("ui.chat.no_adapter"), "")] + widgets.list_adapters(ws), value="",
+                label=ctx.k("ui.chat.adapter"), info=ctx.k("ui.chat.adapter_info"), allow_custom_value=True,
+                elem_id="oracle-chat-adapter",
             )  # fmt: skip
+            adapter_status = gr.Markdown(elem_id="oracle-adapter-status")
             defaults = ctx.components.get("rag_defaults") or RAGConfig()
             top_k = gr.Slider(1, 10, value=defaults.top_k, step=1, label=ctx.k("ui.chat.top_k"))
             with gr.Accordion(ctx.k("ui.chat.advanced"), open=False):
@@ -107,6 +232,15 @@ def build(ctx: UIContext) -> None:
                     32, 1024, value=defaults.max_new_tokens, step=32, label=ctx.k("ui.chat.max_tokens")
                 )
 
+    def _chosen_adapter(name: str | None) -> str | None:
+        """The folder of the chosen generator adapter; None for none. Raises ModelNotFoundError."""
+        if not name:
+            return None
+        found = widgets.find_adapter(ws, name)
+        if found is None:
+            raise ModelNotFoundError("err.adapter_not_found", name=name)
+        return found.path
+
     @guard
     def ask(text, history, session_answers, choice, base_url, model, api_key, adapter_name, k, threshold,
             use_bm25, budget, lang: str):  # fmt: skip
@@ -117,10 +251,9 @@ def build(ctx: UIContext) -> None:
         if not text:
             raise gr.Error(ctx.t("ui.chat.empty_question", lang), print_exception=False)
         history = [m for m in (history or []) if isinstance(m, dict)]
+        # Cheap checks first (nothing loads yet): an adapter on another base model is refused here.
+        generator = widgets.make_generator(choice, base_url, model, api_key, _chosen_adapter(adapter_name))
         index = load_index(ws, DEFAULT_INDEX)  # raises IndexNotFoundError before anything is shown
-        generator = widgets.make_generator(
-            choice, base_url, model, api_key, widgets.adapter_path(ws, adapter_name)
-        )
         cfg = RAGConfig(
             top_k=int(k), min_score=float(threshold), hybrid=bool(use_bm25), max_new_tokens=int(budget)
         )
@@ -178,26 +311,107 @@ def build(ctx: UIContext) -> None:
             raise gr.Error(ctx.t("ui.chat.nothing_to_rate", lang), print_exception=False)
         return _rate(bool(liked), session_answers, index, fix, note, lang, request, profile)
 
+    # --- adapter <-> generator ----------------------------------------------------------
+
+    def _generator_label(choice: str | None, lang: str) -> str:
+        from oracle.llm import model_label
+
+        local = widgets.local_model(choice)
+        if local is not None:
+            return model_label(local)
+        if (choice or "").strip() == widgets.OPENAI_CHOICE:
+            return ctx.t("ui.chat.adapter_remote", lang)
+        return str(choice)
+
+    @guard
+    def choose_adapter(name, choice, lang: str):
+        """Adapter chosen -> (generator value, adapter value, status): keep, switch or refuse."""
+        from oracle.llm import model_label
+
+        choice = (choice or "").strip() or widgets.default_generator()
+        if not name:
+            return choice, "", ""
+        found = widgets.find_adapter(ws, name)
+        if found is None:
+            return choice, "", "⚠️ " + ctx.t("err.adapter_not_found", lang, name=name)
+        values = [value for _, value in widgets.generator_choices(ctx, lang)]
+        decision = widgets.generator_for_adapter(choice, found.bases, values)
+        base = model_label(decision.base) if decision.base else ""
+        if decision.action == "unknown":
+            return choice, name, ctx.t("ui.chat.adapter_base_unknown", lang, adapter=name)
+        if decision.action == "unavailable":
+            message = ctx.t("ui.chat.adapter_unavailable", lang, adapter=name, base=base, path=decision.base)
+            return choice, "", message
+        if decision.action == "keep":
+            return choice, name, ctx.t("ui.chat.adapter_fits", lang, adapter=name, base=base)
+        message = ctx.t("ui.chat.adapter_switched", lang, adapter=name, base=base,
+                        previous=_generator_label(choice, lang))  # fmt: skip
+        return decision.generator, name, message
+
+    @guard
+    def choose_generator(choice, name, lang: str):
+        """Generator chosen by hand -> (adapter value, status): an adapter that does not fit goes."""
+        from oracle.llm import model_label, same_model
+
+        found = widgets.find_adapter(ws, name) if name else None
+        if found is None or not found.bases:
+            return name or "", ""
+        local = widgets.local_model(choice)
+        base = model_label(found.base_model)
+        if local is not None and any(same_model(local, b) for b in found.bases):
+            return name, ctx.t("ui.chat.adapter_fits", lang, adapter=name, base=base)
+        target = _generator_label(choice, lang)
+        message = ctx.t("ui.chat.adapter_removed", lang, adapter=name, base=base, model=target)
+        return "", message
+
+    # --- conversation kept in the browser -----------------------------------------------
+
+    def save_history(history, session_answers):
+        return history_to_store(history, session_answers)
+
+    def restore_history(stored, history, lang: str):
+        """Put a saved conversation back, unless this page already shows one (or none was saved)."""
+        if [m for m in (history or []) if isinstance(m, dict)]:
+            return gr.skip(), gr.skip()
+        messages, restored = history_from_store(stored)
+        if not messages:
+            return gr.skip(), gr.skip()
+        return messages, restored
+
+    def clear():
+        return [], [], "", empty_store()
+
     ask_inputs = [question, chatbot, answers, *picker.inputs, adapter, top_k, min_score, hybrid, max_tokens,
                   ctx.lang_state]  # fmt: skip
+    save = {"fn": save_history, "inputs": [chatbot, answers], "outputs": [saved], "api_name": "chat_save",
+            "api_visibility": "private", "show_progress": "hidden"}
     send_btn.click(
         ask, inputs=ask_inputs, outputs=[chatbot, answers, question], api_name="ask", concurrency_id="chat"
-    )
+    ).success(**save)
     question.submit(
         ask,
         inputs=ask_inputs,
         outputs=[chatbot, answers, question],
         api_name="ask_submit",
         concurrency_id="chat",
-    )
+    ).success(**{**save, "api_name": "chat_save_submit"})
     rate_inputs = [answers, corrected, comment, ctx.lang_state]
     rate_outputs = [rating_status, corrected, comment]
     up_btn.click(rate_up, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_up")
     down_btn.click(rate_down, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_down")
     chatbot.like(rate_message, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_message")
     clear_btn.click(
-        lambda: ([], [], ""), inputs=None, outputs=[chatbot, answers, rating_status], api_name="chat_clear"
+        clear, inputs=None, outputs=[chatbot, answers, rating_status, saved], api_name="chat_clear"
     )
+    # The tab's components mount when the tab is first shown; the BrowserState then reads
+    # localStorage and fires "change" (saving fires it too: the page then shows a conversation
+    # already, and restore_history leaves it alone).
+    saved.change(restore_history, inputs=[saved, chatbot, ctx.lang_state], outputs=[chatbot, answers],
+                 api_name="chat_restore", show_progress="hidden", queue=False)  # fmt: skip
+    adapter.input(choose_adapter, inputs=[adapter, picker.choice, ctx.lang_state],
+                  outputs=[picker.choice, adapter, adapter_status], api_name="chat_adapter")  # fmt: skip
+    picker.choice.input(choose_generator, inputs=[picker.choice, adapter, ctx.lang_state],
+                        outputs=[adapter, adapter_status], api_name="chat_generator")  # fmt: skip
 
     def _adapter_choices(lang: str) -> Any:
         choices = [(ctx.t("ui.chat.no_adapter", lang), "")] + widgets.list_adapters(ws)
@@ -208,4 +422,5 @@ def build(ctx: UIContext) -> None:
         return _adapter_choices(lang), gr.Dropdown(choices=widgets.generator_choices(ctx, lang))
 
     ctx.on_load(on_show, [adapter, picker.choice], api_name="chat_load")
+    ctx.on_load(restore_history, [chatbot, answers], api_name="chat_restore_load", inputs=[saved, chatbot])
     ctx.on_show(on_show, [adapter, picker.choice], api_name="chat_show")

@@ -92,19 +92,38 @@ def run_choices(ctx: UIContext, kind: str | None = None) -> list[str]:
     return [Path(i["path"]).name for i in list_adapters(ctx.workspace) if kind is None or i.get("kind") == kind]
 
 
+PLOT_SERIES = ("loss", "eval_loss", "mrr@10")
+
+
 def loss_frame(records: list[dict]):
-    """Long-format DataFrame for ``gr.LinePlot``: step, value, series (loss / eval_loss / mrr@10)."""
+    """Long-format DataFrame for ``gr.LinePlot``: step (int), value (float), series (one of
+    :data:`PLOT_SERIES`).
+
+    gradio's plot builds its chart (axis types, colour of each series) once, from the first
+    frame it gets, and later only swaps the data: a series missing then would never be drawn,
+    and an empty frame of untyped columns would make both axes categorical for good. So the
+    columns are always typed and every series is present: one without data yet has a single
+    empty point (value NaN, which the chart skips)."""
     import pandas as pd
 
     rows = []
     for r in records:
-        for key in ("loss", "eval_loss", "mrr@10"):
+        for key in PLOT_SERIES:
             if r.get(key) is not None and r.get("step") is not None:
                 rows.append({"step": int(r["step"]), "value": float(r[key]), "series": key})
-    return pd.DataFrame(rows, columns=["step", "value", "series"])
+    present = {row["series"] for row in rows}
+    rows += [{"step": 0, "value": math.nan, "series": key} for key in PLOT_SERIES if key not in present]
+    return pd.DataFrame({
+        "step": pd.Series([r["step"] for r in rows], dtype="int64"),
+        "value": pd.Series([r["value"] for r in rows], dtype="float64"),
+        "series": pd.Series([r["series"] for r in rows], dtype="str"),
+    })
 
 
 def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str) -> str:
+    """The job's progress bar and state in words (``""`` for no job). The outer element carries
+    ``data-job`` (job id), ``data-state``, ``data-done`` and ``data-total`` (optimizer steps),
+    which the browser test and ``bench/app_finetune.py`` read."""
     if status is None:
         return ""
     parts = [f"{status.kind} · {status.name or status.job_id}", ctx.t("ui.ft.state." + status.state, lang)]
@@ -124,8 +143,8 @@ def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str) -> 
             detail = status.error or ""
     pct = round(100 * status.fraction)
     return (
-        f'<div class="oracle-progress" data-state="{html.escape(status.state)}" data-done="{status.step}" '
-        f'data-total="{status.total}"><progress max="100" value="{pct}"></progress> '
+        f'<div class="oracle-progress" data-job="{html.escape(status.job_id)}" data-state="{html.escape(status.state)}" '
+        f'data-done="{status.step}" data-total="{status.total}"><progress max="100" value="{pct}"></progress> '
         f"<span>{html.escape(' · '.join(parts))}</span>"
         + (f'<div class="oracle-progress-detail">{html.escape(detail)}</div>' if detail else "")
         + "</div>"
@@ -174,29 +193,32 @@ def build(ctx: UIContext) -> None:
                             value="lora", label=ctx.k("ui.ft.kind"), info=ctx.k("ui.ft.kind_info"), elem_id="oracle-ft-kind")
             files = gr.Dropdown(choices=[], multiselect=True, label=ctx.k("ui.ft.files"), info=ctx.k("ui.ft.files_info"),
                                 elem_id="oracle-ft-files")
-            use_ratings = gr.Checkbox(value=True, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"))
+            use_ratings = gr.Checkbox(value=True, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"),
+                                      elem_id="oracle-ft-use-ratings")
             base = gr.Dropdown(choices=widgets.bundled_generators(), value=widgets.bundled_generators()[0],
-                               allow_custom_value=True, label=ctx.k("ui.ft.base"), info=ctx.k("ui.ft.base_info"))
-            name = gr.Textbox(label=ctx.k("ui.ft.name"), placeholder=ctx.k("ui.ft.name_placeholder"))
+                               allow_custom_value=True, label=ctx.k("ui.ft.base"), info=ctx.k("ui.ft.base_info"),
+                               elem_id="oracle-ft-base")
+            name = gr.Textbox(label=ctx.k("ui.ft.name"), placeholder=ctx.k("ui.ft.name_placeholder"),
+                              elem_id="oracle-ft-name")
             data_info = gr.Markdown(elem_id="oracle-ft-data")
         with gr.Column(scale=1):
             with gr.Group(visible=True) as lora_box:
                 with gr.Row():
-                    rank = gr.Number(lora_defaults.rank, precision=0, label=ctx.k("ui.ft.p.rank"), info=ctx.k("ui.ft.help.rank"))
-                    alpha = gr.Number(lora_defaults.alpha, precision=0, label=ctx.k("ui.ft.p.alpha"), info=ctx.k("ui.ft.help.alpha"))
+                    rank = gr.Number(lora_defaults.rank, precision=0, label=ctx.k("ui.ft.p.rank"), info=ctx.k("ui.ft.help.rank"), elem_id="oracle-ft-rank")
+                    alpha = gr.Number(lora_defaults.alpha, precision=0, label=ctx.k("ui.ft.p.alpha"), info=ctx.k("ui.ft.help.alpha"), elem_id="oracle-ft-alpha")
                     dropout = gr.Number(lora_defaults.dropout, label=ctx.k("ui.ft.p.dropout"), info=ctx.k("ui.ft.help.dropout"))
                 target = gr.Textbox(lora_defaults.target_modules, label=ctx.k("ui.ft.p.target"), info=ctx.k("ui.ft.help.target_modules"))
                 with gr.Row():
-                    lr = gr.Number(lora_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"))
-                    epochs = gr.Number(lora_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
-                    max_len = gr.Number(lora_defaults.max_seq_len, precision=0, label=ctx.k("ui.ft.p.max_len"), info=ctx.k("ui.ft.help.max_seq_len"))
+                    lr = gr.Number(lora_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"), elem_id="oracle-ft-lr")
+                    epochs = gr.Number(lora_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"), elem_id="oracle-ft-epochs")
+                    max_len = gr.Number(lora_defaults.max_seq_len, precision=0, label=ctx.k("ui.ft.p.max_len"), info=ctx.k("ui.ft.help.max_seq_len"), elem_id="oracle-ft-max-len")
                 with gr.Row():
-                    batch = gr.Number(lora_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"))
-                    accum = gr.Number(lora_defaults.grad_accum, precision=0, label=ctx.k("ui.ft.p.accum"), info=ctx.k("ui.ft.help.grad_accum"))
-                    k_dist = gr.Number(lora_defaults.k_distractors, precision=0, label=ctx.k("ui.ft.p.k"), info=ctx.k("ui.ft.help.k_distractors"))
+                    batch = gr.Number(lora_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"), elem_id="oracle-ft-batch")
+                    accum = gr.Number(lora_defaults.grad_accum, precision=0, label=ctx.k("ui.ft.p.accum"), info=ctx.k("ui.ft.help.grad_accum"), elem_id="oracle-ft-accum")
+                    k_dist = gr.Number(lora_defaults.k_distractors, precision=0, label=ctx.k("ui.ft.p.k"), info=ctx.k("ui.ft.help.k_distractors"), elem_id="oracle-ft-k")
                 with gr.Row():
                     p_no_gold = gr.Slider(0, 1, lora_defaults.p_no_gold, step=0.05, label=ctx.k("ui.ft.p.p_no_gold"), info=ctx.k("ui.ft.help.p_no_gold"))
-                    bf16 = gr.Radio(["auto", "on", "off"], value="auto", label="bf16", info=ctx.k("ui.ft.help.bf16"))
+                    bf16 = gr.Radio(["auto", "on", "off"], value="auto", label="bf16", info=ctx.k("ui.ft.help.bf16"), elem_id="oracle-ft-bf16")
             with gr.Group(visible=False) as emb_box:
                 with gr.Row():
                     e_epochs = gr.Number(emb_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
@@ -204,7 +226,8 @@ def build(ctx: UIContext) -> None:
                 with gr.Row():
                     e_lr = gr.Number(emb_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"))
                     e_neg = gr.Number(emb_defaults.hard_negatives, precision=0, label=ctx.k("ui.ft.p.negatives"), info=ctx.k("ui.ft.help.hard_negatives"))
-            eval_fraction = gr.Slider(0, 0.5, 0.1, step=0.05, label=ctx.k("ui.ft.p.eval_fraction"), info=ctx.k("ui.ft.help.eval_fraction"))
+            eval_fraction = gr.Slider(0, 0.5, 0.1, step=0.05, label=ctx.k("ui.ft.p.eval_fraction"), info=ctx.k("ui.ft.help.eval_fraction"),
+                                      elem_id="oracle-ft-eval-fraction")
             with gr.Row():
                 price = gr.Number(value=_cost_default("hourly_price_usd"), label=ctx.k("ui.ft.price"), info=ctx.k("ui.ft.price_info"))
                 fx = gr.Number(value=_cost_default("fallback_usd_brl"), label=ctx.k("ui.ft.fx"), info=ctx.k("ui.ft.fx_info"))
@@ -217,7 +240,7 @@ def build(ctx: UIContext) -> None:
     progress = gr.HTML(elem_id="oracle-ft-progress")
     result = gr.Markdown(elem_id="oracle-ft-result")
     plot = gr.LinePlot(value=loss_frame([]), x="step", y="value", color="series", label=ctx.k("ui.ft.plot"),
-                       elem_id="oracle-ft-plot", height=260)
+                       elem_id="oracle-ft-plot")
     log = gr.Code(label=ctx.k("ui.ft.log"), language="json", lines=6, interactive=False, elem_id="oracle-ft-log")
     timer = gr.Timer(POLL_S, active=True)
     seen = gr.State("")  # signature of the job files shown last (see poll)
@@ -329,19 +352,23 @@ def build(ctx: UIContext) -> None:
                 parts.append(f"{st.st_mtime_ns}:{st.st_size}")
             except OSError:
                 parts.append("-")
-        return f"{job_id}|{'|'.join(parts)}|{len(jobs.list_jobs(ws))}"
+        states = ",".join(f"{s.job_id}:{s.state}" for s in jobs.list_jobs(ws))
+        return f"{job_id}|{'|'.join(parts)}|{states}"
 
     @guard
     def poll(job_id, last: str, lang: str):
         """Timer tick: refresh only when the job's files changed (no flicker, no reset of the
-        person's selections); the job and result dropdowns keep their values."""
+        person's selections); the job and result dropdowns keep their values. The job
+        dropdown's labels (which carry each job's state) are refreshed when a job is added or
+        changes state."""
         if not job_id:
             return (gr.skip(),) * 8 + (last,)
         sig = _signature(job_id)
         if sig == last:
             return (gr.skip(),) * 8 + (last,)
         outs = _job_outputs(job_id, lang)
-        return (gr.skip(), *outs[1:7], gr.skip(), sig)
+        same_jobs = sig.rpartition("|")[2] == (last or "").rpartition("|")[2]
+        return (gr.skip() if same_jobs else outs[0], *outs[1:7], gr.skip(), sig)
 
     @guard
     def select(job_id, lang: str):

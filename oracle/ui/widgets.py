@@ -16,6 +16,7 @@ import gradio as gr
 
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_GENERATOR, Workspace
 from oracle.errors import GenerationError
+from oracle.i18n import format_seconds  # noqa: F401 - re-exported for the tabs
 from oracle.ui.context import UIContext
 
 logger = logging.getLogger(__name__)
@@ -182,22 +183,187 @@ def trained_runs(workspace: Workspace, kind: str | None = None) -> list[dict[str
     return [r for r in runs if kind is None or r.get("kind") == kind]
 
 
+ST_MARKERS = ("modules.json", "config_sentence_transformers.json")
+"""Files that make a folder a sentence-transformers model (an embedder, not a generator adapter)."""
+
+
+@dataclass(frozen=True)
+class GeneratorAdapter:
+    """A LoRA adapter of the generator found in ``adapters/``.
+
+    Attributes:
+        name: folder name under ``adapters/`` (the chat dropdown's value).
+        path: the folder (absolute).
+        bases: the names the folder gives for its base model, most telling first
+            (:func:`oracle.llm.adapter_base_models`: ``train.json`` ``base_model`` and
+            ``base_model_path``, then peft's ``base_model_name_or_path``); ``()`` if unknown.
+        created_at: ``train.json``'s ``created_at`` (ISO 8601), ``""`` when absent.
+    """
+
+    name: str
+    path: str
+    bases: tuple[str, ...] = ()
+    created_at: str = ""
+
+    @property
+    def base_model(self) -> str | None:
+        """The base model's name as recorded (``bases[0]``), or None."""
+        return self.bases[0] if self.bases else None
+
+    @property
+    def label(self) -> str:
+        """``"name (base)"``, e.g. ``"meu-adaptador (qwen2.5-coder-0.5b-instruct)"``; the base is
+        shortened by :func:`oracle.llm.model_label` (a bundled model's cache folder shows as its
+        bundled name, another folder as its last part); just ``name`` when the base is unknown."""
+        from oracle.llm import model_label
+
+        return f"{self.name} ({model_label(self.base_model)})" if self.base_model else self.name
+
+
+def is_generator_adapter(folder: Path) -> bool:
+    """True when ``folder`` holds a peft adapter of a causal LM: it has ``adapter_config.json``
+    whose ``task_type`` is ``CAUSAL_LM`` or unset, it is not a sentence-transformers model
+    (:data:`ST_MARKERS`), and its ``train.json``, if any, is of kind ``"lora"`` (embedder and
+    merged runs are not adapters of the generator)."""
+    import json
+
+    config = folder / "adapter_config.json"
+    if not folder.is_dir() or folder.name.startswith(".") or not config.is_file():
+        return False
+    if any((folder / marker).exists() for marker in ST_MARKERS):
+        return False
+    try:
+        peft_cfg = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(peft_cfg, dict) or peft_cfg.get("task_type") not in (None, "", "CAUSAL_LM"):
+        return False
+    train = folder / "train.json"
+    if train.is_file():
+        try:
+            info = json.loads(train.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        if isinstance(info, dict) and info.get("kind") not in (None, "lora"):
+            return False
+    return True
+
+
+def generator_adapters(workspace: Workspace) -> list[GeneratorAdapter]:
+    """The generator's LoRA adapters in ``adapters/`` (:func:`is_generator_adapter`), newest
+    trained first, then those without a date by name. Embedders and merged models are left out."""
+    import json
+
+    from oracle.llm import adapter_base_models
+
+    found: list[GeneratorAdapter] = []
+    try:
+        folders = sorted(workspace.adapters.iterdir())
+    except OSError:
+        return []
+    for folder in folders:
+        if not is_generator_adapter(folder):
+            continue
+        created = ""
+        train = folder / "train.json"
+        if train.is_file():
+            try:
+                created = str(json.loads(train.read_text(encoding="utf-8")).get("created_at") or "")
+            except (OSError, ValueError, AttributeError):
+                created = ""
+        bases = tuple(adapter_base_models(folder))
+        found.append(GeneratorAdapter(folder.name, str(folder.resolve()), bases, created))
+    dated = sorted((a for a in found if a.created_at), key=lambda a: a.created_at, reverse=True)
+    return dated + [a for a in found if not a.created_at]
+
+
 def list_adapters(workspace: Workspace) -> list[tuple[str, str]]:
-    """``(label, folder name)`` of the LoRA adapters for the generator: runs of kind ``"lora"``
-    (labelled with their base model) and any other folder with a peft ``adapter_config.json``."""
-    out: list[tuple[str, str]] = []
-    seen = set()
-    for run in trained_runs(workspace, "lora"):
-        name = Path(run["path"]).name
-        base = run.get("base_model")
-        out.append((f"{name} ({base})" if base else name, name))
-        seen.add(name)
-    for folder in sorted(workspace.adapters.iterdir()):
-        if folder.name in seen or (folder / "train.json").is_file():
-            continue  # listed above, or a run of another kind (e.g. an embedder)
-        if (folder / "adapter_config.json").is_file():
-            out.append((folder.name, folder.name))
-    return out
+    """``(label, folder name)`` of the generator's LoRA adapters (:func:`generator_adapters`),
+    each labelled with its base model: ``("meu-adaptador (qwen2.5-coder-0.5b-instruct)",
+    "meu-adaptador")``."""
+    return [(a.label, a.name) for a in generator_adapters(workspace)]
+
+
+def find_adapter(workspace: Workspace, name: str | None) -> GeneratorAdapter | None:
+    """The generator adapter called ``name`` in ``adapters/``, or None (no name, a name with a
+    path separator, or not a generator adapter)."""
+    path = adapter_path(workspace, name)
+    if path is None or not is_generator_adapter(Path(path)):
+        return None
+    from oracle.llm import adapter_base_models
+
+    return GeneratorAdapter(Path(path).name, str(Path(path).resolve()), tuple(adapter_base_models(path)))
+
+
+def local_model(choice: str | None) -> str | None:
+    """The model of a generator dropdown value when it is a local one (``"local:<m>"`` or a bare
+    name) -> ``<m>``; None for the OpenAI-compatible entry or another prefix (``"fake:x"``).
+    A blank value means the default generator (:func:`default_generator`)."""
+    from oracle import llm
+
+    choice = (choice or "").strip() or default_generator()
+    if choice == OPENAI_CHOICE:
+        return None
+    prefix, model = llm.split_spec(choice)
+    return model if prefix == "local" else None
+
+
+@dataclass(frozen=True)
+class AdapterGenerator:
+    """What the chat does with the generator when an adapter is chosen (:func:`generator_for_adapter`).
+
+    Attributes:
+        action: ``"keep"`` (the chosen generator is the adapter's base), ``"switch"`` (use
+            ``generator`` instead), ``"unknown"`` (the adapter does not say its base: keep the
+            generator), ``"unavailable"`` (its base is a folder that no longer exists: refuse).
+        generator: the generator dropdown value to use (the given one unless ``"switch"``).
+        base: the adapter's base model as recorded (None when unknown).
+    """
+
+    action: str
+    generator: str
+    base: str | None = None
+
+
+def generator_for_adapter(
+    choice: str | None, bases: Iterable[str], choices: Iterable[str] = ()
+) -> AdapterGenerator:
+    """Decide the generator for an adapter trained on ``bases`` while ``choice`` is selected.
+
+    ``choice`` is kept when it is a local generator of the same model as any of ``bases``
+    (:func:`oracle.llm.same_model`: a bundled name, its cache folder and its upstream hub id
+    all match). Otherwise the generator switches to the first of ``choices`` (the dropdown's
+    values) that is that model, else to ``local:<base>`` when the base is a bundled model, an
+    existing folder or a hub id; a base folder that no longer exists gives ``"unavailable"``.
+
+    Args:
+        choice: the generator dropdown's value (``"local:<m>"``, ``"openai"``, ``"fake:x"``...).
+        bases: names of the adapter's base model (:attr:`GeneratorAdapter.bases`).
+        choices: the generator dropdown's values, to prefer an entry it already lists.
+    """
+    from oracle import llm
+
+    bases = [b for b in bases if b]
+    current = (choice or "").strip() or default_generator()
+    if not bases:
+        return AdapterGenerator("unknown", current, None)
+    model = local_model(current)
+    if model is not None and any(llm.same_model(model, b) for b in bases):
+        return AdapterGenerator("keep", current, bases[0])
+    for value in choices:
+        other = local_model(value)
+        if other is not None and any(llm.same_model(other, b) for b in bases):
+            return AdapterGenerator("switch", value, bases[0])
+    for base in bases:
+        kind, _, ident = llm.model_identity(base).partition(":")
+        if kind == "bundled":
+            return AdapterGenerator("switch", f"local:{ident}", bases[0])
+        if kind == "path" and Path(ident).is_dir():
+            return AdapterGenerator("switch", f"local:{ident}", bases[0])
+    for base in bases:
+        if llm.model_identity(base).startswith("hub:"):
+            return AdapterGenerator("switch", f"local:{base}", bases[0])
+    return AdapterGenerator("unavailable", current, bases[0])
 
 
 def adapter_path(workspace: Workspace, name: str | None) -> str | None:
@@ -221,18 +387,6 @@ def doc_choices(workspace: Workspace) -> list[tuple[str, str]]:
 
 
 # --- progress ---------------------------------------------------------------------
-
-
-def format_seconds(seconds: float | None) -> str:
-    """``"42 s"``, ``"3 min 05 s"``, ``"1 h 02 min"``; ``"?"`` for None."""
-    if seconds is None:
-        return "?"
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {(seconds % 3600) // 60:02d} min"
 
 
 def progress_html(ctx: UIContext, status: Any, lang: str) -> str:
