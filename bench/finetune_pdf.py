@@ -46,13 +46,22 @@ def main() -> int:
         "--pdf", default=str(ROOT.parent / "shared/corpus/debian-edu-bookworm-manual.pt-br.pdf")
     )
     parser.add_argument("--home", default="/tmp/oracle-ft", help="workspace (ORACLE_HOME) of the run")
-    parser.add_argument("--pairs", type=int, default=100, help="QA pairs to generate (2 per chunk)")
+    parser.add_argument("--pairs", type=int, default=100, help="QA pairs to reach (2 asked per chunk)")
+    parser.add_argument("--qa-batch", type=int, default=8, help="chunks per QA batch (resumable)")
+    parser.add_argument(
+        "--adapter",
+        help="score this adapter folder (e.g. one trained from the app) instead of submitting the LoRA job",
+    )
     parser.add_argument("--generator", default="qwen2.5-coder-0.5b-instruct")
     parser.add_argument("--eval-fraction", type=float, default=0.15)
     parser.add_argument("--lora-epochs", type=float, default=1.0)
     parser.add_argument("--k-distractors", type=int, default=2, help="RAFT distractors of the LoRA run")
     parser.add_argument("--max-seq-len", type=int, default=1024, help="LoRA example length cap (tokens)")
     parser.add_argument("--skip-embedding", action="store_true")
+    parser.add_argument(
+        "--no-lora", action="store_true",
+        help="stop before the LoRA job (train it from the app: bench/app_finetune.py), then rerun with --adapter",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     os.environ["ORACLE_HOME"] = args.home
@@ -71,7 +80,7 @@ def main() -> int:
     report_path = ws.home / "finetune_report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
     if report.get("pairs_asked") != args.pairs:  # a bigger run: QA resumes (done chunks skipped), the rest reruns
-        report = {"pairs_asked": args.pairs}
+        report = {"pairs_asked": args.pairs, "qa": report.get("qa", {"seconds": 0.0, "chunks": 0, "invalid": 0})}
 
     def save() -> None:
         report_path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
@@ -85,29 +94,32 @@ def main() -> int:
         f"document {doc.name}: {len(doc.pages)} pages, {len(index)} chunks ({time.perf_counter() - t0:.0f} s)"
     )
 
-    # 2. QA pairs from chunks spread over the document
-    n_chunks = max(1, args.pairs // 2)
+    # 2. QA pairs from chunks spread over the whole document, in batches until --pairs is reached
     chunks = [c for c in index.chunks if c.doc_id == doc.doc_id]
-    step = max(1, len(chunks) // n_chunks)
-    chosen = chunks[::step][:n_chunks]
-    if "qa" not in report:
-        gen = get_generator(f"local:{args.generator}")
+    qa = report.setdefault("qa", {"seconds": 0.0, "chunks": 0, "invalid": 0})
+    qa.setdefault("pairs_at_start", len(load_examples(ws, use_ratings=False).examples))
+
+    def n_pairs() -> int:
+        return len(load_examples(ws, use_ratings=False).examples)
+
+    gen = None
+    while n_pairs() < args.pairs:
+        gen = gen or get_generator(f"local:{args.generator}")
+        batch = max(2, min(args.qa_batch, round((args.pairs - n_pairs()) / 1.4)))
         t = time.perf_counter()
-        qa = generate_qa(
-            doc,
-            gen,
-            ws,
-            QAConfig(pairs_per_chunk=2),
-            chunks=chosen,
-            progress=lambda d, n, m: log(f"qa {d}/{n}"),
+        rep = generate_qa(
+            doc, gen, ws, QAConfig(pairs_per_chunk=2), chunks=chunks, max_chunks=batch,
+            progress=lambda d, n, m: None,
         )
-        report["qa"] = {
-            "pairs": len(load_examples(ws, use_ratings=False).examples),
-            "chunks": len(chosen),
-            "seconds": round(time.perf_counter() - t, 1),
-            "invalid": qa.n_invalid,
-        }
+        qa["seconds"] = round(qa["seconds"] + time.perf_counter() - t, 1)
+        qa["chunks"] += rep.n_done
+        qa["invalid"] += rep.n_invalid
+        qa["pairs"] = n_pairs()
         save()
+        log(f"qa: +{len(rep.pairs)} pairs from {rep.n_done} chunks, {qa['pairs']} in all ({qa['seconds']:.0f} s)")
+        if rep.n_done == 0:
+            break  # every eligible chunk is done
+    qa["pairs"] = n_pairs()
     log(f"qa: {report['qa']}")
     src = load_examples(ws)
     train, held = split_examples(src.examples, args.eval_fraction)
@@ -148,6 +160,14 @@ def main() -> int:
         )
         report["generator_before"] = res
         save()
+    if args.adapter and report.get("lora", {}).get("adapter_dir") != str(Path(args.adapter).resolve()):
+        meta = json.loads((Path(args.adapter) / "train.json").read_text(encoding="utf-8"))
+        report["lora"] = {"state": "given (--adapter)", "adapter_dir": str(Path(args.adapter).resolve()), **meta}
+        report.pop("generator_after", None)
+        save()
+    if "lora" not in report and args.no_lora:
+        log("--no-lora: stopping before the LoRA run")
+        return 0
     if "lora" not in report:
         st = jobs.submit(
             ws,
