@@ -3,7 +3,9 @@ transformers ``Trainer`` + peft loop, same model, same data, same LoRA settings,
 
 Both sides train the same LoRA (rank 8, alpha 16, all linear layers, lr 2e-4, batch 1, no
 accumulation) for ``--steps`` optimizer steps on the same ``--seq-len``-token windows of a
-text (causal LM loss on every token). Oráculo's side is built with the functions
+text (causal LM loss on every token, or with ``--answer-tokens N`` on the last N tokens of each
+window only: the shape of a RAFT example, where Oráculo's side projects only those positions
+through the output head, as ``train_lora`` does). Oráculo's side is built with the functions
 :func:`oracle.training.lora.train_lora` uses (``load_for_training``, ``add_lora``,
 ``training_args``, ``PadCollator``); the baseline is what a user would write from the
 transformers/peft docs in fp32. Each side runs ``--rounds`` times in ABBA order (the CPU is
@@ -15,6 +17,7 @@ Usage::
 
     python bench/bench_training.py                       # bundled Qwen, 8 steps x 256 tokens
     python bench/bench_training.py --model /path/to/model --steps 8 --seq-len 256 --no-write
+    python bench/bench_training.py --seq-len 640 --answer-tokens 40 --steps 6   # RAFT-shaped
 
 Appends a section to ``bench/RESULTS.md`` unless ``--no-write``.
 """
@@ -40,14 +43,20 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 DEFAULT_TEXT = ROOT.parent / "shared" / "corpus" / "focalinux-iniciante.latin1.txt"
 
 
-def windows(tokenizer, text: str, n: int, seq_len: int) -> list[dict]:
+def windows(tokenizer, text: str, n: int, seq_len: int, answer_tokens: int = 0) -> list[dict]:
+    """``n`` windows of ``seq_len`` tokens; labels on every token, or (``answer_tokens`` > 0)
+    only on the last ``answer_tokens`` of each window, -100 elsewhere: the shape of a RAFT
+    example (long prompt with chunks, short answer)."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if len(ids) < n * seq_len:
         ids = ids * (n * seq_len // max(1, len(ids)) + 1)
     out = []
     for i in range(n):
         chunk = ids[i * seq_len : (i + 1) * seq_len]
-        out.append({"input_ids": chunk, "labels": list(chunk), "attention_mask": [1] * len(chunk)})
+        labels = list(chunk)
+        if answer_tokens > 0:
+            labels = [-100] * (len(chunk) - answer_tokens) + labels[-answer_tokens:]
+        out.append({"input_ids": chunk, "labels": labels, "attention_mask": [1] * len(chunk)})
     return out
 
 
@@ -72,14 +81,14 @@ def make_timer():
 
 
 def run_oracle(path: str, data: list[dict], steps: int, out_dir: str) -> dict:
-    """Oráculo's path: bf16 base weights, fp32 LoRA weights, bf16 autocast."""
-    from transformers import Trainer
-
+    """Oráculo's path: bf16 base weights, fp32 LoRA weights, bf16 autocast, output head on the
+    labelled positions only (``answer_loss_trainer``, as ``train_lora``)."""
     from oracle.training.lora import (
         LoraTrainConfig,
         PadCollator,
         _quiet,
         add_lora,
+        answer_loss_trainer,
         load_for_training,
         training_args,
     )
@@ -99,7 +108,7 @@ def run_oracle(path: str, data: list[dict], steps: int, out_dir: str) -> dict:
     model, tok = load_for_training(path, bf16=True, qlora=False, device="cpu")
     model = add_lora(model, cfg)
     timer = make_timer()
-    trainer = Trainer(
+    trainer = answer_loss_trainer(
         model=model,
         args=training_args(cfg, out_dir, True, "cpu", False, save_strategy="no"),
         train_dataset=data,
@@ -178,6 +187,10 @@ def main() -> int:
     parser.add_argument("--text", default=str(DEFAULT_TEXT), help="text file the windows are cut from")
     parser.add_argument("--rounds", type=int, default=2, help="runs per side, in ABBA order")
     parser.add_argument(
+        "--answer-tokens", type=int, default=0,
+        help="loss on the last N tokens of each window only (a RAFT example's answer); 0 = every token",
+    )
+    parser.add_argument(
         "--no-write", action="store_true", help="print only, do not append to bench/RESULTS.md"
     )
     args = parser.parse_args()
@@ -194,7 +207,7 @@ def main() -> int:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    data = windows(tok, text, args.steps, args.seq_len)
+    data = windows(tok, text, args.steps, args.seq_len, args.answer_tokens)
     results: dict[str, dict] = {}
     sides = {"baseline_fp32": run_baseline, "oracle_bf16": run_oracle}
     # ABBA order over --rounds: a load change on the shared CPU hits both sides alike
@@ -224,6 +237,7 @@ def main() -> int:
         "model": args.model,
         "steps": args.steps,
         "seq_len": args.seq_len,
+        "answer_tokens": args.answer_tokens or "all",
         "threads": torch.get_num_threads(),
         "tokens_per_s": {k: round(v, 1) for k, v in tps.items()},
         "ratio": round(ratio, 2),
