@@ -283,6 +283,11 @@ def _num(value, digits: int = 4) -> str:
     return "?" if value is None else f"{value:.{digits}f}"
 
 
+def _epoch(value) -> str:
+    """An epoch count as ``2`` or ``1.5`` (``?`` when unknown)."""
+    return "?" if value is None else f"{float(value):g}"
+
+
 def _money(value) -> str:
     """An amount with 2 decimals, or 4 when it is under one cent (a short run on a CPU)."""
     return "?" if value is None else f"{value:.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.4f}"
@@ -290,11 +295,12 @@ def _money(value) -> str:
 
 def _progress_line(kind: str, record: dict) -> str:
     """One log record of a job (``step, total, loss, eval_loss, tokens_per_s, eta_s`` and, for
-    the embedder, ``mrr@10``; ``note`` for re-indexing) as ``[kind] 3/10 loss 2.3 ...``."""
+    the embedder, ``mrr@10`` on validation and ``test_mrr@10`` before/after; ``note`` for
+    re-indexing) as ``[kind] 3/10 loss 2.3 ...``."""
     parts = [f"[{kind}] {record.get('step', 0)}/{record.get('total') or '?'}"]
     if record.get("note"):
         parts.append(str(record["note"]))
-    for key in ("loss", "eval_loss", "mrr@10"):
+    for key in ("loss", "eval_loss", "mrr@10", "test_mrr@10"):
         if record.get(key) is not None:
             parts.append(f"{key} {record[key]:.4f}")
     if record.get("tokens_per_s"):
@@ -422,6 +428,8 @@ def _print_result(status) -> None:
         print(t("cli.train.embedding_done", name=r.get("name"), path=r.get("model_dir"),
                 before=" ".join(f"{k} {_num(b.get(k), 3)}" for k in keys),
                 after=" ".join(f"{k} {_num(a.get(k), 3)}" for k in keys), time=format_seconds(r.get("wall_time_s"))))
+        for line in _embedding_notes(m):
+            print(line)
     elif status.kind == "reindex":
         print(t("cli.train.reindex_done", index=r.get("index"), embedder=r.get("embedder"), n=r.get("n_chunks"),
                 seconds=r.get("seconds"), previous=r.get("previous") or "-"))
@@ -429,6 +437,27 @@ def _print_result(status) -> None:
         print(t("cli.train.merge_done", path=r.get("merged_dir")))
     else:
         print(json.dumps(r, ensure_ascii=False, default=str))
+
+
+def _embedding_notes(metrics: dict) -> list[str]:
+    """Lines after an embedding run's result: which epoch was kept and how (validation or the
+    last epoch, and why), then the warning that re-indexing is not recommended when the tuned
+    model did not beat the base (``metrics["improved"]`` False, see
+    :func:`oracle.training.embedding.train_embedder`)."""
+    from oracle.training.embedding import MIN_TRAIN_FOR_VALIDATION, outcome
+
+    o, lines = outcome(metrics), []
+    if o["selection"] == "validation_mrr@10":
+        lines.append(t("cli.train.embedding_kept_val", epoch=_epoch(o["kept_epoch"]), n=metrics.get("n_val_queries", "?"),
+                       base=_num(o["val_before"], 3), best=_num(o["val_best"], 3)))
+    elif o["selection"] == "last_epoch":
+        reason = t(f"ui.ft.no_val.{metrics.get('selection_reason') or 'no_evaluation'}", min=MIN_TRAIN_FOR_VALIDATION)
+        lines.append(t("cli.train.embedding_kept_last", epoch=_epoch(o["kept_epoch"]), reason=reason))
+    if o["improved"] is False:
+        lines.append(t("cli.train.embedding_not_improved", test_before=_num(o["test_before"], 3),
+                       test_after=_num(o["test_after"], 3), val_before=_num(o["val_before"], 3),
+                       val_best=_num(o["val_best"], 3)))
+    return lines
 
 
 def _run_job(ws: C.Workspace, kind: str, params: dict, name: str, detach: bool) -> tuple[int, object]:
@@ -649,6 +678,8 @@ def cmd_train_list(args: argparse.Namespace, ws: C.Workspace) -> int:
             b, a = m.get("before", {}), m.get("after", {})
             metrics = (f"mrr@10 {_num(b.get('mrr@10'), 3)} -> {_num(a.get('mrr@10'), 3)}  "
                        f"hit@1 {_num(b.get('hit@1'), 3)} -> {_num(a.get('hit@1'), 3)}")
+            if m.get("improved") is False:
+                metrics += "  " + t("cli.train.no_gain")
             n = info.get("data", {}).get("n_train_pairs")
         elif kind == "lora":
             metrics = f"eval_loss {_num(m.get('eval_loss_before'))} -> {_num(m.get('eval_loss'))}"

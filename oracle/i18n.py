@@ -249,6 +249,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Modelo de embeddings '{name}' salvo em {path} ({time}). Antes: {before}. Depois: {after}. Reindexe com: python -m oracle train reindex --embedder {path}",
         "en": "Embedding model '{name}' saved in {path} ({time}). Before: {before}. After: {after}. Re-index with: python -m oracle train reindex --embedder {path}",
     },
+    "cli.train.no_gain": {
+        "pt": "(sem ganho: não reindexe com ele)",
+        "en": "(no gain: do not re-index with it)",
+    },
+    "cli.train.embedding_kept_val": {
+        "pt": "Época mantida: {epoch}, a melhor na validação ({n} perguntas separadas do treino; MRR@10 do modelo base {base} -> {best}). Antes/depois: perguntas de teste, só medidas.",
+        "en": "Kept epoch: {epoch}, the best on validation ({n} questions set aside from training; base model MRR@10 {base} -> {best}). Before/after: test questions, only measured.",
+    },
+    "cli.train.embedding_kept_last": {
+        "pt": "Época mantida: a última ({epoch}); sem validação: {reason}.",
+        "en": "Kept epoch: the last one ({epoch}); no validation: {reason}.",
+    },
+    "cli.train.embedding_not_improved": {
+        "pt": "ATENÇÃO: o modelo ajustado não superou o modelo base (MRR@10 no teste {test_before} -> {test_after}; na validação {val_before} -> {val_best}). O índice atual é melhor: reindexar com este modelo não é recomendado (ainda é possível). Ele foi salvo assim mesmo.",
+        "en": "WARNING: the tuned model did not beat the base model (test MRR@10 {test_before} -> {test_after}; validation {val_before} -> {val_best}). The current index is better: re-indexing with this model is not recommended (still allowed). It was saved anyway.",
+    },
     "cli.train.reindex_done": {
         "pt": "Índice '{index}' refeito com {embedder}: {n} trechos em {seconds} s (o anterior ficou em {previous}).",
         "en": "Index '{index}' rebuilt with {embedder}: {n} chunks in {seconds} s (the previous one is in {previous}).",
@@ -623,6 +639,42 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.ft.embedding_result": {
         "pt": "Modelo **{name}** salvo. Antes: {before}. Depois: **{after}**. Para usá-lo, reindexe (abaixo).",
         "en": "Model **{name}** saved. Before: {before}. After: **{after}**. To use it, re-index (below).",
+    },
+    "ui.ft.embedding_kept_val": {
+        "pt": "Época mantida: **{epoch}**, a melhor na validação ({n} perguntas separadas do treino; MRR@10 do modelo base {base} → {best}). As perguntas de teste (antes/depois) só foram medidas, nunca usadas para escolher.",
+        "en": "Kept epoch: **{epoch}**, the best on validation ({n} questions set aside from training; base model MRR@10 {base} → {best}). The test questions (before/after) were only measured, never used to choose.",
+    },
+    "ui.ft.embedding_kept_last": {
+        "pt": "Época mantida: a última ({epoch}); sem validação: {reason}.",
+        "en": "Kept epoch: the last one ({epoch}); no validation: {reason}.",
+    },
+    "ui.ft.no_val.too_few_train_questions": {
+        "pt": "menos de {min} perguntas de treino",
+        "en": "fewer than {min} training questions",
+    },
+    "ui.ft.no_val.val_fraction_0": {
+        "pt": "fração de validação 0",
+        "en": "validation fraction 0",
+    },
+    "ui.ft.no_val.no_validation_queries": {
+        "pt": "os trechos das perguntas de validação não estão no índice",
+        "en": "the chunks of the validation questions are not in the index",
+    },
+    "ui.ft.no_val.no_evaluation": {
+        "pt": "nenhuma avaliação terminou",
+        "en": "no evaluation finished",
+    },
+    "ui.ft.embedding_not_improved": {
+        "pt": "⚠️ **O modelo ajustado não superou o modelo base** (MRR@10 no teste {test_before} → {test_after}; na validação {val_before} → {val_best}). O índice atual é melhor: **reindexar com este modelo não é recomendado** (ainda é possível). Ele foi salvo assim mesmo.",
+        "en": "⚠️ **The tuned model did not beat the base model** (test MRR@10 {test_before} → {test_after}; validation {val_before} → {val_best}). The current index is better: **re-indexing with this model is not recommended** (still allowed). It was saved anyway.",
+    },
+    "ui.ft.reindex_not_recommended": {
+        "pt": "⚠️ O modelo '{name}' não superou o modelo base (MRR@10 no teste {test_before} → {test_after}): o índice atual é melhor e reindexar com ele não é recomendado. Reindexando assim mesmo, como pedido; o índice anterior fica em .prev.",
+        "en": "⚠️ Model '{name}' did not beat the base model (test MRR@10 {test_before} → {test_after}): the current index is better and re-indexing with it is not recommended. Re-indexing anyway, as asked; the previous index is kept as .prev.",
+    },
+    "ui.ft.no_gain": {
+        "pt": "sem ganho",
+        "en": "no gain",
     },
     "ui.ft.merge_result": {
         "pt": "Modelo mesclado em {path}.",

@@ -180,3 +180,18 @@ def test_finetune_tab_starts_follows_and_lists_a_run(workspace, tiny_lm_dir):
             client.predict("lora", [], True, tiny_lm_dir, "bad", 0, *lora[1:], *emb, 0.5, 5.0, "pt", api_name="/ft_start")
     finally:
         demo.close()
+
+
+def test_finetune_poll_refreshes_the_result_dropdown_when_a_job_finishes():
+    """The timer tick re-sends the job and result (export/merge/re-index) dropdowns when a job's
+    state changes, e.g. a training run completes and adds a result; otherwise it skips them."""
+    import gradio as gr
+
+    from oracle.ui.finetune import poll_updates
+
+    outs = tuple(f"out{i}" for i in range(7)) + (gr.Dropdown(choices=["new-run"]),)
+    done = poll_updates(outs, "j1|1:2|3:4|j1:completed", "j1|1:1|3:3|j1:running")
+    assert done[0] == "out0" and done[7] is outs[7] and done[8] == "j1|1:2|3:4|j1:completed"
+    assert "value" not in done[7].constructor_args  # only the choices: the person's pick stays
+    same = poll_updates(outs, "j1|1:3|3:5|j1:running", "j1|1:2|3:4|j1:running")
+    assert same[1:7] == outs[1:7] and same[0] == gr.skip() and same[7] == gr.skip()

@@ -495,40 +495,120 @@ def test_estimate_lora_measures_a_step(workspace, tiny_lm_dir):
 # --- embedding fine-tune ----------------------------------------------------------------------------
 
 
-def test_embedding_finetune_reports_before_after_and_reindexes(workspace, tmp_path):
-    from sentence_transformers import SentenceTransformer
-
-    from oracle.index import load_index
-    from oracle.training.embedding import EmbedTrainConfig, evaluate_embedder, train_embedder
-
+def topic_workspace(ws: Workspace, tmp_path: Path, n: int = 30) -> str:
+    """A tiny 32-dim embedder, ``n`` chunks and one question per chunk sharing its chunk's two
+    topic words (learnable in 2 epochs), indexed as 'default'. Returns the embedder's folder."""
     from tiny_embedder import build_tiny_embedder
 
+    from oracle.index import VectorIndex
+
     base = build_tiny_embedder(tmp_path / "tiny-emb-ft", dim=32)
-    # questions share their chunk's two topic words: learnable by a 32-dim model in 2 epochs
     chunks = [Chunk(chunk_id=f"d:{i}:x", doc_id="d", doc_name="d.pdf", page_start=1, page_end=1, char_start=i,
-                    char_end=i + 1, text=f"{WORDS[i % 10]} {WORDS[(i * 3) % 10]} trecho {i} " * 3) for i in range(30)]
+                    char_end=i + 1, text=f"{WORDS[i % 10]} {WORDS[(i * 3) % 10]} trecho {i} " * 3) for i in range(n)]
     pairs = [QAPair(question=f"{WORDS[i % 10]} {WORDS[(i * 3) % 10]} {i}?", answer=f"trecho {i}", doc_id="d",
                     doc_name="d.pdf", chunk_id=c.chunk_id, page=1, language="pt", generator="fake")
              for i, c in enumerate(chunks)]
-    append_jsonl(workspace.qa_file("d"), pairs)
-    from oracle.index import VectorIndex
-
+    append_jsonl(ws.qa_file("d"), pairs)
     index = VectorIndex.create(base, name="default")
     index.add(chunks)
-    index.save(workspace.index_dir("default"))
+    index.save(ws.index_dir("default"))
+    return base
+
+
+@pytest.fixture
+def ir_spy(monkeypatch):
+    """Records every ``InformationRetrievalEvaluator`` call as ``(name, query ids, by_trainer)``
+    (the trainer passes its epoch; a direct ``evaluator(model)`` call does not) and the anchors
+    of every training dataset given to ``SentenceTransformerTrainer``."""
+    import sentence_transformers
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    spy = {"calls": [], "anchors": [], "trainer_evaluators": []}
+    real_call = InformationRetrievalEvaluator.__call__
+
+    def call(self, model, output_path=None, epoch=-1, steps=-1):
+        spy["calls"].append((self.name, frozenset(self.queries_ids), epoch != -1))
+        return real_call(self, model, output_path=output_path, epoch=epoch, steps=steps)
+
+    class Trainer(sentence_transformers.SentenceTransformerTrainer):
+        def __init__(self, *args, **kwargs):
+            spy["anchors"].append(list(kwargs["train_dataset"]["anchor"]))
+            spy["trainer_evaluators"].append(kwargs.get("evaluator"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(InformationRetrievalEvaluator, "__call__", call)
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformerTrainer", Trainer)
+    return spy
+
+
+def test_embed_validation_split_is_stable_disjoint_and_independent_of_the_test_split():
+    from oracle.training.embedding import split_validation
+
+    examples = [data.TrainExample(question=f"Pergunta número {i}?", answer="a") for i in range(400)]
+    for eval_fraction in (0.1, 0.3):
+        train, test = data.split_examples(examples, eval_fraction)
+        fit, val = split_validation(train, 0.15)
+        ids = [{e.example_id for e in side} for side in (fit, val, test)]
+        assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
+        assert len(ids[0]) + len(ids[1]) + len(ids[2]) == 400 and 0.05 * len(train) < len(val) < 0.3 * len(train)
+        assert split_validation(train, 0.15) == (fit, val)  # stable
+    # a question's validation side does not depend on eval_fraction (its own salt)
+    _, val_a = split_validation(data.split_examples(examples, 0.1)[0], 0.15)
+    _, val_b = split_validation(data.split_examples(examples, 0.3)[0], 0.15)
+    test_b = {e.example_id for e in data.split_examples(examples, 0.3)[1]}
+    assert {e.example_id for e in val_a} - test_b == {e.example_id for e in val_b}
+    with pytest.raises(ConfigError):
+        split_validation(examples, 1.0)
+    with pytest.raises(ConfigError):
+        from oracle.training.embedding import EmbedTrainConfig
+
+        EmbedTrainConfig(val_fraction=-0.1)
+
+
+def test_embedding_finetune_reports_before_after_and_reindexes(workspace, tmp_path, ir_spy):
+    from sentence_transformers import SentenceTransformer
+
+    from oracle.index import load_index
+    from oracle.training.embedding import EVAL_NAME, VAL_NAME, EmbedTrainConfig, evaluate_embedder, train_embedder
+
+    topic_workspace(workspace, tmp_path)
     logs = []
-    res = train_embedder(workspace, cfg=EmbedTrainConfig(epochs=2, batch_size=4, eval_fraction=0.3, learning_rate=1e-3),
+    res = train_embedder(workspace, cfg=EmbedTrainConfig(epochs=2, batch_size=4, eval_fraction=0.2, learning_rate=1e-3),
                          log_fn=logs.append)
     m = res.info["metrics"]
     for key in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"):
         assert 0.0 <= m["before"][key] <= 1.0 and 0.0 <= m["after"][key] <= 1.0
     assert m["n_eval_queries"] > 0 and m["after"]["mrr@10"] > m["before"]["mrr@10"]  # learnable: shared words
+    # selection: validation questions carved out of the training side, the best epoch kept
+    assert m["selection"] == "validation_mrr@10" and m["selection_reason"] is None and m["n_val_queries"] > 0
+    val = m["validation"]
+    assert [e["epoch"] for e in val["epochs"]] == [1.0, 2.0] and m["kept_epoch"] in (1.0, 2.0)
+    assert val["best"]["mrr@10"] == max(e["mrr@10"] for e in val["epochs"])
+    assert m["beat_base_on_validation"] == (val["best"]["mrr@10"] > val["before"]["mrr@10"])
+    assert m["improved"] is (m["beat_base_on_validation"] and m["after"]["mrr@10"] > m["before"]["mrr@10"])
+    # the three sets are disjoint; the trainer only ever evaluated the validation questions, and the
+    # test questions were scored exactly twice (base model before, kept model after)
+    train_ex, test_ex = data.split_examples(data.load_examples(workspace).examples, 0.2)
+    test_ids, test_questions = {e.example_id for e in test_ex}, {e.question for e in test_ex}
+    val_ids = {ids for name, ids, _ in ir_spy["calls"] if name == VAL_NAME}
+    assert len(val_ids) == 1
+    val_ids = next(iter(val_ids))
+    by_trainer = [(name, ids) for name, ids, trainer in ir_spy["calls"] if trainer]
+    assert len(by_trainer) == 2 and all(name == VAL_NAME and ids == val_ids for name, ids in by_trainer)
+    assert [ids for name, ids, trainer in ir_spy["calls"] if name == EVAL_NAME] == [frozenset(test_ids)] * 2
+    assert set(ir_spy["trainer_evaluators"][0].queries_ids) == val_ids  # the trainer's only evaluator
+    anchors = set(ir_spy["anchors"][0])
+    val_questions = {e.question for e in train_ex if e.example_id in val_ids}
+    assert not (val_ids & test_ids) and not (anchors & val_questions) and not (anchors & test_questions)
+    assert len(val_questions) == len(val_ids)
     folder = Path(res.model_dir)
-    assert json.loads((folder / "train.json").read_text())["kind"] == "embedding"
+    saved = json.loads((folder / "train.json").read_text())
+    assert saved["kind"] == "embedding" and saved["metrics"]["kept_epoch"] == m["kept_epoch"]
+    assert saved["hyperparameters"]["val_fraction"] == 0.15 and saved["data"]["n_val"] == len(val_ids)
     assert SentenceTransformer(str(folder)).get_embedding_dimension() == 32
-    assert any("mrr@10" in r for r in logs)
+    assert any(r.get("mrr@10") is not None for r in logs) and logs[-1]["test_mrr@10"] == m["after"]["mrr@10"]
     # same held-out questions, measured independently through the index metrics
-    after = evaluate_embedder(workspace, str(folder), eval_fraction=0.3)
+    after = evaluate_embedder(workspace, str(folder), eval_fraction=0.2)
     assert after["mrr@10"] == pytest.approx(m["after"]["mrr@10"], abs=0.02)
     # re-index: the old index stays as .prev, the new one answers with the new embedder
     from oracle.training.embedding import reindex
@@ -537,3 +617,58 @@ def test_embedding_finetune_reports_before_after_and_reindexes(workspace, tmp_pa
     assert out["n_chunks"] == 30 and Path(out["previous"]).is_dir()
     assert load_index(workspace, "default", cache=False).embedder == str(folder)
     assert not (workspace.indexes / "default.new").exists()
+
+
+def test_embedder_worse_than_base_is_saved_but_flagged_and_warned(workspace, tmp_path, capsys):
+    """lr=1.0 wrecks the tiny model: no epoch beats the base on validation, the model is still
+    saved, train.json says improved false, and the app and the CLI advise against re-indexing."""
+    from oracle import cli, jobs
+    from oracle.training.embedding import EmbedTrainConfig, train_embedder
+    from oracle.ui.context import UIContext
+    from oracle.ui.finetune import reindex_warning, result_markdown, runs_table
+
+    topic_workspace(workspace, tmp_path)
+    res = train_embedder(workspace, name="wrecked", cfg=EmbedTrainConfig(
+        epochs=2, batch_size=4, eval_fraction=0.2, learning_rate=1.0, warmup_ratio=0.0))
+    m = json.loads((Path(res.model_dir) / "train.json").read_text())["metrics"]
+    assert res.status == "completed" and (Path(res.model_dir) / "modules.json").exists()
+    assert m["selection"] == "validation_mrr@10"
+    assert m["validation"]["best"]["mrr@10"] <= m["validation"]["before"]["mrr@10"]
+    assert m["beat_base_on_validation"] is False and m["improved"] is False
+    # the app: the finished job's result, the re-index step and the runs table warn (pt and en)
+    ctx = UIContext(workspace)
+    status = jobs.JobStatus(job_id="j", kind="embedding", state=jobs.COMPLETED,
+                            result={"name": "wrecked", "model_dir": res.model_dir, "metrics": m})
+    pt, en = result_markdown(ctx, status, "pt"), result_markdown(ctx, status, "en")
+    assert "não superou o modelo base" in pt and "reindexar com este modelo não é recomendado" in pt
+    assert "did not beat the base model" in en and "re-indexing with this model is not recommended" in en
+    assert "a melhor na validação" in pt and "the best on validation" in en
+    assert "não é recomendado" in reindex_warning(ctx, res.model_dir, "pt")
+    assert "not recommended" in reindex_warning(ctx, res.model_dir, "en")
+    reindexed = jobs.JobStatus(job_id="r", kind="reindex", state=jobs.COMPLETED,
+                               result={"index": "default", "n_chunks": 30, "embedder": res.model_dir})
+    assert "not recommended" in result_markdown(ctx, reindexed, "en")
+    assert any("no gain" in str(row) for row in runs_table(ctx, "en").values.tolist())
+    # the CLI prints the same warning after the result
+    cli._print_result(status)
+    out = capsys.readouterr().out
+    assert "não superou o modelo base" in out and "não é recomendado" in out
+    # an improved run or a bundled model gets no warning
+    good = {**m, "improved": True, "beat_base_on_validation": True}
+    ok = jobs.JobStatus(job_id="k", kind="embedding", state=jobs.COMPLETED, result={"name": "x", "metrics": good})
+    assert "recomendado" not in result_markdown(ctx, ok, "pt") and reindex_warning(ctx, "intfloat/e5", "pt") == ""
+
+
+def test_embed_few_training_questions_keep_the_last_epoch_without_validation(workspace, tmp_path, ir_spy):
+    from oracle.training.embedding import MIN_TRAIN_FOR_VALIDATION, EmbedTrainConfig, train_embedder
+
+    topic_workspace(workspace, tmp_path, n=16)
+    res = train_embedder(workspace, cfg=EmbedTrainConfig(epochs=1, batch_size=4, eval_fraction=0.2, learning_rate=1e-3))
+    m = res.info["metrics"]
+    n_train = len(data.split_examples(data.load_examples(workspace).examples, 0.2)[0])
+    assert n_train < MIN_TRAIN_FOR_VALIDATION
+    assert m["selection"] == "last_epoch" and m["selection_reason"] == "too_few_train_questions"
+    assert m["kept_epoch"] == 1.0 and m["validation"] is None and m["beat_base_on_validation"] is None
+    assert m["improved"] is (m["after"]["mrr@10"] > m["before"]["mrr@10"])
+    assert ir_spy["trainer_evaluators"] == [None] and not any(trainer for _, _, trainer in ir_spy["calls"])
+    assert len(ir_spy["anchors"][0]) == n_train  # no training question was set aside

@@ -9,10 +9,25 @@ trained with ``SentenceTransformerTrainer`` and a no-duplicates batch sampler (a
 in a batch would be a false negative). e5 models keep their ``query: ``/``passage: `` prompts
 during training, evaluation and in the saved folder.
 
-Held-out questions (the same hash split as the generator's, :func:`oracle.training.data.split_of`)
-are scored before and after with ``InformationRetrievalEvaluator`` over every chunk of the
-index: hit@1/5/10 (``accuracy@k``), MRR@10 and nDCG@10. Evaluation runs every epoch and the
-best checkpoint (MRR@10) is the one kept.
+Three disjoint sets of questions, all by stable hashes of the normalised question
+(:func:`oracle.training.data.question_key`):
+
+- **test** (held-out): the same hash split as the generator's
+  (:func:`oracle.training.data.split_of`, ``eval_fraction``). Scored only twice, with the base
+  model before training and with the kept model after it; never used to choose anything.
+- **validation**: ``val_fraction`` of the remaining (training) questions, by a hash with its
+  own salt (:func:`split_validation`). Scored with the base model before training and after
+  every epoch; the epoch with the best validation MRR@10 is the one kept
+  (``load_best_model_at_end``), and the base model's validation MRR@10 is the bar it must
+  beat. With fewer than :data:`MIN_TRAIN_FOR_VALIDATION` training questions there is no
+  validation (too few to carve out) and the last epoch is kept; ``train.json`` says so.
+- **train**: the rest, the (question, chunk) pairs the loss sees.
+
+Scores come from ``InformationRetrievalEvaluator`` over every chunk of the index: hit@1/5/10
+(``accuracy@k``), MRR@10 and nDCG@10. ``train.json`` records validation before/best, test
+before/after, the kept epoch and ``improved`` (see :func:`train_embedder`). A tuned model that
+did not improve is still saved (the person may want it) but flagged, and the app and the CLI
+advise against re-indexing with it.
 
 The result is a sentence-transformers folder ``adapters/<name>/`` (default name
 ``<base>-<time>-embedder``) with ``train.json``. To use it, re-index (:func:`reindex`, one
@@ -27,6 +42,8 @@ old index during the whole re-index. From the command line::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import random
@@ -39,12 +56,22 @@ from typing import Any, Callable, Iterable
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
 from oracle.schema import ProgressCallback, now_iso, write_json_atomic
-from oracle.training.data import TrainExample, chunk_pool, load_examples, mine_negatives, split_examples
+from oracle.training.data import (
+    TrainExample,
+    chunk_pool,
+    load_examples,
+    mine_negatives,
+    question_key,
+    split_examples,
+)
 
 logger = logging.getLogger(__name__)
 
 TRAIN_JSON = "train.json"
-EVAL_NAME = "heldout"
+EVAL_NAME = "heldout"  # the test (held-out) questions: measured before and after, never used to choose
+VAL_NAME = "validation"  # questions carved out of the training side: choose the epoch
+VAL_SALT = "oracle-embedder-validation-v1"  # independent of data.SPLIT_SALT
+MIN_TRAIN_FOR_VALIDATION = 20  # fewer training questions: no validation, the last epoch is kept
 KS = (1, 5, 10)
 
 
@@ -57,7 +84,8 @@ class EmbedTrainConfig:
     learning_rate: float = field(default=2e-5, metadata={"help": "Peak learning rate (AdamW, linear decay). 1e-5 to 5e-5."})
     warmup_ratio: float = field(default=0.1, metadata={"help": "Share of steps with a linear warm-up, in [0, 1)."})
     hard_negatives: int = field(default=1, metadata={"help": "Hard negatives per pair mined from the index (0 = in-batch only)."})
-    eval_fraction: float = field(default=0.1, metadata={"help": "Share of questions held out for evaluation (same split as the generator)."})
+    eval_fraction: float = field(default=0.1, metadata={"help": "Share of questions held out for evaluation (same split as the generator); only measured before and after, never used to choose the epoch."})
+    val_fraction: float = field(default=0.15, metadata={"help": "Share of the training questions set aside as validation to choose the best epoch (the base model's score is the bar). With fewer than 20 training questions there is no validation and the last epoch is kept."})
     max_seq_length: int = field(default=256, metadata={"help": "Longest input in tokens of the embedder's tokenizer."})
     max_examples: int = field(default=0, metadata={"help": "Use at most this many training pairs (0 = all)."})
     seed: int = field(default=42, metadata={"help": "Random seed."})
@@ -73,6 +101,8 @@ class EmbedTrainConfig:
             raise ConfigError(detail=f"`warmup_ratio` must be in [0, 1), got {self.warmup_ratio}.")
         if not 0.0 <= self.eval_fraction < 1.0:
             raise ConfigError(detail=f"`eval_fraction` must be in [0, 1), got {self.eval_fraction}.")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ConfigError(detail=f"`val_fraction` must be in [0, 1), got {self.val_fraction}.")
         if self.hard_negatives < 0 or self.max_examples < 0:
             raise ConfigError(detail="`hard_negatives` and `max_examples` must be >= 0.")
         value = str(self.bf16).lower()
@@ -90,7 +120,8 @@ class EmbedTrainConfig:
 @dataclass
 class EmbedResult:
     """Outcome of :func:`train_embedder`: ``status`` "completed" (model in ``model_dir``) or
-    "cancelled"; ``info`` is ``train.json`` (metrics ``before``/``after``)."""
+    "cancelled"; ``info`` is ``train.json`` (metrics: test ``before``/``after``, ``validation``,
+    ``kept_epoch``, ``improved``; see :func:`train_embedder`)."""
 
     name: str
     status: str
@@ -142,6 +173,75 @@ def summarize_ir(metrics: dict[str, float], name: str = EVAL_NAME) -> dict[str, 
         elif short in ("mrr@10", "ndcg@10"):
             out[short] = float(value)
     return out
+
+
+def split_validation(
+    examples: list[TrainExample], val_fraction: float
+) -> tuple[list[TrainExample], list[TrainExample]]:
+    """(train, validation) of the training-side examples, stable per question: a question goes to
+    validation when a sha256 of :data:`VAL_SALT` and its :func:`~oracle.training.data.question_key`
+    falls under ``val_fraction`` (the same scheme as :func:`oracle.training.data.split_of`, with
+    its own salt, so it does not depend on ``eval_fraction``). Order is kept within each side.
+
+    Args:
+        examples: the training side of :func:`oracle.training.data.split_examples` (test
+            questions must already be removed: this function only ever sees training ones).
+        val_fraction: share of questions for validation, in ``[0, 1)``.
+
+    Raises:
+        ConfigError: ``val_fraction`` outside ``[0, 1)``.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ConfigError(detail=f"`val_fraction` must be in [0, 1), got {val_fraction}.")
+    train, val = [], []
+    for ex in examples:
+        digest = hashlib.sha256((VAL_SALT + "\x00" + question_key(ex.question)).encode("utf-8")).digest()
+        u = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
+        (val if u < val_fraction else train).append(ex)
+    return train, val
+
+
+def epoch_scores(log_history: list[dict[str, Any]], name: str = VAL_NAME) -> list[dict[str, Any]]:
+    """Per-evaluation scores from a trainer's ``state.log_history``:
+    ``[{"epoch": float, "step": int, "hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"}, ...]``
+    for every record with ``eval_<name>_cosine_mrr@10``, in order."""
+    key = f"eval_{name}_cosine_mrr@10"
+    out = []
+    for rec in log_history:
+        if key in rec:
+            out.append({"epoch": round(float(rec.get("epoch") or 0.0), 4), "step": int(rec.get("step") or 0),
+                        **summarize_ir(rec, name)})
+    return out
+
+
+def outcome(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The verdict of an embedding fine-tune from its ``train.json`` ``metrics``:
+    ``{"improved": bool | None, "beat_base_on_validation": bool | None, "test_before",
+    "test_after", "val_before", "val_best": float | None (MRR@10), "kept_epoch": float | None,
+    "selection": str | None}``. ``improved`` is None when the run has no verdict (no test
+    questions, or a ``train.json`` from before validation existed)."""
+    val = metrics.get("validation") or {}
+    return {
+        "improved": metrics.get("improved"),
+        "beat_base_on_validation": metrics.get("beat_base_on_validation"),
+        "test_before": (metrics.get("before") or {}).get("mrr@10"),
+        "test_after": (metrics.get("after") or {}).get("mrr@10"),
+        "val_before": (val.get("before") or {}).get("mrr@10"),
+        "val_best": (val.get("best") or {}).get("mrr@10"),
+        "kept_epoch": metrics.get("kept_epoch"),
+        "selection": metrics.get("selection"),
+    }
+
+
+def read_run_info(model_dir: str | Path) -> dict[str, Any] | None:
+    """The ``train.json`` of a fine-tuned embedder folder, or None when the folder has none (a
+    bundled or hub model) or it cannot be read."""
+    path = Path(model_dir).expanduser() / TRAIN_JSON
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
 
 
 def build_pairs(
@@ -209,8 +309,21 @@ def train_embedder(
             the end); ``resume`` continues from the newest.
 
     Returns:
-        :class:`EmbedResult`; ``info["metrics"]`` has ``before`` and ``after``:
-        ``{"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"}`` on the held-out questions.
+        :class:`EmbedResult`. ``info["metrics"]`` (also in ``train.json``) has, each score a
+        ``{"hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10"}`` dict of floats in [0, 1]:
+
+        - ``before`` / ``after``: the test (held-out) questions with the base and the kept model
+          (absent when there are no test questions);
+        - ``validation``: ``{"before", "best", "epochs": [{"epoch", "step", ...scores}],
+          "n_queries"}`` (None without validation);
+        - ``selection``: ``"validation_mrr@10"`` or ``"last_epoch"``, with ``selection_reason``
+          (None, ``"too_few_train_questions"``, ``"val_fraction_0"``, ``"no_validation_queries"``
+          or ``"no_evaluation"``), ``kept_epoch`` (float) and ``kept_step``;
+        - ``beat_base_on_validation``: best validation MRR@10 > the base model's (None without
+          validation);
+        - ``improved``: test MRR@10 after > before, and False whenever
+          ``beat_base_on_validation`` is False (None without test questions). The model is saved
+          either way.
 
     Raises:
         OracleError: ``err.train.no_examples`` (fewer than 2 training pairs).
@@ -225,7 +338,14 @@ def train_embedder(
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     from oracle.training.lora import (
-        _quiet, default_name, device_name, last_checkpoint, make_callback, sanitize_name, use_bf16, _versions,
+        _quiet,
+        _versions,
+        default_name,
+        device_name,
+        last_checkpoint,
+        make_callback,
+        sanitize_name,
+        use_bf16,
     )
 
     t_start = time.time()
@@ -242,7 +362,14 @@ def train_embedder(
     bf16 = use_bf16(cfg.bf16, device)
 
     source = load_examples(workspace, files, use_ratings)
-    train_ex, eval_ex = split_examples(source.examples, cfg.eval_fraction)
+    train_ex, test_ex = split_examples(source.examples, cfg.eval_fraction)
+    n_train_questions = len(train_ex)
+    if cfg.val_fraction > 0 and n_train_questions >= MIN_TRAIN_FOR_VALIDATION:
+        train_ex, val_ex = split_validation(train_ex, cfg.val_fraction)
+        skip_reason = None
+    else:
+        val_ex = []
+        skip_reason = "val_fraction_0" if cfg.val_fraction <= 0 else "too_few_train_questions"
     if cfg.max_examples:
         train_ex = train_ex[: cfg.max_examples]
     chunks = chunk_pool(workspace, index)
@@ -264,20 +391,33 @@ def train_embedder(
     q_prompt, d_prompt = prompts_of(model, base)
     model.prompts = {k: v for k, v in {"query": q_prompt, "document": d_prompt}.items() if v}
     corpus = {cid: c.text for cid, c in chunks.items()}
-    evaluator = ir_evaluator(eval_ex, corpus, q_prompt, d_prompt)
+    test_evaluator = ir_evaluator(test_ex, corpus, q_prompt, d_prompt, name=EVAL_NAME)
+    val_evaluator = ir_evaluator(val_ex, corpus, q_prompt, d_prompt, name=VAL_NAME) if val_ex else None
+    if val_ex and val_evaluator is None:
+        skip_reason = "no_validation_queries"  # none of their chunks is in the index any more
 
-    metrics: dict[str, Any] = {"n_pairs": len(cols["anchor"]), "n_eval_queries": len(evaluator.queries) if evaluator else 0,
-                               "n_corpus": len(corpus)}
-    if evaluator is not None:
-        metrics["before"] = summarize_ir(evaluator(model))
-        if log_fn:
-            log_fn({"step": 0, "total": None, "loss": None, "eval_loss": None, "tokens_per_s": None, "eta_s": None,
-                    "time": now_iso(), "mrr@10": metrics["before"].get("mrr@10")})
+    metrics: dict[str, Any] = {
+        "n_pairs": len(cols["anchor"]),
+        "n_eval_queries": len(test_evaluator.queries) if test_evaluator else 0,
+        "n_val_queries": len(val_evaluator.queries) if val_evaluator else 0,
+        "n_corpus": len(corpus),
+    }
+    # Scores of the base model. The validation score is the bar the tuned epochs must beat; the
+    # test score is only reported (the "before" of before/after).
+    val_before = summarize_ir(val_evaluator(model), VAL_NAME) if val_evaluator is not None else None
+    if test_evaluator is not None:
+        metrics["before"] = summarize_ir(test_evaluator(model), EVAL_NAME)
+    if log_fn and (val_before is not None or "before" in metrics):
+        # "mrr@10" is the curve the selection follows (validation); "test_mrr@10" is only reported
+        log_fn({"step": 0, "total": None, "loss": None, "eval_loss": None, "tokens_per_s": None, "eta_s": None,
+                "time": now_iso(), "mrr@10": (val_before or {}).get("mrr@10"),
+                "test_mrr@10": metrics.get("before", {}).get("mrr@10")})
 
     column_prompts = {"anchor": q_prompt, "positive": d_prompt}
     column_prompts.update({f"negative_{i + 1}": d_prompt for i in range(cfg.hard_negatives)})
     steps_per_epoch = max(1, len(train_ds) // cfg.batch_size)
-    best_metric = f"eval_{EVAL_NAME}_cosine_mrr@10"
+    best_metric = f"eval_{VAL_NAME}_cosine_mrr@10"
+    select = val_evaluator is not None
     args = SentenceTransformerTrainingArguments(
         output_dir=str(ckpt_dir),
         num_train_epochs=cfg.epochs,
@@ -286,11 +426,11 @@ def train_embedder(
         warmup_steps=cfg.warmup_ratio,
         batch_sampler=BatchSamplers.NO_DUPLICATES,
         prompts={k: v for k, v in column_prompts.items() if v} or None,
-        eval_strategy="epoch" if evaluator is not None else "no",
+        eval_strategy="epoch" if select else "no",
         save_strategy="epoch",
         save_total_limit=2,
-        load_best_model_at_end=evaluator is not None,
-        metric_for_best_model=best_metric if evaluator is not None else None,
+        load_best_model_at_end=select,
+        metric_for_best_model=best_metric if select else None,
         greater_is_better=True,
         logging_steps=1,
         report_to="none",
@@ -302,29 +442,55 @@ def train_embedder(
         dataloader_drop_last=False,
     )
     callback = make_callback(log_fn, should_stop, progress)
+    # Only the validation evaluator goes to the trainer: the test questions never reach selection.
     trainer = SentenceTransformerTrainer(
         model=model, args=args, train_dataset=train_ds, loss=MultipleNegativesRankingLoss(model),
-        evaluator=evaluator, callbacks=[callback],
+        evaluator=val_evaluator, callbacks=[callback],
     )
     _quiet(trainer)
     resume_from = last_checkpoint(ckpt_dir) if resume else None
     output = trainer.train(resume_from_checkpoint=resume_from)
-    metrics.update({"train_loss": output.training_loss, "steps": trainer.state.global_step,
-                    "steps_per_epoch": steps_per_epoch, "best_checkpoint": trainer.state.best_model_checkpoint})
+    state = trainer.state
+    metrics.update({"train_loss": output.training_loss, "steps": state.global_step,
+                    "steps_per_epoch": steps_per_epoch, "best_checkpoint": state.best_model_checkpoint})
+    history = epoch_scores(state.log_history, VAL_NAME) if select else []
+    best = next((h for h in history if state.best_global_step is not None and h["step"] == state.best_global_step),
+                None)
+    if select and best is not None:
+        metrics.update({"selection": "validation_mrr@10", "kept_epoch": best["epoch"], "kept_step": best["step"]})
+        val_best = {k: v for k, v in best.items() if k not in ("epoch", "step")}
+        beat = val_best.get("mrr@10", 0.0) > (val_before or {}).get("mrr@10", 0.0)
+    else:  # no validation (or no evaluation happened): the last epoch is kept
+        metrics.update({"selection": "last_epoch", "kept_epoch": round(float(state.epoch or 0.0), 4),
+                        "kept_step": state.global_step})
+        if select:
+            skip_reason = "no_evaluation"
+        val_best, beat = None, None
+    metrics["selection_reason"] = skip_reason
+    metrics["validation"] = {"before": val_before, "best": val_best, "epochs": history,
+                             "n_queries": metrics["n_val_queries"]} if select else None
+    metrics["beat_base_on_validation"] = beat
     info: dict[str, Any] = {
         "kind": "embedding", "name": name, "base_model": base, "base_model_path": path, "created_at": now_iso(),
         "data": {"files": source.files, "n_examples": len(source.examples), "n_train_pairs": len(cols["anchor"]),
-                 "n_eval": len(eval_ex), "hard_negatives": cfg.hard_negatives, "index": getattr(index, "name", None)},
+                 "n_train_questions": n_train_questions, "n_val": len(val_ex), "n_eval": len(test_ex),
+                 "hard_negatives": cfg.hard_negatives, "index": getattr(index, "name", None)},
         "hyperparameters": to_dict(cfg), "device": device, "precision": "bf16-autocast" if bf16 else "fp32",
         "prompts": model.prompts, "metrics": metrics, "versions": _versions(),
     }
     if callback.cancelled:
         return EmbedResult(name, "cancelled", None, info)
-    if evaluator is not None:
-        metrics["after"] = summarize_ir(evaluator(model))
+    if test_evaluator is not None:
+        metrics["after"] = summarize_ir(test_evaluator(model), EVAL_NAME)
         if log_fn:
-            log_fn({"step": trainer.state.global_step, "total": trainer.state.max_steps, "loss": None, "eval_loss": None,
-                    "tokens_per_s": None, "eta_s": 0, "time": now_iso(), "mrr@10": metrics["after"].get("mrr@10")})
+            log_fn({"step": state.global_step, "total": state.max_steps, "loss": None, "eval_loss": None,
+                    "tokens_per_s": None, "eta_s": 0, "time": now_iso(),
+                    "test_mrr@10": metrics["after"].get("mrr@10")})
+    gain = (metrics["after"].get("mrr@10", 0.0) > metrics["before"].get("mrr@10", 0.0)
+            if test_evaluator is not None else None)
+    # improved: better on the test questions, and (when there was validation) chosen honestly
+    # over the base model; a tie is no improvement.
+    metrics["improved"] = False if beat is False else gain
     info["wall_time_s"] = round(time.time() - t_start, 1)
     from oracle.training import cost
 
@@ -332,7 +498,12 @@ def train_embedder(
     _save_model(model, out_dir, info)
     if ckpt_dir.is_dir() and ckpt_dir.resolve() != out_dir.resolve():
         shutil.rmtree(ckpt_dir, ignore_errors=True)
-    logger.info("embedding: saved %s; held-out before %s after %s", out_dir, metrics.get("before"), metrics.get("after"))
+    logger.info("embedding: saved %s (kept epoch %s by %s); validation base %s best %s; test before %s after %s; "
+                "improved %s", out_dir, metrics["kept_epoch"], metrics["selection"], val_before, val_best,
+                metrics.get("before"), metrics.get("after"), metrics["improved"])
+    if metrics["improved"] is False:
+        logger.warning("embedding: %s did not beat the base model %s; re-indexing with it is not recommended",
+                       name, base)
     return EmbedResult(name, "completed", str(out_dir), info)
 
 

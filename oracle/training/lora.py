@@ -498,7 +498,7 @@ def make_callback(log_fn: LogFn | None, should_stop: Callable[[], bool] | None, 
                       "tokens_per_s": tps, "eta_s": eta, "time": now_iso(),
                       "epoch": round(float(state.epoch or 0), 4), "lr": None}
             if mrr is not None:
-                record["mrr@10"] = mrr  # embedding fine-tune: held-out MRR@10 of this epoch
+                record["mrr@10"] = mrr  # embedding fine-tune: validation MRR@10 of this epoch (selects the kept epoch)
             log_fn(record)
 
         def on_step_end(self, args, state, control, **kw):

@@ -74,6 +74,8 @@ def runs_table(ctx: UIContext, lang: str):
         if info.get("kind") == "embedding":
             before = f"MRR@10 {_fmt(m.get('before', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('before', {}).get('hit@1'), 3)}"
             after = f"MRR@10 {_fmt(m.get('after', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('after', {}).get('hit@1'), 3)}"
+            if m.get("improved") is False:
+                after += f" · ⚠️ {ctx.t('ui.ft.no_gain', lang)}"
             n = info.get("data", {}).get("n_train_pairs")
         else:
             before = f"eval loss {_fmt(m.get('eval_loss_before'), 4)}"
@@ -151,8 +153,62 @@ def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str) -> 
     )
 
 
+def embedding_notes(ctx: UIContext, metrics: dict, lang: str) -> str:
+    """Markdown on how an embedding run chose its kept epoch (validation, or the last epoch and
+    why) followed by the not-improved warning when it applies (:func:`not_improved_warning`);
+    ``metrics`` is ``train.json``'s (:func:`oracle.training.embedding.train_embedder`)."""
+    from oracle.training.embedding import MIN_TRAIN_FOR_VALIDATION, outcome
+
+    o = outcome(metrics)
+    parts = []
+    if o["selection"] == "validation_mrr@10":
+        parts.append(ctx.t("ui.ft.embedding_kept_val", lang, epoch=_fmt(o["kept_epoch"], 3),
+                           n=metrics.get("n_val_queries", "?"), base=_fmt(o["val_before"], 3),
+                           best=_fmt(o["val_best"], 3)))
+    elif o["selection"] == "last_epoch":
+        reason = ctx.t(f"ui.ft.no_val.{metrics.get('selection_reason') or 'no_evaluation'}", lang,
+                       min=MIN_TRAIN_FOR_VALIDATION)
+        parts.append(ctx.t("ui.ft.embedding_kept_last", lang, epoch=_fmt(o["kept_epoch"], 3), reason=reason))
+    warning = not_improved_warning(ctx, metrics, lang)
+    if warning:
+        parts.append(warning)
+    return "\n\n".join(parts)
+
+
+def not_improved_warning(ctx: UIContext, metrics: dict, lang: str) -> str:
+    """The warning that a tuned embedder did not beat the base model and re-indexing with it is
+    not recommended, when ``metrics["improved"]`` is False; ``""`` otherwise (improved, or a run
+    with no verdict)."""
+    from oracle.training.embedding import outcome
+
+    o = outcome(metrics)
+    if o["improved"] is not False:
+        return ""
+    return ctx.t("ui.ft.embedding_not_improved", lang, test_before=_fmt(o["test_before"], 3),
+                 test_after=_fmt(o["test_after"], 3), val_before=_fmt(o["val_before"], 3),
+                 val_best=_fmt(o["val_best"], 3))
+
+
+def reindex_warning(ctx: UIContext, embedder: str | None, lang: str) -> str:
+    """Plain-text warning for re-indexing with ``embedder`` (a folder) when its ``train.json``
+    says the fine-tune did not improve on the base model; ``""`` for an improved run, a bundled
+    or hub model, or a folder without ``train.json``."""
+    from oracle.training.embedding import outcome, read_run_info
+
+    info = read_run_info(embedder) if embedder else None
+    if not info or info.get("kind") != "embedding":
+        return ""
+    o = outcome(info.get("metrics") or {})
+    if o["improved"] is not False:
+        return ""
+    return ctx.t("ui.ft.reindex_not_recommended", lang, name=info.get("name") or Path(embedder).name,
+                 test_before=_fmt(o["test_before"], 3), test_after=_fmt(o["test_after"], 3))
+
+
 def result_markdown(ctx: UIContext, status: jobs.JobStatus | None, lang: str) -> str:
-    """What a finished job produced, in words (estimate, adapter, metrics, merge, re-index)."""
+    """What a finished job produced, in words (estimate, adapter, metrics, merge, re-index). An
+    embedding run also says which epoch was kept and how, and warns when it did not beat the
+    base model; a re-index with such a model repeats the warning."""
     if status is None or status.state != jobs.COMPLETED:
         return ""
     r = status.result
@@ -169,14 +225,30 @@ def result_markdown(ctx: UIContext, status: jobs.JobStatus | None, lang: str) ->
     if status.kind == "embedding":
         m = r.get("metrics", {})
         b, a = m.get("before", {}), m.get("after", {})
-        return ctx.t("ui.ft.embedding_result", lang, name=r.get("name"),
+        text = ctx.t("ui.ft.embedding_result", lang, name=r.get("name"),
                      before=" · ".join(f"{k} {_fmt(b.get(k), 3)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")),
                      after=" · ".join(f"{k} {_fmt(a.get(k), 3)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")))
+        notes = embedding_notes(ctx, m, lang)
+        return f"{text}\n\n{notes}" if notes else text
     if status.kind == "merge":
         return ctx.t("ui.ft.merge_result", lang, path=r.get("merged_dir"))
     if status.kind == "reindex":
-        return ctx.t("ui.ft.reindex_result", lang, index=r.get("index"), n=r.get("n_chunks"), embedder=r.get("embedder"))
+        text = ctx.t("ui.ft.reindex_result", lang, index=r.get("index"), n=r.get("n_chunks"), embedder=r.get("embedder"))
+        warning = reindex_warning(ctx, r.get("embedder"), lang)
+        return f"{text}\n\n{warning}" if warning else text
     return ""
+
+
+def poll_updates(outs: tuple, sig: str, last: str) -> tuple:
+    """What a timer tick sends once the selected job's files changed: ``outs`` are the 8 fresh
+    outputs of the tab's job view (job dropdown, progress, plot, log, jobs table, result, runs
+    table, result dropdown), ``sig``/``last`` the new and the shown signatures
+    (``<job>|<file stamps>|<job id:state,...>``). The two dropdowns are only re-sent when the
+    set of jobs or a job's state changed (a finished run adds a result to export, merge or
+    re-index); otherwise they are skipped so nothing the person opened or picked is reset.
+    Returns the 8 outputs followed by ``sig`` (the new ``seen`` state)."""
+    same_jobs = sig.rpartition("|")[2] == (last or "").rpartition("|")[2]
+    return (gr.skip() if same_jobs else outs[0], *outs[1:7], gr.skip() if same_jobs else outs[7], sig)
 
 
 def build(ctx: UIContext) -> None:
@@ -359,16 +431,15 @@ def build(ctx: UIContext) -> None:
     def poll(job_id, last: str, lang: str):
         """Timer tick: refresh only when the job's files changed (no flicker, no reset of the
         person's selections); the job and result dropdowns keep their values. The job
-        dropdown's labels (which carry each job's state) are refreshed when a job is added or
-        changes state."""
+        dropdown's labels (which carry each job's state) and the result dropdown's choices (a
+        finished training run adds one) are refreshed when a job is added or changes state;
+        only ``choices`` is sent, so the selected value stays."""
         if not job_id:
             return (gr.skip(),) * 8 + (last,)
         sig = _signature(job_id)
         if sig == last:
             return (gr.skip(),) * 8 + (last,)
-        outs = _job_outputs(job_id, lang)
-        same_jobs = sig.rpartition("|")[2] == (last or "").rpartition("|")[2]
-        return (gr.skip() if same_jobs else outs[0], *outs[1:7], gr.skip(), sig)
+        return poll_updates(_job_outputs(job_id, lang), sig, last)
 
     @guard
     def select(job_id, lang: str):
@@ -404,6 +475,9 @@ def build(ctx: UIContext) -> None:
         folder = widgets.adapter_path(ws, run_name)
         if not folder or not (Path(folder) / "modules.json").exists():
             raise gr.Error(ctx.t("ui.ft.pick_embedder", lang), print_exception=False)
+        warning = reindex_warning(ctx, folder, lang)
+        if warning:  # not recommended, still allowed: say so and go on
+            gr.Warning(warning)
         status = jobs.submit(ws, "reindex", {"index_name": DEFAULT_INDEX, "embedder": folder}, name=DEFAULT_INDEX)
         return _job_outputs(status.job_id, lang)
 
@@ -486,5 +560,5 @@ def _cost_default(field_name: str) -> float:
 
 
 def _log_line(record: dict) -> str:
-    keys = ("step", "total", "loss", "eval_loss", "mrr@10", "tokens_per_s", "eta_s", "time")
+    keys = ("step", "total", "loss", "eval_loss", "mrr@10", "test_mrr@10", "tokens_per_s", "eta_s", "time")
     return ", ".join(f"{k}={_fmt(record.get(k))}" for k in keys if record.get(k) is not None)
