@@ -24,7 +24,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from oracle import config as C
 from oracle.errors import OracleError
@@ -68,15 +68,26 @@ def _add_config_args(parser: argparse.ArgumentParser, cls: type, names: Sequence
         if names is not None and f.name not in names:
             continue
         default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
-        kind = type(default)
+        kind = type(default) if default is not None else _optional_type(f.type)
         text = f.metadata.get("help", "").replace("%", "%%")  # argparse formats help with %
+        shown = str(f.metadata.get("cli_default", default)).replace("%", "%%")
         options = ["--" + f.name.replace("_", "-")] + ([aliases[f.name]] if f.name in aliases else [])
         if kind is bool:
             parser.add_argument(*options, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
                                 help=text)
         else:
             parser.add_argument(*options, dest=f.name, type=kind, default=default,
-                                help=f"{text} (default: {default})")
+                                help=f"{text} (default: {shown})")
+
+
+def _optional_type(annotation: Any) -> type:
+    """The value type of an ``X | None`` field annotation (a string under postponed annotations):
+    ``"float | None"`` -> float. Unknown spellings give str."""
+    if isinstance(annotation, type):
+        return annotation
+    parts = [p.strip() for p in str(annotation).replace("Optional[", "").rstrip("]").split("|")]
+    known = {"float": float, "int": int, "str": str}
+    return next((known[p] for p in parts if p in known), str)
 
 
 def _config(cls: type, args: argparse.Namespace):

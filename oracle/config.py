@@ -154,17 +154,18 @@ class QAConfig:
 @dataclass
 class RAGConfig:
     top_k: int = field(default=4, metadata={"help": "Chunks retrieved and shown to the generator."})
-    min_score: float = field(
-        default=0.82,
+    min_score: float | None = field(
+        default=None,
         metadata={
             "help": (
                 "Relevance gate: when the best chunk's cosine similarity is under this, the answer is "
-                "'not found' and the generator is not called. Tuned for multilingual-e5-small, whose "
-                "cosines are compressed (~0.7-0.95): on-topic questions scored 0.833-0.937 on the test "
-                "notice and >= 0.824 on the Zaragoza FAQ, off-topic ones 0.71-0.84; 0.82 keeps every "
-                "on-topic question and gates ~70-85% of off-topic ones. Other embedders need their own "
-                "value (all-MiniLM-L6-v2 cosines are far lower: use ~0.3 or 0)."
-            )
+                "'not found' and the generator is not called. Unset: the index's own gate, recorded "
+                "when it was built from its embedder (multilingual-e5-small 0.82: its cosines are "
+                "compressed, on-topic 0.83-0.95, off-topic 0.71-0.84; all-MiniLM-L6-v2 0.28; a "
+                "fine-tuned embedder inherits its base's; unknown embedders 0, no gate). A number "
+                "in [-1, 1] overrides it."
+            ),
+            "cli_default": "the index's",
         },
     )
     max_new_tokens: int = field(default=256, metadata={"help": "Token budget of the answer."})
@@ -174,7 +175,7 @@ class RAGConfig:
     def __post_init__(self) -> None:
         _positive("top_k", self.top_k)
         _positive("max_new_tokens", self.max_new_tokens)
-        if not -1.0 <= self.min_score <= 1.0:
+        if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
             raise ConfigError(detail=f"`min_score` must be in [-1, 1], got {self.min_score}.")
 
 

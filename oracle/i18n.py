@@ -989,8 +989,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.advanced": {"pt": "Opções avançadas", "en": "Advanced options"},
     "ui.chat.min_score": {"pt": "Similaridade mínima", "en": "Minimum similarity"},
     "ui.chat.min_score_info": {
-        "pt": "Trechos abaixo disto não contam como relevantes (e5: ~0,75).",
-        "en": "Chunks below this do not count as relevant (e5: ~0.75).",
+        "pt": "Se nenhum trecho chega a isto, a resposta é “não encontrado”. Começa no valor do índice, que depende do modelo de embeddings (e5: 0,82; MiniLM: 0,28).",
+        "en": "If no chunk reaches this, the answer is “not found”. Starts at the index's own value, which depends on its embedding model (e5: 0.82; MiniLM: 0.28).",
     },
     "ui.chat.hybrid": {"pt": "Combinar com busca por palavras (BM25)", "en": "Combine with keyword search (BM25)"},
     "ui.chat.max_tokens": {"pt": "Tamanho máximo da resposta (tokens)", "en": "Longest answer (tokens)"},

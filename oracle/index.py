@@ -18,8 +18,10 @@ an upload is code execution):
 
 * ``index.faiss``: ``faiss.write_index`` of the vectors, ``[n_chunks, dim]`` float32;
 * ``chunks.jsonl``: one ``{"id": int, **Chunk.to_dict()}`` per line, in id order;
-* ``index.json``: what made the index (embedder, dim, metric, prompts, chunking config),
-  counts per document, creation/update times and the oracle/faiss versions.
+* ``index.json``: what made the index (embedder, dim, metric, prompts, chunking config), its
+  relevance gate ``min_score`` (the embedder's default, :func:`oracle.models.embedder_min_score`;
+  indexes written before the field existed derive it from their embedder on load), counts per
+  document, creation/update times and the oracle/faiss versions.
 
 Each file is written to a temporary folder next to the index, fsynced and moved into place
 with ``os.replace`` (``index.json`` last), so a crash never leaves a half-written file; on load
@@ -191,6 +193,8 @@ class VectorIndex:
         dim: embedding dimension.
         chunking: the chunking config (dict) that produced the chunks, for the record.
         path: the folder it was loaded from / saved to, or None.
+        min_score: (read-only property) the index's relevance gate, a cosine: the chat answers
+            "not found" when the best hit scores under it (unless ``RAGConfig.min_score`` overrides).
 
     ``len(index)`` is the number of chunks. Methods are thread-safe (one lock per index).
     Build one with :meth:`create` or :meth:`load`, not with the constructor.
@@ -208,8 +212,11 @@ class VectorIndex:
         updated_at: str | None = None,
         next_id: int = 0,
         model: Any = None,
+        min_score: float | None = None,
     ) -> None:
         import faiss
+
+        from oracle.models import embedder_min_score
 
         self.name = name
         self.embedder = embedder
@@ -225,6 +232,7 @@ class VectorIndex:
         self.next_id = max([next_id, *(i + 1 for i in self._chunks)])
         self.path: Path | None = None
         self.prompts = _prompts(embedder)
+        self._min_score = float(min_score) if min_score is not None else embedder_min_score(embedder)
         self._model = model
         self._bm25: _BM25 | None = None
         self._lock = threading.RLock()
@@ -316,9 +324,16 @@ class VectorIndex:
             updated_at=meta.get("updated_at"),
             next_id=int(meta.get("next_id", 0)),
             model=model,
+            min_score=_meta_min_score(meta),
         )
         index.path = path
         return index
+
+    @property
+    def min_score(self) -> float:
+        """The relevance gate (cosine in [-1, 1]) recorded with this index: its embedder's default
+        (:func:`oracle.models.embedder_min_score`) when built; 0.0 means no gate."""
+        return self._min_score
 
     # --- model --------------------------------------------------------------------
 
@@ -582,6 +597,7 @@ class VectorIndex:
             "normalized": True,
             "faiss_index": "IndexIDMap2(IndexFlatIP)",
             "prompts": self.prompts,
+            "min_score": self.min_score,
             "chunking": self.chunking,
             "n_chunks": len(self),
             "n_documents": len(docs),
@@ -636,6 +652,15 @@ class VectorIndex:
             self.path = path
         logger.info("index %s saved to %s (%d chunks)", self.name, path, len(self))
         return path
+
+
+def _meta_min_score(meta: dict[str, Any]) -> float | None:
+    """The ``min_score`` of an ``index.json`` dict; None when absent or not a number in [-1, 1]
+    (an index written before the field existed: the gate is then derived from its embedder)."""
+    value = meta.get("min_score")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and -1.0 <= value <= 1.0:
+        return float(value)
+    return None
 
 
 def _fsync(path: Path) -> None:
@@ -786,23 +811,30 @@ def index_stats(workspace: Workspace, name: str = DEFAULT_INDEX) -> dict[str, An
     """What the UI shows about an index, read from ``index.json`` only (cheap, no FAISS load).
 
     Returns:
-        ``{"name", "exists", "embedder", "dim", "n_chunks", "n_documents",
-        "documents": [{"doc_id", "name", "n_chunks"}], "chunking", "created_at", "updated_at"}``;
-        for a missing index ``exists`` is False, counts are 0 and the other fields None.
+        ``{"name", "exists", "embedder", "dim", "min_score", "n_chunks", "n_documents",
+        "documents": [{"doc_id", "name", "n_chunks"}], "chunking", "created_at", "updated_at"}``
+        (``min_score``: the index's relevance gate, derived from the embedder for an index written
+        without it); for a missing index ``exists`` is False, counts are 0 and the other fields None.
     """
     meta_path = workspace.index_dir(name) / META_FILE
     if not meta_path.is_file():
         return {
-            "name": name, "exists": False, "embedder": None, "dim": None, "n_chunks": 0,
+            "name": name, "exists": False, "embedder": None, "dim": None, "min_score": None, "n_chunks": 0,
             "n_documents": 0, "documents": [], "chunking": None, "created_at": None, "updated_at": None,
         }  # fmt: skip
     meta = read_json(meta_path)
     docs = [{"doc_id": d, **info} for d, info in (meta.get("documents") or {}).items()]
+    gate = _meta_min_score(meta)
+    if gate is None and meta.get("embedder"):
+        from oracle.models import embedder_min_score
+
+        gate = embedder_min_score(meta["embedder"])
     return {
         "name": name,
         "exists": True,
         "embedder": meta.get("embedder"),
         "dim": meta.get("dim"),
+        "min_score": gate,
         "n_chunks": meta.get("n_chunks", 0),
         "n_documents": meta.get("n_documents", len(docs)),
         "documents": sorted(docs, key=lambda d: d.get("name", "")),

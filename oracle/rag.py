@@ -8,8 +8,9 @@ Gao et al. 2023 ("Enabling Large Language Models to Generate Text with Citations
 The steps:
 
 1. :func:`retrieve`: the ``top_k`` nearest chunks (dense, or dense + BM25 fused).
-2. Relevance gate: when even the best hit scores under ``RAGConfig.min_score`` (cosine),
-   the answer is the sentence of i18n key ``rag.not_found`` and the generator is never
+2. Relevance gate: when even the best hit scores under the gate (:func:`relevance_gate`:
+   ``RAGConfig.min_score`` when set, else the index's ``min_score``, which follows its
+   embedder; a cosine), the answer is the sentence of i18n key ``rag.not_found`` and the generator is never
    called (``grounded=False``): a small model given irrelevant text invents an answer.
    Otherwise all ``top_k`` hits go to the prompt (e5 cosines are compressed into ~0.7-0.95,
    so a per-hit cut at the same level would drop relevant chunks on noise).
@@ -121,6 +122,16 @@ def build_messages(question: str, hits: list, language: str = "pt") -> list[dict
     blocks = [format_source(n, hit, lang) for n, hit in enumerate(hits, start=1)]
     user = header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n" + ANSWER_INSTRUCTIONS[lang]
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def relevance_gate(index: Any, cfg: RAGConfig | None = None) -> float:
+    """The cosine under which the best hit counts as off-topic: ``cfg.min_score`` when it is a
+    number, else ``index.min_score`` (the gate recorded with the index for its embedder; 0.0 for
+    an object without one)."""
+    cfg = cfg or RAGConfig()
+    if cfg.min_score is not None:
+        return float(cfg.min_score)
+    return float(getattr(index, "min_score", 0.0) or 0.0)
 
 
 def retrieve(index: Any, question: str, cfg: RAGConfig | None = None) -> list[Hit]:
@@ -297,7 +308,8 @@ def stream_answer(
         ``grounded`` (False when nothing passed the relevance gate, or when the model replied
         with the not-found sentence), ``language``, ``elapsed_s`` (seconds).
 
-    When the best hit scores under ``cfg.min_score``, the not-found sentence is yielded
+    When the best hit scores under the relevance gate (:func:`relevance_gate`: ``cfg.min_score``,
+    or the index's own ``min_score`` when that is None), the not-found sentence is yielded
     without calling the generator; otherwise every retrieved hit goes into the prompt.
 
     Raises:
@@ -308,10 +320,11 @@ def stream_answer(
     language = language or detect_question_language(question)
     lang = prompt_language(language)
     hits = retrieve(index, question, cfg)
-    relevant = bool(hits) and max(h.score for h in hits) >= cfg.min_score
+    gate = relevance_gate(index, cfg)
+    relevant = bool(hits) and max(h.score for h in hits) >= gate
     logger.info(
         "rag: %d hits, best %s min_score %.3f (scores %s)",
-        len(hits), "over" if relevant else "under", cfg.min_score, [round(h.score, 3) for h in hits],
+        len(hits), "over" if relevant else "under", gate, [round(h.score, 3) for h in hits],
     )  # fmt: skip
     common = {
         "question": question,

@@ -431,3 +431,22 @@ def test_api_key_is_never_written_to_disk_or_logs(app, workspace, tmp_path, capl
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
     assert secret not in caplog.text
+
+
+def test_chat_gate_slider_follows_the_index(app, workspace):
+    """The relevance-gate slider starts at the chat index's gate and follows it on show, unless moved."""
+    from oracle.config import RAGConfig
+    from oracle.index import VectorIndex
+    from oracle.ui.chat import slider_gate
+
+    _, client = app
+    assert slider_gate(workspace, RAGConfig()) == 0.82  # no index yet: the default embedder's gate
+    assert slider_gate(workspace, RAGConfig(min_score=-1.0)) == -1.0  # an explicit one wins
+    ix = VectorIndex.create(tiny_embedder_path(), name="default")
+    ix.add([])
+    ix.save(workspace.index_dir("default"))  # the tiny embedder is unknown: gate 0.0
+    # inputs: the slider's value, the gate last put there; the last output updates the slider
+    out = client.predict(0.82, 0.82, api_name="/chat_show")
+    assert out[-1]["value"] == 0.0
+    out = client.predict(0.5, 0.82, api_name="/chat_show")  # the user moved the slider: left alone
+    assert "value" not in out[-1]

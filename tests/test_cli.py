@@ -279,3 +279,13 @@ def test_train_embedder_then_reindex(workspace, capsys):
     assert "cli-emb  [embedding]" in capsys.readouterr().out
     assert main(home + ["train", "reindex", "--embedder", str(workspace.data_qa)]) == 2  # a folder, not a model
     assert "modules.json" in capsys.readouterr().err and len(jobs.list_jobs(workspace)) == 2
+
+
+def test_min_score_flag_defaults_to_the_indexs_gate():
+    from oracle import cli
+
+    parser = cli.build_parser()
+    assert parser.parse_args(["ask", "Qual é o valor?"]).min_score is None
+    args = parser.parse_args(["ask", "Qual é o valor?", "--min-score", "0.3"])
+    assert args.min_score == 0.3 and cli._config(cli.C.RAGConfig, args).min_score == 0.3
+    assert cli._config(cli.C.RAGConfig, parser.parse_args(["ask", "x"])).min_score is None

@@ -300,3 +300,75 @@ def test_build_index_over_documents_is_incremental(embedder, workspace, tmp_path
     after = index_stats(workspace, "docs")
     assert after["n_documents"] == 1 and after["n_chunks"] == len(fresh) - n_txt
     assert txt.doc_id not in load_index(workspace, "docs").documents()
+
+
+# --- relevance gate recorded with the index ---------------------------------------------
+
+
+def _tuned_folder(tiny_dir: str, dest, base_model: str) -> str:
+    """A copy of the tiny embedder with the ``train.json`` a fine-tuning run writes (base model named)."""
+    import shutil
+
+    shutil.copytree(tiny_dir, dest)
+    (dest / "train.json").write_text(json.dumps({"kind": "embedding", "base_model": base_model}), encoding="utf-8")
+    return str(dest)
+
+
+def test_embedder_gate_table_tuned_folders_and_unknown_models(embedder, tmp_path):
+    from oracle.models import embedder_min_score
+
+    assert embedder_min_score("multilingual-e5-small") == 0.82
+    assert embedder_min_score("ALL-MINILM-L6-V2") == 0.28  # bundled names are case-insensitive
+    assert embedder_min_score("someone/unknown-embedder") == 0.0  # unknown: no gate
+    assert embedder_min_score(embedder) == 0.0  # the tiny test embedder: a folder without train.json
+    tuned = _tuned_folder(embedder, tmp_path / "tuned-e5", "multilingual-e5-small")
+    assert embedder_min_score(tuned) == 0.82
+    # a fine-tune of a fine-tune inherits the first base's gate
+    again = tmp_path / "tuned-again"
+    again.mkdir()
+    (again / "train.json").write_text(json.dumps({"base_model": tuned}), encoding="utf-8")
+    assert embedder_min_score(str(again)) == 0.82
+
+
+def test_index_records_its_embedders_gate_and_old_indexes_derive_it(embedder, workspace, tmp_path):
+    from docs import make_pt_pdf
+
+    from oracle.index import META_FILE, build_index, index_stats, load_index
+    from oracle.ingest import ingest_file
+
+    tuned = _tuned_folder(embedder, tmp_path / "tuned-minilm", "all-MiniLM-L6-v2")
+    ix = build_index([ingest_file(make_pt_pdf(tmp_path))], workspace, "docs", embedder=tuned)
+    assert ix.min_score == 0.28
+    meta_path = workspace.index_dir("docs") / META_FILE
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta["min_score"] == 0.28
+    assert load_index(workspace, "docs", cache=False).min_score == 0.28
+    # the recorded value wins over the embedder's default...
+    meta["min_score"] = 0.5
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    assert load_index(workspace, "docs", cache=False).min_score == 0.5
+    assert index_stats(workspace, "docs")["min_score"] == 0.5
+    # ...and an index written before the field existed derives it from its embedder
+    del meta["min_score"]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    old = load_index(workspace, "docs", cache=False)
+    assert old.min_score == 0.28 and index_stats(workspace, "docs")["min_score"] == 0.28
+    old.save()  # saving it again writes the field
+    assert json.loads(meta_path.read_text(encoding="utf-8"))["min_score"] == 0.28
+    assert index_stats(workspace, "nope")["min_score"] is None
+
+
+def test_reindex_records_the_new_embedders_gate(embedder, workspace, tmp_path):
+    from oracle.index import META_FILE, VectorIndex, load_index
+    from oracle.training.embedding import reindex
+
+    ix = VectorIndex.create(embedder, name="default")
+    ix.add(make_chunks("doc-a", TEXTS_A))
+    ix.save(workspace.index_dir("default"))
+    assert load_index(workspace, "default", cache=False).min_score == 0.0
+    tuned = _tuned_folder(embedder, tmp_path / "tuned-e5", "multilingual-e5-small")
+    out = reindex(workspace, "default", tuned)
+    assert out["min_score"] == 0.82
+    assert load_index(workspace, "default", cache=False).min_score == 0.82
+    meta = json.loads((workspace.index_dir("default") / META_FILE).read_text(encoding="utf-8"))
+    assert meta["min_score"] == 0.82 and meta["embedder"] == str((tmp_path / "tuned-e5").resolve())

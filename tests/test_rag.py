@@ -251,3 +251,40 @@ def test_retrieve_passes_top_k_and_hybrid():
     hits = retrieve(index, "valor", RAGConfig(top_k=2, hybrid=True))
     assert [h.chunk.chunk_id for h in hits] == [CHUNK_VALUE.chunk_id, CHUNK_DEADLINE.chunk_id]
     assert index.queries == [("valor", 2, True)]
+
+
+class GatedIndex(FakeIndex):
+    """A FakeIndex with the relevance gate a real index records for its embedder."""
+
+    def __init__(self, scored, min_score: float):
+        super().__init__(scored)
+        self.min_score = min_score
+
+
+def test_gate_is_the_indexs_unless_the_config_sets_one():
+    from oracle.rag import relevance_gate
+
+    assert RAGConfig().min_score is None
+    # best hit 0.75: between an e5-like index gate (0.82) and a lower explicit one (0.5)
+    index = GatedIndex([(CHUNK_VALUE, 0.75), (CHUNK_NETWORK, 0.6)], min_score=0.82)
+    gen = FakeGenerator(fn=lambda messages: "R$ 250.000,00 [1]")
+    _, gated = run("Qual é o valor?", index, gen, RAGConfig(), language="pt")
+    assert gated.grounded is False and gated.text == t("rag.not_found", "pt") and gen.calls == []
+    _, ans = run("Qual é o valor?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.grounded is True and len(gen.calls) == 1 and ans.citations[0].page == 1
+    # the other way round: a low index gate (MiniLM-like) lets it through, an explicit 0.8 does not
+    low = GatedIndex([(CHUNK_VALUE, 0.75)], min_score=0.28)
+    _, ans_low = run("Qual é o valor?", low, gen, None, language="pt")
+    assert ans_low.grounded is True and len(gen.calls) == 2
+    _, explicit = run("Qual é o valor?", low, gen, RAGConfig(min_score=0.8), language="pt")
+    assert explicit.grounded is False and len(gen.calls) == 2
+    assert relevance_gate(low, RAGConfig()) == 0.28 and relevance_gate(low, RAGConfig(min_score=-1.0)) == -1.0
+    assert relevance_gate(FakeIndex([]), RAGConfig()) == 0.0  # an object without a gate: none
+
+
+def test_config_accepts_no_gate_and_rejects_out_of_range():
+    from oracle.errors import ConfigError
+
+    assert RAGConfig(min_score=None).min_score is None and RAGConfig(min_score=-1.0).min_score == -1.0
+    with pytest.raises(ConfigError):
+        RAGConfig(min_score=1.5)

@@ -559,10 +559,12 @@ def reindex(
     folder renamed to ``<index_name>.prev`` (replacing an older ``.prev``) and the new one to
     ``<index_name>``. Until that moment the old index serves chat unchanged; a crash leaves
     at most a stray ``.new`` folder. With ``target_name`` the new index is saved under that
-    name instead and nothing is swapped (to compare two embedders side by side).
+    name instead and nothing is swapped (to compare two embedders side by side). The new index
+    records ``embedder``'s relevance gate (:func:`oracle.models.embedder_min_score`; a fine-tuned
+    folder inherits its base model's), not the old index's.
 
     Returns:
-        ``{"index", "embedder", "n_chunks", "seconds", "previous"}``.
+        ``{"index", "embedder", "n_chunks", "min_score", "seconds", "previous"}``.
 
     Raises:
         IndexNotFoundError: no index ``index_name``.
@@ -586,5 +588,5 @@ def reindex(
         os.replace(final, previous)
     os.replace(staging, final)
     logger.info("re-indexed %s with %s: %d chunks in %.1f s", final_name, embedder, len(new), time.time() - t0)
-    return {"index": final_name, "embedder": embedder, "n_chunks": len(new), "seconds": round(time.time() - t0, 1),
-            "previous": str(previous) if previous else None}
+    return {"index": final_name, "embedder": embedder, "n_chunks": len(new), "min_score": new.min_score,
+            "seconds": round(time.time() - t0, 1), "previous": str(previous) if previous else None}

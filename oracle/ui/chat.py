@@ -182,6 +182,23 @@ def _answer_for(answers: list[dict] | None, message_index: int | None) -> Answer
     return None
 
 
+def slider_gate(workspace: Workspace, defaults: RAGConfig) -> float:
+    """The relevance-gate slider's value (a cosine): ``defaults.min_score`` when the app was given
+    one, else the gate recorded in the chat index's ``index.json`` (its embedder's default; see
+    :func:`oracle.index.index_stats`), else, with no index yet, the default embedder's."""
+    if defaults.min_score is not None:
+        return float(defaults.min_score)
+    from oracle.index import index_stats
+
+    gate = index_stats(workspace, DEFAULT_INDEX).get("min_score")
+    if gate is None:
+        from oracle.config import DEFAULT_EMBEDDER
+        from oracle.models import embedder_min_score
+
+        gate = embedder_min_score(DEFAULT_EMBEDDER)
+    return float(gate)
+
+
 def build(ctx: UIContext) -> None:
     ws = ctx.workspace
     answers = gr.State([])
@@ -223,10 +240,13 @@ def build(ctx: UIContext) -> None:
             defaults = ctx.components.get("rag_defaults") or RAGConfig()
             top_k = gr.Slider(1, 10, value=defaults.top_k, step=1, label=ctx.k("ui.chat.top_k"))
             with gr.Accordion(ctx.k("ui.chat.advanced"), open=False):
+                # The gate follows the index's embedder (index.json's min_score) unless the app was
+                # started with an explicit one; the slider is refreshed on load / when the tab shows.
                 min_score = gr.Slider(
-                    -1.0, 1.0, value=defaults.min_score, step=0.01,
+                    -1.0, 1.0, value=slider_gate(ws, defaults), step=0.01,
                     label=ctx.k("ui.chat.min_score"), info=ctx.k("ui.chat.min_score_info"),
                 )  # fmt: skip
+                auto_gate = gr.State(slider_gate(ws, defaults))
                 hybrid = gr.Checkbox(value=defaults.hybrid, label=ctx.k("ui.chat.hybrid"))
                 max_tokens = gr.Slider(
                     32, 1024, value=defaults.max_new_tokens, step=32, label=ctx.k("ui.chat.max_tokens")
@@ -418,9 +438,19 @@ def build(ctx: UIContext) -> None:
         return gr.Dropdown(choices=choices)
 
     @guard
-    def on_show(lang: str):
-        return _adapter_choices(lang), gr.Dropdown(choices=widgets.generator_choices(ctx, lang))
+    def on_show(threshold, shown_gate, lang: str):
+        # Follow the index's gate (it changes with a re-index) unless the user moved the slider.
+        gate = slider_gate(ws, defaults)
+        # half a slider step: the browser may round the value it was given
+        moved = None not in (threshold, shown_gate) and abs(float(threshold) - float(shown_gate)) > 0.005
+        if moved:
+            slider, gate = gr.skip(), shown_gate
+        else:
+            slider = gr.Slider(value=gate)
+        return _adapter_choices(lang), gr.Dropdown(choices=widgets.generator_choices(ctx, lang)), slider, gate
 
-    ctx.on_load(on_show, [adapter, picker.choice], api_name="chat_load")
+    ctx.on_load(on_show, [adapter, picker.choice, min_score, auto_gate], api_name="chat_load",
+                inputs=[min_score, auto_gate])  # fmt: skip
     ctx.on_load(restore_history, [chatbot, answers], api_name="chat_restore_load", inputs=[saved, chatbot])
-    ctx.on_show(on_show, [adapter, picker.choice], api_name="chat_show")
+    ctx.on_show(on_show, [adapter, picker.choice, min_score, auto_gate], api_name="chat_show",
+                inputs=[min_score, auto_gate])  # fmt: skip
