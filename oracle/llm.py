@@ -91,44 +91,17 @@ def _check_messages(messages: Messages, name: str) -> None:
 
 # --- adapters: which base model they belong to ---------------------------------------
 
-ADAPTER_CONFIG = "adapter_config.json"
-"""peft's description of an adapter folder (``base_model_name_or_path``, ``task_type``...)."""
-ADAPTER_TRAIN_JSON = "train.json"
-"""Oráculo's record of a training run (``base_model``, ``base_model_path``...), next to the weights."""
-
 _HUB_SNAPSHOT = re.compile(r"models--([^/\\]+)--([^/\\]+)[/\\]snapshots(?:[/\\]|$)")
 
 
-def _read_json_dict(path) -> dict[str, Any]:
-    import json
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def adapter_base_models(adapter) -> list[str]:
-    """Every name an adapter folder gives for its base model, most telling first.
+    """Every name an adapter folder gives for its base model, most telling first
+    (:func:`oracle.models.recorded_base_models`: ``train.json`` ``base_model``, then
+    ``base_model_path``, then peft's ``adapter_config.json`` ``base_model_name_or_path``);
+    ``[]`` when the folder says nothing (or is missing)."""
+    from oracle.models import recorded_base_models
 
-    ``train.json`` (written by :func:`oracle.training.lora.train_lora`): ``base_model`` (the
-    name the person chose, e.g. ``"qwen2.5-coder-0.5b-instruct"``) then ``base_model_path``
-    (the folder it resolved to); then peft's ``adapter_config.json``
-    ``base_model_name_or_path`` (what ``from_pretrained`` was given when training). Blank
-    values and duplicates are left out; ``[]`` when the folder says nothing (or is missing).
-    """
-    import os
-
-    names: list[str] = []
-    info = _read_json_dict(os.path.join(str(adapter), ADAPTER_TRAIN_JSON))
-    peft_cfg = _read_json_dict(os.path.join(str(adapter), ADAPTER_CONFIG))
-    recorded = (info.get("base_model"), info.get("base_model_path"), peft_cfg.get("base_model_name_or_path"))
-    for value in recorded:
-        if isinstance(value, str) and value.strip() and value.strip() not in names:
-            names.append(value.strip())
-    return names
+    return recorded_base_models(adapter)
 
 
 def adapter_base_model(adapter) -> str | None:
@@ -167,7 +140,7 @@ def model_identity(name: str) -> str:
     looks_like_path = path.is_dir() or path.is_absolute() or text.startswith((".", "~"))
     if looks_like_path:
         resolved = path.resolve()
-        marker_name = str(_read_json_dict(resolved / models.MARKER_FILE).get("name", "")).lower()
+        marker_name = str((models.read_marker(resolved) or {}).get("name", "")).lower()
         if marker_name in bundled:
             return f"bundled:{bundled[marker_name]}"
         if resolved.parent.name == "models" and resolved.name.lower() in bundled:

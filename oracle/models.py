@@ -239,7 +239,9 @@ def _fingerprint(sources: list[tuple[Path, str]]) -> list[dict[str, Any]]:
     return out
 
 
-def _read_marker(folder: Path) -> dict[str, Any] | None:
+def read_marker(folder: Path) -> dict[str, Any] | None:
+    """The ``oracle_model.json`` marker of a converted bundled model folder (its ``name`` and
+    source fingerprint), or None when there is none or it cannot be read."""
     try:
         return json.loads((folder / MARKER_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -247,7 +249,7 @@ def _read_marker(folder: Path) -> dict[str, Any] | None:
 
 
 def _cache_valid(folder: Path, fingerprint: list[dict[str, Any]]) -> bool:
-    marker = _read_marker(folder)
+    marker = read_marker(folder)
     return (
         marker is not None
         and marker.get("converter_version") == CONVERTER_VERSION
@@ -899,6 +901,29 @@ def embedder_prompts(name: str) -> dict[str, str]:
     return dict(E5_PROMPTS) if re.search(r"(^|[^a-z0-9])e5([^a-z0-9]|$)", last) else {}
 
 
+def recorded_base_models(folder: str | Path) -> list[str]:
+    """Every name a fine-tuned model folder gives for its base model, most telling first.
+
+    ``train.json`` (written by :mod:`oracle.training.lora` and :mod:`oracle.training.embedding`):
+    ``base_model`` (the name the person chose, e.g. ``"qwen2.5-coder-0.5b-instruct"``) then
+    ``base_model_path`` (the folder it resolved to); then peft's ``adapter_config.json``
+    ``base_model_name_or_path``. Blank values and duplicates are left out; ``[]`` when the
+    folder says nothing or is missing. Reads two small JSON files; never raises.
+    """
+    names: list[str] = []
+    for file, keys in (("train.json", ("base_model", "base_model_path")),
+                       ("adapter_config.json", ("base_model_name_or_path",))):
+        try:
+            data = json.loads((Path(str(folder)).expanduser() / file).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for key in keys:
+            value = data.get(key) if isinstance(data, dict) else None
+            if isinstance(value, str) and value.strip() and value.strip() not in names:
+                names.append(value.strip())
+    return names
+
+
 def embedder_min_score(name: str, _depth: int = 0) -> float:
     """Default relevance gate (a cosine, in [-1, 1]) of an index built with embedder ``name``.
 
@@ -916,15 +941,10 @@ def embedder_min_score(name: str, _depth: int = 0) -> float:
         return float(spec.min_score)
     folder = Path(str(name)).expanduser()
     if _depth < 8 and folder.is_dir():
-        from oracle.training.embedding import read_run_info
-
-        info = read_run_info(folder) or {}
-        base = info.get("base_model") if isinstance(info.get("base_model"), str) else None
-        if not base and isinstance(info.get("base_model_path"), str):
-            base = info["base_model_path"]
-        if base and Path(base).expanduser().resolve() != folder.resolve():
-            return embedder_min_score(base, _depth + 1)
-        marker = _read_marker(folder) or {}
+        bases = recorded_base_models(folder)
+        if bases and Path(bases[0]).expanduser().resolve() != folder.resolve():
+            return embedder_min_score(bases[0], _depth + 1)
+        marker = read_marker(folder) or {}
         if isinstance(marker.get("name"), str) and _lookup(EMBEDDERS, marker["name"]) is not None:
             return embedder_min_score(marker["name"], _depth + 1)
     logger.info("embedder %s has no known relevance gate: min_score 0.0 (no gate)", name)
