@@ -285,6 +285,57 @@ POLL_S = 0.5
 """Seconds between two reads of a followed job's ``status.json``/``log.jsonl``."""
 
 
+def eval_runs(args: argparse.Namespace) -> list:
+    """The :class:`oracle.gold_eval.EvalRun` s of ``oracle eval``: every combination of
+    ``--embedder``, ``--generator`` (and ``--adapter``), ``--mode`` and ``--retrieval``; a ``norag``
+    run does not retrieve, so it is made once per generator. Labels name only what varies."""
+    from dataclasses import replace
+
+    from oracle.gold_eval import EvalRun
+
+    base = _config(C.RAGConfig, args)
+    embedders = args.embedder or [None]
+    models = [(g, None) for g in (args.generator or [C.DEFAULT_GENERATOR])]
+    models += [((args.generator or [C.DEFAULT_GENERATOR])[0], a) for a in (args.adapter or [])]
+    modes = args.mode or ["rag"]
+    retrievals = args.retrieval or ["hybrid" if base.hybrid else "dense"]
+    runs, seen = [], set()
+    for emb in embedders:
+        for gen, adapter in models:
+            for mode in modes:
+                for retrieval in (retrievals if mode != "norag" else ["-"]):
+                    key = (None if mode == "norag" else emb, gen, adapter, mode, retrieval)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    parts = [mode]
+                    if len(models) > 1:
+                        parts.append(Path(adapter).name if adapter else gen.split(":")[-1])
+                    if len(retrievals) > 1 and mode != "norag":
+                        parts.append(retrieval)
+                    if len(embedders) > 1 and mode != "norag":
+                        parts.append(str(emb))
+                    rag_cfg = replace(base, hybrid=(retrieval == "hybrid") if retrieval != "-" else base.hybrid)
+                    runs.append(EvalRun(label=" · ".join(parts), generator=gen, adapter=adapter, mode=mode,
+                                        rag=rag_cfg, embedder=emb))
+    return runs
+
+
+def cmd_eval(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.gold_eval import evaluate
+
+    runs = eval_runs(args)
+    report = evaluate(args.gold, runs, docs=args.docs or [], out_dir=args.out, limit=args.limit, workspace=ws,
+                      chunking=_config(C.ChunkingConfig, args), progress=_progress("eval"))
+    if args.json:
+        print(report.to_json())
+    else:
+        print(report.markdown(current_lang()))
+        out = Path(args.out) if args.out else ws.home / "eval"
+        print(t("cli.eval_saved", path=out))
+    return 0
+
+
 def _pause(seconds: float) -> None:
     """Sleep between polls (a seam for tests, which raise KeyboardInterrupt here)."""
     time.sleep(seconds)
@@ -924,6 +975,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
     _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens"])
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("eval", help="Score answers on gold sets: retrieval, key facts, abstention, "
+                                    "unsupported claims, echo, citations, latency; runs side by side.")
+    p.add_argument("--gold", action="append", required=True, type=Path,
+                   help="Gold JSONL (repeatable; format in bench/gold/README.md).")
+    p.add_argument("--docs", action="append", type=Path,
+                   help="Folder holding the documents the gold set names (repeatable; the gold file's "
+                        "folder is searched first).")
+    p.add_argument("--generator", action="append",
+                   help=f"Generator to score (repeatable; default {C.DEFAULT_GENERATOR}).")
+    p.add_argument("--adapter", action="append", help="LoRA adapter folder: one more run on the first generator "
+                                                      "(repeatable).")
+    p.add_argument("--embedder", action="append", help=f"Embedder of the index (repeatable; default "
+                                                       f"{C.DEFAULT_EMBEDDER}).")
+    p.add_argument("--mode", action="append", choices=["rag", "vanilla", "norag"],
+                   help="rag: chat as it is; vanilla: retrieval and prompt without the answer guards; "
+                        "norag: the generator alone (repeatable; default rag).")
+    p.add_argument("--retrieval", action="append", choices=["dense", "hybrid"],
+                   help="dense, or hybrid (BM25 + dense fusion) (repeatable; default: --hybrid's value).")
+    p.add_argument("--limit", type=int, default=None,
+                   help="Only the first N answerable and N unanswerable questions of each gold file.")
+    p.add_argument("--out", type=Path, default=None,
+                   help="Output folder: rows.jsonl (resumable), report.json, report.md (default <home>/eval).")
+    p.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "hybrid", "min_coverage"])
+    _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
+    p.set_defaults(func=cmd_eval)
 
     _add_train_parser(sub)
     return parser

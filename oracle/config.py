@@ -115,6 +115,12 @@ class IngestConfig:
         default=20,
         metadata={"help": "A PDF whose pages average fewer characters than this has no text layer."},
     )
+    clean_pages: bool = field(
+        default=True,
+        metadata={"help": "PDFs only: remove running headers/footers, page-number lines and "
+                          "table-of-contents lines (oracle.ingest.clean_pdf_pages); page numbers "
+                          "are kept, a page left empty keeps its number."},
+    )
 
     def __post_init__(self) -> None:
         _positive("max_file_mb", self.max_file_mb)
@@ -170,11 +176,37 @@ class RAGConfig:
     )
     max_new_tokens: int = field(default=256, metadata={"help": "Token budget of the answer."})
     temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0 = greedy)."})
-    hybrid: bool = field(default=False, metadata={"help": "Fuse BM25 with dense retrieval (reciprocal rank fusion)."})
+    hybrid: bool = field(
+        default=True,
+        metadata={"help": "Fuse BM25 with dense retrieval (reciprocal rank fusion). On the three Portuguese gold sets "
+                          "(bench/gold) the answer passage is in the top 4 for 85% of questions, against 77% dense only."},
+    )
+    guard: bool = field(
+        default=True,
+        metadata={
+            "help": (
+                "Answer guards: a lexical relevance gate next to the cosine, one retry when the answer "
+                "echoes the question, and 'not found' instead of an answer whose numbers or names are in "
+                "no source."
+            )
+        },
+    )
+    min_coverage: float = field(
+        default=0.3,
+        metadata={
+            "help": (
+                "Lexical gate (with guard): the share of the question's rare words (IDF-weighted) that the "
+                "retrieved chunks must contain; under it the answer is 'not found'. 0.3 refuses 31% of the gold "
+                "sets' unanswerable questions and 2% of the answerable ones (bench/bench_gate.py)."
+            )
+        },
+    )
 
     def __post_init__(self) -> None:
         _positive("top_k", self.top_k)
         _positive("max_new_tokens", self.max_new_tokens)
+        if not 0.0 <= self.min_coverage <= 1.0:
+            raise ConfigError(detail=f"`min_coverage` must be in [0, 1], got {self.min_coverage}.")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
             raise ConfigError(detail=f"`min_score` must be in [-1, 1], got {self.min_score}.")
 

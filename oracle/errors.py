@@ -108,3 +108,10 @@ class JobError(OracleError):
     """A background job could not be started, found, cancelled or resumed."""
 
     key = "err.job"
+
+
+class GoldError(OracleError):
+    """A gold set (evaluation questions) is missing, not JSONL, or malformed, or names a
+    document that cannot be found."""
+
+    key = "err.gold"

@@ -24,6 +24,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Configuração inválida: {detail}",
         "en": "Invalid setting: {detail}",
     },
+    "err.gold": {
+        "pt": "Conjunto de perguntas de referência inválido: {detail}. Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: {detail}. See the format in bench/gold/README.md.",
+    },
     "err.ingest": {
         "pt": "Não foi possível ler '{file}': {detail}. Verifique o arquivo e envie-o de novo.",
         "en": "Could not read '{file}': {detail}. Check the file and upload it again.",
@@ -159,6 +163,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli.no_answers": {
         "pt": "Nenhuma resposta registrada ainda. Pergunte primeiro: python -m oracle ask \"...\"",
         "en": "No answers recorded yet. Ask first: python -m oracle ask \"...\"",
+    },
+    "cli.eval_saved": {
+        "pt": "Relatório e respostas por pergunta em {path} (report.md, report.json, rows.jsonl).",
+        "en": "Report and per-question answers in {path} (report.md, report.json, rows.jsonl).",
     },
     "cli.answer_not_found": {
         "pt": "Nenhuma resposta única com id '{answer_id}'. Use o id impresso por 'ask', ou 'last'.",

@@ -59,6 +59,29 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
     "en": "Answer in English in one or two complete sentences.",
 }
 
+#: The retry after an echo (an answer that repeats the question or adds nothing): the same
+#: prompt with this last line instead of :data:`ANSWER_INSTRUCTIONS`.
+RETRY_INSTRUCTIONS: dict[str, str] = {
+    "pt": (
+        "Responda em português com uma frase completa que traga a informação pedida (o número, o nome, "
+        "o comando ou o procedimento), copiada do contexto. Não repita a pergunta."
+    ),
+    "en": (
+        "Answer in English with one complete sentence that gives the information asked for (the number, "
+        "name, command or procedure), taken from the context. Do not repeat the question."
+    ),
+}
+
+#: System prompts of the "sem RAG" baseline (the generator alone, no documents).
+NO_RAG_PROMPTS: dict[str, str] = {
+    "pt": "Responda em português com uma ou duas frases. Se não souber, responda exatamente: {not_found}",
+    "en": "Answer in English in one or two sentences. If you do not know, reply exactly: {not_found}",
+}
+
+#: Versions of the sentences the model sees (system prompt, instructions, not-found sentence);
+#: bumped whenever one changes, and recorded by fine-tuning runs.
+PROMPT_VERSION = 2
+
 #: Labels of the user message by language: (context header, source label, page abbreviation, question label).
 _LABELS: dict[str, tuple[str, str, str, str]] = {
     "pt": ("Contexto:", "Fonte", "p.", "Pergunta:"),
@@ -89,7 +112,7 @@ def format_source(n: int, hit: Hit, language: str = "pt") -> str:
     return f"--- {label} {n} ({chunk.doc_name}, {page} {chunk.pages_label}) ---\n{chunk.text.strip()}"
 
 
-def build_messages(question: str, hits: list, language: str = "pt") -> list[dict]:
+def build_messages(question: str, hits: list, language: str = "pt", retry: bool = False) -> list[dict]:
     """The prompt of RAG chat, as OpenAI-style messages. Fine-tuning builds its training
     examples with this same function (train and serve must match).
 
@@ -114,13 +137,15 @@ def build_messages(question: str, hits: list, language: str = "pt") -> list[dict
 
         (``Context:`` / ``Source`` / ``Question:`` in English). Sources are numbered so that
         ``[n]`` in the answer (the model's own, or added by :func:`attribute_citations`)
-        points at the n-th hit. Deterministic: no dates, no randomness.
+        points at the n-th hit. Deterministic: no dates, no randomness. ``retry=True`` (the
+        echo retry of :func:`stream_answer`) ends with :data:`RETRY_INSTRUCTIONS` instead.
     """
     lang = prompt_language(language)
     header, _, _, question_label = _LABELS[lang]
     system = SYSTEM_PROMPTS[lang].format(not_found=not_found_sentence(lang))
     blocks = [format_source(n, hit, lang) for n, hit in enumerate(hits, start=1)]
-    user = header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n" + ANSWER_INSTRUCTIONS[lang]
+    instructions = (RETRY_INSTRUCTIONS if retry else ANSWER_INSTRUCTIONS)[lang]
+    user = header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n" + instructions
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -216,7 +241,7 @@ def attribute_citations(text: str, hits: Sequence[Hit]) -> str:
     out: list[str] = []
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
         words = _words(sentence)
-        if words:
+        if len(words) >= 2:  # a bare list number ("1.") is not a claim
             shares = [len(words & src) / len(words) for src in sources]
             best = max(range(len(hits)), key=lambda i: (shares[i], -i))
             if shares[best] >= ATTRIBUTION_MIN_OVERLAP:
@@ -227,16 +252,36 @@ def attribute_citations(text: str, hits: Sequence[Hit]) -> str:
 
 
 def _citation(n: int, hit: Hit, reference: str) -> Citation:
+    """Source ``n``: its document and page, and as snippet the sentence of the chunk that best
+    supports ``reference`` (:func:`oracle.grounding.support_sentence`), cut to
+    :data:`SNIPPET_MAX_CHARS` at a word boundary."""
+    from oracle.grounding import support_sentence, verify_quote
+
     chunk = hit.chunk
+    quote, _support = support_sentence(_CITE_RE.sub(" ", reference), chunk.text)
+    if not quote:
+        quote = best_snippet(chunk.text, reference)
+    if len(quote) > SNIPPET_MAX_CHARS:
+        cut = quote[: SNIPPET_MAX_CHARS - 1]
+        space = cut.rfind(" ")
+        quote = (cut[:space] if space > SNIPPET_MAX_CHARS // 2 else cut).rstrip() + "…"
     return Citation(
         n=n,
         doc_id=chunk.doc_id,
         doc_name=chunk.doc_name,
         page=chunk.page_start,
-        snippet=best_snippet(chunk.text, reference),
+        snippet=quote,
         chunk_id=chunk.chunk_id,
         score=float(hit.score),
+        page_label=getattr(chunk, "page_label", None),
+        verified=verify_quote(quote, chunk.text),
     )
+
+
+def _cited_sentences(text: str, n: int) -> str:
+    """The sentences of ``text`` that cite ``[n]`` (all of ``text`` when none is found)."""
+    found = [s for s in re.split(r"(?<=[.!?])\s+", text) if n in parse_citations(s)]
+    return " ".join(found) or text
 
 
 QUESTION_LANGUAGES = ("pt", "en", "es", "fr", "de", "it")
@@ -273,6 +318,30 @@ def detect_question_language(question: str) -> str:
         logger.warning("language detection failed; using the default language", exc_info=True)
         return current_lang()
     return lang or current_lang()
+
+
+#: Folded openings of a reply that declines to answer (besides the exact not-found sentence).
+_ABSTENTION_MARKERS = (
+    "nao encontrei", "nao ha informac", "nao ha mencao", "nao menciona", "nao contem", "nao contém",
+    "nao e mencionad", "nao fornece", "nao informa", "nao especifica", "nao esta especificad",
+    "nao foi possivel encontrar", "nao sei", "nao e possivel responder", "nao ha dados",
+    "could not find", "does not mention", "do not contain", "does not contain", "not mentioned",
+    "no information", "i don't know", "i do not know", "not specified", "does not specify",
+)
+
+
+def is_abstention(text: str) -> bool:
+    """True when ``text`` declines to answer: the not-found sentence (either language) or a reply
+    whose first sentence says the context does not give the answer ("O contexto não menciona…")."""
+    from oracle.grounding import fold, split_sentences, strip_citations
+
+    if _is_not_found(text, "pt"):
+        return True
+    sentences = split_sentences(strip_citations(text))
+    if not sentences:
+        return False
+    first = fold(sentences[0])
+    return any(marker in first for marker in _ABSTENTION_MARKERS)
 
 
 def _is_not_found(text: str, lang: str) -> bool:
@@ -322,9 +391,11 @@ def stream_answer(
     hits = retrieve(index, question, cfg)
     gate = relevance_gate(index, cfg)
     relevant = bool(hits) and max(h.score for h in hits) >= gate
+    coverage = lexical_coverage(index, question, hits) if (cfg.guard and relevant) else 1.0
+    on_topic = coverage >= cfg.min_coverage
     logger.info(
-        "rag: %d hits, best %s min_score %.3f (scores %s)",
-        len(hits), "over" if relevant else "under", gate, [round(h.score, 3) for h in hits],
+        "rag: %d hits, best %s min_score %.3f (scores %s), coverage %.2f",
+        len(hits), "over" if relevant else "under", gate, [round(h.score, 3) for h in hits], coverage,
     )  # fmt: skip
     common = {
         "question": question,
@@ -333,10 +404,11 @@ def stream_answer(
         "index": getattr(index, "name", ""),
         "language": language,
     }
-    if not relevant:
+    if not relevant or not on_topic:
         text = not_found_sentence(lang)
         yield text
-        yield Answer(text=text, grounded=False, elapsed_s=time.perf_counter() - start, **common)
+        yield Answer(text=text, grounded=False, elapsed_s=time.perf_counter() - start,
+                     verdict="" if not relevant else "off_topic", **common)
         return
 
     messages = build_messages(question, hits, lang)
@@ -346,20 +418,85 @@ def stream_answer(
             pieces.append(piece)
             yield piece
     text = "".join(pieces).strip()
-    if not _is_not_found(text, lang):
+    verdict, draft, missing = "", "", []
+    if cfg.guard:
+        text, verdict, draft, missing = _guard(question, text, hits, generator, cfg, lang)
+    abstained = _is_not_found(text, lang) or (cfg.guard and is_abstention(text))
+    if abstained:
+        text = not_found_sentence(lang) if cfg.guard else text
+    else:
         text = attribute_citations(text, hits)
     cited = parse_citations(text, len(hits))
-    citations = [_citation(n, hits[n - 1], text) for n in cited]
+    citations = [_citation(n, hits[n - 1], _cited_sentences(text, n)) for n in cited]
     sources = [_citation(n, hit, question) for n, hit in enumerate(hits, start=1)]
-    grounded = not (not citations and _is_not_found(text, lang))
+    grounded = not (not citations and abstained)
     yield Answer(
         text=text,
         citations=citations,
         sources=sources,
         grounded=grounded,
         elapsed_s=time.perf_counter() - start,
+        verdict=verdict or ("not_found" if abstained else ""),
+        unsupported=missing,
+        draft=draft,
         **common,
     )
+
+
+def lexical_coverage(index: Any, question: str, hits: Sequence[Hit]) -> float:
+    """IDF-weighted share of ``question``'s content words found in the ``hits``' chunks
+    (:func:`oracle.grounding.question_coverage`), document frequencies taken over every chunk of
+    ``index`` (computed once per index object and cached on it)."""
+    from oracle.grounding import content_words, question_coverage
+
+    chunks = list(getattr(index, "chunks", []) or [])
+    cache = getattr(index, "_oracle_df", None)
+    if cache is None or cache[0] != len(chunks):
+        df: dict[str, int] = {}
+        for chunk in chunks:
+            for stem in {w[:5] for w in content_words(chunk.text)}:
+                df[stem] = df.get(stem, 0) + 1
+        cache = (len(chunks), df)
+        try:
+            index._oracle_df = cache
+        except AttributeError:  # an object without a __dict__: recompute next time
+            pass
+    return question_coverage(question, [h.chunk.text for h in hits], cache[1], cache[0])
+
+
+def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: RAGConfig,
+           lang: str) -> tuple[str, str, str, list[str]]:
+    """The answer guards of :func:`stream_answer`: ``(text, verdict, draft, unsupported)``.
+
+    1. An abstaining reply ("O contexto não menciona…") becomes the not-found sentence.
+    2. An echo (:func:`oracle.grounding.is_echo`: empty, or repeating the question) is retried
+       once with :data:`RETRY_INSTRUCTIONS`; when the retry echoes too, the answer is the
+       chunk sentence that best covers the question, quoted (verdict ``"quoted"``).
+    3. An answer with a number or name found in no source
+       (:func:`oracle.grounding.unsupported_claims`) is replaced by the not-found sentence
+       (verdict ``"unsupported"``; the claims and the draft are kept in the Answer).
+    """
+    from oracle.grounding import is_echo, support_sentence, unsupported_claims
+
+    if is_abstention(text):
+        return not_found_sentence(lang), "not_found", text, []
+    verdict, draft = "", ""
+    if is_echo(text, question):
+        draft = text
+        retry = generator.generate(build_messages(question, list(hits), lang, retry=True),
+                                   max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature).strip()
+        if is_abstention(retry):
+            return not_found_sentence(lang), "not_found", draft, []
+        if retry and not is_echo(retry, question):
+            text, verdict = retry, "retried"
+        else:
+            scored = [(support_sentence(question, h.chunk.text), n) for n, h in enumerate(hits, start=1)]
+            (sentence, _score), n = max(scored, key=lambda x: (x[0][1], -x[1]))
+            text, verdict = f"{sentence} [{n}]", "quoted"
+    missing = unsupported_claims(text, [h.chunk.text for h in hits], question)
+    if missing:
+        return not_found_sentence(lang), "unsupported", text, missing
+    return text, verdict, draft, []
 
 
 def answer(

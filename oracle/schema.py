@@ -59,11 +59,24 @@ class Record:
 
 @dataclass
 class Page(Record):
-    """One page of a document: ``number`` from 1, ``text``, ``start`` = char offset in Document.text."""
+    """One page of a document.
+
+    Attributes:
+        number: the page's index in the file, from 1 (page n of a PDF is its n-th page, even
+            when cleaning left it empty); a .txt file is page 1.
+        text: the page's text ('' for a page with nothing to index: blank, or only a table
+            of contents or running headers).
+        start: offset of ``text`` in Document.text, in characters.
+        label: the page number printed on the page (``"7"``, ``"vii"``), from the PDF's own
+            /PageLabels or else from a removed header/footer line; None when unknown (always
+            for .txt, and for documents saved before labels existed). It may equal
+            ``str(number)``; show it next to ``number`` only when it differs.
+    """
 
     number: int
     text: str
     start: int = 0
+    label: str | None = None
 
 
 @dataclass
@@ -121,6 +134,9 @@ class Chunk(Record):
         page_start, page_end: first and last page the chunk spans (from 1).
         char_start, char_end: character offsets in Document.text, end exclusive.
         n_tokens: length in tokens of the chunking tokenizer (tiktoken).
+        language: ISO 639-1 code of the document.
+        page_label: printed page label of ``page_start`` (``Page.label``), None when unknown
+            (or for chunks saved before labels existed).
     """
 
     chunk_id: str
@@ -133,6 +149,7 @@ class Chunk(Record):
     char_end: int
     n_tokens: int = 0
     language: str = "und"
+    page_label: str | None = None
 
     @property
     def pages_label(self) -> str:
@@ -173,7 +190,11 @@ class Hit(Record):
 
 @dataclass
 class Citation(Record):
-    """Source ``[n]`` of an answer: document, page and the snippet the answer relies on."""
+    """Source ``[n]`` of an answer: document, page and the snippet the answer relies on.
+
+    ``snippet`` is the sentence of the chunk that supports the answer (:func:`oracle.grounding.support_sentence`),
+    ``verified`` True when it occurs verbatim in the chunk after folding; ``page_label`` the page's
+    printed label when the PDF prints one (``page`` is the PDF page index, from 1)."""
 
     n: int
     doc_id: str
@@ -182,6 +203,8 @@ class Citation(Record):
     snippet: str
     chunk_id: str
     score: float = 0.0
+    page_label: str | None = None
+    verified: bool = False
 
 
 @dataclass
@@ -194,6 +217,13 @@ class Answer(Record):
         sources: every source given to the model, cited or not.
         grounded: False when nothing relevant was retrieved and the answer says so.
         elapsed_s: wall time from question to last token, seconds.
+        verdict: what the answer guards did (:func:`oracle.rag.stream_answer`): ``""`` (the
+            model's answer as is), ``"retried"`` (it echoed the question; the retry is shown),
+            ``"quoted"`` (the retry echoed too; the supporting sentence is shown), ``"off_topic"``
+            (the relevance gate), ``"not_found"`` (the model said so), ``"unsupported"`` (the
+            answer named numbers or names found in no source; it was replaced by "not found").
+        unsupported: with ``verdict == "unsupported"``, those numbers and names.
+        draft: with ``verdict`` ``"unsupported"`` or ``"quoted"``, the model's own answer.
     """
 
     question: str
@@ -206,6 +236,9 @@ class Answer(Record):
     grounded: bool = True
     language: str = "pt"
     elapsed_s: float = 0.0
+    verdict: str = ""
+    unsupported: list[str] = field(default_factory=list)
+    draft: str = ""
     answer_id: str = field(default_factory=new_id)
     created_at: str = field(default_factory=now_iso)
 

@@ -1,0 +1,253 @@
+"""Checks of an answer against its sources and its question, without a judge model.
+
+Used at answer time by :mod:`oracle.rag` (echo retry, unsupported-claim guard, verified
+quotes) and by the evaluation (:mod:`oracle.gold_eval`), so that what is measured is what
+chat enforces. All matching is on :func:`fold` text: NFKD, combining marks dropped, case
+folded, whitespace collapsed, so "Inscrição" matches "inscricao".
+
+* :func:`contains_fact`: a surface string occurs in a text; strings of 4 characters or fewer
+  must be whole words ("sim" does not match "assim").
+* :func:`is_echo`: the answer mostly repeats the question (or is empty).
+* :func:`claims` / :func:`unsupported_claims`: numbers, dates, amounts and proper names of an
+  answer that occur in no source: the lexical half of a faithfulness check (Es et al. 2023,
+  "RAGAS", define faithfulness as the share of an answer's claims inferable from the
+  context; a claim carrying a number or name that the context never states cannot be).
+* :func:`verify_quote` / :func:`support_sentence`: the sentence of a chunk that supports an
+  answer sentence, and whether a quote occurs in a chunk verbatim after folding.
+* :func:`question_coverage`: how much of a question's rare vocabulary the retrieved chunks
+  contain (lexical evidence for the relevance gate).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+ECHO_MIN_NEW_WORDS = 2
+"""An answer adding fewer content words than this to its question is an echo."""
+
+#: Portuguese and English function words ignored when comparing content (folded forms).
+STOPWORDS = frozenset(
+    """
+    a o as os um uma uns umas de do da dos das em no na nos nas por pelo pela pelos pelas para pra
+    com sem sob sobre entre ate apos desde e ou mas nem que se como quando onde qual quais quem
+    cujo cuja porque pois entao ja nao sim muito muita muitos muitas mais menos tambem so apenas
+    ser estar ter haver ha e sao foi eram sera seria pode podem deve devem esta estao este esta
+    isto esse essa isso aquele aquela aquilo seu sua seus suas meu minha nosso nossa ele ela eles
+    elas eu voce voces lhe lhes me te nos vos ao aos algum alguma alguns algumas todo toda todos
+    todas outro outra outros outras mesmo mesma cada qualquer quanto quanta quantos quantas tem
+    existe existem faz fazer usar usa usado usada
+    the an of in on at to for by with from and or but not no yes is are was were be been being
+    it its this that these those there here what which who whom whose when where why how do does
+    did can could should would will shall may might must have has had i you he she we they them
+    his her our your their as if than then so such into about over under any all some each
+    """.split()
+)
+
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
+_CITE_RE = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+#: Numbers as written in answers: 10, 10.0.2.2, 1.200,50, 25%, 3/4, 2026.
+_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,:/]\d+)*%?")
+_CAPITALISED_RE = re.compile(r"\b[A-ZÀ-Ý][\w\-]*\b")
+
+
+def fold(text: str) -> str:
+    """``text`` case-folded, without accents (NFKD, combining marks dropped), whitespace collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(stripped.casefold().split())
+
+
+def strip_citations(text: str) -> str:
+    """``text`` without ``[n]`` markers."""
+    return _CITE_RE.sub("", text or "")
+
+
+def words(text: str) -> list[str]:
+    """Folded ``\\w+`` tokens of ``text``, in order."""
+    return _WORD_RE.findall(fold(text))
+
+
+def content_words(text: str) -> set[str]:
+    """Folded words of 3+ characters (or any number) that are not :data:`STOPWORDS`."""
+    return {w for w in words(text) if (len(w) >= 3 or w.isdigit()) and w not in STOPWORDS}
+
+
+def contains_fact(text: str, surface: str) -> bool:
+    """True when ``surface`` occurs in ``text`` after :func:`fold`.
+
+    A ``surface`` of 4 characters or fewer must match a whole word (no letter or digit on
+    either side), so "sim" does not match "assim" and "10" does not match "100". Longer strings
+    match anywhere. An empty ``surface`` never matches.
+    """
+    needle = fold(surface)
+    if not needle:
+        return False
+    hay = fold(strip_citations(text))
+    if len(needle) <= 4:
+        return re.search(r"(?<!\w)" + re.escape(needle) + r"(?!\w)", hay) is not None
+    return needle in hay
+
+
+def keyfact_scores(text: str, keyfacts: Sequence[Sequence[str]]) -> tuple[bool, float]:
+    """``(all facts found, share of facts found)`` for ``keyfacts`` (each fact a list of
+    acceptable surface strings, any of which counts). No facts: ``(True, 1.0)``."""
+    if not keyfacts:
+        return True, 1.0
+    found = [any(contains_fact(text, s) for s in fact) for fact in keyfacts]
+    return all(found), sum(found) / len(found)
+
+
+def is_echo(answer: str, question: str) -> bool:
+    """True when ``answer`` is empty or mostly repeats ``question``.
+
+    An answer is an echo when, citations removed, it adds fewer than
+    :data:`ECHO_MIN_NEW_WORDS` content words (:func:`content_words`) to those of the question:
+    "2.1 Qual é a versão mais recente do X?" for "Qual é a versão mais recente do X?" adds
+    only "2"... nothing the reader did not know. A bare "Sim." or "Não." is an echo too: it
+    names nothing the reader can check. Numbers count as new content ("São 256 MiB" is not
+    an echo of "Quanta memória?").
+    """
+    text = strip_citations(answer).strip()
+    if not text:
+        return True
+    new = content_words(text) - content_words(question)
+    new = {w for w in new if not (w.isdigit() and len(w) == 1 and w in fold(question))}
+    return len(new) < ECHO_MIN_NEW_WORDS
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text``: split after ``. ! ? ;`` followed by space, and at line breaks."""
+    return [s.strip() for s in _SENTENCE_SPLIT.split(text or "") if s and s.strip()]
+
+
+def _number_forms(token: str) -> set[str]:
+    """Surface forms under which a number token counts as present: itself, and its digits
+    without thousand separators ("1.200" ~ "1200" ~ "1 200")."""
+    token = token.rstrip("%")
+    forms = {token}
+    if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", token):
+        forms.add(re.sub(r"[.,]", "", token))
+    return forms
+
+
+def claims(answer: str) -> list[str]:
+    """The checkable claims of ``answer``: numbers (dates, amounts, addresses, versions) and
+    proper names (capitalised words that do not start a sentence), in order, without repeats."""
+    text = strip_citations(answer)
+    out: list[str] = []
+    for match in _NUMBER_RE.finditer(text):
+        token = match.group(0).rstrip(".,:/")
+        if token and token not in out:
+            out.append(token)
+    for sentence in split_sentences(text):
+        tokens = list(_CAPITALISED_RE.finditer(sentence))
+        for m in tokens:
+            if m.start() == 0 or sentence[: m.start()].rstrip().endswith((":", "\"", "“", "(", "-", "•")):
+                continue
+            word = m.group(0)
+            if fold(word) in STOPWORDS or len(word) < 3 or word in out:
+                continue
+            out.append(word)
+    return out
+
+
+def unsupported_claims(answer: str, sources: Iterable[str], question: str = "") -> list[str]:
+    """Claims of ``answer`` (:func:`claims`) that occur in none of ``sources`` nor in ``question``.
+
+    A number is present when one of its forms (:func:`_number_forms`) occurs as a whole token
+    of a folded source; a name when its folded form occurs as a whole word. Returns the
+    unsupported claims as written in the answer; ``[]`` when every claim is found.
+    """
+    haystack = " \n ".join(fold(s) for s in sources) + " \n " + fold(question)
+    missing: list[str] = []
+    for claim in claims(answer):
+        if claim[0].isdigit():
+            forms = _number_forms(claim)
+            plain = re.sub(r"\D", "", claim)
+            ok = any(re.search(r"(?<![\w])" + re.escape(fold(f)) + r"(?![\d])", haystack) for f in forms)
+            if not ok and len(plain) >= 4:
+                ok = plain in re.sub(r"[^\d\n ]", "", haystack).replace(" ", "")
+        else:
+            ok = re.search(r"(?<!\w)" + re.escape(fold(claim)) + r"(?!\w)", haystack) is not None
+        if not ok:
+            missing.append(claim)
+    return missing
+
+
+def verify_quote(quote: str, chunk_text: str) -> bool:
+    """True when ``quote`` (citations and an ellipsis at the end removed) occurs verbatim in
+    ``chunk_text`` after :func:`fold` (case, accents and whitespace are not compared)."""
+    q = fold(strip_citations(quote)).rstrip("…").rstrip(". ").strip()
+    return bool(q) and q in fold(chunk_text)
+
+
+def support_sentence(claim: str, chunk_text: str) -> tuple[str, float]:
+    """The sentence of ``chunk_text`` that best supports ``claim``, and its support in [0, 1].
+
+    Support is the share of the claim's content words (:func:`content_words`) found in the
+    sentence, with the claim's numbers weighing double (a figure is what a reader checks). Ties
+    go to the earlier sentence. Returns ``("", 0.0)`` for an empty chunk.
+    """
+    target = content_words(claim)
+    numbers = {w for w in target if w.isdigit()}
+    weight = len(target) + len(numbers)
+    best, best_score = "", -1.0
+    for sentence in split_sentences(chunk_text):
+        have = content_words(sentence)
+        score = (len(target & have) + len(numbers & have)) / weight if weight else 0.0
+        if score > best_score:
+            best, best_score = sentence, score
+    return best, max(best_score, 0.0)
+
+
+def faithfulness(answer: str, sources: Sequence[str], min_support: float = 0.5) -> float:
+    """Share of the answer's sentences supported by a sentence of the sources, in [0, 1].
+
+    An approximation of RAGAS faithfulness (Es et al. 2023) without a judge model: a sentence
+    counts as supported when one source sentence holds at least ``min_support`` of its content
+    words (:func:`support_sentence`) and none of its numbers or names is unsupported
+    (:func:`unsupported_claims`). An answer with no sentence scores 0.0.
+    """
+    sentences = [s for s in split_sentences(strip_citations(answer)) if content_words(s)]
+    if not sentences:
+        return 0.0
+    ok = 0
+    for sentence in sentences:
+        best = max((support_sentence(sentence, src)[1] for src in sources), default=0.0)
+        if best >= min_support and not unsupported_claims(sentence, sources):
+            ok += 1
+    return ok / len(sentences)
+
+
+def question_coverage(question: str, texts: Sequence[str], document_frequency: dict[str, int] | None = None,
+                      n_documents: int = 0) -> float:
+    """IDF-weighted share of the question's content words present in ``texts``, in [0, 1].
+
+    Lexical evidence that the retrieved chunks speak of what the question asks: an off-topic
+    question whose best chunk is a page header still scores a high cosine with a small
+    embedder, but its rare words ("bolsa", "professores") are absent. Weights are
+    ``log(1 + N / df)`` (Robertson & Spärck Jones IDF) when ``document_frequency`` (folded word
+    -> number of chunks containing it) and ``n_documents`` are given, else 1. A word counts as
+    present when a word of the texts shares its first 5 letters (a light stemmer, so that
+    "inscrição" matches "inscrições"). Returns 1.0 for a question without content words.
+    """
+    target = content_words(question)
+    if not target:
+        return 1.0
+    have = set()
+    for text in texts:
+        have |= content_words(text)
+    stems = {w[:5] for w in have}
+
+    def weight(w: str) -> float:
+        if document_frequency is None or n_documents <= 0:
+            return 1.0
+        return math.log(1.0 + n_documents / (1 + document_frequency.get(w[:5], 0)))
+
+    total = sum(weight(w) for w in target)
+    found = sum(weight(w) for w in target if w in have or w[:5] in stems)
+    return found / total if total else 1.0
