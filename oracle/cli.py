@@ -299,25 +299,30 @@ def eval_runs(args: argparse.Namespace) -> list:
     models += [((args.generator or [C.DEFAULT_GENERATOR])[0], a) for a in (args.adapter or [])]
     modes = args.mode or ["rag"]
     retrievals = args.retrieval or ["hybrid" if base.hybrid else "dense"]
+    prompts = args.prompt_style or [base.prompt]
     runs, seen = [], set()
     for emb in embedders:
         for gen, adapter in models:
             for mode in modes:
                 for retrieval in (retrievals if mode != "norag" else ["-"]):
-                    key = (None if mode == "norag" else emb, gen, adapter, mode, retrieval)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    parts = [mode]
-                    if len(models) > 1:
-                        parts.append(Path(adapter).name if adapter else gen.split(":")[-1])
-                    if len(retrievals) > 1 and mode != "norag":
-                        parts.append(retrieval)
-                    if len(embedders) > 1 and mode != "norag":
-                        parts.append(str(emb))
-                    rag_cfg = replace(base, hybrid=(retrieval == "hybrid") if retrieval != "-" else base.hybrid)
-                    runs.append(EvalRun(label=" · ".join(parts), generator=gen, adapter=adapter, mode=mode,
-                                        rag=rag_cfg, embedder=emb))
+                    for prompt in (prompts if mode != "norag" else [base.prompt]):
+                        key = (None if mode == "norag" else emb, gen, adapter, mode, retrieval, prompt)
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        parts = [mode]
+                        if len(models) > 1:
+                            parts.append(Path(adapter).name if adapter else gen.split(":")[-1])
+                        if len(retrievals) > 1 and mode != "norag":
+                            parts.append(retrieval)
+                        if len(prompts) > 1 and mode != "norag":
+                            parts.append(f"prompt {prompt}")
+                        if len(embedders) > 1 and mode != "norag":
+                            parts.append(str(emb))
+                        rag_cfg = replace(base, prompt=prompt,
+                                          hybrid=(retrieval == "hybrid") if retrieval != "-" else base.hybrid)
+                        runs.append(EvalRun(label=" · ".join(parts), generator=gen, adapter=adapter, mode=mode,
+                                            rag=rag_cfg, embedder=emb))
     return runs
 
 
@@ -952,7 +957,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=C.DEFAULT_INDEX, help="Index name.")
     p.add_argument("--json", action="store_true", help="Print the Answer as JSON.")
     generator_args(p)
-    _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "temperature", "hybrid"])
+    _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "temperature", "hybrid", "guard",
+                                      "min_coverage", "prompt"])
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("rate", help="Rate an answer: valid -> validated.jsonl, invalid -> invalid.jsonl.")
@@ -994,12 +1000,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "norag: the generator alone (repeatable; default rag).")
     p.add_argument("--retrieval", action="append", choices=["dense", "hybrid"],
                    help="dense, or hybrid (BM25 + dense fusion) (repeatable; default: --hybrid's value).")
+    p.add_argument("--prompt-style", action="append", choices=["v1", "v2", "v3"],
+                   help="Prompt style to compare (repeatable; default --prompt's value).")
     p.add_argument("--limit", type=int, default=None,
                    help="Only the first N answerable and N unanswerable questions of each gold file.")
     p.add_argument("--out", type=Path, default=None,
                    help="Output folder: rows.jsonl (resumable), report.json, report.md (default <home>/eval).")
     p.add_argument("--json", action="store_true", help="Print the report as JSON.")
-    _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "hybrid", "min_coverage"])
+    _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "hybrid", "min_coverage", "prompt"])
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
     p.set_defaults(func=cmd_eval)
 

@@ -191,6 +191,15 @@ class RAGConfig:
             )
         },
     )
+    prompt: str = field(
+        default="v2",
+        metadata={
+            "help": (
+                "Prompt style (oracle.rag.PROMPT_STYLES): v1 context then question; v2 the question before and "
+                "after the context, answer-first instructions; v3 v2 plus a one-shot example."
+            )
+        },
+    )
     min_coverage: float = field(
         default=0.3,
         metadata={
@@ -205,6 +214,8 @@ class RAGConfig:
     def __post_init__(self) -> None:
         _positive("top_k", self.top_k)
         _positive("max_new_tokens", self.max_new_tokens)
+        if self.prompt not in ("v1", "v2", "v3"):
+            raise ConfigError(detail=f"`prompt` must be v1, v2 or v3, got {self.prompt!r}.")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ConfigError(detail=f"`min_coverage` must be in [0, 1], got {self.min_coverage}.")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:

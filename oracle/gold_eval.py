@@ -467,6 +467,15 @@ def spread(items: Sequence[GoldItem], n: int) -> list[GoldItem]:
     return [items[int(i * step)] for i in range(n)]
 
 
+def _index_key(index: Any) -> str:
+    """8 hex digits naming an index's content (embedder and chunk ids): stored answers are reused
+    only on the same index."""
+    h = hashlib.sha256(str(getattr(index, "embedder", "")).encode())
+    for chunk in getattr(index, "chunks", []):
+        h.update(chunk.chunk_id.encode())
+    return h.hexdigest()[:8]
+
+
 def warm_up(index: Any, generator: Any) -> None:
     """Load the embedder and the generator before timing (a first query pays model loading)."""
     if index is not None:
@@ -485,6 +494,7 @@ def evaluate(
     workspace: Workspace | None = None,
     progress: ProgressCallback | None = None,
     generators: dict[str, Any] | None = None,
+    index: Any = None,
 ) -> EvalReport:
     """Score each of ``runs`` on the gold files.
 
@@ -502,6 +512,8 @@ def evaluate(
         workspace: the workspace whose ``eval/`` folder caches ingested documents and indexes.
         progress: ``progress(done, total, "run: question")``.
         generators: ``{spec: generator}`` already loaded (tests pass fakes here).
+        index: an index to evaluate as it is (the app passes the chat's index): no document is
+            looked up or ingested, and ``embedder``/``EvalRun.embedder`` are ignored.
 
     Returns:
         An :class:`EvalReport`; the same figures are written to ``out_dir``.
@@ -525,8 +537,10 @@ def evaluate(
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
         raise GoldError(detail="duplicate ids across gold files")
-    search = [Path(p).parent for p in gold] + [Path(d) for d in docs]
-    files = find_documents(items, search)
+    files: dict[str, Path] = {}
+    if index is None:
+        search = [Path(p).parent for p in gold] + [Path(d) for d in docs]
+        files = find_documents(items, search)
     out = Path(out_dir) if out_dir else workspace.home / "eval"
     out.mkdir(parents=True, exist_ok=True)
     rows_path = out / "rows.jsonl"
@@ -538,24 +552,27 @@ def evaluate(
     done = 0
     for run in runs:
         emb = run.embedder or embedder or DEFAULT_EMBEDDER
+        if index is not None:
+            emb = getattr(index, "embedder", emb)
+            indexes.setdefault(emb, index)
         if emb not in indexes:
             ews = eval_workspace(workspace.home / "eval" / "cache", files, emb, chunking)
             indexes[emb] = prepare_index(files, ews, emb, chunking)
-        index = indexes[emb]
-        chunks = {c.chunk_id: c for c in index.chunks}
+        run_index = indexes[emb]
+        chunks = {c.chunk_id: c for c in run_index.chunks}
         key = f"{run.generator}|{run.adapter}"
         generator = generators.get(key) or (generators.get(run.generator) if run.adapter is None else None)
         if generator is None:
             generator = generators[key] = get_generator(run.generator, adapter=run.adapter)
-        fp = run.fingerprint()
+        fp = run.fingerprint() + "-" + _index_key(run_index)
         cached = _load_rows(rows_path, fp)
         if any(item.id not in cached for item in items):
-            warm_up(index, generator)
+            warm_up(run_index, generator)
         rows = []
         for item in items:
             row = cached.get(item.id)
             if row is None or row.get("question") != item.question:
-                result = answer_one(item, run, index, generator)
+                result = answer_one(item, run, run_index, generator)
                 row = {"id": item.id, "question": item.question, "fingerprint": fp, "label": run.label,
                        "result": result}
                 append_jsonl(rows_path, [row])
@@ -564,7 +581,7 @@ def evaluate(
             done += 1
             if progress is not None:
                 progress(done, total, f"{run.label}: {item.question}")
-        retrieval = {} if run.mode == "norag" else retrieval_scores(items, index, run.rag.hybrid)
+        retrieval = {} if run.mode == "norag" else retrieval_scores(items, run_index, run.rag.hybrid)
         report_runs.append({"label": run.label, "run": {"generator": run.generator, "adapter": run.adapter,
                                                         "mode": run.mode, "embedder": emb, "rag": to_dict(run.rag)},
                             "summary": summarize(items, rows), "retrieval": retrieval})

@@ -101,22 +101,25 @@ def keyfact_scores(text: str, keyfacts: Sequence[Sequence[str]]) -> tuple[bool, 
     return all(found), sum(found) / len(found)
 
 
+_SECTION_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)+\.?\s+")
+
+
 def is_echo(answer: str, question: str) -> bool:
     """True when ``answer`` is empty or mostly repeats ``question``.
 
-    An answer is an echo when, citations removed, it adds fewer than
-    :data:`ECHO_MIN_NEW_WORDS` content words (:func:`content_words`) to those of the question:
-    "2.1 Qual é a versão mais recente do X?" for "Qual é a versão mais recente do X?" adds
-    only "2"... nothing the reader did not know. A bare "Sim." or "Não." is an echo too: it
-    names nothing the reader can check. Numbers count as new content ("São 256 MiB" is not
-    an echo of "Quanta memória?").
+    Citations and a leading section number ("2.1 ") are removed; the answer is an echo when
+    what it adds to the question's content words (:func:`content_words`) weighs less than
+    :data:`ECHO_MIN_NEW_WORDS`, a number counting double (a figure is an answer: "São 8 GB"
+    is not an echo of "Quanta memória?"). So "2.1 Qual é a versão mais recente do X?" for
+    "Qual é a versão mais recente do X?" is an echo, and so is a bare "Sim." (it names
+    nothing the reader can check).
     """
-    text = strip_citations(answer).strip()
+    text = _SECTION_NUMBER_RE.sub("", strip_citations(answer)).strip()
     if not text:
         return True
     new = content_words(text) - content_words(question)
-    new = {w for w in new if not (w.isdigit() and len(w) == 1 and w in fold(question))}
-    return len(new) < ECHO_MIN_NEW_WORDS
+    weight = sum(2 if w.isdigit() else 1 for w in new)
+    return weight < ECHO_MIN_NEW_WORDS
 
 
 def split_sentences(text: str) -> list[str]:

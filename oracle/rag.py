@@ -59,6 +59,41 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
     "en": "Answer in English in one or two complete sentences.",
 }
 
+#: Prompt styles (``RAGConfig.prompt``), each measured on the gold sets (bench/RESULTS.md):
+#:
+#: * ``"v1"``: context, then the question, then :data:`ANSWER_INSTRUCTIONS` (the first design);
+#: * ``"v2"``: the question before the context too (the model reads the sources knowing what it
+#:   looks for), and :data:`DIRECT_INSTRUCTIONS`: start with the information asked for, yes/no
+#:   questions start with "Sim"/"Não", never repeat the question;
+#: * ``"v3"``: ``"v2"`` plus a one-shot example (:data:`ONE_SHOT`) in the system prompt.
+PROMPT_STYLES = ("v1", "v2", "v3")
+
+#: The last line of the user message in prompt styles v2 and v3.
+DIRECT_INSTRUCTIONS: dict[str, str] = {
+    "pt": (
+        "Responda em português, em uma ou duas frases, começando pela informação pedida (número, nome, "
+        "comando, caminho ou passos), com as palavras das fontes. Se a pergunta é de sim ou não, comece "
+        "com \"Sim\" ou \"Não\" e diga por quê. Não repita a pergunta."
+    ),
+    "en": (
+        "Answer in English, in one or two sentences, starting with the information asked for (number, "
+        "name, command, path or steps), in the words of the sources. For a yes/no question, start with "
+        "\"Yes\" or \"No\" and say why. Do not repeat the question."
+    ),
+}
+
+#: The one-shot example of prompt style v3, appended to the system prompt.
+ONE_SHOT: dict[str, str] = {
+    "pt": (
+        "\n\nExemplo:\nFonte 1: \"A inscrição custa R$ 40,00 e deve ser paga até 10 de maio pelo portal.\"\n"
+        "Pergunta: Até quando devo pagar a inscrição?\nResposta: Até 10 de maio, pelo portal [1]."
+    ),
+    "en": (
+        "\n\nExample:\nSource 1: \"Registration costs $40 and must be paid by 10 May on the portal.\"\n"
+        "Question: By when must I pay the registration?\nAnswer: By 10 May, on the portal [1]."
+    ),
+}
+
 #: The retry after an echo (an answer that repeats the question or adds nothing): the same
 #: prompt with this last line instead of :data:`ANSWER_INSTRUCTIONS`.
 RETRY_INSTRUCTIONS: dict[str, str] = {
@@ -77,6 +112,9 @@ NO_RAG_PROMPTS: dict[str, str] = {
     "pt": "Responda em português com uma ou duas frases. Se não souber, responda exatamente: {not_found}",
     "en": "Answer in English in one or two sentences. If you do not know, reply exactly: {not_found}",
 }
+
+DEFAULT_PROMPT = "v2"
+"""The prompt style chat uses and fine-tuning trains on (``RAGConfig.prompt``)."""
 
 #: Versions of the sentences the model sees (system prompt, instructions, not-found sentence);
 #: bumped whenever one changes, and recorded by fine-tuning runs.
@@ -112,7 +150,8 @@ def format_source(n: int, hit: Hit, language: str = "pt") -> str:
     return f"--- {label} {n} ({chunk.doc_name}, {page} {chunk.pages_label}) ---\n{chunk.text.strip()}"
 
 
-def build_messages(question: str, hits: list, language: str = "pt", retry: bool = False) -> list[dict]:
+def build_messages(question: str, hits: list, language: str = "pt", retry: bool = False,
+                   style: str = DEFAULT_PROMPT) -> list[dict]:
     """The prompt of RAG chat, as OpenAI-style messages. Fine-tuning builds its training
     examples with this same function (train and serve must match).
 
@@ -139,13 +178,28 @@ def build_messages(question: str, hits: list, language: str = "pt", retry: bool 
         ``[n]`` in the answer (the model's own, or added by :func:`attribute_citations`)
         points at the n-th hit. Deterministic: no dates, no randomness. ``retry=True`` (the
         echo retry of :func:`stream_answer`) ends with :data:`RETRY_INSTRUCTIONS` instead.
+        ``style`` (:data:`PROMPT_STYLES`) other than ``"v1"`` also puts ``Pergunta: <question>``
+        before the context and ends with :data:`DIRECT_INSTRUCTIONS`; ``"v3"`` adds
+        :data:`ONE_SHOT` to the system prompt.
+
+    Raises:
+        ValueError: an unknown ``style``.
     """
+    if style not in PROMPT_STYLES:
+        raise ValueError(f"unknown prompt style {style!r}; expected one of {PROMPT_STYLES}")
     lang = prompt_language(language)
     header, _, _, question_label = _LABELS[lang]
     system = SYSTEM_PROMPTS[lang].format(not_found=not_found_sentence(lang))
+    if style == "v3":
+        system += ONE_SHOT[lang]
     blocks = [format_source(n, hit, lang) for n, hit in enumerate(hits, start=1)]
-    instructions = (RETRY_INSTRUCTIONS if retry else ANSWER_INSTRUCTIONS)[lang]
-    user = header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n" + instructions
+    if retry:
+        instructions = RETRY_INSTRUCTIONS[lang]
+    else:
+        instructions = (ANSWER_INSTRUCTIONS if style == "v1" else DIRECT_INSTRUCTIONS)[lang]
+    first = "" if style == "v1" else f"{question_label} {question.strip()}\n\n"
+    user = (first + header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n"
+            + instructions)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
@@ -411,7 +465,7 @@ def stream_answer(
                      verdict="" if not relevant else "off_topic", **common)
         return
 
-    messages = build_messages(question, hits, lang)
+    messages = build_messages(question, hits, lang, style=cfg.prompt)
     pieces: list[str] = []
     for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature):
         if piece:
@@ -483,7 +537,7 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     verdict, draft = "", ""
     if is_echo(text, question):
         draft = text
-        retry = generator.generate(build_messages(question, list(hits), lang, retry=True),
+        retry = generator.generate(build_messages(question, list(hits), lang, retry=True, style=cfg.prompt),
                                    max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature).strip()
         if is_abstention(retry):
             return not_found_sentence(lang), "not_found", draft, []

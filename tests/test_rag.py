@@ -69,7 +69,7 @@ def test_build_messages_numbers_sources_and_ends_with_question():
     from oracle.rag import ANSWER_INSTRUCTIONS, build_messages
 
     question = "Qual é o valor total do edital?"
-    messages = build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK))
+    messages = build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK), style="v1")
     assert [m["role"] for m in messages] == ["system", "user"]
     system, user = messages[0]["content"], messages[1]["content"]
     assert t("rag.not_found", "pt") in system
@@ -80,13 +80,30 @@ def test_build_messages_numbers_sources_and_ends_with_question():
     # the answer instruction comes last, after the question (small models follow it there)
     assert user.rstrip().endswith(ANSWER_INSTRUCTIONS["pt"])
     # deterministic: the fine-tuning data is built with the same function
-    assert build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK)) == messages
+    assert build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK), style="v1") == messages
+
+
+def test_prompt_styles_v2_asks_first_and_v3_adds_an_example():
+    from oracle.rag import DEFAULT_PROMPT, DIRECT_INSTRUCTIONS, ONE_SHOT, build_messages
+
+    question = "Qual é o valor total do edital?"
+    v2 = build_messages(question, hits_of(CHUNK_VALUE), style="v2")
+    user = v2[1]["content"]
+    assert user.startswith(f"Pergunta: {question}\n\nContexto:")  # the question before the sources...
+    assert user.rstrip().endswith(f"Pergunta: {question}\n" + DIRECT_INSTRUCTIONS["pt"])  # ...and after
+    assert ONE_SHOT["pt"] not in v2[0]["content"]
+    v3 = build_messages(question, hits_of(CHUNK_VALUE), style="v3")
+    assert v3[0]["content"].endswith(ONE_SHOT["pt"]) and v3[1] == v2[1]
+    assert build_messages(question, hits_of(CHUNK_VALUE)) == build_messages(question, hits_of(CHUNK_VALUE),
+                                                                            style=DEFAULT_PROMPT)
+    with pytest.raises(ValueError):
+        build_messages(question, [], style="v9")
 
 
 def test_build_messages_in_english():
     from oracle.rag import build_messages
 
-    messages = build_messages("What is the total amount?", hits_of(CHUNK_VALUE), language="en")
+    messages = build_messages("What is the total amount?", hits_of(CHUNK_VALUE), language="en", style="v1")
     assert t("rag.not_found", "en") in messages[0]["content"]
     assert t("rag.not_found", "pt") not in messages[0]["content"]
     assert messages[0]["content"] != build_messages("x", [], "pt")[0]["content"]
@@ -124,7 +141,7 @@ def test_answer_streams_and_maps_citations_to_doc_and_page():
     cfg = RAGConfig(top_k=3, min_score=0.82, max_new_tokens=77, temperature=0.0)
     pieces, ans = run("Qual é o valor total do edital e o prazo de recurso?", index, gen, cfg)
     assert len(pieces) > 3 and "".join(pieces).strip() == ans.text == reply
-    assert index.queries == [("Qual é o valor total do edital e o prazo de recurso?", 3, False)]
+    assert index.queries == [("Qual é o valor total do edital e o prazo de recurso?", 3, True)]  # hybrid by default
     assert gen.call_kwargs == [{"max_new_tokens": 77, "temperature": 0.0}]
     # the best hit passes the gate: every retrieved hit reaches the prompt, numbered by rank
     prompt = gen.calls[0][1]["content"]
@@ -176,8 +193,61 @@ def test_nothing_relevant_answers_not_found_without_calling_the_generator():
 def test_model_saying_not_found_is_not_grounded():
     index = FakeIndex([(CHUNK_NETWORK, 0.9)])
     gen = FakeGenerator(replies=[t("rag.not_found", "pt")])
-    _, ans = run("Qual é o horário de atendimento?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    # min_coverage 0: past the lexical gate, so that the model's own "not found" is what is tested
+    _, ans = run("Qual é o horário de atendimento?", index, gen, RAGConfig(min_score=0.5, min_coverage=0.0),
+                 language="pt")
     assert len(gen.calls) == 1 and ans.grounded is False and ans.citations == []
+    assert ans.verdict == "not_found"
+
+
+def test_lexical_gate_refuses_a_question_whose_words_the_sources_lack():
+    """A high cosine is not enough: the chunks must contain the question's rare words."""
+    index = FakeIndex([(CHUNK_NETWORK, 0.95), (CHUNK_DEADLINE, 0.9)])
+    gen = FakeGenerator(replies=["R$ 1.200 [1]"])
+    _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen, RAGConfig(min_score=0.5),
+                 language="pt")
+    assert gen.calls == [] and ans.grounded is False and ans.verdict == "off_topic"
+    assert ans.text == t("rag.not_found", "pt")
+    # the same question with the gate off reaches the model
+    _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen,
+                 RAGConfig(min_score=0.5, guard=False), language="pt")
+    assert len(gen.calls) == 1 and ans.text.startswith("R$ 1.200")
+
+
+def test_answer_with_a_number_absent_from_the_sources_becomes_not_found():
+    """The edital case: the question is on topic, the model invents a figure."""
+    index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    gen = FakeGenerator(replies=["Cada projeto recebe R$ 30.000,00 do total."])
+    _, ans = run("Quanto cada projeto recebe no máximo?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.text == t("rag.not_found", "pt") and ans.grounded is False
+    assert ans.verdict == "unsupported" and ans.unsupported == ["30.000,00"]
+    assert ans.draft.startswith("Cada projeto recebe R$ 30.000,00")
+    # a figure the source states passes, cited with the sentence that holds it
+    gen = FakeGenerator(replies=["Cada projeto recebe no máximo R$ 25.000,00."])
+    _, ans = run("Quanto cada projeto recebe no máximo?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "" and ans.grounded and "25.000,00" in ans.text
+    assert ans.citations[0].snippet == "Cada projeto recebe no máximo R$ 25.000,00."
+    assert ans.citations[0].verified
+
+
+def test_echo_is_retried_then_quoted():
+    """An answer that repeats the question is retried once with another instruction; when the
+    retry echoes too, the sentence of the sources that best covers the question is shown."""
+    from oracle.rag import RETRY_INSTRUCTIONS
+
+    index = FakeIndex([(CHUNK_DEADLINE, 0.9)])
+    question = "Quando será publicado o resultado preliminar?"
+    gen = FakeGenerator(replies=["Quando será publicado o resultado preliminar? [1]",
+                                 "O resultado preliminar será publicado em 20 de abril de 2026."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert len(gen.calls) == 2 and gen.calls[1][-1]["content"].endswith(RETRY_INSTRUCTIONS["pt"])
+    assert ans.verdict == "retried" and "20 de abril de 2026" in ans.text
+    assert ans.draft.startswith("Quando será publicado")
+    gen = FakeGenerator(replies=["O resultado preliminar.", ""])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "quoted"
+    assert ans.text.startswith("O resultado preliminar será publicado em 20 de abril de 2026.")
+    assert ans.citations and ans.citations[0].verified
 
 
 def test_language_detected_from_question():
@@ -210,7 +280,8 @@ def test_end_to_end_with_vector_index(tiny_embedder_dir):  # noqa: F811
     assert len(hits) == 2 and hits[0].chunk.chunk_id == CHUNK_NETWORK.chunk_id
     gen = FakeGenerator(fn=lambda messages: "Edite /etc/network/interfaces [1].")
     assert hits[0].score == pytest.approx(1.0, abs=1e-4) and hits[1].score < hits[0].score
-    *_, ans = stream_answer(CHUNK_NETWORK.text, index, gen, RAGConfig(top_k=2, min_score=0.99))
+    # guard off: the question is the chunk itself, so any answer "echoes" it
+    *_, ans = stream_answer(CHUNK_NETWORK.text, index, gen, RAGConfig(top_k=2, min_score=0.99, guard=False))
     assert ans.citations[0].doc_name == MANUAL and ans.citations[0].page == 7
     assert len(ans.sources) == 2 and ans.grounded
     # a question whose best hit is under the gate never reaches the generator

@@ -1,0 +1,173 @@
+"""``oracle eval``: gold files, per-question scores, the run summary, resume, the CLI table.
+The tiny embedder and a fake generator whose replies are chosen per question make every
+figure computable by hand."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from docs import make_pt_pdf
+from tiny_embedder import tiny_embedder_dir  # noqa: F401
+
+from oracle.errors import GoldError
+from oracle.gold_eval import EvalRun, GoldItem, evaluate, load_gold, spread
+from oracle.i18n import t
+from oracle.llm import FakeGenerator, register_generator
+from oracle.schema import Chunk
+
+DOC = "edital-12-2026.pdf"
+
+GOLD = [
+    {"id": "g1", "question": "Qual é o valor total destinado ao edital?", "reference": "R$ 250.000,00",
+     "keyfacts": [["250.000,00", "250 mil"]], "doc": DOC, "page": 1, "answerable": True},
+    {"id": "g2", "question": "Quando será publicado o resultado final?", "reference": "15 de maio de 2026",
+     "keyfacts": [["15 de maio"]], "doc": DOC, "page": 3, "answerable": True},
+    {"id": "g3", "question": "Qual é o e-mail para dúvidas sobre o edital?",
+     "reference": "cultura@saojoaodasaguas.example.gov.br",
+     "keyfacts": [["cultura@saojoaodasaguas.example.gov.br"]], "doc": DOC, "page": 3, "answerable": True},
+    {"id": "u1", "question": "Qual é o valor máximo por projeto aprovado do edital de 2025?", "reference": "-",
+     "keyfacts": [], "doc": DOC, "page": None, "answerable": False},
+    {"id": "u2", "question": "Quando será publicado o resultado da prova?", "reference": "-",
+     "keyfacts": [], "doc": DOC, "page": None, "answerable": False},
+]
+
+#: question -> the fake model's reply: right; echo (then the same echo on retry); right but with a
+#: name absent from the sources; an invented figure; the model's own "not found".
+REPLIES = {
+    "Qual é o valor total destinado ao edital?": "O valor total é de R$ 250.000,00.",
+    "Quando será publicado o resultado final?": "Quando será publicado o resultado final?",
+    "Qual é o e-mail para dúvidas sobre o edital?": "Escreva para cultura@saojoaodasaguas.example.gov.br.",
+    "Qual é o valor máximo por projeto aprovado do edital de 2025?": "O valor máximo é R$ 31.000,00.",
+    "Quando será publicado o resultado da prova?": t("rag.not_found", "pt"),
+}
+
+
+def _reply(messages):
+    user = messages[-1]["content"]
+    for question, reply in REPLIES.items():
+        if question in user:
+            return reply
+    return "Olá"
+
+
+@pytest.fixture
+def gold_file(tmp_path):
+    make_pt_pdf(tmp_path)
+    path = tmp_path / "edital.gold.jsonl"
+    path.write_text("\n".join(json.dumps(g, ensure_ascii=False) for g in GOLD) + "\n", encoding="utf-8")
+    return path
+
+
+def test_load_gold_reads_items_and_names_the_bad_line(tmp_path, gold_file):
+    items = load_gold(gold_file)
+    assert [i.id for i in items] == ["g1", "g2", "g3", "u1", "u2"]
+    assert items[0].keyfacts == [["250.000,00", "250 mil"]] and items[0].pages == {1}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(GOLD[0]) + "\n{not json\n", encoding="utf-8")
+    with pytest.raises(GoldError, match="bad.jsonl:2"):
+        load_gold(bad)
+    bad.write_text(json.dumps({**GOLD[0], "keyfacts": ["250"]}) + "\n", encoding="utf-8")
+    with pytest.raises(GoldError, match="keyfacts"):
+        load_gold(bad)
+    with pytest.raises(GoldError):
+        load_gold(tmp_path / "missing.jsonl")
+
+
+def test_relevance_by_page_or_evidence():
+    item = GoldItem(id="x", question="q", doc=DOC, page=[2, 3], evidence="cinco dias úteis")
+    chunk = Chunk(chunk_id="c", doc_id="d", doc_name=DOC, text="...", page_start=1, page_end=2,
+                  char_start=0, char_end=3)
+    assert item.relevant(chunk)
+    chunk.page_end = 1
+    assert not item.relevant(chunk)
+    chunk.text = "Recursos em até CINCO dias uteis."
+    assert item.relevant(chunk)
+    chunk.doc_name = "outro.pdf"
+    assert not item.relevant(chunk)
+
+
+def test_spread_takes_items_across_the_file():
+    items = [GoldItem(id=str(i), question="q") for i in range(10)]
+    assert [i.id for i in spread(items, 3)] == ["0", "3", "6"]
+    assert len(spread(items, 20)) == 10 and spread(items, 0) == []
+
+
+def test_evaluate_scores_every_figure_and_resumes(tmp_path, gold_file, workspace, tiny_embedder_dir):  # noqa: F811
+    calls = []
+
+    def fn(messages):
+        calls.append(messages)
+        return _reply(messages)
+
+    gen = FakeGenerator(fn=fn, name="fake:x")
+    runs = [EvalRun(label="rag", generator="fake:x"), EvalRun(label="vanilla", generator="fake:x", mode="vanilla")]
+    report = evaluate([gold_file], runs, out_dir=tmp_path / "out", embedder=tiny_embedder_dir,
+                      workspace=workspace, generators={"fake:x": gen})
+    rag, vanilla = (r["summary"] for r in report.runs)
+    assert rag["n_answerable"] == 3 and rag["n_unanswerable"] == 2
+    # g1 right; g2 echo -> retried (echo again) -> the sentence of the sources quoted, which holds
+    # "15 de maio de 2026"; g3 right. u1's invented figure becomes "not found"; u2 is "not found".
+    assert rag["keyfact_accuracy"] == 1.0
+    assert rag["abstention"] == 1.0 and rag["over_abstention"] == 0.0
+    assert rag["unsupported"] == 0.0 and rag["echo"] == 0.0
+    rows = {r["id"]: r for r in report.rows["rag"]}
+    assert rows["g2"]["result"]["verdict"] == "quoted"
+    assert rows["u1"]["result"]["verdict"] == "unsupported"
+    assert rows["u1"]["result"]["unsupported_guard"] == ["31.000,00"]
+    # vanilla: no guards, so the echo stays (key fact missed) and the invented figure is answered
+    assert vanilla["keyfact_accuracy"] == pytest.approx(2 / 3)
+    assert vanilla["echo"] == pytest.approx(1 / 3)
+    assert vanilla["abstention"] == 0.5
+    assert vanilla["unsupported"] == pytest.approx(1 / 4)  # 4 answers not abstaining, 1 invents a figure
+    # retrieval is scored on answerable questions by gold page; latencies are measured
+    retrieval = report.runs[0]["retrieval"]
+    assert retrieval["n_retrieval"] == 3 and 0.0 <= retrieval["mrr@10"] <= 1.0
+    assert rag["answer_p50"] >= 0.0 and rag["first_token_p50"] <= rag["answer_p95"] + 1e-9
+    # citations: every citation of an answer to an answerable question is a verified quote on the gold page
+    assert rag["n_citations"] >= 2 and rag["citation_precision"] == 1.0
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "| rag |" in md and "| vanilla |" in md and "key facts" in md
+    saved = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert [r["label"] for r in saved["runs"]] == ["rag", "vanilla"]
+
+    # a second evaluation reuses the stored answers: the generator is not called again
+    n_calls = len(calls)
+    again = evaluate([gold_file], runs, out_dir=tmp_path / "out", embedder=tiny_embedder_dir,
+                     workspace=workspace, generators={"fake:x": gen})
+    assert len(calls) == n_calls
+    assert again.runs[0]["summary"]["keyfact_accuracy"] == 1.0
+
+
+def test_norag_baseline_has_no_retrieval(tmp_path, gold_file, workspace, tiny_embedder_dir):  # noqa: F811
+    gen = FakeGenerator(fn=lambda m: "Não sei.", name="fake:x")
+    report = evaluate([gold_file], [EvalRun(label="sem RAG", generator="fake:x", mode="norag")],
+                      out_dir=tmp_path / "out", embedder=tiny_embedder_dir, workspace=workspace,
+                      generators={"fake:x": gen})
+    run = report.runs[0]
+    assert run["retrieval"] == {} and run["summary"]["abstention"] == 1.0
+    assert run["summary"]["over_abstention"] == 1.0 and run["summary"]["keyfact_accuracy"] == 0.0
+    assert "| sem RAG | – | – | – |" in report.markdown()
+
+
+def test_cli_eval_prints_the_table(tmp_path, gold_file, tiny_embedder_dir, capsys):  # noqa: F811
+    from oracle.cli import main
+
+    register_generator("fake", lambda model, adapter=None, **kw: FakeGenerator(fn=_reply, name=f"fake:{model}"))
+    code = main(["--home", str(tmp_path / "home"), "eval", "--gold", str(gold_file), "--embedder",
+                 tiny_embedder_dir, "--generator", "fake:x", "--mode", "rag", "--mode", "norag",
+                 "--out", str(tmp_path / "cli-out")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "| rag |" in out and "| norag |" in out and "fatos-chave" in out
+    assert (tmp_path / "cli-out" / "rows.jsonl").is_file()
+
+
+def test_cli_eval_missing_document_is_a_clear_error(tmp_path, capsys):
+    from oracle.cli import main
+
+    path = tmp_path / "g.jsonl"
+    path.write_text(json.dumps({**GOLD[0], "doc": "nao-existe.pdf"}) + "\n", encoding="utf-8")
+    assert main(["--home", str(tmp_path / "home"), "eval", "--gold", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "nao-existe.pdf" in err and "--docs" in err

@@ -1,0 +1,105 @@
+"""Answer checks without a judge model: key facts (accent folding, whole words), echo
+detection, unsupported claims, quote verification, faithfulness, lexical coverage."""
+
+from __future__ import annotations
+
+from oracle.grounding import (
+    claims,
+    contains_fact,
+    faithfulness,
+    fold,
+    is_echo,
+    keyfact_scores,
+    question_coverage,
+    support_sentence,
+    unsupported_claims,
+    verify_quote,
+)
+
+SOURCE = ("O valor total destinado a esta chamada é de R$ 250.000,00 (duzentos e cinquenta mil reais). "
+          "Cada projeto aprovado receberá no máximo R$ 25.000,00. As inscrições vão até 31 de março de 2026. "
+          "O servidor principal usa o IP 10.0.2.2 e o Squid.")
+
+
+def test_fold_removes_accents_case_and_spaces():
+    assert fold("  Inscrição\n ÚNICA  ") == "inscricao unica"
+
+
+def test_contains_fact_is_accent_and_case_insensitive():
+    assert contains_fact("As INSCRICOES terminam em 31 de marco.", "inscrições")
+    assert contains_fact("Use o comando apt-get update.", "APT-GET UPDATE")
+
+
+def test_short_facts_match_whole_words_only():
+    assert contains_fact("Sim, é possível.", "sim")
+    assert not contains_fact("Assim é feito.", "sim")
+    assert not contains_fact("São 100 projetos.", "10")
+    assert contains_fact("São 10 projetos.", "10")
+    assert contains_fact("Edite o /etc/fstab.", "/etc")  # punctuation at the edges is not a word character
+    assert not contains_fact("Edite o /etcetera.", "/etc")
+    assert not contains_fact("qualquer coisa", "")
+
+
+def test_keyfact_scores_all_and_share():
+    facts = [["256 MiB", "256 MB"], ["LTSP"], ["thin client", "cliente magro"]]
+    assert keyfact_scores("Cada cliente magro precisa de 256 MB via LTSP [1].", facts) == (True, 1.0)
+    ok, share = keyfact_scores("Precisa de 256 MiB.", facts)
+    assert not ok and abs(share - 1 / 3) < 1e-9
+    assert keyfact_scores("qualquer", []) == (True, 1.0)
+
+
+def test_echo_detection():
+    question = "Qual é a versão mais recente do Debian Edu?"
+    assert is_echo("2.1 Qual é a versão mais recente do Debian Edu [1]?", question)
+    assert is_echo("", question)
+    assert is_echo("Sim [1].", "O Debian Edu suporta LTSP?")
+    assert not is_echo("A versão mais recente é o Debian Edu 12 Bookworm [1].", question)
+    assert not is_echo("São necessários 256 MiB de RAM.", "Quanta memória RAM um cliente precisa?")
+
+
+def test_claims_finds_numbers_and_names_not_sentence_starts():
+    found = claims("O valor é R$ 1.200 [1]. Ele foi criado na Noruega em 2001, segundo Petter.")
+    assert "1.200" in found and "2001" in found and "Noruega" in found and "Petter" in found
+    assert "O" not in found and "Ele" not in found
+
+
+def test_unsupported_claims_flags_a_number_absent_from_the_sources():
+    assert unsupported_claims("O valor da bolsa é R$ 1.200.", [SOURCE]) == ["1.200"]
+    assert unsupported_claims("Cada projeto recebe R$ 25.000,00 [2].", [SOURCE]) == []
+    assert unsupported_claims("O total é R$ 250000.", [SOURCE]) == []  # thousand separators ignored
+    assert unsupported_claims("O IP é 10.0.2.2.", [SOURCE]) == []
+    assert unsupported_claims("O IP é 10.0.2.3.", [SOURCE]) == ["10.0.2.3"]
+    assert unsupported_claims("O prazo termina em 31 de março, conforme a Prefeitura de Curitiba.", [SOURCE]) \
+        == ["Prefeitura", "Curitiba"]
+    # a number the question itself gives is not invented by the answer
+    assert unsupported_claims("Sim, o edital 12/2026 existe.", [SOURCE], question="O edital 12/2026 existe?") == []
+
+
+def test_verify_quote_after_normalisation():
+    assert verify_quote("cada projeto aprovado  receberá no MÁXIMO R$ 25.000,00", SOURCE)
+    assert verify_quote("Cada projeto aprovado receberá no máximo…", SOURCE)
+    assert not verify_quote("Cada projeto receberá R$ 30.000,00", SOURCE)
+    assert not verify_quote("", SOURCE)
+
+
+def test_support_sentence_picks_the_sentence_with_the_figure():
+    sentence, score = support_sentence("Cada projeto recebe no máximo R$ 25.000,00.", SOURCE)
+    assert sentence == "Cada projeto aprovado receberá no máximo R$ 25.000,00."
+    assert score > 0.5
+    assert support_sentence("qualquer", "") == ("", 0.0)
+
+
+def test_faithfulness_counts_supported_sentences():
+    assert faithfulness("Cada projeto aprovado receberá no máximo R$ 25.000,00.", [SOURCE]) == 1.0
+    half = faithfulness("As inscrições vão até 31 de março de 2026. A bolsa é de R$ 900 por mês.", [SOURCE])
+    assert half == 0.5
+    assert faithfulness("", [SOURCE]) == 0.0
+
+
+def test_question_coverage_weights_rare_words():
+    chunks = ["O servidor principal usa o IP 10.0.2.2.", "Configure o servidor com o Squid."]
+    assert question_coverage("Qual IP o servidor principal usa?", chunks) == 1.0
+    assert question_coverage("Qual é o valor da bolsa de estudos para professores?", chunks) == 0.0
+    df = {"servi": 50, "bolsa": 1}
+    partial = question_coverage("O servidor paga bolsa?", chunks, df, 100)
+    assert 0 < partial < 0.5  # the rare, absent word weighs more than the common, present one
