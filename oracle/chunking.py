@@ -12,7 +12,14 @@ word start, so neighbours share context and no chunk exceeds ``chunk_size`` toke
 Each page is chunked on its own, so every chunk of a PDF cites exactly one page
 (``page_start == page_end``); a .txt file is one page. ``char_start``/``char_end`` are
 exact offsets into ``Document.text`` (``doc.text[c.char_start:c.char_end] == c.text``), and
-``chunk_id = f"{doc_id}:{char_start}:{sha1(text)[:8]}"`` is the same on every run.
+``chunk_id = f"{doc_id}:{char_start}:{sha1(text)[:8]}"`` is the same on every run. Each
+chunk carries the printed label of its page (``Chunk.page_label``) when ingestion found one.
+
+Noise is never a chunk: a piece that :func:`is_noise_chunk` flags (table-of-contents rows,
+page numbers, a stray heading, a line of symbols) is dropped here, in the one place where
+chunks are made, so the index, QA generation and training never see it. Ingestion already
+removes running headers, footers and tables of contents from PDFs
+(:func:`oracle.ingest.clean_pdf_pages`); this catches what is left, and .txt files.
 """
 
 from __future__ import annotations
@@ -24,12 +31,59 @@ import re
 from typing import Iterable
 
 from oracle.config import ChunkingConfig
+from oracle.ingest import is_toc_line
 from oracle.schema import Chunk, Document
 
 logger = logging.getLogger(__name__)
 
 #: Split points, coarsest first (paragraph, line, sentence, clause, word, character).
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+
+
+#: A chunk with fewer words (runs of 2+ letters) than this is noise.
+NOISE_MIN_WORDS = 3
+#: A chunk whose letters are fewer than this share of its non-space characters is noise.
+NOISE_MIN_LETTER_SHARE = 0.3
+#: A chunk whose non-empty lines are at least this share of table-of-contents entries is noise.
+NOISE_MAX_TOC_SHARE = 0.5
+
+#: A running header that survived: one short line ending in ``n / N`` or ``Página n [de N]``.
+NOISE_HEADER_MAX_WORDS = 8
+
+_RE_WORD = re.compile(r"[^\W\d_]{2,}")
+_RE_PAGE_OF = re.compile(
+    r"(?:(?<![\d/.-])\d{1,4}[ \t]*/[ \t]*\d{1,4}"  # 82 / 98, not a date (31/01/2024)
+    r"|(?i:p[áa]gina|page|p[áa]g\.)[ \t]*\d{1,4}(?:[ \t]+(?i:de|of)[ \t]+\d{1,4})?)[ \t]*$"
+)
+
+
+def is_noise_chunk(text: str) -> bool:
+    """True when ``text`` is not worth indexing: it would match questions by form, not content.
+
+    Noise is any of: no text; fewer than :data:`NOISE_MIN_WORDS` words of two or more
+    letters (``"82 / 98"``, ``"Sumário"``, ``"Figura 3"``); a single line of under
+    :data:`NOISE_HEADER_MAX_WORDS` words ending in a page number such as ``n / N`` or
+    ``Página n de N`` (``"Manual do Sistema 3 / 10"``); letters under
+    :data:`NOISE_MIN_LETTER_SHARE` of the non-space characters (runs of page numbers, rows
+    of dots or symbols, bare number tables); or at least :data:`NOISE_MAX_TOC_SHARE` of the
+    non-empty lines being table-of-contents entries (``"3.1 Rede . . . . 2"``, see
+    :func:`oracle.ingest.is_toc_line`).
+
+    ``"O prazo de inscrição termina em 31 de março de 2026."`` is not noise.
+    """
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return True
+    if sum(1 for line in lines if is_toc_line(line)) >= NOISE_MAX_TOC_SHARE * len(lines):
+        return True
+    n_words = len(_RE_WORD.findall(text))
+    if n_words < NOISE_MIN_WORDS:
+        return True
+    if len(lines) == 1 and n_words < NOISE_HEADER_MAX_WORDS and _RE_PAGE_OF.search(lines[0]):
+        return True
+    visible = [ch for ch in text if not ch.isspace()]
+    letters = sum(1 for ch in visible if ch.isalpha())
+    return letters < NOISE_MIN_LETTER_SHARE * len(visible)
 
 
 @functools.lru_cache(maxsize=8)
@@ -149,7 +203,10 @@ def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chu
         Chunks in document order. Each carries ``doc_id``, ``doc_name``, its page
         (``page_start == page_end``), exact character offsets into ``doc.text``
         (``doc.text[c.char_start:c.char_end] == c.text``), its length in tokens
-        (``n_tokens <= chunk_size``) and the document's language. Empty pages give none.
+        (``n_tokens <= chunk_size``), the document's language and the page's printed
+        label (``page_label``, None when unknown). Empty pages give none; pieces that
+        :func:`is_noise_chunk` flags are dropped (so consecutive chunks may not overlap
+        where one was dropped between them).
     """
     cfg = cfg or ChunkingConfig()
     base = ChunkingConfig(
@@ -157,6 +214,7 @@ def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chu
     )
     splitter = _splitter(base)
     chunks: list[Chunk] = []
+    n_noise = 0
     for page in doc.pages:
         text = page.text
         if not text.strip():
@@ -195,9 +253,14 @@ def chunk_document(doc: Document, cfg: ChunkingConfig | None = None) -> list[Chu
                     char_end=global_start + len(piece),
                     n_tokens=count_tokens(piece, cfg.encoding),
                     language=doc.language,
+                    page_label=page.label,
                 )
             )
-        chunks.extend(page_chunks)
+        kept = [c for c in page_chunks if not is_noise_chunk(c.text)]
+        n_noise += len(page_chunks) - len(kept)
+        chunks.extend(kept)
+    if n_noise:
+        logger.info("%s: %d noise chunk(s) skipped (is_noise_chunk)", doc.name, n_noise)
     logger.debug("%s: %d chunk(s) of <= %d tokens", doc.name, len(chunks), cfg.chunk_size)
     return chunks
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import re
 import shutil
@@ -336,8 +337,13 @@ def normalize_text(text: str, rejoin: bool = True) -> str:
 # --- readers ---------------------------------------------------------------------------------
 
 
-def _read_pdf(data: bytes, name: str) -> list[str]:
-    """Raw text of each page of the PDF ``data`` (PDFium), in order.
+def _read_pdf(data: bytes, name: str) -> tuple[list[str], list[str | None]]:
+    """Raw text and printed label of each page of the PDF ``data`` (PDFium), in order.
+
+    Returns:
+        ``(texts, labels)``, one entry per page: the page's text ('' for a page PDFium
+        cannot read) and its label from the PDF's /PageLabels (``"vii"``, ``"12"``), None
+        where the PDF defines none.
 
     Raises:
         EncryptedPDFError: a user password is needed to open it.
@@ -357,8 +363,13 @@ def _read_pdf(data: bytes, name: str) -> list[str]:
         try:
             n_pages = len(pdf)
             texts: list[str] = []
+            labels: list[str | None] = []
             failed: list[int] = []
             for i in range(n_pages):
+                try:
+                    labels.append(pdf.get_page_label(i) or None)
+                except (pdfium.PdfiumError, UnicodeDecodeError, ValueError):
+                    labels.append(None)
                 try:
                     page = pdf[i]
                     try:
@@ -377,16 +388,287 @@ def _read_pdf(data: bytes, name: str) -> list[str]:
             pdf.close()
     if n_pages and len(failed) == n_pages:
         raise CorruptFileError(file=name, kind="PDF", detail="no page could be read")
-    return texts
+    return texts, labels
 
 
-def _pages_from_texts(texts: Sequence[str]) -> list[Page]:
-    """Pages numbered from 1 with ``start`` offsets into ``PAGE_SEPARATOR.join(texts)``."""
+def _pages_from_texts(texts: Sequence[str], labels: Sequence[str | None] | None = None) -> list[Page]:
+    """Pages numbered from 1, ``start`` offsets into ``PAGE_SEPARATOR.join(texts)``, printed ``labels``."""
     pages, start = [], 0
     for number, text in enumerate(texts, start=1):
-        pages.append(Page(number=number, text=text, start=start))
+        label = labels[number - 1] if labels else None
+        pages.append(Page(number=number, text=text, start=start, label=label))
         start += len(text) + len(PAGE_SEPARATOR)
     return pages
+
+
+# --- page cleaning (PDFs) -------------------------------------------------------------------
+#
+# Printed books and manuals repeat a title and a page number on every page and open with a
+# table of contents. Left in, each such line lands in some chunk, and chunks made of them
+# ("Manual do Sistema 82 / 98", "3.1 Rede . . . . . 2") are short, alike and match any
+# question: measured on the Debian Edu manual, a header chunk scored 0.83 cosine for an
+# off-topic question. :func:`clean_pdf_pages` removes them, line by line, before the lines
+# of a paragraph are rejoined.
+
+#: A line must recur on at least this share of a PDF's pages with text (and on at least
+#: RUNNING_MIN_PAGES pages) to be a running header or footer.
+RUNNING_MIN_SHARE = 0.3
+RUNNING_MIN_PAGES = 3
+#: Header/footer candidates: this many non-empty lines at the top and at the bottom of a page.
+EDGE_LINES = 2
+#: A page (or a block of consecutive lines) is a table of contents when at least this share
+#: of its non-empty lines are table-of-contents entries.
+TOC_MIN_SHARE = 0.6
+#: Non-entry lines allowed between two entries of the same table-of-contents block.
+TOC_MAX_GAP = 2
+
+# A roman numeral up to 3999, lowercase (the form page numbers take); the lookahead keeps it non-empty.
+_ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+_PAGE_TOKEN = rf"(?:\d{{1,4}}|{_ROMAN})"
+#: A table-of-contents entry: dot leaders (``....``, ``. . . .``, ``· · ·``, ``……``), a page number.
+_RE_TOC_ENTRY = re.compile(
+    r"(?:\.{4,}|(?:\.[ \t]+){3,}\.?|(?:[·∙•][ \t]*){3,}|(?:…[ \t]*){2,})"
+    rf"[ \t]*{_PAGE_TOKEN}[ \t]*$"
+)
+_LEADER_HINTS = ("....", ". . .", "·", "∙", "•", "…")
+#: An entry of a table of contents without leaders (``2.1 Instalação 14``), only counted
+#: on a page whose first line is a table-of-contents title.
+_RE_TOC_PLAIN_ENTRY = re.compile(rf"\S.*[ \t]{_PAGE_TOKEN}$")
+_RE_TOC_TITLE = re.compile(
+    r"^(?:sum[áa]rio|[íi]ndice(?: geral| analítico)?|conte[úu]dos?|tabela de conte[úu]dos?|"
+    r"lista de (?:figuras|tabelas|quadros|exemplos|ilustrações)|table of contents|contents|"
+    r"list of (?:figures|tables|examples))$",
+    re.IGNORECASE,
+)
+#: A line that is only a page number: ``7``, ``vii``, ``- 7 -``, ``82 / 98``, ``Página 3 de 10``, ``p. 4``.
+_RE_BARE_PAGE = re.compile(
+    rf"^(?:[-–—][ \t]*)?(?:(?i:p[áa]gina|p[áa]g\.?|page|p\.)[ \t]*)?(?P<n>{_PAGE_TOKEN})"
+    rf"(?:[ \t]*(?:/|(?i:de|of))[ \t]*\d{{1,4}})?(?:[ \t]*[-–—])?$"
+)
+#: A page number at the end or the start of a header/footer line (``Manual 82 / 98``,
+#: ``Página 3 de 10``, ``4 Capítulo``).
+_RE_PAGE_AT_END = re.compile(
+    rf"(?:^|(?<=\s))(?P<n>{_PAGE_TOKEN})(?:[ \t]*(?:/|(?i:de|of))[ \t]*\d{{1,4}})?[ \t]*$"
+)
+_RE_PAGE_AT_START = re.compile(rf"^(?P<n>{_PAGE_TOKEN})(?:[ \t]*/[ \t]*\d{{1,4}})?(?=\s)")
+_RE_DIGITS = re.compile(r"\d+")
+_RE_SPACES = re.compile(r"\s+")
+_ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100, "d": 500, "m": 1000}
+
+
+def is_toc_line(line: str) -> bool:
+    """True for a table-of-contents entry: dot leaders followed by a page number.
+
+    ``"3.1 Rede . . . . . . . 2"``, ``"Introdução ........ 7"``, ``"Prefácio · · · · xiii"``
+    -> True; ``"Veja a seção 3.1 na página 7."`` -> False.
+    """
+    if not any(leader in line for leader in _LEADER_HINTS):  # cheap test first: most lines have none
+        return False
+    return bool(_RE_TOC_ENTRY.search(line.rstrip()))
+
+
+def _page_value(token: str) -> int:
+    """Value of a page token: ``"12"`` -> 12, ``"xiv"`` -> 14."""
+    if token.isdigit():
+        return int(token)
+    total = 0
+    for ch, nxt in zip(token, token[1:] + " "):
+        v = _ROMAN_VALUES[ch]
+        total += -v if nxt != " " and _ROMAN_VALUES[nxt] > v else v
+    return total
+
+
+def _edge_key(line: str) -> str:
+    """What a running header/footer line has in common across pages.
+
+    The page number at its end or start (``82 / 98``, ``vii``) and every other run of
+    digits become ``#``; whitespace is collapsed; case is folded. ``"Manual 82 / 98"`` and
+    ``"Manual vii"`` share the key ``"manual #"``.
+    """
+    s = line.strip()
+    s = _RE_PAGE_AT_END.sub("#", s)
+    s = _RE_PAGE_AT_START.sub("#", s)
+    s = _RE_DIGITS.sub("#", s)
+    return _RE_SPACES.sub(" ", s).casefold()
+
+
+def _edge_indices(lines: Sequence[str]) -> list[int]:
+    """Indices of the first and last :data:`EDGE_LINES` non-empty lines (each once)."""
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    return sorted(set(filled[:EDGE_LINES] + filled[-EDGE_LINES:]))
+
+
+def _label_of(line: str) -> str | None:
+    """The page number a header/footer line prints at its end or start, or None."""
+    m = _RE_PAGE_AT_END.search(line.strip()) or _RE_PAGE_AT_START.search(line.strip())
+    return m.group("n") if m else None
+
+
+def _increasing(tokens: Sequence[str]) -> bool:
+    """True when arabic and roman tokens, each kind in page order, strictly increase."""
+    for kind in (str.isdigit, lambda t: not t.isdigit()):
+        values = [_page_value(t) for t in tokens if kind(t)]
+        if any(b <= a for a, b in zip(values, values[1:])):
+            return False
+    return True
+
+
+@dataclass
+class PageCleaning:
+    """What :func:`clean_pdf_pages` did to a PDF's pages.
+
+    Attributes:
+        texts: the cleaned text of each page, same length and order as the input ('' for
+            a page left empty).
+        labels: the printed page label of each page (``"7"``, ``"vii"``) or None.
+        header_footer: ``(page number, line)`` for each running header/footer or
+            page-number line removed.
+        toc: ``(page number, line)`` for each table-of-contents line removed.
+        emptied: numbers of the pages that had text and have none left.
+    """
+
+    texts: list[str]
+    labels: list[str | None]
+    header_footer: list[tuple[int, str]] = field(default_factory=list)
+    toc: list[tuple[int, str]] = field(default_factory=list)
+    emptied: list[int] = field(default_factory=list)
+
+
+def _toc_lines(lines: Sequence[str]) -> set[int]:
+    """Indices of the table-of-contents lines of one page (already without headers/footers).
+
+    The whole page when :data:`TOC_MIN_SHARE` of its non-empty lines are entries (dot
+    leaders and a page number; or, under a title such as ``Sumário``, any line ending in
+    a page number). Otherwise each entry, and each block of entries (entries at most
+    :data:`TOC_MAX_GAP` lines apart) made :data:`TOC_MIN_SHARE` of entries, with a
+    table-of-contents title right above it.
+    """
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if not filled:
+        return set()
+    entries = [i for i in filled if is_toc_line(lines[i])]
+    if _RE_TOC_TITLE.match(lines[filled[0]].strip()) and len(filled) > 1:
+        plain = [i for i in filled[1:] if _RE_TOC_PLAIN_ENTRY.match(lines[i].strip())]
+        if len(plain) >= TOC_MIN_SHARE * (len(filled) - 1):
+            return set(filled)
+    if not entries:
+        return set()
+    if len(entries) >= TOC_MIN_SHARE * len(filled):
+        return set(filled)
+    removed = set(entries)
+    pos = {line_index: k for k, line_index in enumerate(filled)}  # line index -> rank among non-empty
+    block = [entries[0]]
+    for i in entries[1:] + [None]:
+        if i is not None and pos[i] - pos[block[-1]] - 1 <= TOC_MAX_GAP:
+            block.append(i)
+            continue
+        span = filled[pos[block[0]] : pos[block[-1]] + 1]
+        if len(block) > 1 and len(block) >= TOC_MIN_SHARE * len(span):
+            removed.update(span)
+            above = pos[block[0]] - 1
+            if above >= 0 and _RE_TOC_TITLE.match(lines[filled[above]].strip()):
+                removed.add(filled[above])
+        if i is not None:
+            block = [i]
+    return removed
+
+
+def clean_pdf_pages(texts: Sequence[str], pdf_labels: Sequence[str | None] | None = None) -> PageCleaning:
+    """Remove running headers/footers, page-number lines and tables of contents from PDF pages.
+
+    Deterministic, line by line, page count unchanged (page n stays page n, possibly '').
+
+    1. Running headers/footers: among the first and last :data:`EDGE_LINES` non-empty
+       lines of each page, a line whose :func:`_edge_key` (page number and digits -> ``#``,
+       whitespace collapsed, case folded) appears on at least :data:`RUNNING_MIN_SHARE`
+       of the pages with text, and on at least :data:`RUNNING_MIN_PAGES` pages, is removed.
+    2. Page-number lines: then, at the top and the bottom of each page, up to two lines
+       that are only a page number (``7``, ``vii``, ``82 / 98``, ``Página 3 de 10``; roman
+       numerals in lowercase) whose value is at most the page's index are removed (front
+       matter makes printed numbers smaller than the index, never larger; a PDF that
+       starts at printed page 200 has its numbers caught by rule 1 instead).
+    3. Tables of contents: see :func:`_toc_lines`; a table-of-contents page becomes ''.
+
+    Printed labels: the PDF's own /PageLabels (``pdf_labels``) when it has any; else the
+    number a removed header/footer line prints (``"Manual 82 / 98"`` -> ``"82"``), taken
+    only from lines whose numbers strictly increase from page to page (a repeated year or
+    chapter number is not a page number), or a removed page-number line.
+
+    Args:
+        texts: each page's text, lines separated by ``\\n`` (normalised, not yet rejoined).
+        pdf_labels: the PDF's page labels, one per page ('' or None where it has none).
+
+    Returns:
+        PageCleaning: cleaned texts (trailing and leading blank lines stripped), labels,
+        and the removed lines, for logs and measurements.
+    """
+    pages = [text.split("\n") for text in texts]
+    n_pages = len(pages)
+    with_text = sum(1 for lines in pages if any(line.strip() for line in lines))
+    min_pages = max(RUNNING_MIN_PAGES, math.ceil(RUNNING_MIN_SHARE * with_text))
+
+    # 1. running headers and footers
+    edges = [{i: _edge_key(lines[i]) for i in _edge_indices(lines)} for lines in pages]  # line index -> key
+    page_count: dict[str, int] = {}
+    for keys in edges:
+        for key in set(keys.values()):
+            page_count[key] = page_count.get(key, 0) + 1
+    running = {key for key, count in page_count.items() if count >= min_pages}
+    removed: list[set[int]] = []
+    groups: dict[str, list[tuple[int, str]]] = {}  # key -> [(page index, printed number)]
+    result = PageCleaning(texts=[], labels=[None] * n_pages)
+    for p, (lines, keys) in enumerate(zip(pages, edges)):
+        gone: set[int] = set()
+        for i, key in keys.items():
+            if key in running:
+                gone.add(i)
+                result.header_footer.append((p + 1, lines[i].strip()))
+                token = _label_of(lines[i])
+                if token is not None:
+                    groups.setdefault(key, []).append((p, token))
+        removed.append(gone)
+    found_labels: dict[int, str] = {}
+    for members in groups.values():
+        if _increasing([token for _p, token in members]):
+            for p, token in members:
+                found_labels.setdefault(p, token)
+
+    # 2. page-number lines at the top and the bottom
+    for p, lines in enumerate(pages):
+        gone = removed[p]
+        for direction in (1, -1):
+            order = range(len(lines)) if direction == 1 else range(len(lines) - 1, -1, -1)
+            stripped = 0
+            for i in order:
+                if i in gone or not lines[i].strip():
+                    continue
+                m = _RE_BARE_PAGE.match(lines[i].strip())
+                # a printed number beyond the page's index is content (a total, a year), not its number
+                if stripped >= 2 or not m or _page_value(m.group("n")) > p + 1:
+                    break
+                gone.add(i)
+                stripped += 1
+                result.header_footer.append((p + 1, lines[i].strip()))
+                found_labels.setdefault(p, m.group("n"))
+
+    # 3. tables of contents, then the pages' new texts
+    for p, lines in enumerate(pages):
+        kept = [line for i, line in enumerate(lines) if i not in removed[p]]  # headers/footers dropped
+        toc = _toc_lines(kept)
+        result.toc.extend((p + 1, kept[i].strip()) for i in sorted(toc))
+        # a table of contents inside a page leaves a paragraph break, so rejoining cannot
+        # glue the text above it to the text below it
+        text = "\n".join("" if i in toc else line for i, line in enumerate(kept))
+        text = _RE_MANY_NL.sub("\n\n", text).strip()
+        if not text and texts[p].strip():
+            result.emptied.append(p + 1)
+        result.texts.append(text)
+
+    if pdf_labels and any(pdf_labels):
+        result.labels = [label or None for label in pdf_labels]
+    else:
+        result.labels = [found_labels.get(p) for p in range(n_pages)]
+    return result
 
 
 def detect_language(text: str) -> str:
@@ -422,6 +704,36 @@ def detect_language(text: str) -> str:
 # --- the stage -------------------------------------------------------------------------------
 
 
+def _clean_and_rejoin(
+    texts: list[str], pdf_labels: list[str | None], name: str
+) -> tuple[list[str], list[str | None]]:
+    """:func:`clean_pdf_pages`, then :func:`normalize_text` (rejoining lines) on each page; logs the counts.
+
+    A PDF that cleaning would leave without any text (nothing but a table of contents,
+    say) is kept as read, with a warning: an empty document helps no one.
+
+    Returns:
+        ``(texts, labels)``: one cleaned text and one printed label (or None) per page.
+    """
+    cleaned = clean_pdf_pages(texts, pdf_labels)
+    if not any(cleaned.texts):
+        logger.warning("%s: cleaning the pages would leave no text; headers and contents kept", name)
+        return [_rejoin_page(t) for t in texts], cleaned.labels
+    n_empty = sum(1 for t in cleaned.texts if not t)
+    logger.info(
+        "%s: page cleaning removed %d header/footer line(s) and %d table-of-contents line(s); "
+        "%d page(s) emptied by it, %d of %d page(s) empty in all",
+        name, len(cleaned.header_footer), len(cleaned.toc), len(cleaned.emptied), n_empty, len(texts),
+    )
+    return [_rejoin_page(t) for t in cleaned.texts], cleaned.labels
+
+
+def _rejoin_page(text: str) -> str:
+    """The last steps of :func:`normalize_text` for a page normalised with ``rejoin=False``."""
+    text = _RE_TRAILING_WS.sub("\n", rejoin_lines(text))
+    return _RE_MANY_NL.sub("\n\n", text).strip()
+
+
 def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Document:
     """Parse a file's bytes into a Document (not saved); ``name`` is the display name.
 
@@ -435,12 +747,14 @@ def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Docu
         raise EmptyDocumentError(file=name)
     sha = hashlib.sha256(data).hexdigest()
     encoding: str | None = None
+    labels: list[str | None] | None = None
     if is_pdf(data):
         kind = "pdf"
-        raw_pages = _read_pdf(data, name)
+        raw_pages, pdf_labels = _read_pdf(data, name)
         if not raw_pages:
             raise EmptyDocumentError(file=name)
-        texts = [normalize_text(t) for t in raw_pages]
+        # Lines are rejoined after cleaning, so a footer is never glued to the last sentence.
+        texts = [normalize_text(t, rejoin=not cfg.clean_pages) for t in raw_pages]
         n_chars = sum(len(t) for t in texts)
         if n_chars / len(texts) < cfg.min_chars_per_page:
             raise NoTextLayerError(file=name)
@@ -448,6 +762,10 @@ def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Docu
         if empty:
             logger.warning("%s: %d of %d page(s) have (almost) no text (scanned?): %s",
                            name, len(empty), len(texts), empty[:20])
+        if cfg.clean_pages:
+            texts, labels = _clean_and_rejoin(texts, pdf_labels, name)
+        else:
+            labels = [label or None for label in pdf_labels] if any(pdf_labels) else None
     else:
         kind = "txt"
         binary_kind = sniff_binary_kind(data)
@@ -462,7 +780,7 @@ def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Docu
         texts = [normalize_text(raw)]
         if not texts[0]:
             raise EmptyDocumentError(file=name)
-    pages = _pages_from_texts(texts)
+    pages = _pages_from_texts(texts, labels)
     doc = Document(
         doc_id=make_doc_id(name, sha),
         name=name,

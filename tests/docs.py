@@ -23,6 +23,10 @@ Documents:
     make_empty_txt       0 bytes
     make_binary_named_txt  a PNG image named .txt (type is decided by content)
     make_docx_named_pdf  a ZIP (like .docx) named .pdf
+    make_manual_pdf      5-page manual laid out like a printed book: running header
+                         ``MANUAL_HEADER`` and a printed page number footer (``i``, ``1 / 4``...)
+                         on every page, a table of contents with dot leaders (page 1), a page
+                         with nothing but header and footer (page 3), body text (pages 2, 4, 5)
 """
 
 from __future__ import annotations
@@ -166,6 +170,50 @@ EN_TEXT = (
 
 ENCRYPTED_PASSWORD = "segredo"
 
+#: The manual (:func:`make_manual_pdf`): the running header printed at the top of every page.
+MANUAL_HEADER = "Manual do Sistema"
+#: The footer printed at the bottom of each page (page 1 is front matter, numbered in roman).
+MANUAL_FOOTERS = ["i", "1 / 4", "2 / 4", "3 / 4", "4 / 4"]
+#: Page 1: a table of contents in three dot-leader styles (dots, spaced dots, middle dots).
+MANUAL_TOC = [
+    "Sumário",
+    "1 Introdução ........................................ 1",
+    "2 Instalação do servidor . . . . . . . . . . . . . . . . . 1",
+    "2.1 Requisitos de hardware . . . . . . . . . . . . . . . . 1",
+    "3 Figuras do painel · · · · · · · · · · · · · · · · · · · 2",
+    "4 Contas de usuário ................................. 3",
+    "5 Cópias de segurança . . . . . . . . . . . . . . . . . . 4",
+]
+#: Page number (from 1) -> body text, paragraphs separated by blank lines; page 3 has none.
+MANUAL_BODY: dict[int, str] = {
+    2: (
+        "1 Introdução\n\n"
+        "Este manual descreve a instalação e a administração do sistema de gestão escolar. "
+        "O servidor principal guarda as contas de usuário, os arquivos pessoais e as "
+        "cópias de segurança de todas as estações da rede.\n\n"
+        "2 Instalação do servidor\n\n"
+        "A instalação leva cerca de 40 minutos e exige uma conexão com a Internet. Escolha "
+        "o perfil Servidor Principal no menu inicial e informe o nome do domínio da escola."
+    ),
+    4: (
+        "4 Contas de usuário\n\n"
+        "Cada aluno recebe uma conta com cota de 2 GB no servidor. As contas são criadas "
+        "pelo painel de administração, em lote, a partir de uma planilha com nome, turma e "
+        "data de nascimento.\n\n"
+        "A senha inicial vale por 7 dias; no primeiro acesso o sistema pede uma nova senha "
+        "com pelo menos 10 caracteres."
+    ),
+    5: (
+        "5 Cópias de segurança\n\n"
+        "As cópias de segurança rodam todas as noites às 2h e guardam os últimos 30 dias. "
+        "Para restaurar um arquivo apagado, abra o painel, escolha a data da cópia e "
+        "marque os arquivos que devem voltar.\n\n"
+        "Guarde uma cópia mensal fora da escola, em um disco externo trancado."
+    ),
+}
+#: The page that holds only the running header and footer (a screenshot page in a real manual).
+MANUAL_EMPTY_PAGE = 3
+
 _FIXED_DATE = datetime(2026, 2, 10, 12, 0, 0, tzinfo=timezone.utc)
 
 
@@ -190,6 +238,44 @@ def _fpdf_pages(pages: list[str], title: str = PT_TITLE):
             # multi_cell wraps long lines itself and honours the explicit "\n" of HYPHEN_BREAK.
             pdf.multi_cell(0, 6, para, new_x="LMARGIN", new_y="NEXT")
     return pdf
+
+
+def make_manual_pdf(folder: str | os.PathLike, name: str = "manual-do-sistema.pdf") -> Path:
+    """Write the 5-page manual: :data:`MANUAL_TOC` on page 1, :data:`MANUAL_BODY` on pages 2, 4
+    and 5, page :data:`MANUAL_EMPTY_PAGE` with no body; :data:`MANUAL_HEADER` at the top and
+    :data:`MANUAL_FOOTERS` at the bottom of every page (fpdf2's header/footer hooks).
+    """
+    from fpdf import FPDF
+
+    class Manual(FPDF):
+        def header(self):
+            self.set_font("Helvetica", style="I", size=9)
+            self.cell(0, 8, MANUAL_HEADER, align="C", new_x="LMARGIN", new_y="NEXT")
+            self.ln(4)
+
+        def footer(self):
+            self.set_y(-15)
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, MANUAL_FOOTERS[self.page_no() - 1], align="C")
+
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pdf = Manual(format="A4")
+    pdf.set_creation_date(_FIXED_DATE)
+    pdf.set_title("Manual do Sistema")
+    pdf.set_auto_page_break(auto=False)
+    for number in range(1, len(MANUAL_FOOTERS) + 1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=11)
+        if number == 1:
+            for line in MANUAL_TOC:
+                pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+        for i, para in enumerate(MANUAL_BODY.get(number, "").split("\n\n") if number in MANUAL_BODY else []):
+            if i:
+                pdf.ln(4)
+            pdf.multi_cell(0, 6, para, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
 
 
 def make_pt_pdf(folder: str | os.PathLike, name: str = "edital-12-2026.pdf") -> Path:
@@ -340,7 +426,7 @@ def make_all(folder: str | os.PathLike) -> dict[str, Path]:
     makers = [
         make_pt_pdf, make_pt_txt, make_latin1_txt, make_cp1252_txt, make_utf8_bom_txt,
         make_utf8_txt, make_en_txt, make_corrupt_pdf, make_encrypted_pdf, make_scanned_pdf,
-        make_empty_txt, make_binary_named_txt, make_docx_named_pdf,
+        make_empty_txt, make_binary_named_txt, make_docx_named_pdf, make_manual_pdf,
     ]
     return {m.__name__[len("make_"):]: m(folder) for m in makers}
 

@@ -7,16 +7,17 @@ import hashlib
 import pytest
 
 import docs
-from oracle.chunking import chunk_document, chunk_documents, count_tokens, get_encoding
+from oracle.chunking import chunk_document, chunk_documents, count_tokens, get_encoding, is_noise_chunk
 from oracle.config import ChunkingConfig
 from oracle.ingest import ingest_file
-from oracle.schema import Document, Page, PAGE_SEPARATOR
+from oracle.schema import Chunk, Document, Page, PAGE_SEPARATOR
 
 
-def make_doc(pages: list[str], doc_id: str = "teste-0000abcd", language: str = "pt") -> Document:
+def make_doc(pages: list[str], doc_id: str = "teste-0000abcd", language: str = "pt",
+             labels: list[str | None] | None = None) -> Document:
     out, start = [], 0
     for n, text in enumerate(pages, start=1):
-        out.append(Page(number=n, text=text, start=start))
+        out.append(Page(number=n, text=text, start=start, label=labels[n - 1] if labels else None))
         start += len(text) + len(PAGE_SEPARATOR)
     return Document(doc_id=doc_id, name="teste.pdf", sha256="0" * 64, pages=out, language=language,
                     kind="pdf")
@@ -185,3 +186,75 @@ def test_chunk_documents_keeps_order(tmp_path):
     both = chunk_documents([pdf, txt], cfg)
     assert both == chunk_document(pdf, cfg) + chunk_document(txt, cfg)
     assert [c.language for c in both if c.doc_id == txt.doc_id][0] == "en"
+
+
+# --- noise chunks and printed page labels ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "",
+    "   \n ",
+    "82 / 98",
+    "Manual do Sistema 3 / 10",
+    "Sumário",
+    "vii",
+    "1 Introdução ............. 7\n2 Instalação . . . . . . . 9\n3 Uso · · · · · 12",
+    ". . . . . . . . . . . . . . . . 39\n6.4 Tour de capturas de tela . . . . . . . . . 40",
+    "12 13 14 15 16 17 18 19 20 21",
+    "10.0.0.0/8 192.168.0.0/24 172.16.0.0/12",
+    "------------------------------------------------",
+])
+def test_noise_chunks(text):
+    assert is_noise_chunk(text)
+
+
+@pytest.mark.parametrize("text", [
+    "O prazo de inscrição termina em 31 de março de 2026.",
+    "Cada projeto aprovado receberá no máximo R$ 25.000,00, em duas parcelas.",
+    "Select IPv4 here.",
+    "$ sudo apt-get install -t bullseye-backports package-name",
+    "3.1 Rede\nA rede padrão usa o endereço 10.0.0.0/8 e o servidor principal tem o IP 10.0.2.2.",
+    "Veja o capítulo 3, página 7 . . . e o anexo.",
+])
+def test_prose_is_not_noise(text):
+    assert not is_noise_chunk(text)
+
+
+def test_noise_chunks_are_never_made():
+    toc = "Sumário\n" + "\n".join(f"{i} Capítulo {i} . . . . . . . . . {i * 4}" for i in range(1, 30))
+    doc = make_doc([toc, "82 / 98", sentences(8), "Manual do Sistema 3 / 10", sentences(8, "-p5")])
+    chunks = chunk_document(doc, ChunkingConfig(chunk_size=64, chunk_overlap=8))
+    assert {c.page_start for c in chunks} == {3, 5}
+    assert not any(is_noise_chunk(c.text) for c in chunks)
+    check_offsets(doc, chunks)
+
+
+def test_chunks_carry_the_printed_page_label():
+    doc = make_doc([sentences(6), sentences(6, "-b"), sentences(6, "-c")], labels=["i", None, "7"])
+    chunks = chunk_document(doc, ChunkingConfig(chunk_size=40, chunk_overlap=8))
+    assert {(c.page_start, c.page_label) for c in chunks} == {(1, "i"), (2, None), (3, "7")}
+    # chunks saved before labels existed still load
+    old = chunks[0].to_dict()
+    del old["page_label"]
+    assert Chunk.from_dict(old).page_label is None
+
+
+def test_manual_pdf_chunks_skip_toc_headers_and_empty_pages(tmp_path):
+    doc = ingest_file(docs.make_manual_pdf(tmp_path))
+    chunks = chunk_document(doc, ChunkingConfig(chunk_size=48, chunk_overlap=8))
+    check_offsets(doc, chunks)  # provenance right across the emptied pages 1 and 3
+    assert {c.page_start for c in chunks} == set(docs.MANUAL_BODY)
+    labels = {p.number: p.label for p in doc.pages}
+    for c in chunks:
+        assert docs.MANUAL_HEADER not in c.text and "Sumário" not in c.text
+        assert ". . ." not in c.text and "....." not in c.text and "·" not in c.text
+        assert not set(docs.MANUAL_FOOTERS) & {line.strip() for line in c.text.split("\n")}
+        assert c.page_label == labels[c.page_start]
+    assert {c.page_label for c in chunks} == {"1", "3", "4"}
+    # every body sentence is in some chunk of its own page
+    for number, body in docs.MANUAL_BODY.items():
+        for paragraph in body.split("\n\n"):
+            for sentence in paragraph.split(". "):
+                assert any(sentence.strip(". ") in " ".join(c.text.split())
+                           for c in chunks if c.page_start == number), sentence
+

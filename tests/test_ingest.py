@@ -21,11 +21,13 @@ from oracle.errors import (
     UnsupportedFileError,
 )
 from oracle.ingest import (
+    clean_pdf_pages,
     decode_text,
     delete_document,
     detect_language,
     ingest_file,
     ingest_files,
+    is_toc_line,
     list_documents,
     load_document,
     make_doc_id,
@@ -119,6 +121,157 @@ def test_pdf_hyphenation_repaired_and_lines_rejoined(tmp_path):
     page1_lines = doc.pages[0].text.split("\n")
     assert len(page1_lines) == len(docs.PT_PAGES[0].split("\n\n"))
     assert "Procuradoria-Geral" in doc.pages[2].text
+
+
+# --- page cleaning: running headers/footers, page numbers, tables of contents ---------------------
+
+
+def _footer_lines() -> set[str]:
+    return set(docs.MANUAL_FOOTERS)
+
+
+def test_manual_headers_footers_and_toc_are_removed(tmp_path, caplog):
+    with caplog.at_level("INFO", logger="oracle.ingest"):
+        doc = ingest_file(docs.make_manual_pdf(tmp_path))
+    # page numbering unchanged: page n is the PDF's n-th page, emptied pages included
+    assert [p.number for p in doc.pages] == [1, 2, 3, 4, 5]
+    assert doc.pages[0].text == ""  # the table of contents
+    assert doc.pages[docs.MANUAL_EMPTY_PAGE - 1].text == ""  # header and footer only
+    for page in doc.pages:
+        assert doc.text[page.start : page.start + len(page.text)] == page.text
+        assert docs.MANUAL_HEADER not in page.text
+        assert not _footer_lines() & {line.strip() for line in page.text.split("\n")}
+        if page.number in docs.MANUAL_BODY:  # body text intact, word for word
+            assert squash(page.text) == squash(docs.MANUAL_BODY[page.number])
+    for line in docs.MANUAL_TOC[1:]:
+        assert line not in doc.text
+    assert "Sumário" not in doc.text
+    assert not re.search(r"\.{4,}|(\. ){3,}|·", doc.text)
+    # the printed numbers of the footers become the pages' labels
+    assert [p.label for p in doc.pages] == ["i", "1", "2", "3", "4"]
+    # one log line with the counts: 5 headers + 5 footers, 7 TOC lines, 2 empty pages
+    [message] = [r.getMessage() for r in caplog.records if "page cleaning" in r.getMessage()]
+    assert "10 header/footer line(s)" in message and "7 table-of-contents line(s)" in message
+    assert "2 page(s) emptied" in message
+
+
+def test_labels_survive_the_workspace_and_old_json_loads(tmp_path, workspace):
+    doc = ingest_file(docs.make_manual_pdf(tmp_path), workspace=workspace)
+    again = load_document(workspace, doc.doc_id)
+    assert [p.label for p in again.pages] == [p.label for p in doc.pages]
+    old = doc.to_dict()
+    for page in old["pages"]:
+        del page["label"]  # saved before labels existed
+    from oracle.schema import Document
+
+    assert [p.label for p in Document.from_dict(old).pages] == [None] * 5
+
+
+def test_clean_pages_can_be_switched_off(tmp_path):
+    doc = ingest_file(docs.make_manual_pdf(tmp_path), cfg=IngestConfig(clean_pages=False))
+    assert all(docs.MANUAL_HEADER in p.text for p in doc.pages)
+    assert "Sumário" in doc.pages[0].text and "2 / 4" in doc.pages[2].text
+    assert all(p.label is None for p in doc.pages)  # the PDF has no /PageLabels
+
+
+@pytest.mark.parametrize("maker", [docs.make_pt_pdf])
+def test_pdf_without_headers_loses_no_line(tmp_path, maker):
+    path = maker(tmp_path)
+    cleaned = ingest_file(path)
+    raw = ingest_file(path, cfg=IngestConfig(clean_pages=False))
+    assert [p.text for p in cleaned.pages] == [p.text for p in raw.pages]
+    assert all(p.label is None for p in cleaned.pages)
+
+
+def test_text_files_are_never_cleaned(tmp_path):
+    text = "\n".join(["Manual do Sistema", "1 Introdução ........ 7", "1 / 3", "Texto da página."] * 4)
+    path = tmp_path / "paginas.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = ingest_file(path)
+    assert doc.text == text and doc.pages[0].label is None
+
+
+def test_is_toc_line():
+    for line in ["Introdução ........ 7", "3.1 Rede . . . . . . . . . 2", "Prefácio · · · · · xiii",
+                 "11.10Lista de ferramentas . . . . . . . . . . 212", "Anexo ....... 101  "]:
+        assert is_toc_line(line), line
+    for line in ["Veja a seção 3.1 na página 7.", "Aguarde... 10", "O valor é R$ 1.000,00 em 2 parcelas",
+                 "$ ls ..", "Introdução ........"]:
+        assert not is_toc_line(line), line
+
+
+#: Distinct prose lines for hand-made pages (lines that differ only in their digits would
+#: recur, by design, and be taken for running headers).
+_PROSE = [
+    "A escola abre às 7h.", "O ginásio fica no bloco B.", "Cada turma tem 30 alunos.",
+    "A biblioteca empresta livros.", "O recreio dura 20 minutos.", "A cantina serve almoço.",
+    "Os pais votam no conselho.", "A horta é cuidada pelo 5º ano.", "Há aulas de música.",
+    "O laboratório tem microscópios.", "A quadra é coberta.", "O ônibus passa às 6h40.",
+]
+
+
+def _book(n: int, header: str = "Relatório Anual 2024", footer: str = "Página {n} de {N}") -> list[str]:
+    """n pages of two distinct prose lines between a running header and a footer."""
+    return ["\n".join([header.format(n=i, N=n), *_page_body(i), footer.format(n=i, N=n)])
+            for i in range(1, n + 1)]
+
+
+def _page_body(i: int) -> list[str]:
+    return [_PROSE[(2 * i - 2) % len(_PROSE)], _PROSE[(2 * i - 1) % len(_PROSE)]]
+
+
+def test_clean_pdf_pages_rules():
+    texts = _book(6)
+    cleaned = clean_pdf_pages(texts)
+    assert cleaned.texts == ["\n".join(_page_body(i)) for i in range(1, 7)]
+    # labels come from the footer whose numbers increase, not from the header's constant year
+    assert cleaned.labels == ["1", "2", "3", "4", "5", "6"]
+    assert len(cleaned.header_footer) == 12 and cleaned.toc == [] and cleaned.emptied == []
+    # the PDF's own /PageLabels win
+    assert clean_pdf_pages(texts, ["a", "b", "c", "d", "e", "f"]).labels == ["a", "b", "c", "d", "e", "f"]
+    # a repeated number is not a page label: no labels, but the lines still go
+    same = clean_pdf_pages(_book(6, footer="Edição 7"))
+    assert same.labels == [None] * 6 and all("Edição" not in t for t in same.texts)
+
+
+def test_clean_pdf_pages_leaves_short_or_unrepeated_documents_alone():
+    # under RUNNING_MIN_PAGES pages nothing recurs often enough
+    two = _book(2, footer="Fim da página")
+    assert clean_pdf_pages(two).texts == two
+    # a line that recurs on fewer than 30% of the pages stays
+    pages = ["\n".join(_page_body(i)) for i in range(1, 11)]
+    pages[0], pages[3] = "Nota importante\n" + pages[0], "Nota importante\n" + pages[3]
+    assert clean_pdf_pages(pages).texts == pages
+    # a bare number larger than the page's index is content, not a page number
+    numbers = ["Outra página com texto.", "Total de alunos:\n3", "Mais texto aqui."]
+    assert clean_pdf_pages(numbers).texts[1] == "Total de alunos:\n3"
+    # a lone page number at the top or the bottom goes, and becomes the label
+    lone = clean_pdf_pages(["Texto de uma página.\n\ni", "- 2 -\nOutra página.",
+                            "Mais uma.\nPágina 1 de 3"])
+    assert lone.texts == ["Texto de uma página.", "Outra página.", "Mais uma."]
+    assert lone.labels == ["i", "2", "1"]
+
+
+def test_clean_pdf_pages_toc_block_inside_a_page():
+    page = "\n".join([
+        "Introdução ao guia, escrita em texto corrido.",
+        "Conteúdo",
+        "1 Começo . . . . . . . . . . 3",
+        "1.1 Primeiros passos . . . . . . . 4",
+        "2 Uso diário",
+        "2.1 Tarefas . . . . . . . . . 9",
+        "O guia começa no capítulo seguinte.",
+    ])
+    cleaned = clean_pdf_pages([page, "Outra página.", "Mais uma página."])
+    # the block (with the un-dotted entry between dotted ones) and its title go; the prose
+    # around it stays, with a paragraph break where the block was
+    assert cleaned.texts[0] == ("Introdução ao guia, escrita em texto corrido.\n\n"
+                                "O guia começa no capítulo seguinte.")
+    assert [line for _p, line in cleaned.toc][0] == "Conteúdo" and len(cleaned.toc) == 5
+    # a "Sumário" page without dot leaders is a table of contents too
+    plain = clean_pdf_pages(["Sumário\n1 Artigos 3\n2 Base de conhecimento 31\n3 Leitura adicional 49",
+                             "Texto."])
+    assert plain.texts[0] == "" and plain.emptied == [1]
 
 
 def test_same_file_same_id_different_bytes_different_id(tmp_path):
