@@ -784,6 +784,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.tab.finetune": {"pt": "Ajuste fino", "en": "Fine-tuning"},
     "ui.tab.chat": {"pt": "Chat", "en": "Chat"},
     "ui.tab.ratings": {"pt": "Avaliações", "en": "Ratings"},
+    "ui.tab.evaluation": {"pt": "Avaliação", "en": "Evaluation"},
     "ui.finetune.placeholder": {
         "pt": "O ajuste fino (LoRA do gerador e do modelo de busca) ficará nesta aba.",
         "en": "Fine-tuning (LoRA of the generator and of the retriever) will live in this tab.",
@@ -1069,6 +1070,142 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.ratings.col.model": {"pt": "Modelo", "en": "Model"},
     "ui.ratings.download_valid": {"pt": "Baixar validated.jsonl", "en": "Download validated.jsonl"},
     "ui.ratings.download_invalid": {"pt": "Baixar invalid.jsonl", "en": "Download invalid.jsonl"},
+    # evaluation (gold set)
+    "ui.eval.intro": {
+        "pt": (
+            "Mede a qualidade das respostas do chat num conjunto de perguntas cuja resposta você já conhece "
+            "(o *gabarito*): quantas respostas trazem os **fatos-chave** esperados, quantas perguntas sem "
+            "resposta nos documentos são **recusadas corretamente**, quantas respostas afirmam algo **sem "
+            "fonte**, quantas só repetem a pergunta (**eco**), quantas **citações** apontam o trecho certo, e "
+            "o **tempo** de cada resposta. Usa o índice atual, o mesmo do chat (aba Índice).\n\n"
+            "**Arquivo de perguntas:** JSONL, uma pergunta por linha, por exemplo "
+            "`{{\"id\": \"q1\", \"question\": \"Qual é o valor total?\", \"keyfacts\": [[\"250.000,00\", "
+            "\"250 mil\"]], \"doc\": \"edital.pdf\", \"page\": 1, \"answerable\": true}}`; uma pergunta que os "
+            "documentos não respondem leva `\"answerable\": false`. Formato completo: `bench/gold/README.md`."
+        ),
+        "en": (
+            "Measures the quality of the chat's answers on a set of questions whose answers you already know "
+            "(the *gold set*): how many answers hold the expected **key facts**, how many questions the "
+            "documents do not answer are **correctly refused**, how many answers state something **without a "
+            "source**, how many only repeat the question (**echo**), how many **citations** point at the right "
+            "passage, and the **time** of each answer. Uses the current index, the chat's (Index tab).\n\n"
+            "**Questions file:** JSONL, one question per line, e.g. "
+            "`{{\"id\": \"q1\", \"question\": \"What is the total amount?\", \"keyfacts\": [[\"250,000\"]], "
+            "\"doc\": \"notice.pdf\", \"page\": 1, \"answerable\": true}}`; a question the documents do not "
+            "answer has `\"answerable\": false`. Full format: `bench/gold/README.md`."
+        ),
+    },
+    "ui.eval.glossary_title": {"pt": "O que cada medida quer dizer", "en": "What each figure means"},
+    "ui.eval.glossary": {
+        "pt": (
+            "- **hit@1, hit@5**: perguntas com resposta em que a busca trouxe o trecho certo em 1º lugar / entre "
+            "os 5 primeiros (0 a 1).\n"
+            "- **MRR@10**: quão no alto vem o trecho certo (1 = sempre o primeiro; 0 = nunca entre os 10 primeiros).\n"
+            "- **fatos-chave**: respostas que trazem todos os fatos-chave do gabarito.\n"
+            "- **fatos achados**: parte dos fatos-chave encontrada nas respostas, em média.\n"
+            "- **F1**: palavras em comum com a resposta de referência (0 a 1).\n"
+            "- **recusas corretas**: perguntas sem resposta nos documentos que o Oráculo recusou (“não encontrado”).\n"
+            "- **recusas indevidas**: perguntas com resposta que ele recusou.\n"
+            "- **sem fonte**: respostas com um número ou nome que não está em nenhum trecho dado ao modelo.\n"
+            "- **eco**: respostas que só repetem a pergunta.\n"
+            "- **citações corretas**: citações cujo trecho existe no documento e trata da pergunta.\n"
+            "- **fidelidade**: parte das frases da resposta apoiadas nos trechos (0 a 1).\n"
+            "- **1º token p50 s, resposta p50 s / p95 s**: segundos até a primeira palavra e até o fim da "
+            "resposta (p50: a mediana; p95: 95% das respostas levam menos que isso).\n"
+            "- **–**: não se aplica (sem RAG não há busca)."
+        ),
+        "en": (
+            "- **hit@1, hit@5**: answerable questions where search returned the right passage first / in the "
+            "top 5 (0 to 1).\n"
+            "- **MRR@10**: how high the right passage ranks (1 = always first; 0 = never in the top 10).\n"
+            "- **key facts**: answers holding every key fact of the gold set.\n"
+            "- **facts found**: share of the key facts found in the answers, on average.\n"
+            "- **token F1**: words in common with the reference answer (0 to 1).\n"
+            "- **abstention**: questions the documents do not answer that Oráculo refused (“not found”).\n"
+            "- **over-abstention**: answerable questions it refused.\n"
+            "- **unsupported**: answers with a number or name found in no passage given to the model.\n"
+            "- **echo**: answers that only repeat the question.\n"
+            "- **citation precision**: citations whose quote is in the document and is about the question.\n"
+            "- **faithfulness**: share of the answer's sentences supported by the passages (0 to 1).\n"
+            "- **1st token p50 s, answer p50 s / p95 s**: seconds to the first word and to the end of the "
+            "answer (p50: the median; p95: 95% of answers take less).\n"
+            "- **–**: does not apply (no retrieval without RAG)."
+        ),
+    },
+    "ui.eval.gold": {"pt": "Arquivo de perguntas de referência (.jsonl)", "en": "Gold questions file (.jsonl)"},
+    "ui.eval.gold_ok": {
+        "pt": "✅ **{name}**: perguntas com resposta nos documentos: **{answerable}**; sem resposta: **{unanswerable}**.",
+        "en": "✅ **{name}**: questions the documents answer: **{answerable}**; that they do not: **{unanswerable}**.",
+    },
+    "ui.eval.gold_bad": {"pt": "❌ {message}", "en": "❌ {message}"},
+    "ui.eval.no_gold": {
+        "pt": "Envie primeiro o arquivo de perguntas de referência (.jsonl).",
+        "en": "Upload the gold questions file (.jsonl) first.",
+    },
+    "ui.eval.generators": {"pt": "Modelos a comparar", "en": "Models to compare"},
+    "ui.eval.generators_info": {
+        "pt": "Cada modelo é avaliado em cada modo marcado. Digite o nome de outro modelo se não estiver na lista.",
+        "en": "Each model is evaluated in each mode ticked. Type another model's name if it is not listed.",
+    },
+    "ui.eval.no_generator": {"pt": "Escolha ao menos um modelo.", "en": "Choose at least one model."},
+    "ui.eval.modes": {"pt": "Modos", "en": "Modes"},
+    "ui.eval.modes_info": {
+        "pt": "O mesmo modelo com e sem a busca nos documentos: mostra o que o RAG e as proteções acrescentam.",
+        "en": "The same model with and without document search: shows what RAG and the guards add.",
+    },
+    "ui.eval.mode.rag": {"pt": "RAG (como no chat)", "en": "RAG (as in the chat)"},
+    "ui.eval.mode.vanilla": {"pt": "RAG sem proteções (vanilla)", "en": "RAG without guards (vanilla)"},
+    "ui.eval.mode.norag": {"pt": "Sem RAG (só o modelo)", "en": "No RAG (the model alone)"},
+    "ui.eval.short.rag": {"pt": "RAG", "en": "RAG"},
+    "ui.eval.short.vanilla": {"pt": "RAG sem proteções", "en": "RAG without guards"},
+    "ui.eval.short.norag": {"pt": "Sem RAG", "en": "No RAG"},
+    "ui.eval.run_label": {"pt": "{mode} · {model}", "en": "{mode} · {model}"},
+    "ui.eval.no_mode": {"pt": "Marque ao menos um modo.", "en": "Tick at least one mode."},
+    "ui.eval.limit": {"pt": "Perguntas por tipo (0 = todas)", "en": "Questions per kind (0 = all)"},
+    "ui.eval.limit_info": {
+        "pt": "Para um teste rápido: usa só este número de perguntas com resposta e o mesmo de perguntas sem "
+              "resposta, espalhadas pelo arquivo.",
+        "en": "For a quick check: uses only this many answerable and as many unanswerable questions, spread "
+              "over the file.",
+    },
+    "ui.eval.start": {"pt": "Avaliar", "en": "Evaluate"},
+    "ui.eval.no_index": {
+        "pt": "Ainda não há índice dos documentos: construa-o na aba Índice e volte aqui (a avaliação usa o "
+              "mesmo índice que o chat).",
+        "en": "There is no index of the documents yet: build it in the Index tab and come back (the "
+              "evaluation uses the chat's index).",
+    },
+    "ui.eval.already_running": {
+        "pt": "Já há uma avaliação em andamento: acompanhe-a abaixo, ou cancele-a antes de começar outra.",
+        "en": "An evaluation is already running: follow it below, or cancel it before starting another.",
+    },
+    "ui.eval.loading": {
+        "pt": "Carregando o índice e o modelo (na primeira vez pode levar um minuto)…",
+        "en": "Loading the index and the model (the first time, this can take a minute)…",
+    },
+    "ui.eval.count": {"pt": "{done} de {total} respostas", "en": "{done} of {total} answers"},
+    "ui.eval.results": {"pt": "### Resultado", "en": "### Result"},
+    "ui.eval.table": {"pt": "Execuções lado a lado", "en": "Runs side by side"},
+    "ui.eval.col.measure": {"pt": "Medida", "en": "Figure"},
+    "ui.eval.summary": {
+        "pt": "Perguntas com resposta: **{answerable}** · sem resposta: **{unanswerable}** · arquivo **{gold}** · {when}",
+        "en": "Answerable questions: **{answerable}** · unanswerable: **{unanswerable}** · file **{gold}** · {when}",
+    },
+    "ui.eval.download_json": {"pt": "Baixar report.json", "en": "Download report.json"},
+    "ui.eval.download_md": {"pt": "Baixar report.md", "en": "Download report.md"},
+    "ui.eval.run": {"pt": "Pergunta a pergunta, na execução", "en": "Question by question, in run"},
+    "ui.eval.questions": {"pt": "Respostas pergunta a pergunta", "en": "Answers question by question"},
+    "ui.eval.q.question": {"pt": "Pergunta", "en": "Question"},
+    "ui.eval.q.expected": {"pt": "Esperado", "en": "Expected"},
+    "ui.eval.q.answer": {"pt": "Resposta", "en": "Answer"},
+    "ui.eval.q.keyfacts": {"pt": "Fatos-chave", "en": "Key facts"},
+    "ui.eval.q.refused": {"pt": "Recusou", "en": "Refused"},
+    "ui.eval.q.unsupported": {"pt": "Sem fonte", "en": "Unsupported"},
+    "ui.eval.q.seconds": {"pt": "Tempo (s)", "en": "Time (s)"},
+    "ui.eval.expect.answer": {"pt": "responder", "en": "answer"},
+    "ui.eval.expect.refuse": {"pt": "recusar", "en": "refuse"},
+    "ui.eval.yes": {"pt": "sim", "en": "yes"},
+    "ui.eval.no": {"pt": "não", "en": "no"},
     # --- answers ------------------------------------------------------------------
     "rag.not_found": {
         "pt": "Os documentos não contêm a resposta para esta pergunta.",

@@ -450,3 +450,105 @@ def test_chat_gate_slider_follows_the_index(app, workspace):
     assert out[-1]["value"] == 0.0
     out = client.predict(0.5, 0.82, api_name="/chat_show")  # the user moved the slider: left alone
     assert "value" not in out[-1]
+
+
+# --- Avaliação tab (gold-set evaluation) -----------------------------------------------
+
+#: The fake generator answers every question with ANSWER: the answerable question's key fact
+#: is in it; the unanswerable one gets the same (wrong) answer unless the RAG guards refuse it.
+EVAL_GOLD = [
+    {"id": "a1", "question": QUESTION, "reference": "R$ 250.000,00", "keyfacts": [["250.000,00", "250 mil"]],
+     "doc": "edital-12-2026.pdf", "page": 1, "answerable": True, "kind": "fact"},
+    {"id": "u1", "question": "Qual é o valor do prêmio do concurso de fotografia de 2019?",
+     "reference": "-", "keyfacts": [], "doc": "edital-12-2026.pdf", "page": None, "answerable": False,
+     "kind": "offtopic"},
+]  # fmt: skip
+
+
+def _gold_file(folder: Path, items=EVAL_GOLD, name: str = "edital.gold.jsonl") -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+def test_evaluation_tab_scores_runs_side_by_side(app, workspace, tmp_path):
+    """Upload a gold file (checked at once), evaluate the fake generator with and without RAG in
+    the background, read the runs side by side in Portuguese, each answer, and the downloads;
+    the report is shown again after a reload."""
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    _, client = app
+    pdf = make_pt_pdf(tmp_path)
+    gold = _gold_file(tmp_path)
+
+    # the file is checked on upload: counts, or the clear error
+    info = client.predict(handle_file(str(gold)), api_name="/eval_gold")
+    assert "com resposta nos documentos: **1**" in info and "sem resposta: **1**" in info
+    assert gold.name in info
+    bad = tmp_path / "ruim.jsonl"
+    bad.write_text('{"id": "x"}\n', encoding="utf-8")
+    info = client.predict(handle_file(str(bad)), api_name="/eval_gold")
+    assert info.startswith("❌") and "inválido" in info and "bench/gold/README.md" in info
+
+    # no index yet: a Portuguese message pointing at the Índice tab, nothing started
+    with pytest.raises(AppError) as err:
+        client.predict(handle_file(str(gold)), ["fake:x"], ["rag"], 0, api_name="/eval_start")
+    assert "aba Índice" in str(err.value) and "Traceback" not in str(err.value)
+    with pytest.raises(AppError) as err:
+        client.predict(handle_file(str(gold)), ["fake:x"], [], 0, api_name="/eval_start")
+    assert "Marque ao menos um modo" in str(err.value)
+
+    _upload(client, pdf)
+    client.predict(tiny_embedder_path(), [], 256, 32, False, api_name="/index_build")
+    _wait(client, "/index_status")
+
+    started = client.predict(handle_file(str(gold)), ["fake:x"], ["rag", "norag"], 0, api_name="/eval_start")
+    assert 'class="oracle-progress"' in started[0]
+    _wait(client, "/eval_status")
+    out = client.predict(api_name="/eval_status")
+    bar, _, summary, table, json_file, md_file, run_choice, questions = out  # (the result box is layout)
+    assert 'data-done="4" data-total="4"' in bar and "respostas" in bar  # 2 questions x 2 runs
+    assert "Perguntas com resposta: **1** · sem resposta: **1**" in summary and gold.name in summary
+
+    headers = table["headers"]
+    assert headers == ["Medida", "RAG · fake:x", "Sem RAG · fake:x"]
+    figures = {row[0]: row[1:] for row in _rows(table)}
+    assert figures["fatos-chave"] == ["100%", "100%"]  # the fake always states the fact
+    assert figures["recusas corretas"][1] == "0%"  # alone, the model answers the unanswerable one
+    assert figures["hit@1"][1] == "–" and figures["MRR@10"][1] == "–"  # no retrieval without RAG
+    assert figures["F1"][0].startswith("0,")  # decimal comma
+    assert "fidelidade" in figures and "eco" in figures and "sem fonte" in figures
+
+    # the per-question table of the first run says why
+    assert questions["headers"][:4] == ["Pergunta", "Esperado", "Resposta", "Fatos-chave"]
+    (a1, u1) = _rows(questions)
+    assert a1[0] == QUESTION and a1[1] == "responder" and a1[3] == "✔" and a1[4] == "não"
+    assert u1[1] == "recusar" and u1[3] == "–"
+    assert run_choice["value"] == "RAG · fake:x"
+    other = client.predict("Sem RAG · fake:x", api_name="/eval_questions")
+    assert [r[4] for r in _rows(other)] == ["não", "não"] and _rows(other)[0][2].startswith("O valor total")
+
+    # downloads: the JSON report, the Markdown table in Portuguese
+    json_path, md_path = (f.get("value") if isinstance(f, dict) else f for f in (json_file, md_file))
+    report = json.loads(Path(json_path).read_text("utf-8"))
+    assert [r["label"] for r in report["runs"]] == ["RAG · fake:x", "Sem RAG · fake:x"]
+    assert report["runs"][1]["summary"]["keyfact_accuracy"] == 1.0
+    assert "| execução |" in Path(md_path).read_text("utf-8")
+    folder = workspace.home / "eval" / "edital.gold"
+    assert (folder / "report.json").is_file() and (folder / gold.name).is_file()
+
+    # a reload shows the last report again
+    loaded = client.predict(api_name="/eval_load")
+    assert 'data-state="done"' in loaded[2]
+    assert loaded[5]["headers"] == headers and _rows(loaded[5]) == _rows(table)
+
+
+def test_evaluation_figures_read_brazilian_and_folders_are_safe():
+    from oracle.ui.evaluation import format_figure, safe_stem
+
+    assert format_figure(0.625, "{:.0%}", "pt") == "62%" and format_figure(0.53, "{:.2f}", "pt") == "0,53"
+    assert format_figure(0.53, "{:.2f}", "en") == "0.53" and format_figure(None, "{:.2f}", "pt") == "–"
+    assert safe_stem("edital.gold.jsonl") == "edital.gold"
+    assert safe_stem("../../etc/passwd.jsonl") == "passwd" and safe_stem("cache.jsonl") == "cache-gold"
+    assert safe_stem("perguntas de teste (1).jsonl") == "perguntas-de-teste-1"

@@ -319,3 +319,67 @@ def test_finetune_tab_estimate_train_and_list_a_run(browser, url, workspace, tmp
     expect(page.get_by_role("option", name=re.compile("browser-adapter"))).to_be_visible()
     page.screenshot(path=str(shots / "3-chat-adapter.png"), full_page=True)
     assert len(list(shots.glob("*.png"))) == 4
+
+
+def test_evaluation_tab_in_a_browser(browser, url, workspace, tmp_path):
+    """Avaliação as a person uses it: read the intro, upload a gold file (checked at once), try
+    without an index (told to build it in the Índice tab), then with one: tick "Sem RAG", click
+    Avaliar, follow the bar, read the runs side by side and each answer; a reload shows it again."""
+    from playwright.sync_api import expect
+
+    from oracle.index import build_index
+    from oracle.ingest import ingest_file
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    pdf = make_pt_pdf(tmp_path)
+    gold = tmp_path / "edital.gold.jsonl"
+    items = [
+        {"id": "a1", "question": QUESTION, "reference": "R$ 250.000,00", "keyfacts": [["250.000,00"]],
+         "doc": pdf.name, "page": 1, "answerable": True},
+        {"id": "u1", "question": "Qual é o valor do prêmio do concurso de fotografia de 2019?",
+         "reference": "-", "keyfacts": [], "doc": pdf.name, "page": None, "answerable": False},
+    ]  # fmt: skip
+    gold.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="pt-BR")
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_role("tab", name="Avaliação", exact=True).click()
+    expect(page.get_by_text("recusadas corretamente")).to_be_visible()
+    expect(page.get_by_text("bench/gold/README.md")).to_be_visible()
+
+    page.locator("#oracle-eval-gold input[type=file]").set_input_files(str(gold))
+    info = page.locator("#oracle-eval-gold-info")
+    _expect_or_toast(page, lambda: expect(info).to_contain_text("com resposta nos documentos: 1"))
+    expect(info).to_contain_text("sem resposta: 1")
+    page.screenshot(path=str(shots / "0-gold.png"), full_page=True)
+
+    # no index yet: a message that points at the Índice tab
+    page.locator("#oracle-eval-start").click()
+    expect(page.locator(".toast-body").first).to_contain_text("aba Índice")
+    page.screenshot(path=str(shots / "1-no-index.png"), full_page=True)
+
+    build_index([ingest_file(pdf, workspace)], workspace, embedder=tiny_embedder_path())
+    page.locator("#oracle-eval-modes").get_by_text("Sem RAG (só o modelo)").click()
+    page.locator("#oracle-eval-start").click()
+    done = page.locator('#oracle-eval-progress [data-state="done"]')
+    _expect_or_toast(page, lambda: expect(done).to_be_attached())
+    expect(page.locator("#oracle-eval-progress")).to_contain_text("4 de 4 respostas")
+    table = page.locator("#oracle-eval-table")
+    expect(table).to_contain_text("Sem RAG · fake:x")
+    expect(table).to_contain_text("fatos-chave")
+    expect(table).to_contain_text("100%")
+    expect(table).to_contain_text("resposta p95 s")  # the last figure: the whole table shows
+    questions = page.locator("#oracle-eval-questions")
+    expect(questions).to_contain_text(QUESTION)
+    expect(questions).to_contain_text("✔")
+    expect(page.locator("#oracle-eval-dl-json")).to_be_enabled()
+    expect(page.locator("#oracle-eval-dl-md")).to_be_enabled()
+    page.screenshot(path=str(shots / "2-result.png"), full_page=True)
+
+    page.reload()
+    page.get_by_role("tab", name="Avaliação", exact=True).click()
+    expect(page.locator("#oracle-eval-table")).to_contain_text("Sem RAG · fake:x")
+    expect(page.locator("#oracle-eval-progress")).to_contain_text("Concluído")
+    page.screenshot(path=str(shots / "3-reloaded.png"), full_page=True)
+    assert len(list(shots.glob("*.png"))) == 4

@@ -45,6 +45,7 @@ TABS = [
     ("finetune", "ui.tab.finetune", "finetune"),
     ("chat", "ui.tab.chat", "chat"),
     ("ratings", "ui.tab.ratings", "ratings"),
+    ("evaluation", "ui.tab.evaluation", "evaluation"),
 ]
 
 CSS = """
