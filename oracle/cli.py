@@ -171,10 +171,13 @@ def _print_answer(answer, as_json: bool) -> None:
         return
     lang = answer.language
     cited = answer.citations or []
+    if answer.verdict == "unsupported" and answer.unsupported:
+        print("\n" + t("cli.unsupported", lang, claims=", ".join(answer.unsupported)))
     if cited:
         print("\n" + t("cli.sources", lang))
         for c in cited:
-            print(f"  [{c.n}] {c.doc_name}, p. {c.page}: {c.snippet}")
+            page = f"{c.page} ({c.page_label})" if c.page_label and str(c.page_label) != str(c.page) else c.page
+            print(f"  [{c.n}] {c.doc_name}, p. {page}: \"{c.snippet}\"")
     elif answer.sources:
         print("\n" + t("cli.retrieved", lang))
         for c in answer.sources:

@@ -107,6 +107,13 @@ class GoldItem(Record):
         return bool(self.evidence) and fold(self.evidence) in fold(chunk.text)
 
 
+def _detail(key: str, **params: Any) -> str:
+    """A gold-file problem in the user's language (i18n ``key``)."""
+    from oracle.i18n import t
+
+    return t(key, **params)
+
+
 def load_gold(path: str | Path) -> list[GoldItem]:
     """Read a gold JSONL file.
 
@@ -117,7 +124,7 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     """
     path = Path(path)
     if not path.is_file():
-        raise GoldError(detail=f"{path}: file not found")
+        raise GoldError(detail=_detail("gold.missing_file", where=str(path)))
     items: list[GoldItem] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -125,19 +132,19 @@ def load_gold(path: str | Path) -> list[GoldItem]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as e:
-            raise GoldError(detail=f"{path.name}:{n}: not JSON ({e.msg})") from None
+            raise GoldError(detail=_detail("gold.not_json", where=f"{path.name}:{n}", why=e.msg)) from None
         if not isinstance(data, dict) or not data.get("id") or not data.get("question"):
-            raise GoldError(detail=f"{path.name}:{n}: needs an object with 'id' and 'question'")
+            raise GoldError(detail=_detail("gold.needs_id", where=f"{path.name}:{n}"))
         facts = data.get("keyfacts") or []
         if not (isinstance(facts, list) and all(isinstance(f, list) and all(isinstance(s, str) for s in f)
                                                 for f in facts)):
-            raise GoldError(detail=f"{path.name}:{n}: 'keyfacts' must be a list of lists of strings")
+            raise GoldError(detail=_detail("gold.keyfacts", where=f"{path.name}:{n}"))
         item = GoldItem.from_dict(data)
         if item.answerable and not item.doc:
-            raise GoldError(detail=f"{path.name}:{n}: an answerable item needs 'doc'")
+            raise GoldError(detail=_detail("gold.needs_doc", where=f"{path.name}:{n}"))
         items.append(item)
     if not items:
-        raise GoldError(detail=f"{path.name}: no items")
+        raise GoldError(detail=_detail("gold.empty", where=path.name))
     return items
 
 
@@ -187,8 +194,8 @@ def find_documents(items: Sequence[GoldItem], search: Sequence[str | Path]) -> d
                 found[name] = candidate
                 break
         else:
-            raise GoldError(detail=f"document {name!r} not found in: {', '.join(str(s) for s in search)} "
-                                   "(give its folder with --docs)")
+            raise GoldError(detail=_detail("gold.missing_doc", name=name,
+                                           where=", ".join(str(s) for s in search)))
     return found
 
 
@@ -437,8 +444,8 @@ def markdown_table(runs: Sequence[dict[str, Any]], lang: str = "en") -> str:
         lines.append("| " + " | ".join(cells) + " |")
     n_a = runs[0]["summary"]["n_answerable"] if runs else 0
     n_u = runs[0]["summary"]["n_unanswerable"] if runs else 0
-    note = (f"{n_a} perguntas com resposta, {n_u} sem resposta nos documentos." if pt
-            else f"{n_a} answerable questions, {n_u} unanswerable.")
+    note = (f"Perguntas com resposta nos documentos: {n_a}; sem resposta: {n_u}." if pt
+            else f"Answerable questions: {n_a}; unanswerable: {n_u}.")
     return "\n".join(lines) + "\n\n" + note + "\n"
 
 
@@ -536,7 +543,7 @@ def evaluate(
         items.extend(loaded)
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
-        raise GoldError(detail="duplicate ids across gold files")
+        raise GoldError(detail=_detail("gold.duplicate_ids", where=", ".join(str(g) for g in gold)))
     files: dict[str, Path] = {}
     if index is None:
         search = [Path(p).parent for p in gold] + [Path(d) for d in docs]

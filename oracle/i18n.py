@@ -28,6 +28,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Conjunto de perguntas de referência inválido: {detail}. Veja o formato em bench/gold/README.md.",
         "en": "Invalid gold set: {detail}. See the format in bench/gold/README.md.",
     },
+    "gold.missing_file": {"pt": "{where}: arquivo não encontrado", "en": "{where}: file not found"},
+    "gold.not_json": {"pt": "{where}: a linha não é JSON ({why})", "en": "{where}: the line is not JSON ({why})"},
+    "gold.needs_id": {
+        "pt": "{where}: cada linha precisa de um objeto com 'id' e 'question'",
+        "en": "{where}: each line needs an object with 'id' and 'question'",
+    },
+    "gold.keyfacts": {
+        "pt": "{where}: 'keyfacts' deve ser uma lista de listas de textos, por exemplo [[\"256 MiB\", \"256 MB\"]]",
+        "en": "{where}: 'keyfacts' must be a list of lists of strings, e.g. [[\"256 MiB\", \"256 MB\"]]",
+    },
+    "gold.needs_doc": {
+        "pt": "{where}: uma pergunta com resposta precisa de 'doc' (o nome do arquivo do documento)",
+        "en": "{where}: an answerable question needs 'doc' (the document's file name)",
+    },
+    "gold.empty": {"pt": "{where}: nenhuma pergunta", "en": "{where}: no questions"},
+    "gold.duplicate_ids": {"pt": "ids repetidos em {where}", "en": "duplicate ids in {where}"},
+    "gold.missing_doc": {
+        "pt": "o documento {name!r} não está em: {where} (indique a pasta dele com --docs)",
+        "en": "document {name!r} not found in: {where} (give its folder with --docs)",
+    },
     "err.ingest": {
         "pt": "Não foi possível ler '{file}': {detail}. Verifique o arquivo e envie-o de novo.",
         "en": "Could not read '{file}': {detail}. Check the file and upload it again.",
@@ -163,6 +183,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli.no_answers": {
         "pt": "Nenhuma resposta registrada ainda. Pergunte primeiro: python -m oracle ask \"...\"",
         "en": "No answers recorded yet. Ask first: python -m oracle ask \"...\"",
+    },
+    "cli.unsupported": {
+        "pt": "(A resposta do modelo foi descartada: citava {claims}, que não aparece nas fontes.)",
+        "en": "(The model's answer was discarded: it named {claims}, found in no source.)",
     },
     "cli.eval_saved": {
         "pt": "Relatório e respostas por pergunta em {path} (report.md, report.json, rows.jsonl).",
@@ -784,7 +808,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.tab.finetune": {"pt": "Ajuste fino", "en": "Fine-tuning"},
     "ui.tab.chat": {"pt": "Chat", "en": "Chat"},
     "ui.tab.ratings": {"pt": "Avaliações", "en": "Ratings"},
-    "ui.tab.evaluation": {"pt": "Avaliação", "en": "Evaluation"},
+    "ui.tab.evaluation": {"pt": "Qualidade", "en": "Quality"},
     "ui.finetune.placeholder": {
         "pt": "O ajuste fino (LoRA do gerador e do modelo de busca) ficará nesta aba.",
         "en": "Fine-tuning (LoRA of the generator and of the retriever) will live in this tab.",
@@ -1011,6 +1035,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.sources": {"pt": "Fontes", "en": "Sources"},
     "ui.chat.sources_consulted": {"pt": "Trechos consultados", "en": "Chunks consulted"},
     "ui.chat.page": {"pt": "p. {page}", "en": "p. {page}"},
+    "ui.chat.page_printed": {"pt": "p. {page} (impressa {label})", "en": "p. {page} (printed {label})"},
+    "ui.chat.unverified_quote": {"pt": "trecho não conferido", "en": "excerpt not verified"},
+    "ui.chat.verdict.unsupported": {
+        "pt": "⚠️ A resposta do modelo foi descartada: citava {claims}, que não aparece(m) nas fontes.",
+        "en": "⚠️ The model's answer was discarded: it named {claims}, found in no source.",
+    },
+    "ui.chat.verdict.quoted": {
+        "pt": "ℹ️ O modelo repetiu a pergunta; abaixo, o trecho das fontes que melhor a responde.",
+        "en": "ℹ️ The model repeated the question; below, the passage of the sources that best answers it.",
+    },
+    "ui.chat.verdict.off_topic": {
+        "pt": "ℹ️ Os trechos encontrados não falam do que a pergunta pede.",
+        "en": "ℹ️ The passages found do not speak of what the question asks.",
+    },
     "ui.chat.nothing_to_rate": {"pt": "Ainda não há resposta para avaliar.", "en": "There is no answer to rate yet."},
     "ui.chat.rated_valid": {
         "pt": "👍 Avaliação registrada como correta (por {user}). Obrigado!",

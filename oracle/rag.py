@@ -480,6 +480,11 @@ def stream_answer(
         text = not_found_sentence(lang) if cfg.guard else text
     else:
         text = attribute_citations(text, hits)
+        if cfg.guard:
+            cited = parse_citations(text, len(hits)) or [1]
+            if lexical_coverage(index, question, [hits[n - 1] for n in cited]) < cfg.min_coverage:
+                # the passages the answer rests on do not speak of what the question asks
+                draft, verdict, text, abstained = text, "off_topic", not_found_sentence(lang), True
     cited = parse_citations(text, len(hits))
     citations = [_citation(n, hits[n - 1], _cited_sentences(text, n)) for n in cited]
     sources = [_citation(n, hit, question) for n, hit in enumerate(hits, start=1)]

@@ -155,8 +155,10 @@ def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_call
 
     # 4. ask: streamed answer with its sources (document, page)
     n_calls = len(fake_calls)
+    # hybrid on (the default): with the tiny embedder only BM25 ranks the chunk that holds the
+    # question's words, which the lexical relevance gate asks for
     chat, cleared = client.predict(
-        QUESTION, [], "fake:x", "", "", "", "", 2, -1.0, False, 128, api_name="/ask"
+        QUESTION, [], "fake:x", "", "", "", "", 2, -1.0, True, 128, api_name="/ask"
     )
     assert cleared == ""
     assert len(fake_calls) == n_calls + 1

@@ -344,7 +344,7 @@ def test_evaluation_tab_in_a_browser(browser, url, workspace, tmp_path):
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="pt-BR")
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
-    page.get_by_role("tab", name="Avaliação", exact=True).click()
+    page.get_by_role("tab", name="Qualidade", exact=True).click()
     expect(page.get_by_text("recusadas corretamente")).to_be_visible()
     expect(page.get_by_text("bench/gold/README.md")).to_be_visible()
 
@@ -378,7 +378,7 @@ def test_evaluation_tab_in_a_browser(browser, url, workspace, tmp_path):
     page.screenshot(path=str(shots / "2-result.png"), full_page=True)
 
     page.reload()
-    page.get_by_role("tab", name="Avaliação", exact=True).click()
+    page.get_by_role("tab", name="Qualidade", exact=True).click()
     expect(page.locator("#oracle-eval-table")).to_contain_text("Sem RAG · fake:x")
     expect(page.locator("#oracle-eval-progress")).to_contain_text("Concluído")
     page.screenshot(path=str(shots / "3-reloaded.png"), full_page=True)

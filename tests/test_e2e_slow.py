@@ -45,3 +45,37 @@ def test_demo_answers_in_portuguese_citing_the_right_page(tmp_path):
     assert answer["sources"][0]["page"] == expected_page  # retriever ranks the right page first
     assert any(c["page"] == expected_page for c in answer["citations"]), answer
     assert "certidão" in answer["text"].lower() or "estatuto" in answer["text"].lower(), answer["text"]
+
+
+def test_eval_on_the_bundled_models_abstains_off_topic_and_finds_key_facts(tmp_path):
+    """`oracle eval` with the default embedder and generator on the test notice: off-topic
+    questions (a grant, a salary: the notice speaks of neither) get "not found", and on-topic ones
+    contain their key fact, cited to the right page."""
+    from oracle.cli import main
+
+    make_pt_pdf(tmp_path)
+    gold = tmp_path / "edital.gold.jsonl"
+    items = [
+        {"id": "on-1", "question": "Qual é o valor total destinado ao edital?", "reference": "R$ 250.000,00",
+         "keyfacts": [["250.000,00", "250 mil"]], "doc": "edital-12-2026.pdf", "page": 1, "answerable": True},
+        {"id": "on-2", "question": "Qual é o e-mail para dúvidas sobre o edital?",
+         "reference": "cultura@saojoaodasaguas.example.gov.br",
+         "keyfacts": [["cultura@saojoaodasaguas.example.gov.br"]], "doc": "edital-12-2026.pdf", "page": 3,
+         "answerable": True},
+        {"id": "off-1", "question": "Qual é o valor da bolsa de estudos para professores?", "reference": "-",
+         "keyfacts": [], "doc": "edital-12-2026.pdf", "page": None, "answerable": False},
+        {"id": "off-2", "question": "Qual é o salário do prefeito de São João das Águas?", "reference": "-",
+         "keyfacts": [], "doc": "edital-12-2026.pdf", "page": None, "answerable": False},
+    ]
+    gold.write_text("\n".join(json.dumps(i, ensure_ascii=False) for i in items) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["--home", str(tmp_path / "ws"), "eval", "--gold", str(gold), "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    rows = {r["id"]: r for r in report["rows"]["rag"]}
+    for off in ("off-1", "off-2"):
+        assert rows[off]["scores"]["abstained"], rows[off]["result"]["text"]
+    for on in ("on-1", "on-2"):
+        assert rows[on]["scores"]["keyfacts_all"], rows[on]["result"]["text"]
+        assert rows[on]["scores"]["citations_ok"] >= 1, rows[on]["result"]
+    summary = report["runs"][0]["summary"]
+    assert summary["abstention"] == 1.0 and summary["keyfact_accuracy"] == 1.0

@@ -620,7 +620,8 @@ def test_embedding_finetune_reports_before_after_and_reindexes(workspace, tmp_pa
 
 
 def test_embedder_worse_than_base_is_saved_but_flagged_and_warned(workspace, tmp_path, capsys):
-    """lr=1.0 wrecks the tiny model: no epoch beats the base on validation, the model is still
+    """lr=5.0 wrecks the tiny model (1.0 did not on every CPU: on an AMX Xeon an epoch still beat
+    the base by 0.03 MRR): no epoch beats the base on validation, the model is still
     saved, train.json says improved false, and the app and the CLI advise against re-indexing."""
     from oracle import cli, jobs
     from oracle.training.embedding import EmbedTrainConfig, train_embedder
@@ -629,7 +630,7 @@ def test_embedder_worse_than_base_is_saved_but_flagged_and_warned(workspace, tmp
 
     topic_workspace(workspace, tmp_path)
     res = train_embedder(workspace, name="wrecked", cfg=EmbedTrainConfig(
-        epochs=2, batch_size=4, eval_fraction=0.2, learning_rate=1.0, warmup_ratio=0.0))
+        epochs=2, batch_size=4, eval_fraction=0.2, learning_rate=5.0, warmup_ratio=0.0))
     m = json.loads((Path(res.model_dir) / "train.json").read_text())["metrics"]
     assert res.status == "completed" and (Path(res.model_dir) / "modules.json").exists()
     assert m["selection"] == "validation_mrr@10"

@@ -157,15 +157,23 @@ def render_answer(ctx: UIContext, answer: Answer, lang: str) -> str:
     Cited sources are listed when the model cited any; otherwise every source it was given
     (under another heading); none when nothing relevant was found."""
     text = answer.text
+    verdict = getattr(answer, "verdict", "")
+    if verdict == "unsupported" and answer.unsupported:
+        claims = ", ".join(f"“{html.escape(c)}”" for c in answer.unsupported)
+        text += "\n\n" + ctx.t("ui.chat.verdict.unsupported", lang, claims=claims)
+    elif verdict in ("quoted", "off_topic"):
+        text = ctx.t(f"ui.chat.verdict.{verdict}", lang) + "\n\n" + text
     sources: list[Citation] = answer.citations or answer.sources
     if not sources or not answer.grounded and not answer.citations:
         return text
     heading = ctx.t("ui.chat.sources" if answer.citations else "ui.chat.sources_consulted", lang)
     lines = [text, "", f"**{heading}**", ""]
     for c in sources:
-        page = ctx.t("ui.chat.page", lang, page=c.page)
+        page = (ctx.t("ui.chat.page_printed", lang, page=c.page, label=c.page_label)
+                if c.page_label and str(c.page_label) != str(c.page) else ctx.t("ui.chat.page", lang, page=c.page))
         snippet = html.escape(_snippet(c.snippet))
-        lines.append(f"- **[{c.n}]** {html.escape(c.doc_name)}, {page} — “{snippet}”")
+        mark = "" if (c.verified or not answer.citations) else f" ({ctx.t('ui.chat.unverified_quote', lang)})"
+        lines.append(f"- **[{c.n}]** {html.escape(c.doc_name)}, {page} — “{snippet}”{mark}")
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Tab "Avaliação": score the chat on a gold set (questions whose answers are known).
+"""Tab "Qualidade": score the chat on a gold set (questions whose answers are known).
 
 A person uploads a gold JSONL (format: ``bench/gold/README.md``), checked at once with
 :func:`oracle.gold_eval.load_gold`; picks the models and the modes to compare (RAG as in the
