@@ -308,7 +308,7 @@ def eval_runs(args: argparse.Namespace) -> list:
         for gen, adapter in models:
             for mode in modes:
                 for retrieval in (retrievals if mode != "norag" else ["-"]):
-                    for prompt in (prompts if mode != "norag" else [base.prompt]):
+                    for prompt in (prompts if mode not in ("norag", "retrieval") else [base.prompt]):
                         key = (None if mode == "norag" else emb, gen, adapter, mode, retrieval, prompt)
                         if key in seen:
                             continue
@@ -318,7 +318,7 @@ def eval_runs(args: argparse.Namespace) -> list:
                             parts.append(Path(adapter).name if adapter else gen.split(":")[-1])
                         if len(retrievals) > 1 and mode != "norag":
                             parts.append(retrieval)
-                        if len(prompts) > 1 and mode != "norag":
+                        if len(prompts) > 1 and mode not in ("norag", "retrieval"):
                             parts.append(f"prompt {prompt}")
                         if len(embedders) > 1 and mode != "norag":
                             parts.append(str(emb))
@@ -334,7 +334,8 @@ def cmd_eval(args: argparse.Namespace, ws: C.Workspace) -> int:
 
     runs = eval_runs(args)
     report = evaluate(args.gold, runs, docs=args.docs or [], out_dir=args.out, limit=args.limit, workspace=ws,
-                      chunking=_config(C.ChunkingConfig, args), progress=_progress("eval"))
+                      chunking=_config(C.ChunkingConfig, args), ingest=_config(C.IngestConfig, args),
+                      progress=_progress("eval"))
     if args.json:
         print(report.to_json())
     else:
@@ -998,9 +999,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "(repeatable).")
     p.add_argument("--embedder", action="append", help=f"Embedder of the index (repeatable; default "
                                                        f"{C.DEFAULT_EMBEDDER}).")
-    p.add_argument("--mode", action="append", choices=["rag", "vanilla", "norag"],
+    p.add_argument("--mode", action="append", choices=["rag", "vanilla", "norag", "retrieval"],
                    help="rag: chat as it is; vanilla: retrieval and prompt without the answer guards; "
-                        "norag: the generator alone (repeatable; default rag).")
+                        "norag: the generator alone; retrieval: retrieval figures only, no generation "
+                        "(repeatable; default rag).")
     p.add_argument("--retrieval", action="append", choices=["dense", "hybrid"],
                    help="dense, or hybrid (BM25 + dense fusion) (repeatable; default: --hybrid's value).")
     p.add_argument("--prompt-style", action="append", choices=["v1", "v2", "v3"],
@@ -1012,6 +1014,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="Print the report as JSON.")
     _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "hybrid", "min_coverage", "prompt"])
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
+    _add_config_args(p, C.IngestConfig, ["clean_pages"])
     p.set_defaults(func=cmd_eval)
 
     _add_train_parser(sub)

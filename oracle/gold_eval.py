@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
-from oracle.config import ChunkingConfig, RAGConfig, Workspace, to_dict
+from oracle.config import ChunkingConfig, IngestConfig, RAGConfig, Workspace, to_dict
 from oracle.errors import GoldError, OracleError
 from oracle.grounding import (
     contains_fact,
@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 EVAL_VERSION = 1
 """Bumped when scoring changes; stored rows of another version are not reused."""
 
-RunMode = Literal["rag", "vanilla", "norag"]
+RunMode = Literal["rag", "vanilla", "norag", "retrieval"]
 
 
 @dataclass
@@ -156,8 +156,8 @@ class EvalRun:
         label: the column name in reports (e.g. ``"rag 0.5b"``).
         generator: generator spec (:func:`oracle.llm.get_generator`).
         adapter: LoRA adapter folder, or None.
-        mode: ``"rag"`` (chat as it is), ``"vanilla"`` (no answer guards, no lexical gate) or
-            ``"norag"`` (no retrieval).
+        mode: ``"rag"`` (chat as it is), ``"vanilla"`` (no answer guards, no lexical gate),
+            ``"norag"`` (no retrieval) or ``"retrieval"`` (retrieval figures only, no generation).
         rag: retrieval and decoding settings.
         embedder: embedder of the index (None: the evaluation's default).
     """
@@ -199,9 +199,11 @@ def find_documents(items: Sequence[GoldItem], search: Sequence[str | Path]) -> d
     return found
 
 
-def eval_workspace(root: Path, files: dict[str, Path], embedder: str, chunking: ChunkingConfig) -> Workspace:
+def eval_workspace(root: Path, files: dict[str, Path], embedder: str, chunking: ChunkingConfig,
+                   ingest: IngestConfig | None = None) -> Workspace:
     """The cached evaluation workspace for these documents, embedder and chunking:
-    ``root/<16 hex>``, keyed on the files' sha256, the embedder name and the chunking config."""
+    ``root/<16 hex>``, keyed on the files' sha256, the embedder name, the chunking config, the
+    ingest and chunking code, and ``ingest.clean_pages`` when it is off."""
     import oracle.chunking
     import oracle.ingest
 
@@ -212,11 +214,13 @@ def eval_workspace(root: Path, files: dict[str, Path], embedder: str, chunking: 
         h.update(name.encode())
         h.update(hashlib.sha256(files[name].read_bytes()).digest())
     h.update(json.dumps([embedder, to_dict(chunking)], sort_keys=True).encode())
+    if ingest is not None and not ingest.clean_pages:
+        h.update(b"raw-pages")
     return Workspace(root / h.hexdigest()[:16])
 
 
 def prepare_index(files: dict[str, Path], workspace: Workspace, embedder: str, chunking: ChunkingConfig,
-                  progress: ProgressCallback | None = None):
+                  progress: ProgressCallback | None = None, ingest: IngestConfig | None = None):
     """Ingest ``files`` into ``workspace`` and build its default index, unless already built.
 
     Returns:
@@ -231,7 +235,7 @@ def prepare_index(files: dict[str, Path], workspace: Workspace, embedder: str, c
             return index
     except OracleError:
         pass
-    docs = [ingest_file(path, workspace) for path in files.values()]
+    docs = [ingest_file(path, workspace, cfg=ingest) for path in files.values()]
     return build_index(docs, workspace, embedder=embedder, chunking=chunking, progress=progress)
 
 
@@ -502,6 +506,7 @@ def evaluate(
     progress: ProgressCallback | None = None,
     generators: dict[str, Any] | None = None,
     index: Any = None,
+    ingest: IngestConfig | None = None,
 ) -> EvalReport:
     """Score each of ``runs`` on the gold files.
 
@@ -521,6 +526,8 @@ def evaluate(
         generators: ``{spec: generator}`` already loaded (tests pass fakes here).
         index: an index to evaluate as it is (the app passes the chat's index): no document is
             looked up or ingested, and ``embedder``/``EvalRun.embedder`` are ignored.
+        ingest: how documents are parsed (``clean_pages=False`` keeps running headers and tables
+            of contents, to measure what cleaning changes).
 
     Returns:
         An :class:`EvalReport`; the same figures are written to ``out_dir``.
@@ -563,10 +570,19 @@ def evaluate(
             emb = getattr(index, "embedder", emb)
             indexes.setdefault(emb, index)
         if emb not in indexes:
-            ews = eval_workspace(workspace.home / "eval" / "cache", files, emb, chunking)
-            indexes[emb] = prepare_index(files, ews, emb, chunking)
+            ews = eval_workspace(workspace.home / "eval" / "cache", files, emb, chunking, ingest)
+            indexes[emb] = prepare_index(files, ews, emb, chunking, ingest=ingest)
         run_index = indexes[emb]
         chunks = {c.chunk_id: c for c in run_index.chunks}
+        if run.mode == "retrieval":
+            report_runs.append({"label": run.label, "run": {"generator": "", "adapter": None, "mode": run.mode,
+                                                            "embedder": emb, "rag": to_dict(run.rag)},
+                                "summary": {"n_answerable": sum(i.answerable for i in items),
+                                            "n_unanswerable": sum(not i.answerable for i in items)},
+                                "retrieval": retrieval_scores(items, run_index, run.rag.hybrid)})
+            report_rows[run.label] = []
+            done += len(items)
+            continue
         key = f"{run.generator}|{run.adapter}"
         generator = generators.get(key) or (generators.get(run.generator) if run.adapter is None else None)
         if generator is None:

@@ -432,8 +432,15 @@ def stream_answer(
         with the not-found sentence), ``language``, ``elapsed_s`` (seconds).
 
     When the best hit scores under the relevance gate (:func:`relevance_gate`: ``cfg.min_score``,
-    or the index's own ``min_score`` when that is None), the not-found sentence is yielded
-    without calling the generator; otherwise every retrieved hit goes into the prompt.
+    or the index's own ``min_score`` when that is None), or, with ``cfg.guard``, when the hits
+    hold too little of the question's rare words (:func:`lexical_coverage` under
+    ``cfg.min_coverage``; verdict ``"off_topic"``), the not-found sentence is yielded without
+    calling the generator; otherwise every retrieved hit goes into the prompt. With
+    ``cfg.guard`` the streamed reply then goes through :func:`_guard` (abstention, echo retry,
+    unsupported numbers and names), and an answer whose cited chunks do not cover the question
+    is replaced by the not-found sentence (verdict ``"off_topic"``). The final Answer's
+    ``verdict``, ``unsupported`` and ``draft`` say what happened; the streamed pieces are the
+    model's first reply, so a face shows the final ``text`` when it differs.
 
     Raises:
         GenerationError: the generator failed.

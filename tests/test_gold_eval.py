@@ -10,6 +10,7 @@ import pytest
 from docs import make_pt_pdf
 from tiny_embedder import tiny_embedder_dir  # noqa: F401
 
+from oracle.config import RAGConfig
 from oracle.errors import GoldError
 from oracle.gold_eval import EvalRun, GoldItem, evaluate, load_gold, spread
 from oracle.i18n import t
@@ -171,3 +172,19 @@ def test_cli_eval_missing_document_is_a_clear_error(tmp_path, capsys):
     assert main(["--home", str(tmp_path / "home"), "eval", "--gold", str(path)]) == 2
     err = capsys.readouterr().err
     assert "nao-existe.pdf" in err and "--docs" in err
+
+
+def test_retrieval_mode_scores_retrieval_without_generating(tmp_path, gold_file, workspace,
+                                                            tiny_embedder_dir):  # noqa: F811
+    def fail(messages):
+        raise AssertionError("retrieval mode must not generate")
+
+    runs = [EvalRun(label="dense", generator="fake:x", mode="retrieval", rag=RAGConfig(hybrid=False)),
+            EvalRun(label="hybrid", generator="fake:x", mode="retrieval", rag=RAGConfig(hybrid=True))]
+    report = evaluate([gold_file], runs, out_dir=tmp_path / "out", embedder=tiny_embedder_dir,
+                      workspace=workspace, generators={"fake:x": FakeGenerator(fn=fail, name="fake:x")})
+    dense, hybrid = report.runs
+    assert dense["retrieval"]["n_retrieval"] == 3 and "keyfact_accuracy" not in dense["summary"]
+    # BM25 ranks the pages holding the questions' words: hybrid finds all three gold pages in the top 5
+    assert hybrid["retrieval"]["hit@5"] == 1.0
+    assert "| dense | " in report.markdown() and " – |" in report.markdown()

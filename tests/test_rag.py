@@ -359,3 +359,27 @@ def test_config_accepts_no_gate_and_rejects_out_of_range():
     assert RAGConfig(min_score=None).min_score is None and RAGConfig(min_score=-1.0).min_score == -1.0
     with pytest.raises(ConfigError):
         RAGConfig(min_score=1.5)
+
+
+def test_answer_resting_on_a_chunk_that_ignores_the_question_becomes_not_found():
+    """The retrieved set covers the question, but the sentence the model answers from (source 2)
+    speaks of something else: the answer is refused with verdict off_topic."""
+    value = Chunk(chunk_id="e:1:x", doc_id="e", doc_name=EDITAL, page_start=1, page_end=1, char_start=0,
+                  char_end=10, text="A bolsa de estudos para professores será definida em portaria própria.")
+    index = FakeIndex([(value, 0.9), (CHUNK_VALUE, 0.89)])
+    gen = FakeGenerator(replies=["O valor total destinado a esta chamada é de R$ 250.000,00 [2]."])
+    _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen, RAGConfig(min_score=0.5),
+                 language="pt")
+    assert len(gen.calls) == 1 and ans.verdict == "off_topic" and ans.grounded is False
+    assert ans.draft.startswith("O valor total destinado") and ans.text == t("rag.not_found", "pt")
+
+
+def test_is_abstention_recognises_declining_replies():
+    from oracle.rag import is_abstention
+
+    assert is_abstention(t("rag.not_found", "pt")) and is_abstention(t("rag.not_found", "en"))
+    assert is_abstention("O contexto não menciona o valor da bolsa.")
+    assert is_abstention("Não há informação sobre isso nas fontes [1].")
+    assert is_abstention("The context does not mention it.")
+    assert not is_abstention("Não, o servidor principal não usa DHCP [1].")
+    assert not is_abstention("O valor é R$ 250.000,00 [1].")
