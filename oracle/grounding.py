@@ -188,18 +188,21 @@ def verify_quote(quote: str, chunk_text: str) -> bool:
     return bool(q) and q in fold(chunk_text)
 
 
-def support_sentence(claim: str, chunk_text: str) -> tuple[str, float]:
+def support_sentence(claim: str, chunk_text: str, min_words: int = 0) -> tuple[str, float]:
     """The sentence of ``chunk_text`` that best supports ``claim``, and its support in [0, 1].
 
     Support is the share of the claim's content words (:func:`content_words`) found in the
     sentence, with the claim's numbers weighing double (a figure is what a reader checks). Ties
-    go to the earlier sentence. Returns ``("", 0.0)`` for an empty chunk.
+    go to the earlier sentence. Sentences of fewer than ``min_words`` words (headings, list
+    numbers) are skipped. Returns ``("", 0.0)`` when no sentence qualifies.
     """
     target = content_words(claim)
     numbers = {w for w in target if w.isdigit()}
     weight = len(target) + len(numbers)
     best, best_score = "", -1.0
     for sentence in split_sentences(chunk_text):
+        if min_words and len(words(sentence)) < min_words:
+            continue
         have = content_words(sentence)
         score = (len(target & have) + len(numbers & have)) / weight if weight else 0.0
         if score > best_score:

@@ -63,23 +63,20 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
 #:
 #: * ``"v1"``: context, then the question, then :data:`ANSWER_INSTRUCTIONS` (the first design);
 #: * ``"v2"``: the question before the context too (the model reads the sources knowing what it
-#:   looks for), and :data:`DIRECT_INSTRUCTIONS`: start with the information asked for, yes/no
-#:   questions start with "Sim"/"Não", never repeat the question;
+#:   looks for), and :data:`DIRECT_INSTRUCTIONS`: give the information asked for directly, never
+#:   repeat the question;
 #: * ``"v3"``: ``"v2"`` plus a one-shot example (:data:`ONE_SHOT`) in the system prompt.
 PROMPT_STYLES = ("v1", "v2", "v3")
 
-#: The last line of the user message in prompt styles v2 and v3.
+#: The last line of the user message in prompt styles v2 and v3. Kept short: a first draft that
+#: also said "for a yes/no question, start with Sim/Não" and listed "(número, nome, comando,
+#: caminho ou passos)" made Qwen2.5 0.5B open most answers with "Sim," and parrot the list
+#: (bench/RESULTS.md, answer quality).
 DIRECT_INSTRUCTIONS: dict[str, str] = {
-    "pt": (
-        "Responda em português, em uma ou duas frases, começando pela informação pedida (número, nome, "
-        "comando, caminho ou passos), com as palavras das fontes. Se a pergunta é de sim ou não, comece "
-        "com \"Sim\" ou \"Não\" e diga por quê. Não repita a pergunta."
-    ),
-    "en": (
-        "Answer in English, in one or two sentences, starting with the information asked for (number, "
-        "name, command, path or steps), in the words of the sources. For a yes/no question, start with "
-        "\"Yes\" or \"No\" and say why. Do not repeat the question."
-    ),
+    "pt": "Responda em português com uma ou duas frases completas, dando diretamente a informação pedida. "
+          "Não repita a pergunta.",
+    "en": "Answer in English in one or two complete sentences, giving the information asked for directly. "
+          "Do not repeat the question.",
 }
 
 #: The one-shot example of prompt style v3, appended to the system prompt.
@@ -97,14 +94,10 @@ ONE_SHOT: dict[str, str] = {
 #: The retry after an echo (an answer that repeats the question or adds nothing): the same
 #: prompt with this last line instead of :data:`ANSWER_INSTRUCTIONS`.
 RETRY_INSTRUCTIONS: dict[str, str] = {
-    "pt": (
-        "Responda em português com uma frase completa que traga a informação pedida (o número, o nome, "
-        "o comando ou o procedimento), copiada do contexto. Não repita a pergunta."
-    ),
-    "en": (
-        "Answer in English with one complete sentence that gives the information asked for (the number, "
-        "name, command or procedure), taken from the context. Do not repeat the question."
-    ),
+    "pt": "Responda com uma frase completa que traga a informação pedida, com as palavras do contexto. "
+          "Não repita a pergunta.",
+    "en": "Answer with one complete sentence that gives the information asked for, in the words of the "
+          "context. Do not repeat the question.",
 }
 
 #: System prompts of the "sem RAG" baseline (the generator alone, no documents).
@@ -530,6 +523,13 @@ def lexical_coverage(index: Any, question: str, hits: Sequence[Hit]) -> float:
     return question_coverage(question, [h.chunk.text for h in hits], cache[1], cache[0])
 
 
+QUOTE_MIN_WORDS = 6
+"""The quoted fallback of :func:`_guard` takes sentences of at least this many words (not headings)."""
+
+QUOTE_MIN_SUPPORT = 0.5
+"""...and only one holding at least this share of the question's content words; else 'not found'."""
+
+
 def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: RAGConfig,
            lang: str) -> tuple[str, str, str, list[str]]:
     """The answer guards of :func:`stream_answer`: ``(text, verdict, draft, unsupported)``.
@@ -537,7 +537,9 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     1. An abstaining reply ("O contexto não menciona…") becomes the not-found sentence.
     2. An echo (:func:`oracle.grounding.is_echo`: empty, or repeating the question) is retried
        once with :data:`RETRY_INSTRUCTIONS`; when the retry echoes too, the answer is the
-       chunk sentence that best covers the question, quoted (verdict ``"quoted"``).
+       chunk sentence that best covers the question, quoted (verdict ``"quoted"``), if one of
+       :data:`QUOTE_MIN_WORDS` words or more holds :data:`QUOTE_MIN_SUPPORT` of the question's
+       content words; else the not-found sentence.
     3. An answer with a number or name found in no source
        (:func:`oracle.grounding.unsupported_claims`) is replaced by the not-found sentence
        (verdict ``"unsupported"``; the claims and the draft are kept in the Answer).
@@ -556,8 +558,11 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         if retry and not is_echo(retry, question):
             text, verdict = retry, "retried"
         else:
-            scored = [(support_sentence(question, h.chunk.text), n) for n, h in enumerate(hits, start=1)]
-            (sentence, _score), n = max(scored, key=lambda x: (x[0][1], -x[1]))
+            scored = [(support_sentence(question, h.chunk.text, min_words=QUOTE_MIN_WORDS), n)
+                      for n, h in enumerate(hits, start=1)]
+            (sentence, score), n = max(scored, key=lambda x: (x[0][1], -x[1]))
+            if not sentence or score < QUOTE_MIN_SUPPORT:
+                return not_found_sentence(lang), "not_found", draft, []
             text, verdict = f"{sentence} [{n}]", "quoted"
     missing = unsupported_claims(text, [h.chunk.text for h in hits], question)
     if missing:
