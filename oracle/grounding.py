@@ -25,8 +25,10 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-ECHO_MIN_NEW_WORDS = 2
-"""An answer adding fewer content words than this to its question is an echo."""
+ECHO_MIN_NEW_WORDS = 1
+"""An answer adding fewer content words than this to its question is an echo. One is enough:
+"O builder padrão é pbuilder." answers "Qual é o builder padrão?" with one new word (a threshold
+of 2 turned such answers into retries and then refusals on the gold sets)."""
 
 #: Portuguese and English function words ignored when comparing content (folded forms).
 STOPWORDS = frozenset(
@@ -51,6 +53,8 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 _CITE_RE = re.compile(r"\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 #: Numbers as written in answers: 10, 10.0.2.2, 1.200,50, 25%, 3/4, 2026.
 _NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:[.,:/]\d+)*%?")
+#: A list enumerator at the start of a line ("1.", "2)", "3 -"): a position, not a claim.
+_ENUMERATOR_RE = re.compile(r"(?m)^\s*\d{1,2}[.)\-]\s+")
 _CAPITALISED_RE = re.compile(r"\b[A-ZÀ-Ý][\w\-]*\b")
 
 
@@ -112,7 +116,7 @@ def is_echo(answer: str, question: str) -> bool:
     :data:`ECHO_MIN_NEW_WORDS`, a number counting double (a figure is an answer: "São 8 GB"
     is not an echo of "Quanta memória?"). So "2.1 Qual é a versão mais recente do X?" for
     "Qual é a versão mais recente do X?" is an echo, and so is a bare "Sim." (it names
-    nothing the reader can check).
+    nothing the reader can check), while "O builder padrão é pbuilder." is not.
     """
     text = _SECTION_NUMBER_RE.sub("", strip_citations(answer)).strip()
     if not text:
@@ -140,7 +144,7 @@ def _number_forms(token: str) -> set[str]:
 def claims(answer: str) -> list[str]:
     """The checkable claims of ``answer``: numbers (dates, amounts, addresses, versions) and
     proper names (capitalised words that do not start a sentence), in order, without repeats."""
-    text = strip_citations(answer)
+    text = _ENUMERATOR_RE.sub(" ", strip_citations(answer))
     out: list[str] = []
     for match in _NUMBER_RE.finditer(text):
         token = match.group(0).rstrip(".,:/")

@@ -847,6 +847,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Modelos locais embutidos (sem internet) ou um servidor compatível com OpenAI.",
         "en": "Bundled local models (no internet) or an OpenAI-compatible server.",
     },
+    "ui.gen.profile.fast": {"pt": "rápido", "en": "fast"},
+    "ui.gen.profile.precise": {"pt": "preciso", "en": "precise"},
     "ui.gen.local": {"pt": "Local", "en": "Local"},
     "ui.gen.openai": {"pt": "Servidor compatível com OpenAI", "en": "OpenAI-compatible server"},
     "ui.gen.merged": {"pt": "Ajustado", "en": "Fine-tuned"},

@@ -98,6 +98,8 @@ class BundledModel:
         min_score: default relevance gate of an index built with this embedder: the cosine
             under which the best hit counts as off-topic (embedders only; None for generators).
             See :func:`embedder_min_score`.
+        profile: generators only: ``"fast"`` or ``"precise"``, the trade-off measured on the
+            gold sets (bench/RESULTS.md); the chat shows it next to the name.
     """
 
     name: str
@@ -108,6 +110,7 @@ class BundledModel:
     licence: str = ""
     prompts: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     min_score: float | None = None
+    profile: str = ""
 
 
 _SITE_QWEN_PARTS = tuple(
@@ -166,6 +169,7 @@ GENERATORS: dict[str, BundledModel] = {
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct",
             licence="Apache-2.0",
+            profile="fast",
         ),
         BundledModel(
             name="qwen2.5-coder-1.5b-instruct",
@@ -178,6 +182,7 @@ GENERATORS: dict[str, BundledModel] = {
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct",
             licence="Apache-2.0",
+            profile="precise",
         ),
         BundledModel(
             name="smollm2-135m-instruct",

@@ -103,3 +103,14 @@ def test_question_coverage_weights_rare_words():
     df = {"servi": 50, "bolsa": 1}
     partial = question_coverage("O servidor paga bolsa?", chunks, df, 100)
     assert 0 < partial < 0.5  # the rare, absent word weighs more than the common, present one
+
+
+def test_one_new_word_is_an_answer_not_an_echo():
+    assert not is_echo("O builder padrão usado pelo ubuntu-dev-tools é pbuilder.",
+                       "Qual é o builder padrão usado pelo ubuntu-dev-tools?")
+
+
+def test_list_enumerators_are_not_claims():
+    steps = "Para criar a imagem:\n1. Instale o pacote.\n2) Rode o comando autopkgtest-buildvm-ubuntu-cloud."
+    assert claims(steps) == []
+    assert unsupported_claims(steps, ["Instale o pacote e rode autopkgtest-buildvm-ubuntu-cloud."]) == []

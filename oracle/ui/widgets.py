@@ -72,7 +72,13 @@ def generator_choices(ctx: UIContext, lang: str | None = None) -> list[tuple[str
     :func:`oracle.llm.register_generator`."""
     from oracle import llm
 
-    choices = [(f"{ctx.t('ui.gen.local', lang)}: {name}", f"local:{name}") for name in bundled_generators()]
+    from oracle import models
+
+    choices = []
+    for name in bundled_generators():
+        profile = getattr(models.GENERATORS.get(name), "profile", "")
+        suffix = f" ({ctx.t(f'ui.gen.profile.{profile}', lang)})" if profile else ""
+        choices.append((f"{ctx.t('ui.gen.local', lang)}: {name}{suffix}", f"local:{name}"))
     for run in trained_runs(ctx.workspace, "merged"):
         choices.append((f"{ctx.t('ui.gen.merged', lang)}: {Path(run['path']).name}", f"local:{run['path']}"))
     choices.append((ctx.t("ui.gen.openai", lang), OPENAI_CHOICE))
