@@ -192,7 +192,7 @@ class RAGConfig:
         },
     )
     prompt: str = field(
-        default="v2",
+        default="v1",
         metadata={
             "help": (
                 "Prompt style (oracle.rag.PROMPT_STYLES): v1 context then question; v2 the question before and "
