@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -282,7 +283,12 @@ def test_finetune_tab_estimate_train_and_list_a_run(browser, url, workspace, tmp
     expect(progress).to_have_attribute("data-job", job.job_id)
     expect(page.locator("#oracle-ft-job input")).to_have_value(re.compile("lora · browser-adapter"))
     expect(progress).to_have_attribute("data-state", "completed", timeout=120_000)
+    # the page may see the job's last log record a moment before the worker rewrites status.json
+    deadline = time.monotonic() + 30
     done = jobs.get_job(workspace, job.job_id)
+    while done.state != jobs.COMPLETED and time.monotonic() < deadline:
+        time.sleep(0.5)
+        done = jobs.get_job(workspace, job.job_id)
     assert done.state == jobs.COMPLETED, jobs.process_tail(workspace, job.job_id)
     n_steps = done.result["metrics"]["steps"]
     expect(progress).to_contain_text(f"passo {n_steps} de {n_steps}")
