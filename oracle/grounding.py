@@ -153,7 +153,9 @@ def claims(answer: str) -> list[str]:
     for sentence in split_sentences(text):
         tokens = list(_CAPITALISED_RE.finditer(sentence))
         for m in tokens:
-            if m.start() == 0 or sentence[: m.start()].rstrip().endswith((":", "\"", "“", "(", "-", "•")):
+            before = sentence[: m.start()]
+            # the first word of a sentence or list item (after markdown marks such as "**" or "- ")
+            if not re.search(r"\w", before) or before.rstrip().endswith((":", "\"", "“", "(", "-", "•")):
                 continue
             word = m.group(0)
             if fold(word) in STOPWORDS or len(word) < 3 or word in out:

@@ -114,3 +114,7 @@ def test_list_enumerators_are_not_claims():
     steps = "Para criar a imagem:\n1. Instale o pacote.\n2) Rode o comando autopkgtest-buildvm-ubuntu-cloud."
     assert claims(steps) == []
     assert unsupported_claims(steps, ["Instale o pacote e rode autopkgtest-buildvm-ubuntu-cloud."]) == []
+
+
+def test_first_word_of_a_markdown_list_item_is_not_a_name():
+    assert claims("Faça assim:\n\n1. **Instalar** os pacotes.\n- Construir o ambiente.") == []
