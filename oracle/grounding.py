@@ -187,6 +187,35 @@ def unsupported_claims(answer: str, sources: Iterable[str], question: str = "") 
     return missing
 
 
+def number_context(answer: str, sources: Iterable[str], question: str) -> float:
+    """How well the source passages holding the answer's numbers speak of the question, in [0, 1].
+
+    For each number of ``answer`` (:func:`claims`), the source sentences that contain it are
+    found, each with the sentence before it (a table row's heading, a list's lead-in), and the
+    best :func:`question_coverage` of ``question`` by such a window is kept; the result is the
+    lowest over the numbers (1.0 when the answer has no number found in a source). "O salário do
+    prefeito é R$ 250.000,00" from "O valor total destinado a esta chamada é de R$ 250.000,00"
+    scores 0: the figure is in the sources but belongs to something else.
+    """
+    sources = list(sources)
+    worst = 1.0
+    for claim in claims(answer):
+        if not claim[0].isdigit():
+            continue
+        patterns = [re.compile(r"(?<![\w])" + re.escape(fold(f)) + r"(?![\d])") for f in _number_forms(claim)]
+        best: float | None = None
+        for source in sources:
+            sentences = split_sentences(source)
+            for i, sentence in enumerate(sentences):
+                if any(p.search(fold(sentence)) for p in patterns):
+                    window = " ".join(sentences[max(0, i - 1): i + 1])
+                    cover = question_coverage(question, [window])
+                    best = cover if best is None else max(best, cover)
+        if best is not None:
+            worst = min(worst, best)
+    return worst
+
+
 def verify_quote(quote: str, chunk_text: str) -> bool:
     """True when ``quote`` (citations and an ellipsis at the end removed) occurs verbatim in
     ``chunk_text`` after :func:`fold` (case, accents and whitespace are not compared)."""

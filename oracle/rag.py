@@ -525,6 +525,13 @@ def lexical_coverage(index: Any, question: str, hits: Sequence[Hit]) -> float:
     return question_coverage(question, [h.chunk.text for h in hits], cache[1], cache[0])
 
 
+NUMBER_CONTEXT_MIN = 0.15
+"""An answer whose numbers sit only in source sentences covering less than this share of the
+question's words (:func:`oracle.grounding.number_context`) is refused: the figure belongs to
+something else. Applied to the stored answers of the gold-set runs (bench/RESULTS.md), 0.15
+refused 3 more of the 35 unanswerable questions for each model and 2 right answers of the 0.5B
+(none of the 1.5B)."""
+
 QUOTE_MIN_WORDS = 6
 """The quoted fallback of :func:`_guard` takes sentences of at least this many words (not headings)."""
 
@@ -545,8 +552,10 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     3. An answer with a number or name found in no source
        (:func:`oracle.grounding.unsupported_claims`) is replaced by the not-found sentence
        (verdict ``"unsupported"``; the claims and the draft are kept in the Answer).
+    4. So is an answer whose numbers come from sentences that do not speak of the question
+       (:data:`NUMBER_CONTEXT_MIN`; verdict ``"off_topic"``).
     """
-    from oracle.grounding import is_echo, support_sentence, unsupported_claims
+    from oracle.grounding import is_echo, number_context, support_sentence, unsupported_claims
 
     if is_abstention(text):
         return not_found_sentence(lang), "not_found", text, []
@@ -569,6 +578,8 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     missing = unsupported_claims(text, [h.chunk.text for h in hits], question)
     if missing:
         return not_found_sentence(lang), "unsupported", text, missing
+    if number_context(text, [h.chunk.text for h in hits], question) < NUMBER_CONTEXT_MIN:
+        return not_found_sentence(lang), "off_topic", text, []
     return text, verdict, draft, []
 
 

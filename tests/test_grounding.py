@@ -118,3 +118,13 @@ def test_list_enumerators_are_not_claims():
 
 def test_first_word_of_a_markdown_list_item_is_not_a_name():
     assert claims("Faça assim:\n\n1. **Instalar** os pacotes.\n- Construir o ambiente.") == []
+
+
+def test_number_context_flags_a_figure_that_belongs_to_something_else():
+    from oracle.grounding import number_context
+
+    question = "Qual é o salário do prefeito de São João das Águas?"
+    assert number_context("O salário do prefeito é de R$ 250.000,00 [1].", [SOURCE], question) < 0.15
+    right = "Qual o valor máximo que cada projeto aprovado recebe?"
+    assert number_context("Cada projeto recebe no máximo R$ 25.000,00.", [SOURCE], right) > 0.5
+    assert number_context("Não há número aqui.", [SOURCE], question) == 1.0

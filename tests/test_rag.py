@@ -383,3 +383,15 @@ def test_is_abstention_recognises_declining_replies():
     assert is_abstention("The context does not mention it.")
     assert not is_abstention("Não, o servidor principal não usa DHCP [1].")
     assert not is_abstention("O valor é R$ 250.000,00 [1].")
+
+
+def test_a_figure_from_an_unrelated_sentence_is_refused():
+    """The issue's case: the mayor's salary answered with the notice's total amount."""
+    mayor = Chunk(chunk_id="e:2:y", doc_id="e", doc_name=EDITAL, page_start=3, page_end=3, char_start=300,
+                  char_end=400, text="O resultado final será homologado pelo prefeito de São João das Águas.")
+    index = FakeIndex([(CHUNK_VALUE, 0.9), (mayor, 0.88)])
+    gen = FakeGenerator(replies=["O salário do prefeito de São João das Águas é de R$ 250.000,00 [1]."])
+    _, ans = run("Qual é o salário do prefeito de São João das Águas?", index, gen, RAGConfig(min_score=0.5),
+                 language="pt")
+    assert ans.verdict == "off_topic" and ans.text == t("rag.not_found", "pt")
+    assert "250.000,00" in ans.draft
