@@ -262,6 +262,8 @@ def best_snippet(text: str, reference: str, max_chars: int = SNIPPET_MAX_CHARS) 
     return snippet
 
 
+_TRAILING_ENUMERATOR = re.compile(r"\s*\n\s*\d{1,2}[.)]$")
+
 ATTRIBUTION_MIN_OVERLAP = 0.5
 """Share of an answer sentence's words (3+ letters, or numbers) that must appear in a source
 for :func:`attribute_citations` to cite it."""
@@ -294,8 +296,11 @@ def attribute_citations(text: str, hits: Sequence[Hit]) -> str:
             shares = [len(words & src) / len(words) for src in sources]
             best = max(range(len(hits)), key=lambda i: (shares[i], -i))
             if shares[best] >= ATTRIBUTION_MIN_OVERLAP:
-                end = len(sentence.rstrip(".!?…"))
-                sentence = f"{sentence[:end]} [{best + 1}]{sentence[end:]}"
+                # a sentence split after a list number ("são:\n\n1.") keeps that number after its marker
+                item = _TRAILING_ENUMERATOR.search(sentence)
+                body, tail = (sentence[: item.start()], sentence[item.start():]) if item else (sentence, "")
+                end = len(body.rstrip(".!?…"))
+                sentence = f"{body[:end]} [{best + 1}]{body[end:]}{tail}"
         out.append(sentence)
     return " ".join(out)
 

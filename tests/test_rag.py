@@ -395,3 +395,17 @@ def test_a_figure_from_an_unrelated_sentence_is_refused():
                  language="pt")
     assert ans.verdict == "off_topic" and ans.text == t("rag.not_found", "pt")
     assert "250.000,00" in ans.draft
+
+
+def test_attributed_markers_stay_out_of_list_numbers():
+    """The demo's list answer: markers go after each item's text, never inside "1."."""
+    from oracle.rag import attribute_citations
+
+    hits = hits_of(Chunk(chunk_id="e:0:z", doc_id="e", doc_name=EDITAL, page_start=2, page_end=2, char_start=0,
+                         char_end=10, text="Documentos exigidos: cópia do estatuto social registrado em cartório; "
+                                           "ata de eleição da diretoria atual."))
+    text = ("Os documentos exigidos são:\n\n1. Cópia do estatuto social registrado em cartório\n"
+            "2. Ata de eleição da diretoria atual.")
+    out = attribute_citations(text, hits)
+    assert "1 [1]." not in out and "2 [1]." not in out
+    assert "\n1. Cópia" in out and "\n2. Ata" in out and "[1]" in out
