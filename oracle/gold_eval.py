@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import statistics
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,7 +45,6 @@ from typing import Any, Literal, Sequence
 from oracle.config import ChunkingConfig, IngestConfig, RAGConfig, Workspace, to_dict
 from oracle.errors import GoldError, OracleError
 from oracle.grounding import (
-    contains_fact,
     faithfulness,
     fold,
     is_echo,
@@ -311,13 +309,14 @@ def score_row(item: GoldItem, result: dict[str, Any], chunks: dict[str, Chunk]) 
     for c in result["citations"]:
         chunk = chunks.get(c["chunk_id"])
         cites.append(bool(chunk) and verify_quote(c["quote"], chunk.text) and item.relevant(chunk))
+    claims_missing = [] if abstained else unsupported_claims(text, sources, item.question)
     return {
         "keyfacts_all": bool(item.answerable and not abstained and all_facts),
         "keyfacts_share": share if (item.answerable and not abstained) else 0.0,
         "token_f1": token_f1(text, item.reference),
         "abstained": abstained,
-        "unsupported": (not abstained) and bool(unsupported_claims(text, sources, item.question)),
-        "unsupported_claims": [] if abstained else unsupported_claims(text, sources, item.question),
+        "unsupported": bool(claims_missing),
+        "unsupported_claims": claims_missing,
         "echo": (not abstained) and is_echo(text, item.question),
         "faithfulness": None if abstained else faithfulness(text, sources),
         "citations_ok": sum(cites),

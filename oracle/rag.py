@@ -262,6 +262,9 @@ def best_snippet(text: str, reference: str, max_chars: int = SNIPPET_MAX_CHARS) 
     return snippet
 
 
+_ANSWER_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
+"""Where an answer is cut into sentences for ``[n]`` markers (attribution and cited sentences alike)."""
+
 _TRAILING_ENUMERATOR = re.compile(r"\s*\n\s*\d{1,2}[.)]$")
 
 ATTRIBUTION_MIN_OVERLAP = 0.5
@@ -290,7 +293,7 @@ def attribute_citations(text: str, hits: Sequence[Hit]) -> str:
         return text
     sources = [_words(h.chunk.text) for h in hits]
     out: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+    for sentence in _ANSWER_SENTENCE_RE.split(text.strip()):
         words = _words(sentence)
         if len(words) >= 2:  # a bare list number ("1.") is not a claim
             shares = [len(words & src) / len(words) for src in sources]
@@ -334,7 +337,7 @@ def _citation(n: int, hit: Hit, reference: str) -> Citation:
 
 def _cited_sentences(text: str, n: int) -> str:
     """The sentences of ``text`` that cite ``[n]`` (all of ``text`` when none is found)."""
-    found = [s for s in re.split(r"(?<=[.!?])\s+", text) if n in parse_citations(s)]
+    found = [s for s in _ANSWER_SENTENCE_RE.split(text) if n in parse_citations(s)]
     return " ".join(found) or text
 
 
