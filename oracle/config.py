@@ -121,9 +121,23 @@ class IngestConfig:
                           "table-of-contents lines (oracle.ingest.clean_pdf_pages); page numbers "
                           "are kept, a page left empty keeps its number."},
     )
+    pdf_memory_mb: int = field(
+        default_factory=lambda: int(os.environ.get("ORACLE_PDF_MEMORY_MB", "1024")),
+        metadata={"help": "Address-space limit, in MB, of the process that reads PDFs (oracle.pdf_worker); a PDF "
+                          "that needs more (a decompression bomb) fails alone. 0: no limit. The three corpus "
+                          "manuals need under 60 MB (env ORACLE_PDF_MEMORY_MB)."},
+    )
+    pdf_timeout_s: float = field(
+        default_factory=lambda: float(os.environ.get("ORACLE_PDF_TIMEOUT_S", "120")),
+        metadata={"help": "Seconds allowed to read one PDF before its reader is stopped; the 268-page Debian "
+                          "Reference takes under 1 s (env ORACLE_PDF_TIMEOUT_S)."},
+    )
 
     def __post_init__(self) -> None:
         _positive("max_file_mb", self.max_file_mb)
+        _positive("pdf_timeout_s", self.pdf_timeout_s)
+        if self.pdf_memory_mb < 0:
+            raise ConfigError(detail=f"`pdf_memory_mb` must be >= 0 (0: no limit), got {self.pdf_memory_mb}.")
         if self.min_chars_per_page < 0:
             raise ConfigError(detail=f"`min_chars_per_page` must be >= 0, got {self.min_chars_per_page}.")
 

@@ -72,6 +72,29 @@ class CorruptFileError(IngestError):
     key = "err.corrupt"
 
 
+class PdfTooComplexError(IngestError):
+    """Reading a PDF hit the reader's memory limit (``err.pdf_too_complex``, params ``file``,
+    ``limit_mb``) or its time limit (key ``err.pdf_too_slow``, params ``file``, ``timeout_s``):
+    a decompression bomb, or a page too heavy to read. See :mod:`oracle.pdf_worker`."""
+
+    key = "err.pdf_too_complex"
+
+
+class OracleWarning(OracleError):
+    """Not raised: a note on a file that was read, with a translatable message (same
+    ``key``/``params``/``message(lang)`` as an error). Ingest returns them in
+    :attr:`oracle.ingest.FileOutcome.warnings`."""
+
+    key = "err.generic"
+
+
+class EncodingRepairedWarning(OracleWarning):
+    """A text file was UTF-8 except for a few bytes, read as cp1252/Latin-1; params ``file``,
+    ``count`` (bytes repaired), ``line`` (1-based line of the first)."""
+
+    key = "warn.encoding_repaired"
+
+
 class ModelNotFoundError(OracleError):
     """A model name resolves to no bundled package, local folder or reachable hub id."""
 

@@ -105,6 +105,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Background job: {detail}",
     },
     # --- ingest & chunking (add keys here) ---
+    "err.pdf_too_complex": {
+        "pt": "'{file}': PDF muito complexo ou malformado: a leitura passou do limite de {limit_mb} MB de memória e foi interrompida (pode ser um arquivo feito para esgotar a memória do servidor). Abra-o num leitor de PDF, exporte de novo (\"Imprimir como PDF\") ou divida-o, e envie de novo.",
+        "en": "'{file}': PDF too complex or malformed: reading it went over the {limit_mb} MB memory limit and was stopped (it may be a file made to exhaust the server's memory). Open it in a PDF reader, export it again (\"Print to PDF\") or split it, and upload it again.",
+    },
+    "err.pdf_too_slow": {
+        "pt": "'{file}': PDF muito complexo ou malformado: a leitura passou de {timeout_s:g} s e foi interrompida. Abra-o num leitor de PDF, exporte de novo (\"Imprimir como PDF\") ou divida-o, e envie de novo.",
+        "en": "'{file}': PDF too complex or malformed: reading it took over {timeout_s:g} s and was stopped. Open it in a PDF reader, export it again (\"Print to PDF\") or split it, and upload it again.",
+    },
+    "warn.encoding_repaired": {
+        "pt": "'{file}': {count} byte(s) não eram UTF-8 válido (o primeiro na linha {line}) e foram lidos como Windows-1252/Latin-1. Confira os acentos; se estiverem errados, salve o arquivo como UTF-8 e envie de novo.",
+        "en": "'{file}': {count} byte(s) were not valid UTF-8 (the first on line {line}) and were read as Windows-1252/Latin-1. Check the accents; if they are wrong, save the file as UTF-8 and upload it again.",
+    },
     "err.file_not_found": {
         "pt": "'{file}' não foi encontrado ou não é um arquivo. Confira o caminho e tente de novo.",
         "en": "'{file}' was not found or is not a file. Check the path and try again.",

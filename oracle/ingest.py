@@ -5,7 +5,9 @@ a file that decodes as text and holds no NUL bytes is text; anything else (an im
 .docx, an executable) raises :class:`~oracle.errors.UnsupportedFileError` naming the kind
 found (a MIME type such as ``image/png``).
 
-Text encodings: a BOM decides first (UTF-8, UTF-16, UTF-32); then strict UTF-8; then
+Text encodings: a BOM decides first (UTF-8, UTF-16, UTF-32); then UTF-16 without a BOM
+(told by its NUL bytes); then strict UTF-8; then UTF-8 with a few stray single-byte
+characters, each bad byte repaired through cp1252 (a warning says so); then
 ``charset-normalizer`` restricted to the Western single-byte code pages (cp1252, latin-1,
 cp850, mac-roman), because unrestricted it reads Portuguese Latin-1 as cp1250 and turns
 ``ã`` into ``ă``. Latin-1 and cp1252 differ only in bytes 0x80-0x9F (C1 control characters
@@ -13,10 +15,17 @@ in Latin-1, “smart quotes”, dashes and ``€`` in cp1252), so those bytes de
 
 PDFs are read with ``pypdfium2`` (PDFium), one page at a time; measured on real Portuguese
 manuals it keeps word spaces where ``pypdf`` glues words together, and is ~10x faster.
-PDFium reports a line-end hyphenation as U+FFFE; :func:`normalize_text` repairs it.
+PDFium runs in a separate process with a memory limit and a timeout
+(:mod:`oracle.pdf_worker`), so a decompression bomb fails alone with
+:class:`~oracle.errors.PdfTooComplexError`. PDFium reports a line-end hyphenation as U+FFFE;
+:func:`normalize_text` repairs it.
+
+Display names lose control and bidirectional-override characters (newline, NUL, U+202E...):
+a name cannot forge an output line or reverse its extension on screen.
 
 Every file fails alone: :func:`ingest_files` records ``(file name, OracleError)`` and goes
-on. Parsed documents are saved as ``documents/<doc_id>.json`` and the original as
+on; :attr:`IngestResult.outcomes` has one entry per input, in input order (two uploads
+with the same name stay apart). Parsed documents are saved as ``documents/<doc_id>.json`` and the original as
 ``documents/<doc_id>/<safe file name>`` in the workspace (both atomic writes).
 """
 
@@ -28,7 +37,6 @@ import math
 import os
 import re
 import shutil
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +50,11 @@ from oracle.errors import (
     EncryptedPDFError,
     FileTooLargeError,
     IngestError,
+    EncodingRepairedWarning,
     NoTextLayerError,
     OracleError,
+    OracleWarning,
+    PdfTooComplexError,
     UnsupportedFileError,
 )
 from oracle.schema import (
@@ -57,9 +68,6 @@ from oracle.schema import (
 )
 
 logger = logging.getLogger(__name__)
-
-# PDFium is not thread-safe: one document at a time per process.
-_PDFIUM_LOCK = threading.Lock()
 
 #: Code pages tried by charset-normalizer for non-UTF-8 text (Python codec names).
 SINGLE_BYTE_CANDIDATES = ("cp1252", "latin_1", "cp850", "mac_roman")
@@ -112,6 +120,24 @@ _ENCODING_NAMES = {"latin_1": "latin-1", "cp1252": "cp1252", "cp850": "cp850", "
 
 
 @dataclass
+class FileOutcome:
+    """What became of one input file of a batch.
+
+    Attributes:
+        name: the file's display name (control characters removed).
+        document: the Document read, or None when the file failed.
+        error: why it failed, or None.
+        warnings: notes on a file that was read (a repaired encoding...), each with
+            ``message(lang)``.
+    """
+
+    name: str
+    document: Document | None = None
+    error: OracleError | None = None
+    warnings: list[OracleWarning] = field(default_factory=list)
+
+
+@dataclass
 class IngestResult:
     """What a batch produced.
 
@@ -119,10 +145,18 @@ class IngestResult:
         documents: the Documents read, in input order.
         errors: ``(file name, OracleError)`` for each file that failed; its message names
             the file and says what to do.
+        outcomes: one :class:`FileOutcome` per input, in input order: the way to pair each
+            input with its result (names may repeat in one batch).
     """
 
     documents: list[Document] = field(default_factory=list)
     errors: list[tuple[str, OracleError]] = field(default_factory=list)
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[tuple[str, OracleWarning]]:
+        """``(file name, warning)`` for every warning, in input order."""
+        return [(o.name, w) for o in self.outcomes for w in o.warnings]
 
 
 # --- names and ids --------------------------------------------------------------------
@@ -163,8 +197,33 @@ def make_doc_id(name: str, sha256: str) -> str:
     return f"{slugify(stem)}-{sha256[:8]}"
 
 
+#: Unicode categories that become a space in display names: controls (newline, tab, NUL,
+#: ESC...), line and paragraph separators.
+_NAME_SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+#: Unicode categories removed from display names: format characters (U+202E and the other
+#: bidirectional overrides, zero-width characters, BOM) and surrogates (undecodable bytes of
+#: an OS file name).
+_NAME_DROP_CATEGORIES = frozenset({"Cf", "Cs"})
+
+
+def _name_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in _NAME_SPACE_CATEGORIES:
+        return " "
+    return "" if category in _NAME_DROP_CATEGORIES else ch
+
+
 def _display_name(name: str) -> str:
-    return unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1]) or "file"
+    """The name shown and cited for a file: its last path part, NFC, without control or
+    format characters (controls become a space, format characters go; runs of whitespace
+    collapse to one space), at most 255 characters.
+
+    ``"a\nb\u202Efdp.exe"`` -> ``"a bfdp.exe"``; an empty result is ``"file"``.
+    """
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
+    base = "".join(_name_char(ch) for ch in base)
+    base = re.sub(r"\s+", " ", base).strip()[:255].strip()
+    return base or "file"
 
 
 # --- type and encoding --------------------------------------------------------------------
@@ -183,41 +242,120 @@ def is_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode the bytes of a text file.
+#: A UTF-16 file without a BOM: at least this share of the bytes on one side (odd offsets
+#: for little-endian) are NUL, and NULs on the other side are at most 1/20 of those. Latin
+#: text has a NUL in ~100% of its high bytes; text in other scripts (no NULs) is not detected.
+UTF16_MIN_NUL_SHARE = 0.4
+#: ... and the file holds at least this many UTF-16 code units.
+UTF16_MIN_UNITS = 4
 
-    Order: a byte-order mark; strict UTF-8 (a character cut at the very end is dropped);
-    mostly-valid UTF-8 with a few stray bytes (replaced, with a warning); then
-    ``charset-normalizer`` among :data:`SINGLE_BYTE_CANDIDATES`, with Latin-1 vs cp1252
-    decided by the presence of bytes 0x80-0x9F.
+#: Mixed files: UTF-8 is kept (bad bytes repaired) when the invalid bytes are at most this
+#: many times the valid multi-byte characters; past it the file is single-byte text in which
+#: a few byte pairs happen to be valid UTF-8.
+MIXED_MAX_BAD_PER_VALID = 20
 
-    Returns:
-        ``(text, encoding)`` with encoding one of ``utf-8``, ``utf-8-sig``, ``utf-16``,
-        ``utf-32``, ``cp1252``, ``latin-1``, ``cp850``, ``mac-roman``.
+_RE_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")  # bytes that surrogateescape could not decode
+
+
+def _cp1252_or_latin1(byte: int) -> str:
+    try:
+        return bytes([byte]).decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8D, 0x8F, 0x90, 0x9D: undefined in cp1252
+        return chr(byte)
+
+
+#: surrogateescape's U+DC80-U+DCFF back to the cp1252 character of the byte (str.translate table).
+_ESCAPED_TO_CP1252 = {0xDC00 + b: _cp1252_or_latin1(b) for b in range(0x80, 0x100)}
+
+
+@dataclass
+class DecodedText:
+    """A text file's bytes decoded (:func:`decode_text_detail`).
+
+    Attributes:
+        text: the text (BOM removed).
+        encoding: ``utf-8``, ``utf-8-sig``, ``utf-16``, ``utf-16-le``, ``utf-16-be``, ``utf-32``,
+            ``cp1252``, ``latin-1``, ``cp850`` or ``mac-roman``.
+        repaired: bytes of a UTF-8 file that were not valid UTF-8 and were decoded one by
+            one through cp1252 (Latin-1 for the five bytes cp1252 leaves undefined).
+        first_repaired_line: 1-based line of the first repaired byte, None when none.
+    """
+
+    text: str
+    encoding: str
+    repaired: int = 0
+    first_repaired_line: int | None = None
+
+
+def _utf16_without_bom(data: bytes) -> DecodedText | None:
+    """UTF-16 text without a byte-order mark, told by where its NUL bytes fall; else None.
+
+    Latin text in UTF-16LE has a NUL in (almost) every odd byte and none in the even ones;
+    binary data has NULs on both sides. The decoding must also be strict (no lone surrogates).
+    """
+    n = len(data) // 2
+    if n < UTF16_MIN_UNITS:
+        return None
+    nul_even, nul_odd = data[0 : 2 * n : 2].count(0), data[1 : 2 * n : 2].count(0)
+    for codec, nul_high, nul_low in (("utf-16-le", nul_odd, nul_even), ("utf-16-be", nul_even, nul_odd)):
+        if nul_high >= UTF16_MIN_NUL_SHARE * n and nul_low * 20 <= nul_high:
+            try:
+                return DecodedText(data[: 2 * n].decode(codec), codec)
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def _utf8_repaired(data: bytes) -> DecodedText | None:
+    """UTF-8 with a few bytes of another encoding pasted in: each bad byte decoded through cp1252.
+
+    None when the bytes hold no valid multi-byte UTF-8 character, or far more bad bytes than
+    valid characters (:data:`MIXED_MAX_BAD_PER_VALID`): single-byte text, not UTF-8.
+    """
+    lossy = data.decode("utf-8", errors="surrogateescape")  # each bad byte -> U+DC80..U+DCFF
+    n_bad = len(_RE_ESCAPED_BYTE.findall(lossy))
+    n_valid = len(lossy) - len(lossy.encode("ascii", errors="ignore")) - n_bad  # multi-byte characters
+    if n_valid < 1 or n_bad > MIXED_MAX_BAD_PER_VALID * n_valid:
+        return None
+    first = _RE_ESCAPED_BYTE.search(lossy)
+    line = lossy.count("\n", 0, first.start()) + 1 if first else None
+    return DecodedText(lossy.translate(_ESCAPED_TO_CP1252), "utf-8", repaired=n_bad, first_repaired_line=line)
+
+
+def decode_text_detail(data: bytes) -> DecodedText:
+    """Decode the bytes of a text file, saying what was repaired.
+
+    Order: a byte-order mark; UTF-16 without a BOM (:func:`_utf16_without_bom`); strict
+    UTF-8 (a character cut at the very end is dropped); UTF-8 with a few bytes of a
+    single-byte encoding pasted in, each bad byte decoded through cp1252 and counted in
+    ``repaired`` (:func:`_utf8_repaired`); then ``charset-normalizer`` among
+    :data:`SINGLE_BYTE_CANDIDATES`, with Latin-1 vs cp1252 decided by the presence of bytes
+    0x80-0x9F.
 
     Raises:
-        UnicodeError: the bytes are binary (NUL bytes without a UTF-16/32 BOM, or no
-            candidate decodes them); the caller turns this into UnsupportedFileError.
+        UnicodeError: the bytes are binary (NUL bytes, and neither a UTF-16/32 BOM nor the
+            NUL pattern of UTF-16 text); the caller turns this into UnsupportedFileError.
     """
     for bom, codec, reported in _BOMS:
         if data.startswith(bom):
-            return data.decode(codec), reported
+            return DecodedText(data.decode(codec), reported)
     if b"\x00" in data:
+        utf16 = _utf16_without_bom(data)
+        if utf16 is not None:
+            return utf16
         raise UnicodeError("NUL bytes: binary data")
     try:
-        return data.decode("utf-8"), "utf-8"
+        return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError as e:
         if e.reason == "unexpected end of data" and e.start >= len(data) - 3:
             logger.warning("UTF-8 text cut inside a character at its end; last %d byte(s) dropped",
                            len(data) - e.start)
-            return data[: e.start].decode("utf-8"), "utf-8"
-    # Mixed files: mostly UTF-8 with a few Latin-1 bytes pasted in.
-    lossy = data.decode("utf-8", errors="replace")
-    n_bad = lossy.count("\ufffd")
-    n_multibyte = sum(1 for ch in lossy if ord(ch) > 0x7F and ch != "\ufffd")
-    if n_multibyte >= 20 and n_bad * 20 < n_multibyte:
-        logger.warning("text is UTF-8 with %d invalid byte sequence(s); they were replaced by U+FFFD", n_bad)
-        return lossy, "utf-8"
+            return DecodedText(data[: e.start].decode("utf-8"), "utf-8")
+    mixed = _utf8_repaired(data)
+    if mixed is not None:
+        logger.warning("text is UTF-8 with %d invalid byte(s), first on line %s; decoded through cp1252",
+                       mixed.repaired, mixed.first_repaired_line)
+        return mixed
 
     import charset_normalizer
 
@@ -229,10 +367,20 @@ def decode_text(data: bytes) -> tuple[str, str]:
         codec = "latin_1"
         if has_c1:
             try:
-                return data.decode("cp1252"), "cp1252"
+                return DecodedText(data.decode("cp1252"), "cp1252")
             except UnicodeDecodeError:
                 pass
-    return data.decode(codec), _ENCODING_NAMES.get(codec, codec)
+    return DecodedText(data.decode(codec), _ENCODING_NAMES.get(codec, codec))
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode the bytes of a text file: ``(text, encoding)``; see :func:`decode_text_detail`.
+
+    Raises:
+        UnicodeError: binary bytes.
+    """
+    decoded = decode_text_detail(data)
+    return decoded.text, decoded.encoding
 
 
 def _looks_binary(text: str) -> bool:
@@ -337,8 +485,11 @@ def normalize_text(text: str, rejoin: bool = True) -> str:
 # --- readers ---------------------------------------------------------------------------------
 
 
-def _read_pdf(data: bytes, name: str) -> tuple[list[str], list[str | None]]:
+def _read_pdf(data: bytes, name: str, cfg: IngestConfig | None = None) -> tuple[list[str], list[str | None]]:
     """Raw text and printed label of each page of the PDF ``data`` (PDFium), in order.
+
+    PDFium runs in the bounded child process of :mod:`oracle.pdf_worker`
+    (``cfg.pdf_memory_mb`` of address space, ``cfg.pdf_timeout_s`` seconds).
 
     Returns:
         ``(texts, labels)``, one entry per page: the page's text ('' for a page PDFium
@@ -348,47 +499,25 @@ def _read_pdf(data: bytes, name: str) -> tuple[list[str], list[str | None]]:
     Raises:
         EncryptedPDFError: a user password is needed to open it.
         CorruptFileError: PDFium cannot load it, or no page can be read.
+        PdfTooComplexError: the reader ran out of memory or time (a decompression bomb).
     """
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
+    from oracle import pdf_worker
 
-    with _PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except pdfium.PdfiumError as e:
-            code = getattr(e, "err_code", None)
-            if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-                raise EncryptedPDFError(file=name) from e
-            raise CorruptFileError(file=name, kind="PDF", detail=str(e)) from e
-        try:
-            n_pages = len(pdf)
-            texts: list[str] = []
-            labels: list[str | None] = []
-            failed: list[int] = []
-            for i in range(n_pages):
-                try:
-                    labels.append(pdf.get_page_label(i) or None)
-                except (pdfium.PdfiumError, UnicodeDecodeError, ValueError):
-                    labels.append(None)
-                try:
-                    page = pdf[i]
-                    try:
-                        textpage = page.get_textpage()
-                        try:
-                            texts.append(textpage.get_text_range())
-                        finally:
-                            textpage.close()
-                    finally:
-                        page.close()
-                except pdfium.PdfiumError:
-                    logger.warning("%s: page %d could not be read; it is left empty", name, i + 1)
-                    failed.append(i + 1)
-                    texts.append("")
-        finally:
-            pdf.close()
-    if n_pages and len(failed) == n_pages:
-        raise CorruptFileError(file=name, kind="PDF", detail="no page could be read")
-    return texts, labels
+    cfg = cfg or IngestConfig()
+    try:
+        pages = pdf_worker.read_pdf(data, memory_mb=cfg.pdf_memory_mb, timeout_s=cfg.pdf_timeout_s)
+    except pdf_worker.PdfReadError as e:
+        if e.code == "encrypted":
+            raise EncryptedPDFError(file=name) from None
+        raise CorruptFileError(file=name, kind="PDF", detail=e.detail) from None
+    except pdf_worker.PdfLimitError as e:
+        logger.warning("%s: the PDF reader hit its %s limit (%s)", name, e.reason, e.detail)
+        if e.reason == "timeout":
+            raise PdfTooComplexError("err.pdf_too_slow", file=name, timeout_s=cfg.pdf_timeout_s) from None
+        raise PdfTooComplexError(file=name, limit_mb=cfg.pdf_memory_mb) from None
+    for number in pages["failed"]:
+        logger.warning("%s: page %d could not be read; it is left empty", name, number)
+    return pages["texts"], pages["labels"]
 
 
 def _pages_from_texts(texts: Sequence[str], labels: Sequence[str | None] | None = None) -> list[Page]:
@@ -734,12 +863,19 @@ def _rejoin_page(text: str) -> str:
     return _RE_MANY_NL.sub("\n\n", text).strip()
 
 
-def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Document:
+def parse_bytes(
+    data: bytes, name: str, cfg: IngestConfig | None = None, warnings: list[OracleWarning] | None = None
+) -> Document:
     """Parse a file's bytes into a Document (not saved); ``name`` is the display name.
+
+    Args:
+        warnings: when given, notes on the file are appended to it (an
+            :class:`~oracle.errors.EncodingRepairedWarning` when bytes of a UTF-8 file were
+            repaired); they are logged either way.
 
     Raises:
         UnsupportedFileError, EmptyDocumentError, NoTextLayerError, EncryptedPDFError,
-        CorruptFileError: each naming ``name``.
+        CorruptFileError, PdfTooComplexError: each naming ``name``.
     """
     cfg = cfg or IngestConfig()
     name = _display_name(name)
@@ -750,7 +886,7 @@ def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Docu
     labels: list[str | None] | None = None
     if is_pdf(data):
         kind = "pdf"
-        raw_pages, pdf_labels = _read_pdf(data, name)
+        raw_pages, pdf_labels = _read_pdf(data, name, cfg)
         if not raw_pages:
             raise EmptyDocumentError(file=name)
         # Lines are rejoined after cleaning, so a footer is never glued to the last sentence.
@@ -772,9 +908,13 @@ def parse_bytes(data: bytes, name: str, cfg: IngestConfig | None = None) -> Docu
         if binary_kind:
             raise UnsupportedFileError(file=name, kind=binary_kind)
         try:
-            raw, encoding = decode_text(data)
+            decoded = decode_text_detail(data)
         except UnicodeError:
             raise UnsupportedFileError(file=name, kind="application/octet-stream") from None
+        raw, encoding = decoded.text, decoded.encoding
+        if decoded.repaired and warnings is not None:
+            warnings.append(EncodingRepairedWarning(file=name, count=decoded.repaired,
+                                                    line=decoded.first_repaired_line))  # fmt: skip
         if _looks_binary(raw):
             raise UnsupportedFileError(file=name, kind="application/octet-stream")
         texts = [normalize_text(raw)]
@@ -798,6 +938,7 @@ def ingest_file(
     workspace: Workspace | None = None,
     cfg: IngestConfig | None = None,
     name: str | None = None,
+    warnings: list[OracleWarning] | None = None,
 ) -> Document:
     """Read one ``.txt`` or ``.pdf`` file into a Document; save it when ``workspace`` is given.
 
@@ -806,7 +947,9 @@ def ingest_file(
         workspace: where to save ``documents/<doc_id>.json`` and the original; None: not saved.
         cfg: size limit (MB) and text-layer threshold (characters per page).
         name: display name (an upload's original name); default: the file's name. It is
-            the name in error messages, citations and the doc_id.
+            the name in error messages, citations and the doc_id (control and format
+            characters removed).
+        warnings: as in :func:`parse_bytes`.
 
     Returns:
         The Document; ``path`` is the stored original's absolute path ('' if not saved).
@@ -816,7 +959,8 @@ def ingest_file(
     Raises:
         FileTooLargeError: over ``cfg.max_file_mb``.
         UnsupportedFileError: neither PDF nor text by content.
-        EmptyDocumentError, NoTextLayerError, EncryptedPDFError, CorruptFileError.
+        EmptyDocumentError, NoTextLayerError, EncryptedPDFError, CorruptFileError,
+        PdfTooComplexError (a PDF over the reader's memory or time limit).
         IngestError: the file cannot be opened (missing or a folder: key ``err.file_not_found``;
             no permission: ``err.ingest`` with the system's reason).
     """
@@ -836,7 +980,7 @@ def ingest_file(
         data = path.read_bytes()
     except OSError as e:
         raise IngestError(file=name, detail=e.strerror or type(e).__name__) from e
-    doc = parse_bytes(data, name, cfg)
+    doc = parse_bytes(data, name, cfg, warnings=warnings)
     logger.info("read %s: %s, %d page(s), %d chars, language %s, encoding %s",
                 name, doc.kind, len(doc.pages), doc.n_chars, doc.language, doc.encoding)
     if workspace is not None:
@@ -891,9 +1035,10 @@ def ingest_files(
         progress: ``progress(done, total, file name)``, called before each file and once at the end.
 
     Returns:
-        IngestResult: the Documents read and ``(file name, OracleError)`` for each failure.
-        An unexpected exception is logged with its traceback and recorded as an
-        :class:`IngestError` with the exception as detail. Never raises for one bad file.
+        IngestResult: the Documents read, ``(file name, OracleError)`` for each failure and
+        one :class:`FileOutcome` per input in input order (with its warnings). An unexpected
+        exception is logged with its traceback and recorded as an :class:`IngestError` with
+        the exception as detail. Never raises for one bad file.
     """
     items = _normalize_items(paths)
     result = IngestResult()
@@ -901,14 +1046,20 @@ def ingest_files(
     for i, (path, name) in enumerate(items):
         if progress:
             progress(i, total, name)
+        outcome = FileOutcome(name=name)
+        result.outcomes.append(outcome)
         try:
-            result.documents.append(ingest_file(path, workspace=workspace, cfg=cfg, name=name))
+            outcome.document = ingest_file(path, workspace=workspace, cfg=cfg, name=name,
+                                           warnings=outcome.warnings)  # fmt: skip
+            result.documents.append(outcome.document)
         except OracleError as e:
             logger.warning("could not ingest %s: %s", name, e.message("en"))
+            outcome.error = e
             result.errors.append((name, e))
         except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch
             logger.exception("unexpected error ingesting %s", name)
-            result.errors.append((name, IngestError(file=name, detail=f"{type(e).__name__}: {e}")))
+            outcome.error = IngestError(file=name, detail=f"{type(e).__name__}: {e}")
+            result.errors.append((name, outcome.error))
     if progress:
         progress(total, total, items[-1][1] if items else "")
     return result

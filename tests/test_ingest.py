@@ -79,10 +79,10 @@ def test_decode_text_other_encodings():
     # a UTF-8 file cut inside its last character: the cut character is dropped, the rest kept
     cut = text.encode("utf-8") + "ã".encode("utf-8")[:1]
     assert decode_text(cut) == (text, "utf-8")
-    # mostly UTF-8 with one stray Latin-1 byte: stays UTF-8, the stray byte replaced
+    # mostly UTF-8 with one stray Latin-1 byte: stays UTF-8, the stray byte repaired through cp1252
     mixed = (text * 5).encode("utf-8") + b"caf\xe9 " + text.encode("utf-8")
     decoded, enc = decode_text(mixed)
-    assert enc == "utf-8" and decoded == text * 5 + "caf\ufffd " + text
+    assert enc == "utf-8" and decoded == text * 5 + "café " + text
     with pytest.raises(UnicodeError):
         decode_text(b"abc\x00def")
 
@@ -425,10 +425,10 @@ def test_batch_wraps_unexpected_exceptions(tmp_path, monkeypatch, caplog):
     boom = docs.make_utf8_txt(tmp_path)
     real = ingest.parse_bytes
 
-    def flaky(data, name, cfg=None):
+    def flaky(data, name, cfg=None, **kwargs):
         if name == boom.name:
             raise RuntimeError("disk on fire")
-        return real(data, name, cfg)
+        return real(data, name, cfg, **kwargs)
 
     monkeypatch.setattr(ingest, "parse_bytes", flaky)
     with caplog.at_level("ERROR", logger="oracle.ingest"):
