@@ -23,18 +23,27 @@ an upload is code execution):
   indexes written before the field existed derive it from their embedder on load), counts per
   document, creation/update times and the oracle/faiss versions.
 
-Each file is written to a temporary folder next to the index, fsynced and moved into place
-with ``os.replace`` (``index.json`` last), so a crash never leaves a half-written file; on load
-the ids of ``index.faiss`` and ``chunks.jsonl`` are checked against each other. The BM25 index
-is rebuilt in memory from ``chunks.jsonl`` on first hybrid use.
+The folder is swapped in whole (:meth:`VectorIndex.save`): the new version is written to a
+sibling ``indexes/.<name>.<8 chars>.tmp/`` and fsynced; then the current folder is renamed
+aside to ``.<name>.<8 chars>.old`` and the new one renamed to ``<name>`` (the commit point), and
+the old one is deleted. A kill at any step leaves either the old or the new folder complete:
+:func:`recover_index` (run by every loader and by :func:`list_indexes`) puts back the complete
+version when the kill fell between the two renames and deletes the leftover dot-folders, which
+are never listed as indexes. Saves, builds, re-indexes and recoveries of one index hold its
+lock (:func:`index_lock`, a file lock ``indexes/.<name>.lock``: threads and processes alike).
+On load the ids of ``index.faiss`` and ``chunks.jsonl`` are checked against each other; an
+index torn by an older version (that swapped its files one at a time) is rebuilt from its
+``chunks.jsonl`` by :func:`build_index`. The BM25 index is rebuilt in memory from
+``chunks.jsonl`` on first hybrid use.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import secrets
 import shutil
-import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -51,6 +60,7 @@ from oracle.schema import (
     no_progress,
     now_iso,
     read_json,
+    resource_lock,
     write_json_atomic,
 )
 
@@ -275,6 +285,10 @@ class VectorIndex:
     def load(cls, path: str | os.PathLike, embedder: str | None = None, model: Any = None) -> VectorIndex:
         """Read an index folder written by :meth:`save` (``faiss.read_index``, JSON; no pickle).
 
+        What a killed save left behind is repaired first (:func:`recover_index`); files that
+        disagree are read again under :func:`index_lock` (a save may have swapped the folder
+        between two reads) before they count as corrupt.
+
         Args:
             path: the ``indexes/<name>`` folder.
             embedder: if given, the embedder the caller expects; a different one raises.
@@ -285,14 +299,26 @@ class VectorIndex:
             IndexMismatchError: ``embedder`` differs from the one the index was built with.
             OracleError (``err.index_corrupt``): the files disagree (ids, counts, dimension).
         """
+        path = Path(path)
+        if not recover_index(path):
+            raise IndexNotFoundError(name=path.name)
+        try:
+            return cls._read(path, embedder, model)
+        except OracleError as err:
+            if err.key != "err.index_corrupt":
+                raise
+        with index_lock(path):  # a save may have swapped the folder while we read it: read again
+            recover_index(path)
+            if not _complete(path):
+                raise IndexNotFoundError(name=path.name)
+            return cls._read(path, embedder, model)
+
+    @classmethod
+    def _read(cls, path: Path, embedder: str | None, model: Any) -> VectorIndex:
         import faiss
         import numpy as np
 
-        path = Path(path)
         name = path.name
-        files = [path / META_FILE, path / INDEX_FILE, path / CHUNKS_FILE]
-        if not all(f.is_file() for f in files):
-            raise IndexNotFoundError(name=name)
         meta = read_json(path / META_FILE)
         if meta.get("format") != FORMAT:
             raise OracleError("err.index_corrupt", name=name, detail=f"{META_FILE}: format is not {FORMAT!r}")
@@ -610,48 +636,141 @@ class VectorIndex:
             "files": [INDEX_FILE, CHUNKS_FILE, META_FILE],
         }
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write ``index.faiss``, ``chunks.jsonl`` and ``index.json`` into ``path`` atomically.
+    def save(self, path: str | os.PathLike | None = None, previous: str | os.PathLike | None = None) -> Path:
+        """Write ``index.faiss``, ``chunks.jsonl`` and ``index.json`` and swap the folder in whole.
 
-        Each file is written in a temporary folder beside ``path``, fsynced, then moved into
-        place with ``os.replace``; ``index.json`` goes last. No pickle.
+        The three files go to a new sibling folder ``.<name>.<8 chars>.tmp``, each fsynced
+        (``index.json`` last); then :func:`swap_in` makes it ``path`` (the old folder renamed
+        aside, the new one renamed in, the old one deleted). A kill at any step leaves the old
+        or the new index loadable (:func:`recover_index`). Runs under :func:`index_lock`. No pickle.
 
         Args:
-            path: the folder (created); default: where the index was loaded from / last saved.
+            path: the folder; default: where the index was loaded from / last saved.
+            previous: keep the replaced version there (replacing what was there) instead of
+                deleting it (a re-index keeps ``<name>.prev``).
 
         Returns:
             The folder.
         """
-        import faiss
-
-        from oracle.schema import _dumps
-
         if path is None:
             if self.path is None:
                 raise ValueError("VectorIndex.save needs a path: this index was never saved or loaded.")
             path = self.path
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.mkdir(exist_ok=True)
-        with self._lock:
-            tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+        with index_lock(path), self._lock:
+            recover_index(path)
+            staging = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+            staging.mkdir()
             try:
-                faiss.write_index(self.index, str(tmp / INDEX_FILE))
-                with open(tmp / CHUNKS_FILE, "w", encoding="utf-8", newline="\n") as f:
-                    f.writelines(
-                        _dumps({"id": i, **chunk.to_dict()}) + "\n" for i, chunk in self._chunks.items()
-                    )
-                write_json_atomic(tmp / META_FILE, self.metadata())
-                for fname in (INDEX_FILE, CHUNKS_FILE):
-                    _fsync(tmp / fname)
-                for fname in (INDEX_FILE, CHUNKS_FILE, META_FILE):
-                    os.replace(tmp / fname, path / fname)
-                _fsync_dir(path)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+                self._write_files(staging)
+            except Exception:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            swap_in(staging, path, previous=Path(previous) if previous is not None else None)
             self.path = path
         logger.info("index %s saved to %s (%d chunks)", self.name, path, len(self))
         return path
+
+    def _write_files(self, folder: Path) -> None:
+        """The three files into ``folder``, each fsynced, ``index.json`` last."""
+        import faiss
+
+        from oracle.schema import _dumps
+
+        faiss.write_index(self.index, str(folder / INDEX_FILE))
+        with open(folder / CHUNKS_FILE, "w", encoding="utf-8", newline="\n") as f:
+            f.writelines(_dumps({"id": i, **chunk.to_dict()}) + "\n" for i, chunk in self._chunks.items())
+        for fname in (INDEX_FILE, CHUNKS_FILE):
+            _fsync(folder / fname)
+        write_json_atomic(folder / META_FILE, self.metadata())
+        _fsync_dir(folder)
+
+
+# --- the folder swap and its recovery -------------------------------------------------
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.(?P<kind>tmp|old)$")
+"""A save's sibling folders: ``.<name>.<8 chars>.tmp`` (the new version being written) and
+``.<name>.<8 chars>.old`` (the version being replaced). Never an index name."""
+
+
+def index_lock(path: str | os.PathLike):
+    """The lock of the index folder ``path`` (``.<name>.lock`` beside it): held by every save,
+    build, re-index and recovery of that index, so they never interleave (threads and processes).
+    Re-entrant within a thread (:func:`oracle.schema.resource_lock`)."""
+    path = Path(path)
+    return resource_lock(path.parent / f".{path.name}")
+
+
+def _complete(folder: Path) -> bool:
+    """True when ``folder`` holds the three files (``index.json`` is written last)."""
+    return all((folder / f).is_file() for f in (META_FILE, INDEX_FILE, CHUNKS_FILE))
+
+
+def _leftovers(path: Path) -> list[tuple[Path, str]]:
+    """``[(folder, "tmp"|"old")]`` left beside the index folder ``path`` by saves, newest first."""
+    if not path.parent.is_dir():
+        return []
+    found = []
+    for entry in path.parent.iterdir():
+        match = _LEFTOVER.match(entry.name)
+        if match and match["name"] == path.name and entry.is_dir():
+            found.append((entry, match["kind"]))
+    return sorted(found, key=lambda e: e[0].stat().st_mtime_ns, reverse=True)
+
+
+def swap_in(staging: Path, path: Path, previous: Path | None = None) -> None:
+    """Make the complete folder ``staging`` the index folder ``path``.
+
+    Steps: rename the current ``path`` aside (``.<name>.<8 chars>.old``, or ``previous``),
+    rename ``staging`` to ``path`` (the commit point), fsync the parent, delete the old one.
+    Between the two renames ``path`` does not exist; :func:`recover_index` then renames the
+    complete new version in. The caller holds :func:`index_lock`.
+    """
+    old = None
+    if path.exists():
+        old = staging.with_name(staging.name[: -len(".tmp")] + ".old")
+        os.replace(path, old)
+    os.replace(staging, path)  # the commit point
+    _fsync_dir(path.parent)
+    if old is None:
+        return
+    if previous is not None and _complete(old):
+        shutil.rmtree(previous, ignore_errors=True)
+        os.replace(old, previous)
+    else:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_index(path: str | os.PathLike) -> bool:
+    """Repair what a killed save left beside the index folder ``path``.
+
+    When ``path`` is missing or incomplete (the kill fell between the two renames of
+    :func:`swap_in`), the newest complete leftover (the new version, else the old one) becomes
+    ``path``; every other leftover ``.<name>.*.tmp`` / ``.old`` folder is deleted. Cheap when
+    nothing was left (no lock taken).
+
+    Returns:
+        True when ``path`` holds a complete index afterwards.
+    """
+    path = Path(path)
+    if not _leftovers(path):
+        return _complete(path)
+    with index_lock(path):
+        leftovers = _leftovers(path)
+        if not _complete(path):
+            candidates = [f for f, kind in leftovers if kind == "tmp" and _complete(f)]
+            candidates += [f for f, kind in leftovers if kind == "old" and _complete(f)]
+            if candidates:
+                if path.exists():
+                    shutil.rmtree(path)
+                os.replace(candidates[0], path)
+                _fsync_dir(path.parent)
+                logger.warning("index %s: an interrupted save was completed from %s", path.name, candidates[0].name)
+        for folder, _ in leftovers:
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+        return _complete(path)
 
 
 def _meta_min_score(meta: dict[str, Any]) -> float | None:
@@ -702,7 +821,7 @@ def load_index(
     """
     path = workspace.index_dir(name)
     meta = path / META_FILE
-    if not meta.is_file():
+    if not recover_index(path):
         raise IndexNotFoundError(name=name)
     key = str(path)
     stamp = meta.stat().st_mtime_ns
@@ -740,7 +859,10 @@ def build_index(
 
     Incremental: an existing index is loaded and only chunks it lacks are embedded. A
     document already indexed with different chunks (another chunking config) has its old
-    chunks removed first, so it is never indexed twice.
+    chunks removed first, so it is never indexed twice. The whole load-add-save runs under
+    :func:`index_lock`, so a re-index (:func:`oracle.training.embedding.reindex`) started at the
+    same time runs before or after it, never across it. An index whose files disagree (torn by
+    an older version's save) is rebuilt from its recorded chunks.
 
     Args:
         documents: parsed documents (:func:`oracle.ingest.ingest_file`).
@@ -757,18 +879,35 @@ def build_index(
         IndexMismatchError: the existing index was built with another embedder.
         ModelNotFoundError: the embedder cannot be loaded.
     """
-    from oracle.chunking import chunk_documents
-
     chunking = chunking or ChunkingConfig()
     path = workspace.index_dir(name)
-    if (path / META_FILE).is_file():
-        index = load_index(workspace, name, embedder=embedder, cache=True)
+    with index_lock(path):  # one writer at a time: a re-index job waits, and so does this
+        return _build_locked(list(documents), workspace, name, path, embedder, chunking, progress)
+
+
+def _build_locked(
+    documents: list[Document],
+    workspace: Workspace,
+    name: str,
+    path: Path,
+    embedder: str | None,
+    chunking: ChunkingConfig,
+    progress: ProgressCallback | None,
+) -> VectorIndex:
+    from oracle.chunking import chunk_documents
+
+    if recover_index(path):
+        try:
+            index = load_index(workspace, name, embedder=embedder, cache=True)
+        except OracleError as err:
+            if err.key != "err.index_corrupt":
+                raise
+            index = _rebuild_from_chunks(path, embedder, progress)
         if index.chunking and index.chunking != to_dict(chunking):
             logger.info("index %s: chunking changed from %s to %s", name, index.chunking, to_dict(chunking))
         index.chunking = to_dict(chunking)
     else:
         index = VectorIndex.create(embedder or DEFAULT_EMBEDDER, name=name, chunking=chunking)
-    documents = list(documents)
     chunks = chunk_documents(documents, chunking)
     by_doc: dict[str, set[str]] = {}
     for chunk in chunks:
@@ -786,25 +925,51 @@ def build_index(
     return index
 
 
+def _rebuild_from_chunks(path: Path, embedder: str | None, progress: ProgressCallback | None) -> VectorIndex:
+    """A new index from the ``chunks.jsonl`` and ``index.json`` of a torn folder (an older save,
+    killed between its per-file swaps, left ``index.faiss`` from another version): every
+    recorded chunk is embedded again with the recorded embedder. Not saved here."""
+    meta = read_json(path / META_FILE)
+    if embedder is not None and not same_embedder(meta["embedder"], embedder):
+        raise IndexMismatchError(name=path.name, expected=meta["embedder"], got=embedder)
+    chunks = [Chunk.from_dict(row) for row in iter_jsonl(path / CHUNKS_FILE)]
+    logger.warning("index %s: files disagree; rebuilding it from its %d recorded chunks", path.name, len(chunks))
+    index = VectorIndex.create(meta["embedder"], name=meta.get("name", path.name), chunking=meta.get("chunking"))
+    index.created_at = meta.get("created_at") or index.created_at
+    index.add(chunks, progress=progress)
+    return index
+
+
 def remove_document(workspace: Workspace, doc_id: str, name: str = DEFAULT_INDEX) -> int:
     """Remove a document's chunks from ``indexes/<name>`` and save.
 
     Returns:
         The number of chunks removed: 0 when the document (or the index itself) is not there.
     """
-    if not (workspace.index_dir(name) / META_FILE).is_file():
-        return 0
-    index = load_index(workspace, name)
-    removed = index.remove_document(doc_id)
-    if removed:
-        index.save()
-        _remember(index)
-    return removed
+    path = workspace.index_dir(name)
+    with index_lock(path):
+        if not recover_index(path):
+            return 0
+        index = load_index(workspace, name)
+        removed = index.remove_document(doc_id)
+        if removed:
+            index.save()
+            _remember(index)
+        return removed
 
 
 def list_indexes(workspace: Workspace) -> list[str]:
-    """Names of the indexes of ``workspace`` (folders with an ``index.json``), sorted."""
-    return sorted(p.name for p in workspace.indexes.iterdir() if (p / META_FILE).is_file())
+    """Names of the indexes of ``workspace``, sorted: complete folders (three files), after
+    repairing what killed saves left (:func:`recover_index`). A save's temporary
+    ``.<name>.*.tmp``/``.old`` folders and lock files are never listed."""
+    names = set()
+    for entry in workspace.indexes.iterdir():
+        match = _LEFTOVER.match(entry.name)
+        if match:
+            names.add(match["name"])
+        elif not entry.name.startswith(".") and entry.is_dir():
+            names.add(entry.name)
+    return sorted(n for n in names if recover_index(workspace.indexes / n))
 
 
 def index_stats(workspace: Workspace, name: str = DEFAULT_INDEX) -> dict[str, Any]:
@@ -817,7 +982,7 @@ def index_stats(workspace: Workspace, name: str = DEFAULT_INDEX) -> dict[str, An
         without it); for a missing index ``exists`` is False, counts are 0 and the other fields None.
     """
     meta_path = workspace.index_dir(name) / META_FILE
-    if not meta_path.is_file():
+    if not recover_index(meta_path.parent):
         return {
             "name": name, "exists": False, "embedder": None, "dim": None, "min_score": None, "n_chunks": 0,
             "n_documents": 0, "documents": [], "chunking": None, "created_at": None, "updated_at": None,

@@ -330,6 +330,31 @@ def file_lock(path: str | os.PathLike, timeout_s: float = 60.0):
     return FileLock(str(path) + ".lock", timeout=timeout_s)
 
 
+RESOURCE_LOCK_TIMEOUT_S = 3600.0
+"""Seconds :func:`resource_lock` waits for another holder (a long build) before ``filelock.Timeout``."""
+
+
+def resource_lock(path: str | os.PathLike):
+    """The one lock of a resource (an index folder, a model folder): ``<path>.lock``.
+
+    Exclusive between processes and between threads of one process, and re-entrant within a
+    thread (the same ``FileLock`` object per path: a build that holds it can save, and the save
+    takes it again). Use it around a whole read-modify-write of the resource (load, change,
+    save), so that two writers (a build task and a re-index job) run one after the other.
+
+    Args:
+        path: the resource; the lock file is ``<path>.lock`` beside it.
+
+    Raises:
+        filelock.Timeout: another holder kept it :data:`RESOURCE_LOCK_TIMEOUT_S` seconds.
+    """
+    from filelock import FileLock
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(path) + ".lock", timeout=RESOURCE_LOCK_TIMEOUT_S, is_singleton=True)
+
+
 def append_jsonl(path: str | os.PathLike, records: Iterable[Any]) -> int:
     """Append records as JSON lines; safe with many concurrent writers (threads or processes).
 

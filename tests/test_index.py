@@ -150,7 +150,8 @@ def test_save_load_round_trip_without_pickle(index, tmp_path):
     path = index.save(tmp_path / "indexes" / "test")
     files = sorted(p.name for p in path.iterdir())
     assert files == ["chunks.jsonl", "index.faiss", "index.json"]
-    assert not [p for p in tmp_path.joinpath("indexes").iterdir() if p.name != "test"]  # no temp dir left
+    # no temporary folder left (the hidden ``.test.lock`` file is the index's lock)
+    assert not [p for p in tmp_path.joinpath("indexes").iterdir() if p.is_dir() and p.name != "test"]
     for f in path.iterdir():
         assert not f.read_bytes().startswith(b"\x80"), f"{f.name} looks like a pickle"
     meta = json.loads((path / "index.json").read_text(encoding="utf-8"))
@@ -372,3 +373,159 @@ def test_reindex_records_the_new_embedders_gate(embedder, workspace, tmp_path):
     assert load_index(workspace, "default", cache=False).min_score == 0.82
     meta = json.loads((workspace.index_dir("default") / META_FILE).read_text(encoding="utf-8"))
     assert meta["min_score"] == 0.82 and meta["embedder"] == str((tmp_path / "tuned-e5").resolve())
+
+
+# --- crash safety: the folder is swapped in whole ------------------------------------------
+
+
+class _Killed(BaseException):
+    """A kill: a BaseException, so no ``except Exception`` clean-up runs (as under SIGKILL)."""
+
+
+def _kill_on_call(monkeypatch, n: int) -> list[str]:
+    """Make the ``n``-th call (from 0) of any file-system step of a save raise :class:`_Killed`.
+    Returns the names of the steps called, in order."""
+    import os
+    import shutil
+
+    import faiss
+
+    import oracle.index as ix_mod
+
+    calls: list[str] = []
+
+    def wrap(owner, attr):
+        real = getattr(owner, attr)
+
+        def step(*args, **kwargs):
+            calls.append(attr)
+            if len(calls) - 1 == n:
+                raise _Killed(attr)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, attr, step)
+
+    wrap(faiss, "write_index")
+    wrap(ix_mod, "write_json_atomic")
+    wrap(ix_mod, "_fsync")
+    wrap(ix_mod, "_fsync_dir")
+    wrap(os, "replace")
+    wrap(shutil, "rmtree")
+    return calls
+
+
+def test_a_kill_at_each_step_of_save_leaves_the_old_or_the_new_index(embedder, workspace, monkeypatch):
+    from oracle.index import list_indexes, load_index, remove_document
+
+    old_ids = {c.chunk_id for c in make_chunks("doc-a", TEXTS_A)}
+    new_ids = old_ids | {c.chunk_id for c in make_chunks("doc-b", TEXTS_B)}
+    seen, n = set(), 0
+    while True:
+        from oracle.index import VectorIndex
+
+        base = VectorIndex.create(embedder, name="default")
+        base.add(make_chunks("doc-a", TEXTS_A))
+        base.save(workspace.index_dir("default"))
+        base.add(make_chunks("doc-b", TEXTS_B))
+        with monkeypatch.context() as m:
+            calls = _kill_on_call(m, n)
+            try:
+                base.save()
+                killed = False
+            except _Killed:
+                killed = True
+        # what a restarted process finds: the old or the new index, whole, and nothing else listed
+        assert list_indexes(workspace) == ["default"], (n, calls)
+        got = {c.chunk_id for c in load_index(workspace, "default", cache=False).chunks}
+        assert got in (old_ids, new_ids), (n, calls)
+        seen.add(frozenset(got))
+        assert sorted(p.name for p in workspace.indexes.iterdir() if p.is_dir()) == ["default"]
+        assert remove_document(workspace, "doc-a") == len(TEXTS_A)  # deleting a document works
+        if not killed:
+            break
+        n += 1
+    assert n >= 8  # every step was interrupted once: writes, fsyncs, both renames, the clean-up
+    assert seen == {frozenset(old_ids), frozenset(new_ids)}
+
+
+def test_list_indexes_ignores_temporary_folders_and_repairs_an_interrupted_switch(index, workspace):
+    import shutil
+
+    from oracle.index import list_indexes, load_index, remove_document
+
+    index.save(workspace.index_dir("default"))
+    # what an older version's killed save left: a half-written temporary folder
+    stray = workspace.indexes / ".default.k2j4x_9a.tmp"
+    stray.mkdir()
+    (stray / "index.faiss").write_bytes(b"half")
+    assert list_indexes(workspace) == ["default"]
+    assert not stray.exists()
+    assert remove_document(workspace, "doc-a") == len(TEXTS_A)
+    # a kill between the two renames of the switch: only the sibling folders are left
+    shutil.move(workspace.index_dir("default"), workspace.indexes / ".default.0123abcd.old")
+    assert list_indexes(workspace) == ["default"]
+    assert load_index(workspace, "default", cache=False).documents() == {"doc-b": len(TEXTS_B)}
+
+
+def test_build_index_rebuilds_an_index_torn_by_a_per_file_swap(embedder, workspace, tmp_path):
+    """An older save swapped its files one at a time; a kill between two swaps left
+    ``index.faiss`` of the new version beside ``chunks.jsonl`` of the old one."""
+    import shutil
+
+    from docs import make_en_txt
+
+    from oracle.index import VectorIndex, build_index, load_index
+    from oracle.ingest import ingest_file
+
+    small = VectorIndex.create(embedder, name="default")
+    small.add(make_chunks("doc-a", TEXTS_A))
+    small.save(workspace.index_dir("default"))
+    small.add(make_chunks("doc-b", TEXTS_B))
+    newer = small.save(tmp_path / "newer")
+    shutil.copy(newer / "index.faiss", workspace.index_dir("default") / "index.faiss")
+    with pytest.raises(OracleError) as err:
+        load_index(workspace, "default", cache=False)
+    assert err.value.key == "err.index_corrupt"
+    txt = ingest_file(make_en_txt(tmp_path))
+    ix = build_index([txt], workspace, "default")  # no --embedder: the index's own
+    assert set(ix.documents()) == {"doc-a", txt.doc_id}
+    assert load_index(workspace, "default", cache=False).documents()["doc-a"] == len(TEXTS_A)
+
+
+def test_a_build_and_a_reindex_started_together_lose_no_document(embedder, workspace, tmp_path):
+    """The re-index (a job) reads the chunks, embeds them for a while, then swaps the folder;
+    a build (a task) of another document started meanwhile must not be lost."""
+    import threading
+
+    from docs import make_en_txt
+
+    from oracle.index import VectorIndex, build_index, load_index
+    from oracle.ingest import ingest_file
+    from oracle.training.embedding import reindex
+
+    ix = VectorIndex.create(embedder, name="default")
+    ix.add(make_chunks("doc-a", TEXTS_A))
+    ix.save(workspace.index_dir("default"))
+    txt = ingest_file(make_en_txt(tmp_path))
+    built = threading.Event()
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            build_index([txt], workspace, "default")
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            errors.append(err)
+        finally:
+            built.set()
+
+    builder = threading.Thread(target=build)
+
+    def progress(done: int, total: int, message: str = "") -> None:
+        if not builder.is_alive() and not built.is_set():
+            builder.start()  # the build starts while the re-index is embedding
+            built.wait(3.0)  # without a lock it finishes here, before the re-index swaps
+
+    reindex(workspace, "default", embedder, progress=progress)
+    builder.join(30)
+    assert not errors
+    assert set(load_index(workspace, "default", cache=False).documents()) == {"doc-a", txt.doc_id}

@@ -42,6 +42,7 @@ old index during the whole re-index. From the command line::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -555,13 +556,15 @@ def reindex(
 ) -> dict[str, Any]:
     """Re-embed every chunk of ``indexes/<index_name>`` with ``embedder`` and swap it in.
 
-    The new index is built and saved in ``indexes/<index_name>.new``; only then is the old
-    folder renamed to ``<index_name>.prev`` (replacing an older ``.prev``) and the new one to
-    ``<index_name>``. Until that moment the old index serves chat unchanged; a crash leaves
-    at most a stray ``.new`` folder. With ``target_name`` the new index is saved under that
-    name instead and nothing is swapped (to compare two embedders side by side). The new index
-    records ``embedder``'s relevance gate (:func:`oracle.models.embedder_min_score`; a fine-tuned
-    folder inherits its base model's), not the old index's.
+    The new index is built in memory and swapped in whole (:meth:`oracle.index.VectorIndex.save`);
+    the old folder is kept as ``<index_name>.prev`` (replacing an older ``.prev``). Until that
+    moment the old index serves chat unchanged; a kill at any step leaves the old or the new
+    index loadable. The whole read-embed-save runs under :func:`oracle.index.index_lock`, so a
+    build of the same index started meanwhile waits and its documents are kept. With
+    ``target_name`` the new index is saved under that name instead and nothing is swapped (to
+    compare two embedders side by side). The new index records ``embedder``'s relevance gate
+    (:func:`oracle.models.embedder_min_score`; a fine-tuned folder inherits its base model's),
+    not the old index's.
 
     Returns:
         ``{"index", "embedder", "n_chunks", "min_score", "seconds", "previous"}``.
@@ -570,23 +573,20 @@ def reindex(
         IndexNotFoundError: no index ``index_name``.
         ModelNotFoundError: the embedder cannot be loaded.
     """
-    from oracle.index import VectorIndex, load_index
+    from oracle.index import VectorIndex, index_lock, load_index
 
     t0 = time.time()
-    old = load_index(workspace, index_name, cache=False)
     final_name = target_name or index_name
-    new = VectorIndex.create(embedder, name=final_name, chunking=old.chunking)
-    new.add(list(old.chunks), progress=progress)
     final = workspace.index_dir(final_name)
-    staging = workspace.indexes / f"{final_name}.new"
-    shutil.rmtree(staging, ignore_errors=True)
-    new.save(staging)
-    previous = None
-    if final.exists():
-        previous = workspace.indexes / f"{final_name}.prev"
-        shutil.rmtree(previous, ignore_errors=True)
-        os.replace(final, previous)
-    os.replace(staging, final)
+    locks = sorted({workspace.index_dir(index_name), final})  # one order: two re-indexes never deadlock
+    with contextlib.ExitStack() as held:
+        for folder in locks:
+            held.enter_context(index_lock(folder))
+        old = load_index(workspace, index_name, cache=False)
+        new = VectorIndex.create(embedder, name=final_name, chunking=old.chunking)
+        new.add(list(old.chunks), progress=progress)
+        previous = workspace.indexes / f"{final_name}.prev" if final.exists() else None
+        new.save(final, previous=previous)
     logger.info("re-indexed %s with %s: %d chunks in %.1f s", final_name, embedder, len(new), time.time() - t0)
     return {"index": final_name, "embedder": embedder, "n_chunks": len(new), "min_score": new.min_score,
             "seconds": round(time.time() - t0, 1), "previous": str(previous) if previous else None}
