@@ -952,7 +952,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="Build or update a FAISS index of the documents.")
     p.add_argument("--doc", action="append", help="Document id (repeatable; default: all).")
     p.add_argument("--name", default=C.DEFAULT_INDEX, help="Index name (folder under indexes/).")
-    p.add_argument("--embedder", default=C.DEFAULT_EMBEDDER, help="Embedding model (bundled name, folder or hub id).")
+    p.add_argument("--embedder", default=None,
+                   help="Embedding model (bundled name, folder or hub id); default: the existing index's own, "
+                        f"else {C.DEFAULT_EMBEDDER}.")
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
     p.set_defaults(func=cmd_index)
 

@@ -76,6 +76,9 @@ def test_whole_chain_from_the_command_line(tmp_path, workspace, fake_generator, 
 
     assert main(home + ["index", "--embedder", embedder]) == 0
     assert (workspace.index_dir() / "index.faiss").exists()
+    # without --embedder, an update keeps the index's own embedder (not the default e5)
+    assert main(home + ["index"]) == 0
+    assert json.loads((workspace.index_dir() / "index.json").read_text(encoding="utf-8"))["embedder"] == embedder
     capsys.readouterr()
 
     assert main(home + ["ask", "Qual é o valor total destinado ao edital?", "--generator", "fake:x",

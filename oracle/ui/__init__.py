@@ -31,6 +31,7 @@ import gradio as gr
 from oracle.config import IngestConfig, RAGConfig, Workspace
 from oracle.i18n import current_lang, t
 from oracle.tasks import get_registry
+from oracle.ui import guide
 from oracle.ui.context import UIContext, session_lang, translatable_components
 
 logger = logging.getLogger(__name__)
@@ -103,10 +104,16 @@ def max_upload_mb() -> float:
 def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
     """Keyword arguments for ``Blocks.launch``: upload limit (bytes), auth from ``ORACLE_AUTH``,
     theme and CSS (gradio 6 takes them at launch), no SSR (start fast, no Node needed), no run
-    history (it would keep the API key typed in the page).
+    history (it would keep the API key typed in the page); gradio's own texts in the page's
+    language (:mod:`oracle.ui.locale`: a middleware that sets the browser locale gradio reads,
+    plus Portuguese for the gradio keys its ``pt-BR`` file lacks).
 
     Server name and port are left to gradio, which reads ``GRADIO_SERVER_NAME`` and
     ``GRADIO_SERVER_PORT``."""
+    from starlette.middleware import Middleware
+
+    from oracle.ui.locale import GRADIO_PT, LocaleMiddleware
+
     kwargs: dict[str, Any] = {
         "max_file_size": int(max_upload_mb() * 1024 * 1024),
         "css": CSS,
@@ -117,6 +124,8 @@ def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
         # that would store the OpenAI-compatible API key. Off.
         "run_history": False,
         "footer_links": ["api", "settings"],
+        "i18n": gr.I18n(**{"pt-BR": GRADIO_PT}),
+        "app_kwargs": {"middleware": [Middleware(LocaleMiddleware, lang=current_lang(lang))]},
     }
     auth = parse_auth(os.environ.get("ORACLE_AUTH"))
     if auth:
@@ -203,10 +212,12 @@ def create_app(
                 )  # fmt: skip
                 if ctx.oauth:
                     gr.LoginButton()
-        with gr.Tabs(elem_id="oracle-tabs"):
+        with gr.Tabs(elem_id="oracle-tabs") as tabs:
             for tab_id, key, module_name in TABS:
                 with gr.Tab(ctx.k(key), id=tab_id, elem_id=f"oracle-tab-{tab_id}") as tab:
                     ctx.tab = tab
+                    tab_blocks[tab_id] = tab
+                    guide.tab_notice(ctx, tab_id)
                     if module_name == "finetune":
                         module = _finetune_module()
                         if module is None:
@@ -216,6 +227,8 @@ def create_app(
                         module = importlib.import_module(f"oracle.ui.{module_name}")
                     module.build(ctx)
         ctx.tab = None
+        ctx.components["tabs"] = tabs
+        guide.wire(ctx, tabs, tab_blocks)
 
         translatables = translatable_components(demo)
 
