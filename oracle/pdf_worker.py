@@ -39,6 +39,10 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct(">Q")
+#: The child writes this once, when PDFium is loaded and it is ready for requests.
+_READY = b"R"
+#: Seconds a fresh child may take to load PDFium (not counted in a file's timeout).
+START_TIMEOUT_S = 60.0
 #: Exit status of a child that ran out of memory in Python code (it answers first).
 EXIT_MEMORY = 3
 
@@ -152,6 +156,10 @@ def _child_main(argv: list[str]) -> int:
     # from a library cannot corrupt the protocol.
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
+    import pypdfium2  # noqa: F401 - loaded before the first file, so its time is not the file's
+
+    answers.write(_READY)
+    answers.flush()
     while True:
         header = _read_exact(requests, _HEADER.size)
         if len(header) < _HEADER.size:
@@ -202,7 +210,13 @@ class PdfWorker:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self) -> None:
-        """Start the child (``python -P <this file> <memory_mb>``; an argument list, no shell)."""
+        """Start the child (``python -P <this file> <memory_mb>``; an argument list, no shell)
+        and wait until it has loaded PDFium (at most :data:`START_TIMEOUT_S`).
+
+        Raises:
+            PdfLimitError: ``"memory"``: the child died or did not get ready in time (a
+                memory limit too small to load PDFium, say).
+        """
         self.proc = subprocess.Popen(
             [sys.executable, "-P", os.path.abspath(__file__), str(self.memory_mb)],
             stdin=subprocess.PIPE,
@@ -210,6 +224,14 @@ class PdfWorker:
             stderr=None,  # the child's warnings and PDFium's abort message reach our stderr
             close_fds=True,
         )
+        try:
+            ready = self._read_reply(len(_READY), time.monotonic() + START_TIMEOUT_S)
+        except (TimeoutError, EOFError):
+            ready = b""
+        if ready != _READY:
+            code = self._kill()
+            raise PdfLimitError("memory", f"the PDF reader did not start (exit status {code}); "
+                                          f"is the memory limit ({self.memory_mb} MB) too small?")  # fmt: skip
         logger.info("PDF reader process %d started (memory limit %d MB)", self.proc.pid, self.memory_mb)
 
     def close(self, timeout_s: float = 2.0) -> None:

@@ -23,6 +23,7 @@ Documents:
     make_empty_txt       0 bytes
     make_binary_named_txt  a PNG image named .txt (type is decided by content)
     make_docx_named_pdf  a ZIP (like .docx) named .pdf
+    make_pdf_bomb        a ~4 MB one-page PDF whose content stream inflates to ~4 GiB (not in make_all)
     make_manual_pdf      5-page manual laid out like a printed book: running header
                          ``MANUAL_HEADER`` and a printed page number footer (``i``, ``1 / 4``...)
                          on every page, a table of contents with dot leaders (page 1), a page
@@ -418,6 +419,46 @@ def make_docx_named_pdf(folder: str | os.PathLike, name: str = "documento.pdf") 
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("word/document.xml", "<w:document>texto</w:document>")
+    return path
+
+
+def _deflate_zeros(n_mib: int) -> bytes:
+    """A zlib stream that inflates to ``n_mib`` MiB of zero bytes, made in milliseconds.
+
+    Each MiB is compressed once and flushed with Z_FULL_FLUSH (no back-references across
+    it), so the same ~1 KB block can be repeated; the Adler-32 of n zero bytes is
+    ``(n mod 65521) << 16 | 1``.
+    """
+    chunk = bytes(1 << 20)
+    z = zlib.compressobj(9)
+    first = z.compress(chunk) + z.flush(zlib.Z_FULL_FLUSH)
+    repeat = z.compress(chunk) + z.flush(zlib.Z_FULL_FLUSH)
+    total = n_mib << 20
+    return first + repeat * (n_mib - 1) + b"\x03\x00" + struct.pack(">I", ((total % 65521) << 16) | 1)
+
+
+def make_pdf_bomb(folder: str | os.PathLike, name: str = "bomba.pdf", inflated_mib: int = 4000) -> Path:
+    """Write a one-page PDF whose content stream (/FlateDecode) inflates ~1000:1: with the
+    default ``inflated_mib`` a ~4 MB file that asks a reader for ~4 GiB (a decompression bomb)."""
+    stream = _deflate_zeros(inflated_mib)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(out))
     return path
 
 

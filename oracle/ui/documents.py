@@ -123,27 +123,16 @@ def build(ctx: UIContext) -> None:
             progress((done, total), desc=ctx.t("ui.docs.reading", lang, file=name), unit="files")
 
         result = ingest_files(items, ws, IngestConfig(max_file_mb=ctx.max_upload_mb), progress=report)
-        docs = list(result.documents)
-        errors = list(result.errors)
         rows = []
-        for _, name in items:  # input order, each file next to its outcome
-            err = next((e for n, e in errors if n == name), None)
-            if err is not None:
-                errors.remove(next((n, e) for n, e in errors if e is err))
-                rows.append([name, "❌ " + err.message(lang)])
+        for outcome in result.outcomes:  # one per upload, in upload order (names may repeat)
+            if outcome.error is not None:
+                rows.append([outcome.name, "❌ " + outcome.error.message(lang)])
                 continue
-            doc = next((d for d in docs if d.name == name), None)
-            if doc is not None:
-                docs.remove(doc)
-                rows.append(
-                    [name, "✅ " + ctx.t("ui.docs.ok", lang, pages=len(doc.pages), language=doc.language)]
-                )
-        for name, err in errors:  # names the core changed (sanitised display names)
-            rows.append([name, "❌ " + err.message(lang)])
-        for doc in docs:
-            rows.append(
-                [doc.name, "✅ " + ctx.t("ui.docs.ok", lang, pages=len(doc.pages), language=doc.language)]
-            )
+            doc = outcome.document
+            cell = "✅ " + ctx.t("ui.docs.ok", lang, pages=len(doc.pages), language=doc.language)
+            for warning in outcome.warnings:  # e.g. a text file whose encoding was repaired
+                cell += "\n⚠️ " + warning.message(lang)
+            rows.append([outcome.name, cell])
         if result.errors and not result.documents:
             gr.Warning(ctx.t("ui.docs.none_ok", lang))
         return _results_table(ctx, rows, lang), documents_table(ctx, lang), _choices_update(), None
