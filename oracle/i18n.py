@@ -53,8 +53,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Could not read '{file}': {detail}. Check the file and upload it again.",
     },
     "err.unsupported_type": {
-        "pt": "'{file}' não é um tipo aceito ({kind}). Envie arquivos .pdf ou .txt.",
-        "en": "'{file}' is not a supported type ({kind}). Upload .pdf or .txt files.",
+        "pt": "'{file}' não parece um PDF válido nem um arquivo de texto: está corrompido ou é de outro tipo. Envie arquivos .pdf ou .txt.",
+        "en": "'{file}' does not look like a valid PDF or a text file: it is corrupt or of another type. Upload .pdf or .txt files.",
     },
     "err.too_large": {
         "pt": "'{file}' tem {size_mb:.1f} MB, acima do limite de {limit_mb:.0f} MB. Divida o arquivo ou aumente ORACLE_MAX_UPLOAD_MB.",
@@ -73,8 +73,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "'{file}' is password-protected. Save a copy without a password and upload it again.",
     },
     "err.corrupt": {
-        "pt": "'{file}' está corrompido ou não é um {kind} válido. Abra-o num leitor, salve de novo e reenvie.",
-        "en": "'{file}' is corrupt or not a valid {kind}. Open it in a reader, save it again and re-upload.",
+        "pt": "'{file}' não parece um {kind} válido (está corrompido ou é de outro tipo). Abra-o num leitor de {kind}, salve uma cópia e envie de novo.",
+        "en": "'{file}' does not look like a valid {kind} (it is corrupt or of another type). Open it in a {kind} reader, save a copy and upload it again.",
     },
     "err.model_not_found": {
         "pt": "Modelo '{name}' não encontrado: não é um modelo embutido, nem uma pasta local, e o Hugging Face Hub não está acessível. Modelos embutidos: {known}.",
@@ -984,7 +984,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.index.none": {"pt": "Ainda não há índice: construa-o acima.", "en": "There is no index yet: build it above."},
     "ui.index.stat.documents": {"pt": "Documentos: **{n}**", "en": "Documents: **{n}**"},
     "ui.index.stat.chunks": {"pt": "Trechos: **{n}**", "en": "Chunks: **{n}**"},
-    "ui.index.stat.dim": {"pt": "Dimensão: **{dim}**", "en": "Dimension: **{dim}**"},
+    "ui.index.stat.dim": {
+        "pt": "Dimensão dos vetores: **{dim}** (quantos números descrevem o sentido de cada trecho; vem do modelo)",
+        "en": "Vector dimension: **{dim}** (how many numbers describe the meaning of each chunk; set by the model)",
+    },
     "ui.index.stat.embedder": {"pt": "Modelo: `{name}`", "en": "Model: `{name}`"},
     "ui.index.stat.chunking": {
         "pt": "Trechos de até {size} tokens, sobreposição {overlap}",
@@ -1020,8 +1023,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.question": {"pt": "Pergunta", "en": "Question"},
     "ui.chat.question_placeholder": {"pt": "Escreva a sua pergunta e tecle Enter", "en": "Type your question and press Enter"},
     "ui.chat.send": {"pt": "Perguntar", "en": "Ask"},
-    "ui.chat.good": {"pt": "👍 Resposta correta", "en": "👍 Correct answer"},
-    "ui.chat.bad": {"pt": "👎 Resposta errada", "en": "👎 Wrong answer"},
+    "ui.chat.good": {"pt": "👍 A última resposta está correta", "en": "👍 The latest answer is correct"},
+    "ui.chat.bad": {"pt": "👎 A última resposta está errada", "en": "👎 The latest answer is wrong"},
     "ui.chat.clear": {"pt": "Limpar conversa", "en": "Clear conversation"},
     "ui.chat.correct_title": {"pt": "Corrigir ou comentar (opcional)", "en": "Correct or comment (optional)"},
     "ui.chat.corrected": {"pt": "Resposta corrigida", "en": "Corrected answer"},
@@ -1032,14 +1035,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Trained in the Fine-tuning tab; in brackets, its base model. Choosing an adapter switches the generator to its base model.",
     },
     "ui.chat.no_adapter": {"pt": "(nenhum)", "en": "(none)"},
-    "ui.chat.top_k": {"pt": "Trechos consultados (top-k)", "en": "Chunks retrieved (top-k)"},
+    "ui.chat.top_k": {"pt": "Quantos trechos consultar", "en": "How many chunks to read"},
     "ui.chat.advanced": {"pt": "Opções avançadas", "en": "Advanced options"},
     "ui.chat.min_score": {"pt": "Similaridade mínima", "en": "Minimum similarity"},
     "ui.chat.min_score_info": {
         "pt": "Se nenhum trecho chega a isto, a resposta é “não encontrado”. Começa no valor do índice, que depende do modelo de embeddings (e5: 0,82; MiniLM: 0,28).",
         "en": "If no chunk reaches this, the answer is “not found”. Starts at the index's own value, which depends on its embedding model (e5: 0.82; MiniLM: 0.28).",
     },
-    "ui.chat.hybrid": {"pt": "Combinar com busca por palavras (BM25)", "en": "Combine with keyword search (BM25)"},
+    "ui.chat.hybrid": {"pt": "Buscar também as palavras exatas", "en": "Also search for the exact words"},
     "ui.chat.max_tokens": {"pt": "Tamanho máximo da resposta (tokens)", "en": "Longest answer (tokens)"},
     "ui.chat.working": {
         "pt": "Buscando nos documentos e gerando a resposta (na primeira vez o modelo é carregado, o que pode levar um minuto)…",
@@ -1258,6 +1261,102 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.eval.expect.refuse": {"pt": "recusar", "en": "refuse"},
     "ui.eval.yes": {"pt": "sim", "en": "yes"},
     "ui.eval.no": {"pt": "não", "en": "no"},
+    # first use: the "Como começar" guide, tabs that need an earlier step (oracle.onboarding)
+    "ui.guide.title": {"pt": "Como começar", "en": "Getting started"},
+    "ui.guide.step.upload": {"pt": "Enviar", "en": "Upload"},
+    "ui.guide.step.index": {"pt": "Indexar", "en": "Index"},
+    "ui.guide.step.ask": {"pt": "Perguntar", "en": "Ask"},
+    "ui.guide.step.rate": {"pt": "Avaliar", "en": "Rate"},
+    "ui.guide.step.improve": {"pt": "Melhorar", "en": "Improve"},
+    "ui.guide.count.upload": {"pt": "{n} documento(s)", "en": "{n} document(s)"},
+    "ui.guide.count.index": {"pt": "{n} trechos", "en": "{n} chunks"},
+    "ui.guide.count.index_partial": {"pt": "{n} documento(s) fora", "en": "{n} document(s) missing"},
+    "ui.guide.count.ask": {"pt": "{n} resposta(s)", "en": "{n} answer(s)"},
+    "ui.guide.count.rate": {"pt": "{n} avaliação(ões)", "en": "{n} rating(s)"},
+    "ui.guide.count.improve": {"pt": "{n} ajuste(s)", "en": "{n} run(s)"},
+    "ui.guide.next.upload": {
+        "pt": "👉 **Próximo passo:** envie os seus documentos (.pdf ou .txt) na aba **Documentos**: arraste os arquivos para a caixa e clique em **Enviar**.",
+        "en": "👉 **Next step:** upload your documents (.pdf or .txt) in the **Documents** tab: drop the files in the box and click **Upload**.",
+    },
+    "ui.guide.next.index": {
+        "pt": "👉 **Próximo passo:** na aba **Índice**, clique em **Construir / atualizar índice**: o Oráculo divide os documentos em trechos e prepara a busca.",
+        "en": "👉 **Next step:** in the **Index** tab, click **Build / update index**: Oráculo splits the documents into chunks and prepares the search.",
+    },
+    "ui.guide.next.index_partial": {
+        "pt": "👉 **Próximo passo:** {n} documento(s) ainda fora do índice: na aba **Índice**, clique em **Construir / atualizar índice**.",
+        "en": "👉 **Next step:** {n} document(s) not in the index yet: in the **Index** tab, click **Build / update index**.",
+    },
+    "ui.guide.next.ask": {
+        "pt": "👉 **Próximo passo:** faça uma pergunta na aba **Chat**; cada resposta traz as fontes (documento e página).",
+        "en": "👉 **Next step:** ask a question in the **Chat** tab; every answer shows its sources (document and page).",
+    },
+    "ui.guide.next.rate": {
+        "pt": "👉 **Próximo passo:** no **Chat**, marque cada resposta com 👍 (correta) ou 👎 (errada), e corrija se quiser. As avaliações ficam na aba **Avaliações** e ensinam o Oráculo.",
+        "en": "👉 **Next step:** in the **Chat**, mark each answer 👍 (correct) or 👎 (wrong), and correct it if you like. Ratings are listed in the **Ratings** tab and teach Oráculo.",
+    },
+    "ui.guide.next.improve": {
+        "pt": "👉 **Próximo passo (opcional):** gere pares de perguntas e respostas (aba **Perguntas e respostas**), treine o modelo com eles (aba **Ajuste fino**) e meça o ganho (aba **Qualidade**).",
+        "en": "👉 **Next step (optional):** generate question/answer pairs (**Questions & answers** tab), train the model on them (**Fine-tuning** tab) and measure the gain (**Quality** tab).",
+    },
+    "ui.guide.all_done": {
+        "pt": "✅ Tudo pronto. Continue perguntando e avaliando: cada avaliação serve ao próximo ajuste fino.",
+        "en": "✅ All set. Keep asking and rating: every rating feeds the next fine-tuning run.",
+    },
+    "ui.guide.go": {"pt": "Ir para {tab} →", "en": "Go to {tab} →"},
+    "ui.needs.upload": {
+        "pt": "⚠️ Ainda não há documentos, e esta aba trabalha sobre eles. Comece enviando-os na aba **Documentos**.",
+        "en": "⚠️ There are no documents yet, and this tab works on them. Start by uploading them in the **Documents** tab.",
+    },
+    "ui.needs.index": {
+        "pt": "⚠️ Ainda não há índice de busca, e esta aba precisa dele para encontrar as respostas nos documentos. Construa-o na aba **Índice** (um clique).",
+        "en": "⚠️ There is no search index yet, and this tab needs it to find answers in the documents. Build it in the **Index** tab (one click).",
+    },
+    "ui.needs.ask": {
+        "pt": "ℹ️ Ainda não há avaliações. Faça uma pergunta no **Chat** e marque a resposta com 👍 ou 👎: ela aparece aqui.",
+        "en": "ℹ️ There are no ratings yet. Ask a question in the **Chat** and mark the answer 👍 or 👎: it shows up here.",
+    },
+    "ui.needs.rate": {
+        "pt": "ℹ️ Ainda não há avaliações. No **Chat**, marque uma resposta com 👍 ou 👎: ela aparece aqui.",
+        "en": "ℹ️ There are no ratings yet. In the **Chat**, mark an answer 👍 or 👎: it shows up here.",
+    },
+    "ui.needs.improve": {
+        "pt": "ℹ️ O ajuste fino aprende com pares de perguntas e respostas (ou com as avaliações do Chat), e ainda não há nenhum. Gere-os na aba **Perguntas e respostas**.",
+        "en": "ℹ️ Fine-tuning learns from question/answer pairs (or from the Chat's ratings), and there are none yet. Generate them in the **Questions & answers** tab.",
+    },
+    "ui.user.anonymous": {"pt": "anônimo", "en": "anonymous"},
+    "ui.docs.results_info": {
+        "pt": "Os envios desta sessão, o mais recente primeiro.",
+        "en": "This session's uploads, the latest first.",
+    },
+    "ui.docs.confirm_delete": {
+        "pt": "⚠️ Excluir **{name}**? O documento e os trechos dele no índice são apagados (os pares de perguntas já gerados ficam).",
+        "en": "⚠️ Delete **{name}**? The document and its chunks in the index are removed (QA pairs already generated are kept).",
+    },
+    "ui.docs.confirm_yes": {"pt": "Sim, excluir", "en": "Yes, delete"},
+    "ui.docs.confirm_no": {"pt": "Não, manter", "en": "No, keep it"},
+    "ui.qa.selected_pair": {"pt": "**Par selecionado:** {question}", "en": "**Selected pair:** {question}"},
+    "ui.qa.none_selected": {"pt": "Clique numa linha da tabela para escolher um par.", "en": "Click a row of the table to choose a pair."},
+    "ui.index.details": {"pt": "Detalhes técnicos", "en": "Technical details"},
+    "ui.index.col.relevance": {"pt": "Relevância", "en": "Relevance"},
+    "ui.index.relevance.high": {"pt": "alta", "en": "high"},
+    "ui.index.relevance.medium": {"pt": "média", "en": "medium"},
+    "ui.index.relevance.low": {"pt": "baixa", "en": "low"},
+    "ui.index.hits_info": {
+        "pt": "Os trechos que o Chat leria para responder a esta consulta, do mais ao menos parecido. Relevância: comparada ao limite do índice abaixo do qual o Chat responde “não encontrado”.",
+        "en": "The chunks the Chat would read to answer this query, most similar first. Relevance: compared with the index's threshold below which the Chat answers “not found”.",
+    },
+    "ui.chat.rate_info": {
+        "pt": "Estes botões avaliam a **última resposta**. Para avaliar outra, use 👍/👎 logo abaixo dela na conversa.",
+        "en": "These buttons rate the **latest answer**. To rate another one, use 👍/👎 right below it in the conversation.",
+    },
+    "ui.chat.top_k_info": {
+        "pt": "Quantos trechos dos documentos o modelo lê antes de responder. Mais trechos: mais contexto, resposta mais lenta.",
+        "en": "How many chunks of the documents the model reads before answering. More chunks: more context, slower answer.",
+    },
+    "ui.chat.hybrid_info": {
+        "pt": "Além do sentido da pergunta, procura também as palavras exatas dela: ajuda com siglas, números e nomes próprios.",
+        "en": "Besides the meaning of the question, also looks for its exact words: helps with acronyms, numbers and names.",
+    },
     # --- answers ------------------------------------------------------------------
     "rag.not_found": {
         "pt": "Os documentos não contêm a resposta para esta pergunta.",
@@ -1277,6 +1376,42 @@ def format_seconds(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {(seconds % 3600) // 60:02d} min"
+
+
+def format_number(value: float | int | None, lang: str | None = None, decimals: int = 0) -> str:
+    """A number as people of ``lang`` write it: ``1234.5`` -> ``"1.234,5"`` in Portuguese
+    (``decimals=1``), ``"1,234.5"`` in English; ``"–"`` for None."""
+    if value is None:
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if current_lang(lang) == "pt":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def format_money(value: float | None, lang: str | None = None, currency: str = "R$") -> str:
+    """An amount with two decimals after its currency: ``"R$ 1.234,56"`` in Portuguese,
+    ``"R$ 1,234.56"`` in English; ``"–"`` for None."""
+    return "–" if value is None else f"{currency} {format_number(value, lang, 2)}"
+
+
+def format_datetime(value: str | None, lang: str | None = None, seconds: bool = False) -> str:
+    """An ISO 8601 time (``"2026-05-02T17:03:09Z"``, UTC when it has no offset) in the server's
+    local time: ``"02/05/2026 14:03"`` in Portuguese, ``"2026-05-02 14:03"`` in English (with
+    ``:09`` when ``seconds``). A value that does not parse is returned as given; None -> ``""``."""
+    from datetime import datetime, timezone
+
+    if not value:
+        return ""
+    try:
+        stamp = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=timezone.utc)
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    pattern = f"%d/%m/%Y {clock}" if current_lang(lang) == "pt" else f"%Y-%m-%d {clock}"
+    return stamp.astimezone().strftime(pattern)
 
 
 def current_lang(lang: str | None = None) -> str:

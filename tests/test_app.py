@@ -149,7 +149,7 @@ def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_call
         assert 'data-state="failed"' not in html, html
         time.sleep(0.3)
         html, _, stats = client.predict(api_name="/index_status")
-    assert "Trechos: **" in stats and "Dimensão: **32**" in stats
+    assert "Trechos: **" in stats and "Dimensão dos vetores: **32**" in stats and "<details>" in stats
     hits = client.predict("valor total", 3, api_name="/search")
     assert _rows(hits) and _rows(hits)[0][2] == pdf.name
 

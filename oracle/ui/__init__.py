@@ -212,6 +212,8 @@ def create_app(
                 )  # fmt: skip
                 if ctx.oauth:
                     gr.LoginButton()
+        guide.build_guide(ctx)
+        tab_blocks = {}
         with gr.Tabs(elem_id="oracle-tabs") as tabs:
             for tab_id, key, module_name in TABS:
                 with gr.Tab(ctx.k(key), id=tab_id, elem_id=f"oracle-tab-{tab_id}") as tab:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from oracle.config import DEFAULT_INDEX, ChunkingConfig
 from oracle.errors import JobError
-from oracle.ui import widgets
+from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,10 @@ SNIPPET_CHARS = 320
 
 
 def stats_markdown(ctx: UIContext, lang: str) -> str:
-    """The index's figures as Markdown (or a line saying there is no index yet)."""
+    """The index's figures as Markdown (or a line saying there is no index yet): documents,
+    chunks, model, last update (local time) and build time for everyone; the vector dimension
+    and the chunking under a closed "Detalhes técnicos"."""
+    from oracle.i18n import format_datetime, format_number
     from oracle.index import index_stats
 
     stats = index_stats(ctx.workspace, DEFAULT_INDEX)
@@ -34,18 +37,37 @@ def stats_markdown(ctx: UIContext, lang: str) -> str:
     build_s = last.result.get("seconds") if last is not None and last.state == "done" else None
     chunking = stats.get("chunking") or {}
     lines = [
-        ctx.t("ui.index.stat.documents", lang, n=stats["n_documents"]),
-        ctx.t("ui.index.stat.chunks", lang, n=stats["n_chunks"]),
-        ctx.t("ui.index.stat.dim", lang, dim=stats["dim"]),
+        ctx.t("ui.index.stat.documents", lang, n=format_number(stats["n_documents"], lang)),
+        ctx.t("ui.index.stat.chunks", lang, n=format_number(stats["n_chunks"], lang)),
         ctx.t("ui.index.stat.embedder", lang, name=stats["embedder"]),
-        ctx.t("ui.index.stat.chunking", lang, size=chunking.get("chunk_size", "?"),
-              overlap=chunking.get("chunk_overlap", "?")),
-        ctx.t("ui.index.stat.updated", lang, when=stats["updated_at"]),
-    ]  # fmt: skip
+        ctx.t("ui.index.stat.updated", lang, when=format_datetime(stats["updated_at"], lang)),
+    ]
     if build_s is not None:
         lines.append(ctx.t("ui.index.stat.build_time", lang, time=widgets.format_seconds(build_s),
-                           seconds=build_s, new=last.result.get("new_chunks", 0)))  # fmt: skip
-    return "\n".join(f"- {line}" for line in lines)
+                           seconds=build_s, new=format_number(last.result.get("new_chunks", 0), lang)))  # fmt: skip
+    details = [
+        ctx.t("ui.index.stat.dim", lang, dim=stats["dim"]),
+        ctx.t("ui.index.stat.chunking", lang, size=chunking.get("chunk_size", "?"),
+              overlap=chunking.get("chunk_overlap", "?")),
+    ]  # fmt: skip
+    return (
+        "\n".join(f"- {line}" for line in lines)
+        + f"\n\n<details><summary>{ctx.t('ui.index.details', lang)}</summary>\n\n"
+        + "\n".join(f"- {line}" for line in details)
+        + "\n\n</details>"
+    )
+
+
+def relevance_level(score: float, gate: float | None, margin: float = 0.03) -> str:
+    """A similarity score in words a person can use, measured against the index's relevance gate
+    (the cosine below which the chat answers "not found", :func:`oracle.index.index_stats`'s
+    ``min_score``): ``"high"`` at least ``margin`` above it, ``"medium"`` at or just above it,
+    ``"low"`` below it. Raw cosines of one embedder all look alike (e5: ~0.8-0.9) and mean
+    nothing across embedders; the gate is what gives them a meaning."""
+    gate = 0.0 if gate is None else float(gate)
+    if score >= gate + margin:
+        return "high"
+    return "medium" if score >= gate else "low"
 
 
 def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -54,7 +76,7 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 def _hit_headers(ctx: UIContext, lang: str) -> list[str]:
-    return [ctx.t(f"ui.index.col.{c}", lang) for c in ("rank", "score", "document", "pages", "text")]
+    return [ctx.t(f"ui.index.col.{c}", lang) for c in ("rank", "relevance", "document", "pages", "text")]
 
 
 def build(ctx: UIContext) -> None:
@@ -100,8 +122,9 @@ def build(ctx: UIContext) -> None:
     search_btn = gr.Button(ctx.k("ui.index.search"))
     hits = gr.Dataframe(
         value=widgets.dataframe([], _hit_headers(ctx, ctx.lang)), label=ctx.k("ui.index.hits"), interactive=False,
-        wrap=True, column_widths=["6%", "10%", "20%", "10%", "54%"], elem_id="oracle-search-hits",
+        wrap=True, column_widths=["5%", "11%", "20%", "10%", "54%"], elem_id="oracle-search-hits",
     )  # fmt: skip
+    gr.Markdown(ctx.k("ui.index.hits_info"), elem_classes=["oracle-hint"])
 
     @guard
     def start(embedder_name, doc_ids, size, overlap_tokens, from_scratch, lang: str):
@@ -159,7 +182,7 @@ def build(ctx: UIContext) -> None:
 
     @guard
     def search(text: str, k: float, lang: str, progress=gr.Progress()):  # noqa: B008 - gradio's API
-        from oracle.index import load_index
+        from oracle.index import index_stats, load_index
 
         text = (text or "").strip()
         if not text:
@@ -167,8 +190,9 @@ def build(ctx: UIContext) -> None:
         progress(0, desc=ctx.t("ui.index.searching", lang))
         index = load_index(ws, DEFAULT_INDEX)
         found = index.search(text, top_k=int(k))
-        rows = [[h.rank, round(float(h.score), 3), h.chunk.doc_name, h.chunk.pages_label, _snippet(h.chunk.text)]
-                for h in found]  # fmt: skip
+        gate = index_stats(ws, DEFAULT_INDEX).get("min_score")
+        rows = [[h.rank, ctx.t(f"ui.index.relevance.{relevance_level(float(h.score), gate)}", lang),
+                 h.chunk.doc_name, h.chunk.pages_label, _snippet(h.chunk.text)] for h in found]  # fmt: skip
         return widgets.dataframe(rows, _hit_headers(ctx, lang))
 
     build_btn.click(
@@ -177,10 +201,11 @@ def build(ctx: UIContext) -> None:
         outputs=[progress, timer],
         api_name="index_build",
     )
-    timer.tick(
+    polled = timer.tick(
         poll, inputs=[ctx.lang_state], outputs=[progress, timer, stats], api_name="index_status",
         show_progress="hidden", concurrency_limit=None,
     )  # fmt: skip
+    guide.after(ctx, polled)  # the "Como começar" steps follow the build
     cancel_btn.click(cancel, inputs=[ctx.lang_state], outputs=[task_status], api_name="index_cancel")
     search_btn.click(search, inputs=[query, top_k, ctx.lang_state], outputs=[hits], api_name="search")
     query.submit(search, inputs=[query, top_k, ctx.lang_state], outputs=[hits], api_name="search_submit")

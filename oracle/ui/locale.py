@@ -1,0 +1,134 @@
+"""Gradio's own texts in the session's language, whatever the browser's language.
+
+Gradio's page picks its locale from ``navigator.language`` once, when its scripts start, and
+passes the translator to each component as it mounts ("Drop File Here", "Click to Upload",
+the dataframe's "Drop CSV or TSV files here"...): a locale set later (``launch(js=...)``)
+leaves mounted components in English. So the page itself is changed before gradio's
+scripts run: :class:`LocaleMiddleware` puts a small script at the top of the ``<head>`` of the
+HTML page, which makes ``navigator.language`` say ``pt-BR`` (or ``en`` for ``?lang=en``), the
+language the Oráculo page is rendered in (:func:`oracle.ui.create_app` reads the same
+``?lang=``).
+
+The same script fixes what gradio 6 does not translate at all: the toast titles, built from
+the message type ("Error", "Warning", "Info"), are rewritten as they appear. :data:`GRADIO_PT`
+adds Portuguese for the few gradio keys its ``pt-BR`` file lacks (``launch(i18n=...)``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from oracle.i18n import current_lang
+
+logger = logging.getLogger(__name__)
+
+BROWSER_LOCALE = {"pt": "pt-BR", "en": "en"}
+"""Oráculo language -> the gradio frontend locale used for it."""
+
+TOAST_TITLES = {"Error": "Erro", "Warning": "Aviso", "Info": "Informação", "Success": "Sucesso"}
+"""Gradio's toast titles (the message type, capitalised) -> Portuguese."""
+
+GRADIO_PT: dict[str, Any] = {
+    "common": {"anonymous": "anônimo"},
+}
+"""Portuguese for gradio frontend keys missing from its own ``pt-BR`` file (nested by key part)."""
+
+_SCRIPT = """<script data-oracle-locale>(function () {
+  var known = %(known)s, fallback = %(default)s, titles = %(titles)s;
+  var asked = (new URLSearchParams(window.location.search).get("lang") || "").slice(0, 2).toLowerCase();
+  var locale = known[asked] || known[fallback] || "en";
+  window.__oracle_locale__ = locale;
+  try {
+    Object.defineProperty(Navigator.prototype, "language", {configurable: true, get: function () { return locale; }});
+    Object.defineProperty(Navigator.prototype, "languages", {configurable: true, get: function () { return [locale]; }});
+  } catch (e) { /* a browser that refuses: gradio follows the browser's language */ }
+  document.documentElement.setAttribute("lang", locale);
+  if (locale.slice(0, 2) !== "pt") return;
+  function retitle(root) {
+    var found = root.querySelectorAll ? root.querySelectorAll(".toast-title") : [];
+    for (var i = 0; i < found.length; i++) {
+      var node = found[i].firstChild;
+      if (node && node.nodeType === 3) {
+        var word = node.nodeValue.trim();
+        if (titles[word]) node.nodeValue = node.nodeValue.replace(word, titles[word]);
+      }
+    }
+  }
+  new MutationObserver(function (changes) {
+    for (var i = 0; i < changes.length; i++) {
+      var c = changes[i];
+      if (c.type === "characterData") { retitle(document); continue; }
+      for (var j = 0; j < c.addedNodes.length; j++) if (c.addedNodes[j].nodeType === 1) retitle(c.addedNodes[j]);
+    }
+  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+})();</script>"""
+
+
+def locale_script(lang: str | None = None) -> str:
+    """The ``<script>`` put first in the page's ``<head>``: the browser locale gradio will use
+    (``pt-BR``, or ``en`` for ``?lang=en``; ``lang`` is the default, ``ORACLE_LANG``) and the
+    toast-title rewriter."""
+    return _SCRIPT % {
+        "known": json.dumps(BROWSER_LOCALE),
+        "default": json.dumps(current_lang(lang)),
+        "titles": json.dumps(TOAST_TITLES, ensure_ascii=False),
+    }
+
+
+def inject_head(html: bytes, script: str) -> bytes:
+    """``html`` with ``script`` right after its ``<head>`` tag (unchanged when there is none)."""
+    marker = b"<head>"
+    at = html.find(marker)
+    if at < 0:
+        return html
+    at += len(marker)
+    return html[:at] + script.encode("utf-8") + html[at:]
+
+
+class LocaleMiddleware:
+    """ASGI middleware: HTML pages get :func:`locale_script` at the top of their ``<head>``.
+
+    Only ``GET`` responses with ``Content-Type: text/html`` are touched (gradio's page
+    and its login page); everything else streams through unchanged. ``Content-Length`` is
+    fixed to the new size.
+
+    Args:
+        app: the ASGI app (gradio's FastAPI app).
+        lang: the default language (``ORACLE_LANG``); a page opened with ``?lang=`` follows that.
+    """
+
+    def __init__(self, app, lang: str | None = None) -> None:
+        self.app = app
+        self.script = locale_script(lang)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope.get("type") != "http" or scope.get("method") != "GET":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] | None = None
+        body: list[bytes] = []
+
+        async def send_wrapper(message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+                if b"text/html" in headers.get(b"content-type", b"") and b"content-encoding" not in headers:
+                    start = message  # hold it until the whole body is here
+                    return
+                await send(message)
+                return
+            if message["type"] == "http.response.body" and start is not None:
+                body.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                html = inject_head(b"".join(body), self.script)
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(html)).encode("latin-1")))
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": html, "more_body": False})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

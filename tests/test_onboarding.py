@@ -1,0 +1,105 @@
+"""The first-use guide's status (oracle.onboarding): what a newcomer has done, read from the
+workspace's files, and which earlier step each tab needs. Fast: small files written by hand
+(the shapes the core writes), no model."""
+
+from __future__ import annotations
+
+import json
+
+from oracle.onboarding import STEPS, blocking_step, getting_started
+
+
+def _doc(workspace, doc_id: str) -> None:
+    (workspace.documents / f"{doc_id}.json").write_text(json.dumps({"doc_id": doc_id}), encoding="utf-8")
+
+
+def _index(workspace, doc_ids: list[str], n_chunks: int) -> None:
+    folder = workspace.index_dir("default")
+    folder.mkdir(parents=True)
+    meta = {"n_chunks": n_chunks, "documents": {d: {"name": d, "n_chunks": 1} for d in doc_ids}}
+    (folder / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _lines(path, n: int) -> None:
+    path.write_text("".join(json.dumps({"i": i}) + "\n" for i in range(n)), encoding="utf-8")
+
+
+def _states(progress) -> dict[str, str]:
+    return {s.step: s.state for s in progress.steps}
+
+
+def test_an_empty_workspace_starts_at_sending_documents(workspace):
+    progress = getting_started(workspace)
+    assert [s.step for s in progress.steps] == list(STEPS)
+    assert _states(progress) == {"upload": "next", "index": "todo", "ask": "todo", "rate": "todo",
+                                 "improve": "todo"}  # fmt: skip
+    assert progress.next_step.tab == "documents" and not progress.all_done
+    # every tab that needs something points back at the first step
+    for tab in ("qa", "index", "chat", "ratings", "evaluation", "finetune"):
+        assert blocking_step(progress, tab).step == "upload", tab
+    assert blocking_step(progress, "documents") is None
+
+
+def test_documents_without_an_index_send_the_chat_to_the_index_tab(workspace):
+    _doc(workspace, "manual-0001")
+    progress = getting_started(workspace)
+    assert _states(progress)["upload"] == "done" and progress.step("upload").count == 1
+    assert progress.next_step.step == "index" and progress.next_step.tab == "index"
+    chat = blocking_step(progress, "chat")
+    assert chat.step == "index" and chat.tab == "index"
+    assert blocking_step(progress, "evaluation").tab == "index"
+    assert blocking_step(progress, "index") is None and blocking_step(progress, "qa") is None
+    # fine-tuning needs pairs to learn from: generate them in the QA tab
+    assert blocking_step(progress, "finetune").tab == "qa"
+
+
+def test_a_new_document_outside_the_index_is_the_next_step_but_the_chat_still_works(workspace):
+    _doc(workspace, "a")
+    _doc(workspace, "b")
+    _index(workspace, ["a"], n_chunks=12)
+    progress = getting_started(workspace)
+    index = progress.step("index")
+    assert index.state == "next" and index.count == 12 and index.partial == 1
+    assert progress.has_index and progress.n_indexed == 1
+    assert blocking_step(progress, "chat") is None  # an index missing one document still answers
+
+
+def test_answers_ratings_and_runs_complete_the_steps(workspace):
+    _doc(workspace, "a")
+    _index(workspace, ["a"], n_chunks=3)
+    _lines(workspace.answers, 2)
+    progress = getting_started(workspace)
+    assert _states(progress)["ask"] == "done" and progress.step("ask").count == 2
+    assert progress.next_step.step == "rate" and progress.next_step.tab == "chat"
+    assert blocking_step(progress, "ratings").step == "rate"
+
+    _lines(workspace.validated, 3)
+    _lines(workspace.invalid, 1)
+    _lines(workspace.qa_file("a"), 5)
+    progress = getting_started(workspace)
+    assert progress.n_ratings == 4 and progress.n_qa_pairs == 5
+    assert progress.next_step.step == "improve" and progress.next_step.tab == "finetune"
+    assert blocking_step(progress, "ratings") is None and blocking_step(progress, "finetune") is None
+
+    run = workspace.adapters / "meu-adaptador"
+    run.mkdir()
+    (run / "train.json").write_text("{}", encoding="utf-8")
+    (workspace.adapters / "pasta-vazia").mkdir()  # not a finished run
+    progress = getting_started(workspace)
+    assert progress.all_done and progress.n_runs == 1 and progress.next_step is None
+
+
+def test_a_rating_counts_as_asking_even_without_the_answers_log(workspace):
+    _lines(workspace.invalid, 1)
+    progress = getting_started(workspace)
+    assert _states(progress)["ask"] == "done" and _states(progress)["rate"] == "done"
+    assert progress.next_step.step == "upload"  # earlier steps are still to do
+
+
+def test_a_broken_index_file_reads_as_no_index(workspace):
+    _doc(workspace, "a")
+    folder = workspace.index_dir("default")
+    folder.mkdir(parents=True)
+    (folder / "index.json").write_text("{not json", encoding="utf-8")
+    progress = getting_started(workspace)
+    assert not progress.has_index and progress.next_step.step == "index"
