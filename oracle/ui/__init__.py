@@ -33,6 +33,7 @@ from oracle.i18n import current_lang, t
 from oracle.tasks import get_registry
 from oracle.ui import guide
 from oracle.ui.context import UIContext, session_lang, translatable_components
+from oracle.ui import security
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,8 @@ def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
         "i18n": gr.I18n(**{"pt-BR": GRADIO_PT}),
         "app_kwargs": {"middleware": [Middleware(LocaleMiddleware, lang=current_lang(lang))]},
     }
+    # No public /openapi.json, and no API schema in the page before login (oracle.ui.security).
+    security.harden_launch_kwargs(kwargs)
     auth = parse_auth(os.environ.get("ORACLE_AUTH"))
     if auth:
         kwargs["auth"] = auth
