@@ -126,6 +126,8 @@ def cmd_ingest(args: argparse.Namespace, ws: C.Workspace) -> int:
                 chars=doc.n_chars, language=doc.language))
     for name, err in result.errors:
         print(t("cli.failed", name=name, message=err.message()), file=sys.stderr)
+    for _name, warning in result.warnings:  # a text file whose encoding was repaired...
+        print(warning.message(), file=sys.stderr)
     if result.errors and not result.documents:
         return 2
     return 1 if result.errors else 0
