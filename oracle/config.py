@@ -41,13 +41,18 @@ def _positive(name: str, value: float) -> None:
         raise ConfigError(detail=f"`{name}` must be positive, got {value}.")
 
 
+#: Where a Hugging Face Space mounts its persistent storage (when the Space has it).
+SPACES_DATA = Path("/data")
+
+
 def default_home() -> Path:
-    """``ORACLE_HOME`` if set; else ``/data`` on a Space with persistent storage; else cwd."""
+    """``ORACLE_HOME`` if set; else :data:`SPACES_DATA` (``/data``) on a Space (``SPACE_ID`` set)
+    with persistent storage (the folder exists and is writable); else the current folder."""
     env = os.environ.get("ORACLE_HOME")
     if env:
         return Path(env).expanduser()
-    if os.environ.get("SPACE_ID") and Path("/data").is_dir() and os.access("/data", os.W_OK):
-        return Path("/data")
+    if os.environ.get("SPACE_ID") and SPACES_DATA.is_dir() and os.access(SPACES_DATA, os.W_OK):
+        return SPACES_DATA
     return Path.cwd()
 
 

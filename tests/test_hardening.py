@@ -277,3 +277,39 @@ def test_without_auth_the_page_is_untouched_but_openapi_json_is_off(launched):
     status, page = _get(launched + "/")
     assert status == 200 and "named_endpoints" in page
     assert _get(launched + "/openapi.json")[0] == 404
+
+
+def test_cli_reports_a_repaired_encoding(tmp_path, workspace, capsys):
+    from oracle.cli import main
+
+    path = tmp_path / "misto.txt"
+    path.write_bytes(UTF8_PART.encode("utf-8") + LATIN1_PART.encode("latin-1") + b"\n")
+    assert main(["--home", str(workspace.home), "ingest", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "misto.txt" in err and "4 byte(s)" in err and "linha 3" in err
+
+
+# --- Spaces: persistent storage -------------------------------------------------------------
+
+
+def test_space_with_persistent_storage_uses_it(tmp_path, monkeypatch):
+    from oracle import config
+
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setattr(config, "SPACES_DATA", data)
+    monkeypatch.delenv("ORACLE_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert config.default_home() == tmp_path  # not a Space: the current folder
+    monkeypatch.setenv("SPACE_ID", "ana/oraculo")
+    assert config.default_home() == data and config.Workspace().home == data
+    data.rmdir()  # a Space without persistent storage
+    assert config.default_home() == tmp_path
+    monkeypatch.setenv("ORACLE_HOME", str(tmp_path / "home"))  # an explicit home always wins
+    assert config.default_home() == tmp_path / "home"
+
+
+def test_space_front_matter_pins_python_3_11():
+    front = (ROOT / "README.md").read_text(encoding="utf-8").split("---")[1]
+    assert 'python_version: "3.11"' in front.splitlines()
