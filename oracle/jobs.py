@@ -55,6 +55,15 @@ PROCESS_LOG = "process.log"
 CANCEL_FLAG = "cancel"
 CHECKPOINTS = "checkpoints"
 
+WORKER = "oracle.training.run"
+"""The module a job process runs (``python -m oracle.training.run --config job.json``). It
+resolves a job's ``kind`` to its runner (``oracle.training.run.RUNNERS``); this module only
+knows the kinds by name, so it never imports the worker (no import cycle)."""
+KINDS = ("lora", "embedding", "reindex", "estimate", "merge", "selftest")
+"""The job kinds, by name: each has a runner in the worker's ``RUNNERS``."""
+TASK_RUNNER = "oracle.tasks"
+"""The ``runner`` recorded in the status file of an in-process task (:mod:`oracle.tasks`)."""
+
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = "queued", "running", "completed", "failed", "cancelled"
 FINAL_STATES = (COMPLETED, FAILED, CANCELLED)
 CANCEL_GRACE_S = 60.0
@@ -132,14 +141,42 @@ def _status_path(workspace: Workspace, job_id: str) -> Path:
     return job_dir(workspace, job_id) / STATUS_FILE
 
 
+_TASK_STATES = {"done": COMPLETED, "interrupted": FAILED}
+"""Task states (:class:`oracle.tasks.TaskStatus`) that are named otherwise here; the rest are shared."""
+
+
+def _from_task(data: dict[str, Any]) -> JobStatus:
+    """A task's ``status.json`` (written by :mod:`oracle.tasks`) read as a :class:`JobStatus`."""
+    error = data.get("error") or {}
+    return JobStatus(
+        job_id=data["task_id"], kind=data.get("kind", ""), name=data.get("title", ""),
+        state=_TASK_STATES.get(data.get("state"), data.get("state", QUEUED)),
+        created_at=data.get("started_at") or now_iso(), queued_at=data.get("started_at") or now_iso(),
+        started_at=data.get("started_at"), ended_at=data.get("finished_at"), pid=data.get("pid"),
+        step=int(data.get("done") or 0), total=int(data.get("total") or 0), eta_s=data.get("eta_s"),
+        error=error.get("detail") or (error.get("params") or {}).get("detail"),
+        error_key=error.get("key"), error_params=dict(error.get("params") or {}),
+        result=dict(data.get("result") or {}),
+    )  # fmt: skip
+
+
 def get_job(workspace: Workspace, job_id: str) -> JobStatus:
-    """The status of a job. Raises JobError when it does not exist."""
+    """The status of a job, or of an in-process task (``qa-…``, ``index-…``: :mod:`oracle.tasks`)
+    read as a job (state ``done`` is ``completed``, ``interrupted`` is ``failed``; ``step``/``total``
+    are the task's done/total units).
+
+    Raises:
+        JobError: no such job, or its status file cannot be read.
+    """
     path = _status_path(workspace, job_id)
     try:
-        return JobStatus.from_dict(read_json(path))
+        data = read_json(path)
+        if isinstance(data, dict) and data.get("runner") == TASK_RUNNER:
+            return _from_task(data)
+        return JobStatus.from_dict(data)
     except FileNotFoundError:
         raise JobError(detail=f"job {job_id!r} not found") from None
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise JobError(detail=f"job {job_id!r} has an unreadable status file ({err})") from None
 
 
@@ -160,10 +197,10 @@ def update_status(workspace: Workspace, job_id: str, **changes: Any) -> JobStatu
 
 
 def list_jobs(workspace: Workspace) -> list[JobStatus]:
-    """Every job, newest first (unreadable folders are skipped)."""
+    """Every job process (not the in-process tasks), newest first (unreadable folders are skipped)."""
     out = []
     for folder in workspace.jobs.iterdir():
-        if folder.is_dir() and (folder / STATUS_FILE).exists():
+        if folder.is_dir() and (folder / JOB_FILE).exists() and (folder / STATUS_FILE).exists():
             try:
                 out.append(get_job(workspace, folder.name))
             except JobError:
@@ -214,6 +251,19 @@ def has_checkpoint(workspace: Workspace, job_id: str) -> bool:
 # --- processes ----------------------------------------------------------------------------
 
 
+def pid_alive(pid: int | None) -> bool:
+    """True when a process ``pid`` exists (``os.kill(pid, 0)``; one of another user counts)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _alive(pid: int | None) -> bool:
     """True when ``pid`` runs a job process (not a zombie, not a recycled pid)."""
     if not pid:
@@ -226,12 +276,8 @@ def _alive(pid: int | None) -> bool:
                 _PROCS.pop(pid, None)
             return False
         return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not pid_alive(pid):
         return False
-    except PermissionError:
-        return True
     proc_dir = Path(f"/proc/{pid}")
     if proc_dir.is_dir():
         try:
@@ -239,7 +285,7 @@ def _alive(pid: int | None) -> bool:
             if stat[stat.rfind(")") + 2:].startswith("Z"):
                 return False
             cmdline = (proc_dir / "cmdline").read_bytes()
-            return b"oracle.training.run" in cmdline
+            return WORKER.encode() in cmdline
         except OSError:
             return False
     return True
@@ -253,7 +299,7 @@ def _spawn(workspace: Workspace, job_id: str) -> int:
     env["ORACLE_HOME"] = str(workspace.home)
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
-    cmd = [sys.executable, "-m", "oracle.training.run", "--config", str(folder / JOB_FILE)]
+    cmd = [sys.executable, "-m", WORKER, "--config", str(folder / JOB_FILE)]
     # DO NOT use shell=True: the arguments are data (paths), never a command line.
     with open(folder / PROCESS_LOG, "ab") as out:
         proc = subprocess.Popen(
@@ -319,8 +365,8 @@ def submit(workspace: Workspace, kind: str, params: dict[str, Any], name: str = 
 
     Args:
         workspace: the workspace (its ``jobs/`` folder holds the job).
-        kind: a runner of :mod:`oracle.training.run` (``"lora"``, ``"embedding"``, ``"reindex"``,
-            ``"estimate"``, ``"merge"``, ``"selftest"``).
+        kind: one of :data:`KINDS` (``"lora"``, ``"embedding"``, ``"reindex"``, ``"estimate"``,
+            ``"merge"``, ``"selftest"``), resolved to its runner in the job process.
         params: JSON-ready arguments of the runner. Never put secrets here: ``job.json`` is a
             plain file.
         name: output name or label shown in lists.
@@ -332,10 +378,8 @@ def submit(workspace: Workspace, kind: str, params: dict[str, Any], name: str = 
     Raises:
         JobError: unknown kind, or params that are not JSON.
     """
-    from oracle.training.run import RUNNERS
-
-    if kind not in RUNNERS:
-        raise JobError(detail=f"unknown job kind {kind!r}; known: {', '.join(sorted(RUNNERS))}")
+    if kind not in KINDS:
+        raise JobError(detail=f"unknown job kind {kind!r}; known: {', '.join(sorted(KINDS))}")
     try:
         json.dumps(params)
     except (TypeError, ValueError) as err:

@@ -330,6 +330,12 @@ def file_lock(path: str | os.PathLike, timeout_s: float = 60.0):
     return FileLock(str(path) + ".lock", timeout=timeout_s)
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` as plain JSON data: anything ``json`` cannot write (a Path, an exception, a
+    numpy number) becomes its ``str``, at any depth. For status files and error parameters."""
+    return json.loads(json.dumps(value, default=str))
+
+
 RESOURCE_LOCK_TIMEOUT_S = 3600.0
 """Seconds :func:`resource_lock` waits for another holder (a long build) before ``filelock.Timeout``."""
 

@@ -22,7 +22,6 @@ Nothing here imports gradio: the command line or a notebook can use it too.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -34,11 +33,12 @@ from typing import Any
 
 from oracle.config import Workspace
 from oracle.errors import JobError, OracleError
-from oracle.schema import ProgressCallback, Record, new_id, now_iso, read_json, write_json_atomic
+from oracle.jobs import TASK_RUNNER, pid_alive
+from oracle.schema import ProgressCallback, Record, json_safe, new_id, now_iso, read_json, write_json_atomic
 
 logger = logging.getLogger(__name__)
 
-RUNNER = "oracle.tasks"
+RUNNER = TASK_RUNNER
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("done", "failed", "cancelled", "interrupted")
 
@@ -111,20 +111,6 @@ class TaskStatus(Record):
         return t(key, lang, **params)
 
 
-def _json_safe(params: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(params, default=str))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class TaskRegistry:
     """Runs and tracks background tasks of one workspace in this process (thread per task).
 
@@ -168,7 +154,7 @@ class TaskRegistry:
             status = self._read(path)
             if status is None or status.state not in ACTIVE_STATES:
                 continue
-            if status.pid != os.getpid() and _pid_alive(status.pid):
+            if status.pid != os.getpid() and pid_alive(status.pid):
                 continue
             status.state = "interrupted"
             status.finished_at = now_iso()
@@ -292,7 +278,7 @@ class TaskRegistry:
         try:
             result = fn(progress) or {}
             with self._lock:
-                status.result = _json_safe(dict(result))
+                status.result = json_safe(dict(result))
                 status.state = "done"
                 status.eta_s = 0.0
                 if status.total and status.done < status.total:
@@ -306,7 +292,7 @@ class TaskRegistry:
             with self._lock:
                 status.state = "failed"
                 status.eta_s = None
-                status.error = {"key": err.key, "params": _json_safe(err.params), "detail": str(err)}
+                status.error = {"key": err.key, "params": json_safe(err.params), "detail": str(err)}
         except Exception as err:  # recorded, shown as a generic message
             logger.exception("task %s failed", status.task_id)
             with self._lock:

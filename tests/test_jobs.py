@@ -195,3 +195,33 @@ def test_finetune_poll_refreshes_the_result_dropdown_when_a_job_finishes():
     assert "value" not in done[7].constructor_args  # only the choices: the person's pick stays
     same = poll_updates(outs, "j1|1:3|3:5|j1:running", "j1|1:2|3:4|j1:running")
     assert same[1:7] == outs[1:7] and same[0] == gr.skip() and same[7] == gr.skip()
+
+
+def test_job_kinds_are_names_resolved_by_the_worker():
+    from oracle.training.run import RUNNERS
+
+    assert set(RUNNERS) == set(jobs.KINDS)
+
+
+def test_get_job_reads_a_task_as_a_job(workspace):
+    """An in-process task (``qa-…``) shares ``jobs/``: reading it as a job gives its status."""
+    from oracle.tasks import TaskRegistry
+
+    registry = TaskRegistry(workspace, write_interval_s=0.0)
+
+    def work(progress):
+        progress(1, 2, "metade")
+        progress(2, 2, "pronto")
+        return {"n_pairs": 3}
+
+    task = registry.start("qa", work, title="edital.pdf")
+    registry.wait(task.task_id, 30)
+    status = jobs.get_job(workspace, task.task_id)
+    assert (status.job_id, status.kind, status.name) == (task.task_id, "qa", "edital.pdf")
+    assert status.state == jobs.COMPLETED and (status.step, status.total) == (2, 2)
+    assert status.result == {"n_pairs": 3} and status.fraction == 1.0
+    assert jobs.list_jobs(workspace) == []  # the job list shows job processes only, as before
+    failed = registry.start("qa", lambda progress: 1 / 0)
+    registry.wait(failed.task_id, 30)
+    status = jobs.get_job(workspace, failed.task_id)
+    assert status.state == jobs.FAILED and "ZeroDivisionError" in status.error

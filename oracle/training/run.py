@@ -29,7 +29,7 @@ from typing import Any, Callable
 from oracle import jobs
 from oracle.config import Workspace
 from oracle.errors import OracleError
-from oracle.schema import now_iso, read_json, write_json_atomic
+from oracle.schema import json_safe, now_iso, read_json, write_json_atomic
 
 logger = logging.getLogger("oracle.training.run")
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     except OracleError as err:
         logger.error("job %s failed: %s", job_id, err.message("en"))
         jobs.update_status(workspace, job_id, state=jobs.FAILED, ended_at=now_iso(), pid=None,
-                           error=err.message("en"), error_key=err.key, error_params=_jsonable(err.params),
+                           error=err.message("en"), error_key=err.key, error_params=json_safe(err.params),
                            resumable=jobs.has_checkpoint(workspace, job_id))
         code = 1
     except Exception as err:  # noqa: BLE001 - recorded, traceback to process.log
@@ -207,19 +207,6 @@ def main(argv: list[str] | None = None) -> int:
         except Exception:  # noqa: BLE001 - the supervisor will retry
             logger.exception("could not start the next job")
     return code
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    out = {}
-    for k, v in params.items():
-        try:
-            json.dumps(v)
-            out[k] = v
-        except (TypeError, ValueError):
-            out[k] = str(v)
-    return out
 
 
 if __name__ == "__main__":
