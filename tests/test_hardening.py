@@ -313,3 +313,28 @@ def test_space_with_persistent_storage_uses_it(tmp_path, monkeypatch):
 def test_space_front_matter_pins_python_3_11():
     front = (ROOT / "README.md").read_text(encoding="utf-8").split("---")[1]
     assert 'python_version: "3.11"' in front.splitlines()
+
+
+@pytest.mark.browser
+def test_login_still_works_in_a_browser_with_the_schema_hidden(auth_env, launched):
+    """The login page renders without the embedded schema, and logging in opens the app."""
+    import shutil
+
+    chromium = os.environ.get("ORACLE_CHROMIUM", "/usr/bin/chromium")
+    if not os.access(chromium, os.X_OK) and not shutil.which("chromium"):
+        pytest.skip(f"Chromium not found at {chromium}: apt-get install chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])  # fmt: skip
+        try:
+            page = browser.new_page()
+            page.goto(launched + "/")
+            assert page.evaluate("window.gradio_api_info") is None
+            page.locator("input[type=text]").first.fill("ana")
+            page.locator("input[type=password]").fill("s3nha-de-teste")
+            page.keyboard.press("Enter")
+            sync_api.expect(page.get_by_role("tab", name="Documentos")).to_be_visible(timeout=60_000)
+            assert page.evaluate("window.gradio_api_info") is not None
+        finally:
+            browser.close()
