@@ -878,7 +878,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "ui.docs.files": {"pt": "Arquivos (.pdf, .txt)", "en": "Files (.pdf, .txt)"},
     "ui.docs.upload": {"pt": "Enviar", "en": "Upload"},
-    "ui.docs.results": {"pt": "Resultado do envio", "en": "Upload result"},
+    "ui.docs.results": {"pt": "Resultado dos envios (o mais recente primeiro)", "en": "Upload results (latest first)"},
     "ui.docs.table": {"pt": "Documentos", "en": "Documents"},
     "ui.docs.col.file": {"pt": "Arquivo", "en": "File"},
     "ui.docs.col.result": {"pt": "Resultado", "en": "Result"},
@@ -1324,10 +1324,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "ℹ️ Fine-tuning learns from question/answer pairs (or from the Chat's ratings), and there are none yet. Generate them in the **Questions & answers** tab.",
     },
     "ui.user.anonymous": {"pt": "anônimo", "en": "anonymous"},
-    "ui.docs.results_info": {
-        "pt": "Os envios desta sessão, o mais recente primeiro.",
-        "en": "This session's uploads, the latest first.",
-    },
     "ui.docs.confirm_delete": {
         "pt": "⚠️ Excluir **{name}**? O documento e os trechos dele no índice são apagados (os pares de perguntas já gerados ficam).",
         "en": "⚠️ Delete **{name}**? The document and its chunks in the index are removed (QA pairs already generated are kept).",

@@ -554,3 +554,78 @@ def test_evaluation_figures_read_brazilian_and_folders_are_safe():
     assert safe_stem("edital.gold.jsonl") == "edital.gold"
     assert safe_stem("../../etc/passwd.jsonl") == "passwd" and safe_stem("cache.jsonl") == "cache-gold"
     assert safe_stem("perguntas de teste (1).jsonl") == "perguntas-de-teste-1"
+
+
+# --- first use (issue 11 U1-U8) ------------------------------------------------------
+
+
+def test_upload_results_accumulate_and_deleting_asks_first(app, workspace, tmp_path):
+    """Two uploads in one session: the second lists its file above the first one's; "Excluir
+    documento" only asks (naming the document), "Sim, excluir" deletes."""
+    from gradio_client import Client
+
+    demo, client = app
+    good, bad = make_pt_pdf(tmp_path), make_corrupt_pdf(tmp_path)
+    first, _, _, _ = _upload(client, good)
+    second, _, _, _ = _upload(client, bad)
+    rows = _rows(second)
+    assert [r[0] for r in rows] == [bad.name, good.name] and rows[0][1].startswith("❌")
+    assert rows[1][1] == _rows(first)[0][1]
+    # another browser session starts with an empty list
+    other = Client(client.src, verbose=False)
+    try:
+        fresh, _, _, _ = _upload(other, good)
+        assert [r[0] for r in _rows(fresh)] == [good.name]
+    finally:
+        other.close()
+
+    from oracle.ingest import list_documents
+
+    (doc,) = list_documents(workspace)
+    question, _ = client.predict(doc.doc_id, api_name="/delete_document_ask")  # (the row is layout)
+    assert good.name in question and "Excluir" in question
+    assert [d.doc_id for d in list_documents(workspace)] == [doc.doc_id]  # asking deletes nothing
+    message, table, _ = client.predict(doc.doc_id, api_name="/delete_document")
+    assert good.name in message and list_documents(workspace) == [] and _rows(table) == []
+
+
+def test_getting_started_guide_follows_the_workspace(app, workspace, tmp_path):
+    """The guide's step buttons and the tabs' notices as the page gets them (on load, on tab
+    change, after an upload or a build): first "send documents" with the chat pointing back to
+    Documentos, then "index" with the chat pointing at Índice, then nothing blocking the chat."""
+    from oracle.ui.guide import guide_updates
+
+    demo, client = app
+    ctx = demo.oracle_ctx
+    guide = ctx.components["guide"]
+    tabs = list(guide.notices)
+    assert tabs == ["documents", "qa", "index", "finetune", "chat", "ratings", "evaluation"]
+
+    def shown():
+        out = guide_updates(ctx, guide, "pt")
+        steps, next_text, rest = out[:5], out[5], out[6:]
+        notices = {tab: rest[3 * i: 3 * i + 3] for i, tab in enumerate(tabs)}
+        return steps, next_text, notices
+
+    steps, next_text, notices = shown()
+    assert steps[0].value == "👉 1. Enviar" and steps[0].variant == "primary"
+    assert steps[1].value == "⬜ 2. Indexar" and steps[1].variant == "secondary"
+    assert "aba **Documentos**" in next_text
+    row, text, button = notices["chat"]
+    assert row.visible is True and "documentos" in text and button == "Ir para Documentos →"
+    assert notices["documents"][0].visible is False  # Documentos needs nothing
+
+    _upload(client, make_pt_pdf(tmp_path))
+    steps, next_text, notices = shown()
+    assert steps[0].value == "✅ 1. Enviar · 1 documento(s)" and steps[1].value == "👉 2. Indexar"
+    row, text, button = notices["chat"]
+    assert row.visible is True and "índice de busca" in text and button == "Ir para Índice →"
+    assert notices["index"][0].visible is False and "Índice" in next_text
+
+    client.predict(tiny_embedder_path(), [], 256, 32, False, api_name="/index_build")
+    _wait(client, "/index_status")
+    steps, next_text, notices = shown()
+    assert steps[1].value.startswith("✅ 2. Indexar · ") and steps[2].value == "👉 3. Perguntar"
+    assert notices["chat"][0].visible is False and "**Chat**" in next_text
+    # the page is told in the session's language
+    assert guide_updates(ctx, guide, "en")[2].value == "👉 3. Ask"

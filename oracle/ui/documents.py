@@ -14,7 +14,7 @@ import gradio as gr
 
 from oracle.config import ChunkingConfig, IngestConfig
 from oracle.errors import JobError
-from oracle.ui import widgets
+from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard
 
 logger = logging.getLogger(__name__)
@@ -104,14 +104,21 @@ def build(ctx: UIContext) -> None:
         to_delete = gr.Dropdown(
             label=ctx.k("ui.docs.delete_choice"), choices=[], allow_custom_value=True, scale=3
         )
-        delete_btn = gr.Button(ctx.k("ui.docs.delete"), variant="stop", scale=1)
-    delete_status = gr.Markdown()
+        delete_btn = gr.Button(ctx.k("ui.docs.delete"), variant="stop", scale=1, elem_id="oracle-delete-btn")
+    # deleting asks first: the question names the document, "Sim, excluir" really deletes
+    with gr.Row(visible=False, equal_height=True, elem_id="oracle-delete-confirm") as confirm_row:
+        confirm_md = gr.Markdown()
+        yes_btn = gr.Button(ctx.k("ui.docs.confirm_yes"), variant="stop", scale=0, min_width=140,
+                            elem_id="oracle-delete-yes")  # fmt: skip
+        no_btn = gr.Button(ctx.k("ui.docs.confirm_no"), scale=0, min_width=140, elem_id="oracle-delete-no")
+    delete_status = gr.Markdown(elem_id="oracle-delete-status")
+    history = gr.State([])  # this session's upload results, newest first
 
     def _choices_update(value=None):
         return gr.Dropdown(choices=widgets.doc_choices(ws), value=value)
 
     @guard
-    def upload(paths: list[str] | None, lang: str, progress=gr.Progress()):  # noqa: B008 - gradio's API
+    def upload(paths: list[str] | None, previous: list | None, lang: str, progress=gr.Progress()):  # noqa: B008
         from oracle.ingest import ingest_files
 
         paths = [p for p in (paths or []) if p]
@@ -135,7 +142,18 @@ def build(ctx: UIContext) -> None:
             rows.append([outcome.name, cell])
         if result.errors and not result.documents:
             gr.Warning(ctx.t("ui.docs.none_ok", lang))
-        return _results_table(ctx, rows, lang), documents_table(ctx, lang), _choices_update(), None
+        rows += list(previous or [])  # earlier uploads stay listed, below the new ones
+        return _results_table(ctx, rows, lang), documents_table(ctx, lang), _choices_update(), None, rows
+
+    @guard
+    def ask_delete(doc_id: str | None, lang: str):
+        """First click on "Excluir documento": name the document and ask (nothing deleted yet)."""
+        from oracle.ingest import load_document
+
+        if not doc_id:
+            raise gr.Error(ctx.t("ui.docs.pick_one", lang), print_exception=False)
+        doc = load_document(ws, doc_id)
+        return gr.Row(visible=True), ctx.t("ui.docs.confirm_delete", lang, name=doc.name), ""
 
     @guard
     def delete(doc_id: str | None, lang: str):
@@ -152,23 +170,34 @@ def build(ctx: UIContext) -> None:
             removed += remove_document(ws, doc_id, name)
         delete_document(ws, doc_id)
         message = ctx.t("ui.docs.deleted", lang, name=doc.name, chunks=removed)
-        return message, documents_table(ctx, lang), _choices_update()
+        return message, documents_table(ctx, lang), _choices_update(), gr.Row(visible=False)
 
-    upload_btn.click(
+    uploaded = upload_btn.click(
         upload,
-        inputs=[files, ctx.lang_state],
-        outputs=[results, table, to_delete, files],
+        inputs=[files, history, ctx.lang_state],
+        outputs=[results, table, to_delete, files, history],
         api_name="upload",
         concurrency_limit=1,
         concurrency_id="ingest",
     )
     delete_btn.click(
+        ask_delete, inputs=[to_delete, ctx.lang_state], outputs=[confirm_row, confirm_md, delete_status],
+        api_name="delete_document_ask", show_progress="hidden",
+    )  # fmt: skip
+    deleted = yes_btn.click(
         delete,
         inputs=[to_delete, ctx.lang_state],
-        outputs=[delete_status, table, to_delete],
+        outputs=[delete_status, table, to_delete, confirm_row],
         api_name="delete_document",
         concurrency_id="ingest",
     )
+    no_btn.click(lambda: gr.Row(visible=False), inputs=None, outputs=[confirm_row], api_name="delete_document_keep",
+                 api_visibility="private", queue=False, show_progress="hidden")  # fmt: skip
+    to_delete.change(lambda: gr.Row(visible=False), inputs=None, outputs=[confirm_row],
+                     api_name="delete_document_changed", api_visibility="private", queue=False,
+                     show_progress="hidden")  # fmt: skip
+    guide.after(ctx, uploaded)
+    guide.after(ctx, deleted)
 
     @guard
     def refresh(lang: str):
