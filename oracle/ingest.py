@@ -218,7 +218,7 @@ def _display_name(name: str) -> str:
     format characters (controls become a space, format characters go; runs of whitespace
     collapse to one space), at most 255 characters.
 
-    ``"a\nb\u202Efdp.exe"`` -> ``"a bfdp.exe"``; an empty result is ``"file"``.
+    ``"a\\nb\\u202Efdp.exe"`` -> ``"a bfdp.exe"``; an empty result is ``"file"``.
     """
     base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
     base = "".join(_name_char(ch) for ch in base)
