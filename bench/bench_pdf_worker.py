@@ -115,8 +115,8 @@ def bomb(mib: int, cap_mb: int, limit_mb: int) -> list[str]:
     bomb_path = docs.make_pdf_bomb(folder, inflated_mib=mib)
     valid = docs.make_pt_pdf(folder)
     size_mb = bomb_path.stat().st_size / 1e6
-    lines = [f"Bomb: {bomb_path.stat().st_size:,} bytes (one page, /FlateDecode of {mib} MiB of zeros), "
-             f"then a valid 3-page PDF.", "",
+    lines = [(f"Bomb: {bomb_path.stat().st_size:,} bytes (one page, /FlateDecode of {mib} MiB of zeros), "
+              f"then a valid 3-page PDF."), "",
              "| run | exit status | wall (s) | peak RSS, app process (MB) | peak RSS, PDF reader (MB) | valid PDF read |",
              "|---|---|---:|---:|---:|---|"]  # fmt: skip
     code, wall, peak, out = _run_measured(_IN_PROCESS, str(ROOT), "0", str(bomb_path), str(valid))

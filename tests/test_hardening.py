@@ -20,9 +20,9 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
+import docs
 import pytest
 
-import docs
 from oracle.config import IngestConfig
 from oracle.errors import EncodingRepairedWarning, PdfTooComplexError, UnsupportedFileError
 from oracle.ingest import ingest_file, ingest_files, list_documents
