@@ -161,7 +161,8 @@ def cmd_index(args: argparse.Namespace, ws: C.Workspace) -> int:
         return 2
     start = time.perf_counter()
     index = build_index(docs, ws, name=args.name, embedder=args.embedder,
-                        chunking=_config(C.ChunkingConfig, args), progress=_progress("index"))
+                        chunking=_config(C.ChunkingConfig, args), progress=_progress("index"),
+                        on_rechunk=lambda report: print(report.message(), file=sys.stderr))
     print(t("cli.index_done", name=args.name, n_chunks=len(index), dim=index.dim, embedder=index.embedder,
             seconds=time.perf_counter() - start, path=ws.index_dir(args.name)))
     return 0
@@ -1009,7 +1010,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(repeatable; default rag).")
     p.add_argument("--retrieval", action="append", choices=["dense", "hybrid"],
                    help="dense, or hybrid (BM25 + dense fusion) (repeatable; default: --hybrid's value).")
-    p.add_argument("--prompt-style", action="append", choices=["v1", "v2", "v3"],
+    p.add_argument("--prompt-style", action="append", choices=["v1", "v2", "v3", "v4"],
                    help="Prompt style to compare (repeatable; default --prompt's value).")
     p.add_argument("--limit", type=int, default=None,
                    help="Only the first N answerable and N unanswerable questions of each gold file.")

@@ -108,6 +108,27 @@ def keyfact_scores(text: str, keyfacts: Sequence[Sequence[str]]) -> tuple[bool, 
 _SECTION_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)+\.?\s+")
 
 
+#: Negations (folded): a yes/no question restated with one of these, absent from the question,
+#: is a "no" answer, not an echo ("…, a mudança não entra no patch").
+NEGATIONS = frozenset("nao nunca nem nenhum nenhuma jamais not never no none cannot".split())
+
+#: Command-line and code tokens: options (``-R``, ``--arch``), paths (``/etc/x``), file names
+#: (``debian/rules``), ``snake_case`` words and backquoted code. A short option is an answer
+#: although it is too short to be a content word.
+_CODE_RE = re.compile(r"`[^`]+`|(?<![\w-])--?[A-Za-z][\w-]*|\S*/\S+|\b\w+_\w+\b|\b\w+\.\w{1,4}\b")
+
+
+def code_tokens(text: str) -> set[str]:
+    """Folded command-line and code tokens of ``text`` (:data:`_CODE_RE`), backquotes and
+    trailing punctuation removed."""
+    found = set()
+    for token in _CODE_RE.findall(text or ""):
+        token = fold(token.strip("`").rstrip(".,;:!?)'\""))
+        if token:
+            found.add(token)
+    return found
+
+
 def is_echo(answer: str, question: str) -> bool:
     """True when ``answer`` is empty or mostly repeats ``question``.
 
@@ -116,13 +137,19 @@ def is_echo(answer: str, question: str) -> bool:
     :data:`ECHO_MIN_NEW_WORDS`, a number counting double (a figure is an answer: "São 8 GB"
     is not an echo of "Quanta memória?"). So "2.1 Qual é a versão mais recente do X?" for
     "Qual é a versão mais recente do X?" is an echo, and so is a bare "Sim." (it names
-    nothing the reader can check), while "O builder padrão é pbuilder." is not.
+    nothing the reader can check), while "O builder padrão é pbuilder." is not. A negation
+    the question lacks in a restatement (:data:`NEGATIONS`: the question restated as a "no";
+    a bare "Não." stays an echo, as "Sim.") and a code token
+    it lacks (:func:`code_tokens`: "A opção -R do cp…") also count as new words.
     """
     text = _SECTION_NUMBER_RE.sub("", strip_citations(answer)).strip()
     if not text:
         return True
     new = content_words(text) - content_words(question)
     weight = sum(2 if w.isdigit() else 1 for w in new)
+    if content_words(text):  # a negated restatement; a bare "Não." names nothing, as a bare "Sim."
+        weight += len((set(words(text)) & NEGATIONS) - set(words(question)))
+    weight += len(code_tokens(text) - code_tokens(question))
     return weight < ECHO_MIN_NEW_WORDS
 
 

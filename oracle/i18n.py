@@ -160,6 +160,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Generating questions: chunk {done} of {total} ({pairs} pairs)",
     },
     # --- index, rag, feedback (add keys here) ---
+    "chunking.rechunked": {
+        "pt": "O documento '{name}' foi dividido de novo em trechos ({old_size}/{old_overlap} → {size}/{overlap} tokens): {n_removed} trechos antigos deixaram de existir e {n_qa} pares de pergunta e resposta apontam para eles. Gere as perguntas deste documento de novo (aba Perguntas) ou volte ao tamanho de trecho anterior.",
+        "en": "Document '{name}' was split into chunks again ({old_size}/{old_overlap} → {size}/{overlap} tokens): {n_removed} old chunks no longer exist and {n_qa} question-answer pairs point at them. Generate this document's questions again (Questions tab) or go back to the previous chunk size.",
+    },
+    "chunking.gold_missing": {
+        "pt": "{n} de {total} pares de pergunta e resposta apontam para trechos que não existem mais (o documento foi dividido com outro tamanho de trecho): eles ficam sem o trecho de referência. Gere as perguntas desses documentos de novo ou reconstrua o índice com o tamanho de trecho usado nas perguntas.",
+        "en": "{n} of {total} question-answer pairs point at chunks that no longer exist (the document was split with another chunk size): they have no reference chunk. Generate those documents' questions again or rebuild the index with the chunk size the questions were made with.",
+    },
     "err.index_corrupt": {
         "pt": "O índice '{name}' está inconsistente ({detail}). Reconstrua o índice (aba Índice ou 'python -m oracle index').",
         "en": "Index '{name}' is inconsistent ({detail}). Rebuild the index (Index tab or 'python -m oracle index').",

@@ -987,7 +987,12 @@ QUANT_MODES = ("auto", "none", "int8", "int8-dynamic")
 
 INT8_PACK_MAX_ROWS = 16
 """Products with at most this many rows (decoding, small batches) use the int8 kernel; longer
-ones (a prompt's prefill) dequantize the weight to bf16 and use oneDNN's bf16 matmul."""
+ones (a prompt's prefill) use oneDNN's bf16 matmul with the weight dequantized to bf16."""
+
+PREFILL_BF16_CACHE = os.environ.get("ORACLE_PREFILL_CACHE", "1") != "0"
+"""Keep a bf16 copy of each int8 weight for prefill (2 more bytes per weight: +1 GB for the
+0.5B, +3 GB for the 1.5B) instead of dequantizing it at every prefill call. ``ORACLE_PREFILL_CACHE=0``
+turns it off where memory is short."""
 
 
 def _dtype_forced() -> bool:
@@ -1050,9 +1055,12 @@ def _int8_linear_class():
         product and the result back to the input dtype; the bias stays fp32. Up to
         :data:`INT8_PACK_MAX_ROWS` rows: PyTorch's ``aten._weight_int8pack_mm`` CPU kernel reads
         the int8 weight directly (a quarter of fp32's memory traffic: decoding is memory-bound).
-        More rows (prefill): the weight is dequantized to bf16 for that call and multiplied with
-        oneDNN's bf16 matmul (AVX512-BF16). Inference only: no gradients, not saveable with
-        ``save_pretrained``.
+        More rows (prefill): oneDNN's bf16 matmul (AVX512-BF16 / AMX) with a bf16 copy of the
+        dequantized weight, made once and kept (:data:`PREFILL_BF16_CACHE`): dequantizing per
+        call (an int8 → bf16 copy and a multiply of the whole weight) took 38% of the 1.5B's
+        prefill of a 1,000-token prompt (torch profiler, bench/RESULTS.md). Memory: 1 byte per
+        weight for int8, plus 2 for the bf16 copy (3 in all, fp32's 4). Inference only: no
+        gradients, not saveable with ``save_pretrained``.
         """
 
         def __init__(self, linear: torch.nn.Linear) -> None:
@@ -1065,12 +1073,16 @@ def _int8_linear_class():
             self.register_buffer("scales", scale.to(torch.bfloat16))
             bias = None if linear.bias is None else linear.bias.detach().float().clone()
             self.register_buffer("bias", bias)
+            # [out, in] bf16, or None: dequantized per prefill call
+            self.weight_bf16 = (q.to(torch.bfloat16) * self.scales[:, None]).contiguous() if PREFILL_BF16_CACHE else None
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             shape = x.shape
             x2 = x.reshape(-1, self.in_features).to(torch.bfloat16)  # [rows, in]
             if x2.shape[0] <= INT8_PACK_MAX_ROWS:
                 y = torch._weight_int8pack_mm(x2, self.weight_int8, self.scales)  # [rows, out]
+            elif self.weight_bf16 is not None:
+                y = F.linear(x2, self.weight_bf16)
             else:
                 y = F.linear(x2, self.weight_int8.to(torch.bfloat16) * self.scales[:, None])
             y = y.to(x.dtype).reshape(*shape[:-1], self.out_features)
@@ -1114,9 +1126,10 @@ def quantize_generator(model, method: Literal["int8", "int8-dynamic"] = "int8") 
     int8 copy.
 
     Returns:
-        ``{"method": str, "n_linear": int, "bytes_fp32": int, "bytes_int8": int}``: the method
-        used, how many layers were replaced, and their weight bytes before and after (scales
-        not counted).
+        ``{"method": str, "n_linear": int, "bytes_fp32": int, "bytes_int8": int,
+        "bytes_prefill_bf16": int}``: the method used, how many layers were replaced, their weight
+        bytes before and after (scales not counted), and the bytes of the prefill's bf16 copies
+        (:data:`PREFILL_BF16_CACHE`; 0 when off).
 
     Raises:
         ConfigError: ``method`` is not ``"int8"`` or ``"int8-dynamic"``.
@@ -1146,7 +1159,9 @@ def quantize_generator(model, method: Literal["int8", "int8-dynamic"] = "int8") 
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
             quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
-    return {"method": method, "n_linear": len(linears), "bytes_fp32": int(before), "bytes_int8": int(after)}
+    cache = 2 * after if method == "int8" and PREFILL_BF16_CACHE else 0
+    return {"method": method, "n_linear": len(linears), "bytes_fp32": int(before), "bytes_int8": int(after),
+            "bytes_prefill_bf16": int(cache)}
 
 
 def precision_label(model) -> str:

@@ -65,8 +65,11 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
 #: * ``"v2"``: the question before the context too (the model reads the sources knowing what it
 #:   looks for), and :data:`DIRECT_INSTRUCTIONS`: give the information asked for directly, never
 #:   repeat the question;
-#: * ``"v3"``: ``"v2"`` plus a one-shot example (:data:`ONE_SHOT`) in the system prompt.
-PROMPT_STYLES = ("v1", "v2", "v3")
+#: * ``"v3"``: ``"v2"`` plus a one-shot example (:data:`ONE_SHOT`) in the system prompt;
+#: * ``"v4"``: ``"v1"`` ending with :data:`EXTRACTIVE_INSTRUCTIONS`: answer in the context's own
+#:   words (extractive answering: the names, numbers and commands of the answer are copied, so
+#:   they can be verified against the source).
+PROMPT_STYLES = ("v1", "v2", "v3", "v4")
 
 #: The last line of the user message in prompt styles v2 and v3. Kept short: a first draft that
 #: also said "for a yes/no question, start with Sim/Não" and listed "(número, nome, comando,
@@ -77,6 +80,12 @@ DIRECT_INSTRUCTIONS: dict[str, str] = {
           "Não repita a pergunta.",
     "en": "Answer in English in one or two complete sentences, giving the information asked for directly. "
           "Do not repeat the question.",
+}
+
+#: The last line of the user message in prompt style v4.
+EXTRACTIVE_INSTRUCTIONS: dict[str, str] = {
+    "pt": "Responda em português com uma ou duas frases, usando as palavras exatas do contexto.",
+    "en": "Answer in English in one or two sentences, using the exact words of the context.",
 }
 
 #: The one-shot example of prompt style v3, appended to the system prompt.
@@ -191,8 +200,8 @@ def build_messages(question: str, hits: list, language: str = "pt", retry: bool 
     if retry:
         instructions = RETRY_INSTRUCTIONS[lang]
     else:
-        instructions = (ANSWER_INSTRUCTIONS if style == "v1" else DIRECT_INSTRUCTIONS)[lang]
-    first = "" if style == "v1" else f"{question_label} {question.strip()}\n\n"
+        instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
+    first = "" if style in ("v1", "v4") else f"{question_label} {question.strip()}\n\n"
     user = (first + header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n"
             + instructions)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

@@ -8,6 +8,7 @@ from oracle.grounding import (
     contains_fact,
     faithfulness,
     fold,
+    code_tokens,
     is_echo,
     keyfact_scores,
     question_coverage,
@@ -108,6 +109,21 @@ def test_question_coverage_weights_rare_words():
 def test_one_new_word_is_an_answer_not_an_echo():
     assert not is_echo("O builder padrão usado pelo ubuntu-dev-tools é pbuilder.",
                        "Qual é o builder padrão usado pelo ubuntu-dev-tools?")
+
+
+def test_a_negated_restatement_answers_a_yes_no_question():
+    question = "Se eu esquecer do quilt add antes de editar um arquivo, a mudança entra no patch?"
+    assert not is_echo("Se você esquecer do quilt add, a mudança não entra no patch.", question)
+    assert is_echo("Se você esquecer do quilt add, a mudança entra no patch.", question)
+    assert is_echo("Não.", "É possível renomear vários arquivos?")  # names nothing, as a bare "Sim."
+
+
+def test_a_command_option_is_an_answer_although_it_is_short():
+    question = "Qual opção do cp é recomendada para copiar uma pasta com todas as subpastas?"
+    assert not is_echo("A opção `-R` do cp é recomendada para copiar uma pasta com todas as subpastas.", question)
+    assert is_echo("A opção do cp é recomendada para copiar uma pasta com todas as subpastas.", question)
+    assert code_tokens("Use cp -R ou edite /etc/pam.d/common-session e debian/rules.") == {
+        "-r", "/etc/pam.d/common-session", "debian/rules"}
 
 
 def test_list_enumerators_are_not_claims():

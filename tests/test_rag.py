@@ -100,6 +100,17 @@ def test_prompt_styles_v2_asks_first_and_v3_adds_an_example():
         build_messages(question, [], style="v9")
 
 
+def test_prompt_style_v4_asks_for_the_context_words():
+    from oracle.rag import EXTRACTIVE_INSTRUCTIONS, build_messages
+
+    question = "Qual é o valor total do edital?"
+    v1 = build_messages(question, hits_of(CHUNK_VALUE), style="v1")
+    v4 = build_messages(question, hits_of(CHUNK_VALUE), style="v4")
+    assert v4[0] == v1[0]
+    assert v4[1]["content"].startswith("Contexto:")
+    assert v4[1]["content"].endswith(f"Pergunta: {question}\n" + EXTRACTIVE_INSTRUCTIONS["pt"])
+
+
 def test_build_messages_in_english():
     from oracle.rag import build_messages
 

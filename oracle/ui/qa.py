@@ -162,12 +162,12 @@ def build(ctx: UIContext) -> None:
         def plan(doc) -> list:
             """The chunks this run will generate: not done before, long enough, at most ``limit``
             (so the progress total is exact and the time left is honest)."""
-            from oracle.chunking import chunk_document, count_tokens
+            from oracle.chunking import count_tokens, document_chunks
             from oracle.qa_generation import done_chunks
 
             done = done_chunks(ws, doc.doc_id)
             todo = [
-                c for c in chunk_document(doc)
+                c for c in document_chunks(ws, doc)  # the stored chunks: the ids the index uses
                 if c.chunk_id not in done and (c.n_tokens or count_tokens(c.text)) >= cfg.min_chunk_tokens
             ]  # fmt: skip
             return todo[:limit] if limit else todo
