@@ -15,6 +15,17 @@ exact offsets into ``Document.text`` (``doc.text[c.char_start:c.char_end] == c.t
 ``chunk_id = f"{doc_id}:{char_start}:{sha1(text)[:8]}"`` is the same on every run. Each
 chunk carries the printed label of its page (``Chunk.page_label``) when ingestion found one.
 
+Chunks are made once per document and kept: :func:`document_chunks` reads
+``documents/<doc_id>.chunks.jsonl`` (a header line with the chunking config and the text's
+hash, then one Chunk per line), or chunks the document and writes that file on first use. QA
+generation, the index and the training data all take their chunks from it, so a QA pair's
+``chunk_id`` is a chunk of the index and of the RAFT examples: one chunk-id space from the
+upload to the rating. Asking for another chunking (another chunk size in the index tab) is an
+explicit re-chunk (:func:`rechunk_document`): the file is replaced and a
+:class:`RechunkReport` says which chunk ids went away and how many QA pairs of the document
+now point at a chunk that no longer exists, logged as a warning and handed to the caller's
+``on_rechunk``; nothing is orphaned silently.
+
 Noise is never a chunk: a piece that :func:`is_noise_chunk` flags (table-of-contents rows,
 page numbers, a stray heading, a line of symbols) is dropped here, in the one place where
 chunks are made, so the index, QA generation and training never see it. Ingestion already
@@ -28,11 +39,14 @@ import functools
 import hashlib
 import logging
 import re
-from typing import Iterable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
 
-from oracle.config import ChunkingConfig
+from oracle.config import ChunkingConfig, Workspace, to_dict
 from oracle.ingest import is_toc_line
-from oracle.schema import Chunk, Document
+from oracle.schema import Chunk, Document, Record, iter_jsonl, now_iso, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -269,3 +283,151 @@ def chunk_documents(docs: Iterable[Document], cfg: ChunkingConfig | None = None)
     """All chunks of ``docs``, document after document (see :func:`chunk_document`)."""
     cfg = cfg or ChunkingConfig()
     return [c for doc in docs for c in chunk_document(doc, cfg)]
+
+
+# --- the chunk store: chunks made once per document ------------------------------------
+
+CHUNKS_SUFFIX = ".chunks.jsonl"
+CHUNKS_FORMAT = "oracle-chunks"
+
+
+@dataclass
+class RechunkReport(Record):
+    """What re-chunking one document invalidated.
+
+    Attributes:
+        doc_id, doc_name: the document.
+        old_chunking, new_chunking: the chunking configs (dicts; ``old_chunking`` None when the
+            stored chunks came from another text of the document).
+        n_old, n_new: chunks before and after.
+        removed: chunk ids of the old chunks that are not chunks any more.
+        qa_invalidated: QA pairs of the document (``data_qa/<doc_id>.qa.jsonl``) whose
+            ``chunk_id`` is among ``removed``: their gold chunk is gone (index, RAFT examples,
+            embedder pairs), until the QA pairs are generated again or the old chunking is used.
+    """
+
+    doc_id: str
+    doc_name: str
+    old_chunking: dict[str, Any] | None
+    new_chunking: dict[str, Any]
+    n_old: int
+    n_new: int
+    removed: list[str] = field(default_factory=list)
+    qa_invalidated: int = 0
+
+    def message(self, lang: str | None = None) -> str:
+        """The report as one sentence that says what to do, in ``lang`` (``pt``/``en``)."""
+        from oracle.i18n import t
+
+        old = self.old_chunking or {}
+        return t("chunking.rechunked", lang, name=self.doc_name, old_size=old.get("chunk_size", "?"),
+                 old_overlap=old.get("chunk_overlap", "?"), size=self.new_chunking.get("chunk_size"),
+                 overlap=self.new_chunking.get("chunk_overlap"), n_removed=len(self.removed),
+                 n_qa=self.qa_invalidated)
+
+
+RechunkCallback = Callable[[RechunkReport], None]
+
+
+def chunks_path(workspace: Workspace, doc_id: str) -> Path:
+    """``documents/<doc_id>.chunks.jsonl``: the stored chunks of a document."""
+    return workspace.documents / f"{doc_id}{CHUNKS_SUFFIX}"
+
+
+def _text_hash(doc: Document) -> str:
+    return hashlib.sha1(doc.text.encode("utf-8")).hexdigest()
+
+
+def read_chunks(workspace: Workspace, doc_id: str) -> tuple[dict[str, Any], list[Chunk]] | None:
+    """The stored ``(header, chunks)`` of a document, or None when it has none (or an unreadable one).
+
+    ``header``: ``{"format", "doc_id", "chunking": {chunk_size, chunk_overlap, encoding},
+    "text_sha1", "n_chunks", "created_at"}``; chunks in document order.
+    """
+    rows = list(iter_jsonl(chunks_path(workspace, doc_id)))
+    if not rows or rows[0].get("format") != CHUNKS_FORMAT:
+        return None
+    chunks = [Chunk.from_dict(row) for row in rows[1:]]
+    if len(chunks) != rows[0].get("n_chunks"):
+        return None  # cut short: made again
+    return rows[0], chunks
+
+
+def _store(workspace: Workspace, doc: Document, cfg: ChunkingConfig) -> list[Chunk]:
+    chunks = chunk_document(doc, cfg)
+    header = {"format": CHUNKS_FORMAT, "doc_id": doc.doc_id, "chunking": to_dict(cfg),
+              "text_sha1": _text_hash(doc), "n_chunks": len(chunks), "created_at": now_iso()}
+    write_jsonl_atomic(chunks_path(workspace, doc.doc_id), [header, *chunks])
+    return chunks
+
+
+def document_chunks(
+    workspace: Workspace,
+    doc: Document,
+    cfg: ChunkingConfig | None = None,
+    on_rechunk: RechunkCallback | None = None,
+) -> list[Chunk]:
+    """The chunks of ``doc``: the stored ones, made (and stored) on first use.
+
+    Args:
+        workspace: where ``documents/<doc_id>.chunks.jsonl`` lives.
+        doc: the document.
+        cfg: the chunking wanted; None: the stored chunks whatever their config (the default
+            config when there are none). A config other than the stored one re-chunks the
+            document (:func:`rechunk_document`).
+        on_rechunk: called with the :class:`RechunkReport` when stored chunks were replaced.
+
+    Returns:
+        Chunks in document order, the same ids on every call until a re-chunk.
+    """
+    stored = read_chunks(workspace, doc.doc_id)
+    if stored is not None and stored[0].get("text_sha1") == _text_hash(doc):
+        header, chunks = stored
+        if cfg is None or header.get("chunking") == to_dict(cfg):
+            return chunks
+    elif stored is None:
+        return _store(workspace, doc, cfg or ChunkingConfig())
+    chunks, report = rechunk_document(workspace, doc, cfg or ChunkingConfig())
+    if on_rechunk is not None and report is not None:
+        on_rechunk(report)
+    return chunks
+
+
+def rechunk_document(
+    workspace: Workspace, doc: Document, cfg: ChunkingConfig
+) -> tuple[list[Chunk], RechunkReport | None]:
+    """Chunk ``doc`` again with ``cfg``, replace its stored chunks, and say what that invalidated.
+
+    Returns:
+        ``(chunks, report)``; ``report`` is None when nothing was stored before. A report that
+        removed chunks referred to by QA pairs is also logged as a warning.
+    """
+    stored = read_chunks(workspace, doc.doc_id)
+    chunks = _store(workspace, doc, cfg)
+    if stored is None:
+        return chunks, None
+    header, old = stored
+    new_ids = {c.chunk_id for c in chunks}
+    removed = [c.chunk_id for c in old if c.chunk_id not in new_ids]
+    gone = set(removed)
+    n_qa = sum(1 for row in iter_jsonl(workspace.qa_file(doc.doc_id)) if row.get("chunk_id") in gone)
+    same_text = header.get("text_sha1") == _text_hash(doc)
+    report = RechunkReport(
+        doc_id=doc.doc_id, doc_name=doc.name, old_chunking=header.get("chunking") if same_text else None,
+        new_chunking=to_dict(cfg), n_old=len(old), n_new=len(chunks), removed=removed, qa_invalidated=n_qa,
+    )
+    if n_qa:
+        logger.warning("%s", report.message("en"))
+    else:
+        logger.info("%s: re-chunked (%d -> %d chunks)", doc.doc_id, len(old), len(chunks))
+    return chunks, report
+
+
+def gold_chunk_warning(n_missing: int, n_pairs: int, lang: str | None = None) -> str | None:
+    """The sentence (in ``lang``) that says ``n_missing`` of ``n_pairs`` QA pairs point at a chunk
+    that no longer exists, and what to do; None when none do."""
+    if not n_missing:
+        return None
+    from oracle.i18n import t
+
+    return t("chunking.gold_missing", lang, n=n_missing, total=n_pairs)

@@ -45,7 +45,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -854,8 +854,15 @@ def build_index(
     embedder: str | None = None,
     chunking: ChunkingConfig | None = None,
     progress: ProgressCallback | None = None,
+    on_rechunk: Callable[[Any], None] | None = None,
 ) -> VectorIndex:
-    """Chunk documents, embed the new chunks, add them to ``indexes/<name>`` and save.
+    """Embed the documents' chunks that are new, add them to ``indexes/<name>`` and save.
+
+    The chunks are the documents' stored ones (:func:`oracle.chunking.document_chunks`), the
+    same ids QA pairs and training data refer to. A ``chunking`` other than a document's stored
+    one re-chunks it explicitly: ``on_rechunk`` gets the
+    :class:`oracle.chunking.RechunkReport` (chunk ids removed, QA pairs left without their gold
+    chunk), which is also logged as a warning when QA pairs are affected.
 
     Incremental: an existing index is loaded and only chunks it lacks are embedded. A
     document already indexed with different chunks (another chunking config) has its old
@@ -871,6 +878,7 @@ def build_index(
         embedder: embedder name; default: the existing index's, else ``DEFAULT_EMBEDDER``.
         chunking: chunking config (default ``ChunkingConfig()``).
         progress: ``progress(done, total, message)``.
+        on_rechunk: ``on_rechunk(report)`` for each document re-chunked by this build.
 
     Returns:
         The saved index.
@@ -882,7 +890,7 @@ def build_index(
     chunking = chunking or ChunkingConfig()
     path = workspace.index_dir(name)
     with index_lock(path):  # one writer at a time: a re-index job waits, and so does this
-        return _build_locked(list(documents), workspace, name, path, embedder, chunking, progress)
+        return _build_locked(list(documents), workspace, name, path, embedder, chunking, progress, on_rechunk)
 
 
 def _build_locked(
@@ -893,8 +901,9 @@ def _build_locked(
     embedder: str | None,
     chunking: ChunkingConfig,
     progress: ProgressCallback | None,
+    on_rechunk: Callable[[Any], None] | None,
 ) -> VectorIndex:
-    from oracle.chunking import chunk_documents
+    from oracle.chunking import document_chunks
 
     if recover_index(path):
         try:
@@ -908,7 +917,7 @@ def _build_locked(
         index.chunking = to_dict(chunking)
     else:
         index = VectorIndex.create(embedder or DEFAULT_EMBEDDER, name=name, chunking=chunking)
-    chunks = chunk_documents(documents, chunking)
+    chunks = [c for doc in documents for c in document_chunks(workspace, doc, chunking, on_rechunk)]
     by_doc: dict[str, set[str]] = {}
     for chunk in chunks:
         by_doc.setdefault(chunk.doc_id, set()).add(chunk.chunk_id)
@@ -956,6 +965,20 @@ def remove_document(workspace: Workspace, doc_id: str, name: str = DEFAULT_INDEX
             index.save()
             _remember(index)
         return removed
+
+
+def delete_index(workspace: Workspace, name: str = DEFAULT_INDEX) -> bool:
+    """Delete ``indexes/<name>`` (and what killed saves left beside it) under its lock, so a build
+    or re-index of it never runs across the deletion. Returns False when there was none."""
+    path = workspace.index_dir(name)
+    with index_lock(path):
+        recover_index(path)
+        if not path.exists():
+            return False
+        shutil.rmtree(path)
+        with _LOADED_LOCK:
+            _LOADED.pop(str(path), None)
+        return True
 
 
 def list_indexes(workspace: Workspace) -> list[str]:

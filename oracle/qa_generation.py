@@ -43,7 +43,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -561,7 +561,8 @@ def _spread(chunks: list[Chunk], done: set[str], chunking: ChunkingConfig | None
 
 def generate_qa(document: Document, generator, workspace, cfg: QAConfig | None = None,
                 chunking: ChunkingConfig | None = None, progress: ProgressCallback | None = None,
-                max_chunks: int | None = None, chunks: list[Chunk] | None = None) -> QAReport:
+                max_chunks: int | None = None, chunks: list[Chunk] | None = None,
+                on_rechunk: Callable[[Any], None] | None = None) -> QAReport:
     """Generate QA pairs for every chunk of ``document`` not done yet; append them to its QA file.
 
     Args:
@@ -569,11 +570,16 @@ def generate_qa(document: Document, generator, workspace, cfg: QAConfig | None =
         generator: any :class:`oracle.llm.Generator`; its ``name`` is stored on each pair.
         workspace: a :class:`~oracle.config.Workspace` or its root folder.
         cfg: pairs per chunk, retries, token budget, temperature, minimum chunk size.
-        chunking: how to chunk the document (:func:`oracle.chunking.chunk_document`).
+        chunking: the chunking of the document; its stored chunks are used
+            (:func:`oracle.chunking.document_chunks`: made and stored on first use), so the
+            pairs' ``chunk_id`` are the ids the index and the training data use. Another config
+            than the stored one re-chunks the document (reported to ``on_rechunk``).
         progress: ``progress(done, total, text)`` after each chunk (``done`` counts skipped
             and resumed chunks too; ``total`` = number of chunks).
         max_chunks: generate at most this many chunks in this run (the rest stay for a rerun).
-        chunks: use these chunks instead of chunking the document.
+        chunks: use these chunks instead of the document's stored ones.
+        on_rechunk: ``on_rechunk(report)`` (:class:`oracle.chunking.RechunkReport`) when the
+            document's stored chunks were replaced because ``chunking`` differs.
 
     Returns:
         A :class:`QAReport`; ``report.pairs`` are the pairs written in this run.
@@ -586,9 +592,9 @@ def generate_qa(document: Document, generator, workspace, cfg: QAConfig | None =
     ws = _workspace(workspace)
     start = time.perf_counter()
     if chunks is None:
-        from oracle.chunking import chunk_document
+        from oracle.chunking import document_chunks
 
-        chunks = chunk_document(document, chunking)
+        chunks = document_chunks(ws, document, chunking, on_rechunk)
     doc_id = document.doc_id
     qa_path, done_path = ws.qa_file(doc_id), done_file(ws, doc_id)
     done = done_chunks(ws, doc_id)

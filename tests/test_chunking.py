@@ -258,3 +258,68 @@ def test_manual_pdf_chunks_skip_toc_headers_and_empty_pages(tmp_path):
                 assert any(sentence.strip(". ") in " ".join(c.text.split())
                            for c in chunks if c.page_start == number), sentence
 
+
+
+# --- one chunk-id space: chunks made once, at first use, and kept --------------------------
+
+from tiny_embedder import tiny_embedder_dir  # noqa: E402,F401 - fixture
+
+
+def _facts_generator():
+    """A fake generator that asks, for each chunk, the FACTS whose evidence is in that chunk."""
+    import json
+
+    from oracle.llm import FakeGenerator
+
+    def fn(messages):
+        text = " ".join(m["content"] for m in messages)
+        pairs = [{"question": q, "answer": f["answer"]} for q, f in docs.FACTS.items()
+                 if f["evidence"] in text and f["answer"] in text]
+        return json.dumps({"pairs": pairs}, ensure_ascii=False)
+
+    return FakeGenerator(fn=fn, name="fake:facts")
+
+
+def test_chunk_ids_are_one_space_from_ingest_to_index_qa_and_training(workspace, tmp_path, tiny_embedder_dir,
+                                                                       caplog):
+    import json
+
+    from oracle.chunking import chunks_path, document_chunks
+    from oracle.config import to_dict
+    from oracle.index import build_index
+    from oracle.ingest import save_document
+    from oracle.qa_generation import generate_qa, load_qa
+    from oracle.training.data import chunk_pool, prepare
+
+    pdf = ingest_file(docs.make_pt_pdf(tmp_path))
+    save_document(workspace, pdf)
+    stored = document_chunks(workspace, pdf)  # made once and kept, with its config recorded
+    header = json.loads(chunks_path(workspace, pdf.doc_id).read_text(encoding="utf-8").splitlines()[0])
+    assert header["chunking"] == to_dict(ChunkingConfig()) and header["n_chunks"] == len(stored)
+    ids = [c.chunk_id for c in stored]
+    assert [c.chunk_id for c in document_chunks(workspace, pdf)] == ids
+
+    report = generate_qa(pdf, _facts_generator(), workspace, cfg=None)
+    pairs = load_qa(workspace, pdf.doc_id)
+    assert report.pairs and {p.chunk_id for p in pairs} <= set(ids)
+    ix = build_index([pdf], workspace, "default", embedder=tiny_embedder_dir)
+    assert [c.chunk_id for c in ix.chunks] == ids  # the index holds the QA pairs' gold chunks
+    pool = chunk_pool(workspace, ix)
+    assert all(pool[p.chunk_id].text for p in pairs)
+    assert prepare(workspace, ix).stats["missing_gold_chunk"] == 0
+    assert prepare(workspace, None).stats["missing_gold_chunk"] == 0  # without an index: the same ids
+
+    # Another chunk size for the index is an explicit re-chunk, and it says what it invalidates.
+    reports = []
+    small = ChunkingConfig(chunk_size=64, chunk_overlap=8)
+    ix = build_index([pdf], workspace, "default", chunking=small, on_rechunk=reports.append)
+    [rechunk] = reports
+    assert rechunk.doc_id == pdf.doc_id and rechunk.qa_invalidated == len(pairs)
+    assert rechunk.old_chunking == to_dict(ChunkingConfig()) and rechunk.new_chunking == to_dict(small)
+    assert set(rechunk.removed) == set(ids) - {c.chunk_id for c in ix.chunks}
+    assert "Gere as perguntas" in rechunk.message("pt")
+    new_ids = [c.chunk_id for c in document_chunks(workspace, pdf)]
+    assert [c.chunk_id for c in ix.chunks] == new_ids  # index and store agree again
+    with caplog.at_level("WARNING"):
+        assert prepare(workspace, ix).stats["missing_gold_chunk"] > 0
+    assert "no longer exist" in caplog.text  # loud, with what to do

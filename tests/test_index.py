@@ -451,7 +451,7 @@ def test_a_kill_at_each_step_of_save_leaves_the_old_or_the_new_index(embedder, w
 def test_list_indexes_ignores_temporary_folders_and_repairs_an_interrupted_switch(index, workspace):
     import shutil
 
-    from oracle.index import list_indexes, load_index, remove_document
+    from oracle.index import delete_index, list_indexes, load_index, remove_document
 
     index.save(workspace.index_dir("default"))
     # what an older version's killed save left: a half-written temporary folder
@@ -465,6 +465,8 @@ def test_list_indexes_ignores_temporary_folders_and_repairs_an_interrupted_switc
     shutil.move(workspace.index_dir("default"), workspace.indexes / ".default.0123abcd.old")
     assert list_indexes(workspace) == ["default"]
     assert load_index(workspace, "default", cache=False).documents() == {"doc-b": len(TEXTS_B)}
+    assert delete_index(workspace, "default") and list_indexes(workspace) == []
+    assert not delete_index(workspace, "default")
 
 
 def test_build_index_rebuilds_an_index_torn_by_a_per_file_swap(embedder, workspace, tmp_path):

@@ -550,15 +550,17 @@ class TrainingData:
 
 
 def chunk_pool(workspace: Workspace, index: Any | None) -> dict[str, Chunk]:
-    """``{chunk_id: Chunk}``: the index's chunks when an index is given, else every workspace
-    document re-chunked with the default :class:`~oracle.config.ChunkingConfig` (chunk ids are
-    stable, so they match QA pairs generated with the same settings)."""
-    if index is not None:
-        return {c.chunk_id: c for c in index.chunks}
-    from oracle.chunking import chunk_documents
+    """``{chunk_id: Chunk}``: the stored chunks of every workspace document
+    (:func:`oracle.chunking.document_chunks`, the ids QA pairs were generated from), plus the
+    index's chunks when an index is given (documents indexed but not in the workspace)."""
+    from oracle.chunking import document_chunks
     from oracle.ingest import list_documents
 
-    return {c.chunk_id: c for c in chunk_documents(list_documents(workspace))}
+    pool = {c.chunk_id: c for c in index.chunks} if index is not None else {}
+    for doc in list_documents(workspace):
+        for chunk in document_chunks(workspace, doc):
+            pool.setdefault(chunk.chunk_id, chunk)
+    return pool
 
 
 def prepare(
@@ -596,10 +598,15 @@ def prepare(
     negatives = mine_negatives(train_ex + eval_ex, index, k_distractors) if index is not None else {}
     train, st_train = build_raft(train_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite)
     held, st_eval = build_raft(eval_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite)
+    missing = st_train.n_missing_gold + st_eval.n_missing_gold
+    if missing:
+        from oracle.chunking import gold_chunk_warning
+
+        logger.warning("%s", gold_chunk_warning(missing, len(train_ex) + len(eval_ex), "en"))
     stats = {
         "raft_no_gold_train": st_train.n_no_gold,
         "raft_no_gold_eval": st_eval.n_no_gold,
-        "missing_gold_chunk": st_train.n_missing_gold + st_eval.n_missing_gold,
+        "missing_gold_chunk": missing,
         "random_distractors": st_train.n_random_distractors + st_eval.n_random_distractors,
         "hard_negatives": bool(negatives),
     }
