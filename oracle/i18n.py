@@ -1076,12 +1076,12 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "ui.chat.nothing_to_rate": {"pt": "Ainda não há resposta para avaliar.", "en": "There is no answer to rate yet."},
     "ui.chat.rated_valid": {
-        "pt": "👍 Avaliação registrada como correta (por {user}). Obrigado!",
-        "en": "👍 Rating recorded as correct (by {user}). Thank you!",
+        "pt": "👍 Avaliação registrada: a resposta a “{question}” está **correta** (por {user}). Obrigado!",
+        "en": "👍 Rating recorded: the answer to “{question}” is **correct** (by {user}). Thank you!",
     },
     "ui.chat.rated_invalid": {
-        "pt": "👎 Avaliação registrada como errada (por {user}). Obrigado!",
-        "en": "👎 Rating recorded as wrong (by {user}). Thank you!",
+        "pt": "👎 Avaliação registrada: a resposta a “{question}” está **errada** (por {user}). Obrigado!",
+        "en": "👎 Rating recorded: the answer to “{question}” is **wrong** (by {user}). Thank you!",
     },
     "err.adapter_base_mismatch": {
         "pt": "O adaptador LoRA '{adapter}' foi treinado sobre o modelo '{base}' e não serve para o gerador '{model}'. Escolha o gerador '{base}' ou outro adaptador (ou nenhum).",

@@ -169,7 +169,7 @@ def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_call
 
     # 5. rate 👍 with a comment: the rating lands in validated.jsonl with its citations
     status, fix, note = client.predict("", "resposta precisa", api_name="/rate_up")
-    assert "anonymous" in status and fix == "" and note == ""
+    assert "anônimo" in status and QUESTION in status and fix == "" and note == ""
     (rating,) = [json.loads(line) for line in workspace.validated.read_text("utf-8").splitlines()]
     assert rating["question"] == QUESTION and rating["answer"] == ANSWER and rating["valid"] is True
     assert (
@@ -183,6 +183,15 @@ def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_call
     # the ratings tab shows it and offers the file
     counts, table, valid_file, invalid_file = client.predict("all", "", 50, api_name="/ratings")
     assert "**1** válidas" in counts and _rows(table)[0][3] == QUESTION
+    import re
+
+    when, who = _rows(table)[0][:2]  # local time, Brazilian order; the stored "anonymous" in Portuguese
+    assert re.fullmatch(r"\d\d/\d\d/20\d\d \d\d:\d\d", when) and who == "anônimo"
+    # the answer was logged, so the guide counts the "Perguntar" and "Avaliar" steps as done
+    from oracle.onboarding import getting_started
+
+    progress = getting_started(workspace)
+    assert progress.step("ask").count == 1 and progress.step("rate").state == "done"
     valid_file, invalid_file = (
         f.get("value") if isinstance(f, dict) else f for f in (valid_file, invalid_file)
     )
@@ -629,3 +638,39 @@ def test_getting_started_guide_follows_the_workspace(app, workspace, tmp_path):
     assert notices["chat"][0].visible is False and "**Chat**" in next_text
     # the page is told in the session's language
     assert guide_updates(ctx, guide, "en")[2].value == "👉 3. Ask"
+
+
+def test_page_sets_the_browser_locale_before_gradio_starts(app):
+    """The HTML page carries, first in its <head>, the script that makes gradio's own texts
+    Portuguese (navigator.language = pt-BR unless ?lang=en) and renames the toast titles; JSON
+    routes are untouched. Browser side: tests/test_browser.py::test_screenshot_walk."""
+    import urllib.request
+
+    demo, client = app
+    with urllib.request.urlopen(client.src, timeout=10) as resp:
+        page = resp.read().decode("utf-8")
+        length = int(resp.headers["Content-Length"])
+    head = page[page.index("<head>"):]
+    assert head.index("data-oracle-locale") < head.index('type="module"')  # before gradio's scripts
+    assert '"pt": "pt-BR"' in page and '"Error": "Erro"' in page and len(page.encode("utf-8")) == length
+    with urllib.request.urlopen(client.src.rstrip("/") + "/config", timeout=10) as resp:
+        assert "data-oracle-locale" not in resp.read().decode("utf-8")
+
+
+def test_brazilian_formats_and_plain_relevance():
+    from oracle.i18n import format_datetime, format_money, format_number
+    from oracle.ui.index_tab import relevance_level
+    from oracle.ui.locale import inject_head
+
+    assert format_number(1234567.891, "pt", 2) == "1.234.567,89" and format_number(1234.5, "en", 1) == "1,234.5"
+    assert format_money(1234.5, "pt") == "R$ 1.234,50" and format_money(None, "pt") == "–"
+    assert format_datetime("2026-05-02T17:03:09+00:00", "pt").count("/") == 2  # dd/mm/aaaa hh:mm, local time
+    assert format_datetime("2026-05-02T17:03:09+00:00", "en").startswith("2026-05-0")
+    assert format_datetime("ontem", "pt") == "ontem" and format_datetime(None, "pt") == ""
+    # a cosine means something only against the index's gate: e5 scores ~0.87 with a gate of 0.82
+    assert relevance_level(0.87, 0.82) == "high" and relevance_level(0.83, 0.82) == "medium"
+    assert relevance_level(0.80, 0.82) == "low" and relevance_level(0.1, None) == "high"
+    assert inject_head(b"<html><head><title>x</title>", "<script>s</script>") == (
+        b"<html><head><script>s</script><title>x</title>"
+    )
+    assert inject_head(b"no head", "<script>s</script>") == b"no head"

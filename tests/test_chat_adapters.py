@@ -330,7 +330,7 @@ def test_ask_with_a_matching_adapter_answers_and_rates(client, workspace, tiny_l
     status, _, _ = client.predict("", "", api_name="/rate_down")
     (rating,) = [json.loads(line) for line in workspace.invalid.read_text("utf-8").splitlines()]
     assert rating["adapter"] == str((workspace.adapters / "tiny-lora").resolve())
-    assert rating["model"] == f"local:{tiny_lm_dir}" and "anonymous" in status
+    assert rating["model"] == f"local:{tiny_lm_dir}" and "anônimo" in status  # the stored "anonymous", shown in Portuguese
 
 
 def test_restored_conversation_can_be_rated(client, workspace):

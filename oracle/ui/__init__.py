@@ -55,6 +55,19 @@ CSS = """
 .oracle-progress { display: flex; flex-wrap: wrap; align-items: center; gap: .5em; }
 .oracle-progress progress { width: 16em; height: 1em; }
 .oracle-progress-detail { width: 100%; opacity: .8; font-size: .9em; }
+/* "Como começar": the five steps as one row of buttons */
+#oracle-guide .oracle-step { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+#oracle-guide .oracle-step-done { border-color: var(--color-green-300, #86efac); }
+.oracle-needs { align-items: center; border: 1px solid var(--color-accent-soft); border-radius: var(--radius-lg);
+                padding: .25em .75em; background: var(--background-fill-secondary); }
+/* QA review table: the pair id is data, not for reading; rows are not added by hand */
+#oracle-qa-table th:first-child, #oracle-qa-table td:first-child { display: none; }
+#oracle-qa-table .add-row-button, #oracle-qa-table .cell-menu-button { display: none; }
+/* table headers wrap between words, never inside one */
+.table-wrap th .header { word-break: normal !important; overflow-wrap: normal !important; hyphens: manual; }
+.oracle-hint { opacity: .8; font-size: .9em; }
+#oracle-rating-status p { background: var(--color-accent-soft); border-radius: var(--radius-lg); padding: .5em .75em;
+                          margin: 0; }
 """
 
 # Language switch: reload the page with ?lang=<code> (labels are rendered on page load).

@@ -30,7 +30,7 @@ import gradio as gr
 from oracle.config import DEFAULT_INDEX, RAGConfig, Workspace
 from oracle.errors import ModelNotFoundError
 from oracle.schema import Answer, Citation
-from oracle.ui import widgets
+from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard
 
 logger = logging.getLogger(__name__)
@@ -232,11 +232,13 @@ def build(ctx: UIContext) -> None:
             with gr.Row():
                 up_btn = gr.Button(ctx.k("ui.chat.good"), elem_id="oracle-rate-up")
                 down_btn = gr.Button(ctx.k("ui.chat.bad"), elem_id="oracle-rate-down")
-                clear_btn = gr.Button(ctx.k("ui.chat.clear"), elem_id="oracle-chat-clear")
+                clear_btn = gr.Button(ctx.k("ui.chat.clear"), elem_id="oracle-chat-clear", scale=0, min_width=160)
+            # the confirmation right under the buttons (and under the chat's own 👍/👎), naming the answer
+            rating_status = gr.Markdown(elem_id="oracle-rating-status", elem_classes=["oracle-confirm"])
+            gr.Markdown(ctx.k("ui.chat.rate_info"), elem_classes=["oracle-hint"])
             with gr.Accordion(ctx.k("ui.chat.correct_title"), open=False):
                 corrected = gr.Textbox(label=ctx.k("ui.chat.corrected"), lines=3)
                 comment = gr.Textbox(label=ctx.k("ui.chat.comment"), lines=2)
-            rating_status = gr.Markdown(elem_id="oracle-rating-status")
         with gr.Column(scale=2):
             picker = widgets.generator_picker(ctx, "chat")
             adapter = gr.Dropdown(
@@ -246,7 +248,8 @@ def build(ctx: UIContext) -> None:
             )  # fmt: skip
             adapter_status = gr.Markdown(elem_id="oracle-adapter-status")
             defaults = ctx.components.get("rag_defaults") or RAGConfig()
-            top_k = gr.Slider(1, 10, value=defaults.top_k, step=1, label=ctx.k("ui.chat.top_k"))
+            top_k = gr.Slider(1, 10, value=defaults.top_k, step=1, label=ctx.k("ui.chat.top_k"),
+                              info=ctx.k("ui.chat.top_k_info"))  # fmt: skip
             with gr.Accordion(ctx.k("ui.chat.advanced"), open=False):
                 # The gate follows the index's embedder (index.json's min_score) unless the app was
                 # started with an explicit one; the slider is refreshed on load / when the tab shows.
@@ -255,10 +258,21 @@ def build(ctx: UIContext) -> None:
                     label=ctx.k("ui.chat.min_score"), info=ctx.k("ui.chat.min_score_info"),
                 )  # fmt: skip
                 auto_gate = gr.State(slider_gate(ws, defaults))
-                hybrid = gr.Checkbox(value=defaults.hybrid, label=ctx.k("ui.chat.hybrid"))
+                hybrid = gr.Checkbox(value=defaults.hybrid, label=ctx.k("ui.chat.hybrid"),
+                                     info=ctx.k("ui.chat.hybrid_info"))  # fmt: skip
                 max_tokens = gr.Slider(
                     32, 1024, value=defaults.max_new_tokens, step=32, label=ctx.k("ui.chat.max_tokens")
                 )
+
+    def _log_answer(answer: Answer) -> None:
+        """Keep the answer in the workspace's answer log (as the CLI does): it can be rated later
+        by its id, and the "Como começar" guide counts it."""
+        from oracle.schema import append_jsonl
+
+        try:
+            append_jsonl(ws.answers, [answer])
+        except OSError:  # the answer is shown anyway
+            logger.exception("could not log the answer")
 
     def _chosen_adapter(name: str | None) -> str | None:
         """The folder of the chosen generator adapter; None for none. Raises ModelNotFoundError."""
@@ -300,6 +314,7 @@ def build(ctx: UIContext) -> None:
         if final is None:  # pragma: no cover - stream_answer always ends with an Answer
             return
         history[-1] = {"role": "assistant", "content": render_answer(ctx, final, lang)}
+        _log_answer(final)
         session_answers = list(session_answers or []) + [
             {"index": len(history) - 1, "answer": final.to_dict()}
         ]
@@ -314,7 +329,8 @@ def build(ctx: UIContext) -> None:
         user = ctx.user(request, profile)
         rating = rate_answer(answer, valid, ws, user=user, corrected_answer=fix, comment=note)
         key = "ui.chat.rated_valid" if valid else "ui.chat.rated_invalid"
-        return ctx.t(key, lang, user=rating.user), "", ""
+        question = answer.question if len(answer.question) <= 90 else answer.question[:89].rstrip() + "…"
+        return ctx.t(key, lang, user=ctx.display_user(rating.user, lang), question=html.escape(question)), "", ""
 
     @guard
     def rate_up(session_answers, fix, note, lang: str, request: gr.Request, profile: gr.OAuthProfile | None):
@@ -413,21 +429,25 @@ def build(ctx: UIContext) -> None:
                   ctx.lang_state]  # fmt: skip
     save = {"fn": save_history, "inputs": [chatbot, answers], "outputs": [saved], "api_name": "chat_save",
             "api_visibility": "private", "show_progress": "hidden"}
-    send_btn.click(
+    asked = send_btn.click(
         ask, inputs=ask_inputs, outputs=[chatbot, answers, question], api_name="ask", concurrency_id="chat"
-    ).success(**save)
-    question.submit(
+    )
+    asked.success(**save)
+    guide.after(ctx, asked)
+    submitted = question.submit(
         ask,
         inputs=ask_inputs,
         outputs=[chatbot, answers, question],
         api_name="ask_submit",
         concurrency_id="chat",
-    ).success(**{**save, "api_name": "chat_save_submit"})
+    )
+    submitted.success(**{**save, "api_name": "chat_save_submit"})
+    guide.after(ctx, submitted)
     rate_inputs = [answers, corrected, comment, ctx.lang_state]
     rate_outputs = [rating_status, corrected, comment]
-    up_btn.click(rate_up, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_up")
-    down_btn.click(rate_down, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_down")
-    chatbot.like(rate_message, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_message")
+    guide.after(ctx, up_btn.click(rate_up, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_up"))
+    guide.after(ctx, down_btn.click(rate_down, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_down"))
+    guide.after(ctx, chatbot.like(rate_message, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_message"))
     clear_btn.click(
         clear, inputs=None, outputs=[chatbot, answers, rating_status, saved], api_name="chat_clear"
     )

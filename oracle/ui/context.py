@@ -114,6 +114,13 @@ class UIContext:
             return str(request.username)
         return "anonymous"
 
+    def display_user(self, name: str | None, lang: str | None = None) -> str:
+        """A rating's user as shown on the page: the stored ``"anonymous"`` (or nothing) in the
+        session's language (``"anônimo"``), any other name as is."""
+        if not name or name == "anonymous":
+            return self.t("ui.user.anonymous", lang)
+        return name
+
     # --- page load ------------------------------------------------------------------
     def on_load(self, fn: Callable, outputs: list, api_name: str, inputs: list | None = None) -> None:
         """Run ``fn(*inputs, lang)`` when a page loads (``lang`` from the page's ``?lang=``) and put

@@ -21,6 +21,7 @@ import gradio as gr
 from oracle import jobs
 from oracle.config import DEFAULT_INDEX
 from oracle.errors import JobError
+from oracle.i18n import format_datetime, format_money, format_number
 from oracle.ui import widgets
 from oracle.ui.context import UIContext, guard
 
@@ -49,7 +50,7 @@ def qa_file_choices(ws) -> list[str]:
 def job_choices(ctx: UIContext, lang: str) -> list[tuple[str, str]]:
     out = []
     for s in jobs.list_jobs(ctx.workspace):
-        label = f"{s.created_at[5:16].replace('T', ' ')} · {s.kind} · {s.name or '-'} · {ctx.t('ui.ft.state.' + s.state, lang)}"
+        label = f"{format_datetime(s.created_at, lang)} · {s.kind} · {s.name or '-'} · {ctx.t('ui.ft.state.' + s.state, lang)}"
         out.append((label, s.job_id))
     return out
 
@@ -59,7 +60,7 @@ def jobs_table(ctx: UIContext, lang: str):
     rows = []
     for s in jobs.list_jobs(ctx.workspace):
         rows.append([s.job_id, s.kind, s.name, ctx.t("ui.ft.state." + s.state, lang), f"{s.step}/{s.total or '?'}",
-                     _fmt(s.loss), _fmt(s.eval_loss), s.created_at.replace("T", " ")[:19]])
+                     _fmt(s.loss), _fmt(s.eval_loss), format_datetime(s.created_at, lang, seconds=True)])
     return widgets.dataframe(rows, headers)
 
 
@@ -82,7 +83,8 @@ def runs_table(ctx: UIContext, lang: str):
             after = f"eval loss {_fmt(m.get('eval_loss'), 4)}"
             n = info.get("data", {}).get("n_train")
         cost = info.get("cost") or {}
-        money = f"R$ {cost['brl']:.2f} (US$ {cost['usd']:.2f})" if cost.get("brl") is not None else "–"
+        money = (f"{format_money(cost['brl'], lang)} ({format_money(cost.get('usd'), lang, 'US$')})"
+                 if cost.get("brl") is not None else "–")  # fmt: skip
         rows.append([info.get("name", Path(info["path"]).name), info.get("kind", "?"), info.get("base_model", "?"), n,
                      before, after, widgets.format_seconds(info.get("wall_time_s")), money])
     return widgets.dataframe(rows, headers)
@@ -215,13 +217,14 @@ def result_markdown(ctx: UIContext, status: jobs.JobStatus | None, lang: str) ->
     if status.kind == "estimate":
         return ctx.t("ui.ft.estimate_result", lang, steps=r.get("steps"), tokens=r.get("tokens"),
                      time=widgets.format_seconds(r.get("seconds")), tps=_fmt(r.get("tokens_per_s"), 3),
-                     usd=f"{r.get('usd', 0):.3f}", brl=f"{r.get('brl', 0):.3f}", rate=_fmt(r.get("usd_brl"), 4),
+                     usd=format_number(r.get("usd", 0), lang, 3), brl=format_number(r.get("brl", 0), lang, 3),
+                     rate=format_number(r.get("usd_brl"), lang, 4) if r.get("usd_brl") is not None else "?",
                      source=r.get("rate_source", "?"), n=r.get("n_train"))
     if status.kind == "lora":
         m = r.get("metrics", {})
         return ctx.t("ui.ft.lora_result", lang, name=r.get("name"), before=_fmt(m.get("eval_loss_before")),
                      after=_fmt(m.get("eval_loss")), time=widgets.format_seconds(r.get("wall_time_s")),
-                     brl=f"{(r.get('cost') or {}).get('brl', 0):.2f}")
+                     brl=format_number((r.get("cost") or {}).get("brl", 0), lang, 2))
     if status.kind == "embedding":
         m = r.get("metrics", {})
         b, a = m.get("before", {}), m.get("after", {})

@@ -224,4 +224,5 @@ def wire(ctx: UIContext, tabs: Any, tab_blocks: dict[str, Any]) -> None:
 
     remembered.change(reopen, inputs=[remembered], outputs=[tabs], api_name="guide_reopen_tab", queue=False,
                       **hidden)  # fmt: skip
+    ctx.on_load(lambda tab_id, lang: reopen(tab_id), [tabs], api_name="guide_reopen_tab_load", inputs=[remembered])
     ctx.components["remembered_tab"] = remembered

@@ -13,7 +13,7 @@ import gradio as gr
 
 from oracle.config import QAConfig
 from oracle.errors import JobError
-from oracle.ui import widgets
+from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard
 
 logger = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def build(ctx: UIContext) -> None:
         refresh_btn = gr.Button(ctx.k("ui.refresh"), scale=1)
     table = gr.Dataframe(
         value=widgets.dataframe([], _qa_headers(ctx, ctx.lang)),
-        column_widths=["9%", "14%", "6%", "33%", "28%", "10%"],
+        column_widths=["0%", "16%", "8%", "36%", "28%", "12%"],  # the id column is hidden (CSS)
         label=ctx.k("ui.qa.table"),
         interactive=True,
         static_columns=[0, 1, 2],
@@ -132,8 +132,10 @@ def build(ctx: UIContext) -> None:
         max_height=520,
         elem_id="oracle-qa-table",
     )
-    with gr.Row():
-        selected = gr.Textbox(label=ctx.k("ui.qa.selected"), info=ctx.k("ui.qa.selected_info"), scale=3)
+    with gr.Row(equal_height=True):
+        # the pair's id travels in a hidden field; the person sees the question they clicked
+        selected = gr.Textbox(label=ctx.k("ui.qa.selected"), visible=False, elem_id="oracle-qa-selected")
+        selected_md = gr.Markdown(ctx.k("ui.qa.none_selected"), elem_id="oracle-qa-selected-text")
         approve_btn = gr.Button(ctx.k("ui.qa.approve"), scale=1)
         delete_btn = gr.Button(ctx.k("ui.qa.delete"), variant="stop", scale=1)
     with gr.Row():
@@ -233,10 +235,11 @@ def build(ctx: UIContext) -> None:
         outputs=[progress, timer],
         api_name="qa_generate",
     )
-    timer.tick(
+    polled = timer.tick(
         poll, inputs=[filter_doc, ctx.lang_state], outputs=[progress, timer, table],
         api_name="qa_status", show_progress="hidden", concurrency_limit=None,
     )  # fmt: skip
+    guide.after(ctx, polled)  # new pairs move the "Melhorar" step on to the Ajuste fino tab
     cancel_btn.click(cancel, inputs=[ctx.lang_state], outputs=[review_status], api_name="qa_cancel")
 
     # --- review -------------------------------------------------------------------
@@ -244,9 +247,12 @@ def build(ctx: UIContext) -> None:
     def show(filter_value, lang: str):
         return qa_table(ctx, filter_value, lang)
 
-    def on_select(evt: gr.SelectData):
+    def on_select(lang: str, evt: gr.SelectData):
         row = evt.row_value or []
-        return str(row[0]) if row else gr.skip()
+        if not row:
+            return gr.skip(), gr.skip()
+        question = str(row[3]) if len(row) > 3 else ""
+        return str(row[0]), ctx.t("ui.qa.selected_pair", lang, question=question)
 
     @guard
     def save(rows_value, filter_value, lang: str):
@@ -299,7 +305,7 @@ def build(ctx: UIContext) -> None:
         if not qa_id:
             raise gr.Error(ctx.t("ui.qa.pick_row", lang), print_exception=False)
         n = _edit_pairs(ctx, _set_status({qa_id}, None))
-        return ctx.t("ui.qa.deleted_n", lang, n=n), qa_table(ctx, filter_value, lang), ""
+        return ctx.t("ui.qa.deleted_n", lang, n=n), qa_table(ctx, filter_value, lang), "", ctx.t("ui.qa.none_selected", lang)
 
     @guard
     def approve_all(rows_value, filter_value, lang: str):
@@ -320,7 +326,8 @@ def build(ctx: UIContext) -> None:
 
     filter_doc.change(show, inputs=[filter_doc, ctx.lang_state], outputs=[table], api_name="qa_filter")
     refresh_btn.click(show, inputs=[filter_doc, ctx.lang_state], outputs=[table], api_name="qa_table")
-    table.select(on_select, inputs=None, outputs=[selected], api_name="qa_select", show_progress="hidden")
+    table.select(on_select, inputs=[ctx.lang_state], outputs=[selected, selected_md], api_name="qa_select",
+                 show_progress="hidden")  # fmt: skip
     save_btn.click(
         save, inputs=[table, filter_doc, ctx.lang_state], outputs=[review_status, table], api_name="qa_save"
     )
@@ -331,7 +338,7 @@ def build(ctx: UIContext) -> None:
         api_name="qa_approve",
     )
     delete_btn.click(
-        delete, inputs=[selected, filter_doc, ctx.lang_state], outputs=[review_status, table, selected],
+        delete, inputs=[selected, filter_doc, ctx.lang_state], outputs=[review_status, table, selected, selected_md],
         api_name="qa_delete",
     )  # fmt: skip
     approve_all_btn.click(
@@ -346,9 +353,14 @@ def build(ctx: UIContext) -> None:
     )
 
     # --- page load / tab shown ----------------------------------------------------
-    def _doc_updates():
+    def _doc_updates(chosen=None):
+        """Choices of both dropdowns; with a single document, it is chosen for generation."""
         choices = widgets.doc_choices(ws)
-        return gr.Dropdown(choices=choices), gr.Dropdown(choices=[("—", "")] + choices)
+        if len(choices) == 1 and not [d for d in (chosen or []) if d]:
+            generate = gr.Dropdown(choices=choices, value=[choices[0][1]])
+        else:
+            generate = gr.Dropdown(choices=choices)
+        return generate, gr.Dropdown(choices=[("—", "")] + choices)
 
     @guard
     def on_load(lang: str):
@@ -366,8 +378,8 @@ def build(ctx: UIContext) -> None:
         )
 
     @guard
-    def on_show(lang: str):
-        return (*_doc_updates(), gr.Dropdown(choices=widgets.generator_choices(ctx, lang)))
+    def on_show(chosen, lang: str):
+        return (*_doc_updates(chosen), gr.Dropdown(choices=widgets.generator_choices(ctx, lang)))
 
     ctx.on_load(on_load, [docs, filter_doc, picker.choice, progress, timer, table], api_name="qa_load")
-    ctx.on_show(on_show, [docs, filter_doc, picker.choice], api_name="qa_show")
+    ctx.on_show(on_show, [docs, filter_doc, picker.choice], api_name="qa_show", inputs=[docs])

@@ -25,12 +25,14 @@ def _short(text: str | None, limit: int = TEXT_CHARS) -> str:
 def ratings_view(ctx: UIContext, which: str, search: str, limit: int, lang: str):
     """(counts markdown, table of the latest ``limit`` ratings matching the filter and text)."""
     from oracle.feedback import load_ratings
+    from oracle.i18n import format_datetime, format_number
 
     ratings = load_ratings(ctx.workspace)
     n_valid = sum(1 for r in ratings if r.valid)
     counts = ctx.t(
-        "ui.ratings.counts", lang, valid=n_valid, invalid=len(ratings) - n_valid, total=len(ratings)
-    )
+        "ui.ratings.counts", lang, valid=format_number(n_valid, lang),
+        invalid=format_number(len(ratings) - n_valid, lang), total=format_number(len(ratings), lang),
+    )  # fmt: skip
     if which == "valid":
         ratings = [r for r in ratings if r.valid]
     elif which == "invalid":
@@ -43,8 +45,8 @@ def ratings_view(ctx: UIContext, which: str, search: str, limit: int, lang: str)
         ]  # fmt: skip
     rows = [
         [
-            r.created_at.replace("T", " ")[:16],
-            r.user,
+            format_datetime(r.created_at, lang),
+            ctx.display_user(r.user, lang),
             "👍" if r.valid else "👎",
             _short(r.question),
             _short(r.answer),
