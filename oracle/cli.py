@@ -783,13 +783,13 @@ def cmd_train_merge(args: argparse.Namespace, ws: C.Workspace) -> int:
 def cmd_train_export(args: argparse.Namespace, ws: C.Workspace) -> int:
     """RAFT examples of the training split as alpaca/sharegpt JSONL
     (:func:`oracle.training.data.prepare` + :func:`~oracle.training.data.export_dataset`)."""
-    from oracle.training.data import export_dataset, prepare
-    from oracle.training.lora import LoraTrainConfig, _load_index
+    from oracle.training.data import export_dataset, hard_negative_index, prepare
+    from oracle.training.lora import LoraTrainConfig
 
     cfg = _config(LoraTrainConfig, args)
     files = _qa_files(ws, args)
     _check_data(ws, files, args.ratings, cfg.eval_fraction)
-    data = prepare(ws, _load_index(ws, args.index), files, args.ratings, cfg.eval_fraction, cfg.k_distractors,
+    data = prepare(ws, hard_negative_index(ws, args.index), files, args.ratings, cfg.eval_fraction, cfg.k_distractors,
                    cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
     out = Path(args.out).expanduser()
     n = export_dataset(data.eval if args.split == "eval" else data.train, out, args.format)

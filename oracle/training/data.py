@@ -47,6 +47,9 @@ from oracle.schema import Chunk, Hit, Record, iter_jsonl, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
+TRAIN_JSON = "train.json"
+"""The run card a training run writes next to its output (adapter or embedder folder): base
+model, data files and their hashes, hyper-parameters, metrics, time."""
 SPLIT_SALT = "oracle-heldout-v1"
 """Mixed into the split hash; changing it reshuffles every held-out set (don't)."""
 
@@ -547,6 +550,21 @@ class TrainingData:
             "n_eval": len(self.eval),
             **self.stats,
         }
+
+
+def hard_negative_index(workspace: Workspace, index_name: str | None) -> Any | None:
+    """The index ``indexes/<index_name>`` for :func:`prepare` (hard negatives, chunks), or None
+    when no name is given or it cannot be loaded (logged: random distractors are used then)."""
+    if not index_name:
+        return None
+    from oracle.errors import OracleError
+    from oracle.index import load_index
+
+    try:
+        return load_index(workspace, index_name)
+    except OracleError as err:
+        logger.warning("index %r unavailable (%s): stored chunks, random distractors", index_name, err)
+        return None
 
 
 def chunk_pool(workspace: Workspace, index: Any | None) -> dict[str, Chunk]:

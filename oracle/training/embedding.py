@@ -58,6 +58,7 @@ from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
 from oracle.schema import ProgressCallback, now_iso, write_json_atomic
 from oracle.training.data import (
+    TRAIN_JSON,
     TrainExample,
     chunk_pool,
     load_examples,
@@ -68,7 +69,6 @@ from oracle.training.data import (
 
 logger = logging.getLogger(__name__)
 
-TRAIN_JSON = "train.json"
 EVAL_NAME = "heldout"  # the test (held-out) questions: measured before and after, never used to choose
 VAL_NAME = "validation"  # questions carved out of the training side: choose the epoch
 VAL_SALT = "oracle-embedder-validation-v1"  # independent of data.SPLIT_SALT

@@ -22,10 +22,9 @@ from typing import Any
 
 from oracle.errors import OracleError
 from oracle.schema import now_iso, read_json, write_json_atomic, write_text_atomic
+from oracle.training.data import TRAIN_JSON
 
 logger = logging.getLogger(__name__)
-
-TRAIN_JSON = "train.json"
 
 
 def read_train_info(folder: str | Path) -> dict[str, Any]:

@@ -34,11 +34,10 @@ from typing import Any, Callable, Iterable, Sequence
 from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
 from oracle.schema import ProgressCallback, now_iso, read_json, write_json_atomic
-from oracle.training.data import RaftExample, TrainingData, prepare
+from oracle.training.data import TRAIN_JSON, RaftExample, TrainingData, hard_negative_index, prepare
 
 logger = logging.getLogger(__name__)
 
-TRAIN_JSON = "train.json"
 CHECKPOINTS = "checkpoints"
 _ONOFF = ("auto", "on", "off")
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -534,18 +533,6 @@ def default_name(base_model: str, kind: str = "lora") -> str:
     return sanitize_name(f"{kind}-{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
-def _load_index(workspace: Workspace, index_name: str | None):
-    if not index_name:
-        return None
-    from oracle.index import load_index
-
-    try:
-        return load_index(workspace, index_name)
-    except OracleError as err:
-        logger.warning("index %r unavailable (%s): re-chunking documents, random distractors", index_name, err)
-        return None
-
-
 def _training_data(workspace: Workspace, cfg: LoraTrainConfig, files: Iterable[str | Path] | None,
                    use_ratings: bool, index_name: str | None, data: TrainingData | None) -> TrainingData:
     """``data`` if given, else the RAFT examples built by :func:`prepare` with ``cfg``'s split and
@@ -555,7 +542,7 @@ def _training_data(workspace: Workspace, cfg: LoraTrainConfig, files: Iterable[s
         OracleError: ``err.train.no_examples`` when there is no training example.
     """
     if data is None:
-        index = _load_index(workspace, index_name)
+        index = hard_negative_index(workspace, index_name)
         data = prepare(workspace, index, files, use_ratings, cfg.eval_fraction, cfg.k_distractors,
                        cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
     if not data.train:

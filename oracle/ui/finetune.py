@@ -486,11 +486,10 @@ def build(ctx: UIContext) -> None:
 
     @guard
     def export_data(fmt_v, file_names, ratings, k, p_ng, frac, lang: str, progress=gr.Progress()):
-        from oracle.training.data import export_dataset, prepare
-        from oracle.training.lora import _load_index
+        from oracle.training.data import export_dataset, hard_negative_index, prepare
 
         progress(0, desc=ctx.t("ui.ft.preparing", lang))
-        data = prepare(ws, _load_index(ws, DEFAULT_INDEX), list(file_names or []) or None, bool(ratings), float(frac),
+        data = prepare(ws, hard_negative_index(ws, DEFAULT_INDEX), list(file_names or []) or None, bool(ratings), float(frac),
                        int(k), float(p_ng))
         import tempfile
 
