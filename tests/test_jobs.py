@@ -116,7 +116,7 @@ def test_dead_process_is_noticed_and_failures_are_recorded(workspace):
 
 def test_reattach_after_reload_reads_files_only(workspace):
     status = jobs.submit(workspace, "selftest", {"steps": 20, "sleep_s": 0.05}, name="bg")
-    jobs._PROCS.clear()  # a reloaded app knows nothing but the files
+    jobs.process._PROCS.clear()  # a reloaded app knows nothing but the files
     assert _wait_for(lambda: jobs.get_job(workspace, status.job_id).step >= 2)
     listed = jobs.list_jobs(workspace)
     assert listed[0].job_id == status.job_id and listed[0].name == "bg" and listed[0].state == jobs.RUNNING

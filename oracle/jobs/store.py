@@ -1,0 +1,238 @@
+"""The job store: every job's files under ``jobs/<job_id>/`` and one status type to read them.
+
+A job is a folder that says everything about it, so any process (the app after a reload, the
+command line, a second app worker) can list, follow, cancel or resume it by reading files:
+
+* ``job.json``: what to run (``kind``, ``params``, workspace); written once at submission;
+  it is the ``--config`` of the process;
+* ``status.json``: ``state`` (queued, running, completed, failed, cancelled), pid, times,
+  the latest step/total/loss/eval_loss/tokens_per_s/eta_s, result or error; rewritten
+  atomically under a file lock;
+* ``log.jsonl``: one JSON object per logged step: ``step, total, loss, eval_loss,
+  tokens_per_s, eta_s, time`` (appended with :func:`oracle.schema.append_jsonl`);
+* ``process.log``: the process's stdout/stderr (tracebacks land here, never in the UI);
+* ``cancel``: present when a cancel was asked; the training callback checks it after every
+  step, saves a checkpoint and stops (``TrainerCallback`` setting
+  ``control.should_training_stop``, as LLaMA-Factory's abort flag);
+* ``checkpoints/``: Trainer checkpoints; :func:`oracle.jobs.process.resume` continues from
+  the newest.
+
+In-process tasks (:mod:`oracle.jobs.threads`) write their ``status.json`` in the same folder
+(``"runner": "oracle.tasks"``); :func:`get_job` reads them as a :class:`JobStatus` too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oracle.config import Workspace
+from oracle.errors import JobError
+from oracle.schema import Record, append_jsonl, file_lock, iter_jsonl, now_iso, read_json, write_json_atomic
+
+logger = logging.getLogger(__name__)
+
+JOB_FILE = "job.json"
+STATUS_FILE = "status.json"
+LOG_FILE = "log.jsonl"
+PROCESS_LOG = "process.log"
+CANCEL_FLAG = "cancel"
+CHECKPOINTS = "checkpoints"
+
+TASK_RUNNER = "oracle.tasks"
+"""The ``runner`` recorded in the status file of an in-process task (:mod:`oracle.jobs.threads`; the value is kept
+from before the move, so older status files still read)."""
+
+QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = "queued", "running", "completed", "failed", "cancelled"
+FINAL_STATES = (COMPLETED, FAILED, CANCELLED)
+
+
+@dataclass
+class JobStatus(Record):
+    """Content of ``status.json``.
+
+    Attributes:
+        job_id: ``<YYYYmmdd-HHMMSS>-<kind>-<6 hex>`` (sorts by submission time).
+        kind: ``"lora"``, ``"embedding"``, ``"reindex"``, ``"estimate"``, ``"merge"``, ``"selftest"``.
+        name: output name (adapter or index) or a label.
+        state: queued, running, completed, failed or cancelled.
+        pid: process id while running.
+        step, total: optimizer steps done and planned (0 when unknown).
+        loss, eval_loss, tokens_per_s, eta_s: latest values from the log (None until known).
+        error: message of a failed job (English; ``error_key``/``error_params`` let the UI
+            translate an OracleError).
+        result: what the job produced (paths, metrics).
+        resumable: a checkpoint exists (:func:`resume` continues from it).
+        attempts: how many times it was started.
+    """
+
+    job_id: str
+    kind: str
+    name: str = ""
+    state: str = QUEUED
+    created_at: str = field(default_factory=now_iso)
+    queued_at: str = field(default_factory=now_iso)
+    started_at: str | None = None
+    ended_at: str | None = None
+    pid: int | None = None
+    step: int = 0
+    total: int = 0
+    loss: float | None = None
+    eval_loss: float | None = None
+    tokens_per_s: float | None = None
+    eta_s: float | None = None
+    error: str | None = None
+    error_key: str | None = None
+    error_params: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+    resumable: bool = False
+    attempts: int = 0
+    cancel_requested_at: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def fraction(self) -> float:
+        """Progress in [0, 1] (1 when completed)."""
+        if self.state == COMPLETED:
+            return 1.0
+        return min(1.0, self.step / self.total) if self.total else 0.0
+
+
+# --- files ------------------------------------------------------------------------------
+
+
+def job_dir(workspace: Workspace, job_id: str) -> Path:
+    """``jobs/<job_id>/`` (not checked for existence). Raises JobError on a malformed id."""
+    if not job_id or "/" in job_id or "\\" in job_id or job_id.startswith("."):
+        raise JobError(detail=f"invalid job id {job_id!r}")
+    return workspace.jobs / job_id
+
+
+def _status_path(workspace: Workspace, job_id: str) -> Path:
+    return job_dir(workspace, job_id) / STATUS_FILE
+
+
+_TASK_STATES = {"done": COMPLETED, "interrupted": FAILED}
+"""Task states (:class:`oracle.jobs.threads.TaskStatus`) that are named otherwise here; the rest are shared."""
+
+
+def _from_task(data: dict[str, Any]) -> JobStatus:
+    """A task's ``status.json`` (written by :mod:`oracle.jobs.threads`) read as a :class:`JobStatus`."""
+    error = data.get("error") or {}
+    return JobStatus(
+        job_id=data["task_id"], kind=data.get("kind", ""), name=data.get("title", ""),
+        state=_TASK_STATES.get(data.get("state"), data.get("state", QUEUED)),
+        created_at=data.get("started_at") or now_iso(), queued_at=data.get("started_at") or now_iso(),
+        started_at=data.get("started_at"), ended_at=data.get("finished_at"), pid=data.get("pid"),
+        step=int(data.get("done") or 0), total=int(data.get("total") or 0), eta_s=data.get("eta_s"),
+        error=error.get("detail") or (error.get("params") or {}).get("detail"),
+        error_key=error.get("key"), error_params=dict(error.get("params") or {}),
+        result=dict(data.get("result") or {}),
+    )  # fmt: skip
+
+
+def get_job(workspace: Workspace, job_id: str) -> JobStatus:
+    """The status of a job, or of an in-process task (``qa-…``, ``index-…``: :mod:`oracle.jobs.threads`)
+    read as a job (state ``done`` is ``completed``, ``interrupted`` is ``failed``; ``step``/``total``
+    are the task's done/total units).
+
+    Raises:
+        JobError: no such job, or its status file cannot be read.
+    """
+    path = _status_path(workspace, job_id)
+    try:
+        data = read_json(path)
+        if isinstance(data, dict) and data.get("runner") == TASK_RUNNER:
+            return _from_task(data)
+        return JobStatus.from_dict(data)
+    except FileNotFoundError:
+        raise JobError(detail=f"job {job_id!r} not found") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise JobError(detail=f"job {job_id!r} has an unreadable status file ({err})") from None
+
+
+def job_spec(workspace: Workspace, job_id: str) -> dict[str, Any]:
+    """The ``job.json`` of a job (kind, params, home)."""
+    return read_json(job_dir(workspace, job_id) / JOB_FILE)
+
+
+def update_status(workspace: Workspace, job_id: str, **changes: Any) -> JobStatus:
+    """Read-modify-write ``status.json`` under its lock; returns the new status."""
+    path = _status_path(workspace, job_id)
+    with file_lock(path):
+        status = get_job(workspace, job_id)
+        for key, value in changes.items():
+            setattr(status, key, value)
+        write_json_atomic(path, status)
+    return status
+
+
+def list_jobs(workspace: Workspace) -> list[JobStatus]:
+    """Every job process (not the in-process tasks), newest first (unreadable folders are skipped)."""
+    out = []
+    for folder in workspace.jobs.iterdir():
+        if folder.is_dir() and (folder / JOB_FILE).exists() and (folder / STATUS_FILE).exists():
+            try:
+                out.append(get_job(workspace, folder.name))
+            except JobError:
+                continue
+    return sorted(out, key=lambda s: (s.created_at, s.job_id), reverse=True)
+
+
+def read_log(workspace: Workspace, job_id: str, since: int = 0) -> list[dict[str, Any]]:
+    """Log records of a job from line ``since`` on (0-based), in order."""
+    path = job_dir(workspace, job_id) / LOG_FILE
+    return [r for i, r in enumerate(iter_jsonl(path)) if i >= since]
+
+
+def log_record(workspace: Workspace, job_id: str, record: dict[str, Any]) -> None:
+    """Append one progress record to ``log.jsonl`` and copy its latest values into ``status.json``."""
+    append_jsonl(job_dir(workspace, job_id) / LOG_FILE, [record])
+    changes = {k: record[k] for k in ("step", "total", "tokens_per_s", "eta_s") if record.get(k) is not None}
+    for k in ("loss", "eval_loss"):
+        if record.get(k) is not None:
+            changes[k] = record[k]
+    if changes:
+        update_status(workspace, job_id, **changes)
+
+
+def process_tail(workspace: Workspace, job_id: str, max_chars: int = 4000) -> str:
+    """The last ``max_chars`` characters of the job's ``process.log``."""
+    path = job_dir(workspace, job_id) / PROCESS_LOG
+    if not path.exists():
+        return ""
+    with path.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - max_chars * 4))
+        return f.read().decode("utf-8", errors="replace")[-max_chars:]
+
+
+def cancel_requested(workspace: Workspace, job_id: str) -> bool:
+    """True when the job's cancel flag file exists (polled by the training callback)."""
+    return (job_dir(workspace, job_id) / CANCEL_FLAG).exists()
+
+
+def has_checkpoint(workspace: Workspace, job_id: str) -> bool:
+    """True when ``checkpoints/`` holds a complete Trainer checkpoint."""
+    root = job_dir(workspace, job_id) / CHECKPOINTS
+    return root.is_dir() and any((p / "trainer_state.json").exists() for p in root.glob("checkpoint-*"))
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when a process ``pid`` exists (``os.kill(pid, 0)``; one of another user counts)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
