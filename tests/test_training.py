@@ -673,3 +673,16 @@ def test_embed_few_training_questions_keep_the_last_epoch_without_validation(wor
     assert m["improved"] is (m["after"]["mrr@10"] > m["before"]["mrr@10"])
     assert ir_spy["trainer_evaluators"] == [None] and not any(trainer for _, _, trainer in ir_spy["calls"])
     assert len(ir_spy["anchors"][0]) == n_train  # no training question was set aside
+
+
+def test_training_follows_the_one_device_policy(monkeypatch):
+    """Training and inference pick the device in one place: ``ORACLE_DEVICE`` is honoured by both."""
+    from oracle import models
+    from oracle.training import lora
+
+    monkeypatch.setenv("ORACLE_DEVICE", "cuda:1")
+    assert lora.device_name() == models.default_device() == "cuda:1"
+    monkeypatch.delenv("ORACLE_DEVICE")
+    assert lora.device_name() == models.default_device()
+    monkeypatch.setenv("ORACLE_DTYPE", "float32")
+    assert lora.use_bf16("auto", "cpu") is False and lora.use_bf16("on", "cpu") is True

@@ -171,37 +171,25 @@ class LoraResult:
 
 
 def device_name() -> str:
-    """``"cuda"`` when a CUDA GPU is visible, else ``"cpu"``."""
-    import torch
+    """Where training runs: the one device policy of inference and training,
+    :func:`oracle.models.default_device` (``ORACLE_DEVICE`` if set, else ``"cuda"`` when a GPU is
+    visible, else ``"cpu"``)."""
+    from oracle import models
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def cpu_has_fast_bf16() -> bool:
-    """True when the CPU has AVX512-BF16 or AMX-BF16 (bf16 matmuls faster than fp32)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(errors="ignore")
-    except OSError:
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
+    return models.default_device()
 
 
 def use_bf16(setting: str, device: str) -> bool:
-    """Resolve ``"auto"/"on"/"off"``: auto is :func:`oracle.models.best_dtype` (falling back to
-    the CPU flags / ``torch.cuda.is_bf16_supported``)."""
+    """Resolve ``"auto"/"on"/"off"``: auto is bf16 when :func:`oracle.models.best_dtype` picks it
+    for batched work on ``device`` (CUDA with bf16; a CPU with AVX512-BF16 or AMX;
+    ``ORACLE_DTYPE`` overrides)."""
     import torch
 
     if setting in ("on", "off"):
         return setting == "on"
-    try:
-        from oracle import models
+    from oracle import models
 
-        return models.best_dtype(device) == torch.bfloat16
-    except NotImplementedError:
-        pass
-    if device.startswith("cuda"):
-        return torch.cuda.is_bf16_supported()
-    return cpu_has_fast_bf16()
+    return models.best_dtype(device) == torch.bfloat16
 
 
 def use_qlora(setting: str, device: str) -> bool:
