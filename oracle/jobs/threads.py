@@ -35,7 +35,7 @@ from typing import Any
 
 from oracle.config import Workspace
 from oracle.errors import JobError, OracleError
-from oracle.jobs.store import TASK_RUNNER, pid_alive
+from oracle.jobs.store import STATUS_FILE, TASK_RUNNER, job_dir, pid_alive
 from oracle.schema import ProgressCallback, Record, json_safe, new_id, now_iso, read_json, write_json_atomic
 
 logger = logging.getLogger(__name__)
@@ -133,7 +133,8 @@ class TaskRegistry:
 
     # --- files ----------------------------------------------------------------------
     def _status_path(self, task_id: str) -> Path:
-        return self.workspace.jobs / task_id / "status.json"
+        """``jobs/<task_id>/status.json`` in the one job store (raises JobError on a malformed id)."""
+        return job_dir(self.workspace, task_id) / STATUS_FILE
 
     def _write(self, status: TaskStatus) -> None:
         try:
@@ -152,7 +153,7 @@ class TaskRegistry:
 
     def _mark_interrupted(self) -> None:
         """Tasks left 'running' by a process that is gone become 'interrupted'."""
-        for path in sorted(self.workspace.jobs.glob("*/status.json")):
+        for path in sorted(self.workspace.jobs.glob(f"*/{STATUS_FILE}")):
             status = self._read(path)
             if status is None or status.state not in ACTIVE_STATES:
                 continue
@@ -170,9 +171,10 @@ class TaskRegistry:
             live = self._live.get(task_id)
             if live is not None:
                 return TaskStatus.from_dict(live.to_dict())
-        if "/" in task_id or "\\" in task_id or task_id.startswith("."):
-            raise JobError(detail=f"unknown task '{task_id}'")
-        status = self._read(self._status_path(task_id))
+        try:
+            status = self._read(self._status_path(task_id))
+        except JobError:  # a malformed id
+            status = None
         if status is None:
             raise JobError(detail=f"unknown task '{task_id}'")
         return status
@@ -180,7 +182,7 @@ class TaskRegistry:
     def list(self, kind: str | None = None) -> list[TaskStatus]:
         """Tasks of this workspace (live and on disk), newest first."""
         found: dict[str, TaskStatus] = {}
-        for path in self.workspace.jobs.glob("*/status.json"):
+        for path in self.workspace.jobs.glob(f"*/{STATUS_FILE}"):
             status = self._read(path)
             if status is not None:
                 found[status.task_id] = status
