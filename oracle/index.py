@@ -307,6 +307,8 @@ class VectorIndex:
         except OracleError as err:
             if err.key != "err.index_corrupt":
                 raise
+        except (OSError, RuntimeError):  # faiss: RuntimeError; the folder was renamed mid-read
+            pass
         with index_lock(path):  # a save may have swapped the folder while we read it: read again
             recover_index(path)
             if not _complete(path):

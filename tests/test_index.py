@@ -531,3 +531,49 @@ def test_a_build_and_a_reindex_started_together_lose_no_document(embedder, works
     builder.join(30)
     assert not errors
     assert set(load_index(workspace, "default", cache=False).documents()) == {"doc-a", txt.doc_id}
+
+
+def test_readers_never_fail_while_the_folder_is_swapped(index, workspace, monkeypatch):
+    """The chat loads the index while a build saves it: every load gets a whole index, also when
+    it reads in the moment between the two renames of the switch (made longer here)."""
+    import os
+    import threading
+    import time
+
+    from oracle.index import load_index
+
+    index.save(workspace.index_dir("default"))
+    real_replace = os.replace
+
+    def slow_replace(src, dst):
+        real_replace(src, dst)
+        if str(dst).endswith(".old"):
+            time.sleep(0.02)  # the live folder is aside, the new one not yet in
+
+    monkeypatch.setattr(os, "replace", slow_replace)
+    n_all = len(index)
+    stop, errors, sizes = threading.Event(), [], set()
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                sizes.add(len(load_index(workspace, "default", cache=False)))
+            except Exception as err:  # noqa: BLE001 - reported by the assertion below
+                errors.append(err)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for r in readers:
+        r.start()
+    try:
+        for i in range(15):
+            if i % 2:
+                index.add(make_chunks("doc-a", TEXTS_A))
+            else:
+                index.remove_document("doc-a")
+            index.save()
+    finally:
+        stop.set()
+        for r in readers:
+            r.join(30)
+    assert not errors, errors[:3]
+    assert sizes <= {n_all, len(TEXTS_B)} and sizes
