@@ -214,6 +214,42 @@ def unsupported_claims(answer: str, sources: Iterable[str], question: str = "") 
     return missing
 
 
+#: Questions whose answer is a figure (folded text): "Quantos…", "Qual é o valor / preço / número /
+#: versão / tamanho / telefone / data / ano…", "Em que ano / data…", "How many / much…". Matched at
+#: the start of the question only ("Como conto quantas linhas…?" asks for a command), and not
+#: "quanto tempo" or "de quanto em quanto" (answered in words as often as in figures).
+_ASKS_NUMBER_RE = re.compile(
+    r"^(?:e |mas |entao )?(?:(?:em|de|a partir de|ate|por|com) )?"
+    r"(?:quant[oa]s?\b(?! tempo| em quanto)"
+    r"|qual (?:e |era |sera |foi )?(?:o |a )?(?:valor|preco|numero|versao|tamanho|telefone|data|ano|salario|porta)\b"
+    r"|em que (?:ano|data|dia)\b|que (?:ano|data|dia)\b"
+    r"|how (?:many|much)\b|what (?:year|date|version)\b|which (?:year|version)\b)"
+)
+
+#: Figures written as words (folded), which answer a "how many" as well as digits do. Not "um",
+#: "uma", "one": they are articles far more often than answers.
+NUMBER_WORDS = frozenset(
+    """
+    zero dois duas tres quatro cinco seis sete oito nove dez onze doze treze quatorze catorze
+    quinze vinte trinta quarenta cinquenta cem cento duzentos trezentos mil milhao milhoes bilhao
+    two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million
+    """.split()
+)
+
+
+def asks_for_number(question: str) -> bool:
+    """True when ``question`` asks for a figure (a quantity, amount, version, date or year):
+    :data:`_ASKS_NUMBER_RE` at its start, after :func:`fold`. Expected-answer-type
+    classification in the sense of Li & Roth (2002, "Learning question classifiers"), by rule."""
+    return _ASKS_NUMBER_RE.search(fold(question)) is not None
+
+
+def has_number(text: str) -> bool:
+    """True when ``text`` (without ``[n]`` markers) holds a digit or a number word (:data:`NUMBER_WORDS`)."""
+    clean = strip_citations(text)
+    return any(ch.isdigit() for ch in clean) or bool(set(words(clean)) & NUMBER_WORDS)
+
+
 def number_context(answer: str, sources: Iterable[str], question: str) -> float:
     """How well the source passages holding the answer's numbers speak of the question, in [0, 1].
 

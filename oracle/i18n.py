@@ -1074,6 +1074,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "ℹ️ Os trechos encontrados não falam do que a pergunta pede.",
         "en": "ℹ️ The passages found do not speak of what the question asks.",
     },
+    "ui.chat.verdict.no_figure": {
+        "pt": "ℹ️ A pergunta pede um número (quantidade, valor, versão ou data), e a resposta do modelo não trazia nenhum.",
+        "en": "ℹ️ The question asks for a figure (a quantity, amount, version or date), and the model's answer gave none.",
+    },
     "ui.chat.nothing_to_rate": {"pt": "Ainda não há resposta para avaliar.", "en": "There is no answer to rate yet."},
     "ui.chat.rated_valid": {
         "pt": "👍 Avaliação registrada: a resposta a “{question}” está **correta** (por {user}). Obrigado!",

@@ -221,7 +221,8 @@ class Answer(Record):
             model's answer as is), ``"retried"`` (it echoed the question; the retry is shown),
             ``"quoted"`` (the retry echoed too; the supporting sentence is shown), ``"off_topic"``
             (the relevance gate), ``"not_found"`` (the model said so), ``"unsupported"`` (the
-            answer named numbers or names found in no source; it was replaced by "not found").
+            answer named numbers or names found in no source; it was replaced by "not found"),
+            ``"no_figure"`` (the question asks for a figure and the answer gave none).
         unsupported: with ``verdict == "unsupported"``, those numbers and names.
         draft: with ``verdict`` ``"unsupported"`` or ``"quoted"``, the model's own answer.
     """

@@ -8,7 +8,9 @@ from oracle.grounding import (
     contains_fact,
     faithfulness,
     fold,
+    asks_for_number,
     code_tokens,
+    has_number,
     is_echo,
     keyfact_scores,
     question_coverage,
@@ -144,3 +146,15 @@ def test_number_context_flags_a_figure_that_belongs_to_something_else():
     right = "Qual o valor máximo que cada projeto aprovado recebe?"
     assert number_context("Cada projeto recebe no máximo R$ 25.000,00.", [SOURCE], right) > 0.5
     assert number_context("Não há número aqui.", [SOURCE], question) == 1.0
+
+
+def test_questions_that_ask_for_a_figure():
+    assert asks_for_number("Quantos projetos serão escolhidos?")
+    assert asks_for_number("Qual versão do Moodle vem instalada?")
+    assert asks_for_number("Em que data foi lançada a versão 5.0?")
+    assert asks_for_number("How many schools use it?")
+    assert not asks_for_number("Como conto quantas linhas tem um arquivo?")  # asks for a command
+    assert not asks_for_number("De quanto em quanto tempo sai uma nova versão?")
+    assert not asks_for_number("Qual é o prazo final para se inscrever?")
+    assert has_number("Serão selecionados até dez projetos [1].") and has_number("Versão 12.")
+    assert not has_number("O Moodle vem instalado em uma máquina [4].")

@@ -241,6 +241,18 @@ def test_answer_with_a_number_absent_from_the_sources_becomes_not_found():
     assert ans.citations[0].verified
 
 
+def test_a_question_asking_for_a_figure_answered_without_one_becomes_not_found():
+    index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    question = "Qual é o valor total destinado à chamada pública de projetos culturais?"
+    gen = FakeGenerator(replies=["A chamada pública destina um valor total aos projetos culturais."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.text == t("rag.not_found", "pt") and ans.verdict == "no_figure"
+    assert ans.draft.startswith("A chamada pública destina")
+    gen = FakeGenerator(replies=["O valor total destinado à chamada é de R$ 250.000,00."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "" and "250.000,00" in ans.text
+
+
 def test_echo_is_retried_then_quoted():
     """An answer that repeats the question is retried once with another instruction; when the
     retry echoes too, the sentence of the sources that best covers the question is shown."""
