@@ -7,7 +7,6 @@ chunks embedded / total; a ``gr.Timer`` polls it. The figures come from ``index.
 """
 
 import logging
-import shutil
 import time
 
 import gradio as gr
@@ -138,22 +137,25 @@ def build(ctx: UIContext) -> None:
         name = (embedder_name or "").strip() or widgets.default_embedder()
 
         def run(report) -> dict:
-            from oracle.index import build_index
+            from oracle.index import build_index, delete_index
 
             t0 = time.perf_counter()
             report(0, 0, ctx.t("ui.index.loading", lang, name=name))
             path = ws.index_dir(DEFAULT_INDEX)
-            if from_scratch and path.exists():
-                shutil.rmtree(path)
+            if from_scratch:
+                delete_index(ws, DEFAULT_INDEX)
+            rechunked = []  # documents split again with another chunk size: what that invalidated
             before = 0
             if (path / "index.json").is_file():
                 from oracle.index import index_stats
 
                 before = index_stats(ws, DEFAULT_INDEX)["n_chunks"]
             index = build_index(
-                documents, ws, DEFAULT_INDEX, embedder=name, chunking=chunking, progress=report
+                documents, ws, DEFAULT_INDEX, embedder=name, chunking=chunking, progress=report,
+                on_rechunk=rechunked.append,
             )
             return {
+                "rechunked": [r.message(lang) for r in rechunked if r.qa_invalidated],
                 "n_chunks": len(index),
                 "new_chunks": max(0, len(index) - before),
                 "dim": index.dim,
@@ -170,6 +172,8 @@ def build(ctx: UIContext) -> None:
         status = ctx.tasks.latest("index", key=TASK_KEY)
         html = widgets.progress_html(ctx, status, lang)
         if status is None or status.finished:
+            for message in status.result.get("rechunked", []) if status is not None else []:
+                gr.Warning(message)  # QA pairs whose gold chunk this build's chunk size removed
             return html, gr.Timer(active=False), stats_markdown(ctx, lang)
         return html, gr.skip(), gr.skip()
 
