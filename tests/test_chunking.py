@@ -7,6 +7,8 @@ import hashlib
 import pytest
 
 import docs
+from tiny_embedder import tiny_embedder_dir  # noqa: F401 - fixture
+
 from oracle.chunking import chunk_document, chunk_documents, count_tokens, get_encoding, is_noise_chunk
 from oracle.config import ChunkingConfig
 from oracle.ingest import ingest_file
@@ -262,9 +264,6 @@ def test_manual_pdf_chunks_skip_toc_headers_and_empty_pages(tmp_path):
 
 # --- one chunk-id space: chunks made once, at first use, and kept --------------------------
 
-from tiny_embedder import tiny_embedder_dir  # noqa: E402,F401 - fixture
-
-
 def _facts_generator():
     """A fake generator that asks, for each chunk, the FACTS whose evidence is in that chunk."""
     import json
@@ -280,8 +279,9 @@ def _facts_generator():
     return FakeGenerator(fn=fn, name="fake:facts")
 
 
-def test_chunk_ids_are_one_space_from_ingest_to_index_qa_and_training(workspace, tmp_path, tiny_embedder_dir,
-                                                                       caplog):
+def test_chunk_ids_are_one_space_from_ingest_to_index_qa_and_training(
+    workspace, tmp_path, tiny_embedder_dir, caplog  # noqa: F811 - the fixture
+):
     import json
 
     from oracle.chunking import chunks_path, document_chunks

@@ -329,7 +329,7 @@ def start_supervisor(workspace: Workspace, interval_s: float = 5.0) -> threading
             while not stop.is_set():
                 try:
                     reconcile(workspace)
-                except Exception:  # noqa: BLE001 - the supervisor must never die
+                except Exception:
                     logger.exception("job supervisor")
                 stop.wait(interval_s)
 
