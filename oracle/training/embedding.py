@@ -50,13 +50,13 @@ import os
 import random
 import shutil
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
-from oracle.schema import ProgressCallback, now_iso, write_json_atomic
+from oracle.schema import ProgressCallback, Record, now_iso, write_json_atomic
 from oracle.training.data import (
     TRAIN_JSON,
     TrainExample,
@@ -77,7 +77,7 @@ KS = (1, 5, 10)
 
 
 @dataclass
-class EmbedTrainConfig:
+class EmbedTrainConfig(Record):
     """Hyper-parameters of an embedding fine-tune, with help text and validation."""
 
     epochs: float = field(default=3.0, metadata={"help": "Passes over the (question, chunk) pairs; the best epoch is kept."})
@@ -111,11 +111,6 @@ class EmbedTrainConfig:
         if value not in ("auto", "on", "off"):
             raise ConfigError(detail=f"`bf16` must be 'auto', 'on' or 'off', got {self.bf16!r}.")
         self.bf16 = value
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EmbedTrainConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass

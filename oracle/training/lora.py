@@ -27,13 +27,13 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
-from oracle.schema import ProgressCallback, now_iso, read_json, write_json_atomic
+from oracle.schema import ProgressCallback, Record, now_iso, read_json, write_json_atomic
 from oracle.training.data import TRAIN_JSON, RaftExample, TrainingData, hard_negative_index, prepare
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ LogFn = Callable[[dict[str, Any]], None]
 
 
 @dataclass
-class LoraTrainConfig:
+class LoraTrainConfig(Record):
     """Hyper-parameters of a LoRA run, with help text and validation.
 
     Defaults suit a 2-core CPU and ~100 QA pairs (finishes in well under 30 minutes on the
@@ -141,12 +141,6 @@ class LoraTrainConfig:
                       "grad_accum": 4, "epochs": 2.0, "save_steps": 50}
         preset.update(overrides)
         return cls(**preset)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "LoraTrainConfig":
-        """From a dict (unknown keys ignored); validates."""
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 @dataclass
