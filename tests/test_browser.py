@@ -389,3 +389,182 @@ def test_evaluation_tab_in_a_browser(browser, url, workspace, tmp_path):
     expect(page.locator("#oracle-eval-progress")).to_contain_text("Concluído")
     page.screenshot(path=str(shots / "3-reloaded.png"), full_page=True)
     assert len(list(shots.glob("*.png"))) == 4
+
+
+# --- first use: every tab in Portuguese, as a newcomer walks through it (issue 11 U1-U10) -------
+
+#: Gradio's own English texts that a Portuguese page must not show (the issue's list, plus the
+#: toast titles gradio builds from the message type).
+ENGLISH = ("Drop File Here", "Click to Upload", "Drop CSV or TSV", "anonymous", "Error", "Warning",
+           "Loading", "Use via API", "Built with Gradio", "Settings", "Submit", "Clear")  # fmt: skip
+WALK_TABS = ("Documentos", "Perguntas e respostas", "Índice", "Ajuste fino", "Chat", "Avaliações", "Qualidade")
+#: Screenshots of the walk copied (palette PNG, small) into $ORACLE_SCREENSHOT_DIR for the README.
+README_SHOTS = {"documentos": "1-documentos.png", "chat": "2-chat.png", "indice": "3-indice.png"}
+
+
+def _no_english(page, where: str) -> None:
+    """Fail when the page shows one of :data:`ENGLISH` (whole words, visible text only), or a
+    table header that is cut or broken inside a word."""
+    _headers_fit(page, where)
+    text = page.locator("body").inner_text()
+    found = [w for w in ENGLISH if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text)]
+    assert not found, f"English on {where}: {found}"
+
+
+def _headers_fit(page, where: str) -> None:
+    """Fail when a visible table header wraps inside a word or is cut off by its column."""
+    bad = page.evaluate("""() => [...document.querySelectorAll('th .header')].filter(h => {
+        const th = h.closest('th'), box = th.getBoundingClientRect(), r = h.getBoundingClientRect();
+        if (!box.height || !r.height) return false;
+        const range = document.createRange(); range.selectNodeContents(h);
+        const words = h.textContent.trim().split(/\\s+/).length;
+        return range.getClientRects().length > words || r.right > box.right + 1 || h.scrollWidth > h.clientWidth + 1;
+    }).map(h => h.textContent.trim())""")
+    assert not bad, f"table headers cut or broken on {where}: {bad}"
+
+
+def _shot(page, folder: Path, name: str) -> None:
+    """Screenshot of the 1366×768 viewport; also a small copy for the README when asked."""
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path))
+    target = os.environ.get("ORACLE_SCREENSHOT_DIR")
+    if target and name in README_SHOTS:
+        from PIL import Image
+
+        Path(target).mkdir(parents=True, exist_ok=True)
+        with Image.open(path) as img:
+            img.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(
+                Path(target) / README_SHOTS[name], optimize=True
+            )
+
+
+def test_screenshot_walk_in_portuguese(browser, url, workspace, tmp_path):
+    """A newcomer with an English browser at 1366×768: the "Como começar" guide leads from an
+    empty workspace through send → index → ask → rate; tabs that need an earlier step say so and
+    their button opens it; gradio's own texts (upload box, toasts, table hints) are Portuguese on
+    every tab; a reload comes back to the tab. Each tab is saved as a screenshot (see
+    :data:`README_SHOTS` for the README's)."""
+    from playwright.sync_api import expect
+
+    from oracle.qa_generation import save_qa
+    from oracle.schema import QAPair
+
+    shots = tmp_path / "walk"
+    shots.mkdir()
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="en-US")
+    page.set_default_timeout(TIMEOUT_MS)
+    pdf = make_pt_pdf(tmp_path)
+    page.goto(url)
+    expect(page.locator("#oracle-step-upload")).to_contain_text("1. Enviar")
+    expect(page.locator("#oracle-guide-next")).to_contain_text("Próximo passo")
+    expect(page.get_by_text("Solte o arquivo aqui")).to_be_visible()  # gradio's upload box, in pt-BR
+    assert page.evaluate("navigator.language") == "pt-BR"
+    _no_english(page, "Documentos (empty)")
+
+    # the chat needs documents first: it says so, and its button opens Documentos
+    page.get_by_role("tab", name="Chat").click()
+    needs = page.locator("#oracle-needs-chat")
+    expect(needs).to_contain_text("Ainda não há documentos")
+    _no_english(page, "Chat (no documents)")
+    _shot(page, shots, "chat-vazio")
+    page.locator("#oracle-needs-chat-go").click()
+    expect(page.get_by_role("tab", name="Documentos", selected=True)).to_be_visible()
+
+    # send a PDF: the guide moves on to indexing, the chat now points at Índice
+    page.locator("#oracle-upload-files input[type=file]").set_input_files(str(pdf))
+    expect(page.locator("#oracle-upload-files a")).to_have_count(1)
+    page.locator("#oracle-upload-btn").click()
+    _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
+    expect(page.locator("#oracle-step-upload")).to_contain_text("1 documento(s)")
+    expect(page.locator("#oracle-step-index")).to_contain_text("👉 2. Indexar")
+    _no_english(page, "Documentos")
+    _shot(page, shots, "documentos")
+    # an error toast is titled in Portuguese
+    page.locator("#oracle-upload-btn").click()  # nothing chosen
+    toast = page.locator(".toast-body").first
+    expect(toast).to_contain_text("Escolha ao menos um arquivo")
+    expect(toast.locator(".toast-title")).to_have_text(re.compile(r"^\s*Erro\b"))
+    _no_english(page, "Documentos (error toast)")
+    page.locator(".toast-close").first.click()
+
+    page.get_by_role("tab", name="Chat").click()
+    expect(needs).to_contain_text("índice de busca")
+    page.locator("#oracle-needs-chat-go").click()
+    expect(page.get_by_role("tab", name="Índice", selected=True)).to_be_visible()
+
+    # Índice: build; figures for everyone, the vector dimension only under "Detalhes técnicos"
+    page.locator("#oracle-index-build").click()
+    expect(page.locator('#oracle-index-progress [data-state="done"]')).to_be_attached()
+    stats = page.locator("#oracle-index-stats")
+    expect(stats).to_contain_text("Trechos:")
+    expect(stats.get_by_text("Dimensão dos vetores")).to_be_hidden()
+    expect(page.locator("#oracle-step-index")).to_contain_text("✅ 2. Indexar")
+    page.locator("#oracle-tab-index textarea").first.fill("valor total")
+    page.get_by_role("button", name="Buscar").click()
+    hits = page.locator("#oracle-search-hits")
+    expect(hits).to_contain_text(pdf.name)
+    expect(hits).to_contain_text(re.compile(r"\b(alta|média|baixa)\b"))
+    _no_english(page, "Índice")
+    page.evaluate("document.querySelector('#oracle-index-progress').scrollIntoView({block: 'start'})")
+    _shot(page, shots, "indice")
+
+    # Chat: no notice any more; ask, rate; the confirmation names the answer, under the buttons
+    page.get_by_role("tab", name="Chat").click()
+    expect(needs).to_be_hidden()
+    expect(page.get_by_text("Quantos trechos consultar")).to_be_visible()
+    page.locator("#oracle-chat-question textarea").fill(QUESTION)
+    page.locator("#oracle-chat-send").click()
+    expect(page.locator("#oracle-chatbot")).to_contain_text("R$ 250.000,00")
+    expect(page.locator("#oracle-rate-up")).to_have_text("👍 A última resposta está correta")
+    page.locator("#oracle-rate-up").click()
+    status = page.locator("#oracle-rating-status")
+    expect(status).to_contain_text(f"a resposta a “{QUESTION}” está correta")
+    expect(status).to_contain_text("anônimo")
+    expect(page.locator("#oracle-step-rate")).to_contain_text("✅ 4. Avaliar")
+    _no_english(page, "Chat")
+    page.evaluate("document.querySelector('#oracle-chatbot').scrollIntoView({block: 'start'})")
+    _shot(page, shots, "chat")
+
+    page.get_by_role("tab", name="Avaliações").click()
+    expect(page.locator("#oracle-ratings-table")).to_contain_text("anônimo")
+    _no_english(page, "Avaliações")
+    _shot(page, shots, "avaliacoes")
+
+    # QA pairs (written as the generator would), then a reload: back on the same tab
+    (doc_json,) = workspace.documents.glob("*.json")
+    doc = json.loads(doc_json.read_text("utf-8"))
+    save_qa(workspace, doc["doc_id"], [
+        QAPair(question=QUESTION, answer="R$ 250.000,00", doc_id=doc["doc_id"], doc_name=doc["name"],
+               chunk_id="c1", page=1, language="pt", generator="fake:x"),
+    ])  # fmt: skip
+    page.get_by_role("tab", name="Perguntas e respostas").click()
+    page.reload()
+    expect(page.get_by_role("tab", name="Perguntas e respostas", selected=True)).to_be_visible()
+    table = page.locator("#oracle-qa-table")
+    expect(table).to_contain_text(QUESTION)
+    expect(page.locator("#oracle-qa-docs")).to_contain_text(pdf.name)  # the only document, chosen
+    expect(table.locator('[role="gridcell"][data-col="0"]').first).to_be_hidden()  # the pair's hex id
+    expect(table.locator('[role="gridcell"][data-col="3"]').first).to_contain_text(QUESTION)
+    assert table.locator(".add-row-button:visible").count() == 0
+    expect(table.locator('th[data-heading="1"]').first).to_be_visible()
+    lines = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#oracle-qa-table th .header')]
+        .filter(h => h.getBoundingClientRect().height > 0)
+        .map(h => { const r = document.createRange(); r.selectNodeContents(h);
+                    return [h.textContent.trim(), r.getClientRects().length]; }))""")
+    assert {h: lines.get(h) for h in ("Documento", "Página", "Pergunta", "Resposta", "Situação")} == {
+        "Documento": 1, "Página": 1, "Pergunta": 1, "Resposta": 1, "Situação": 1}, lines  # no header wraps
+    expect(table.locator("th").nth(1)).to_be_visible()
+    table.locator('[role="gridcell"]', has_text=QUESTION).first.click()
+    expect(page.locator("#oracle-qa-selected-text")).to_contain_text(QUESTION)
+    _no_english(page, "Perguntas e respostas")
+    _shot(page, shots, "perguntas")
+
+    for name in ("Ajuste fino", "Qualidade"):
+        page.get_by_role("tab", name=name, exact=True).click()
+        page.wait_for_timeout(800)
+        _no_english(page, name)
+        _shot(page, shots, name.lower().replace(" ", "-"))
+    page.get_by_role("tab", name="Documentos").click()
+    expect(page.locator("#oracle-documents-table")).to_contain_text(pdf.name)
+    _no_english(page, "Documentos (end)")
+    assert len(list(shots.glob("*.png"))) == 8

@@ -61,7 +61,8 @@ CSS = """
 .oracle-needs { align-items: center; border: 1px solid var(--color-accent-soft); border-radius: var(--radius-lg);
                 padding: .25em .75em; background: var(--background-fill-secondary); }
 /* QA review table: the pair id is data, not for reading; rows are not added by hand */
-#oracle-qa-table th:first-child, #oracle-qa-table td:first-child { display: none; }
+#oracle-qa-table th[data-heading="0"], #oracle-qa-table [role="gridcell"][data-col="0"],
+#oracle-qa-table td:first-child { display: none; }
 #oracle-qa-table .add-row-button, #oracle-qa-table .cell-menu-button { display: none; }
 /* table headers wrap between words, never inside one */
 .table-wrap th .header { word-break: normal !important; overflow-wrap: normal !important; hyphens: manual; }

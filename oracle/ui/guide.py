@@ -222,7 +222,7 @@ def wire(ctx: UIContext, tabs: Any, tab_blocks: dict[str, Any]) -> None:
         """The tab saved in the browser, opened again when the page loads."""
         return gr.Tabs(selected=tab_id) if tab_id in tab_blocks else gr.skip()
 
-    remembered.change(reopen, inputs=[remembered], outputs=[tabs], api_name="guide_reopen_tab", queue=False,
-                      **hidden)  # fmt: skip
-    ctx.on_load(lambda tab_id, lang: reopen(tab_id), [tabs], api_name="guide_reopen_tab_load", inputs=[remembered])
+    # once, on page load (the browser's value arrives with it); not on every change: opening the
+    # tab fires its select, which saves the tab again, which would open it again, and so on
+    ctx.on_load(lambda tab_id, lang: reopen(tab_id), [tabs], api_name="guide_reopen_tab", inputs=[remembered])
     ctx.components["remembered_tab"] = remembered

@@ -80,7 +80,7 @@ def build(ctx: UIContext) -> None:
         label=ctx.k("ui.ratings.table"),
         interactive=False,
         wrap=True,
-        column_widths=["11%", "8%", "7%", "20%", "24%", "12%", "10%", "8%"],
+        column_widths=["12%", "8%", "10%", "19%", "22%", "11%", "10%", "8%"],
         elem_id="oracle-ratings-table",
     )
     with gr.Row():
