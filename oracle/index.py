@@ -41,8 +41,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
-import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -56,11 +54,15 @@ from oracle.schema import (
     Document,
     Hit,
     ProgressCallback,
+    folder_lock,
     iter_jsonl,
+    leftover_of,
     no_progress,
     now_iso,
     read_json,
-    resource_lock,
+    recover_folder,
+    staging_folder,
+    swap_folder,
     write_json_atomic,
 )
 
@@ -642,8 +644,8 @@ class VectorIndex:
         """Write ``index.faiss``, ``chunks.jsonl`` and ``index.json`` and swap the folder in whole.
 
         The three files go to a new sibling folder ``.<name>.<8 chars>.tmp``, each fsynced
-        (``index.json`` last); then :func:`swap_in` makes it ``path`` (the old folder renamed
-        aside, the new one renamed in, the old one deleted). A kill at any step leaves the old
+        (``index.json`` last); then :func:`oracle.schema.swap_folder` makes it ``path`` (the old
+        folder renamed aside, the new one renamed in, the old one deleted). A kill at any step leaves the old
         or the new index loadable (:func:`recover_index`). Runs under :func:`index_lock`. No pickle.
 
         Args:
@@ -662,14 +664,13 @@ class VectorIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         with index_lock(path), self._lock:
             recover_index(path)
-            staging = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
-            staging.mkdir()
+            staging = staging_folder(path)
             try:
                 self._write_files(staging)
             except Exception:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
-            swap_in(staging, path, previous=Path(previous) if previous is not None else None)
+            swap_folder(staging, path, previous=previous)
             self.path = path
         logger.info("index %s saved to %s (%d chunks)", self.name, path, len(self))
         return path
@@ -691,17 +692,12 @@ class VectorIndex:
 
 # --- the folder swap and its recovery -------------------------------------------------
 
-_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.(?P<kind>tmp|old)$")
-"""A save's sibling folders: ``.<name>.<8 chars>.tmp`` (the new version being written) and
-``.<name>.<8 chars>.old`` (the version being replaced). Never an index name."""
-
 
 def index_lock(path: str | os.PathLike):
     """The lock of the index folder ``path`` (``.<name>.lock`` beside it): held by every save,
     build, re-index and recovery of that index, so they never interleave (threads and processes).
-    Re-entrant within a thread (:func:`oracle.schema.resource_lock`)."""
-    path = Path(path)
-    return resource_lock(path.parent / f".{path.name}")
+    Re-entrant within a thread (:func:`oracle.schema.folder_lock`)."""
+    return folder_lock(path)
 
 
 def _complete(folder: Path) -> bool:
@@ -709,70 +705,16 @@ def _complete(folder: Path) -> bool:
     return all((folder / f).is_file() for f in (META_FILE, INDEX_FILE, CHUNKS_FILE))
 
 
-def _leftovers(path: Path) -> list[tuple[Path, str]]:
-    """``[(folder, "tmp"|"old")]`` left beside the index folder ``path`` by saves, newest first."""
-    if not path.parent.is_dir():
-        return []
-    found = []
-    for entry in path.parent.iterdir():
-        match = _LEFTOVER.match(entry.name)
-        if match and match["name"] == path.name and entry.is_dir():
-            found.append((entry, match["kind"]))
-    return sorted(found, key=lambda e: e[0].stat().st_mtime_ns, reverse=True)
-
-
-def swap_in(staging: Path, path: Path, previous: Path | None = None) -> None:
-    """Make the complete folder ``staging`` the index folder ``path``.
-
-    Steps: rename the current ``path`` aside (``.<name>.<8 chars>.old``, or ``previous``),
-    rename ``staging`` to ``path`` (the commit point), fsync the parent, delete the old one.
-    Between the two renames ``path`` does not exist; :func:`recover_index` then renames the
-    complete new version in. The caller holds :func:`index_lock`.
-    """
-    old = None
-    if path.exists():
-        old = staging.with_name(staging.name[: -len(".tmp")] + ".old")
-        os.replace(path, old)
-    os.replace(staging, path)  # the commit point
-    _fsync_dir(path.parent)
-    if old is None:
-        return
-    if previous is not None and _complete(old):
-        shutil.rmtree(previous, ignore_errors=True)
-        os.replace(old, previous)
-    else:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def recover_index(path: str | os.PathLike) -> bool:
-    """Repair what a killed save left beside the index folder ``path``.
-
-    When ``path`` is missing or incomplete (the kill fell between the two renames of
-    :func:`swap_in`), the newest complete leftover (the new version, else the old one) becomes
-    ``path``; every other leftover ``.<name>.*.tmp`` / ``.old`` folder is deleted. Cheap when
-    nothing was left (no lock taken).
+    """Repair what a killed save left beside the index folder ``path``
+    (:func:`oracle.schema.recover_folder`: a kill between the two renames of the switch is
+    completed, leftover ``.<name>.*.tmp``/``.old`` folders are deleted). Cheap when nothing
+    was left (no lock taken).
 
     Returns:
         True when ``path`` holds a complete index afterwards.
     """
-    path = Path(path)
-    if not _leftovers(path):
-        return _complete(path)
-    with index_lock(path):
-        leftovers = _leftovers(path)
-        if not _complete(path):
-            candidates = [f for f, kind in leftovers if kind == "tmp" and _complete(f)]
-            candidates += [f for f, kind in leftovers if kind == "old" and _complete(f)]
-            if candidates:
-                if path.exists():
-                    shutil.rmtree(path)
-                os.replace(candidates[0], path)
-                _fsync_dir(path.parent)
-                logger.warning("index %s: an interrupted save was completed from %s", path.name, candidates[0].name)
-        for folder, _ in leftovers:
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
-        return _complete(path)
+    return recover_folder(path, _complete)
 
 
 def _meta_min_score(meta: dict[str, Any]) -> float | None:
@@ -989,9 +931,9 @@ def list_indexes(workspace: Workspace) -> list[str]:
     ``.<name>.*.tmp``/``.old`` folders and lock files are never listed."""
     names = set()
     for entry in workspace.indexes.iterdir():
-        match = _LEFTOVER.match(entry.name)
-        if match:
-            names.add(match["name"])
+        owner = leftover_of(entry.name)
+        if owner:
+            names.add(owner)
         elif not entry.name.startswith(".") and entry.is_dir():
             names.add(entry.name)
     return sorted(n for n in names if recover_index(workspace.indexes / n))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -337,6 +338,123 @@ def json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+# --- folders swapped in whole ------------------------------------------------------------
+
+_FOLDER_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.(?P<kind>tmp|old)$")
+"""The siblings of a folder being replaced: ``.<name>.<8 chars>.tmp`` (the new version being
+written) and ``.<name>.<8 chars>.old`` (the version being replaced). Never a folder's own name."""
+
+
+def leftover_of(entry_name: str) -> str | None:
+    """The folder name a sibling ``.<name>.<8 chars>.tmp``/``.old`` belongs to, else None."""
+    match = _FOLDER_LEFTOVER.match(entry_name)
+    return match["name"] if match else None
+
+
+def staging_folder(final: str | os.PathLike) -> Path:
+    """A new empty sibling ``.<name>.<8 hex>.tmp`` of the folder ``final``: write the new version
+    there, then :func:`swap_folder` it in. Hold the folder's :func:`folder_lock` throughout."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.tmp"
+    staging.mkdir()
+    return staging
+
+
+def swap_folder(staging: str | os.PathLike, final: str | os.PathLike, previous: str | os.PathLike | None = None) -> None:
+    """Make the complete folder ``staging`` (from :func:`staging_folder`) the folder ``final``.
+
+    Steps: fsync ``staging``; rename the current ``final`` aside (``.<name>.<8 chars>.old``);
+    rename ``staging`` to ``final`` (the commit point); fsync the parent; delete the old version,
+    or move it to ``previous`` (replacing what was there). Between the two renames ``final`` does
+    not exist: :func:`recover_folder` then renames the complete new version in.
+    """
+    import shutil
+
+    staging, final = Path(staging), Path(final)
+    _fsync_path(staging)
+    old = None
+    if final.exists():
+        old = staging.with_name(staging.name[: -len(".tmp")] + ".old")
+        os.replace(final, old)
+    os.replace(staging, final)  # the commit point
+    _fsync_path(final.parent)
+    if old is None:
+        return
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+        os.replace(old, previous)
+    else:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def folder_leftovers(final: str | os.PathLike) -> list[tuple[Path, str]]:
+    """``[(folder, "tmp"|"old")]`` left beside the folder ``final`` by swaps, newest first."""
+    final = Path(final)
+    if not final.parent.is_dir():
+        return []
+    found = []
+    for entry in final.parent.iterdir():
+        match = _FOLDER_LEFTOVER.match(entry.name)
+        if match and match["name"] == final.name and entry.is_dir():
+            found.append((entry, match["kind"]))
+    return sorted(found, key=lambda e: e[0].stat().st_mtime_ns, reverse=True)
+
+
+def recover_folder(final: str | os.PathLike, complete: Callable[[Path], bool]) -> bool:
+    """Repair what a killed :func:`swap_folder` (or a killed writer) left beside ``final``.
+
+    When ``final`` is missing or not ``complete`` (the kill fell between the two renames), the
+    newest complete leftover (the new version, else the old one) becomes ``final``; every other
+    leftover is deleted. Takes the folder's :func:`folder_lock`, only when there are leftovers.
+
+    Args:
+        final: the folder.
+        complete: ``complete(folder)`` is True when a folder holds a whole version (the file
+            written last is there).
+
+    Returns:
+        True when ``final`` is complete afterwards.
+    """
+    import logging
+    import shutil
+
+    final = Path(final)
+    if not folder_leftovers(final):
+        return complete(final)
+    with folder_lock(final):
+        leftovers = folder_leftovers(final)
+        if not complete(final):
+            candidates = [f for f, kind in leftovers if kind == "tmp" and complete(f)]
+            candidates += [f for f, kind in leftovers if kind == "old" and complete(f)]
+            if candidates:
+                if final.exists():
+                    shutil.rmtree(final)
+                os.replace(candidates[0], final)
+                _fsync_path(final.parent)
+                logging.getLogger(__name__).warning(
+                    "%s: an interrupted save was completed from %s", final, candidates[0].name
+                )
+        for folder, _ in leftovers:
+            if folder.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+        return complete(final)
+
+
+def _fsync_path(path: Path) -> None:
+    """fsync a file or folder (some file systems refuse it on folders: ignored)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
 RESOURCE_LOCK_TIMEOUT_S = 3600.0
 """Seconds :func:`resource_lock` waits for another holder (a long build) before ``filelock.Timeout``."""
 
@@ -360,6 +478,13 @@ def resource_lock(path: str | os.PathLike):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return FileLock(str(path) + ".lock", timeout=RESOURCE_LOCK_TIMEOUT_S, is_singleton=True)
+
+
+def folder_lock(folder: str | os.PathLike):
+    """The :func:`resource_lock` of a folder that is swapped in whole (an index, a model):
+    ``.<name>.lock`` beside it. Held by whoever writes a new version and by :func:`recover_folder`."""
+    folder = Path(folder)
+    return resource_lock(folder.parent / f".{folder.name}")
 
 
 def append_jsonl(path: str | os.PathLike, records: Iterable[Any]) -> int:

@@ -46,7 +46,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import random
 import shutil
 import time
@@ -56,7 +55,15 @@ from typing import Any, Callable, Iterable
 
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
-from oracle.schema import ProgressCallback, Record, now_iso, write_json_atomic
+from oracle.schema import (
+    ProgressCallback,
+    Record,
+    folder_lock,
+    now_iso,
+    staging_folder,
+    swap_folder,
+    write_json_atomic,
+)
 from oracle.training.data import (
     TRAIN_JSON,
     TrainExample,
@@ -504,17 +511,13 @@ def train_embedder(
 
 
 def _save_model(model: Any, out_dir: Path, info: dict[str, Any]) -> None:
-    """``model.save`` + ``train.json`` into a temp folder, then renamed into place."""
-    tmp = out_dir.parent / f".{out_dir.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save(str(tmp))
-    write_json_atomic(tmp / TRAIN_JSON, info)
-    old = out_dir.parent / f".{out_dir.name}.old"
-    if out_dir.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-    os.replace(tmp, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    """``model.save`` + ``train.json`` (written last) into a sibling staging folder, then swapped
+    in whole (:func:`oracle.schema.swap_folder`) under the folder's lock."""
+    with folder_lock(out_dir):
+        tmp = staging_folder(out_dir)
+        model.save(str(tmp))
+        write_json_atomic(tmp / TRAIN_JSON, info)
+        swap_folder(tmp, out_dir)
 
 
 def evaluate_embedder(

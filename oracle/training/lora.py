@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import shutil
 import time
@@ -33,7 +32,18 @@ from typing import Any, Callable, Iterable, Sequence
 
 from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
-from oracle.schema import ProgressCallback, Record, now_iso, read_json, write_json_atomic
+from oracle.schema import (
+    ProgressCallback,
+    Record,
+    folder_lock,
+    leftover_of,
+    now_iso,
+    read_json,
+    recover_folder,
+    staging_folder,
+    swap_folder,
+    write_json_atomic,
+)
 from oracle.training.data import TRAIN_JSON, RaftExample, TrainingData, hard_negative_index, prepare
 
 logger = logging.getLogger(__name__)
@@ -572,7 +582,8 @@ def training_args(cfg: LoraTrainConfig, output_dir: str, bf16: bool, device: str
 
 def _quiet(trainer) -> None:
     """Drop the Trainer's stdout printer: progress goes through ``log_fn`` and logging."""
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback as HFProgress
+    from transformers.trainer_callback import PrinterCallback
+    from transformers.trainer_callback import ProgressCallback as HFProgress
 
     for cb in (PrinterCallback, HFProgress):
         trainer.remove_callback(cb)
@@ -748,25 +759,18 @@ def note_wall_time(checkpoint_dir: str | Path, seconds: float) -> None:
 
 def save_adapter(model, tokenizer, out_dir: Path, info: dict[str, Any]) -> None:
     """Write peft files + tokenizer + ``train.json`` into ``out_dir`` atomically: everything goes
-    to ``.<name>.tmp`` first, then replaces ``out_dir`` (its ``checkpoints/`` kept, if any)."""
+    to a sibling ``.<name>.<8 hex>.tmp`` first, then is swapped in whole
+    (:func:`oracle.schema.swap_folder`; ``out_dir``'s ``checkpoints/`` kept, if any)."""
     out_dir = Path(out_dir)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    model.save_pretrained(str(tmp))
-    tokenizer.save_pretrained(str(tmp))
-    write_json_atomic(tmp / TRAIN_JSON, info)
-    if out_dir.exists():
+    with folder_lock(out_dir):
+        tmp = staging_folder(out_dir)
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        write_json_atomic(tmp / TRAIN_JSON, info)
         ckpt = out_dir / CHECKPOINTS
         if ckpt.is_dir():
             shutil.move(str(ckpt), str(tmp / CHECKPOINTS))
-        old = out_dir.parent / f".{out_dir.name}.old"
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, out_dir)
+        swap_folder(tmp, out_dir)
 
 
 def _versions() -> dict[str, str]:
@@ -784,11 +788,18 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _model_complete(folder: Path) -> bool:
+    """A saved run or merged model: its ``train.json`` / ``merge.json`` is written last."""
+    return (folder / TRAIN_JSON).is_file() or (folder / "merge.json").is_file()
+
+
 def list_adapters(workspace: Workspace) -> list[dict[str, Any]]:
     """Finished runs: the ``train.json`` of every ``adapters/*/`` (LoRA and embedders), newest
     first, each with ``"path"`` added. Merged models (``merge.json``) have kind ``"merged"``;
     other folders without ``train.json`` are listed with ``{"name", "path", "kind": "unknown"}``."""
     out = []
+    for name in {leftover_of(p.name) for p in workspace.adapters.iterdir()} - {None}:
+        recover_folder(workspace.adapters / name, _model_complete)  # a save killed mid-swap
     for folder in workspace.adapters.iterdir():
         if not folder.is_dir() or folder.name.startswith("."):
             continue
