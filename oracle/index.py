@@ -56,13 +56,12 @@ from oracle.schema import (
     ProgressCallback,
     folder_lock,
     iter_jsonl,
-    leftover_of,
     no_progress,
     now_iso,
     read_json,
     recover_folder,
-    staging_folder,
-    swap_folder,
+    recover_folders,
+    replace_folder,
     write_json_atomic,
 )
 
@@ -644,8 +643,8 @@ class VectorIndex:
         """Write ``index.faiss``, ``chunks.jsonl`` and ``index.json`` and swap the folder in whole.
 
         The three files go to a new sibling folder ``.<name>.<8 chars>.tmp``, each fsynced
-        (``index.json`` last); then :func:`oracle.schema.swap_folder` makes it ``path`` (the old
-        folder renamed aside, the new one renamed in, the old one deleted). A kill at any step leaves the old
+        (``index.json`` last); then :func:`oracle.schema.replace_folder` swaps it in as ``path``
+        (the old folder renamed aside, the new one renamed in, the old one deleted). A kill at any step leaves the old
         or the new index loadable (:func:`recover_index`). Runs under :func:`index_lock`. No pickle.
 
         Args:
@@ -664,13 +663,7 @@ class VectorIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         with index_lock(path), self._lock:
             recover_index(path)
-            staging = staging_folder(path)
-            try:
-                self._write_files(staging)
-            except Exception:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-            swap_folder(staging, path, previous=previous)
+            replace_folder(path, self._write_files, previous=previous)
             self.path = path
         logger.info("index %s saved to %s (%d chunks)", self.name, path, len(self))
         return path
@@ -929,14 +922,10 @@ def list_indexes(workspace: Workspace) -> list[str]:
     """Names of the indexes of ``workspace``, sorted: complete folders (three files), after
     repairing what killed saves left (:func:`recover_index`). A save's temporary
     ``.<name>.*.tmp``/``.old`` folders and lock files are never listed."""
-    names = set()
-    for entry in workspace.indexes.iterdir():
-        owner = leftover_of(entry.name)
-        if owner:
-            names.add(owner)
-        elif not entry.name.startswith(".") and entry.is_dir():
-            names.add(entry.name)
-    return sorted(n for n in names if recover_index(workspace.indexes / n))
+    recover_folders(workspace.indexes, _complete)
+    return sorted(
+        p.name for p in workspace.indexes.iterdir() if not p.name.startswith(".") and _complete(p)
+    )
 
 
 def index_stats(workspace: Workspace, name: str = DEFAULT_INDEX) -> dict[str, Any]:

@@ -441,6 +441,48 @@ def recover_folder(final: str | os.PathLike, complete: Callable[[Path], bool]) -
         return complete(final)
 
 
+def recover_folders(parent: str | os.PathLike, complete: Callable[[Path], bool]) -> None:
+    """:func:`recover_folder` for every folder of ``parent`` that has leftovers beside it."""
+    parent = Path(parent)
+    if parent.is_dir():
+        for name in {leftover_of(entry.name) for entry in parent.iterdir()} - {None}:
+            recover_folder(parent / name, complete)
+
+
+def replace_folder(
+    final: str | os.PathLike,
+    write: Callable[[Path], None],
+    previous: str | os.PathLike | None = None,
+) -> Path:
+    """Write a new version of the folder ``final`` and swap it in whole, under its :func:`folder_lock`.
+
+    ``write(staging)`` fills a new sibling folder (:func:`staging_folder`), writing last the file
+    that marks it complete; :func:`swap_folder` then makes it ``final``. A kill at any step
+    leaves the old or the new version (:func:`recover_folder`); an exception in ``write``
+    deletes the staging folder and is raised again.
+
+    Args:
+        final: the folder.
+        write: ``write(staging)``, the files of the new version into ``staging``.
+        previous: keep the replaced version there instead of deleting it.
+
+    Returns:
+        ``final``.
+    """
+    import shutil
+
+    final = Path(final)
+    with folder_lock(final):
+        staging = staging_folder(final)
+        try:
+            write(staging)
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        swap_folder(staging, final, previous)
+    return final
+
+
 def _fsync_path(path: Path) -> None:
     """fsync a file or folder (some file systems refuse it on folders: ignored)."""
     try:

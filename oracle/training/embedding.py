@@ -55,15 +55,7 @@ from typing import Any, Callable, Iterable
 
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
-from oracle.schema import (
-    ProgressCallback,
-    Record,
-    folder_lock,
-    now_iso,
-    staging_folder,
-    swap_folder,
-    write_json_atomic,
-)
+from oracle.schema import ProgressCallback, Record, now_iso, replace_folder, write_json_atomic
 from oracle.training.data import (
     TRAIN_JSON,
     TrainExample,
@@ -512,12 +504,12 @@ def train_embedder(
 
 def _save_model(model: Any, out_dir: Path, info: dict[str, Any]) -> None:
     """``model.save`` + ``train.json`` (written last) into a sibling staging folder, then swapped
-    in whole (:func:`oracle.schema.swap_folder`) under the folder's lock."""
-    with folder_lock(out_dir):
-        tmp = staging_folder(out_dir)
+    in whole (:func:`oracle.schema.replace_folder`) under the folder's lock."""
+    def write(tmp: Path) -> None:
         model.save(str(tmp))
         write_json_atomic(tmp / TRAIN_JSON, info)
-        swap_folder(tmp, out_dir)
+
+    replace_folder(out_dir, write)
 
 
 def evaluate_embedder(

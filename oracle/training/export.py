@@ -20,15 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from oracle.errors import OracleError
-from oracle.schema import (
-    folder_lock,
-    now_iso,
-    read_json,
-    staging_folder,
-    swap_folder,
-    write_json_atomic,
-    write_text_atomic,
-)
+from oracle.schema import now_iso, read_json, replace_folder, write_json_atomic, write_text_atomic
 from oracle.training.data import TRAIN_JSON
 
 logger = logging.getLogger(__name__)
@@ -103,14 +95,14 @@ def merge_adapter(
     merged = merged.to(load_dtype)
     tokenizer_src = adapter_dir if (adapter_dir / "tokenizer_config.json").exists() else base_path
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_src))
-    with folder_lock(out):
-        tmp = staging_folder(out)
+    def write(tmp: Path) -> None:  # merge.json last: the folder is whole or the old one stays
         merged.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
         write_json_atomic(tmp / "merge.json", {"base_model": base, "adapter": str(adapter_dir),
                                                "dtype": str(load_dtype), "created_at": now_iso(),
                                                "train": read_train_info(adapter_dir)})
-        swap_folder(tmp, out)  # merge.json last: the folder is whole or the old one stays
+
+    replace_folder(out, write)
     logger.info("merged %s into %s", adapter_dir, out)
     return str(out)
 

@@ -35,13 +35,10 @@ from oracle.errors import ConfigError, OracleError
 from oracle.schema import (
     ProgressCallback,
     Record,
-    folder_lock,
-    leftover_of,
     now_iso,
     read_json,
-    recover_folder,
-    staging_folder,
-    swap_folder,
+    recover_folders,
+    replace_folder,
     write_json_atomic,
 )
 from oracle.training.data import TRAIN_JSON, RaftExample, TrainingData, hard_negative_index, prepare
@@ -760,17 +757,18 @@ def note_wall_time(checkpoint_dir: str | Path, seconds: float) -> None:
 def save_adapter(model, tokenizer, out_dir: Path, info: dict[str, Any]) -> None:
     """Write peft files + tokenizer + ``train.json`` into ``out_dir`` atomically: everything goes
     to a sibling ``.<name>.<8 hex>.tmp`` first, then is swapped in whole
-    (:func:`oracle.schema.swap_folder`; ``out_dir``'s ``checkpoints/`` kept, if any)."""
+    (:func:`oracle.schema.replace_folder`; ``out_dir``'s ``checkpoints/`` kept, if any)."""
     out_dir = Path(out_dir)
-    with folder_lock(out_dir):
-        tmp = staging_folder(out_dir)
+
+    def write(tmp: Path) -> None:
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
         write_json_atomic(tmp / TRAIN_JSON, info)
         ckpt = out_dir / CHECKPOINTS
         if ckpt.is_dir():
             shutil.move(str(ckpt), str(tmp / CHECKPOINTS))
-        swap_folder(tmp, out_dir)
+
+    replace_folder(out_dir, write)
 
 
 def _versions() -> dict[str, str]:
@@ -798,8 +796,7 @@ def list_adapters(workspace: Workspace) -> list[dict[str, Any]]:
     first, each with ``"path"`` added. Merged models (``merge.json``) have kind ``"merged"``;
     other folders without ``train.json`` are listed with ``{"name", "path", "kind": "unknown"}``."""
     out = []
-    for name in {leftover_of(p.name) for p in workspace.adapters.iterdir()} - {None}:
-        recover_folder(workspace.adapters / name, _model_complete)  # a save killed mid-swap
+    recover_folders(workspace.adapters, _model_complete)  # a save killed mid-swap
     for folder in workspace.adapters.iterdir():
         if not folder.is_dir() or folder.name.startswith("."):
             continue
