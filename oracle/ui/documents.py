@@ -7,38 +7,20 @@ sanitised by the core; the size limit is ``ORACLE_MAX_UPLOAD_MB`` (also gradio's
 """
 
 import logging
-import threading
 from pathlib import Path
 
 import gradio as gr
 
-from oracle.config import ChunkingConfig, IngestConfig
+from oracle.config import IngestConfig
 from oracle.errors import JobError
 from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard
 
 logger = logging.getLogger(__name__)
 
-_CHUNK_COUNTS: dict[tuple[str, str], int] = {}
-_CHUNK_LOCK = threading.Lock()
-
-
-def _chunk_count(doc) -> int:
-    """Chunks the document gives with the default chunking (cached per document hash)."""
-    key = (doc.doc_id, doc.sha256)
-    with _CHUNK_LOCK:
-        if key in _CHUNK_COUNTS:
-            return _CHUNK_COUNTS[key]
-    from oracle.chunking import chunk_document
-
-    n = len(chunk_document(doc, ChunkingConfig()))
-    with _CHUNK_LOCK:
-        _CHUNK_COUNTS[key] = n
-    return n
-
-
 def documents_table(ctx: UIContext, lang: str):
     """DataFrame of stored documents: name, pages, chunks, language, status, QA pairs."""
+    from oracle.chunking import document_chunks
     from oracle.index import index_stats
     from oracle.ingest import list_documents
     from oracle.schema import iter_jsonl
@@ -52,7 +34,7 @@ def documents_table(ctx: UIContext, lang: str):
             chunks, status = indexed[doc.doc_id], ctx.t("ui.docs.status_indexed", lang)
         else:
             try:
-                chunks = _chunk_count(doc)
+                chunks = len(document_chunks(ws, doc))  # chunked once, kept for QA and the index
             except Exception:  # the table must render
                 logger.exception("could not chunk %s", doc.doc_id)
                 chunks = 0
