@@ -117,11 +117,13 @@ def _documents(ws: C.Workspace, doc_ids: Sequence[str] | None):
 
 
 def cmd_ingest(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.chunking import document_chunks
     from oracle.ingest import ingest_files
 
     cfg = _config(C.IngestConfig, args)
     result = ingest_files([Path(p) for p in args.files], workspace=ws, cfg=cfg, progress=_progress("ingest"))
     for doc in result.documents:
+        document_chunks(ws, doc)  # chunked once, here: QA pairs, the index and training share these ids
         print(t("cli.ingested", doc_id=doc.doc_id, name=doc.name, pages=len(doc.pages),
                 chars=doc.n_chars, language=doc.language))
     for name, err in result.errors:

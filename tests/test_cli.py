@@ -68,6 +68,7 @@ def test_whole_chain_from_the_command_line(tmp_path, workspace, fake_generator, 
     assert main(home + ["ingest", str(pdf), str(bad)]) == 1  # one failed, one ingested
     out = capsys.readouterr()
     assert bad.name in out.err and pdf.name in out.out
+    assert len(list(workspace.documents.glob("*.chunks.jsonl"))) == 1  # chunked once, at ingest
 
     assert main(home + ["qa", "--generator", "fake:x", "--max-chunks", "5"]) == 0
     pairs = [json.loads(line) for f in workspace.data_qa.glob("*.qa.jsonl") for line in f.open()]
