@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from docs import make_corrupt_pdf, make_pt_pdf
+from docs import FACTS, make_corrupt_pdf, make_pt_pdf
 from tiny_embedder import tiny_embedder_path
 
 QUESTION = "Qual é o valor total destinado a esta chamada?"
@@ -674,3 +674,47 @@ def test_brazilian_formats_and_plain_relevance():
         b"<html><head><script>s</script><title>x</title>"
     )
     assert inject_head(b"no head", "<script>s</script>") == b"no head"
+
+
+def test_qa_table_fills_while_pairs_are_generated(app, workspace, tmp_path):
+    """A generator that stalls on its second chunk: the review table already shows the first
+    chunk's pair while the task is still running."""
+    import threading
+
+    from oracle.llm import FakeGenerator, register_generator
+
+    gate, calls = threading.Event(), []
+
+    def reply(messages):
+        """A pair grounded in the chunk asked about (a fact of the notice it holds)."""
+        calls.append(1)
+        if len(calls) > 1:
+            gate.wait(60)
+        prompt = " ".join(m["content"] for m in messages)
+        for question, fact in FACTS.items():
+            if fact["evidence"] in prompt:
+                pair = {"question": question, "answer": fact["answer"]}
+                return json.dumps({"pairs": [pair]}, ensure_ascii=False)
+        return QA_REPLY
+
+    register_generator("slow", lambda model, adapter=None, **kw: FakeGenerator(fn=reply, name=f"slow:{model}"))
+    _, client = app
+    _upload(client, make_pt_pdf(tmp_path))
+    from oracle.ingest import list_documents
+
+    (doc,) = list_documents(workspace)
+    client.predict([doc.doc_id], "slow:x", "", "", "", 1, 2, api_name="/qa_generate")
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            html, _, table = client.predict("", api_name="/qa_status")[:3]  # bar, timer, table
+            assert 'data-state="running"' in html or 'data-state="queued"' in html, html
+            rows = table.get("data") or [] if isinstance(table, dict) else []  # else: no update
+            if rows:
+                break
+            assert time.monotonic() < deadline, "no pair shown while generating"
+            time.sleep(0.3)
+        assert len(rows) == 1 and rows[0][3] in FACTS and len(calls) == 2  # the second chunk still waits
+    finally:
+        gate.set()
+    _wait(client, "/qa_status", "")

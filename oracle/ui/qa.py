@@ -115,6 +115,7 @@ def build(ctx: UIContext) -> None:
         cancel_btn = gr.Button(ctx.k("ui.task.cancel"), variant="secondary")
     progress = gr.HTML(elem_id="oracle-qa-progress")
     timer = gr.Timer(1.0, active=False)
+    shown_pairs = gr.State(0)  # how many stored pairs the table showed at the last poll
 
     gr.Markdown(ctx.k("ui.qa.review_title"))
     with gr.Row():
@@ -205,9 +206,14 @@ def build(ctx: UIContext) -> None:
         return widgets.progress_html(ctx, status, lang), gr.Timer(active=True)
 
     @guard
-    def poll(filter_value, lang: str):
+    def poll(filter_value, shown, lang: str):
+        """Progress bar; the table when the task ends, and while it runs each time new pairs
+        were stored (``shown``: the number of stored pairs the table last showed)."""
+        from oracle.onboarding import getting_started
+
         status = ctx.tasks.latest("qa")
         html = widgets.progress_html(ctx, status, lang)
+        stored = getting_started(ws).n_qa_pairs
         if status is None or status.finished:
             if status is not None and status.state == "done":
                 summary = ctx.t(
@@ -219,8 +225,10 @@ def build(ctx: UIContext) -> None:
                     },
                 )
                 html += f"<p>{summary}</p>"
-            return html, gr.Timer(active=False), qa_table(ctx, filter_value, lang)
-        return html, gr.skip(), gr.skip()
+            return html, gr.Timer(active=False), qa_table(ctx, filter_value, lang), stored
+        if stored != shown:  # new pairs: show them as they come
+            return html, gr.skip(), qa_table(ctx, filter_value, lang), stored
+        return html, gr.skip(), gr.skip(), stored
 
     @guard
     def cancel(lang: str):
@@ -236,7 +244,7 @@ def build(ctx: UIContext) -> None:
         api_name="qa_generate",
     )
     polled = timer.tick(
-        poll, inputs=[filter_doc, ctx.lang_state], outputs=[progress, timer, table],
+        poll, inputs=[filter_doc, shown_pairs, ctx.lang_state], outputs=[progress, timer, table, shown_pairs],
         api_name="qa_status", show_progress="hidden", concurrency_limit=None,
     )  # fmt: skip
     guide.after(ctx, polled)  # new pairs move the "Melhorar" step on to the Ajuste fino tab
