@@ -674,6 +674,17 @@ def test_brazilian_formats_and_plain_relevance():
         b"<html><head><script>s</script><title>x</title>"
     )
     assert inject_head(b"no head", "<script>s</script>") == b"no head"
+    # progress bars count in Brazilian too (the attributes tests read stay plain)
+    from types import SimpleNamespace
+
+    from oracle.config import Workspace
+    from oracle.ui.context import UIContext
+    from oracle.ui.widgets import progress_html
+
+    running = SimpleNamespace(state="running", total=5000, done=1234, eta_s=None, finished=False, message="",
+                              fraction=0.25, elapsed_s=3.0)  # fmt: skip
+    bar = progress_html(UIContext(workspace=Workspace(Path.cwd())), running, "pt")
+    assert "1.234 de 5.000 trechos" in bar and 'data-done="1234" data-total="5000"' in bar
 
 
 def test_qa_table_fills_while_pairs_are_generated(app, workspace, tmp_path):

@@ -16,6 +16,7 @@ import gradio as gr
 
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_GENERATOR, Workspace
 from oracle.errors import GenerationError
+from oracle.i18n import format_number
 from oracle.i18n import format_seconds  # noqa: F401 - re-exported for the tabs
 from oracle.ui.context import UIContext
 
@@ -405,7 +406,8 @@ def progress_html(ctx: UIContext, status: Any, lang: str) -> str:
     state_text = ctx.t(f"ui.task.{status.state}", lang)
     parts = [state_text]
     if status.total:
-        parts.append(ctx.t("ui.task.count", lang, done=status.done, total=status.total))
+        parts.append(ctx.t("ui.task.count", lang, done=format_number(status.done, lang),
+                           total=format_number(status.total, lang)))  # fmt: skip
     if status.state == "running" and status.eta_s is not None:
         parts.append(ctx.t("ui.task.eta", lang, eta=format_seconds(status.eta_s)))
     if status.finished:
