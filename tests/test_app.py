@@ -729,3 +729,17 @@ def test_qa_table_fills_while_pairs_are_generated(app, workspace, tmp_path):
     finally:
         gate.set()
     _wait(client, "/qa_status", "")
+
+
+def test_chat_thumbs_show_the_ratings_of_the_workspace():
+    """The chatbot's 👍/👎 highlight: one entry per assistant message, from the latest rating of
+    its answer (so it survives a reload and follows the big buttons)."""
+    from oracle.ui.chat import feedback_values
+
+    messages = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"},
+                {"role": "user", "content": "q2"}, {"role": "assistant", "content": "a2"},
+                {"role": "user", "content": "q3"}, {"role": "assistant", "content": "a3"}]  # fmt: skip
+    answers = [{"index": 1, "answer": {"answer_id": "A"}}, {"index": 3, "answer": {"answer_id": "B"}},
+               {"index": 5, "answer": {"answer_id": "C"}}]  # fmt: skip
+    assert feedback_values(messages, answers, {"A": True, "B": False}) == ["Like", "Dislike", None]
+    assert feedback_values(messages, [], {"A": True}) == [None, None, None]

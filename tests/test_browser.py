@@ -521,6 +521,8 @@ def test_screenshot_walk_in_portuguese(browser, url, workspace, tmp_path):
     expect(status).to_contain_text(f"a resposta a “{QUESTION}” está correta")
     expect(status).to_contain_text("anônimo")
     expect(page.locator("#oracle-step-rate")).to_contain_text("✅ 4. Avaliar")
+    # the chat's own 👍 under that answer lights up too (its tooltip in Portuguese)
+    expect(page.locator("#oracle-chatbot").get_by_role("button", name="Gostei (marcado)")).to_be_visible()
     _no_english(page, "Chat")
     page.evaluate("document.querySelector('#oracle-chatbot').scrollIntoView({block: 'start'})")
     _shot(page, shots, "chat")
@@ -564,6 +566,8 @@ def test_screenshot_walk_in_portuguese(browser, url, workspace, tmp_path):
         page.wait_for_timeout(800)
         _no_english(page, name)
         _shot(page, shots, name.lower().replace(" ", "-"))
+    page.get_by_role("tab", name="Chat").click()  # after the reload: the rating is still lit
+    expect(page.locator("#oracle-chatbot").get_by_role("button", name="Gostei (marcado)")).to_be_visible()
     page.get_by_role("tab", name="Documentos").click()
     expect(page.locator("#oracle-documents-table")).to_contain_text(pdf.name)
     _no_english(page, "Documentos (end)")

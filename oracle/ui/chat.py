@@ -146,6 +146,36 @@ def history_from_store(stored: Any, limit: int = MAX_STORED_MESSAGES) -> tuple[l
     return messages, answers
 
 
+def feedback_values(messages: Any, answers: Any, verdicts: dict[str, bool]) -> list[str | None]:
+    """The chatbot's 👍/👎 highlight (``gr.Chatbot(feedback_value=...)``): one entry per assistant
+    message, in order, ``"Like"`` / ``"Dislike"`` when its answer was rated (``verdicts``:
+    answer_id -> valid, the latest rating of each answer), else None.
+
+    Args:
+        messages: the chatbot's messages.
+        answers: the session's answers, ``[{"index": int, "answer": Answer.to_dict()}]``.
+        verdicts: from the workspace's ratings (:func:`rating_verdicts`).
+    """
+    ids = {e.get("index"): e["answer"].get("answer_id") for e in answers or []
+           if isinstance(e, dict) and isinstance(e.get("answer"), dict)}  # fmt: skip
+    out: list[str | None] = []
+    for i, message in enumerate(messages or []):
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            verdict = verdicts.get(ids.get(i) or "")
+            out.append(None if verdict is None else ("Like" if verdict else "Dislike"))
+    return out
+
+
+def rating_verdicts(workspace: Workspace) -> dict[str, bool]:
+    """answer_id -> valid, the latest rating of each rated answer of the workspace."""
+    from oracle.feedback import load_ratings
+
+    verdicts: dict[str, bool] = {}
+    for rating in load_ratings(workspace):  # newest first
+        verdicts.setdefault(rating.answer_id, bool(rating.valid))
+    return verdicts
+
+
 def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -422,6 +452,19 @@ def build(ctx: UIContext) -> None:
             return gr.skip(), gr.skip()
         return messages, restored
 
+    def restore_lit(stored, history, lang: str):
+        """:func:`restore_history`, with the 👍/👎 given before the reload lit again (read from
+        the workspace's ratings)."""
+        messages, restored = restore_history(stored, history, lang)
+        if not isinstance(messages, list):
+            return messages, restored
+        lit = feedback_values(messages, restored, rating_verdicts(ws))
+        return gr.Chatbot(value=messages, feedback_value=lit), restored
+
+    def show_feedback(history, session_answers):
+        """Light the chatbot's 👍/👎 of every rated answer (also after the big buttons)."""
+        return gr.Chatbot(feedback_value=feedback_values(history, session_answers, rating_verdicts(ws)))
+
     def clear():
         return [], [], "", empty_store()
 
@@ -445,9 +488,14 @@ def build(ctx: UIContext) -> None:
     guide.after(ctx, submitted)
     rate_inputs = [answers, corrected, comment, ctx.lang_state]
     rate_outputs = [rating_status, corrected, comment]
-    guide.after(ctx, up_btn.click(rate_up, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_up"))
-    guide.after(ctx, down_btn.click(rate_down, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_down"))
-    guide.after(ctx, chatbot.like(rate_message, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_message"))
+    for rated, name in (
+        (up_btn.click(rate_up, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_up"), "rate_up"),
+        (down_btn.click(rate_down, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_down"), "rate_down"),
+        (chatbot.like(rate_message, inputs=rate_inputs, outputs=rate_outputs, api_name="rate_message"), "rate_message"),
+    ):  # fmt: skip
+        rated.success(show_feedback, inputs=[chatbot, answers], outputs=[chatbot], api_name=f"{name}_feedback",
+                      api_visibility="private", show_progress="hidden", queue=False)  # fmt: skip
+        guide.after(ctx, rated)
     clear_btn.click(
         clear, inputs=None, outputs=[chatbot, answers, rating_status, saved], api_name="chat_clear"
     )
@@ -455,7 +503,10 @@ def build(ctx: UIContext) -> None:
     # localStorage and fires "change" (saving fires it too: the page then shows a conversation
     # already, and restore_history leaves it alone).
     saved.change(restore_history, inputs=[saved, chatbot, ctx.lang_state], outputs=[chatbot, answers],
-                 api_name="chat_restore", show_progress="hidden", queue=False)  # fmt: skip
+                 api_name="chat_restore", show_progress="hidden", queue=False).then(
+        show_feedback, inputs=[chatbot, answers], outputs=[chatbot], api_name="chat_restore_feedback",
+        api_visibility="private", show_progress="hidden", queue=False,
+    )  # fmt: skip
     adapter.input(choose_adapter, inputs=[adapter, picker.choice, ctx.lang_state],
                   outputs=[picker.choice, adapter, adapter_status], api_name="chat_adapter")  # fmt: skip
     picker.choice.input(choose_generator, inputs=[picker.choice, adapter, ctx.lang_state],
@@ -479,6 +530,6 @@ def build(ctx: UIContext) -> None:
 
     ctx.on_load(on_show, [adapter, picker.choice, min_score, auto_gate], api_name="chat_load",
                 inputs=[min_score, auto_gate])  # fmt: skip
-    ctx.on_load(restore_history, [chatbot, answers], api_name="chat_restore_load", inputs=[saved, chatbot])
+    ctx.on_load(restore_lit, [chatbot, answers], api_name="chat_restore_load", inputs=[saved, chatbot])
     ctx.on_show(on_show, [adapter, picker.choice, min_score, auto_gate], api_name="chat_show",
                 inputs=[min_score, auto_gate])  # fmt: skip

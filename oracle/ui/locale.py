@@ -10,7 +10,8 @@ language the Oráculo page is rendered in (:func:`oracle.ui.create_app` reads th
 ``?lang=``).
 
 The same script fixes what gradio 6 does not translate at all: the toast titles, built from
-the message type ("Error", "Warning", "Info"), are rewritten as they appear. :data:`GRADIO_PT`
+the message type ("Error", "Warning", "Info"), and the pressed 👍/👎 tooltips ("Liked") are
+rewritten as they appear. :data:`GRADIO_PT`
 adds Portuguese for the few gradio keys its ``pt-BR`` file lacks (``launch(i18n=...)``).
 """
 
@@ -30,13 +31,17 @@ BROWSER_LOCALE = {"pt": "pt-BR", "en": "en"}
 TOAST_TITLES = {"Error": "Erro", "Warning": "Aviso", "Info": "Informação", "Success": "Sucesso"}
 """Gradio's toast titles (the message type, capitalised) -> Portuguese."""
 
+LABELS = {"Liked": "Gostei (marcado)", "Disliked": "Não gostei (marcado)"}
+"""Tooltips (``title`` / ``aria-label``) gradio 6 hard-codes in English -> Portuguese: the
+chatbot's 👍/👎 once pressed."""
+
 GRADIO_PT: dict[str, Any] = {
     "common": {"anonymous": "anônimo"},
 }
 """Portuguese for gradio frontend keys missing from its own ``pt-BR`` file (nested by key part)."""
 
 _SCRIPT = """<script data-oracle-locale>(function () {
-  var known = %(known)s, fallback = %(default)s, titles = %(titles)s;
+  var known = %(known)s, fallback = %(default)s, titles = %(titles)s, labels = %(labels)s;
   var asked = (new URLSearchParams(window.location.search).get("lang") || "").slice(0, 2).toLowerCase();
   var locale = known[asked] || known[fallback] || "en";
   window.__oracle_locale__ = locale;
@@ -56,13 +61,28 @@ _SCRIPT = """<script data-oracle-locale>(function () {
       }
     }
   }
+  function relabel(el) {
+    ["title", "aria-label"].forEach(function (name) {
+      var value = el.getAttribute && el.getAttribute(name);
+      if (value && labels[value]) el.setAttribute(name, labels[value]);
+    });
+  }
   new MutationObserver(function (changes) {
     for (var i = 0; i < changes.length; i++) {
       var c = changes[i];
+      if (c.type === "attributes") { relabel(c.target); continue; }
       if (c.type === "characterData") { retitle(document); continue; }
-      for (var j = 0; j < c.addedNodes.length; j++) if (c.addedNodes[j].nodeType === 1) retitle(c.addedNodes[j]);
+      for (var j = 0; j < c.addedNodes.length; j++) {
+        var node = c.addedNodes[j];
+        if (node.nodeType !== 1) continue;
+        retitle(node);
+        relabel(node);
+        var inner = node.querySelectorAll ? node.querySelectorAll("[title], [aria-label]") : [];
+        for (var k = 0; k < inner.length; k++) relabel(inner[k]);
+      }
     }
-  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true,
+                                        attributes: true, attributeFilter: ["title", "aria-label"]});
 })();</script>"""
 
 
@@ -74,6 +94,7 @@ def locale_script(lang: str | None = None) -> str:
         "known": json.dumps(BROWSER_LOCALE),
         "default": json.dumps(current_lang(lang)),
         "titles": json.dumps(TOAST_TITLES, ensure_ascii=False),
+        "labels": json.dumps(LABELS, ensure_ascii=False),
     }
 
 
