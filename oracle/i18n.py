@@ -1386,7 +1386,7 @@ def format_seconds(seconds: float | None) -> str:
     return f"{seconds // 3600} h {(seconds % 3600) // 60:02d} min"
 
 
-def format_number(value: float | int | None, lang: str | None = None, decimals: int = 0) -> str:
+def format_number(value: float | None, lang: str | None = None, decimals: int = 0) -> str:
     """A number as people of ``lang`` write it: ``1234.5`` -> ``"1.234,5"`` in Portuguese
     (``decimals=1``), ``"1,234.5"`` in English; ``"–"`` for None."""
     if value is None:
@@ -1407,16 +1407,16 @@ def format_datetime(value: str | None, lang: str | None = None, seconds: bool = 
     """An ISO 8601 time (``"2026-05-02T17:03:09Z"``, UTC when it has no offset) in the server's
     local time: ``"02/05/2026 14:03"`` in Portuguese, ``"2026-05-02 14:03"`` in English (with
     ``:09`` when ``seconds``). A value that does not parse is returned as given; None -> ``""``."""
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     if not value:
         return ""
     try:
-        stamp = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        stamp = datetime.fromisoformat(str(value).strip())
     except ValueError:
         return str(value)
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=timezone.utc)
+        stamp = stamp.replace(tzinfo=UTC)
     clock = "%H:%M:%S" if seconds else "%H:%M"
     pattern = f"%d/%m/%Y {clock}" if current_lang(lang) == "pt" else f"%Y-%m-%d {clock}"
     return stamp.astimezone().strftime(pattern)

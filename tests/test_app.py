@@ -573,7 +573,7 @@ def test_upload_results_accumulate_and_deleting_asks_first(app, workspace, tmp_p
     documento" only asks (naming the document), "Sim, excluir" deletes."""
     from gradio_client import Client
 
-    demo, client = app
+    _, client = app
     good, bad = make_pt_pdf(tmp_path), make_corrupt_pdf(tmp_path)
     first, _, _, _ = _upload(client, good)
     second, _, _, _ = _upload(client, bad)
@@ -643,10 +643,10 @@ def test_getting_started_guide_follows_the_workspace(app, workspace, tmp_path):
 def test_page_sets_the_browser_locale_before_gradio_starts(app):
     """The HTML page carries, first in its <head>, the script that makes gradio's own texts
     Portuguese (navigator.language = pt-BR unless ?lang=en) and renames the toast titles; JSON
-    routes are untouched. Browser side: tests/test_browser.py::test_screenshot_walk."""
+    routes are untouched. Browser side: tests/test_browser.py::test_screenshot_walk_in_portuguese."""
     import urllib.request
 
-    demo, client = app
+    _, client = app
     with urllib.request.urlopen(client.src, timeout=10) as resp:
         page = resp.read().decode("utf-8")
         length = int(resp.headers["Content-Length"])

@@ -73,9 +73,13 @@ def step_label(ctx: UIContext, status: StepStatus, lang: str) -> str:
     number = STEPS.index(status.step) + 1
     label = f"{ICONS[status.state]} {number}. {ctx.t(f'ui.guide.step.{status.step}', lang)}"
     if status.step == "index" and status.partial and status.count:
-        return f"{label} · {ctx.t('ui.guide.count.index_partial', lang, n=format_number(status.partial, lang))}"
+        return (
+            f"{label} · {ctx.t('ui.guide.count.index_partial', lang, n=format_number(status.partial, lang))}"
+        )
     if status.count:
-        return f"{label} · {ctx.t(f'ui.guide.count.{status.step}', lang, n=format_number(status.count, lang))}"
+        return (
+            f"{label} · {ctx.t(f'ui.guide.count.{status.step}', lang, n=format_number(status.count, lang))}"
+        )
     return label
 
 
@@ -214,7 +218,9 @@ def wire(ctx: UIContext, tabs: Any, tab_blocks: dict[str, Any]) -> None:
     for tab_id, tab in tab_blocks.items():
         tab.select(lambda t=tab_id: t, inputs=None, outputs=[remembered], api_name=f"guide_remember_{tab_id}",
                    queue=False, **hidden)  # fmt: skip
-        tab.select(refresh, inputs=[ctx.lang_state], outputs=outputs, api_name=f"guide_show_{tab_id}", **hidden)
+        tab.select(
+            refresh, inputs=[ctx.lang_state], outputs=outputs, api_name=f"guide_show_{tab_id}", **hidden
+        )
     for i, event in enumerate(guide.events):
         event.then(refresh, inputs=[ctx.lang_state], outputs=outputs, api_name=f"guide_after_{i}", **hidden)
 

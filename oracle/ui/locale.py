@@ -134,7 +134,7 @@ class LocaleMiddleware:
         async def send_wrapper(message) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+                headers = {k.lower(): v for k, v in message.get("headers", [])}
                 if b"text/html" in headers.get(b"content-type", b"") and b"content-encoding" not in headers:
                     start = message  # hold it until the whole body is here
                     return

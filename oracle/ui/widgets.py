@@ -16,8 +16,7 @@ import gradio as gr
 
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_GENERATOR, Workspace
 from oracle.errors import GenerationError
-from oracle.i18n import format_number
-from oracle.i18n import format_seconds  # noqa: F401 - re-exported for the tabs
+from oracle.i18n import format_number, format_seconds  # format_seconds also used by the tabs
 from oracle.ui.context import UIContext
 
 logger = logging.getLogger(__name__)
