@@ -653,20 +653,17 @@ def _estimate_lora(ws: C.Workspace, args: argparse.Namespace, cfg, files, base: 
 
 
 def cmd_train_embedder(args: argparse.Namespace, ws: C.Workspace) -> int:
-    import math
-
     from oracle.config import to_dict
     from oracle.errors import IndexNotFoundError
-    from oracle.training.embedding import EmbedTrainConfig
+    from oracle.training.embedding import EmbedTrainConfig, estimate_embedding
 
     cfg = _config(EmbedTrainConfig, args)
     files = _qa_files(ws, args)
-    n_train = _check_data(ws, files, args.ratings, cfg.eval_fraction)
+    _check_data(ws, files, args.ratings, cfg.eval_fraction)
     if not (ws.index_dir(args.index) / "index.json").exists():  # the corpus and hard negatives come from it
         raise IndexNotFoundError(name=args.index)
-    if args.estimate:  # the same arithmetic as the app's estimate for the embedder
-        n = min(n_train, cfg.max_examples) if cfg.max_examples else n_train
-        print(t("cli.train.estimate_embedding", n=n, steps=int(math.ceil(n / cfg.batch_size) * cfg.epochs)))
+    if args.estimate:  # the app shows the same estimate
+        print(t("cli.train.estimate_embedding", **estimate_embedding(ws, cfg, files, args.ratings)))
         return 0
     name = args.name.strip() if args.name else None
     params = {"base_embedder": _model_ref(ws, args.base) if args.base else None, "name": name, "files": files,

@@ -661,12 +661,22 @@ def test_embedder_worse_than_base_is_saved_but_flagged_and_warned(workspace, tmp
 
 
 def test_embed_few_training_questions_keep_the_last_epoch_without_validation(workspace, tmp_path, ir_spy):
-    from oracle.training.embedding import MIN_TRAIN_FOR_VALIDATION, EmbedTrainConfig, train_embedder
+    from oracle.training.embedding import (
+        MIN_TRAIN_FOR_VALIDATION,
+        EmbedTrainConfig,
+        estimate_embedding,
+        train_embedder,
+    )
 
     topic_workspace(workspace, tmp_path, n=16)
-    res = train_embedder(workspace, cfg=EmbedTrainConfig(epochs=1, batch_size=4, eval_fraction=0.2, learning_rate=1e-3))
+    cfg = EmbedTrainConfig(epochs=1, batch_size=4, eval_fraction=0.2, learning_rate=1e-3)
+    logs = []
+    res = train_embedder(workspace, cfg=cfg, log_fn=logs.append)
     m = res.info["metrics"]
     n_train = len(data.split_examples(data.load_examples(workspace).examples, 0.2)[0])
+    # the estimate the app and the command line show is the trainer's own step count
+    planned = {r["total"] for r in logs if r.get("total")}
+    assert estimate_embedding(workspace, cfg) == {"n": n_train, "steps": max(planned)}
     assert n_train < MIN_TRAIN_FOR_VALIDATION
     assert m["selection"] == "last_epoch" and m["selection_reason"] == "too_few_train_questions"
     assert m["kept_epoch"] == 1.0 and m["validation"] is None and m["beat_base_on_validation"] is None

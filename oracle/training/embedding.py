@@ -46,6 +46,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import random
 import shutil
 import time
@@ -239,6 +240,59 @@ def read_run_info(model_dir: str | Path) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
+@dataclass
+class EmbedSplits:
+    """The questions of an embedding fine-tune (:func:`training_splits`).
+
+    ``train``/``validation``/``test``: the three splits; ``n_train_questions``: the training
+    side before validation was carved from it; ``skip_reason``: why there is no validation
+    (``"val_fraction_0"``, ``"too_few_train_questions"``) or None; ``source``: what was read.
+    """
+
+    source: Any
+    train: list[TrainExample]
+    validation: list[TrainExample]
+    test: list[TrainExample]
+    n_train_questions: int
+    skip_reason: str | None
+
+
+def training_splits(
+    workspace: Workspace, cfg: EmbedTrainConfig, files: Iterable[str | Path] | None = None, use_ratings: bool = True
+) -> EmbedSplits:
+    """The questions :func:`train_embedder` trains, validates and tests on: the held-out test
+    split (:func:`oracle.training.data.split_examples`), validation carved from the training side
+    when it has at least :data:`MIN_TRAIN_FOR_VALIDATION` questions, then ``train`` cut to
+    ``cfg.max_examples`` (0: all)."""
+    source = load_examples(workspace, files, use_ratings)
+    train_ex, test_ex = split_examples(source.examples, cfg.eval_fraction)
+    n_train_questions = len(train_ex)
+    if cfg.val_fraction > 0 and n_train_questions >= MIN_TRAIN_FOR_VALIDATION:
+        train_ex, val_ex = split_validation(train_ex, cfg.val_fraction)
+        skip_reason = None
+    else:
+        val_ex = []
+        skip_reason = "val_fraction_0" if cfg.val_fraction <= 0 else "too_few_train_questions"
+    if cfg.max_examples:
+        train_ex = train_ex[: cfg.max_examples]
+    return EmbedSplits(source, train_ex, val_ex, test_ex, n_train_questions, skip_reason)
+
+
+def estimate_embedding(
+    workspace: Workspace,
+    cfg: EmbedTrainConfig | None = None,
+    files: Iterable[str | Path] | None = None,
+    use_ratings: bool = True,
+) -> dict[str, int]:
+    """What an embedding fine-tune would do, without loading a model: ``{"n": training
+    questions, "steps": optimizer steps}`` (the split and step arithmetic of
+    :func:`train_embedder`; ``n`` counts questions, the pairs are those whose gold chunk
+    still exists). The app and the command line show this one estimate."""
+    cfg = cfg or EmbedTrainConfig()
+    n = len(training_splits(workspace, cfg, files, use_ratings).train)
+    return {"n": n, "steps": math.ceil(math.ceil(n / cfg.batch_size) * cfg.epochs)}  # the last batch counts
+
+
 def build_pairs(
     examples: list[TrainExample],
     chunks: dict,
@@ -356,17 +410,9 @@ def train_embedder(
     device = device_name()
     bf16 = use_bf16(cfg.bf16, device)
 
-    source = load_examples(workspace, files, use_ratings)
-    train_ex, test_ex = split_examples(source.examples, cfg.eval_fraction)
-    n_train_questions = len(train_ex)
-    if cfg.val_fraction > 0 and n_train_questions >= MIN_TRAIN_FOR_VALIDATION:
-        train_ex, val_ex = split_validation(train_ex, cfg.val_fraction)
-        skip_reason = None
-    else:
-        val_ex = []
-        skip_reason = "val_fraction_0" if cfg.val_fraction <= 0 else "too_few_train_questions"
-    if cfg.max_examples:
-        train_ex = train_ex[: cfg.max_examples]
+    splits = training_splits(workspace, cfg, files, use_ratings)
+    source, n_train_questions, skip_reason = splits.source, splits.n_train_questions, splits.skip_reason
+    train_ex, val_ex, test_ex = splits.train, splits.validation, splits.test
     chunks = chunk_pool(workspace, index)
     cols = build_pairs(train_ex, chunks, index, cfg.hard_negatives, cfg.seed)
     if len(cols["anchor"]) < 2:

@@ -395,13 +395,11 @@ def build(ctx: UIContext) -> None:
     def estimate(kind_v, file_names, ratings, base_v, name_v, *rest):
         *params, p, f, lang = rest
         if kind_v == "embedding":
-            from oracle.training.data import load_examples, split_examples
+            from oracle.training.embedding import EmbedTrainConfig, estimate_embedding
 
-            cfg = emb_config(*params[len(lora_inputs):])
-            src = load_examples(ws, list(file_names or []) or None, bool(ratings))
-            train, _ = split_examples(src.examples, cfg["eval_fraction"])
-            steps = math.ceil(len(train) / cfg["batch_size"]) * cfg["epochs"]
-            return (gr.skip(),) * 5 + (ctx.t("ui.ft.estimate_embedding", lang, n=len(train), steps=int(steps)),) + (gr.skip(),) * 2
+            cfg = EmbedTrainConfig.from_dict(emb_config(*params[len(lora_inputs):]))
+            est = estimate_embedding(ws, cfg, list(file_names or []) or None, bool(ratings))
+            return (gr.skip(),) * 5 + (ctx.t("ui.ft.estimate_embedding", lang, **est),) + (gr.skip(),) * 2
         spec = {"base_model": base_v, "files": list(file_names or []) or None, "use_ratings": bool(ratings),
                 "index_name": DEFAULT_INDEX, "config": lora_config(*params[: len(lora_inputs)]),
                 "cost": cost_params(p, f)}
