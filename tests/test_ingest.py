@@ -327,7 +327,7 @@ def test_rejoin_lines_joins_wrapped_prose_only():
 @pytest.mark.parametrize(
     "maker, error, hint_pt, hint_en",
     [
-        (docs.make_corrupt_pdf, CorruptFileError, "salve de novo", "save it again"),
+        (docs.make_corrupt_pdf, CorruptFileError, "envie de novo", "upload it again"),
         (docs.make_encrypted_pdf, EncryptedPDFError, "sem senha", "without a password"),
         (docs.make_scanned_pdf, NoTextLayerError, "OCR", "OCR"),
         (docs.make_empty_txt, EmptyDocumentError, "vazio", "empty"),
@@ -352,8 +352,9 @@ def test_each_error_names_the_file(tmp_path, maker, error, hint_pt, hint_en):
 def test_unsupported_names_the_detected_kind(tmp_path):
     with pytest.raises(UnsupportedFileError) as info:
         ingest_file(docs.make_binary_named_txt(tmp_path))
-    assert info.value.params["kind"] == "image/png"
-    assert "image/png" in info.value.message("en")
+    assert info.value.params["kind"] == "image/png"  # detected and kept for logs...
+    assert "image/png" not in info.value.message("pt")  # ...but the person reads plain words (issue 11 U3)
+    assert "corrompido ou é de outro tipo" in info.value.message("pt")
     unknown = tmp_path / "dados.txt"
     unknown.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(UnsupportedFileError):
