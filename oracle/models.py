@@ -1056,9 +1056,11 @@ def _int8_linear_class():
         :data:`INT8_PACK_MAX_ROWS` rows: PyTorch's ``aten._weight_int8pack_mm`` CPU kernel reads
         the int8 weight directly (a quarter of fp32's memory traffic: decoding is memory-bound).
         More rows (prefill): oneDNN's bf16 matmul (AVX512-BF16 / AMX) with a bf16 copy of the
-        dequantized weight, made once and kept (:data:`PREFILL_BF16_CACHE`): dequantizing per
-        call (an int8 → bf16 copy and a multiply of the whole weight) took 38% of the 1.5B's
-        prefill of a 1,000-token prompt (torch profiler, bench/RESULTS.md). Memory: 1 byte per
+        dequantized weight, made once and kept (:data:`PREFILL_BF16_CACHE`) instead of
+        dequantizing per call (an int8 → bf16 copy and a multiply of the whole weight): on 2
+        quiet cores the 1.5B's prefill of 619 / 1,151 tokens took 4.4 / 8.8 s against 5.3 / 9.7 s,
+        and far less under load, when the copies compete for memory bandwidth
+        (``bench/bench_prefill.py``, bench/RESULTS.md). Memory: 1 byte per
         weight for int8, plus 2 for the bf16 copy (3 in all, fp32's 4). Inference only: no
         gradients, not saveable with ``save_pretrained``.
         """
