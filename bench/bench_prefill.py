@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 def prompt_messages(n_chunks: int) -> list[dict]:
     """One RAG prompt with ``n_chunks`` pages of the test notice as sources."""
     import docs
-
     from oracle import rag
     from oracle.schema import Chunk, Hit
 

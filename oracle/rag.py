@@ -571,11 +571,19 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
        (verdict ``"unsupported"``; the claims and the draft are kept in the Answer).
     4. So is an answer whose numbers come from sentences that do not speak of the question
        (:data:`NUMBER_CONTEXT_MIN`; verdict ``"off_topic"``).
-    5. So is an answer without any figure to a question that asks for one
-       (:func:`oracle.grounding.asks_for_number`: "Qual versão do Moodle…?" answered "O Moodle vem
-       instalado"; verdict ``"no_figure"``).
+    5. So is an answer without any figure of its own to a question that asks for one
+       (:func:`oracle.grounding.asks_for_number`, :func:`oracle.grounding.gives_figure`: "Qual
+       versão do Moodle vem no Debian Edu 12?" answered "O Moodle vem instalado no Debian Edu 12";
+       verdict ``"no_figure"``).
     """
-    from oracle.grounding import asks_for_number, has_number, is_echo, number_context, support_sentence, unsupported_claims
+    from oracle.grounding import (
+        asks_for_number,
+        gives_figure,
+        is_echo,
+        number_context,
+        support_sentence,
+        unsupported_claims,
+    )
 
     if is_abstention(text):
         return not_found_sentence(lang), "not_found", text, []
@@ -600,7 +608,7 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         return not_found_sentence(lang), "unsupported", text, missing
     if number_context(text, [h.chunk.text for h in hits], question) < NUMBER_CONTEXT_MIN:
         return not_found_sentence(lang), "off_topic", text, []
-    if asks_for_number(question) and not has_number(text):
+    if asks_for_number(question) and not gives_figure(text, question):
         return not_found_sentence(lang), "no_figure", text, []
     return text, verdict, draft, []
 

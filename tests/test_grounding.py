@@ -4,13 +4,13 @@ detection, unsupported claims, quote verification, faithfulness, lexical coverag
 from __future__ import annotations
 
 from oracle.grounding import (
+    asks_for_number,
     claims,
+    code_tokens,
     contains_fact,
     faithfulness,
     fold,
-    asks_for_number,
-    code_tokens,
-    has_number,
+    gives_figure,
     is_echo,
     keyfact_scores,
     question_coverage,
@@ -156,5 +156,9 @@ def test_questions_that_ask_for_a_figure():
     assert not asks_for_number("Como conto quantas linhas tem um arquivo?")  # asks for a command
     assert not asks_for_number("De quanto em quanto tempo sai uma nova versão?")
     assert not asks_for_number("Qual é o prazo final para se inscrever?")
-    assert has_number("Serão selecionados até dez projetos [1].") and has_number("Versão 12.")
-    assert not has_number("O Moodle vem instalado em uma máquina [4].")
+    assert gives_figure("Serão selecionados até dez projetos [1].") and gives_figure("Versão 12.")
+    assert not gives_figure("O Moodle vem instalado em uma máquina [4].")
+    question = "Qual versão do Moodle vem instalada no Debian Edu 12?"
+    assert not gives_figure("O Moodle vem instalado no Debian Edu 12 [4].", question)  # the question's own number
+    assert gives_figure("O Debian Edu 12 traz o Moodle 4.1 [4].", question)
+    assert not gives_figure("2.1.2 Canais de IRC [1]", "Quantos desenvolvedores MOTU existem?")  # a section number
