@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from oracle.i18n import current_lang
+from oracle.ui.html_rewrite import HtmlRewriteMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -108,12 +109,12 @@ def inject_head(html: bytes, script: str) -> bytes:
     return html[:at] + script.encode("utf-8") + html[at:]
 
 
-class LocaleMiddleware:
+class LocaleMiddleware(HtmlRewriteMiddleware):
     """ASGI middleware: HTML pages get :func:`locale_script` at the top of their ``<head>``.
 
     Only ``GET`` responses with ``Content-Type: text/html`` are touched (gradio's page
     and its login page); everything else streams through unchanged. ``Content-Length`` is
-    fixed to the new size.
+    fixed to the new size (:class:`oracle.ui.html_rewrite.HtmlRewriteMiddleware`).
 
     Args:
         app: the ASGI app (gradio's FastAPI app).
@@ -121,35 +122,8 @@ class LocaleMiddleware:
     """
 
     def __init__(self, app, lang: str | None = None) -> None:
-        self.app = app
+        super().__init__(app)
         self.script = locale_script(lang)
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope.get("type") != "http" or scope.get("method") != "GET":
-            await self.app(scope, receive, send)
-            return
-        start: dict[str, Any] | None = None
-        body: list[bytes] = []
-
-        async def send_wrapper(message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = {k.lower(): v for k, v in message.get("headers", [])}
-                if b"text/html" in headers.get(b"content-type", b"") and b"content-encoding" not in headers:
-                    start = message  # hold it until the whole body is here
-                    return
-                await send(message)
-                return
-            if message["type"] == "http.response.body" and start is not None:
-                body.append(message.get("body", b""))
-                if message.get("more_body"):
-                    return
-                html = inject_head(b"".join(body), self.script)
-                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-                headers.append((b"content-length", str(len(html)).encode("latin-1")))
-                await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": html, "more_body": False})
-                return
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
+    def rewrite(self, html: bytes) -> bytes:
+        return inject_head(html, self.script)

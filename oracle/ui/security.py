@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from oracle.ui.html_rewrite import HtmlRewriteMiddleware
+
 #: The script line gradio's page template writes (``templates/frontend/index.html``).
 _API_INFO_RE = re.compile(rb"window\.gradio_api_info\s*=\s*.*?;\s*</script>", re.DOTALL)
 _BLANK_API_INFO = b"window.gradio_api_info = null;</script>"
@@ -54,42 +56,17 @@ def strip_api_info(html: bytes) -> bytes:
     return _API_INFO_RE.sub(_BLANK_API_INFO, html)
 
 
-class HideApiInfoBeforeLogin:
+class HideApiInfoBeforeLogin(HtmlRewriteMiddleware):
     """ASGI middleware: in HTML answered to a GET from a visitor who has not logged in, the
     embedded API schema is blanked (:func:`strip_api_info`). Other responses (assets, JSON,
-    streams) pass through untouched and unbuffered."""
+    streams) pass through untouched and unbuffered
+    (:class:`oracle.ui.html_rewrite.HtmlRewriteMiddleware`)."""
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def applies(self, scope: dict[str, Any]) -> bool:
+        return needs_login(scope)
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "GET" or not needs_login(scope):
-            await self.app(scope, receive, send)
-            return
-        start: dict[str, Any] | None = None
-        chunks: list[bytes] = []
-
-        async def filtered_send(message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
-                headers = dict(message.get("headers") or [])
-                if headers.get(b"content-type", b"").startswith(b"text/html"):
-                    start = message  # hold it: the body's length changes
-                    return
-                await send(message)
-            elif message["type"] == "http.response.body" and start is not None:
-                chunks.append(message.get("body", b""))
-                if message.get("more_body", False):
-                    return
-                body = strip_api_info(b"".join(chunks))
-                headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
-                headers.append((b"content-length", str(len(body)).encode("ascii")))
-                await send({**start, "headers": headers})
-                await send({"type": "http.response.body", "body": body, "more_body": False})
-            else:
-                await send(message)
-
-        await self.app(scope, receive, filtered_send)
+    def rewrite(self, html: bytes) -> bytes:
+        return strip_api_info(html)
 
 
 def harden_launch_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
