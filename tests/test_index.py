@@ -106,6 +106,16 @@ def test_add_is_incremental_and_reports_progress(embedder):
     assert len({c.chunk_id for c in ix.chunks}) == len(ix)
 
 
+def test_progress_moves_every_batch(embedder):
+    from oracle.index import VectorIndex
+
+    ix = VectorIndex.create(embedder, name="steps")
+    texts = [f"Trecho número {i} sobre a rede da escola e o servidor principal." for i in range(70)]
+    calls = []
+    ix.add(make_chunks("doc-s", texts), progress=lambda done, total, msg: calls.append(done), batch_size=32)
+    assert calls == [0, 32, 64, 70]  # one step per batch, not one jump at the end
+
+
 def test_add_embeddings_matches_add(index, embedder):
     from oracle.index import VectorIndex
 
