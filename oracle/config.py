@@ -216,7 +216,7 @@ class RAGConfig:
             "help": (
                 "Prompt style (oracle.rag.PROMPT_STYLES): v1 context then question; v2 the question before and "
                 "after the context, answer-first instructions; v3 v2 plus a one-shot example; v4 v1 asking for the "
-                "context's exact words (extractive)."
+                "context's exact words (extractive); v5 v1 with the best source last, next to the question."
             )
         },
     )
@@ -235,8 +235,9 @@ class RAGConfig:
     def __post_init__(self) -> None:
         _positive("top_k", self.top_k)
         _positive("max_new_tokens", self.max_new_tokens)
-        if self.prompt not in ("v1", "v2", "v3", "v4"):
-            raise ConfigError(detail=f"`prompt` must be v1, v2, v3 or v4, got {self.prompt!r}.")
+        styles = ("v1", "v2", "v3", "v4", "v5")  # oracle.rag.PROMPT_STYLES (rag imports this module)
+        if self.prompt not in styles:
+            raise ConfigError(detail=f"`prompt` must be one of {', '.join(styles)}, got {self.prompt!r}.")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ConfigError(detail=f"`min_coverage` must be in [0, 1], got {self.min_coverage}.")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:

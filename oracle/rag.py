@@ -68,8 +68,11 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
 #: * ``"v3"``: ``"v2"`` plus a one-shot example (:data:`ONE_SHOT`) in the system prompt;
 #: * ``"v4"``: ``"v1"`` ending with :data:`EXTRACTIVE_INSTRUCTIONS`: answer in the context's own
 #:   words (extractive answering: the names, numbers and commands of the answer are copied, so
-#:   they can be verified against the source).
-PROMPT_STYLES = ("v1", "v2", "v3", "v4")
+#:   they can be verified against the source);
+#: * ``"v5"``: ``"v1"`` with the sources in reverse rank order, the best one last, next to the
+#:   question (they keep their numbers: ``Fonte 4`` … ``Fonte 1``). Small models use the start
+#:   and the end of a long context best (Liu et al. 2023, "Lost in the Middle").
+PROMPT_STYLES = ("v1", "v2", "v3", "v4", "v5")
 
 #: The last line of the user message in prompt styles v2 and v3. Kept short: a first draft that
 #: also said "for a yes/no question, start with Sim/Não" and listed "(número, nome, comando,
@@ -197,11 +200,14 @@ def build_messages(question: str, hits: list, language: str = "pt", retry: bool 
     if style == "v3":
         system += ONE_SHOT[lang]
     blocks = [format_source(n, hit, lang) for n, hit in enumerate(hits, start=1)]
+    if style == "v5":
+        blocks.reverse()  # the best source last, next to the question; numbers unchanged
     if retry:
         instructions = RETRY_INSTRUCTIONS[lang]
     else:
-        instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
-    first = "" if style in ("v1", "v4") else f"{question_label} {question.strip()}\n\n"
+        instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS,
+                        "v5": ANSWER_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
+    first = "" if style in ("v1", "v4", "v5") else f"{question_label} {question.strip()}\n\n"
     user = (first + header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n"
             + instructions)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

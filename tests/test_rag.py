@@ -111,6 +111,18 @@ def test_prompt_style_v4_asks_for_the_context_words():
     assert v4[1]["content"].endswith(f"Pergunta: {question}\n" + EXTRACTIVE_INSTRUCTIONS["pt"])
 
 
+def test_prompt_style_v5_puts_the_best_source_last_with_its_number():
+    from oracle.config import RAGConfig
+    from oracle.rag import PROMPT_STYLES, build_messages
+
+    question = "Qual é o valor total do edital?"
+    user = build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK), style="v5")[1]["content"]
+    assert user.index("Fonte 3") < user.index("Fonte 2") < user.index("Fonte 1") < user.index("Pergunta:")
+    assert user.index(CHUNK_VALUE.text) > user.index(CHUNK_NETWORK.text)  # the best hit keeps [1], last
+    for style in PROMPT_STYLES:  # the config accepts exactly the styles rag knows
+        assert RAGConfig(prompt=style).prompt == style
+
+
 def test_build_messages_in_english():
     from oracle.rag import build_messages
 
