@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,8 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from docs import FACTS, make_corrupt_pdf, make_pt_pdf
+from served import free_port, serve
 from tiny_embedder import tiny_embedder_path
+
+from docs import FACTS, make_corrupt_pdf, make_pt_pdf
 
 QUESTION = "Qual é o valor total destinado a esta chamada?"
 ANSWER = "O valor total destinado é R$ 250.000,00 [1]."
@@ -22,12 +23,6 @@ QA_REPLY = json.dumps(
     {"pairs": [{"question": QUESTION, "answer": "O valor total é de R$ 250.000,00."}]}, ensure_ascii=False
 )
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _fake_reply(messages) -> str:
@@ -58,18 +53,15 @@ def app(workspace, fake_calls):
     """(demo, client) for an app on a free port of 127.0.0.1 over this test's workspace."""
     from gradio_client import Client
 
-    from oracle.ui import create_app, launch_kwargs
+    from oracle.ui import create_app
 
     demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path())
-    port = _free_port()
-    demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                        **launch_kwargs())  # fmt: skip
-    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-    try:
-        yield demo, client
-    finally:
-        client.close()
-        demo.close()
+    with serve(demo) as url:
+        client = Client(url, verbose=False)
+        try:
+            yield demo, client
+        finally:
+            client.close()
 
 
 def _wait(client, api_name: str, *args, timeout_s: float = 120.0) -> str:
@@ -309,7 +301,7 @@ def test_page_is_served_within_ten_seconds(tmp_path):
 
     Wall time is only meaningful on a machine that is not oversubscribed; the CPU time the
     app spent before serving (its own work, whatever the load) must fit in 10 s always."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ORACLE_HOME": str(tmp_path), "GRADIO_SERVER_NAME": "127.0.0.1",
            "GRADIO_SERVER_PORT": str(port)}  # fmt: skip
     busy = os.getloadavg()[0] > (os.cpu_count() or 1)
@@ -427,7 +419,7 @@ def test_api_key_is_never_written_to_disk_or_logs(app, workspace, tmp_path, capl
     from oracle.ingest import list_documents
 
     (doc,) = list_documents(workspace)
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     client.predict([doc.doc_id], "openai", f"http://127.0.0.1:{port}/v1", "some-model", secret, 1, 1,
                    api_name="/qa_generate")  # fmt: skip
     deadline = time.monotonic() + 120

@@ -12,12 +12,12 @@ import json
 import os
 import re
 import shutil
-import socket
 import time
 from pathlib import Path
 
 import pytest
 from docs import make_corrupt_pdf, make_pt_pdf
+from served import serve
 from tiny_embedder import tiny_embedder_path
 from tiny_lm import tiny_lm_dir  # noqa: F401 - fixture
 
@@ -38,12 +38,6 @@ ANSWER = "O valor total destinado é R$ 250.000,00 [1]."
 TIMEOUT_MS = 60_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def browser():
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)) and not shutil.which("chromium"):
@@ -62,7 +56,7 @@ def browser():
 def url(workspace):
     from oracle.config import RAGConfig
     from oracle.llm import FakeGenerator, register_generator
-    from oracle.ui import create_app, launch_kwargs
+    from oracle.ui import create_app
 
     def factory(model, adapter=None, **kw):
         return FakeGenerator(fn=lambda messages: ANSWER, name=f"fake:{model}", adapter=adapter)
@@ -71,13 +65,8 @@ def url(workspace):
     # The tiny embedder's similarities are not e5's: let every retrieved chunk count.
     demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path(),
                       rag=RAGConfig(min_score=-1.0))  # fmt: skip
-    port = _free_port()
-    demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                        **launch_kwargs())  # fmt: skip
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with serve(demo) as base:
+        yield base
 
 
 def _expect_or_toast(page, check) -> None:
@@ -159,6 +148,10 @@ def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_pa
 
     # the conversation survives a reload, and its answer can still be rated
     page.reload()
+    # the reload first reopens the tab the person was on (issue 11 U8); only then go to Chat,
+    # or the late restore switches the tab back under the test's feet on a loaded machine
+    restored = page.get_by_role("tab", name="Avaliações")
+    expect(restored).to_have_attribute("aria-selected", "true", timeout=TIMEOUT_MS)
     page.get_by_role("tab", name="Chat").click()
     chat = page.locator("#oracle-chatbot")
     expect(chat).to_contain_text(QUESTION)

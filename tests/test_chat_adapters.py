@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 
 import pytest
 import tiny_lm
+from served import serve
 from tiny_embedder import tiny_embedder_path
 from tiny_lm import make_tiny_lm
 
@@ -248,34 +248,25 @@ def test_generator_for_adapter_keeps_switches_or_refuses(tiny_lm_dir, tmp_path):
 # --- the app -------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def client(workspace, tiny_lm_dir):
     """A gradio_client over an app whose adapters/ holds the folders of :func:`_adapters_workspace`."""
     from gradio_client import Client
 
     from oracle.llm import FakeGenerator, register_generator
-    from oracle.ui import create_app, launch_kwargs
+    from oracle.ui import create_app
 
     register_generator(
         "fake", lambda model, adapter=None, **kw: FakeGenerator(fn=lambda m: "ok [1]", adapter=adapter)
     )
     _adapters_workspace(workspace, tiny_lm_dir)
     demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path())
-    port = _free_port()
-    demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                        **launch_kwargs())  # fmt: skip
-    c = Client(f"http://127.0.0.1:{port}/", verbose=False)
-    try:
-        yield c
-    finally:
-        c.close()
-        demo.close()
+    with serve(demo) as url:
+        c = Client(url, verbose=False)
+        try:
+            yield c
+        finally:
+            c.close()
 
 
 def _text(content) -> str:

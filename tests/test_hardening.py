@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import unicodedata
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import docs
 import pytest
+from served import serve
 
 from oracle.config import IngestConfig
 from oracle.errors import EncodingRepairedWarning, PdfTooComplexError, UnsupportedFileError
@@ -200,25 +200,13 @@ def test_cli_prints_one_line_per_file_whatever_its_name(tmp_path, workspace, cap
 # --- F4 and F6: the app ---------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def launched(workspace, monkeypatch):
     """Start the app (ORACLE_AUTH as the test set it); yields its base URL."""
-    from oracle.ui import create_app, launch_kwargs
+    from oracle.ui import create_app
 
-    demo = create_app(workspace=workspace)
-    port = _free_port()
-    demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
-                        **launch_kwargs())  # fmt: skip
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        demo.close()
+    with serve(create_app(workspace=workspace)) as url:
+        yield url.rstrip("/")
 
 
 def test_same_name_uploads_keep_their_own_results(tmp_path, launched):
