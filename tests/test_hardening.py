@@ -41,6 +41,21 @@ PARENT_BOUND_MB = 400
 _BATCH_SCRIPT = """
 import json, resource, sys
 sys.path.insert(0, sys.argv[1])
+
+
+def peak_rss_mb():
+    # VmHWM: this process's own peak since exec. ru_maxrss is not: Linux carries the peak of the
+    # process it was forked from across execve (a pytest process that loaded models reads ~6 GB).
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 import docs
 from oracle.config import IngestConfig
 from oracle.ingest import ingest_files
@@ -56,7 +71,7 @@ print(json.dumps({
          "key": o.error.key if o.error else None, "message": o.error.message("pt") if o.error else None}
         for o in result.outcomes
     ],
-    "parent_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "parent_maxrss_mb": peak_rss_mb(),
     "children_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }))
 """
