@@ -244,17 +244,14 @@ def asks_for_number(question: str) -> bool:
     return _ASKS_NUMBER_RE.search(fold(question)) is not None
 
 
-_FIGURE_RE = re.compile(r"\d+(?:[.,:/\-]\d+)*")
-
-
 def gives_figure(answer: str, question: str = "") -> bool:
     """True when ``answer`` holds a figure that ``question`` does not: a number (digits) or a
     number word (:data:`NUMBER_WORDS`), ``[n]`` markers and a leading section number ("2.1.2 ")
     removed. "O Moodle vem instalado no Debian Edu 12" gives no figure to "Qual versão do Moodle
     vem instalada no Debian Edu 12?"."""
     clean = _SECTION_NUMBER_RE.sub("", strip_citations(answer))
-    asked = set(_FIGURE_RE.findall(question or ""))
-    if any(n not in asked for n in _FIGURE_RE.findall(clean)):
+    asked = set(_NUMBER_RE.findall(question or ""))
+    if any(n not in asked for n in _NUMBER_RE.findall(clean)):
         return True
     return bool((set(words(clean)) & NUMBER_WORDS) - set(words(question or "")))
 
