@@ -523,12 +523,23 @@ def build(ctx: UIContext) -> None:
             return widgets.default_embedder()
 
     @guard
-    def on_load(lang: str):
-        running = jobs.running_job(ws)
+    def on_load(lang: str, job_id: str | None = None):
+        """Page load: follow the running job, else the newest. Tab shown again (``job_id``, the
+        job the person follows): keep it. A late tab event must not swap the job under the
+        person's eyes: re-choosing on show picked a finishing estimate whose status still said
+        "running" over the training just started (seen in the browser test under load)."""
         listed = jobs.list_jobs(ws)
-        current = running.job_id if running else (listed[0].job_id if listed else None)
+        if job_id and any(s.job_id == job_id for s in listed):
+            current = job_id
+        else:
+            running = jobs.running_job(ws)
+            current = running.job_id if running else (listed[0].job_id if listed else None)
         outs = _job_outputs(current, lang)
         return (*outs, gr.Dropdown(choices=qa_file_choices(ws)), data_summary(None, True, 0.1, lang))
+
+    @guard
+    def on_show(job_id: str | None, lang: str):
+        return on_load(lang, job_id)
 
     extra = [price, fx, ctx.lang_state]
     job_outs = [job, progress, plot, log, jobs_df, result, runs_df, run]
@@ -550,7 +561,7 @@ def build(ctx: UIContext) -> None:
                      outputs=[export_file, export_msg], api_name="ft_export")
     push_btn.click(push, inputs=[run, repo, token, private, ctx.lang_state], outputs=[export_msg, token], api_name="ft_push")
     ctx.on_load(on_load, [*job_outs, files, data_info], api_name="ft_load")
-    ctx.on_show(on_load, [*job_outs, files, data_info], api_name="ft_show")
+    ctx.on_show(on_show, [*job_outs, files, data_info], api_name="ft_show", inputs=[job])
 
 
 def _cost_default(field_name: str) -> float:
