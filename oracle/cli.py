@@ -5,8 +5,8 @@ Sub-commands::
     ingest FILES...      parse .txt/.pdf into the workspace (documents/)
     qa [--doc ID]...     generate question/answer pairs into data_qa/<doc_id>.qa.jsonl
     index [--doc ID]...  chunk, embed and add documents to indexes/<name>/
-    ask QUESTION         answer from the index with numbered citations (streamed)
-    rate ID valid|invalid  record a rating of an answer into data_qa/validated.jsonl or invalid.jsonl
+    ask QUESTION         answer from the index with numbered citations (streamed); stored in data_qa/answers.jsonl
+    rate ID valid|invalid  rate a stored answer into data_qa/validated.jsonl or invalid.jsonl (the latest rating counts)
     demo [FILES...]      the whole chain on the given files (default: the bundled example)
     train lora|embedder  fine-tune (a background job followed in the foreground; Ctrl-C cancels)
     train reindex|merge|export|push|resume|follow|cancel|jobs|list   the rest of the "Ajuste fino" tab
@@ -191,12 +191,11 @@ def _print_answer(answer, as_json: bool) -> None:
 
 
 def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: bool):
-    from oracle.rag import stream_answer
-    from oracle.schema import append_jsonl
+    from oracle.feedback import stream_and_store
 
     answer = None
     streamed: list[str] = []
-    for piece in stream_answer(question, index, generator, cfg=rag_cfg):
+    for piece in stream_and_store(question, index, generator, ws, cfg=rag_cfg):  # stored in answers.jsonl
         if isinstance(piece, str):
             streamed.append(piece)
             if not as_json:
@@ -206,7 +205,6 @@ def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: boo
             answer = piece
     if answer is None:  # pragma: no cover - stream_answer always ends with an Answer
         raise OracleError("err.generic", detail="no answer")
-    append_jsonl(ws.answers, [answer])
     if not as_json and answer.text != "".join(streamed).strip():  # citations attributed after the stream
         print("\n\n" + answer.text)
     _print_answer(answer, as_json)
@@ -222,25 +220,12 @@ def cmd_ask(args: argparse.Namespace, ws: C.Workspace) -> int:
 
 
 def cmd_rate(args: argparse.Namespace, ws: C.Workspace) -> int:
-    from oracle.feedback import rate_answer
-    from oracle.schema import Answer, read_jsonl
+    from oracle.feedback import rate_answer, ratings_file, resolve_answer
 
-    answers = read_jsonl(ws.answers, Answer)
-    if not answers:
-        print(t("cli.no_answers"), file=sys.stderr)
-        return 2
-    if args.answer_id == "last":
-        answer = answers[-1]
-    else:
-        matches = [a for a in answers if a.answer_id.startswith(args.answer_id)]
-        if len(matches) != 1:
-            print(t("cli.answer_not_found", answer_id=args.answer_id), file=sys.stderr)
-            return 2
-        answer = matches[0]
+    answer = resolve_answer(ws, args.answer_id)  # AnswerNotFoundError: printed, exit 2
     rating = rate_answer(answer, args.verdict == "valid", ws, user=args.user,
                          corrected_answer=args.corrected, comment=args.comment)
-    target = ws.validated if rating.valid else ws.invalid
-    print(t("cli.rated", rating_id=rating.rating_id, path=target))
+    print(t("cli.rated", rating_id=rating.rating_id, path=ratings_file(ws, rating.valid)))
     return 0
 
 
@@ -969,7 +954,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "min_coverage", "prompt"])
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("rate", help="Rate an answer: valid -> validated.jsonl, invalid -> invalid.jsonl.")
+    p = sub.add_parser("rate", help="Rate a stored answer: valid -> validated.jsonl, invalid -> invalid.jsonl; "
+                                          "rating it again replaces the earlier rating.")
     p.add_argument("answer_id", help="Answer id (or a unique prefix) printed by 'ask', or 'last'.")
     p.add_argument("verdict", choices=["valid", "invalid"])
     p.add_argument("--corrected", default=None, help="Corrected answer.")

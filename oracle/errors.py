@@ -127,6 +127,13 @@ class DocumentNotFoundError(OracleError):
     key = "err.document_not_found"
 
 
+class AnswerNotFoundError(OracleError):
+    """No stored answer (``data_qa/answers.jsonl``) has the id a rating refers to: keys
+    ``err.no_answers``, ``err.answer_not_found`` (param ``answer_id``), ``err.answer_not_stored``."""
+
+    key = "err.answer_not_found"
+
+
 class JobError(OracleError):
     """A background job could not be started, found, cancelled or resumed."""
 

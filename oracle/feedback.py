@@ -1,26 +1,45 @@
-"""Ratings of answers: valid ones feed fine-tuning, invalid ones are kept for analysis.
+"""Answers of record and their ratings: valid ones feed fine-tuning, invalid ones are kept.
 
-A person marks an :class:`~oracle.schema.Answer` valid or invalid, optionally with a
-corrected answer and a comment. The :class:`~oracle.schema.Rating` (question, answer text,
-citations, model, adapter, user, time, answer id) is appended as one JSON line to
-``data_qa/validated.jsonl`` (valid) or ``data_qa/invalid.jsonl`` (invalid).
+Answers: every answer either face gives (the app's chat, ``python -m oracle ask``) is stored
+on the server, one :class:`~oracle.schema.Answer` per line of ``data_qa/answers.jsonl``
+(:func:`store_answer`, or :func:`stream_and_store` around :func:`oracle.rag.stream_answer`).
+That line is the answer of record: a rating names it by ``answer_id`` and copies its question,
+text, citations and retrieved chunk ids from it (:func:`rate_stored_answer`), never from what
+a browser sends back.
 
-The files are append-only, one JSON object per line (loadable with
-``datasets.load_dataset("json", data_files=...)``). Appends go through
-:func:`oracle.schema.append_jsonl`: a ``filelock`` lock on ``<file>.lock`` plus one
-``os.write`` of whole lines on an ``O_APPEND`` descriptor, then fsync, so many writers
-(threads or processes) never lose, tear or interleave a line.
+Ratings: a person marks a stored answer valid or invalid, optionally with a corrected answer
+and a comment. The :class:`~oracle.schema.Rating` is appended as one JSON line to
+``data_qa/validated.jsonl`` (valid) or ``data_qa/invalid.jsonl`` (invalid). The files are
+append-only (the history is never lost), and **the latest rating of an answer replaces the
+earlier ones**: :func:`current_ratings` is the one reader that resolves them, and every
+consumer (the Avaliações tab, its exports, the first page's counts, training data) goes
+through it. Order: ``created_at`` (microseconds on new lines), then the line order within a
+file; on a tie between the two files the invalid rating wins, so a doubtful answer never
+trains.
+
+All files are JSONL (loadable with ``datasets.load_dataset("json", data_files=...)``).
+Appends go through :func:`oracle.schema.append_jsonl`: a ``filelock`` lock on ``<file>.lock``
+plus one ``os.write`` of whole lines on an ``O_APPEND`` descriptor, then fsync, so many
+writers (threads or processes) never lose, tear or interleave a line.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Iterator
 
 from oracle.config import Workspace
-from oracle.schema import Answer, Rating, append_jsonl, read_jsonl
+from oracle.errors import AnswerNotFoundError
+from oracle.schema import Answer, Rating, append_jsonl, iter_jsonl, read_jsonl
 
 logger = logging.getLogger(__name__)
+
+LAST = "last"
+"""The answer reference that means the latest stored answer (:func:`resolve_answer`)."""
 
 
 def _clean(value: str | None) -> str | None:
@@ -31,9 +50,121 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+# --- answers of record -----------------------------------------------------------------
+
+
+def store_answer(answer: Answer, workspace: Workspace) -> Path:
+    """Append ``answer`` as one JSON line to ``data_qa/answers.jsonl`` (append-safe).
+
+    Returns:
+        The answers file.
+
+    Raises:
+        OSError: the file could not be written (disk full, permissions).
+    """
+    path = workspace.answers
+    append_jsonl(path, [answer])
+    logger.info("answer %s stored in %s", answer.answer_id, path.name)
+    return path
+
+
+def stream_and_store(
+    question: str,
+    index: Any,
+    generator: Any,
+    workspace: Workspace,
+    cfg: Any = None,
+    language: str | None = None,
+) -> Iterator[str | Answer]:
+    """:func:`oracle.rag.stream_answer`, with the final Answer stored before it is yielded.
+
+    Both faces answer through this, so every answer shown can be rated by its id.
+
+    Args:
+        question, index, generator, cfg, language: as :func:`oracle.rag.stream_answer`.
+        workspace: where ``data_qa/answers.jsonl`` lives.
+
+    Yields:
+        ``str`` pieces as the generator produces them, then the final :class:`Answer`. When the
+        answer cannot be stored (an ``OSError``), the error is logged and the answer is still
+        yielded; rating it then fails with :class:`AnswerNotFoundError`.
+
+    Raises:
+        GenerationError: the generator failed.
+    """
+    from oracle.rag import stream_answer
+
+    for item in stream_answer(question, index, generator, cfg, language):
+        if isinstance(item, Answer):
+            try:
+                store_answer(item, workspace)
+            except OSError:
+                logger.exception("could not store answer %s", item.answer_id)
+        yield item
+
+
+def load_answers(workspace: Workspace) -> list[Answer]:
+    """Every stored answer, oldest first (file order)."""
+    return read_jsonl(workspace.answers, Answer)
+
+
+def find_answer(workspace: Workspace, answer_id: str) -> Answer | None:
+    """The stored answer whose id is exactly ``answer_id``, else None.
+
+    Reads ``answers.jsonl`` line by line and parses only lines that contain the id.
+    """
+    if not answer_id or not workspace.answers.exists():
+        return None
+    found = None
+    with workspace.answers.open("r", encoding="utf-8") as f:
+        for line in f:
+            if answer_id not in line:
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and row.get("answer_id") == answer_id:
+                found = Answer.from_dict(row)  # ids are unique; the last copy wins
+    return found
+
+
+def resolve_answer(workspace: Workspace, ref: str) -> Answer:
+    """The stored answer a person names: ``"last"``, a whole id, or an unambiguous id prefix.
+
+    Raises:
+        AnswerNotFoundError: no answer stored yet (``err.no_answers``), or no single answer
+            matches ``ref`` (``err.answer_not_found``).
+    """
+    ref = (ref or "").strip()
+    if ref != LAST:
+        exact = find_answer(workspace, ref)
+        if exact is not None:
+            return exact
+    answers = load_answers(workspace)
+    if not answers:
+        raise AnswerNotFoundError("err.no_answers")
+    if ref == LAST:
+        return answers[-1]
+    matches = {a.answer_id: a for a in answers if ref and a.answer_id.startswith(ref)}
+    if len(matches) != 1:
+        raise AnswerNotFoundError("err.answer_not_found", answer_id=ref)
+    return next(iter(matches.values()))
+
+
+# --- ratings ---------------------------------------------------------------------------
+
+
 def ratings_file(workspace: Workspace, valid: bool) -> Path:
     """``data_qa/validated.jsonl`` when ``valid`` else ``data_qa/invalid.jsonl``."""
     return workspace.validated if valid else workspace.invalid
+
+
+def retrieved_chunk_ids(answer: Answer) -> list[str]:
+    """The chunk ids of every source given to the model for ``answer`` (cited or not), in rank
+    order, without repeats; falls back to the cited ones for answers stored without sources."""
+    sources = answer.sources or answer.citations
+    return list(dict.fromkeys(c.chunk_id for c in sources if c.chunk_id))
 
 
 def rate_answer(
@@ -44,7 +175,10 @@ def rate_answer(
     corrected_answer: str | None = None,
     comment: str | None = None,
 ) -> Rating:
-    """Record a person's judgement of ``answer``.
+    """Record a person's judgement of ``answer``; the answer is stored first if it is not yet.
+
+    Rating an answer again later appends a new rating, which replaces this one
+    (:func:`current_ratings`).
 
     Args:
         answer: the RAG answer being rated.
@@ -55,8 +189,11 @@ def rate_answer(
         comment: free comment (blank -> None).
 
     Returns:
-        The :class:`Rating` written.
+        The :class:`Rating` written (``answer_id`` = the stored answer's id,
+        ``retrieved_chunk_ids`` from its sources).
     """
+    if find_answer(workspace, answer.answer_id) is None:
+        store_answer(answer, workspace)
     rating = Rating(
         question=answer.question,
         answer=answer.text,
@@ -68,9 +205,30 @@ def rate_answer(
         corrected_answer=_clean(corrected_answer),
         comment=_clean(comment),
         answer_id=answer.answer_id,
+        retrieved_chunk_ids=retrieved_chunk_ids(answer),
     )
     record_rating(rating, workspace)
     return rating
+
+
+def rate_stored_answer(
+    workspace: Workspace,
+    answer_id: str,
+    valid: bool,
+    user: str = "anonymous",
+    corrected_answer: str | None = None,
+    comment: str | None = None,
+) -> Rating:
+    """Rate the stored answer ``answer_id``, with the server's record of it (not a copy that a
+    browser kept). Arguments and result as :func:`rate_answer`.
+
+    Raises:
+        AnswerNotFoundError: no stored answer has that id (``err.answer_not_stored``).
+    """
+    answer = find_answer(workspace, answer_id)
+    if answer is None:
+        raise AnswerNotFoundError("err.answer_not_stored", answer_id=answer_id)
+    return rate_answer(answer, valid, workspace, user=user, corrected_answer=corrected_answer, comment=comment)
 
 
 def record_rating(rating: Rating, workspace: Workspace) -> Path:
@@ -83,20 +241,107 @@ def record_rating(rating: Rating, workspace: Workspace) -> Path:
     return path
 
 
+def _when(created_at: str) -> datetime:
+    """``created_at`` as an aware datetime (naive -> UTC); unreadable -> the earliest time."""
+    try:
+        when = datetime.fromisoformat(str(created_at))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _history(workspace: Workspace, valid: bool | None) -> list[Rating]:
+    """Every rating line, oldest first: by time, then invalid after valid on a tie, then line."""
+    flags = [True, False] if valid is None else [bool(valid)]
+    rows: list[tuple[datetime, int, int, Rating]] = []
+    for flag in flags:
+        for line_no, rating in enumerate(read_jsonl(ratings_file(workspace, flag), Rating)):
+            rows.append((_when(rating.created_at), 0 if flag else 1, line_no, rating))
+    rows.sort(key=lambda r: r[:3])
+    return [r[3] for r in rows]
+
+
 def load_ratings(workspace: Workspace, valid: bool | None = None) -> list[Rating]:
-    """Ratings of the workspace, newest first.
+    """The whole rating history (every line, replaced ratings included), newest first.
+
+    For what counts now, use :func:`current_ratings`.
 
     Args:
         workspace: the workspace.
         valid: True: validated.jsonl only; False: invalid.jsonl only; None: both.
 
     Returns:
-        ``[Rating]`` sorted by ``created_at`` descending (later lines first on equal times).
+        ``[Rating]`` newest first (``created_at``; later lines first on equal times).
     """
-    flags = [True, False] if valid is None else [bool(valid)]
-    rows: list[tuple[str, int, Rating]] = []
-    for flag in flags:
-        for line_no, rating in enumerate(read_jsonl(ratings_file(workspace, flag), Rating)):
-            rows.append((rating.created_at, line_no, rating))
-    rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    return [r[2] for r in rows]
+    return _history(workspace, valid)[::-1]
+
+
+def rating_key(rating: Rating) -> str:
+    """What a rating judges: its ``answer_id``; a line without one stands alone (its ``rating_id``)."""
+    return rating.answer_id or f"rating:{rating.rating_id}"
+
+
+def current_ratings(workspace: Workspace, valid: bool | None = None) -> list[Rating]:
+    """The rating that counts for each answer: the latest one, newest first.
+
+    Both files are read whatever ``valid`` is, so an answer rated 👍 and later 👎 is invalid
+    (and not returned with ``valid=True``); 👎 then 👍 is valid. A line without ``answer_id``
+    (written before answers were stored) counts on its own.
+
+    Args:
+        workspace: the workspace.
+        valid: True: only answers whose latest rating is valid; False: only invalid; None: all.
+
+    Returns:
+        ``[Rating]``, one per answer, newest first.
+    """
+    latest: dict[str, Rating] = {}
+    for rating in _history(workspace, None):
+        key = rating_key(rating)
+        latest.pop(key, None)  # re-inserted last: dict order is the order of the latest ratings
+        latest[key] = rating
+    out = list(latest.values())[::-1]
+    if valid is not None:
+        out = [r for r in out if r.valid == bool(valid)]
+    return out
+
+
+def rating_verdicts(workspace: Workspace) -> dict[str, bool]:
+    """``{answer_id: valid}`` of the latest rating of every rated answer (lines without an
+    ``answer_id`` are left out)."""
+    return {r.answer_id: bool(r.valid) for r in current_ratings(workspace) if r.answer_id}
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """What the ratings of a workspace add up to (:func:`rating_summary`).
+
+    Attributes:
+        n_valid: answers whose latest rating is valid.
+        n_invalid: answers whose latest rating is invalid.
+        n_corrected: answers whose latest rating carries a corrected answer.
+        n_replaced: rating lines replaced by a later rating of the same answer (kept in the files).
+    """
+
+    n_valid: int = 0
+    n_invalid: int = 0
+    n_corrected: int = 0
+    n_replaced: int = 0
+
+    @property
+    def n_current(self) -> int:
+        """Rated answers: ``n_valid + n_invalid``."""
+        return self.n_valid + self.n_invalid
+
+
+def rating_summary(workspace: Workspace) -> RatingSummary:
+    """Count the current ratings of ``workspace`` (see :class:`RatingSummary`)."""
+    current = current_ratings(workspace)
+    n_lines = sum(1 for flag in (True, False) for _ in iter_jsonl(ratings_file(workspace, flag)))
+    n_valid = sum(1 for r in current if r.valid)
+    return RatingSummary(
+        n_valid=n_valid,
+        n_invalid=len(current) - n_valid,
+        n_corrected=sum(1 for r in current if r.corrected_answer),
+        n_replaced=max(0, n_lines - len(current)),
+    )

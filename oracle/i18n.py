@@ -96,6 +96,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "O índice '{name}' foi construído com '{expected}', não com '{got}'. Reconstrua o índice com o novo modelo.",
         "en": "Index '{name}' was built with '{expected}', not '{got}'. Rebuild the index with the new model.",
     },
+    "err.no_answers": {
+        "pt": "Nenhuma resposta registrada ainda. Faça uma pergunta primeiro (aba Chat ou python -m oracle ask \"...\").",
+        "en": "No answers recorded yet. Ask a question first (Chat tab or python -m oracle ask \"...\").",
+    },
+    "err.answer_not_found": {
+        "pt": "Nenhuma resposta única com id '{answer_id}'. Use o id impresso por 'ask', ou 'last' para a última.",
+        "en": "No single answer with id '{answer_id}'. Use the id printed by 'ask', or 'last' for the latest.",
+    },
+    "err.answer_not_stored": {
+        "pt": "Esta resposta não está registrada no servidor (o registro de respostas foi apagado, ou a conversa veio de outro espaço de trabalho), por isso não pode ser avaliada. Faça a pergunta de novo e avalie a nova resposta.",
+        "en": "This answer is not recorded on the server (the answer log was deleted, or the conversation came from another workspace), so it cannot be rated. Ask the question again and rate the new answer.",
+    },
     "err.document_not_found": {
         "pt": "Documento '{name}' não encontrado. Envie-o primeiro.",
         "en": "Document '{name}' not found. Upload it first.",
@@ -200,10 +212,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Resposta {answer_id} ({seconds:.1f} s). Avalie com: python -m oracle rate {answer_id} valid|invalid",
         "en": "Answer {answer_id} ({seconds:.1f} s). Rate it with: python -m oracle rate {answer_id} valid|invalid",
     },
-    "cli.no_answers": {
-        "pt": "Nenhuma resposta registrada ainda. Pergunte primeiro: python -m oracle ask \"...\"",
-        "en": "No answers recorded yet. Ask first: python -m oracle ask \"...\"",
-    },
     "cli.unsupported": {
         "pt": "(A resposta do modelo foi descartada: citava {claims}, que não aparece nas fontes.)",
         "en": "(The model's answer was discarded: it named {claims}, found in no source.)",
@@ -211,10 +219,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli.eval_saved": {
         "pt": "Relatório e respostas por pergunta em {path} (report.md, report.json, rows.jsonl).",
         "en": "Report and per-question answers in {path} (report.md, report.json, rows.jsonl).",
-    },
-    "cli.answer_not_found": {
-        "pt": "Nenhuma resposta única com id '{answer_id}'. Use o id impresso por 'ask', ou 'last'.",
-        "en": "No single answer with id '{answer_id}'. Use the id printed by 'ask', or 'last'.",
     },
     "cli.rated": {"pt": "Avaliação {rating_id} registrada em {path}", "en": "Rating {rating_id} recorded in {path}"},
     "cli.demo_step": {"pt": "== {step} {what} ==", "en": "== {step} {what} =="},
@@ -1119,6 +1123,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.ratings.counts": {
         "pt": "**{valid}** válidas · **{invalid}** inválidas · {total} no total",
         "en": "**{valid}** valid · **{invalid}** invalid · {total} in all",
+    },
+    "ui.ratings.replaced": {
+        "pt": " · {n} substituídas (vale a última avaliação de cada resposta; o histórico fica guardado)",
+        "en": " · {n} replaced (the latest rating of each answer counts; the history is kept)",
     },
     "ui.ratings.filter": {"pt": "Mostrar", "en": "Show"},
     "ui.ratings.filter.all": {"pt": "Todas", "en": "All"},

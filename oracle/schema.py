@@ -27,9 +27,11 @@ T = TypeVar("T")
 PAGE_SEPARATOR = "\n\n"
 
 
-def now_iso() -> str:
-    """Current UTC time as ISO 8601 with seconds, e.g. ``2026-11-21T19:52:31+00:00``."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def now_iso(timespec: str = "seconds") -> str:
+    """Current UTC time as ISO 8601, e.g. ``2026-11-21T19:52:31+00:00`` (``timespec`` as in
+    :meth:`datetime.isoformat`: ``"seconds"``, or ``"microseconds"`` where the order of two
+    records made within one second matters)."""
+    return datetime.now(timezone.utc).isoformat(timespec=timespec)
 
 
 def new_id() -> str:
@@ -247,7 +249,27 @@ class Answer(Record):
 
 @dataclass
 class Rating(Record):
-    """A person's judgement of an answer; ``valid`` decides validated.jsonl vs invalid.jsonl."""
+    """A person's judgement of a stored answer; ``valid`` decides validated.jsonl vs invalid.jsonl.
+
+    The files are append-only: rating an answer again appends a new line, and the latest rating
+    of an ``answer_id`` is the one that counts (:func:`oracle.feedback.current_ratings`).
+
+    Attributes:
+        question, answer: the question and the model's answer text, as stored.
+        valid: True when the person judged the answer correct and well supported.
+        citations: the sources the answer cited (``[n]`` markers).
+        model, adapter: what answered.
+        user: who rated ("anonymous" when unknown).
+        corrected_answer: the right answer, when the person wrote one (else None).
+        comment: free comment (else None).
+        answer_id: id of the answer in ``data_qa/answers.jsonl`` (None on lines written before
+            answers were stored: each such line then stands alone).
+        retrieved_chunk_ids: every chunk retrieved and given to the model for the answer, in
+            rank order, cited or not (``[]`` on lines written before this field existed, and for
+            answers where nothing passed the relevance gate).
+        rating_id: this rating's own id.
+        created_at: ISO 8601 UTC time, with microseconds (older lines: seconds).
+    """
 
     question: str
     answer: str
@@ -259,8 +281,14 @@ class Rating(Record):
     corrected_answer: str | None = None
     comment: str | None = None
     answer_id: str | None = None
+    retrieved_chunk_ids: list[str] = field(default_factory=list)
     rating_id: str = field(default_factory=new_id)
-    created_at: str = field(default_factory=now_iso)
+    created_at: str = field(default_factory=lambda: now_iso("microseconds"))
+
+    @property
+    def reference_answer(self) -> str:
+        """The answer to learn from: the person's correction when given, else the model's answer."""
+        return (self.corrected_answer or "").strip() or self.answer
 
 
 _NESTED: dict[tuple[str, str], type[Record]] = {
