@@ -6,8 +6,9 @@ Sources (:func:`load_examples`):
   pairs whose ``status`` is ``"rejected"`` are left out;
 * ``data_qa/validated.jsonl``: ratings marked valid; the ``corrected_answer`` replaces the
   model's answer when one was given; the chunks the answer cited are its gold chunks;
-* ``data_qa/invalid.jsonl``: never trained on. An answer rated valid and later invalid
-  (same ``answer_id``) counts as invalid (the latest rating wins).
+* ``data_qa/invalid.jsonl``: never trained on. Ratings are read through
+  :func:`oracle.feedback.current_ratings`: only the latest rating of an answer counts, so an
+  answer rated valid and later invalid is left out, and one rated invalid and later valid trains.
 
 Held-out split (:func:`split_of`): a question goes to the evaluation split when a hash of its
 normalised text falls under ``eval_fraction``. The split depends on the question alone, so it
@@ -98,7 +99,7 @@ class ExampleSet:
         files: ``[{"path": str, "sha256": str, "n_examples": int}]`` for every file read
             (``train.json`` records them so a run can be traced to its data).
         n_rejected: QA pairs left out because review rejected them.
-        n_invalid: ratings left out because they were rated invalid.
+        n_invalid: answers once rated valid whose latest rating is invalid (left out).
         n_duplicates: examples dropped because their question was already present.
     """
 
@@ -185,7 +186,8 @@ def load_examples(
         workspace: the workspace whose ``data_qa/`` is read.
         files: QA files to use (paths, or names inside ``data_qa/``); default: every
             ``*.qa.jsonl``. An empty list means ratings only.
-        use_ratings: also read ``validated.jsonl`` (minus answers later rated invalid).
+        use_ratings: also use the answers whose latest rating is valid
+            (:func:`oracle.feedback.current_ratings`).
 
     Returns:
         An :class:`ExampleSet`. Ratings come first so that, when a question was both
@@ -205,28 +207,25 @@ def load_examples(
         out.examples.append(ex)
 
     if use_ratings and workspace.validated.exists():
-        invalid_at: dict[str, str] = {}
-        for row in iter_jsonl(workspace.invalid):
-            if row.get("answer_id"):
-                invalid_at[row["answer_id"]] = max(invalid_at.get(row["answer_id"], ""), row.get("created_at", ""))
+        from oracle.feedback import current_ratings, load_ratings, rating_key
+
+        current = current_ratings(workspace)  # one rating per answer: the latest
+        once_valid = {rating_key(r) for r in load_ratings(workspace, valid=True)}
+        out.n_invalid = sum(1 for r in current if not r.valid and rating_key(r) in once_valid)
         n = 0
-        for row in iter_jsonl(workspace.validated):
-            aid = row.get("answer_id")
-            if aid and aid in invalid_at and invalid_at[aid] >= row.get("created_at", ""):
-                out.n_invalid += 1
+        for rating in reversed(current):  # oldest first
+            if not rating.valid:
                 continue
-            answer = (row.get("corrected_answer") or "").strip() or (row.get("answer") or "")
-            cites = row.get("citations") or []
-            gold = list(dict.fromkeys(c["chunk_id"] for c in cites if c.get("chunk_id")))
-            cmap = {str(c["n"]): c["chunk_id"] for c in cites if c.get("chunk_id") and "n" in c}
-            if row.get("corrected_answer"):
-                cmap = {}  # a person's text: its [n] markers (if any) are not the model's
+            cites = rating.citations or []
+            gold = list(dict.fromkeys(c.chunk_id for c in cites if c.chunk_id))
+            # a person's correction: its [n] markers (if any) are not the model's
+            cmap = {} if rating.corrected_answer else {str(c.n): c.chunk_id for c in cites if c.chunk_id}
             add(
                 TrainExample(
-                    question=row.get("question", ""),
-                    answer=answer,
+                    question=rating.question,
+                    answer=rating.reference_answer,
                     gold_chunk_ids=gold,
-                    language=question_language(row.get("question", "")),
+                    language=question_language(rating.question),
                     source="rating",
                     source_file=workspace.validated.name,
                     citation_map=cmap,
