@@ -255,7 +255,13 @@ def _history(workspace: Workspace, valid: bool | None) -> list[Rating]:
     flags = [True, False] if valid is None else [bool(valid)]
     rows: list[tuple[datetime, int, int, Rating]] = []
     for flag in flags:
-        for line_no, rating in enumerate(read_jsonl(ratings_file(workspace, flag), Rating)):
+        path = ratings_file(workspace, flag)
+        for line_no, row in enumerate(iter_jsonl(path)):
+            try:
+                rating = Rating.from_dict(row)
+            except (TypeError, ValueError, AttributeError) as exc:  # not a rating: skipped, never fatal
+                logger.warning("%s line %d is not a rating, skipped: %s", path.name, line_no + 1, exc)
+                continue
             rows.append((_when(rating.created_at), 0 if flag else 1, line_no, rating))
     rows.sort(key=lambda r: r[:3])
     return [r[3] for r in rows]
@@ -336,12 +342,12 @@ class RatingSummary:
 
 def rating_summary(workspace: Workspace) -> RatingSummary:
     """Count the current ratings of ``workspace`` (see :class:`RatingSummary`)."""
+    history = _history(workspace, None)
     current = current_ratings(workspace)
-    n_lines = sum(1 for flag in (True, False) for _ in iter_jsonl(ratings_file(workspace, flag)))
     n_valid = sum(1 for r in current if r.valid)
     return RatingSummary(
         n_valid=n_valid,
         n_invalid=len(current) - n_valid,
         n_corrected=sum(1 for r in current if r.corrected_answer),
-        n_replaced=max(0, n_lines - len(current)),
+        n_replaced=len(history) - len(current),
     )

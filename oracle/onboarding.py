@@ -2,8 +2,9 @@
 
 The app's "Como começar" guide and the notices of tabs that need an earlier step read
 :func:`getting_started`, which looks only at cheap facts of the workspace (file counts,
-``index.json``, line counts of the JSONL logs): no document is parsed and no model loads, so
-it can run on every page load and tab change.
+``index.json``, line counts of the JSONL logs, the ratings read through
+:func:`oracle.feedback.rating_summary`): no document is parsed and no model loads, so it can
+run on every page load and tab change.
 
 Example::
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from oracle.config import DEFAULT_INDEX, Workspace
+from oracle.feedback import rating_summary
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class StepStatus:
         tab: the tab where it is done (:data:`STEP_TAB`).
         state: ``"done"``; ``"next"`` for the first step not done; ``"todo"`` for the later ones.
         count: what the step produced so far: documents sent, chunks indexed, answers given,
-            ratings recorded, fine-tuning runs finished.
+            answers rated, fine-tuning runs finished.
         partial: for ``"index"`` only, documents sent but not in the index yet (0 otherwise).
     """
 
@@ -81,7 +83,7 @@ class Progress:
         n_chunks: chunks in the chat's index (0 without an index).
         has_index: the chat's index exists (``indexes/default/index.json``).
         n_answers: answers logged (``data_qa/answers.jsonl`` lines).
-        n_ratings: ratings recorded (validated + invalid lines).
+        n_ratings: answers rated (the latest rating of each answer, :func:`oracle.feedback.current_ratings`).
         n_qa_pairs: question/answer pairs generated (``data_qa/*.qa.jsonl`` lines).
         n_runs: fine-tuning runs finished (``adapters/*/train.json`` or ``merge.json``).
         steps: one :class:`StepStatus` per :data:`STEPS` entry, in order.
@@ -156,7 +158,8 @@ def getting_started(workspace: Workspace) -> Progress:
     the later ones ``"todo"`` (a later step may be done before an earlier one: a rating survives
     deleting the documents).
 
-    Cheap: counts files and lines, reads ``index.json``; creates no folder.
+    Cheap: counts files and lines, reads ``index.json`` and the (small, hand-made) ratings files;
+    creates no folder.
 
     Returns:
         A :class:`Progress`.
@@ -168,7 +171,7 @@ def getting_started(workspace: Workspace) -> Progress:
     n_chunks = int((meta or {}).get("n_chunks") or 0) if meta else 0
     data_qa = home / "data_qa"
     n_answers = _count_lines(data_qa / "answers.jsonl")
-    n_ratings = _count_lines(data_qa / "validated.jsonl") + _count_lines(data_qa / "invalid.jsonl")
+    n_ratings = rating_summary(workspace).n_current  # one per answer: the latest rating
     n_pairs = sum(_count_lines(p) for p in _files(data_qa, "*.qa.jsonl"))
     n_runs = sum(
         1 for p in _files(home / "adapters", "*")

@@ -325,10 +325,12 @@ def test_ask_with_a_matching_adapter_answers_and_rates(client, workspace, tiny_l
 
 
 def test_restored_conversation_can_be_rated(client, workspace):
+    from oracle.feedback import store_answer
     from oracle.schema import Answer, Citation
 
     answer = Answer(question="Qual é o prazo?", text="O prazo é 10 dias [1].", model="fake:x",
                     citations=[Citation(1, "d1", "edital.pdf", 2, "prazo de 10 dias", "d1:0:0")])  # fmt: skip
+    store_answer(answer, workspace)  # as the chat did when it gave the answer
     stored = {"version": 1,
               "messages": [{"role": "user", "content": "Qual é o prazo?"},
                            {"role": "assistant", "content": "O prazo é 10 dias [1].\n\n**Fontes**"}],
@@ -342,6 +344,33 @@ def test_restored_conversation_can_be_rated(client, workspace):
     (rating,) = [json.loads(line) for line in workspace.validated.read_text("utf-8").splitlines()]
     assert rating["answer_id"] == answer.answer_id and rating["comment"] == "certo"
     assert rating["citations"][0]["doc_name"] == "edital.pdf"
+
+
+def test_a_restored_answer_is_rated_from_the_servers_record(client, workspace):
+    """The browser's copy only names the answer: an answer the server does not hold is refused in
+    Portuguese, with nothing written; a changed copy rates the stored answer, not the change."""
+    from gradio_client.exceptions import AppError
+
+    from oracle.feedback import store_answer
+    from oracle.schema import Answer
+
+    def restore(answer: Answer, shown: str) -> None:
+        saved = {"version": 1, "messages": [{"role": "user", "content": answer.question},
+                                            {"role": "assistant", "content": shown}],
+                 "answers": [{"index": 1, "answer": answer.to_dict()}]}  # fmt: skip
+        client.predict(saved, [], api_name="/chat_restore")
+
+    restore(Answer(question="Outra?", text="Sim.", model="fake:x"), "Sim.")
+    with pytest.raises(AppError, match="não está registrada no servidor"):
+        client.predict("", "", api_name="/rate_up")
+    assert not workspace.validated.exists() and not workspace.invalid.exists()
+
+    stored = Answer(question="Qual é o prazo?", text="O prazo é 10 dias.", model="fake:x")
+    store_answer(stored, workspace)
+    restore(Answer.from_dict({**stored.to_dict(), "text": "O prazo é 99 dias.", "model": "outro"}), "O prazo é 99 dias.")
+    client.predict("", "", api_name="/rate_down")
+    (rating,) = [json.loads(line) for line in workspace.invalid.read_text("utf-8").splitlines()]
+    assert (rating["answer_id"], rating["answer"], rating["model"]) == (stored.answer_id, stored.text, "fake:x")
 
 
 # --- conversation saved in the browser ----------------------------------------------------------

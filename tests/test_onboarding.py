@@ -24,6 +24,14 @@ def _lines(path, n: int) -> None:
     path.write_text("".join(json.dumps({"i": i}) + "\n" for i in range(n)), encoding="utf-8")
 
 
+def _ratings(workspace, valid: bool, answer_ids: list[str]) -> None:
+    from oracle.feedback import record_rating
+    from oracle.schema import Rating
+
+    for answer_id in answer_ids:
+        record_rating(Rating(question="q?", answer="a", valid=valid, answer_id=answer_id), workspace)
+
+
 def _states(progress) -> dict[str, str]:
     return {s.step: s.state for s in progress.steps}
 
@@ -73,11 +81,11 @@ def test_answers_ratings_and_runs_complete_the_steps(workspace):
     assert progress.next_step.step == "rate" and progress.next_step.tab == "chat"
     assert blocking_step(progress, "ratings").step == "rate"
 
-    _lines(workspace.validated, 3)
-    _lines(workspace.invalid, 1)
+    _ratings(workspace, True, ["a1", "a2", "a3"])
+    _ratings(workspace, False, ["a4", "a1"])  # a1 rated again: its latest rating replaces the first
     _lines(workspace.qa_file("a"), 5)
     progress = getting_started(workspace)
-    assert progress.n_ratings == 4 and progress.n_qa_pairs == 5
+    assert progress.n_ratings == 4 and progress.n_qa_pairs == 5  # 4 answers rated, 5 rating lines
     assert progress.next_step.step == "improve" and progress.next_step.tab == "finetune"
     assert blocking_step(progress, "ratings") is None and blocking_step(progress, "finetune") is None
 
@@ -90,7 +98,7 @@ def test_answers_ratings_and_runs_complete_the_steps(workspace):
 
 
 def test_a_rating_counts_as_asking_even_without_the_answers_log(workspace):
-    _lines(workspace.invalid, 1)
+    _ratings(workspace, False, ["a1"])
     progress = getting_started(workspace)
     assert _states(progress)["ask"] == "done" and _states(progress)["rate"] == "done"
     assert progress.next_step.step == "upload"  # earlier steps are still to do

@@ -1,17 +1,23 @@
 """Tab "Chat": questions answered from the index, streamed, with their sources; 👍/👎 ratings.
 
-A question goes through :func:`oracle.rag.stream_answer` (retrieve top-k, numbered sources,
-generate); pieces are streamed into the ``gr.Chatbot`` (messages format) and, at the end, the
-answer is re-rendered with its sources (document, page, cited snippet) under it. Each answer
-of the session is kept in a ``gr.State`` so that 👍/👎 (buttons for the last answer, or the
-chatbot's own thumbs on any answer) rate it through :func:`oracle.feedback.rate_answer`,
-recording who rated (Hugging Face OAuth user, ``launch(auth=...)`` user, else anonymous).
+A question goes through :func:`oracle.feedback.stream_and_store` (:func:`oracle.rag.stream_answer`:
+retrieve top-k, numbered sources, generate; the final answer stored on the server in
+``data_qa/answers.jsonl``, as the CLI's ``ask`` does); pieces are streamed into the
+``gr.Chatbot`` (messages format) and, at the end, the answer is re-rendered with its sources
+(document, page, cited snippet) under it. Each answer of the session is kept in a ``gr.State``
+so that 👍/👎 (buttons for the last answer, or the chatbot's own thumbs on any answer) can name
+it: the rating goes through :func:`oracle.feedback.rate_stored_answer` with the answer's id,
+so what is rated is the server's record of the answer, never the copy the browser holds. It
+records who rated (Hugging Face OAuth user, ``launch(auth=...)`` user, else anonymous). Rating
+an answer again replaces the earlier rating (:func:`oracle.feedback.current_ratings`).
 
 The conversation survives a page reload: after each answer (and after "clear") the messages
 and the answers the rating buttons need are saved in the browser's ``localStorage`` through a
 ``gr.BrowserState`` (:func:`history_to_store`), and put back when the tab's components mount
 (:func:`history_from_store`). Only the question, the rendered answer and its
-:class:`~oracle.schema.Answer` are stored: never the API key field.
+:class:`~oracle.schema.Answer` are stored: never the API key field. That copy only redraws the
+conversation and names the answers; an answer the server no longer has cannot be rated
+(:class:`~oracle.errors.AnswerNotFoundError`, said in the person's language).
 
 The LoRA adapter dropdown lists the generator's adapters with their base model
 (:func:`oracle.ui.widgets.list_adapters`); choosing one whose base is not the selected generator
@@ -154,7 +160,7 @@ def feedback_values(messages: Any, answers: Any, verdicts: dict[str, bool]) -> l
     Args:
         messages: the chatbot's messages.
         answers: the session's answers, ``[{"index": int, "answer": Answer.to_dict()}]``.
-        verdicts: from the workspace's ratings (:func:`rating_verdicts`).
+        verdicts: from the workspace's ratings (:func:`oracle.feedback.rating_verdicts`).
     """
     ids = {e.get("index"): e["answer"].get("answer_id") for e in answers or []
            if isinstance(e, dict) and isinstance(e.get("answer"), dict)}  # fmt: skip
@@ -164,16 +170,6 @@ def feedback_values(messages: Any, answers: Any, verdicts: dict[str, bool]) -> l
             verdict = verdicts.get(ids.get(i) or "")
             out.append(None if verdict is None else ("Like" if verdict else "Dislike"))
     return out
-
-
-def rating_verdicts(workspace: Workspace) -> dict[str, bool]:
-    """answer_id -> valid, the latest rating of each rated answer of the workspace."""
-    from oracle.feedback import load_ratings
-
-    verdicts: dict[str, bool] = {}
-    for rating in load_ratings(workspace):  # newest first
-        verdicts.setdefault(rating.answer_id, bool(rating.valid))
-    return verdicts
 
 
 def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -294,16 +290,6 @@ def build(ctx: UIContext) -> None:
                     32, 1024, value=defaults.max_new_tokens, step=32, label=ctx.k("ui.chat.max_tokens")
                 )
 
-    def _log_answer(answer: Answer) -> None:
-        """Keep the answer in the workspace's answer log (as the CLI does): it can be rated later
-        by its id, and the "Como começar" guide counts it."""
-        from oracle.schema import append_jsonl
-
-        try:
-            append_jsonl(ws.answers, [answer])
-        except OSError:  # the answer is shown anyway
-            logger.exception("could not log the answer")
-
     def _chosen_adapter(name: str | None) -> str | None:
         """The folder of the chosen generator adapter; None for none. Raises ModelNotFoundError."""
         if not name:
@@ -316,8 +302,8 @@ def build(ctx: UIContext) -> None:
     @guard
     def ask(text, history, session_answers, choice, base_url, model, api_key, adapter_name, k, threshold,
             use_bm25, budget, lang: str):  # fmt: skip
+        from oracle.feedback import stream_and_store
         from oracle.index import load_index
-        from oracle.rag import stream_answer
 
         text = (text or "").strip()
         if not text:
@@ -334,7 +320,7 @@ def build(ctx: UIContext) -> None:
         yield history, gr.skip(), ""
         pieces: list[str] = []
         final: Answer | None = None
-        for item in stream_answer(text, index, generator, cfg):
+        for item in stream_and_store(text, index, generator, ws, cfg):  # the answer of record: on the server
             if isinstance(item, Answer):
                 final = item
                 continue
@@ -344,22 +330,22 @@ def build(ctx: UIContext) -> None:
         if final is None:  # pragma: no cover - stream_answer always ends with an Answer
             return
         history[-1] = {"role": "assistant", "content": render_answer(ctx, final, lang)}
-        _log_answer(final)
         session_answers = list(session_answers or []) + [
             {"index": len(history) - 1, "answer": final.to_dict()}
         ]
         yield history, session_answers, ""
 
     def _rate(valid: bool, session_answers, message_index, fix, note, lang, request, profile):
-        from oracle.feedback import rate_answer
+        from oracle.feedback import rate_stored_answer
 
         answer = _answer_for(session_answers, message_index)
         if answer is None:
             raise gr.Error(ctx.t("ui.chat.nothing_to_rate", lang), print_exception=False)
         user = ctx.user(request, profile)
-        rating = rate_answer(answer, valid, ws, user=user, corrected_answer=fix, comment=note)
+        # the server's record of the answer is rated (AnswerNotFoundError when it has none)
+        rating = rate_stored_answer(ws, answer.answer_id, valid, user=user, corrected_answer=fix, comment=note)
         key = "ui.chat.rated_valid" if valid else "ui.chat.rated_invalid"
-        question = answer.question if len(answer.question) <= 90 else answer.question[:89].rstrip() + "…"
+        question = rating.question if len(rating.question) <= 90 else rating.question[:89].rstrip() + "…"
         return ctx.t(key, lang, user=ctx.display_user(rating.user, lang), question=html.escape(question)), "", ""
 
     @guard
@@ -458,11 +444,15 @@ def build(ctx: UIContext) -> None:
         messages, restored = restore_history(stored, history, lang)
         if not isinstance(messages, list):
             return messages, restored
+        from oracle.feedback import rating_verdicts
+
         lit = feedback_values(messages, restored, rating_verdicts(ws))
         return gr.Chatbot(value=messages, feedback_value=lit), restored
 
     def show_feedback(history, session_answers):
         """Light the chatbot's 👍/👎 of every rated answer (also after the big buttons)."""
+        from oracle.feedback import rating_verdicts
+
         return gr.Chatbot(feedback_value=feedback_values(history, session_answers, rating_verdicts(ws)))
 
     def clear():

@@ -1,7 +1,9 @@
-"""Tab "Avaliações": the ratings so far, filtered, and the two JSONL files to download.
+"""Tab "Avaliações": the rating that counts for each answer, filtered, and two JSONL downloads.
 
-Reads :func:`oracle.feedback.load_ratings` (newest first); downloads are copies of
-``data_qa/validated.jsonl`` and ``data_qa/invalid.jsonl`` made at refresh time.
+Reads :func:`oracle.feedback.current_ratings` (the latest rating of each answer, newest first)
+and :func:`oracle.feedback.rating_summary` (the counts, and how many earlier ratings were
+replaced). The downloads ``validated.jsonl`` and ``invalid.jsonl`` hold those current ratings,
+written at refresh time; the append-only files in ``data_qa/`` keep the whole history.
 """
 
 import logging
@@ -23,16 +25,18 @@ def _short(text: str | None, limit: int = TEXT_CHARS) -> str:
 
 
 def ratings_view(ctx: UIContext, which: str, search: str, limit: int, lang: str):
-    """(counts markdown, table of the latest ``limit`` ratings matching the filter and text)."""
-    from oracle.feedback import load_ratings
+    """(counts markdown, table of the latest ``limit`` current ratings matching the filter and text)."""
+    from oracle.feedback import current_ratings, rating_summary
     from oracle.i18n import format_datetime, format_number
 
-    ratings = load_ratings(ctx.workspace)
-    n_valid = sum(1 for r in ratings if r.valid)
+    ratings = current_ratings(ctx.workspace)
+    summary = rating_summary(ctx.workspace)
     counts = ctx.t(
-        "ui.ratings.counts", lang, valid=format_number(n_valid, lang),
-        invalid=format_number(len(ratings) - n_valid, lang), total=format_number(len(ratings), lang),
+        "ui.ratings.counts", lang, valid=format_number(summary.n_valid, lang),
+        invalid=format_number(summary.n_invalid, lang), total=format_number(summary.n_current, lang),
     )  # fmt: skip
+    if summary.n_replaced:
+        counts += ctx.t("ui.ratings.replaced", lang, n=format_number(summary.n_replaced, lang))
     if which == "valid":
         ratings = [r for r in ratings if r.valid]
     elif which == "invalid":
@@ -92,8 +96,13 @@ def build(ctx: UIContext) -> None:
         )
 
     def _downloads():
-        valid = widgets.export_copy(ws.validated, "validated.jsonl")
-        invalid = widgets.export_copy(ws.invalid, "invalid.jsonl")
+        from oracle.feedback import current_ratings
+
+        def export(valid: bool, name: str) -> str | None:
+            ratings = current_ratings(ws, valid=valid)
+            return widgets.export_records(ratings, name) if ratings else None
+
+        valid, invalid = export(True, "validated.jsonl"), export(False, "invalid.jsonl")
         return (
             gr.DownloadButton(value=valid, interactive=valid is not None),
             gr.DownloadButton(value=invalid, interactive=invalid is not None),
