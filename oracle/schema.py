@@ -561,7 +561,9 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[Any]) -> int:
     """Append records as JSON lines; safe with many concurrent writers (threads or processes).
 
     All lines are written under the file's lock in one ``os.write`` on an ``O_APPEND``
-    descriptor, then fsynced, so no line is lost, torn or interleaved.
+    descriptor, then fsynced, so no line is lost, torn or interleaved. When the file ends with a
+    torn line (a writer killed mid-line, a full disk), a newline is written first, so the new
+    records never merge into it (:func:`iter_jsonl` skips the torn line).
 
     Returns:
         The number of lines appended.
@@ -572,8 +574,11 @@ def append_jsonl(path: str | os.PathLike, records: Iterable[Any]) -> int:
     data = "".join(lines).encode("utf-8")
     path = Path(path)
     with file_lock(path):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                data = b"\n" + data
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)

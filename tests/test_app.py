@@ -190,6 +190,22 @@ def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_call
     assert json.loads(Path(valid_file).read_text("utf-8"))["rating_id"] == rating["rating_id"]
     assert invalid_file is None
 
+    # the chat stored the answer on the server; the rating names it and keeps every retrieved chunk
+    (stored,) = [json.loads(line) for line in workspace.answers.read_text("utf-8").splitlines()]
+    assert rating["answer_id"] == stored["answer_id"] and stored["text"] == ANSWER
+    assert rating["retrieved_chunk_ids"] == [c["chunk_id"] for c in stored["sources"]]
+    assert len(rating["retrieved_chunk_ids"]) == 2  # top-k 2: cited or not
+
+    # 👎 on the same answer replaces the 👍 everywhere; the file keeps both lines
+    client.predict("", "", api_name="/rate_down")
+    counts, table, valid_file, invalid_file = client.predict("all", "", 50, api_name="/ratings")
+    assert "**0** válidas · **1** inválidas · 1 no total · 1 substituídas" in counts
+    assert [r[2] for r in _rows(table)] == ["👎"]
+    valid_file, invalid_file = (f.get("value") if isinstance(f, dict) else f for f in (valid_file, invalid_file))
+    assert valid_file is None and json.loads(Path(invalid_file).read_text("utf-8"))["answer_id"] == stored["answer_id"]
+    assert len(workspace.validated.read_text("utf-8").splitlines()) == 1
+    assert getting_started(workspace).n_ratings == 1
+
 
 def test_bad_upload_keeps_the_good_file(app, workspace, tmp_path):
     _, client = app

@@ -88,13 +88,23 @@ def test_whole_chain_from_the_command_line(tmp_path, workspace, fake_generator, 
     assert answer["text"].endswith("[1].") and answer["citations"][0]["n"] == 1
     assert answer["citations"][0]["doc_name"] == pdf.name
 
+    (stored,) = [json.loads(line) for line in workspace.answers.open()]  # the answer of record
+    assert stored["answer_id"] == answer["answer_id"] and stored["text"] == answer["text"]
     assert main(home + ["rate", "last", "valid", "--comment", "ok", "--user", "ana"]) == 0
     rows = [json.loads(line) for line in workspace.validated.open()]
     assert len(rows) == 1 and rows[0]["user"] == "ana" and rows[0]["answer_id"] == answer["answer_id"]
     assert rows[0]["citations"][0]["page"] == answer["citations"][0]["page"]
+    assert rows[0]["retrieved_chunk_ids"] == [c["chunk_id"] for c in answer["sources"]]
 
     assert main(home + ["rate", "nope", "invalid"]) == 2
+    assert "Nenhuma resposta única com id 'nope'" in capsys.readouterr().err
     assert not workspace.invalid.exists()
+    # rated again by its id prefix: the later rating replaces the first
+    assert main(home + ["rate", answer["answer_id"][:8], "invalid"]) == 0
+    from oracle.feedback import current_ratings
+
+    (current,) = current_ratings(workspace)
+    assert current.valid is False and current.answer_id == answer["answer_id"]
 
 
 def test_errors_are_one_line_in_portuguese(workspace, capsys):
