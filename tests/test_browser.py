@@ -138,11 +138,12 @@ def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_pa
     (bad_rating,) = [json.loads(line) for line in workspace.invalid.read_text("utf-8").splitlines()]
     assert bad_rating["answer_id"] == rating["answer_id"] and bad_rating["valid"] is False
 
-    # Ratings tab lists them
+    # Ratings tab: one rating per answer, the latest (👎); the 👍 before it is counted as replaced
     page.get_by_role("tab", name="Avaliações").click()
-    expect(page.locator("#oracle-ratings-counts")).to_contain_text("1 válidas · 1 inválidas")
-    expect(page.locator("#oracle-ratings-table")).to_contain_text("ótima resposta")
-    expect(page.locator("#oracle-dl-valid")).to_be_enabled()
+    expect(page.locator("#oracle-ratings-counts")).to_contain_text("0 válidas · 1 inválidas · 1 no total · 1 substituídas")
+    expect(page.locator("#oracle-ratings-table")).to_contain_text("👎")
+    expect(page.locator("#oracle-ratings-table")).not_to_contain_text("ótima resposta")
+    expect(page.locator("#oracle-dl-valid")).to_be_disabled()
     expect(page.locator("#oracle-dl-invalid")).to_be_enabled()
     page.screenshot(path=str(shots / "5-ratings.png"), full_page=True)
 
