@@ -8,7 +8,7 @@ The workspace is ``ORACLE_HOME`` (default: the current folder; on Hugging Face S
 persistent storage, ``/data``)::
 
     documents/   uploaded originals and their parsed form (<doc_id>.json)
-    data_qa/     <doc_id>.qa.jsonl, validated.jsonl, invalid.jsonl
+    data_qa/     <doc_id>.qa.jsonl, validated.jsonl, invalid.jsonl, answers.jsonl
     indexes/     <name>/index.faiss, chunks.jsonl, index.json
     adapters/    <name>/ (peft files + train.json)
     jobs/        background jobs: <id>/status.json, log.jsonl
