@@ -194,6 +194,12 @@ def rate_answer(
     """
     if find_answer(workspace, answer.answer_id) is None:
         store_answer(answer, workspace)
+    return _rate(answer, valid, workspace, user, corrected_answer, comment)
+
+
+def _rate(answer: Answer, valid: bool, workspace: Workspace, user: str | None, corrected_answer: str | None,
+          comment: str | None) -> Rating:  # fmt: skip
+    """Build the :class:`Rating` of the stored ``answer`` and append it (see :func:`rate_answer`)."""
     rating = Rating(
         question=answer.question,
         answer=answer.text,
@@ -228,7 +234,7 @@ def rate_stored_answer(
     answer = find_answer(workspace, answer_id)
     if answer is None:
         raise AnswerNotFoundError("err.answer_not_stored", answer_id=answer_id)
-    return rate_answer(answer, valid, workspace, user=user, corrected_answer=corrected_answer, comment=comment)
+    return _rate(answer, valid, workspace, user, corrected_answer, comment)
 
 
 def record_rating(rating: Rating, workspace: Workspace) -> Path:

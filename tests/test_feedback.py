@@ -32,7 +32,9 @@ N_THREADS = 6
 LONG_CHARS = 40_000  # far over PIPE_BUF (4096 bytes): a torn or interleaved write would show
 
 
-def make_answer(text: str = "O valor total é R$ 250.000,00 [1].", question: str = "Qual é o valor total?") -> Answer:
+def make_answer(
+    text: str = "O valor total é R$ 250.000,00 [1].", question: str = "Qual é o valor total?"
+) -> Answer:
     cite = Citation(
         n=1,
         doc_id="edital",
@@ -123,7 +125,9 @@ def test_a_correction_replaces_the_earlier_rating_and_is_the_reference(workspace
     assert rating_summary(workspace).n_corrected == 1
     rate_answer(ans, False, workspace)  # then judged wrong after all, without a correction
     (current,) = current_ratings(workspace)
-    assert current.valid is False and current.corrected_answer is None and current.reference_answer == ans.text
+    assert (
+        current.valid is False and current.corrected_answer is None and current.reference_answer == ans.text
+    )
     assert rating_summary(workspace).n_corrected == 0
 
 
@@ -132,22 +136,38 @@ def test_same_second_tie_between_files_goes_to_invalid_and_lines_keep_their_orde
     record_rating(Rating(question="q", answer="a", valid=False, answer_id="x", created_at=when), workspace)
     record_rating(Rating(question="q", answer="a", valid=True, answer_id="x", created_at=when), workspace)
     assert [r.valid for r in current_ratings(workspace)] == [False]  # a doubtful answer never trains
-    record_rating(Rating(question="q", answer="a", valid=True, answer_id="y", created_at=when, user="1"), workspace)
-    record_rating(Rating(question="q", answer="a", valid=True, answer_id="y", created_at=when, user="2"), workspace)
+    record_rating(
+        Rating(question="q", answer="a", valid=True, answer_id="y", created_at=when, user="1"), workspace
+    )
+    record_rating(
+        Rating(question="q", answer="a", valid=True, answer_id="y", created_at=when, user="2"), workspace
+    )
     assert [r.user for r in current_ratings(workspace, valid=True)] == ["2"]  # later line of one file
 
 
 def test_old_rating_lines_load_and_stand_alone(workspace):
-    old = {"question": "Qual é o prazo?", "answer": "10 dias", "valid": True, "citations": [], "model": "m",
-           "adapter": None, "user": "ana", "corrected_answer": None, "comment": None,
-           "rating_id": "r1", "created_at": "2025-06-01T10:00:00+00:00"}  # no answer_id, no retrieved_chunk_ids
+    old = {
+        "question": "Qual é o prazo?",
+        "answer": "10 dias",
+        "valid": True,
+        "citations": [],
+        "model": "m",
+        "adapter": None,
+        "user": "ana",
+        "corrected_answer": None,
+        "comment": None,
+        "rating_id": "r1",
+        "created_at": "2025-06-01T10:00:00+00:00",
+    }  # no answer_id, no retrieved_chunk_ids
     workspace.data_qa.mkdir(parents=True, exist_ok=True)
     lines = [old, {**old, "rating_id": "r2", "answer_id": "a1"}, {"not": "a rating"}]
     workspace.validated.write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"torn', encoding="utf-8")
     current = current_ratings(workspace)
     assert sorted(r.rating_id for r in current) == ["r1", "r2"]  # the line that is not a rating is skipped
     assert all(r.retrieved_chunk_ids == [] and r.valid for r in current)
-    record_rating(Rating(question="q", answer="a", valid=True), workspace)  # no answer id either: stands alone
+    record_rating(
+        Rating(question="q", answer="a", valid=True), workspace
+    )  # no answer id either: stands alone
     assert len(current_ratings(workspace)) == 3
 
 
@@ -167,7 +187,12 @@ def test_rating_by_id_uses_the_stored_answer(workspace):
     ans = make_answer()
     store_answer(ans, workspace)
     rating = rate_stored_answer(workspace, ans.answer_id, True, user="  ", comment="ok")
-    assert (rating.answer_id, rating.answer, rating.user, rating.comment) == (ans.answer_id, ans.text, "anonymous", "ok")
+    assert (rating.answer_id, rating.answer, rating.user, rating.comment) == (
+        ans.answer_id,
+        ans.text,
+        "anonymous",
+        "ok",
+    )
     assert find_answer(workspace, ans.answer_id).to_dict() == ans.to_dict()
     with pytest.raises(AnswerNotFoundError) as err:
         rate_stored_answer(workspace, "0" * 32, True)
@@ -208,7 +233,9 @@ def test_training_data_uses_only_the_current_ratings(workspace):
     assert set(by_q) == {"Qual é o prazo?", "Quem assina o edital?"}  # 👍 then 👎 never trains
     assert by_q["Qual é o prazo?"].answer == "O prazo é 10 dias [1]."
     assert by_q["Quem assina o edital?"].answer == "O diretor assina [1]."
-    assert by_q["Quem assina o edital?"].citation_map == {}  # a person's text: its markers are not the model's
+    assert (
+        by_q["Quem assina o edital?"].citation_map == {}
+    )  # a person's text: its markers are not the model's
     assert by_q["Qual é o prazo?"].gold_chunk_ids == ["edital:0:aa"]  # the cited chunk
     assert got.n_invalid == 1 and got.n_duplicates == 0
 
