@@ -10,6 +10,7 @@ Sub-commands::
     demo [FILES...]      the whole chain on the given files (default: the bundled example)
     train lora|embedder  fine-tune (a background job followed in the foreground; Ctrl-C cancels)
     train reindex|merge|export|push|resume|follow|cancel|jobs|list   the rest of the "Ajuste fino" tab
+    improve              "Melhorar o Oráculo": questions -> embedder -> LoRA -> before/after -> promotion (a job)
 
 The workspace is ``--home`` or ``ORACLE_HOME`` (default: the current folder). Messages follow
 ``ORACLE_LANG`` (``pt`` by default, or ``en``). Errors print one line that says what to do and
@@ -496,6 +497,8 @@ def _print_result(status) -> None:
                 seconds=r.get("seconds"), previous=r.get("previous") or "-"))
     elif status.kind == "merge":
         print(t("cli.train.merge_done", path=r.get("merged_dir")))
+    elif status.kind == "improve":
+        _print_improve_report(r.get("run_dir"))
     else:
         print(json.dumps(r, ensure_ascii=False, default=str))
 
@@ -794,6 +797,109 @@ def cmd_train_push(args: argparse.Namespace, ws: C.Workspace) -> int:
     return 0
 
 
+def _print_improve_report(folder: str | None) -> None:
+    """The stages, the before/after table and the decision of an improvement run (stdout), from the
+    ``report.json`` in its ``folder`` (``improve/<run_id>/``)."""
+    from oracle.improve import comparison
+    from oracle.improve.runs import REPORT_JSON, REPORT_MD
+    from oracle.schema import read_json
+
+    if not folder or not (Path(folder) / REPORT_JSON).is_file():
+        return
+    report = read_json(Path(folder) / REPORT_JSON)
+    for name, rec in (report.get("stages") or {}).items():
+        state = t(f"improve.state.{rec.get('state') or 'pending'}")
+        out = rec.get("output") or {}
+        if rec.get("state") == "skipped" and out.get("reason"):
+            state += ": " + t(f"improve.reason.{out['reason']}", **(out.get("params") or {}))
+        print(t("cli.improve.stage", stage=t(f"improve.stage.{name}"), state=state) + f" ({format_seconds(rec.get('seconds'))})")
+    if report.get("before") and report.get("after"):
+        for label, before, after in comparison(report):
+            print(f"  {label:<40} {before:>10} {after:>10}")
+    if report.get("reason"):
+        print(t(f"improve.reason.{report['reason']}", **(report.get("params") or {})))
+    print(t("cli.improve.report", path=Path(folder) / REPORT_MD))
+
+
+def cmd_improve(args: argparse.Namespace, ws: C.Workspace) -> int:
+    """``improve``: the data summary, past runs, a rollback, or a new run as a job (followed unless --detach)."""
+    from oracle import improve
+    from oracle.improve import ImproveConfig
+
+    if args.list:
+        runs = improve.list_runs(ws)
+        if args.json:
+            print(json.dumps(runs, ensure_ascii=False, indent=2))
+        elif not runs:
+            print(t("cli.improve.no_runs"))
+        for r in [] if args.json else runs:
+            mark = "*" if r["current"] else " "
+            print(f"{mark} {r['run_id']}  {t('improve.state.' + (r['state'] or 'pending')):<12} "
+                  f"{t('improve.report.before')} {_num(r['keyfacts_before'], 2)} -> {_num(r['keyfacts_after'], 2)}  "
+                  f"{t('cli.improve.promoted') if r['promoted'] else '-':<10} {format_seconds(r['seconds'])}")
+        return 0
+    if args.rollback:
+        now = improve.rollback(ws, args.rollback)
+        print(t("cli.improve.rolled_back", run_id=args.rollback, generator=now.get("generator"),
+                adapter=now.get("adapter") or "-", embedder=now.get("embedder") or "-"))
+        return 0
+    summary = improve.data_summary(ws)
+    print(summary["text"])
+    for warning in summary["warnings"]:
+        print("⚠️ " + warning, file=sys.stderr)
+    if args.summary:
+        return 0
+    cfg = _config(ImproveConfig, args)
+    cfg.stages = args.stage or cfg.stages
+    cfg.gold = [str(Path(g).expanduser().resolve()) for g in (args.gold or [])]
+    for name, value in (("max_steps", args.lora_max_steps), ("epochs", args.lora_epochs),
+                        ("max_seq_len", args.lora_max_seq_len)):
+        if value is not None:
+            setattr(cfg.lora, name, value)
+    if args.embed_epochs is not None:
+        cfg.embedding.epochs = args.embed_epochs
+    cfg = ImproveConfig.from_dict(cfg.to_dict())  # validates the nested values too
+    job_id = improve.start(ws, cfg)
+    print(t("cli.improve.submitted", job_id=job_id), file=sys.stderr)
+    if args.detach:
+        print(t("cli.train.detached", job_id=job_id))
+        return 0
+    return _finish(ws, *_follow(ws, job_id))
+
+
+def _add_improve_parser(sub) -> None:
+    """``improve``: options derived from :class:`oracle.improve.ImproveConfig`'s help text."""
+    from oracle.improve import STAGES, ImproveConfig
+
+    p = sub.add_parser(
+        "improve", help="'Melhorar o Oráculo': training questions -> embedder -> LoRA -> before/after -> promotion.",
+        description="One background job in four stages (training questions with verified quotes, embedder "
+                    "fine-tune gated on validation MRR, LoRA of the fast model on RAFT examples, before/after "
+                    "evaluation); the new models become the chat's defaults only when key-fact accuracy improves "
+                    "and abstention does not fall. Ctrl-C cancels; 'train resume JOB' continues from the "
+                    "interrupted stage.")
+    p.add_argument("--summary", action="store_true", help="Only show the data a run would use, with warnings.")
+    p.add_argument("--list", action="store_true", help="List past runs with their before/after figures.")
+    p.add_argument("--json", action="store_true", help="With --list: print JSON.")
+    p.add_argument("--rollback", metavar="RUN", default=None,
+                   help="Give the chat back the defaults that run RUN left (generator, adapter, index).")
+    p.add_argument("--stage", action="append", choices=list(STAGES),
+                   help="Run only these stages (repeatable; default: all four, in order).")
+    p.add_argument("--gold", action="append", type=Path, help="Gold set of your documents, scored before and after "
+                                                              "(repeatable; format in bench/gold/README.md).")
+    p.add_argument("--lora-max-steps", type=int, default=None, help="LoRA: stop after this many optimizer steps.")
+    p.add_argument("--lora-epochs", type=float, default=None, help="LoRA: passes over the training examples.")
+    p.add_argument("--lora-max-seq-len", type=int, default=None, help="LoRA: longest example in tokens.")
+    p.add_argument("--embed-epochs", type=float, default=None, help="Embedder: passes over the (question, chunk) pairs.")
+    p.add_argument("--detach", action="store_true", help="Submit the job and return at once (follow it with "
+                                                         "'train follow JOB').")
+    _add_config_args(p, ImproveConfig, ["teacher", "base_url", "concurrency", "max_chunks", "pairs_per_chunk",
+                                        "max_new_tokens", "temperature", "max_retries", "use_existing_pairs",
+                                        "reviewed_only", "use_ratings", "eval_fraction", "eval_limit", "n_offtopic",
+                                        "index_name", "student", "min_mrr_gain", "min_keyfact_gain", "seed"])
+    p.set_defaults(func=cmd_improve)
+
+
 def _add_train_parser(sub) -> None:
     """``train`` and its sub-commands; options derived from the config dataclasses' help text."""
     from oracle.training.cost import CostConfig
@@ -1008,6 +1114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     _add_train_parser(sub)
+    _add_improve_parser(sub)
     return parser
 
 

@@ -147,6 +147,7 @@ _PROMPTS = {
 _KEY_ALIASES = {
     "question": ("question", "pergunta", "q", "questao", "questão"),
     "answer": ("answer", "resposta", "a", "r"),
+    "quote": ("quote", "citacao", "citação", "trecho", "evidence", "evidencia", "evidência"),
 }
 _LIST_KEYS = ("pairs", "pares", "qa", "qa_pairs", "questions", "perguntas", "items")
 
@@ -281,9 +282,9 @@ def _normalise(obj: Any) -> Any:
         pairs = []
         for item in obj["pairs"]:
             if isinstance(item, dict):
-                q, a = _pick(item, _KEY_ALIASES["question"]), _pick(item, _KEY_ALIASES["answer"])
-                item = {**item, **({"question": q} if q is not None else {}), **({"answer": a} if a is not None else {})}
-                for k in ("question", "answer"):
+                found = {k: _pick(item, names) for k, names in _KEY_ALIASES.items()}
+                item = {**item, **{k: v for k, v in found.items() if v is not None}}
+                for k in ("question", "answer", "quote"):
                     if isinstance(item.get(k), str):
                         item[k] = item[k].strip()
             pairs.append(item)
@@ -292,7 +293,9 @@ def _normalise(obj: Any) -> Any:
 
 
 def parse_qa_reply(reply: str) -> list[dict[str, str]]:
-    """Pairs ``[{"question": str, "answer": str}]`` from a model reply (steps 1-3 of the module doc).
+    """Pairs ``[{"question": str, "answer": str}]`` from a model reply (steps 1-3 of the module doc);
+    a pair that carries a string ``"quote"`` (the supporting sentence, RAFT style: asked for by
+    :mod:`oracle.improve.pairs`) keeps it as ``"quote"``.
 
     Raises:
         QAParseError: no JSON found, unrepairable, or not matching :data:`QA_SCHEMA`.
@@ -321,7 +324,8 @@ def parse_qa_reply(reply: str) -> list[dict[str, str]]:
         jsonschema.validate(obj, QA_SCHEMA)
     except jsonschema.ValidationError as exc:
         raise QAParseError(f"schema: {exc.message}") from None
-    return [{"question": p["question"], "answer": p["answer"]} for p in obj["pairs"]]
+    return [{"question": p["question"], "answer": p["answer"],
+             **({"quote": p["quote"]} if isinstance(p.get("quote"), str) else {})} for p in obj["pairs"]]
 
 
 # --- filters ------------------------------------------------------------------------
@@ -527,7 +531,22 @@ def _complete(generator, messages: list[dict], max_new_tokens: int, temperature:
 
 def _ask(generator, chunk: Chunk, cfg: QAConfig, report: QAReport) -> tuple[list[dict], int]:
     """Pairs for one chunk and the number of invalid replies; [] after 1 + max_retries invalid ones."""
-    messages = qa_messages(chunk, cfg.pairs_per_chunk)
+    return ask_pairs(generator, qa_messages(chunk, cfg.pairs_per_chunk), cfg, report, chunk.chunk_id)
+
+
+def ask_pairs(generator, messages: list[dict], cfg: QAConfig, report: QAReport,
+              label: str = "") -> tuple[list[dict], int]:
+    """Ask ``generator`` for ``cfg.pairs_per_chunk`` pairs with ``messages``, streaming and stopping at
+    the end of the JSON (:class:`JsonStreamWatcher`); an invalid reply is asked again up to
+    ``cfg.max_retries`` times, each retry :data:`RETRY_TEMPERATURE_STEP` hotter.
+
+    Returns:
+        ``(pairs, n_invalid_replies)``: pairs as :func:`parse_qa_reply` gives them, ``[]`` after
+        ``1 + max_retries`` invalid replies. ``report.n_retries`` and ``report.n_tokens`` grow.
+
+    Raises:
+        GenerationError: the generator failed (not an invalid reply: a server down...).
+    """
     n_bad = 0
     for attempt in range(cfg.max_retries + 1):
         temperature = min(1.0, cfg.temperature + RETRY_TEMPERATURE_STEP * attempt) if attempt else cfg.temperature
@@ -541,12 +560,12 @@ def _ask(generator, chunk: Chunk, cfg: QAConfig, report: QAReport) -> tuple[list
             return parse_qa_reply(reply), n_bad
         except QAParseError as exc:
             n_bad += 1
-            logger.info("chunk %s attempt %d: invalid reply (%s)", chunk.chunk_id, attempt + 1, exc)
+            logger.info("chunk %s attempt %d: invalid reply (%s)", label, attempt + 1, exc)
     return [], n_bad
 
 
-def _spread(chunks: list[Chunk], done: set[str], chunking: ChunkingConfig | None, min_tokens: int,
-            max_chunks: int | None) -> set[str] | None:
+def spread_chunks(chunks: list[Chunk], done: set[str], chunking: ChunkingConfig | None, min_tokens: int,
+                  max_chunks: int | None) -> set[str] | None:
     """Ids of ``max_chunks`` chunks spread evenly over the document among those not done and
     long enough, or None for all. The first chunks of a document are often its title page and
     table of contents; sampling across it gives questions about its substance."""
@@ -609,7 +628,7 @@ def generate_qa(document: Document, generator, workspace, cfg: QAConfig | None =
 
             progress(i, total, t("qa.progress", done=i, total=total, pairs=len(report.pairs)))
 
-    selected = _spread(chunks, done, chunking, cfg.min_chunk_tokens, max_chunks)
+    selected = spread_chunks(chunks, done, chunking, cfg.min_chunk_tokens, max_chunks)
     tick(0)
     for i, chunk in enumerate(chunks, start=1):
         if chunk.chunk_id in done:

@@ -55,7 +55,7 @@ WORKER = "oracle.training.run"
 """The module a job process runs (``python -m oracle.training.run --config job.json``). It
 resolves a job's ``kind`` to its runner (``oracle.training.run.RUNNERS``); this module only
 knows the kinds by name, so it never imports the worker (no import cycle)."""
-KINDS = ("lora", "embedding", "reindex", "estimate", "merge", "selftest")
+KINDS = ("lora", "embedding", "reindex", "estimate", "merge", "selftest", "improve")
 """The job kinds, by name: each has a runner in the worker's ``RUNNERS``."""
 
 CANCEL_GRACE_S = 60.0

@@ -219,10 +219,22 @@ def cancel_requested(workspace: Workspace, job_id: str) -> bool:
     return (job_dir(workspace, job_id) / CANCEL_FLAG).exists()
 
 
+STAGES_FILE = "stages.json"
+"""Stage records of a staged job (:mod:`oracle.improve`): a stage recorded there is not redone on resume."""
+
+
 def has_checkpoint(workspace: Workspace, job_id: str) -> bool:
-    """True when ``checkpoints/`` holds a complete Trainer checkpoint."""
-    root = job_dir(workspace, job_id) / CHECKPOINTS
-    return root.is_dir() and any((p / "trainer_state.json").exists() for p in root.glob("checkpoint-*"))
+    """True when ``checkpoints/`` holds a complete Trainer checkpoint (in any sub-folder: a staged
+    job keeps one per stage), or a staged job recorded a finished stage in ``stages.json``."""
+    folder = job_dir(workspace, job_id)
+    root = folder / CHECKPOINTS
+    if root.is_dir() and any((p / "trainer_state.json").exists() for p in root.glob("**/checkpoint-*")):
+        return True
+    try:
+        stages = read_json(folder / STAGES_FILE).get("stages", {})
+    except (OSError, ValueError, AttributeError):
+        return False
+    return any(s.get("state") in ("completed", "skipped") for s in stages.values() if isinstance(s, dict))
 
 
 def pid_alive(pid: int | None) -> bool:

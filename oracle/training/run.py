@@ -11,7 +11,8 @@ Runners (``RUNNERS``): ``lora`` (:func:`oracle.training.lora.train_lora`), ``emb
 (:func:`oracle.training.embedding.train_embedder`), ``reindex``
 (:func:`oracle.training.embedding.reindex`), ``estimate``
 (:func:`oracle.training.lora.estimate_lora`), ``merge``
-(:func:`oracle.training.export.merge_adapter`), ``selftest`` (counts to ``steps``, sleeping
+(:func:`oracle.training.export.merge_adapter`), ``improve`` (:func:`oracle.improve.runs.run_job`: the
+staged "Melhorar o Oráculo" pipeline), ``selftest`` (counts to ``steps``, sleeping
 ``sleep_s`` per step, with checkpoints: exercises the machinery in tests in a second).
 """
 
@@ -146,6 +147,12 @@ def _selftest(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"status": "completed", "step": total}
 
 
+def _improve(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+    from oracle.improve.runs import run_job
+
+    return run_job(ctx, p)
+
+
 RUNNERS: dict[str, Callable[[JobContext, dict[str, Any]], dict[str, Any]]] = {
     "lora": _lora,
     "embedding": _embedding,
@@ -153,6 +160,7 @@ RUNNERS: dict[str, Callable[[JobContext, dict[str, Any]], dict[str, Any]]] = {
     "estimate": _estimate,
     "merge": _merge,
     "selftest": _selftest,
+    "improve": _improve,
 }
 
 

@@ -1,0 +1,202 @@
+"""The parameters of one "Melhorar o Oráculo" run: :class:`ImproveConfig` (the job's typed spec).
+
+The dataclass *is* the job parameter set (issue 9, typed job specs): :func:`oracle.improve.start`
+writes ``to_dict()`` into ``job.json`` and the worker rebuilds it with :meth:`ImproveConfig.from_dict`.
+The embedder and LoRA hyper-parameters are the existing config classes, nested
+(:class:`oracle.training.embedding.EmbedTrainConfig`, :class:`oracle.training.lora.LoraTrainConfig`);
+their held-out share is forced to :attr:`ImproveConfig.eval_fraction`, so the three stages and the
+before/after evaluation hold out the same questions (:func:`oracle.training.data.split_of`).
+
+No secret is ever part of it: an OpenAI-compatible server's key is read from ``OPENAI_API_KEY``
+in the process that generates.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, to_dict
+from oracle.errors import ConfigError
+
+STAGES = ("pairs", "embedder", "generator", "evaluate")
+"""The stages of a run, in order: training questions, embedder fine-tune (gated), generator LoRA,
+before/after evaluation and promotion."""
+
+TEACHER_CANDIDATES = ("qwen2.5-coder-1.5b-instruct", DEFAULT_GENERATOR)
+"""Bundled generators that may write the training questions, strongest first
+(:func:`strongest_generator`)."""
+
+
+def _embed_default():
+    from oracle.training.embedding import EmbedTrainConfig
+
+    return EmbedTrainConfig()
+
+
+def _lora_default():
+    from oracle.training.lora import LoraTrainConfig
+
+    return LoraTrainConfig()
+
+
+@dataclass
+class ImproveConfig:
+    """Everything one run of the pipeline needs; every field has help text and is validated.
+
+    Raises:
+        ConfigError: a value out of range (``__post_init__``), or an unknown stage name.
+    """
+
+    teacher: str = field(
+        default="",
+        metadata={"help": "Generator that writes the training questions (the teacher): a bundled name, a folder, "
+                          "or openai:<model> for an OpenAI-compatible server (key in OPENAI_API_KEY). Empty: the "
+                          "strongest available (openai:<ORACLE_TEACHER_MODEL> when OPENAI_BASE_URL is set, else "
+                          "the bundled 1.5B when installed, else the 0.5B)."},
+    )
+    base_url: str = field(
+        default="",
+        metadata={"help": "Base URL of the OpenAI-compatible server of an openai:<model> teacher (vLLM, Ollama, "
+                          "llama.cpp server); empty: OPENAI_BASE_URL."},
+    )
+    concurrency: int = field(
+        default=4,
+        metadata={"help": "Requests sent at the same time to an OpenAI-compatible teacher (a local model "
+                          "answers one request at a time whatever this says)."},
+    )
+    max_chunks: int = field(
+        default=0,
+        metadata={"help": "Chunks per document that get questions, spread evenly over the whole document "
+                          "(0 = every chunk). Noise chunks (tables of contents, page headers) are never used."},
+    )
+    pairs_per_chunk: int = field(default=2, metadata={"help": "Question/answer pairs asked for per chunk."})
+    max_new_tokens: int = field(default=384, metadata={"help": "Token budget of one question-writing reply."})
+    temperature: float = field(default=0.3, metadata={"help": "Sampling temperature of the teacher (0 = greedy)."})
+    max_retries: int = field(default=1, metadata={"help": "Extra attempts when a reply is not valid JSON."})
+    min_chunk_tokens: int = field(default=40, metadata={"help": "Chunks shorter than this (tokens) get no questions."})
+    use_existing_pairs: bool = field(
+        default=True,
+        metadata={"help": "Also train on the question/answer pairs already in data_qa/ (the Perguntas e respostas "
+                          "tab), besides the ones this run writes."},
+    )
+    reviewed_only: bool = field(
+        default=False,
+        metadata={"help": "Train only on pairs a person approved in review (leaves out unreviewed generated pairs, "
+                          "this run's too)."},
+    )
+    use_ratings: bool = field(
+        default=True,
+        metadata={"help": "Train on answers rated valid in Chat (a corrected answer replaces the model's)."},
+    )
+    eval_fraction: float = field(
+        default=0.2,
+        metadata={"help": "Share of questions held out (never trained on) to measure before and after, in (0, 1)."},
+    )
+    eval_limit: int = field(
+        default=40,
+        metadata={"help": "Held-out questions answered in the before/after evaluation, spread over the set "
+                          "(0 = all). Each costs one answer of each model."},
+    )
+    n_offtopic: int = field(
+        default=8,
+        metadata={"help": "Questions the documents cannot answer, added to the evaluation to measure abstention "
+                          "(correct refusals)."},
+    )
+    gold: list[str] = field(
+        default_factory=list,
+        metadata={"help": "Gold sets (JSONL, bench/gold/README.md) of the user's documents, scored before and after "
+                          "besides the held-out questions."},
+    )
+    index_name: str = field(default=DEFAULT_INDEX, metadata={"help": "The chat's index (chunks, hard negatives)."})
+    student: str = field(
+        default=DEFAULT_GENERATOR,
+        metadata={"help": "The fast chat model that gets the LoRA adapter (the student)."},
+    )
+    stages: list[str] = field(
+        default_factory=lambda: list(STAGES),
+        metadata={"help": "Stages to run, among pairs, embedder, generator, evaluate (order is fixed)."},
+    )
+    min_mrr_gain: float = field(
+        default=0.01,
+        metadata={"help": "The tuned embedder is kept only when its validation MRR@10 beats the base model's by "
+                          "more than this."},
+    )
+    min_keyfact_gain: float = field(
+        default=0.0,
+        metadata={"help": "Promotion needs the key-fact accuracy after to beat the one before by more than this "
+                          "(and abstention not to fall)."},
+    )
+    seed: int = field(default=42, metadata={"help": "Random seed (chunk sampling, RAFT draws, training)."})
+    embedding: Any = field(default_factory=_embed_default,
+                           metadata={"help": "Embedder fine-tune hyper-parameters (EmbedTrainConfig)."})
+    lora: Any = field(default_factory=_lora_default, metadata={"help": "LoRA hyper-parameters (LoraTrainConfig)."})
+
+    def __post_init__(self) -> None:
+        from oracle.training.embedding import EmbedTrainConfig
+        from oracle.training.lora import LoraTrainConfig
+
+        for name in ("concurrency", "pairs_per_chunk", "max_new_tokens"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(detail=f"`{name}` must be positive, got {getattr(self, name)}.")
+        for name in ("max_chunks", "max_retries", "min_chunk_tokens", "eval_limit", "n_offtopic", "min_mrr_gain",
+                     "min_keyfact_gain", "temperature"):
+            if getattr(self, name) < 0:
+                raise ConfigError(detail=f"`{name}` must be >= 0, got {getattr(self, name)}.")
+        if not 0.0 < self.eval_fraction < 1.0:
+            raise ConfigError(detail=f"`eval_fraction` must be in (0, 1), got {self.eval_fraction}.")
+        unknown = [s for s in self.stages if s not in STAGES]
+        if unknown or not self.stages:
+            raise ConfigError(detail=f"`stages` must be among {', '.join(STAGES)}, got {self.stages!r}.")
+        self.stages = [s for s in STAGES if s in self.stages]
+        self.gold = [str(g) for g in self.gold]
+        if isinstance(self.embedding, dict):
+            self.embedding = EmbedTrainConfig.from_dict(self.embedding)
+        if isinstance(self.lora, dict):
+            self.lora = LoraTrainConfig.from_dict(self.lora)
+        # one held-out split for the three stages and the evaluation
+        self.embedding.eval_fraction = self.eval_fraction
+        self.lora.eval_fraction = self.eval_fraction
+        self.lora.seed = self.embedding.seed = self.seed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (nested configs as dicts): the ``params`` of the job."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["embedding"] = to_dict(self.embedding)
+        out["lora"] = to_dict(self.lora)
+        out["gold"] = list(self.gold)
+        out["stages"] = list(self.stages)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImproveConfig:
+        """Rebuild from :meth:`to_dict` (unknown keys ignored, so an older ``job.json`` still reads)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def strongest_generator(cfg: ImproveConfig) -> str:
+    """The teacher's generator spec: ``cfg.teacher`` when set; else ``openai:<ORACLE_TEACHER_MODEL>``
+    when a server is configured (``cfg.base_url`` or ``OPENAI_BASE_URL``) and names a model; else the
+    first of :data:`TEACHER_CANDIDATES` whose packages are installed (the 1.5B, else the 0.5B)."""
+    if cfg.teacher:
+        return cfg.teacher
+    model = os.environ.get("ORACLE_TEACHER_MODEL", "")
+    if model and (cfg.base_url or os.environ.get("OPENAI_BASE_URL")):
+        return f"openai:{model}"
+    from importlib import metadata
+
+    from oracle import models
+
+    for name in TEACHER_CANDIDATES:
+        spec = models.GENERATORS.get(name)
+        if spec is None:
+            continue
+        try:
+            for f in spec.files:
+                metadata.distribution(f.package)
+        except metadata.PackageNotFoundError:
+            continue
+        return name
+    return DEFAULT_GENERATOR

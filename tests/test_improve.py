@@ -1,0 +1,455 @@
+""""Melhorar o Oráculo" (oracle.improve): stage order, cancel and resume between stages, the gate,
+quote-verified pairs with rejection counts, concurrency through an OpenAI-compatible server, the
+job, the CLI. Offline and fast: a fake teacher, tiny models built from config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fake_teacher import TOPICS, make_workspace, teacher_reply, teacher_server
+from tiny_embedder import tiny_embedder_dir  # noqa: F401 - fixture
+from tiny_lm import tiny_lm_dir  # noqa: F401 - fixture
+
+from oracle.defaults import ChatDefaults, read_defaults, write_defaults
+from oracle.errors import ConfigError
+from oracle.improve import (
+    STAGES,
+    Hooks,
+    ImproveConfig,
+    gate,
+    generate_pairs,
+    list_runs,
+    rollback,
+    run_pipeline,
+)
+from oracle.improve.pairs import PAIRS_DONE_FILE, REJECT_REASONS, pair_reject_reason
+from oracle.improve.runs import read_report, read_stages
+from oracle.llm import FakeGenerator, OpenAIGenerator
+from oracle.schema import Chunk, iter_jsonl
+
+CHUNK = Chunk(chunk_id="d:0:x", doc_id="d", doc_name="d.txt", page_start=1, page_end=1, char_start=0, char_end=10,
+              language="pt",
+              text="O prazo de inscrição termina em 31 de março de 2026. A taxa de inscrição custa 80 reais.")
+
+
+def small_cfg(**kw) -> ImproveConfig:
+    return ImproveConfig(**{"min_chunk_tokens": 5, "pairs_per_chunk": 3, "eval_limit": 0, "n_offtopic": 3, **kw})
+
+
+def fake_teacher(cfg=None) -> FakeGenerator:
+    return FakeGenerator(fn=teacher_reply, name="fake-teacher")
+
+
+# --- config --------------------------------------------------------------------------------------
+
+
+def test_config_is_the_job_spec_and_validates():
+    cfg = ImproveConfig(max_chunks=5, eval_fraction=0.3, stages=["evaluate", "pairs"])
+    again = ImproveConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert again.to_dict() == cfg.to_dict()
+    assert again.stages == ["pairs", "evaluate"]  # the order is the pipeline's, whatever was given
+    # one held-out split for every stage
+    assert again.embedding.eval_fraction == again.lora.eval_fraction == 0.3
+    with pytest.raises(ConfigError):
+        ImproveConfig(stages=["pairs", "dance"])
+    with pytest.raises(ConfigError):
+        ImproveConfig(concurrency=0)
+    with pytest.raises(ConfigError):
+        ImproveConfig.from_dict({"lora": {"rank": 0}})
+
+
+# --- stage 1: quote-verified pairs -------------------------------------------------------------------
+
+
+def test_each_check_drops_pairs_for_its_own_reason():
+    ok = {"question": "Quando termina o prazo de inscrição?", "answer": "Termina em 31 de março de 2026.",
+          "quote": "o PRAZO de inscricao   termina em 31 de marco de 2026"}  # case, accents, spaces differ
+    assert pair_reject_reason(ok, CHUNK, "pt") is None
+    cases = {
+        "no_quote": {**ok, "quote": ""},
+        "quote_not_found": {**ok, "quote": "O prazo termina em abril."},
+        "refers_to_text": {**ok, "question": "Segundo o texto, quando termina o prazo?"},
+        "short_question": {**ok, "question": "Prazo?"},
+        "not_grounded": {**ok, "answer": "Os candidatos estrangeiros recebem bolsas integrais automaticamente."},
+        "trivial": {**ok, "question": "Quando termina o prazo de inscrição de 31 de março?", "answer": "31 de março."},
+        "language": {**ok, "question": "When does the registration period end for the course?"},
+    }
+    for reason, item in cases.items():
+        assert pair_reject_reason(item, CHUNK, "pt") == reason, reason
+    assert set(cases) | {"no_quote"} <= set(REJECT_REASONS)
+
+
+def test_pairs_keep_only_verified_quotes_count_rejections_and_resume(workspace, tmp_path):
+    make_workspace(workspace, tmp_path)
+    teacher = fake_teacher()
+    run = workspace.home / "improve" / "r1"
+    report = generate_pairs(workspace, small_cfg(), run, teacher, "r1")
+    assert report.n_selected == report.n_done == 10 and len(teacher.calls) == 10
+    # per chunk: the deadline (quote upper-cased, verified after normalisation) and the fee are kept;
+    # the invented fact's quote is in no chunk
+    assert report.n_kept == 20
+    assert report.rejections["quote_not_found"] == 10
+    assert sum(report.rejections.values()) == 10
+    kept = list(iter_jsonl(run / "pairs.jsonl"))
+    assert all(p["quote"] and p["run_id"] == "r1" and p["generator"] == "fake-teacher" for p in kept)
+    assert not any("Maria Souza" in p["answer"] for p in kept)
+    # the prompt asks for the quote
+    assert '"quote"' in teacher.calls[0][-1]["content"]
+    # a rerun asks nothing again and reports the same totals
+    again = fake_teacher()
+    second = generate_pairs(workspace, small_cfg(), run, again, "r1")
+    assert again.calls == [] and second.n_kept == 20 and second.rejections == report.rejections
+    # a new run finds the pairs of data_qa (published) and drops them as duplicates
+    from oracle.improve.pairs import publish_pairs
+
+    assert publish_pairs(workspace, kept) == 20 and publish_pairs(workspace, kept) == 0
+    third = generate_pairs(workspace, small_cfg(use_existing_pairs=False), workspace.home / "improve" / "r2",
+                           fake_teacher(), "r2")
+    assert third.n_kept == 0 and third.rejections["duplicate"] == 20
+
+
+def test_pairs_spread_over_the_document_and_stop_when_asked(workspace, tmp_path):
+    make_workspace(workspace, tmp_path)
+    teacher = fake_teacher()
+    run = workspace.home / "improve" / "r1"
+    report = generate_pairs(workspace, small_cfg(max_chunks=3), run, teacher, "r1")
+    asked = [next(t for t in TOPICS if f"curso de {t} " in call[-1]["content"]) for call in teacher.calls]
+    assert report.n_selected == 3 and asked[0] != TOPICS[0] and asked[-1] != TOPICS[0]  # not the first three
+    assert TOPICS.index(asked[-1]) >= 6  # reaches the end of the document
+    stop_after = iter([False, True])
+    other = workspace.home / "improve" / "r2"
+    cut = generate_pairs(workspace, small_cfg(use_existing_pairs=False), other, fake_teacher(), "r2",
+                         should_stop=lambda: next(stop_after, True))
+    assert cut.status == "cancelled" and cut.n_done == 2
+    assert len(list(iter_jsonl(other / PAIRS_DONE_FILE))) == 2
+
+
+def test_requests_run_concurrently_through_an_openai_compatible_server(workspace, tmp_path):
+    make_workspace(workspace, tmp_path)
+    for concurrency, expected in ((4, 4), (1, 1)):
+        with teacher_server(delay_s=0.2) as server:
+            teacher = OpenAIGenerator("fake-teacher", base_url=server.url, timeout_s=10, max_retries=0)
+            report = generate_pairs(workspace, small_cfg(concurrency=concurrency, use_existing_pairs=False),
+                                    workspace.home / "improve" / f"c{concurrency}", teacher, "c")
+        assert report.concurrency == concurrency
+        assert server.n_requests == 10 and server.max_in_flight == expected
+        assert report.n_kept == 20 and report.rejections["quote_not_found"] == 10
+
+
+def test_a_local_model_is_asked_one_chunk_at_a_time(workspace, tmp_path):
+    make_workspace(workspace, tmp_path, n=3)
+    report = generate_pairs(workspace, small_cfg(concurrency=4), workspace.home / "improve" / "r", fake_teacher(), "r")
+    assert report.concurrency == 1
+
+
+# --- stage order, cancel, resume --------------------------------------------------------------------
+
+
+def recorder(calls: list, stop_after: str | None = None, flag: dict | None = None):
+    def make(name):
+        def fn(ctx):
+            calls.append(name)
+            if name == stop_after:
+                flag["stop"] = True
+            return {"status": "completed", "seen": sorted(ctx.outputs)}
+
+        return fn
+
+    return {name: make(name) for name in STAGES}
+
+
+def test_stages_run_in_order_and_a_resume_does_not_redo_finished_ones(workspace):
+    calls: list[str] = []
+    flag = {"stop": False}
+    fns = recorder(calls, stop_after="embedder", flag=flag)
+    out = run_pipeline(workspace, ImproveConfig(), run_id="run-a", stage_functions=fns,
+                       should_stop=lambda: flag["stop"])
+    assert out["status"] == "cancelled" and calls == ["pairs", "embedder"]
+    records = read_stages(workspace.home / "improve" / "run-a")
+    assert [records[s]["state"] for s in ("pairs", "embedder")] == ["completed", "completed"]
+    assert "generator" not in records
+    assert read_report(workspace, "run-a")["state"] == "running"
+    flag["stop"] = False
+    out = run_pipeline(workspace, ImproveConfig(), run_id="run-a", stage_functions=fns,
+                       should_stop=lambda: flag["stop"])
+    assert out["status"] == "completed"
+    assert calls == ["pairs", "embedder", "generator", "evaluate"]  # nothing done twice
+    records = read_stages(workspace.home / "improve" / "run-a")
+    assert records["evaluate"]["output"]["seen"] == ["embedder", "generator", "pairs"]  # earlier outputs reloaded
+    assert read_report(workspace, "run-a")["state"] == "completed"
+
+
+def test_unselected_stages_are_skipped_with_a_reason_and_a_failed_stage_is_rerun(workspace):
+    calls: list[str] = []
+    fns = recorder(calls)
+
+    def boom(ctx):
+        calls.append("generator!")
+        raise RuntimeError("out of memory")
+
+    out = run_pipeline(workspace, ImproveConfig(stages=["pairs", "evaluate"]), run_id="run-b", stage_functions=fns)
+    assert out["status"] == "completed" and calls == ["pairs", "evaluate"]
+    records = read_stages(workspace.home / "improve" / "run-b")
+    assert records["embedder"]["state"] == "skipped" and records["embedder"]["output"]["reason"] == "not_selected"
+    calls.clear()
+    with pytest.raises(RuntimeError):
+        run_pipeline(workspace, ImproveConfig(), run_id="run-c", stage_functions={**fns, "generator": boom})
+    records = read_stages(workspace.home / "improve" / "run-c")
+    assert records["generator"]["state"] == "failed" and "out of memory" in records["generator"]["error"]
+    run_pipeline(workspace, ImproveConfig(), run_id="run-c", stage_functions=fns)
+    assert calls == ["pairs", "embedder", "generator!", "generator", "evaluate"]
+
+
+# --- the gate and promotion ---------------------------------------------------------------------------
+
+
+def summary(keyfacts: float, abstention: float) -> dict:
+    return {"summary": {"keyfact_accuracy": keyfacts, "abstention": abstention, "n_unanswerable": 3,
+                        "n_answerable": 4, "unsupported": 0.0, "over_abstention": 0.1, "answer_p50": 2.0},
+            "retrieval": {"mrr@10": 0.5}}
+
+
+def test_gate_needs_more_key_facts_and_no_fewer_refusals():
+    assert gate({"keyfact_accuracy": 0.3, "abstention": 0.8}, {"keyfact_accuracy": 0.4, "abstention": 0.8})[0]
+    assert gate({"keyfact_accuracy": 0.3, "abstention": 0.8},
+                {"keyfact_accuracy": 0.3, "abstention": 0.9})[1] == "keyfacts_not_better"
+    assert gate({"keyfact_accuracy": 0.3, "abstention": 0.8, "n_unanswerable": 5},
+                {"keyfact_accuracy": 0.5, "abstention": 0.6, "n_unanswerable": 5})[1] == "abstention_fell"
+    assert not gate({"keyfact_accuracy": 0.3}, {"keyfact_accuracy": 0.32}, min_keyfact_gain=0.05)[0]
+
+
+def fake_lora(ctx):
+    """Stage 3 replaced by a finished adapter folder (the gate is under test, not training)."""
+    name = f"improve-{ctx.run_id}-lora"
+    folder = ctx.workspace.adapters / name
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text("{}")
+    return {"status": "completed", "adapter": name, "adapter_dir": str(folder), "student": ctx.cfg.student}
+
+
+def scripted_evaluation(after_keyfacts: float, after_abstention: float = 0.8):
+    seen = []
+
+    def evaluate(ctx, label, generator, adapter, index, gold_files, out_dir):
+        seen.append({"label": label, "generator": generator, "adapter": adapter, "gold": gold_files})
+        return summary(0.5, 0.8) if label == "antes" else summary(after_keyfacts, after_abstention)
+
+    return evaluate, seen
+
+
+def test_a_worse_model_is_refused_and_the_old_defaults_stay(workspace, tmp_path, tiny_embedder_dir):
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    write_defaults(workspace, ChatDefaults(adapter=None))
+    before = read_defaults(workspace)
+    evaluate, seen = scripted_evaluation(after_keyfacts=0.4)
+    cfg = small_cfg(stages=["pairs", "generator", "evaluate"])
+    out = run_pipeline(workspace, cfg, run_id="worse", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate),
+                       stage_functions={"generator": fake_lora})
+    assert out["status"] == "completed" and out["promoted"] is False and out["reason"] == "keyfacts_not_better"
+    assert read_defaults(workspace) == before  # nothing promoted
+    # before: the chat's defaults; after: the student with the new adapter; same questions
+    assert [s["label"] for s in seen] == ["antes", "depois"]
+    assert seen[0]["adapter"] is None and seen[1]["adapter"].endswith("improve-worse-lora")
+    assert seen[0]["gold"] == seen[1]["gold"]
+    gold = [json.loads(line) for line in Path(seen[0]["gold"][0]).read_text(encoding="utf-8").splitlines()]
+    answerable = [g for g in gold if g["answerable"]]
+    assert sum(not g["answerable"] for g in gold) == 3 and answerable
+    assert all(g["keyfacts"] for g in answerable)
+    from oracle.training.data import split_of
+
+    assert all(split_of(g["question"], cfg.eval_fraction) == "eval" for g in answerable)  # never trained on
+    report = read_report(workspace, "worse")
+    assert report["before"]["keyfact_accuracy"] == 0.5 and report["after"]["keyfact_accuracy"] == 0.4
+    md = (workspace.home / "improve" / "worse" / "report.md").read_text(encoding="utf-8")
+    assert "Não promovido" in md and "acertos" in md and "50%" in md and "40%" in md
+    # a better one is promoted; rolling back to the first run restores the old defaults
+    evaluate, _ = scripted_evaluation(after_keyfacts=0.7)
+    out = run_pipeline(workspace, cfg, run_id="better", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate),
+                       stage_functions={"generator": fake_lora})
+    assert out["promoted"] is True
+    now = read_defaults(workspace)
+    assert now.adapter == "improve-better-lora" and now.run_id == "better"
+    runs = {r["run_id"]: r for r in list_runs(workspace)}
+    assert runs["better"]["current"] and runs["better"]["keyfacts_after"] == 0.7
+    assert not runs["worse"]["promoted"] and runs["worse"]["keyfacts_before"] == 0.5
+    rollback(workspace, "worse")
+    assert read_defaults(workspace).adapter is None
+    rollback(workspace, "better")
+    assert read_defaults(workspace).adapter == "improve-better-lora"
+
+
+def test_fewer_correct_refusals_block_promotion(workspace, tmp_path, tiny_embedder_dir):
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    evaluate, _ = scripted_evaluation(after_keyfacts=0.9, after_abstention=0.5)
+    out = run_pipeline(workspace, small_cfg(stages=["pairs", "generator", "evaluate"]), run_id="r",
+                       hooks=Hooks(teacher=fake_teacher, evaluate=evaluate), stage_functions={"generator": fake_lora})
+    assert out["promoted"] is False and out["reason"] == "abstention_fell"
+    assert read_defaults(workspace).adapter is None
+
+
+def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp_path, tiny_embedder_dir, monkeypatch):
+    from oracle.improve import stages
+    from oracle.index import index_stats
+    from oracle.training import embedding
+    from oracle.training.embedding import EmbedResult
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    scores = {"before": 0.50, "best": 0.505}
+
+    def fake_train(ws, base, name, cfg, **kw):
+        folder = ws.adapters / name
+        shutil.copytree(tiny_embedder_dir, folder)
+        metrics = {"validation": {"before": {"mrr@10": scores["before"]}, "best": {"mrr@10": scores["best"]}},
+                   "n_pairs": 12}
+        (folder / "train.json").write_text(json.dumps({"metrics": metrics, "base_model": base}))
+        return EmbedResult(name, "completed", str(folder), {"metrics": metrics})
+
+    monkeypatch.setattr(embedding, "train_embedder", fake_train)
+    out = run_pipeline(workspace, small_cfg(stages=["pairs", "embedder"]), run_id="small-gain",
+                       hooks=Hooks(teacher=fake_teacher))
+    record = read_stages(workspace.home / "improve" / "small-gain")["embedder"]
+    assert out["status"] == "completed" and record["state"] == "skipped"
+    assert record["output"]["reason"] == "embedder_no_gain"  # +0.005 is under min_mrr_gain 0.01
+    assert not (workspace.adapters / "improve-small-gain-embedder").exists()  # the loser is not kept
+    assert not workspace.index_dir("improve-small-gain").exists()
+    scores["best"] = 0.60
+    run_pipeline(workspace, small_cfg(stages=["pairs", "embedder"]), run_id="win", hooks=Hooks(teacher=fake_teacher))
+    record = read_stages(workspace.home / "improve" / "win")["embedder"]
+    assert record["state"] == "completed" and record["output"]["candidate_index"] == "improve-win"
+    cand = index_stats(workspace, "improve-win")
+    assert cand["exists"] and cand["embedder"].endswith("improve-win-embedder")
+    assert cand["n_chunks"] == index_stats(workspace, "default")["n_chunks"]
+    assert index_stats(workspace, "default")["embedder"] == tiny_embedder_dir  # chat untouched until promotion
+    assert stages.OFFTOPIC_QUESTIONS["pt"]  # the unanswerable questions exist in both languages
+    assert len(stages.OFFTOPIC_QUESTIONS["pt"]) == len(stages.OFFTOPIC_QUESTIONS["en"])
+
+
+def test_whole_pipeline_with_tiny_models_promotes_and_swaps(workspace, tmp_path, tiny_embedder_dir, tiny_lm_dir,
+                                                           monkeypatch):
+    """Real stages 1-3 on tiny models (embedder stage: too few questions for validation, skipped),
+    a scripted evaluation that improves: the adapter becomes the default; its RAFT targets carry quotes."""
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    evaluate, _ = scripted_evaluation(after_keyfacts=0.8)
+    cfg = small_cfg(student=tiny_lm_dir)
+    cfg.lora.max_steps, cfg.lora.max_seq_len, cfg.lora.bf16, cfg.lora.save_steps = 2, 512, "off", 100
+    cfg.lora.rank, cfg.lora.alpha, cfg.lora.grad_accum = 4, 8, 1
+    cfg.embedding.epochs, cfg.embedding.batch_size, cfg.embedding.bf16 = 1, 4, "off"
+    targets = []
+    from oracle.training import lora
+
+    real = lora.train_lora
+
+    def spy(*args, **kw):
+        targets.extend(ex.target for ex in kw["data"].train)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(lora, "train_lora", spy)
+    logged = []
+    out = run_pipeline(workspace, cfg, run_id="full", log=logged.append,
+                       hooks=Hooks(teacher=fake_teacher, evaluate=evaluate))
+    records = read_stages(workspace.home / "improve" / "full")
+    assert out["status"] == "completed", records
+    assert records["embedder"]["state"] == "skipped" and records["embedder"]["output"]["reason"] == "no_validation"
+    assert records["generator"]["state"] == "completed"
+    assert any("Trecho: \"" in t for t in targets)  # the target answer carries its verified quote
+    assert (workspace.adapters / "improve-full-lora" / "adapter_config.json").is_file()
+    assert out["promoted"] and read_defaults(workspace).adapter == "improve-full-lora"
+    assert read_defaults(workspace).generator == tiny_lm_dir
+    stages_logged = [r["stage"] for r in logged if r.get("event") == "start"]
+    assert stages_logged == ["pairs", "embedder", "generator", "evaluate"]
+    assert any(r.get("stage") == "generator" and r.get("loss") is not None for r in logged)
+    # the pairs are in data_qa for review
+    from oracle.qa_generation import load_qa
+
+    assert len(load_qa(workspace)) == records["pairs"]["output"]["n_kept"] == 20
+
+
+# --- job, summary, CLI --------------------------------------------------------------------------------
+
+
+def test_the_run_is_one_job_that_resumes_after_a_cancel(workspace, tmp_path):
+    from tiny_embedder import tiny_embedder_path
+
+    from oracle import jobs
+    from oracle.errors import IndexNotFoundError
+    from oracle.improve import start, status
+    from oracle.index import build_index
+
+    doc = make_workspace(workspace, tmp_path, embedder=None)
+    with pytest.raises(IndexNotFoundError):  # no index yet: the app's button says to build it first
+        start(workspace, small_cfg())
+    from oracle.config import ChunkingConfig
+
+    build_index([doc], workspace, embedder=tiny_embedder_path(), chunking=ChunkingConfig(chunk_size=64, chunk_overlap=0))
+    with teacher_server(delay_s=0.3) as server:
+        cfg = small_cfg(stages=["pairs", "evaluate"], teacher="openai:fake-teacher", base_url=server.url, concurrency=1)
+        job_id = start(workspace, cfg)
+        # cancel once a few chunks are done
+        import time
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            jobs.reconcile(workspace)
+            done = list(iter_jsonl(workspace.home / "improve" / job_id / PAIRS_DONE_FILE))
+            if len(done) >= 2:
+                break
+            time.sleep(0.1)
+        jobs.cancel(workspace, job_id)
+        final = jobs.wait(workspace, job_id, timeout_s=60)
+        assert final.state == jobs.CANCELLED
+        first = server.n_requests
+        assert 2 <= first < 10
+        jobs.resume(workspace, job_id)
+        final = jobs.wait(workspace, job_id, timeout_s=120)
+        assert final.state == jobs.COMPLETED, jobs.process_tail(workspace, job_id)
+        assert server.n_requests == 10  # no chunk asked twice
+    view = status(workspace, job_id)
+    assert [s["state"] for s in view["stages"]] == ["completed", "skipped", "skipped", "completed"]
+    assert view["report"]["reason"] == "nothing_new"
+    assert (jobs.job_dir(workspace, job_id) / "stages.json").is_file()
+    assert final.result["run_id"] == job_id
+
+
+def test_data_summary_in_plain_portuguese_with_warnings(workspace, tmp_path):
+    from oracle.improve import data_summary
+    from oracle.improve.pairs import load_pairs, publish_pairs
+
+    make_workspace(workspace, tmp_path)
+    empty = data_summary(workspace)
+    assert empty["text"] == "0 perguntas geradas, 0 avaliações válidas, 0 corrigidas"
+    assert any("Poucos dados" in w for w in empty["warnings"])
+    run = workspace.home / "improve" / "r"
+    generate_pairs(workspace, small_cfg(), run, fake_teacher(), "r")
+    publish_pairs(workspace, load_pairs(run))
+    s = data_summary(workspace)
+    assert s["n_pairs"] == s["n_generated"] == 20
+    assert s["text"].startswith("20 perguntas geradas")
+    assert any("não foram revisadas" in w for w in s["warnings"])
+
+
+def test_cli_improve_help_and_summary(workspace, tmp_path, capsys):
+    from oracle.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["improve", "--help"])
+    text = capsys.readouterr().out
+    assert "--concurrency" in text and "--stage" in text and "--rollback" in text
+    make_workspace(workspace, tmp_path)
+    assert main(["--home", str(workspace.home), "improve", "--summary"]) == 0
+    assert "perguntas geradas" in capsys.readouterr().out
+    assert main(["--home", str(workspace.home), "improve", "--list"]) == 0
+    assert "Nenhuma execução" in capsys.readouterr().out
+    assert main(["--home", str(workspace.home), "improve", "--rollback", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_defaults_record_is_atomic_and_has_built_in_values(workspace):
+    assert read_defaults(workspace) == ChatDefaults()
+    (workspace.home / "defaults.json").write_text("{not json")
+    assert read_defaults(workspace) == ChatDefaults()  # a broken file never breaks the chat
+    written = write_defaults(workspace, ChatDefaults(adapter="a", run_id="r"))
+    assert read_defaults(workspace) == written and written.updated_at
+    assert not [p for p in workspace.home.iterdir() if p.name.startswith(".defaults")]  # no temp file left
