@@ -291,12 +291,15 @@ def test_fewer_correct_refusals_block_promotion(workspace, tmp_path, tiny_embedd
 
 
 def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp_path, tiny_embedder_dir, monkeypatch):
+    """Training is replaced by a copy of the base with scripted validation scores; the gate, the
+    re-index into a candidate index, the promotion swap and the rollback are real."""
     from oracle.improve import stages
-    from oracle.index import index_stats
+    from oracle.index import index_stats, load_index
     from oracle.training import embedding
     from oracle.training.embedding import EmbedResult
 
     make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    monkeypatch.setattr(embedding, "MIN_TRAIN_FOR_VALIDATION", 5)  # 20 pairs: enough for a validation split
     scores = {"before": 0.50, "best": 0.505}
 
     def fake_train(ws, base, name, cfg, **kw):
@@ -308,26 +311,37 @@ def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp
         return EmbedResult(name, "completed", str(folder), {"metrics": metrics})
 
     monkeypatch.setattr(embedding, "train_embedder", fake_train)
-    out = run_pipeline(workspace, small_cfg(stages=["pairs", "embedder"]), run_id="small-gain",
-                       hooks=Hooks(teacher=fake_teacher))
+    evaluate, _ = scripted_evaluation(after_keyfacts=0.7)
+    cfg = small_cfg(stages=["pairs", "embedder", "evaluate"])
+    out = run_pipeline(workspace, cfg, run_id="small-gain", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate))
     record = read_stages(workspace.home / "improve" / "small-gain")["embedder"]
     assert out["status"] == "completed" and record["state"] == "skipped"
     assert record["output"]["reason"] == "embedder_no_gain"  # +0.005 is under min_mrr_gain 0.01
+    assert out["reason"] == "nothing_new"  # nothing to compare: no evaluation, nothing promoted
     assert not (workspace.adapters / "improve-small-gain-embedder").exists()  # the loser is not kept
     assert not workspace.index_dir("improve-small-gain").exists()
     scores["best"] = 0.60
-    run_pipeline(workspace, small_cfg(stages=["pairs", "embedder"]), run_id="win", hooks=Hooks(teacher=fake_teacher))
+    out = run_pipeline(workspace, cfg, run_id="win", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate))
     record = read_stages(workspace.home / "improve" / "win")["embedder"]
     assert record["state"] == "completed" and record["output"]["candidate_index"] == "improve-win"
     cand = index_stats(workspace, "improve-win")
     assert cand["exists"] and cand["embedder"].endswith("improve-win-embedder")
-    assert cand["n_chunks"] == index_stats(workspace, "default")["n_chunks"]
-    assert index_stats(workspace, "default")["embedder"] == tiny_embedder_dir  # chat untouched until promotion
+    assert cand["n_chunks"] == 10
+    # promoted: the chat's index is now the tuned one (swapped in whole), the old one kept beside it
+    assert out["promoted"]
+    chat = load_index(workspace, "default", cache=False)
+    assert chat.embedder.endswith("improve-win-embedder") and len(chat) == 10
+    assert index_stats(workspace, "default.prev")["embedder"] == tiny_embedder_dir
+    assert read_defaults(workspace).embedder.endswith("improve-win-embedder")
+    # back to the first run: the base embedder again, same chunks
+    rollback(workspace, "small-gain")
+    chat = load_index(workspace, "default", cache=False)
+    assert chat.embedder == tiny_embedder_dir and len(chat) == 10
     assert stages.OFFTOPIC_QUESTIONS["pt"]  # the unanswerable questions exist in both languages
     assert len(stages.OFFTOPIC_QUESTIONS["pt"]) == len(stages.OFFTOPIC_QUESTIONS["en"])
 
 
-def test_whole_pipeline_with_tiny_models_promotes_and_swaps(workspace, tmp_path, tiny_embedder_dir, tiny_lm_dir,
+def test_whole_pipeline_with_tiny_models_promotes_the_adapter(workspace, tmp_path, tiny_embedder_dir, tiny_lm_dir,
                                                            monkeypatch):
     """Real stages 1-3 on tiny models (embedder stage: too few questions for validation, skipped),
     a scripted evaluation that improves: the adapter becomes the default; its RAFT targets carry quotes."""

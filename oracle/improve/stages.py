@@ -242,6 +242,8 @@ def _checkpoints(ctx: RunContext, stage: str) -> tuple[Path, bool]:
 def stage_embedder(ctx: RunContext) -> dict[str, Any]:
     """Stage 2: fine-tune the index's embedder; keep it only when it beats the base on validation.
 
+    Without validation questions (:func:`oracle.training.embedding.training_splits`: fewer than
+    :data:`oracle.training.embedding.MIN_TRAIN_FOR_VALIDATION` training questions) nothing is trained.
     The tuned epoch is chosen on validation MRR@10 by :func:`oracle.training.embedding.train_embedder`;
     the gate here asks its best validation MRR@10 to beat the base model's by more than
     ``cfg.min_mrr_gain``. Without validation questions (too few pairs) the stage is skipped. A
@@ -258,7 +260,7 @@ def stage_embedder(ctx: RunContext) -> dict[str, Any]:
     """
     from oracle.index import load_index
     from oracle.training.data import TRAIN_JSON
-    from oracle.training.embedding import outcome, read_run_info, reindex, train_embedder
+    from oracle.training.embedding import outcome, read_run_info, reindex, train_embedder, training_splits
 
     ws, cfg = ctx.workspace, ctx.cfg
     index = load_index(ws, cfg.index_name)
@@ -266,6 +268,9 @@ def stage_embedder(ctx: RunContext) -> dict[str, Any]:
     model_dir = ws.adapters / name
     info = read_run_info(model_dir) if (model_dir / TRAIN_JSON).exists() else None
     if info is None:  # not trained yet (a resume after the save reuses the saved model)
+        splits = training_splits(ws, cfg.embedding, [str(ensure_snapshot(ctx))], cfg.use_ratings)
+        if not splits.validation:  # nothing could prove a gain: do not spend the training
+            return skipped("no_validation", n=0)
         ckpt, resume = _checkpoints(ctx, "embedder")
         try:
             result = train_embedder(ws, None, name, cfg.embedding, files=[str(ensure_snapshot(ctx))],
@@ -438,6 +443,11 @@ def build_heldout_gold(ctx: RunContext, index: Any) -> tuple[Path, int, int]:
     return path, len(items), len(off)
 
 
+class EvaluationStopped(Exception):
+    """Raised inside an evaluation when a cancel is asked (after the current question, whose row is
+    saved: a resume continues from the next one)."""
+
+
 def default_evaluate(ctx: RunContext, label: str, generator: str, adapter: str | None, index: Any,
                      gold_files: list[str], out_dir: Path) -> dict[str, Any]:
     """One run of :func:`oracle.gold_eval.evaluate` (chat as it is: mode ``rag``) on ``index``;
@@ -445,8 +455,15 @@ def default_evaluate(ctx: RunContext, label: str, generator: str, adapter: str |
     from oracle.gold_eval import EvalRun, evaluate
 
     run = EvalRun(label=label, generator=generator, adapter=adapter, mode="rag")
+    report_progress = ctx.progress("evaluate")
+
+    def progress(done: int, total: int, description: str = "") -> None:
+        report_progress(done, total, description)
+        if ctx.should_stop():
+            raise EvaluationStopped()
+
     report = evaluate(gold_files, [run], out_dir=out_dir, workspace=ctx.workspace, index=index,
-                      generators=ctx.hooks.generators or None, progress=ctx.progress("evaluate"))
+                      generators=ctx.hooks.generators or None, progress=progress)
     first = report.runs[0]
     return {"summary": first["summary"], "retrieval": first.get("retrieval", {})}
 
@@ -501,11 +518,15 @@ def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
     gold_files = [str(gold_path), *cfg.gold]
     evaluate = ctx.hooks.evaluate or default_evaluate
     old_adapter = str(ws.adapters / current.adapter) if current.adapter else None
-    before = evaluate(ctx, "antes", current.generator, old_adapter, old_index, gold_files, ctx.run_dir / "eval-before")
-    if ctx.should_stop():
-        return {"status": "cancelled"}
     after_gen, after_adapter = (cfg.student, lora["adapter_dir"]) if lora else (current.generator, old_adapter)
-    after = evaluate(ctx, "depois", after_gen, after_adapter, new_index, gold_files, ctx.run_dir / "eval-after")
+    try:
+        before = evaluate(ctx, "antes", current.generator, old_adapter, old_index, gold_files,
+                          ctx.run_dir / "eval-before")
+        if ctx.should_stop():
+            return {"status": "cancelled"}
+        after = evaluate(ctx, "depois", after_gen, after_adapter, new_index, gold_files, ctx.run_dir / "eval-after")
+    except EvaluationStopped:
+        return {"status": "cancelled"}
     ok, reason, params = gate(before["summary"], after["summary"], cfg.min_keyfact_gain)
     out = {"status": "completed", "promoted": ok, "reason": reason, "params": params, "before": before,
            "after": after, "n_answerable": n_ans, "n_unanswerable": n_unans, "gold": gold_files,
