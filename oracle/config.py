@@ -197,7 +197,7 @@ class RAGConfig:
     temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0 = greedy)."})
     hybrid: bool = field(
         default=True,
-        metadata={"help": "Fuse BM25 with dense retrieval (reciprocal rank fusion). On the three Portuguese gold sets "
+        metadata={"help": "Fuse BM25 with dense retrieval (convex combination of normalised scores). On the three Portuguese gold sets "
                           "(bench/gold) the answer passage is in the top 4 for 85% of questions, against 77% dense only."},
     )
     guard: bool = field(

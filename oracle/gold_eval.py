@@ -219,7 +219,8 @@ def eval_workspace(root: Path, files: dict[str, Path], embedder: str, chunking: 
 
 def prepare_index(files: dict[str, Path], workspace: Workspace, embedder: str, chunking: ChunkingConfig,
                   progress: ProgressCallback | None = None, ingest: IngestConfig | None = None):
-    """Ingest ``files`` into ``workspace`` and build its default index, unless already built.
+    """Ingest ``files`` into ``workspace`` and build its default index, unless already built
+    (an index from before sentence windows existed is completed by :func:`build_index`).
 
     Returns:
         The :class:`oracle.index.VectorIndex`.
@@ -229,7 +230,7 @@ def prepare_index(files: dict[str, Path], workspace: Workspace, embedder: str, c
 
     try:
         index = load_index(workspace)
-        if {c.doc_name for c in index.chunks} >= set(files):
+        if index.windowed and {c.doc_name for c in index.chunks} >= set(files):
             return index
     except OracleError:
         pass

@@ -229,7 +229,7 @@ def retrieve(index: Any, question: str, cfg: RAGConfig | None = None) -> list[Hi
     Args:
         index: an :class:`oracle.index.VectorIndex`.
         question: the question.
-        cfg: ``top_k`` and ``hybrid`` (BM25 + dense by reciprocal rank fusion) are used.
+        cfg: ``top_k`` and ``hybrid`` (BM25 fused with the dense score) are used.
 
     Returns:
         ``[Hit]``, best first, ``score`` = cosine similarity.

@@ -159,7 +159,7 @@ def test_save_load_round_trip_without_pickle(index, tmp_path):
 
     path = index.save(tmp_path / "indexes" / "test")
     files = sorted(p.name for p in path.iterdir())
-    assert files == ["chunks.jsonl", "index.faiss", "index.json"]
+    assert files == ["chunks.jsonl", "index.faiss", "index.json", "windows.faiss"]
     # no temporary folder left (the hidden ``.test.lock`` file is the index's lock)
     assert not [p for p in tmp_path.joinpath("indexes").iterdir() if p.is_dir() and p.name != "test"]
     for f in path.iterdir():
@@ -237,13 +237,83 @@ def test_inconsistent_files_raise(index, tmp_path):
     assert err.value.key == "err.index_corrupt"
 
 
-def test_rrf_fuse():
-    from oracle.index import rrf_fuse
+def test_sentence_windows_cover_every_sentence_with_overlap():
+    from oracle.index import sentence_windows
 
-    # 2 is 2nd and 1st: 1/62 + 1/61 beats 1 (1/61 only) and 3 (1/63 + 1/62)
-    assert rrf_fuse([[1, 2, 3], [2, 3]]) == [2, 3, 1]
-    assert rrf_fuse([[5, 6], []]) == [5, 6]
-    assert rrf_fuse([]) == []
+    seven = " ".join(f"Frase número {i}." for i in range(7))
+    assert sentence_windows(seven) == [
+        "Frase número 0. Frase número 1. Frase número 2.",
+        "Frase número 2. Frase número 3. Frase número 4.",
+        "Frase número 4. Frase número 5. Frase número 6.",
+    ]
+    six = " ".join(f"F{i}." for i in range(6))  # a last window ends on the last sentence
+    assert sentence_windows(six) == ["F0. F1. F2.", "F2. F3. F4.", "F3. F4. F5."]
+    assert sentence_windows("Uma. Duas. Três.") == []  # the chunk vector is its own window
+    assert sentence_windows("") == []
+
+
+LONG = (
+    "O edital trata de cultura. As propostas passam por três etapas. A primeira é a habilitação. "
+    "A segunda é a análise de mérito. O resultado sai em abril. A biblioteca municipal abre aos "
+    "sábados das 8h às 12h. O último item trata de recursos."
+)
+
+
+def test_dense_score_is_chunk_cosine_plus_best_window_cosine(index):
+    """The order search gives equals a brute-force chunk + best-window score; hits keep the
+    chunk cosine (the relevance gate's scale); windows are stored, counted and removed."""
+    from oracle.index import sentence_windows
+
+    index.add(make_chunks("doc-c", [LONG]))
+    n_windows = sum(len(sentence_windows(c.text)) for c in index.chunks)
+    assert n_windows == len(sentence_windows(LONG)) == 3
+    assert index.windows.ntotal == n_windows
+    query = "Quando abre a biblioteca municipal?"
+    q = index.embed_queries([query])[0]
+    brute = {}
+    for chunk in index.chunks:
+        c = float(index.embed_documents([chunk.text])[0] @ q)
+        ws = sentence_windows(chunk.text)
+        best = max(float(v @ q) for v in index.embed_documents(ws)) if ws else c
+        brute[chunk.chunk_id] = (c + best, c)
+    hits = index.search(query, top_k=len(index))
+    scores = [brute[h.chunk.chunk_id][0] for h in hits]  # one by one: batch padding moves ~1e-4
+    assert all(a >= b - 1e-3 for a, b in zip(scores, scores[1:]))
+    for hit in hits:
+        assert hit.score == pytest.approx(brute[hit.chunk.chunk_id][1], abs=1e-3)
+    assert index.remove_document("doc-c") == 1
+    assert index.windows.ntotal == 0
+
+
+def test_windows_survive_save_and_an_old_index_gets_them_at_the_next_add(index, tmp_path):
+    from oracle.index import WINDOWS_FILE, VectorIndex
+
+    index.add(make_chunks("doc-c", [LONG]))
+    index.save(tmp_path / "ix")
+    meta = json.loads((tmp_path / "ix" / "index.json").read_text(encoding="utf-8"))
+    assert meta["windows"]["n_windows"] == 3 and WINDOWS_FILE in meta["files"]
+    loaded = VectorIndex.load(tmp_path / "ix", model=index.model)
+    assert loaded.windows.ntotal == 3 and loaded.windowed
+    query = "Quando abre a biblioteca municipal?"
+    assert [h.chunk.chunk_id for h in loaded.search(query, top_k=3)] == [
+        h.chunk.chunk_id for h in index.search(query, top_k=3)
+    ]
+    # an index written before windows existed: no windows.faiss, "windows" absent
+    (tmp_path / "ix" / WINDOWS_FILE).unlink()
+    del meta["windows"]
+    (tmp_path / "ix" / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+    old = VectorIndex.load(tmp_path / "ix", model=index.model)
+    assert not old.windowed and old.windows.ntotal == 0
+    assert len(old.search(query, top_k=3)) == 3  # searches with chunk vectors alone
+    old.add(make_chunks("doc-d", ["Um texto curto."]))
+    assert old.windowed and old.windows.ntotal == 3  # the old long chunk got its windows
+
+
+def test_minmax():
+    from oracle.index import _minmax
+
+    assert _minmax({1: 2.0, 2: 4.0, 3: 3.0}) == {1: 0.0, 2: 1.0, 3: 0.5}
+    assert _minmax({1: 5.0, 2: 5.0}) == {1: 0.0, 2: 0.0}
 
 
 def test_hybrid_finds_rare_keyword_and_keeps_cosine_scores(index):
