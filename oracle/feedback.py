@@ -293,6 +293,16 @@ def rating_key(rating: Rating) -> str:
     return rating.answer_id or f"rating:{rating.rating_id}"
 
 
+def _latest(history: list[Rating]) -> list[Rating]:
+    """The latest rating of each :func:`rating_key` in ``history`` (oldest first), newest first."""
+    latest: dict[str, Rating] = {}
+    for rating in history:
+        key = rating_key(rating)
+        latest.pop(key, None)  # re-inserted last: dict order is the order of the latest ratings
+        latest[key] = rating
+    return list(latest.values())[::-1]
+
+
 def current_ratings(workspace: Workspace, valid: bool | None = None) -> list[Rating]:
     """The rating that counts for each answer: the latest one, newest first.
 
@@ -307,12 +317,7 @@ def current_ratings(workspace: Workspace, valid: bool | None = None) -> list[Rat
     Returns:
         ``[Rating]``, one per answer, newest first.
     """
-    latest: dict[str, Rating] = {}
-    for rating in _history(workspace, None):
-        key = rating_key(rating)
-        latest.pop(key, None)  # re-inserted last: dict order is the order of the latest ratings
-        latest[key] = rating
-    out = list(latest.values())[::-1]
+    out = _latest(_history(workspace, None))
     if valid is not None:
         out = [r for r in out if r.valid == bool(valid)]
     return out
@@ -349,7 +354,7 @@ class RatingSummary:
 def rating_summary(workspace: Workspace) -> RatingSummary:
     """Count the current ratings of ``workspace`` (see :class:`RatingSummary`)."""
     history = _history(workspace, None)
-    current = current_ratings(workspace)
+    current = _latest(history)
     n_valid = sum(1 for r in current if r.valid)
     return RatingSummary(
         n_valid=n_valid,
