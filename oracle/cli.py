@@ -359,6 +359,9 @@ def _progress_line(kind: str, record: dict) -> str:
     """One log record of a job (``step, total, loss, eval_loss, tokens_per_s, eta_s`` and, for
     the embedder, ``mrr@10`` on validation and ``test_mrr@10`` before/after; ``note`` for
     re-indexing) as ``[kind] 3/10 loss 2.3 ...``."""
+    if record.get("event") and record.get("stage"):  # a stage of an improvement run starts or ends
+        state = {"start": "running"}.get(record["event"], record["event"])
+        return t("cli.improve.stage", stage=t(f"improve.stage.{record['stage']}"), state=t(f"improve.state.{state}"))
     parts = [f"[{kind}] {record.get('step', 0)}/{record.get('total') or '?'}"]
     if record.get("note"):
         parts.append(str(record["note"]))

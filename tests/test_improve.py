@@ -96,6 +96,9 @@ def test_pairs_keep_only_verified_quotes_count_rejections_and_resume(workspace, 
     kept = list(iter_jsonl(run / "pairs.jsonl"))
     assert all(p["quote"] and p["run_id"] == "r1" and p["generator"] == "fake-teacher" for p in kept)
     assert not any("Maria Souza" in p["answer"] for p in kept)
+    dropped = list(iter_jsonl(run / "pairs.rejected.jsonl"))  # each dropped pair with its reason
+    assert len(dropped) == 10 and {d["reason"] for d in dropped} == {"quote_not_found"}
+    assert all("Maria Souza" in d["answer"] for d in dropped)
     # the prompt asks for the quote
     assert '"quote"' in teacher.calls[0][-1]["content"]
     # a rerun asks nothing again and reports the same totals

@@ -96,8 +96,9 @@ class ImproveConfig:
     )
     eval_limit: int = field(
         default=40,
-        metadata={"help": "Held-out questions answered in the before/after evaluation, spread over the set "
-                          "(0 = all). Each costs one answer of each model."},
+        metadata={"help": "Questions answered in the before/after evaluation, per question file (held-out "
+                          "questions, and each gold set: at most this many answerable and this many unanswerable, "
+                          "spread over the file; 0 = all). Each costs one answer of each model."},
     )
     n_offtopic: int = field(
         default=8,

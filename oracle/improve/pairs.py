@@ -27,7 +27,8 @@ its reason (:data:`REJECT_REASONS`):
 Chunks that yield no valid JSON after the retries are counted in ``invalid_reply``.
 
 Files, in the run folder (``improve/<run_id>/``): ``pairs.jsonl`` (kept pairs: a
-:class:`~oracle.schema.QAPair` plus ``quote`` and ``run_id``) and ``pairs.done.jsonl`` (one line per
+:class:`~oracle.schema.QAPair` plus ``quote`` and ``run_id``), ``pairs.rejected.jsonl`` (each dropped
+pair with its reason, to see what the teacher got wrong) and ``pairs.done.jsonl`` (one line per
 finished chunk with its counts). Both are appended chunk by chunk, so a cancelled or killed run
 resumes after the last finished chunk. :func:`publish_pairs` then appends the kept pairs to
 ``data_qa/<doc_id>.qa.jsonl`` (status ``generated``), where the Perguntas e respostas tab shows them
@@ -53,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 PAIRS_FILE = "pairs.jsonl"
 PAIRS_DONE_FILE = "pairs.done.jsonl"
+REJECTED_FILE = "pairs.rejected.jsonl"
 
 PROMPT_VERSION = 1
 """Version of :data:`PROMPTS` (the sentences the teacher sees); recorded in the run report."""
@@ -156,7 +158,8 @@ class PairsReport(Record):
         n_kept: pairs kept.
         rejections: ``{reason: count}`` over :data:`REJECT_REASONS` (zeros included).
         n_retries: extra generations after invalid replies (this session).
-        n_tokens: tokens generated (this session, from the generator's ``last_stats``).
+        n_tokens: tokens generated (this session, from the generator's ``last_stats``; approximate with
+            concurrent requests, which share that attribute).
         seconds: wall time of this session, in seconds.
         status: ``"completed"`` or ``"cancelled"``.
         prompt_version: :data:`PROMPT_VERSION`.
@@ -282,6 +285,7 @@ def generate_pairs(
         lang = chunk.language if chunk.language not in ("", "und") else doc.language
         reasons: Counter[str] = Counter()
         kept: list[dict[str, Any]] = []
+        dropped: list[dict[str, Any]] = []
         if not raw and n_bad:
             reasons["invalid_reply"] += 1
         for item in raw[: cfg.pairs_per_chunk]:
@@ -291,7 +295,8 @@ def generate_pairs(
                 reason = "duplicate"
             if reason:
                 reasons[reason] += 1
-                logger.debug("chunk %s: dropped pair (%s): %r", chunk.chunk_id, reason, item.get("question"))
+                dropped.append({"chunk_id": chunk.chunk_id, "reason": reason, "question": item.get("question"),
+                                "answer": item.get("answer"), "quote": item.get("quote")})
                 continue
             seen.add(key)
             pair = QAPair(question=item["question"].strip(), answer=item["answer"].strip(), doc_id=doc.doc_id,
@@ -299,6 +304,7 @@ def generate_pairs(
                           language=lang or "und", generator=name)
             kept.append({**pair.to_dict(), "quote": item["quote"].strip(), "run_id": run_id})
         append_jsonl(pairs_path, kept)  # pairs first, then the done mark: a crash between redoes the chunk
+        append_jsonl(run_dir / REJECTED_FILE, dropped)
         append_jsonl(done_path, [{"chunk_id": chunk.chunk_id, "n_kept": len(kept), "rejections": dict(reasons),
                                   "n_bad_replies": n_bad, "created_at": now_iso()}])
         counts.update(reasons)

@@ -450,8 +450,8 @@ class EvaluationStopped(Exception):
 
 def default_evaluate(ctx: RunContext, label: str, generator: str, adapter: str | None, index: Any,
                      gold_files: list[str], out_dir: Path) -> dict[str, Any]:
-    """One run of :func:`oracle.gold_eval.evaluate` (chat as it is: mode ``rag``) on ``index``;
-    returns ``{"summary", "retrieval"}`` of that run (``rows.jsonl`` in ``out_dir`` makes it resumable)."""
+    """One run of :func:`oracle.gold_eval.evaluate` (chat as it is: mode ``rag``) on ``index``, at most
+    ``cfg.eval_limit`` answerable and as many unanswerable questions of each file; returns ``{"summary", "retrieval"}`` of that run (``rows.jsonl`` in ``out_dir`` makes it resumable)."""
     from oracle.gold_eval import EvalRun, evaluate
 
     run = EvalRun(label=label, generator=generator, adapter=adapter, mode="rag")
@@ -463,7 +463,7 @@ def default_evaluate(ctx: RunContext, label: str, generator: str, adapter: str |
             raise EvaluationStopped()
 
     report = evaluate(gold_files, [run], out_dir=out_dir, workspace=ctx.workspace, index=index,
-                      generators=ctx.hooks.generators or None, progress=progress)
+                      generators=ctx.hooks.generators or None, progress=progress, limit=ctx.cfg.eval_limit or None)
     first = report.runs[0]
     return {"summary": first["summary"], "retrieval": first.get("retrieval", {})}
 
