@@ -470,3 +470,20 @@ def test_defaults_record_is_atomic_and_has_built_in_values(workspace):
     written = write_defaults(workspace, ChatDefaults(adapter="a", run_id="r"))
     assert read_defaults(workspace) == written and written.updated_at
     assert not [p for p in workspace.home.iterdir() if p.name.startswith(".defaults")]  # no temp file left
+
+
+def test_key_facts_of_a_generated_pair_and_the_quoted_target():
+    from oracle.improve.stages import keyfacts_of, quoted_target
+
+    quote = "O prazo de inscrição termina em 31 de março de 2026."
+    # numbers the answer adds and the source states
+    assert keyfacts_of("Quando termina o prazo de inscrição?", "Termina em 31 de março de 2026.", quote) == [
+        ["2026"], ["31"]]
+    # no number: the two longest new words found in the quote; none found: nothing to score
+    assert keyfacts_of("Quem aprova o pacote?", "A equipe de segurança aprova.", "A equipe de segurança aprova o "
+                       "pacote.") == [["seguranca"], ["equipe"]]
+    assert keyfacts_of("Quem aprova o pacote?", "Ninguém.", "Outra frase.") == []
+    target = quoted_target("Termina em 31 de março [2].", quote, [2], "pt")
+    assert target == 'Termina em 31 de março [2].\nTrecho: "O prazo de inscrição termina em 31 de março de 2026." [2]'
+    assert quoted_target("It ends on 31 March [1].", "It ends.", [1], "en").endswith('Excerpt: "It ends." [1]')
+    assert quoted_target("Sem citação.", "", [1], "pt") == "Sem citação."
