@@ -314,6 +314,8 @@ def test_minmax():
 
     assert _minmax({1: 2.0, 2: 4.0, 3: 3.0}) == {1: 0.0, 2: 1.0, 3: 0.5}
     assert _minmax({1: 5.0, 2: 5.0}) == {1: 0.0, 2: 0.0}
+    # a spread under min_span is not stretched to [0, 1]
+    assert _minmax({1: 0.988, 2: 0.989}, min_span=0.02) == pytest.approx({1: 0.0, 2: 0.05})
 
 
 def test_hybrid_finds_rare_keyword_and_keeps_cosine_scores(index):
