@@ -213,8 +213,17 @@ def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: boo
 
 
 def cmd_ask(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.defaults import read_defaults
     from oracle.index import load_index
 
+    # What is not given comes from the chat's defaults (defaults.json: what "Melhorar o Oráculo"
+    # promoted), the adapter only with the default generator it was trained for.
+    chat = read_defaults(ws)
+    args.name = args.name or chat.index
+    if args.generator is None:
+        args.generator = chat.generator
+        if args.adapter is None and chat.adapter:
+            args.adapter = str(ws.adapters / chat.adapter)
     index = load_index(ws, args.name)
     _ask(args.question, index, _generator(args), _config(C.RAGConfig, args), ws, args.json)
     return 0
@@ -1054,11 +1063,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="Answer a question from the index, with citations.")
+    p = sub.add_parser("ask", help="Answer a question from the index, with citations. Generator, adapter and "
+                                   "index default to the chat's (defaults.json, set by 'improve').")
     p.add_argument("question")
-    p.add_argument("--name", default=C.DEFAULT_INDEX, help="Index name.")
+    p.add_argument("--name", default=None, help="Index name. Default: the chat's (defaults.json), else "
+                                                f"{C.DEFAULT_INDEX}.")
     p.add_argument("--json", action="store_true", help="Print the Answer as JSON.")
     generator_args(p)
+    p.set_defaults(generator=None)  # the chat's generator and adapter (cmd_ask reads defaults.json)
     _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "temperature", "hybrid", "guard",
                                       "min_coverage", "prompt"])
     p.set_defaults(func=cmd_ask)

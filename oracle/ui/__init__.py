@@ -54,6 +54,10 @@ CSS = """
 .oracle-progress { display: flex; flex-wrap: wrap; align-items: center; gap: .5em; }
 .oracle-progress progress { width: 16em; height: 1em; }
 .oracle-progress-detail { width: 100%; opacity: .8; font-size: .9em; }
+/* "Melhorar o Oráculo": the run's stages */
+.oracle-stages table { width: 100%; border-collapse: collapse; }
+.oracle-stages th, .oracle-stages td { padding: .3em .6em; text-align: left; border-bottom: 1px solid var(--border-color-primary); }
+.oracle-stages progress { width: 8em; height: .9em; vertical-align: middle; }
 /* "Como começar": the five steps as one row of buttons */
 #oracle-guide .oracle-step { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 #oracle-guide .oracle-step-done { border-color: var(--color-green-300, #86efac); }
@@ -182,6 +186,7 @@ def create_app(
     generator: str | None = None,
     embedder: str | None = None,
     rag: RAGConfig | None = None,
+    improve: Any = None,
 ) -> gr.Blocks:
     """Build the Oráculo app (not launched).
 
@@ -196,6 +201,8 @@ def create_app(
             multilingual-e5-small).
         rag: defaults of the chat's retrieval settings (top-k, minimum similarity...);
             default ``RAGConfig()``.
+        improve: the :class:`oracle.improve.ImproveConfig` the "Melhorar o Oráculo" button runs
+            with (teacher, student, sizes...); default ``ImproveConfig()``.
 
     Returns:
         The ``gr.Blocks``; ``demo.oracle_ctx`` is its :class:`UIContext`.
@@ -214,6 +221,8 @@ def create_app(
         ctx.components["default_embedder"] = embedder
     if rag is not None:
         ctx.components["rag_defaults"] = rag
+    if improve is not None:
+        ctx.components["improve_config"] = improve
 
     with gr.Blocks(title="Oráculo", analytics_enabled=False) as demo:
         ctx.demo = demo

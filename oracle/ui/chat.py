@@ -33,7 +33,7 @@ from typing import Any
 
 import gradio as gr
 
-from oracle.config import DEFAULT_INDEX, RAGConfig, Workspace
+from oracle.config import RAGConfig, Workspace
 from oracle.errors import ModelNotFoundError
 from oracle.schema import Answer, Citation
 from oracle.ui import guide, widgets
@@ -216,15 +216,35 @@ def _answer_for(answers: list[dict] | None, message_index: int | None) -> Answer
     return None
 
 
+def promoted_choice(ctx: UIContext) -> tuple[str | None, str]:
+    """``(generator value, adapter name)`` to pre-select from the workspace's chat defaults
+    (:func:`oracle.defaults.read_defaults`, written by a "Melhorar o Oráculo" promotion or rollback).
+
+    ``(None, "")`` when nothing was ever promoted (no ``run_id``), when :func:`oracle.ui.create_app`
+    was given a generator (the caller pinned it) or when the promoted generator is a server one
+    (``openai:``, whose fields the person fills): the app's own defaults stand. A bare name or
+    folder becomes ``local:<it>``. The adapter is its folder name under ``adapters/`` when it is
+    still there, else ``""``."""
+    from oracle.defaults import read_defaults
+
+    promoted = read_defaults(ctx.workspace)
+    if not promoted.run_id or "default_generator" in ctx.components or promoted.generator.startswith("openai:"):
+        return None, ""
+    adapter = promoted.adapter if promoted.adapter and widgets.find_adapter(ctx.workspace, promoted.adapter) else ""
+    spec = promoted.generator
+    return (spec if spec.startswith("local:") else f"local:{spec}"), adapter
+
+
 def slider_gate(workspace: Workspace, defaults: RAGConfig) -> float:
     """The relevance-gate slider's value (a cosine): ``defaults.min_score`` when the app was given
     one, else the gate recorded in the chat index's ``index.json`` (its embedder's default; see
     :func:`oracle.index.index_stats`), else, with no index yet, the default embedder's."""
     if defaults.min_score is not None:
         return float(defaults.min_score)
+    from oracle.defaults import read_defaults
     from oracle.index import index_stats
 
-    gate = index_stats(workspace, DEFAULT_INDEX).get("min_score")
+    gate = index_stats(workspace, read_defaults(workspace).index).get("min_score")
     if gate is None:
         from oracle.config import DEFAULT_EMBEDDER
         from oracle.models import embedder_min_score
@@ -311,7 +331,9 @@ def build(ctx: UIContext) -> None:
         history = [m for m in (history or []) if isinstance(m, dict)]
         # Cheap checks first (nothing loads yet): an adapter on another base model is refused here.
         generator = widgets.make_generator(choice, base_url, model, api_key, _chosen_adapter(adapter_name))
-        index = load_index(ws, DEFAULT_INDEX)  # raises IndexNotFoundError before anything is shown
+        from oracle.defaults import read_defaults
+
+        index = load_index(ws, read_defaults(ws).index)  # raises IndexNotFoundError before anything is shown
         cfg = RAGConfig(
             top_k=int(k), min_score=float(threshold), hybrid=bool(use_bm25), max_new_tokens=int(budget)
         )
@@ -518,7 +540,21 @@ def build(ctx: UIContext) -> None:
             slider = gr.Slider(value=gate)
         return _adapter_choices(lang), gr.Dropdown(choices=widgets.generator_choices(ctx, lang)), slider, gate
 
-    ctx.on_load(on_show, [adapter, picker.choice, min_score, auto_gate], api_name="chat_load",
+    @guard
+    def on_load(threshold, shown_gate, lang: str):
+        """Page load: as :func:`on_show`, and the generator and adapter a "Melhorar o Oráculo" run
+        promoted are pre-selected (:func:`promoted_choice`); the person can still change them."""
+        adapters, generators, slider, gate = on_show(threshold, shown_gate, lang)
+        generator, adapter_name = promoted_choice(ctx)
+        if generator is None:
+            return adapters, generators, slider, gate
+        choices = widgets.generator_choices(ctx, lang)
+        if generator not in [v for _, v in choices]:
+            choices.insert(0, (generator, generator))
+        return (gr.Dropdown(choices=adapters.choices, value=adapter_name), gr.Dropdown(choices=choices, value=generator),
+                slider, gate)
+
+    ctx.on_load(on_load, [adapter, picker.choice, min_score, auto_gate], api_name="chat_load",
                 inputs=[min_score, auto_gate])  # fmt: skip
     ctx.on_load(restore_lit, [chatbot, answers], api_name="chat_restore_load", inputs=[saved, chatbot])
     ctx.on_show(on_show, [adapter, picker.choice, min_score, auto_gate], api_name="chat_show",

@@ -1,0 +1,330 @@
+"""Main view of the "Melhorar o Oráculo" tab: one button runs the whole gated pipeline.
+
+Shown at the top of the tab built by :mod:`oracle.ui.finetune`, above its "Avançado" accordion
+(where each stage still runs alone with all its hyper-parameters). What a domain expert sees:
+the data in plain words with its warnings (:func:`oracle.improve.data_summary`), the button, the
+run's stages with their state and time and a progress bar, the training loss, the before/after
+table in plain Portuguese (:func:`oracle.improve.comparison`) with the promotion decision and its
+reason, and the past runs with a rollback (:func:`oracle.improve.rollback`).
+
+Every handler is a thin call into :mod:`oracle.improve` (``start``, ``status``, ``list_runs``,
+``rollback``) or :mod:`oracle.jobs` (``cancel``, ``resume``: stage-level resume). A ``gr.Timer``
+polls the followed run's files, so the view survives a page reload: the page re-attaches to the
+running run, else the newest one.
+
+The run's parameters are :class:`oracle.improve.ImproveConfig`'s defaults, or the config given to
+:func:`oracle.ui.create_app` (``improve=``; ``ctx.components["improve_config"]``), with the
+"only reviewed questions" checkbox applied.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import gradio as gr
+
+from oracle import jobs
+from oracle.i18n import format_datetime, format_number
+from oracle.improve.runs import JOB_KIND
+from oracle.jobs.store import STAGES_FILE
+from oracle.ui import widgets
+from oracle.ui.context import UIContext, guard
+
+POLL_S = 2.0
+
+STATE_ICONS = {"pending": "⏳", "running": "▶️", "completed": "✅", "skipped": "⏭️", "cancelled": "⏹️", "failed": "❌"}
+"""Icon in front of a stage's state in the stage list."""
+
+LOSS_SERIES = ("loss", "eval_loss", "mrr@10")
+"""Series of the loss plot, named in plain words (``ui.improve.series.<key>``)."""
+
+
+def improve_jobs(ws) -> list[jobs.JobStatus]:
+    """The workspace's "Melhorar o Oráculo" jobs, newest first."""
+    return [s for s in jobs.list_jobs(ws) if s.kind == JOB_KIND]
+
+
+def followed_job(ws, job_id: str | None = None) -> str | None:
+    """The run the page follows: ``job_id`` when it still exists, else the running run, else the
+    newest one; None when there was never a run."""
+    listed = improve_jobs(ws)
+    if job_id and any(s.job_id == job_id for s in listed):
+        return job_id
+    pool = [s for s in listed if s.state in (jobs.RUNNING, jobs.QUEUED)] or listed
+    return pool[0].job_id if pool else None
+
+
+def summary_markdown(ctx: UIContext, summary: dict[str, Any], lang: str) -> str:
+    """:func:`oracle.improve.data_summary`'s text and warnings as Markdown (one ⚠️ line per warning)."""
+    lines = [ctx.t("ui.improve.data", lang, text=summary["text"])]
+    lines += [f"- ⚠️ {w}" for w in summary.get("warnings") or []]
+    return "\n".join(lines)
+
+
+def _pct(value: float | None, lang: str) -> str:
+    return "–" if value is None else f"{format_number(100 * value, lang, 0)}%"
+
+
+def _stage_result(ctx: UIContext, stage: dict[str, Any], view: dict[str, Any], lang: str) -> str:
+    """What a stage produced, in words; for the running stage its progress bar and count."""
+    from oracle.i18n import t
+
+    out = stage.get("output") or {}
+    state = stage["state"]
+    if state == "running" and view.get("current") == stage["name"]:
+        prog = view.get("progress") or {}
+        if not prog.get("total"):
+            return ""
+        done, total = int(prog.get("step") or 0), int(prog["total"])
+        return (f'<progress max="{total}" value="{done}"></progress> '
+                + html.escape(ctx.t("ui.improve.progress", lang, done=format_number(done, lang),
+                                    total=format_number(total, lang))))
+    if state == "failed":
+        return html.escape(stage.get("error") or "")
+    if state == "skipped" and out.get("reason"):
+        return html.escape(t(f"improve.reason.{out['reason']}", lang, **(out.get("params") or {})))
+    if state != "completed":
+        return ""
+    if stage["name"] == "pairs" and out.get("n_kept") is not None:
+        dropped = sum((out.get("rejections") or {}).values())
+        return html.escape(ctx.t("ui.improve.out.pairs", lang, kept=format_number(out["n_kept"], lang),
+                                 dropped=format_number(dropped, lang)))
+    if stage["name"] == "embedder" and out.get("val_before") is not None:
+        return html.escape(ctx.t("ui.improve.out.embedder", lang, before=format_number(out["val_before"], lang, 3),
+                                 after=format_number(out.get("val_best"), lang, 3)))
+    if stage["name"] == "generator" and out.get("n_train") is not None:
+        return html.escape(ctx.t("ui.improve.out.generator", lang, n=format_number(out["n_train"], lang)))
+    return ""
+
+
+def stages_html(ctx: UIContext, view: dict[str, Any] | None, lang: str) -> str:
+    """The run's stages as a table: number and name, state (icon and word), time, result (a
+    progress bar for the running stage). ``view`` is :func:`oracle.improve.status`; ``""`` for none.
+    Rows carry ``data-stage`` and ``data-state``, which the browser test reads."""
+    if not view:
+        return ""
+    head = "".join(f"<th>{html.escape(ctx.t(f'ui.improve.col.{c}', lang))}</th>" for c in ("stage", "state", "time", "result"))
+    rows = []
+    for n, stage in enumerate(view["stages"], 1):
+        state = stage["state"]
+        word = ctx.t(f"improve.state.{state}", lang)
+        seconds = widgets.format_seconds(stage["seconds"]) if stage.get("seconds") is not None else "–"
+        rows.append(
+            f'<tr data-stage="{html.escape(stage["name"])}" data-state="{html.escape(state)}">'
+            f"<td>{n}. {html.escape(stage['label'])}</td><td>{STATE_ICONS.get(state, '')} {html.escape(word)}</td>"
+            f"<td>{html.escape(seconds)}</td><td>{_stage_result(ctx, stage, view, lang)}</td></tr>"
+        )
+    return (f'<div class="oracle-stages"><table><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def progress_title(ctx: UIContext, view: dict[str, Any], lang: str) -> str:
+    """"Melhorar o Oráculo · etapa 3 de 4: Respostas (adaptador LoRA)" while a stage runs, else the
+    plain name."""
+    names = [s["name"] for s in view["stages"]]
+    current = view.get("current")
+    if current in names:
+        stage = view["stages"][names.index(current)]
+        return ctx.t("ui.improve.title", lang, n=names.index(current) + 1, total=len(names), stage=stage["label"])
+    return ctx.t("ui.improve.title_done", lang)
+
+
+def loss_records(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The training records of one stage for the plot: the generator's when it logged any, else the
+    embedder's (their steps restart at each stage, so one stage is drawn)."""
+    for stage in ("generator", "embedder"):
+        found = [r for r in log if r.get("stage") == stage and any(r.get(k) is not None for k in LOSS_SERIES)]
+        if found:
+            return found
+    return []
+
+
+def decision_markdown(ctx: UIContext, report: dict[str, Any] | None, lang: str) -> str:
+    """The promotion decision and its reason (``improve.reason.<reason>``), ``""`` before the
+    evaluation stage decided."""
+    from oracle.i18n import t
+
+    if not report or not report.get("reason"):
+        return ""
+    icon = "✅" if report.get("promoted") else "ℹ️"
+    return f"{icon} " + t(f"improve.reason.{report['reason']}", lang, **(report.get("params") or {}))
+
+
+def comparison_table(ctx: UIContext, report: dict[str, Any] | None, lang: str):
+    """The before/after table (:func:`oracle.improve.comparison`) as a dataframe value; None when
+    the run has no before/after figures yet."""
+    from oracle.improve import comparison
+
+    if not report or not (report.get("before") and report.get("after")):
+        return None
+    headers = [ctx.t(f"ui.improve.col.{c}", lang) for c in ("measure",)] + [
+        ctx.t("improve.report.before", lang), ctx.t("improve.report.after", lang)]
+    return widgets.dataframe(comparison(report, lang), headers)
+
+
+def comparison_caption(ctx: UIContext, report: dict[str, Any] | None, lang: str) -> str:
+    """"**Antes e depois** (N perguntas ...)": how many questions the table stands on."""
+    ev = (((report or {}).get("stages") or {}).get("evaluate") or {}).get("output") or {}
+    return ctx.t("ui.improve.comparison", lang, n=format_number(ev.get("n_answerable") or 0, lang),
+                 m=format_number(ev.get("n_unanswerable") or 0, lang))
+
+
+def _run_result(ctx: UIContext, run: dict[str, Any], lang: str) -> str:
+    if run["state"] == "completed" and run.get("reason"):
+        word = ctx.t("ui.improve.result.promoted" if run["promoted"] else "ui.improve.result.kept", lang)
+    else:
+        word = ctx.t(f"improve.state.{run['state'] or 'pending'}", lang)
+    return f"✅ {word} · {ctx.t('ui.improve.result.in_use', lang)}" if run.get("current") else word
+
+
+def runs_table(ctx: UIContext, runs: list[dict[str, Any]], lang: str):
+    """Past runs (:func:`oracle.improve.list_runs`) with their figures: date (local time), result,
+    key-fact accuracy, correct refusals and search MRR@10 before → after, time."""
+
+    def arrow(before, after, fmt) -> str:
+        return "–" if before is None and after is None else f"{fmt(before)} → {fmt(after)}"
+
+    mrr = lambda v: "–" if v is None else format_number(v, lang, 3)
+    pct = lambda v: _pct(v, lang)
+    headers = [ctx.t(f"ui.improve.col.{c}", lang) for c in ("date", "result", "keyfacts", "abstention", "search", "time")]
+    rows = [[format_datetime(r["created_at"], lang), _run_result(ctx, r, lang),
+             arrow(r["keyfacts_before"], r["keyfacts_after"], pct),
+             arrow(r["abstention_before"], r["abstention_after"], pct),
+             arrow(r["mrr_before"], r["mrr_after"], mrr), widgets.format_seconds(r["seconds"])] for r in runs]
+    return widgets.dataframe(rows, headers)
+
+
+def rollback_choices(ctx: UIContext, runs: list[dict[str, Any]], lang: str) -> list[tuple[str, str]]:
+    """``(label, run_id)`` of the runs one can go back to (their evaluation finished)."""
+    return [(f"{format_datetime(r['created_at'], lang)} · {_run_result(ctx, r, lang)}", r["run_id"])
+            for r in runs if r["state"] == "completed" and r.get("reason") not in (None, "cancelled")]
+
+
+def build(ctx: UIContext) -> None:
+    """The main view (call inside the tab, before the "Avançado" accordion)."""
+    from oracle import improve
+    from oracle.ui.finetune import job_signature, loss_frame, progress_block
+
+    ws = ctx.workspace
+    series = lambda lang: {k: ctx.t(f"ui.improve.series.{k}", lang) for k in LOSS_SERIES}
+    gr.Markdown(ctx.k("ui.improve.intro"))
+    data = gr.Markdown(elem_id="oracle-improve-data")
+    base_cfg = ctx.components.get("improve_config")
+    reviewed = gr.Checkbox(value=bool(getattr(base_cfg, "reviewed_only", False)), label=ctx.k("ui.improve.reviewed_only"),
+                           info=ctx.k("ui.improve.reviewed_only_info"), elem_id="oracle-improve-reviewed")
+    with gr.Row():
+        start_btn = gr.Button(ctx.k("ui.improve.start"), variant="primary", scale=2, elem_id="oracle-improve-start")
+        cancel_btn = gr.Button(ctx.k("ui.improve.cancel"), variant="stop", scale=1, elem_id="oracle-improve-cancel")
+        resume_btn = gr.Button(ctx.k("ui.improve.resume"), scale=1, elem_id="oracle-improve-resume")
+    # the run this page follows (re-chosen on page load); a hidden field rather than a State, so that
+    # a program driving the page (gradio_client) can pass it too
+    job = gr.Textbox(visible=False, elem_id="oracle-improve-job")
+    seen = gr.State("")  # signature of its files shown last
+    progress = gr.HTML(elem_id="oracle-improve-progress")
+    stages = gr.HTML(elem_id="oracle-improve-stages")
+    with gr.Column(visible=False) as result_box:
+        caption = gr.Markdown(elem_id="oracle-improve-caption")
+        table = gr.Dataframe(interactive=False, wrap=True, elem_id="oracle-improve-comparison")
+    decision = gr.Markdown(elem_id="oracle-improve-decision")
+    plot = gr.LinePlot(value=loss_frame([], series("pt")), x="step", y="value", color="series",
+                       label=ctx.k("ui.improve.plot"), visible=False, elem_id="oracle-improve-plot")
+    gr.Markdown(ctx.k("ui.improve.runs"))
+    runs_df = gr.Dataframe(interactive=False, wrap=True, elem_id="oracle-improve-runs")
+    no_runs = gr.Markdown(ctx.k("ui.improve.no_runs"), elem_id="oracle-improve-no-runs")
+    with gr.Row(equal_height=True):
+        target = gr.Dropdown(choices=[], label=ctx.k("ui.improve.rollback_run"), info=ctx.k("ui.improve.rollback_info"),
+                             scale=3, elem_id="oracle-improve-rollback-run")
+        rollback_btn = gr.Button(ctx.k("ui.improve.rollback"), scale=1, elem_id="oracle-improve-rollback")
+    rollback_msg = gr.Markdown(elem_id="oracle-improve-rollback-msg")
+    timer = gr.Timer(POLL_S, active=True)
+
+    def view_outputs(job_id: str | None, lang: str) -> tuple:
+        """Everything that shows the followed run and the list of runs (see ``view`` below)."""
+        view = improve.status(ws, job_id) if job_id else None
+        report = view["report"] if view else None
+        records = loss_records(jobs.read_log(ws, job_id)) if job_id else []
+        comp = comparison_table(ctx, report, lang)
+        runs = improve.list_runs(ws)
+        return (
+            job_id or "",
+            progress_block(ctx, view["job"], lang, title=progress_title(ctx, view, lang)) if view else "",
+            stages_html(ctx, view, lang),
+            gr.Column(visible=comp is not None),
+            comparison_caption(ctx, report, lang),
+            comp if comp is not None else gr.skip(),
+            decision_markdown(ctx, report, lang),
+            gr.LinePlot(value=loss_frame(records, series(lang)), visible=bool(records)),
+            gr.Dataframe(value=runs_table(ctx, runs, lang), visible=bool(runs)),
+            gr.Markdown(visible=not runs),
+            gr.Dropdown(choices=rollback_choices(ctx, runs, lang)),
+            summary_markdown(ctx, improve.data_summary(ws, lang), lang),
+        )
+
+    view = [job, progress, stages, result_box, caption, table, decision, plot, runs_df, no_runs, target, data]
+
+    @guard
+    def start(reviewed_only: bool, lang: str):
+        params = base_cfg.to_dict() if base_cfg is not None else {}
+        cfg = improve.ImproveConfig.from_dict({**params, "reviewed_only": bool(reviewed_only)})
+        return view_outputs(improve.start(ws, cfg), lang)
+
+    @guard
+    def cancel(job_id: str, lang: str):
+        status = jobs.get_job(ws, job_id) if job_id else None
+        if status is None or status.state not in (jobs.RUNNING, jobs.QUEUED):
+            raise gr.Error(ctx.t("ui.improve.no_run_to_cancel", lang), print_exception=False)
+        jobs.cancel(ws, job_id)
+        return view_outputs(job_id, lang)
+
+    @guard
+    def resume(job_id: str, lang: str):
+        if not job_id:
+            raise gr.Error(ctx.t("ui.improve.no_run_to_resume", lang), print_exception=False)
+        jobs.resume(ws, job_id)
+        return view_outputs(job_id, lang)
+
+    @guard
+    def poll(job_id: str, last: str, lang: str):
+        """Timer tick: refresh only when the run's files changed (nothing the person picked is reset
+        otherwise)."""
+        if not job_id:
+            return (gr.skip(),) * len(view) + (last,)
+        sig = job_signature(ws, job_id, extra=(STAGES_FILE,))
+        if sig == last:
+            return (gr.skip(),) * len(view) + (last,)
+        outs = view_outputs(job_id, lang)
+        same_jobs = sig.rpartition("|")[2] == (last or "").rpartition("|")[2]
+        keep = {view.index(target)} if same_jobs else set()  # the rollback choice stays while nothing finished
+        return tuple(gr.skip() if i in keep else o for i, o in enumerate(outs)) + (sig,)
+
+    @guard
+    def do_rollback(run_id: str | None, lang: str, progress=gr.Progress()):
+        if not run_id:
+            raise gr.Error(ctx.t("ui.improve.pick_run", lang), print_exception=False)
+        progress(0, desc=ctx.t("ui.improve.rolling_back", lang))
+        now = improve.rollback(ws, run_id)
+        run = next((r for r in improve.list_runs(ws) if r["run_id"] == run_id), {})
+        message = ctx.t("ui.improve.rolled_back", lang, date=format_datetime(run.get("created_at"), lang),
+                        generator=now.get("generator") or "–",
+                        adapter=now.get("adapter") or ctx.t("ui.improve.no_adapter", lang))
+        runs = improve.list_runs(ws)
+        return gr.Dataframe(value=runs_table(ctx, runs, lang), visible=bool(runs)), message
+
+    @guard
+    def on_load(lang: str, job_id: str | None = None):
+        return view_outputs(followed_job(ws, job_id), lang)
+
+    @guard
+    def on_show(job_id: str | None, lang: str):
+        return on_load(lang, job_id)
+
+    start_btn.click(start, inputs=[reviewed, ctx.lang_state], outputs=view, api_name="improve_start")
+    cancel_btn.click(cancel, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_cancel")
+    resume_btn.click(resume, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_resume")
+    timer.tick(poll, inputs=[job, seen, ctx.lang_state], outputs=[*view, seen], api_name="improve_poll",
+               show_progress="hidden", concurrency_limit=None)
+    rollback_btn.click(do_rollback, inputs=[target, ctx.lang_state], outputs=[runs_df, rollback_msg],
+                       api_name="improve_rollback")
+    ctx.on_load(on_load, view, api_name="improve_load")
+    ctx.on_show(on_show, view, api_name="improve_show", inputs=[job])

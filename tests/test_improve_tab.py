@@ -1,0 +1,225 @@
+"""The "Melhorar o Oráculo" tab (oracle/ui/improve.py) and the chat's promoted defaults, offline and
+fast: the app served on 127.0.0.1 and driven through ``gradio_client``; the run is the real job of
+:mod:`oracle.improve` with the fake teacher behind a local OpenAI-compatible server, or runs made
+in-process with the core's own test doubles (a finished adapter folder, a scripted evaluation)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fake_teacher import make_workspace, teacher_server
+from served import serve
+from test_improve import fake_lora, fake_teacher, scripted_evaluation, small_cfg
+from tiny_embedder import tiny_embedder_path
+
+from oracle.defaults import ChatDefaults, read_defaults, write_defaults
+
+# outputs of the tab's view as gradio_client returns them (oracle.ui.improve.build: ``view``, less the
+# layout column that shows the before/after table)
+JOB, PROGRESS, STAGES, CAPTION, TABLE, DECISION, PLOT, RUNS, NO_RUNS, TARGET, DATA = range(11)
+
+
+def _run_two(workspace):
+    """Two finished runs made by the core: 'worse' (not promoted) then 'better' (promoted)."""
+    from oracle.improve import Hooks, run_pipeline
+
+    cfg = small_cfg(stages=["pairs", "generator", "evaluate"])
+    for run_id, keyfacts in (("worse", 0.4), ("better", 0.7)):
+        evaluate, _ = scripted_evaluation(after_keyfacts=keyfacts)
+        run_pipeline(workspace, cfg, run_id=run_id, hooks=Hooks(teacher=fake_teacher, evaluate=evaluate),
+                     stage_functions={"generator": fake_lora})
+
+
+def _rows(table) -> list[list]:
+    return table["value"]["data"] if "value" in table else table["data"]
+
+
+def _skipped(out) -> bool:
+    """True for an output the handler left as it was (``gr.skip()``)."""
+    return isinstance(out, dict) and out.get("__type__") == "update" and "value" not in out
+
+
+def _value(out):
+    return out["value"] if isinstance(out, dict) and "value" in out else out
+
+
+@pytest.fixture
+def served(workspace, tmp_path):
+    """(client, teacher server) for an app whose button runs the two quick stages (training questions
+    through the fake server, then the evaluation) on a workspace with an index."""
+    from gradio_client import Client
+
+    from oracle.improve import ImproveConfig
+    from oracle.ui import create_app
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
+    with teacher_server() as server:
+        cfg = ImproveConfig(min_chunk_tokens=5, pairs_per_chunk=3, eval_limit=0, n_offtopic=3,
+                            stages=["pairs", "evaluate"], teacher="openai:fake-teacher", base_url=server.url)
+        demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path(), improve=cfg)
+        with serve(demo) as url:
+            client = Client(url, verbose=False)
+            try:
+                yield client, server
+            finally:
+                client.close()
+
+
+def test_the_button_runs_the_pipeline_and_the_view_follows_its_stages(served, workspace):
+    from oracle import jobs
+
+    client, server = served
+    loaded = client.predict(api_name="/improve_load")
+    assert _value(loaded[JOB]) == ""  # no run yet
+    assert "0 perguntas geradas, 0 avaliações válidas, 0 corrigidas" in loaded[DATA]
+    assert "⚠️ Poucos dados" in loaded[DATA]
+    with pytest.raises(Exception, match="Não há execução de Melhorar o Oráculo em andamento"):
+        client.predict("", api_name="/improve_cancel")
+
+    started = client.predict(True, api_name="/improve_start")  # "only reviewed questions" ticked
+    job_id = _value(started[JOB])
+    status = jobs.get_job(workspace, job_id)
+    assert status.kind == "improve"
+    assert jobs.job_spec(workspace, job_id)["params"]["config"]["reviewed_only"] is True
+    assert 'data-job="' + job_id in started[PROGRESS] and "Melhorar o Oráculo" in started[PROGRESS]
+    final = jobs.wait(workspace, job_id, timeout_s=120)
+    assert final.state == jobs.COMPLETED, jobs.process_tail(workspace, job_id)
+    assert server.n_requests == 10  # every chunk asked once, through the server
+
+    # a fresh page re-attaches to that run
+    view = client.predict(api_name="/improve_load")
+    assert _value(view[JOB]) == job_id
+    states = dict(re.findall(r'data-stage="(\w+)" data-state="(\w+)"', view[STAGES]))
+    assert states == {"pairs": "completed", "embedder": "skipped", "generator": "skipped", "evaluate": "completed"}
+    assert "1. Perguntas de treino" in view[STAGES] and "✅ concluída" in view[STAGES]
+    assert "perguntas aproveitadas" in view[STAGES]
+    assert "etapa não escolhida" in view[STAGES]  # why a stage was skipped
+    assert 'data-state="completed"' in view[PROGRESS]
+    # nothing was trained: no before/after to show, and the decision says why
+    assert "nada novo para comparar" in view[DECISION]
+    (row,) = _rows(view[RUNS])
+    assert re.match(r"\d\d/\d\d/\d{4} \d\d:\d\d$", row[0]) and row[1] == "não promovida"
+    # the pairs now count in the data summary
+    assert "perguntas geradas" in view[DATA] and not view[DATA].startswith("**Dados para aprender:** 0 ")
+
+
+def test_poll_redraws_only_when_the_run_changed(served, workspace):
+    from oracle import jobs
+
+    client, _ = served
+    job_id = _value(client.predict(False, api_name="/improve_start")[JOB])
+    jobs.wait(workspace, job_id, timeout_s=120)
+    first = client.predict(job_id, api_name="/improve_poll")
+    assert 'data-state="completed"' in first[PROGRESS] and 'data-stage="evaluate"' in first[STAGES]
+    again = client.predict(job_id, api_name="/improve_poll")  # the session remembers what it showed
+    assert _skipped(again[STAGES]) and _skipped(again[PROGRESS])  # nothing changed: nothing redrawn
+    assert _skipped(client.predict("", api_name="/improve_poll")[STAGES])  # no run followed
+
+
+def test_before_after_table_decision_and_runs_in_plain_portuguese(workspace, tmp_path):
+    from oracle.improve import list_runs, read_report
+    from oracle.ui.context import UIContext
+    from oracle.ui.improve import comparison_table, decision_markdown, rollback_choices, runs_table
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
+    _run_two(workspace)
+    ctx = UIContext(workspace=workspace)
+    better = read_report(workspace, "better")
+    table = comparison_table(ctx, better, "pt")
+    rows = {r[0]: r[1:] for r in table.values.tolist()}
+    assert list(table.columns) == ["Medida", "Antes", "Depois"]
+    assert rows["acertos (fatos-chave na resposta)"] == ["50%", "70%"]
+    assert rows["recusas corretas"] == ["80%", "80%"]
+    assert rows["respostas sem fonte"] == ["0%", "0%"]
+    assert rows["tempo de resposta (mediana)"] == ["2,0 s", "2,0 s"]  # Brazilian decimal comma
+    assert decision_markdown(ctx, better, "pt").startswith("✅ Promovido: acertos 50% → 70%")
+    assert decision_markdown(ctx, read_report(workspace, "worse"), "pt").startswith(
+        "ℹ️ Não promovido: os acertos não melhoraram (50% → 40%)")
+    assert comparison_table(ctx, {"before": None}, "pt") is None
+    runs = list_runs(workspace)
+    shown = runs_table(ctx, runs, "pt")
+    assert list(shown.columns) == ["Data", "Resultado", "Acertos", "Recusas corretas", "Busca (MRR@10)", "Tempo"]
+    by_result = {r[1]: r for r in shown.values.tolist()}
+    assert by_result["✅ promovida · em uso no Chat"][2] == "50% → 70%"
+    assert by_result["não promovida"][2] == "50% → 40%"
+    assert by_result["não promovida"][4] == "0,500 → 0,500"
+    assert sorted(value for _, value in rollback_choices(ctx, runs, "pt")) == ["better", "worse"]
+
+
+def test_rollback_from_the_list_of_runs(workspace, tmp_path):
+    from gradio_client import Client
+
+    from oracle.ui import create_app
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
+    _run_two(workspace)
+    assert read_defaults(workspace).adapter == "improve-better-lora"
+    demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path())
+    with serve(demo) as url:
+        client = Client(url, verbose=False)
+        try:
+            loaded = client.predict(api_name="/improve_load")
+            assert sorted(c[1] for c in loaded[TARGET]["choices"]) == ["better", "worse"]
+            assert len(_rows(loaded[RUNS])) == 2
+            with pytest.raises(Exception, match="Escolha uma execução"):
+                client.predict(None, api_name="/improve_rollback")
+            runs, message = client.predict("worse", api_name="/improve_rollback")
+            assert message.startswith("✅ O Chat voltou à versão de") and "adaptador nenhum" in message
+            assert read_defaults(workspace).adapter is None and read_defaults(workspace).run_id == "worse"
+            assert any(r[1] == "✅ não promovida · em uso no Chat" for r in _rows(runs))
+        finally:
+            client.close()
+
+
+def _adapter_folder(workspace, name: str, base: str) -> None:
+    folder = workspace.adapters / name
+    folder.mkdir(parents=True)
+    (folder / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": base, "peft_type": "LORA"}))
+
+
+def test_chat_preselects_the_promoted_generator_and_adapter(workspace, tmp_path):
+    from gradio_client import Client
+
+    from oracle.ui import create_app
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
+    demo = create_app(workspace=workspace, embedder=tiny_embedder_path())
+    with serve(demo) as url:
+        client = Client(url, verbose=False)
+        try:
+            adapter, generator, _ = client.predict(0.0, api_name="/chat_load")
+            assert "value" not in adapter and "value" not in generator  # nothing promoted: the picks stay
+            _adapter_folder(workspace, "improve-r1-lora", "/models/student")
+            write_defaults(workspace, ChatDefaults(generator="/models/student", adapter="improve-r1-lora", run_id="r1"))
+            adapter, generator, _ = client.predict(0.0, api_name="/chat_load")
+            assert _value(adapter) == "improve-r1-lora"
+            assert _value(generator) == "local:/models/student"
+            assert ("local:/models/student", "local:/models/student") in [tuple(c) for c in generator["choices"]]
+        finally:
+            client.close()
+
+
+def test_cli_ask_uses_the_promoted_defaults_unless_told_otherwise(workspace, tmp_path, capsys):
+    from oracle.cli import main
+    from oracle.llm import FakeGenerator, register_generator
+
+    made = []
+
+    def factory(model, adapter=None, **kw):
+        made.append((model, adapter))
+        return FakeGenerator(fn=lambda messages: "A taxa custa 40 reais [1].", name=f"fake:{model}", adapter=adapter)
+
+    register_generator("fake", factory)
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
+    _adapter_folder(workspace, "improve-r1-lora", "fake:student")
+    write_defaults(workspace, ChatDefaults(generator="fake:student", adapter="improve-r1-lora", run_id="r1"))
+    home = ["--home", str(workspace.home)]
+    assert main([*home, "ask", "Quanto custa a taxa do curso de rede?", "--min-score", "-1"]) == 0
+    assert made[-1] == ("student", str(workspace.adapters / "improve-r1-lora"))
+    assert main([*home, "ask", "Quanto custa a taxa?", "--generator", "fake:other", "--min-score", "-1"]) == 0
+    assert made[-1] == ("other", None)  # a generator chosen by hand gets no adapter it was not given
+    write_defaults(workspace, ChatDefaults(index="outro", run_id="r2"))
+    assert main([*home, "ask", "Quanto custa a taxa?", "--generator", "fake:other"]) == 2
+    assert "outro" in capsys.readouterr().err  # the chat's index is the one asked for
