@@ -853,10 +853,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "**Before and after** ({n} questions kept out of training and {m} the documents do not answer)",
     },
     "ui.improve.plot": {"pt": "Treino: erro a cada passo (quanto menor, melhor)", "en": "Training: error at each step (lower is better)"},
+    "ui.improve.plot_x": {"pt": "passo do treino", "en": "training step"},
+    "ui.improve.plot_y": {"pt": "valor", "en": "value"},
+    "ui.improve.plot_color": {"pt": "curva", "en": "curve"},
+    "ui.improve.out.promoted": {"pt": "promovido: o Chat usa o novo modelo", "en": "promoted: Chat uses the new model"},
+    "ui.improve.out.kept": {"pt": "não promovido: o Chat continua como estava", "en": "not promoted: Chat stays as it was"},
     "ui.improve.series.loss": {"pt": "erro no treino", "en": "training error"},
     "ui.improve.series.eval_loss": {"pt": "erro nas perguntas separadas", "en": "error on held-out questions"},
     "ui.improve.series.mrr@10": {"pt": "busca (MRR@10)", "en": "search (MRR@10)"},
-    "ui.improve.runs": {"pt": "**Execuções anteriores**", "en": "**Earlier runs**"},
+    "ui.improve.runs": {"pt": "**Histórico de execuções**", "en": "**Run history**"},
     "ui.improve.no_runs": {
         "pt": "Nenhuma execução ainda: clique em **Melhorar o Oráculo**.",
         "en": "No run yet: click **Improve the Oracle**.",
@@ -1410,8 +1415,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "ℹ️ There are no ratings yet. In the **Chat**, mark an answer 👍 or 👎: it shows up here.",
     },
     "ui.needs.improve": {
-        "pt": "ℹ️ O ajuste fino aprende com pares de perguntas e respostas (ou com as avaliações do Chat), e ainda não há nenhum. Gere-os na aba **Perguntas e respostas**.",
-        "en": "ℹ️ Fine-tuning learns from question/answer pairs (or from the Chat's ratings), and there are none yet. Generate them in the **Questions & answers** tab.",
+        "pt": "ℹ️ Ainda não há perguntas de treino nem avaliações. O botão **Melhorar o Oráculo** abaixo escreve as perguntas a partir dos documentos; se quiser revisá-las antes, gere-as na aba **Perguntas e respostas**.",
+        "en": "ℹ️ There are no training questions or ratings yet. The **Improve the Oracle** button below writes the questions from the documents; to review them first, generate them in the **Questions & answers** tab.",
     },
     "ui.user.anonymous": {"pt": "anônimo", "en": "anonymous"},
     "ui.docs.confirm_delete": {

@@ -1,6 +1,7 @@
 """The app in a real browser: Playwright driving Debian's Chromium (headless) clicks through
-upload -> index -> chat -> 👍 as a person would, and through the "Ajuste fino" tab (estimate,
-then a short LoRA run of the tiny model, followed live to the end); checks what the page shows
+upload -> index -> chat -> 👍 as a person would, through the "Melhorar o Oráculo" tab (its one
+button: the whole gated pipeline with the tiny models, stages and before/after seen live) and its
+"Avançado" part (estimate, then a short LoRA run of the tiny model, followed live to the end); checks what the page shows
 and the files written, and saves a screenshot of each step under the test's tmp dir.
 
 Needs ``/usr/bin/chromium`` (``apt-get install chromium``); skipped with that reason otherwise.
@@ -197,7 +198,7 @@ def test_english_page_with_lang_query(browser, url, tmp_path):
     expect(page.get_by_role("tab", name="Documentos")).to_be_visible()
 
 
-# elem_id of a number field of the Ajuste fino tab -> (LoraTrainConfig field, value typed)
+# elem_id of a number field of the tab's Avançado part -> (LoraTrainConfig field, value typed)
 FT_SETTINGS = {
     "oracle-ft-rank": ("rank", 4),
     "oracle-ft-alpha": ("alpha", 8),
@@ -223,7 +224,7 @@ def _fill_number(page, elem_id: str, value) -> None:
 
 
 def test_finetune_tab_estimate_train_and_list_a_run(browser, url, workspace, tmp_path, tiny_lm_dir):  # noqa: F811
-    """Ajuste fino as a person uses it: generator (LoRA) kind, the QA file, the tiny model as the
+    """Avançado (the stages alone) as a person uses it: generator (LoRA) kind, the QA file, the tiny model as the
     base (typed into the dropdown), a few steps; estimate, start, follow the bar to the end, see
     the loss plot and the finished run with its metrics, and find the adapter in the Chat tab."""
     from playwright.sync_api import expect
@@ -237,7 +238,8 @@ def test_finetune_tab_estimate_train_and_list_a_run(browser, url, workspace, tmp
     page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="pt-BR")
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
-    page.get_by_role("tab", name="Ajuste fino").click()
+    page.get_by_role("tab", name="Melhorar o Oráculo").click()
+    page.get_by_text("Avançado", exact=True).click()  # every hyper-parameter lives there, closed at first
     expect(page.locator("#oracle-ft-data")).to_contain_text("16 exemplos")
 
     # what to train, on which data, from which model
@@ -321,6 +323,87 @@ def test_finetune_tab_estimate_train_and_list_a_run(browser, url, workspace, tmp
     assert len(list(shots.glob("*.png"))) == 4
 
 
+def test_improve_tab_one_click_runs_the_pipeline(browser, workspace, tmp_path, tiny_lm_dir):  # noqa: F811
+    """Melhorar o Oráculo as a domain expert uses it: the data in plain words with its warnings, no
+    hyper-parameter in sight, one click; the stages followed live (a reload re-attaches to the run),
+    then the before/after table in plain Portuguese, the decision with its reason, the run in the
+    list. The real job: the fake teacher behind a local OpenAI-compatible server writes the
+    questions, the tiny LM is the student (a few LoRA steps), the before/after evaluation is real."""
+    from fake_teacher import make_workspace, teacher_server
+    from playwright.sync_api import expect
+
+    from oracle import jobs
+    from oracle.defaults import ChatDefaults, write_defaults
+    from oracle.i18n import t
+    from oracle.improve import ImproveConfig, read_report
+    from oracle.ui import create_app
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
+    write_defaults(workspace, ChatDefaults(generator=tiny_lm_dir))  # "before" answers with the tiny model too
+    shots = tmp_path / "improve"
+    shots.mkdir()
+    with teacher_server() as server:
+        cfg = ImproveConfig(min_chunk_tokens=5, pairs_per_chunk=3, eval_limit=4, n_offtopic=2,
+                            stages=["pairs", "generator", "evaluate"], teacher="openai:fake-teacher",
+                            base_url=server.url, student=tiny_lm_dir)
+        cfg.lora.max_steps, cfg.lora.max_seq_len, cfg.lora.bf16, cfg.lora.save_steps = 3, 512, "off", 100
+        cfg.lora.rank, cfg.lora.alpha, cfg.lora.grad_accum = 4, 8, 1
+        demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path(), improve=cfg)
+        with serve(demo) as url:
+            page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="pt-BR")
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            page.get_by_role("tab", name="Melhorar o Oráculo").click()
+            data = page.locator("#oracle-improve-data")
+            expect(data).to_contain_text("0 perguntas geradas, 0 avaliações válidas, 0 corrigidas")
+            expect(data).to_contain_text("Poucos dados")
+            expect(page.locator("#oracle-improve-no-runs")).to_contain_text("Nenhuma execução ainda")
+            expect(page.get_by_text("Avançado", exact=True)).to_be_visible()
+            expect(page.locator("#oracle-ft-rank")).to_be_hidden()  # the hyper-parameters wait under Avançado
+            _no_english(page, "Melhorar o Oráculo (start)")
+            _shot(page, shots, "melhorar-inicio")
+
+            page.locator("#oracle-improve-start").click()
+            stages = page.locator("#oracle-improve-stages")
+            _expect_or_toast(page, lambda: expect(stages.locator('tr[data-stage="pairs"]')).to_be_visible())
+            (run,) = [s for s in jobs.list_jobs(workspace) if s.kind == "improve"]
+            expect(stages).to_contain_text("1. Perguntas de treino")
+            expect(stages).to_contain_text("4. Antes e depois")
+            # a reload while it runs: the page finds the run again
+            page.reload()
+            page.get_by_role("tab", name="Melhorar o Oráculo").click()
+            expect(page.locator("#oracle-improve-progress .oracle-progress")).to_have_attribute("data-job", run.job_id)
+            page.locator("#oracle-improve-stages").scroll_into_view_if_needed()
+            _shot(page, shots, "melhorar-andamento")
+            evaluate = stages.locator('tr[data-stage="evaluate"]')
+            _expect_or_toast(page, lambda: expect(evaluate).to_have_attribute("data-state", "completed",
+                                                                              timeout=240_000))
+            done = jobs.wait(workspace, run.job_id, timeout_s=60)
+            assert done.state == jobs.COMPLETED, jobs.process_tail(workspace, run.job_id)
+            expect(stages.locator('tr[data-stage="pairs"]')).to_have_attribute("data-state", "completed")
+            expect(stages.locator('tr[data-stage="embedder"]')).to_have_attribute("data-state", "skipped")
+            expect(stages.locator('tr[data-stage="generator"]')).to_have_attribute("data-state", "completed")
+            expect(stages).to_contain_text("perguntas aproveitadas")
+
+            # before/after in plain Portuguese, and the decision the run's report holds
+            table = page.locator("#oracle-improve-comparison")
+            for words in ("Antes", "Depois", "acertos", "respostas sem fonte", "recusas corretas"):
+                expect(table).to_contain_text(words)
+            report = read_report(workspace, run.job_id)
+            assert report["before"] and report["after"] and report["reason"]
+            decision = t(f"improve.reason.{report['reason']}", "pt", **report["params"])
+            expect(page.locator("#oracle-improve-decision")).to_contain_text(decision)
+            expect(page.locator("#oracle-improve-plot")).to_be_visible()  # the LoRA's loss, step by step
+            runs = page.locator("#oracle-improve-runs")
+            expect(runs).to_contain_text("promovida")
+            expect(runs).to_contain_text(re.compile(r"\d\d/\d\d/\d{4} \d\d:\d\d"))
+            _no_english(page, "Melhorar o Oráculo (finished)")
+            page.locator("#oracle-improve-progress").scroll_into_view_if_needed()
+            _shot(page, shots, "melhorar")
+            page.screenshot(path=str(shots / "melhorar-pagina.png"), full_page=True)
+    assert len(list(shots.glob("*.png"))) == 4
+
+
 def test_evaluation_tab_in_a_browser(browser, url, workspace, tmp_path):
     """Avaliação as a person uses it: read the intro, upload a gold file (checked at once), try
     without an index (told to build it in the Índice tab), then with one: tick "Sem RAG", click
@@ -391,9 +474,10 @@ def test_evaluation_tab_in_a_browser(browser, url, workspace, tmp_path):
 #: toast titles gradio builds from the message type).
 ENGLISH = ("Drop File Here", "Click to Upload", "Drop CSV or TSV", "anonymous", "Error", "Warning",
            "Loading", "Use via API", "Built with Gradio", "Settings", "Submit", "Clear")  # fmt: skip
-WALK_TABS = ("Documentos", "Perguntas e respostas", "Índice", "Ajuste fino", "Chat", "Avaliações", "Qualidade")
+WALK_TABS = ("Documentos", "Perguntas e respostas", "Índice", "Melhorar o Oráculo", "Chat", "Avaliações", "Qualidade")
 #: Screenshots of the walk copied (palette PNG, small) into $ORACLE_SCREENSHOT_DIR for the README.
-README_SHOTS = {"documentos": "1-documentos.png", "chat": "2-chat.png", "indice": "3-indice.png"}
+README_SHOTS = {"documentos": "1-documentos.png", "chat": "2-chat.png", "indice": "3-indice.png",
+                "melhorar": "4-melhorar.png"}
 
 
 def _no_english(page, where: str) -> None:
@@ -555,7 +639,7 @@ def test_screenshot_walk_in_portuguese(browser, url, workspace, tmp_path):
     _no_english(page, "Perguntas e respostas")
     _shot(page, shots, "perguntas")
 
-    for name in ("Ajuste fino", "Qualidade"):
+    for name in ("Melhorar o Oráculo", "Qualidade"):
         page.get_by_role("tab", name=name, exact=True).click()
         page.wait_for_timeout(800)
         _no_english(page, name)

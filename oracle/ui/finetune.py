@@ -128,9 +128,10 @@ def loss_frame(records: list[dict], names: dict[str, str] | None = None):
     })
 
 
-def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str, title: str | None = None) -> str:
+def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str, title: str | None = None,
+                   speed: bool = True) -> str:
     """The job's progress bar and state in words (``""`` for no job), after ``title`` (default
-    ``"<kind> · <name>"``). The outer element carries ``data-job`` (job id), ``data-state``,
+    ``"<kind> · <name>"``), with the training speed in tokens/s when ``speed``. The outer element carries ``data-job`` (job id), ``data-state``,
     ``data-done`` and ``data-total`` (optimizer steps), which the browser test and
     ``bench/app_finetune.py`` read."""
     if status is None:
@@ -138,7 +139,7 @@ def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str, tit
     parts = [title or f"{status.kind} · {status.name or status.job_id}", ctx.t("ui.ft.state." + status.state, lang)]
     if status.total:
         parts.append(ctx.t("ui.ft.count", lang, done=status.step, total=status.total))
-    if status.tokens_per_s:
+    if speed and status.tokens_per_s:
         parts.append(f"{status.tokens_per_s:.0f} tokens/s")
     if status.state == jobs.RUNNING and status.eta_s is not None:
         parts.append(ctx.t("ui.task.eta", lang, eta=widgets.format_seconds(status.eta_s)))
@@ -340,7 +341,8 @@ def build(ctx: UIContext) -> None:
         progress = gr.HTML(elem_id="oracle-ft-progress")
         result = gr.Markdown(elem_id="oracle-ft-result")
         plot = gr.LinePlot(value=loss_frame([]), x="step", y="value", color="series", label=ctx.k("ui.ft.plot"),
-                           elem_id="oracle-ft-plot")
+                           x_title=ctx.t("ui.improve.plot_x"), y_title=ctx.t("ui.improve.plot_y"),
+                           color_title=ctx.t("ui.improve.plot_color"), elem_id="oracle-ft-plot")
         log = gr.Code(label=ctx.k("ui.ft.log"), language="json", lines=6, interactive=False, elem_id="oracle-ft-log")
         timer = gr.Timer(POLL_S, active=True)
         seen = gr.State("")  # signature of the job files shown last (see poll)

@@ -93,6 +93,8 @@ def _stage_result(ctx: UIContext, stage: dict[str, Any], view: dict[str, Any], l
     if stage["name"] == "embedder" and out.get("val_before") is not None:
         return html.escape(ctx.t("ui.improve.out.embedder", lang, before=format_number(out["val_before"], lang, 3),
                                  after=format_number(out.get("val_best"), lang, 3)))
+    if stage["name"] == "evaluate" and out.get("reason"):
+        return html.escape(ctx.t("ui.improve.out.promoted" if out.get("promoted") else "ui.improve.out.kept", lang))
     if stage["name"] == "generator" and out.get("n_train") is not None:
         return html.escape(ctx.t("ui.improve.out.generator", lang, n=format_number(out["n_train"], lang)))
     return ""
@@ -208,6 +210,8 @@ def build(ctx: UIContext) -> None:
 
     ws = ctx.workspace
     series = lambda lang: {k: ctx.t(f"ui.improve.series.{k}", lang) for k in LOSS_SERIES}
+    axes = lambda lang: {"x_title": ctx.t("ui.improve.plot_x", lang), "y_title": ctx.t("ui.improve.plot_y", lang),
+                         "color_title": ctx.t("ui.improve.plot_color", lang)}
     gr.Markdown(ctx.k("ui.improve.intro"))
     data = gr.Markdown(elem_id="oracle-improve-data")
     base_cfg = ctx.components.get("improve_config")
@@ -227,8 +231,8 @@ def build(ctx: UIContext) -> None:
         caption = gr.Markdown(elem_id="oracle-improve-caption")
         table = gr.Dataframe(interactive=False, wrap=True, elem_id="oracle-improve-comparison")
     decision = gr.Markdown(elem_id="oracle-improve-decision")
-    plot = gr.LinePlot(value=loss_frame([], series("pt")), x="step", y="value", color="series",
-                       label=ctx.k("ui.improve.plot"), visible=False, elem_id="oracle-improve-plot")
+    plot = gr.LinePlot(value=loss_frame([], series(ctx.lang)), x="step", y="value", color="series",
+                       label=ctx.k("ui.improve.plot"), visible=False, elem_id="oracle-improve-plot", **axes(ctx.lang))
     gr.Markdown(ctx.k("ui.improve.runs"))
     runs_df = gr.Dataframe(interactive=False, wrap=True, elem_id="oracle-improve-runs")
     no_runs = gr.Markdown(ctx.k("ui.improve.no_runs"), elem_id="oracle-improve-no-runs")
@@ -248,13 +252,13 @@ def build(ctx: UIContext) -> None:
         runs = improve.list_runs(ws)
         return (
             job_id or "",
-            progress_block(ctx, view["job"], lang, title=progress_title(ctx, view, lang)) if view else "",
+            progress_block(ctx, view["job"], lang, title=progress_title(ctx, view, lang), speed=False) if view else "",
             stages_html(ctx, view, lang),
             gr.Column(visible=comp is not None),
             comparison_caption(ctx, report, lang),
             comp if comp is not None else gr.skip(),
             decision_markdown(ctx, report, lang),
-            gr.LinePlot(value=loss_frame(records, series(lang)), visible=bool(records)),
+            gr.LinePlot(value=loss_frame(records, series(lang)), visible=bool(records), **axes(lang)),
             gr.Dataframe(value=runs_table(ctx, runs, lang), visible=bool(runs)),
             gr.Markdown(visible=not runs),
             gr.Dropdown(choices=rollback_choices(ctx, runs, lang)),
@@ -299,7 +303,7 @@ def build(ctx: UIContext) -> None:
         return tuple(gr.skip() if i in keep else o for i, o in enumerate(outs)) + (sig,)
 
     @guard
-    def do_rollback(run_id: str | None, lang: str, progress=gr.Progress()):
+    def do_rollback(run_id: str | None, lang: str, progress=gr.Progress()):  # noqa: B008 - gradio's API
         if not run_id:
             raise gr.Error(ctx.t("ui.improve.pick_run", lang), print_exception=False)
         progress(0, desc=ctx.t("ui.improve.rolling_back", lang))
