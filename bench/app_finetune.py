@@ -4,7 +4,7 @@ What a person does, driven by Playwright in Debian's Chromium (headless):
 
 1. ``python app.py`` starts as a subprocess with ``ORACLE_HOME=<--home>`` on a free port
    (its log: ``<home>/app_finetune_app.log``); the script waits until the page is served;
-2. tab **Ajuste fino**: kind "Gerador (adaptador LoRA)", base model ``--base`` (typed into the
+2. tab **Melhorar o Oráculo**, part **Avançado**: kind "Gerador (adaptador LoRA)", base model ``--base`` (typed into the
    dropdown, which takes any bundled name, folder or hub id), output name ``--name``, the
    settings given on the command line (the others keep the tab's defaults), data = every
    ``data_qa/`` file plus validated ratings (the tab's default);
@@ -62,7 +62,8 @@ CHROMIUM_ARGS = [
 ]
 DEFAULT_QUESTION = "Quais documentos são exigidos para a inscrição?"
 FINAL = ("completed", "failed", "cancelled")
-TAB_FT, TAB_CHAT = "Ajuste fino", "Chat"  # the page is opened with ?lang=pt
+TAB_FT, TAB_CHAT = "Melhorar o Oráculo", "Chat"  # the page is opened with ?lang=pt
+ADVANCED = "Avançado"  # the accordion of that tab holding the per-stage form
 
 
 def log(msg: str) -> None:
@@ -356,6 +357,7 @@ def train_part(page, ws, args, shots: Shots, report: dict[str, Any]) -> None:
     from oracle.schema import read_json
 
     page.get_by_role("tab", name=TAB_FT).click()
+    page.get_by_text(ADVANCED, exact=True).click()  # the per-stage form is under the closed "Avançado"
     page.locator("#oracle-ft-data").filter(has_text=re.compile(r"\d")).wait_for(timeout=60_000)
     report["data_summary"] = page.locator("#oracle-ft-data").inner_text().strip()
     log(f"data: {report['data_summary']}")

@@ -1390,8 +1390,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "👉 **Next step:** in the **Chat**, mark each answer 👍 (correct) or 👎 (wrong), and correct it if you like. Ratings are listed in the **Ratings** tab and teach Oráculo.",
     },
     "ui.guide.next.improve": {
-        "pt": "👉 **Próximo passo (opcional):** gere pares de perguntas e respostas (aba **Perguntas e respostas**), treine o modelo com eles (aba **Melhorar o Oráculo**) e meça o ganho (aba **Qualidade**).",
-        "en": "👉 **Next step (optional):** generate question/answer pairs (**Questions & answers** tab), train the model on them (**Improve the Oracle** tab) and measure the gain (**Quality** tab).",
+        "pt": "👉 **Próximo passo (opcional):** na aba **Melhorar o Oráculo**, um clique ensina o Oráculo com os seus documentos e mostra as respostas antes e depois. Para revisar as perguntas de treino antes, gere-as na aba **Perguntas e respostas**.",
+        "en": "👉 **Next step (optional):** in the **Improve the Oracle** tab, one click teaches the Oracle from your documents and shows the answers before and after. To review the training questions first, generate them in the **Questions & answers** tab.",
     },
     "ui.guide.all_done": {
         "pt": "✅ Tudo pronto. Continue perguntando e avaliando: cada avaliação serve ao próximo ajuste fino.",

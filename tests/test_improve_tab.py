@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from contextlib import contextmanager
 
 import pytest
 from fake_teacher import make_workspace, teacher_server
@@ -45,18 +47,19 @@ def _value(out):
     return out["value"] if isinstance(out, dict) and "value" in out else out
 
 
-@pytest.fixture
-def served(workspace, tmp_path):
+@contextmanager
+def _app(workspace, tmp_path, delay_s: float = 0.0):
     """(client, teacher server) for an app whose button runs the two quick stages (training questions
-    through the fake server, then the evaluation) on a workspace with an index."""
+    through the fake server, answering after ``delay_s`` seconds, then the evaluation) on a workspace
+    with an index."""
     from gradio_client import Client
 
     from oracle.improve import ImproveConfig
     from oracle.ui import create_app
 
     make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
-    with teacher_server() as server:
-        cfg = ImproveConfig(min_chunk_tokens=5, pairs_per_chunk=3, eval_limit=0, n_offtopic=3,
+    with teacher_server(delay_s=delay_s) as server:
+        cfg = ImproveConfig(min_chunk_tokens=5, pairs_per_chunk=3, eval_limit=0, n_offtopic=3, concurrency=1,
                             stages=["pairs", "evaluate"], teacher="openai:fake-teacher", base_url=server.url)
         demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path(), improve=cfg)
         with serve(demo) as url:
@@ -65,6 +68,12 @@ def served(workspace, tmp_path):
                 yield client, server
             finally:
                 client.close()
+
+
+@pytest.fixture
+def served(workspace, tmp_path):
+    with _app(workspace, tmp_path) as pair:
+        yield pair
 
 
 def test_the_button_runs_the_pipeline_and_the_view_follows_its_stages(served, workspace):
@@ -116,6 +125,34 @@ def test_poll_redraws_only_when_the_run_changed(served, workspace):
     again = client.predict(job_id, api_name="/improve_poll")  # the session remembers what it showed
     assert _skipped(again[STAGES]) and _skipped(again[PROGRESS])  # nothing changed: nothing redrawn
     assert _skipped(client.predict("", api_name="/improve_poll")[STAGES])  # no run followed
+
+
+def test_cancel_then_resume_from_the_tab(workspace, tmp_path):
+    """Cancel stops the run between training questions; Retomar continues it where it stopped
+    (no chunk asked twice) and the view follows it to the end."""
+    from oracle import jobs
+    from oracle.improve.pairs import PAIRS_DONE_FILE
+    from oracle.schema import iter_jsonl
+
+    with _app(workspace, tmp_path, delay_s=0.3) as (client, server):
+        job_id = _value(client.predict(False, api_name="/improve_start")[JOB])
+        done_file = workspace.home / "improve" / job_id / PAIRS_DONE_FILE
+        deadline = time.monotonic() + 60
+        while not (done_file.exists() and len(list(iter_jsonl(done_file))) >= 2):  # a few chunks done
+            assert time.monotonic() < deadline, jobs.process_tail(workspace, job_id)
+            time.sleep(0.1)
+        client.predict(job_id, api_name="/improve_cancel")
+        assert jobs.wait(workspace, job_id, timeout_s=60).state == jobs.CANCELLED
+        view = client.predict(job_id, api_name="/improve_poll")
+        assert 'data-stage="pairs" data-state="cancelled"' in view[STAGES]
+        asked = server.n_requests
+        assert 2 <= asked < 10
+        resumed = client.predict(job_id, api_name="/improve_resume")
+        assert _value(resumed[JOB]) == job_id
+        assert jobs.wait(workspace, job_id, timeout_s=120).state == jobs.COMPLETED
+        assert server.n_requests == 10  # the resumed run asked only the chunks left
+        view = client.predict(job_id, api_name="/improve_poll")
+        assert 'data-stage="evaluate" data-state="completed"' in view[STAGES]
 
 
 def test_before_after_table_decision_and_runs_in_plain_portuguese(workspace, tmp_path):
