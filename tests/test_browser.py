@@ -373,7 +373,7 @@ def test_improve_tab_one_click_runs_the_pipeline(browser, workspace, tmp_path, t
             page.reload()
             page.get_by_role("tab", name="Melhorar o Oráculo").click()
             expect(page.locator("#oracle-improve-progress .oracle-progress")).to_have_attribute("data-job", run.job_id)
-            page.locator("#oracle-improve-stages").scroll_into_view_if_needed()
+            page.evaluate("document.querySelector('#oracle-improve-data').scrollIntoView({block: 'start'})")
             _shot(page, shots, "melhorar-andamento")
             evaluate = stages.locator('tr[data-stage="evaluate"]')
             _expect_or_toast(page, lambda: expect(evaluate).to_have_attribute("data-state", "completed",
@@ -398,7 +398,7 @@ def test_improve_tab_one_click_runs_the_pipeline(browser, workspace, tmp_path, t
             expect(runs).to_contain_text("promovida")
             expect(runs).to_contain_text(re.compile(r"\d\d/\d\d/\d{4} \d\d:\d\d"))
             _no_english(page, "Melhorar o Oráculo (finished)")
-            page.locator("#oracle-improve-progress").scroll_into_view_if_needed()
+            page.evaluate("document.querySelector('#oracle-improve-progress').scrollIntoView({block: 'start'})")
             _shot(page, shots, "melhorar")
             page.screenshot(path=str(shots / "melhorar-pagina.png"), full_page=True)
     assert len(list(shots.glob("*.png"))) == 4

@@ -202,7 +202,8 @@ def test_rollback_from_the_list_of_runs(workspace, tmp_path):
             assert len(_rows(loaded[RUNS])) == 2
             with pytest.raises(Exception, match="Escolha uma execução"):
                 client.predict(None, api_name="/improve_rollback")
-            runs, message = client.predict("worse", api_name="/improve_rollback")
+            runs, choices, message = client.predict("worse", api_name="/improve_rollback")
+            assert "✅ não promovida · em uso no Chat" in [c[0].split(" · ", 1)[1] for c in choices["choices"]]
             assert message.startswith("✅ O Chat voltou à versão de") and "adaptador nenhum" in message
             assert read_defaults(workspace).adapter is None and read_defaults(workspace).run_id == "worse"
             assert any(r[1] == "✅ não promovida · em uso no Chat" for r in _rows(runs))

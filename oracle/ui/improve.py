@@ -28,7 +28,7 @@ from oracle import jobs
 from oracle.i18n import format_datetime, format_number
 from oracle.improve.runs import JOB_KIND
 from oracle.jobs.store import STAGES_FILE
-from oracle.ui import widgets
+from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard
 
 POLL_S = 2.0
@@ -313,7 +313,8 @@ def build(ctx: UIContext) -> None:
                         generator=now.get("generator") or "–",
                         adapter=now.get("adapter") or ctx.t("ui.improve.no_adapter", lang))
         runs = improve.list_runs(ws)
-        return gr.Dataframe(value=runs_table(ctx, runs, lang), visible=bool(runs)), message
+        return (gr.Dataframe(value=runs_table(ctx, runs, lang), visible=bool(runs)),
+                gr.Dropdown(choices=rollback_choices(ctx, runs, lang)), message)
 
     @guard
     def on_load(lang: str, job_id: str | None = None):
@@ -323,12 +324,12 @@ def build(ctx: UIContext) -> None:
     def on_show(job_id: str | None, lang: str):
         return on_load(lang, job_id)
 
-    start_btn.click(start, inputs=[reviewed, ctx.lang_state], outputs=view, api_name="improve_start")
+    guide.after(ctx, start_btn.click(start, inputs=[reviewed, ctx.lang_state], outputs=view, api_name="improve_start"))
     cancel_btn.click(cancel, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_cancel")
     resume_btn.click(resume, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_resume")
     timer.tick(poll, inputs=[job, seen, ctx.lang_state], outputs=[*view, seen], api_name="improve_poll",
                show_progress="hidden", concurrency_limit=None)
-    rollback_btn.click(do_rollback, inputs=[target, ctx.lang_state], outputs=[runs_df, rollback_msg],
+    rollback_btn.click(do_rollback, inputs=[target, ctx.lang_state], outputs=[runs_df, target, rollback_msg],
                        api_name="improve_rollback")
     ctx.on_load(on_load, view, api_name="improve_load")
     ctx.on_show(on_show, view, api_name="improve_show", inputs=[job])
