@@ -261,3 +261,25 @@ def test_cli_ask_uses_the_promoted_defaults_unless_told_otherwise(workspace, tmp
     write_defaults(workspace, ChatDefaults(index="outro", run_id="r2"))
     assert main([*home, "ask", "Quanto custa a taxa?", "--generator", "fake:other"]) == 2
     assert "outro" in capsys.readouterr().err  # the chat's index is the one asked for
+
+
+def test_stage_list_shows_the_running_stage_bar_in_the_session_language(workspace):
+    from oracle.ui.context import UIContext
+    from oracle.ui.improve import progress_title, stages_html
+
+    ctx = UIContext(workspace=workspace)
+    stage = lambda name, state, **kw: {"name": name, "label": "rótulo do núcleo", "state": state, "seconds": None,
+                                       "output": None, "error": None, **kw}
+    view = {"stages": [stage("pairs", "completed", seconds=75.0, output={"n_kept": 1234, "rejections": {"echo": 3}}),
+                       stage("embedder", "skipped", output={"reason": "not_selected"}),
+                       stage("generator", "running"), stage("evaluate", "pending")],
+            "current": "generator", "progress": {"step": 1500, "total": 2000, "note": ""}}
+    pt = stages_html(ctx, view, "pt")
+    assert "1. Perguntas de treino" in pt and "1 min 15 s" in pt
+    assert "1.234 perguntas aproveitadas, 3 descartadas" in pt  # Brazilian thousands separator
+    assert '<progress max="2000" value="1500"></progress> 1.500 de 2.000' in pt
+    assert progress_title(ctx, view, "pt") == "Melhorar o Oráculo · etapa 3 de 4: Respostas (adaptador LoRA)"
+    en = stages_html(ctx, view, "en")
+    assert "1. Training questions" in en and "stage not chosen" in en and "1,500 of 2,000" in en
+    assert "rótulo do núcleo" not in pt + en
+    assert stages_html(ctx, None, "pt") == ""

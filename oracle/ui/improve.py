@@ -112,9 +112,10 @@ def stages_html(ctx: UIContext, view: dict[str, Any] | None, lang: str) -> str:
         state = stage["state"]
         word = ctx.t(f"improve.state.{state}", lang)
         seconds = widgets.format_seconds(stage["seconds"]) if stage.get("seconds") is not None else "–"
+        label = ctx.t(f"improve.stage.{stage['name']}", lang)  # the session's language, not the core's
         rows.append(
             f'<tr data-stage="{html.escape(stage["name"])}" data-state="{html.escape(state)}">'
-            f"<td>{n}. {html.escape(stage['label'])}</td><td>{STATE_ICONS.get(state, '')} {html.escape(word)}</td>"
+            f"<td>{n}. {html.escape(label)}</td><td>{STATE_ICONS.get(state, '')} {html.escape(word)}</td>"
             f"<td>{html.escape(seconds)}</td><td>{_stage_result(ctx, stage, view, lang)}</td></tr>"
         )
     return (f'<div class="oracle-stages"><table><thead><tr>{head}</tr></thead>'
@@ -128,7 +129,8 @@ def progress_title(ctx: UIContext, view: dict[str, Any], lang: str) -> str:
     current = view.get("current")
     if current in names:
         stage = view["stages"][names.index(current)]
-        return ctx.t("ui.improve.title", lang, n=names.index(current) + 1, total=len(names), stage=stage["label"])
+        return ctx.t("ui.improve.title", lang, n=names.index(current) + 1, total=len(names),
+                     stage=ctx.t(f"improve.stage.{stage['name']}", lang))
     return ctx.t("ui.improve.title_done", lang)
 
 
