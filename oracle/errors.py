@@ -52,6 +52,14 @@ class UnsupportedFileError(IngestError):
     key = "err.unsupported_type"
 
 
+class TextEncodingError(UnsupportedFileError):
+    """A ``.txt`` whose bytes decode as no known text encoding (UTF-8, UTF-16/32 with or without a
+    byte-order mark, cp1252/Latin-1 repairs) or decode to control characters: the message asks to
+    save the file as UTF-8 (issue 11, F3). Params ``file``, ``kind``."""
+
+    key = "err.txt_undecodable"
+
+
 class FileTooLargeError(IngestError):
     key = "err.too_large"
 

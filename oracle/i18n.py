@@ -56,6 +56,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "'{file}' não parece um PDF válido nem um arquivo de texto: está corrompido ou é de outro tipo. Envie arquivos .pdf ou .txt.",
         "en": "'{file}' does not look like a valid PDF or a text file: it is corrupt or of another type. Upload .pdf or .txt files.",
     },
+    "err.txt_undecodable": {
+        "pt": "'{file}' não pôde ser lido como texto: tem bytes de arquivo binário ou uma codificação que o Oráculo não reconhece. Se for um texto, abra-o num editor e salve como UTF-8 (em \"Salvar como\", escolha a codificação UTF-8); se não, envie um .pdf ou .txt.",
+        "en": "'{file}' could not be read as text: it holds binary bytes or an encoding Oráculo does not recognise. If it is text, open it in an editor and save it as UTF-8 (in \"Save as\", choose the UTF-8 encoding); otherwise upload a .pdf or .txt.",
+    },
     "err.too_large": {
         "pt": "'{file}' tem {size_mb:.1f} MB, acima do limite de {limit_mb:.0f} MB. Divida o arquivo ou aumente ORACLE_MAX_UPLOAD_MB.",
         "en": "'{file}' is {size_mb:.1f} MB, over the {limit_mb:.0f} MB limit. Split the file or raise ORACLE_MAX_UPLOAD_MB.",

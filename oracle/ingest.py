@@ -55,6 +55,7 @@ from oracle.errors import (
     OracleError,
     OracleWarning,
     PdfTooComplexError,
+    TextEncodingError,
     UnsupportedFileError,
 )
 from oracle.schema import (
@@ -910,13 +911,13 @@ def parse_bytes(
         try:
             decoded = decode_text_detail(data)
         except UnicodeError:
-            raise UnsupportedFileError(file=name, kind="application/octet-stream") from None
+            raise TextEncodingError(file=name, kind="application/octet-stream") from None
         raw, encoding = decoded.text, decoded.encoding
         if decoded.repaired and warnings is not None:
             warnings.append(EncodingRepairedWarning(file=name, count=decoded.repaired,
                                                     line=decoded.first_repaired_line))  # fmt: skip
         if _looks_binary(raw):
-            raise UnsupportedFileError(file=name, kind="application/octet-stream")
+            raise TextEncodingError(file=name, kind="application/octet-stream")
         texts = [normalize_text(raw)]
         if not texts[0]:
             raise EmptyDocumentError(file=name)

@@ -182,6 +182,24 @@ def test_binary_with_nul_bytes_is_still_refused(tmp_path):
         ingest_file(path)
 
 
+def test_undecodable_text_asks_to_save_it_as_utf8(tmp_path):
+    """A .txt in an encoding the reader does not recognise (UTF-32 without a byte-order mark)
+    is refused with a message saying how to fix it, not only "corrupt or of another type"."""
+    from oracle.errors import TextEncodingError
+
+    path = tmp_path / "edital.txt"
+    path.write_bytes(docs.PT_TEXT.encode("utf-32-le"))  # no BOM: three NULs per character
+    with pytest.raises(TextEncodingError) as info:
+        ingest_file(path)
+    pt, en = info.value.message("pt"), info.value.message("en")
+    assert "edital.txt" in pt and "salve como UTF-8" in pt and "save it as UTF-8" in en
+    png = tmp_path / "foto.txt"  # a recognised binary kind keeps the plain "not a text" message
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    with pytest.raises(UnsupportedFileError) as info:
+        ingest_file(png)
+    assert not isinstance(info.value, TextEncodingError)
+
+
 # --- F5: names ------------------------------------------------------------------------------
 
 FORGED = "relatorio\nOK: arquivo.txt lido\x00\x1b[31m\u202etxt.exe\u200b.txt"
