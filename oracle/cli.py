@@ -812,14 +812,15 @@ def cmd_train_push(args: argparse.Namespace, ws: C.Workspace) -> int:
 def _print_improve_report(folder: str | None) -> None:
     """The stages, the before/after table and the decision of an improvement run (stdout), from the
     ``report.json`` in its ``folder`` (``improve/<run_id>/``)."""
-    from oracle.improve import comparison
+    from oracle.improve import STAGES, comparison
     from oracle.improve.runs import REPORT_JSON, REPORT_MD
     from oracle.schema import read_json
 
     if not folder or not (Path(folder) / REPORT_JSON).is_file():
         return
     report = read_json(Path(folder) / REPORT_JSON)
-    for name, rec in (report.get("stages") or {}).items():
+    for name in STAGES:
+        rec = (report.get("stages") or {}).get(name) or {}
         state = t(f"improve.state.{rec.get('state') or 'pending'}")
         out = rec.get("output") or {}
         if rec.get("state") == "skipped" and out.get("reason"):
