@@ -60,6 +60,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "'{file}' não pôde ser lido como texto: tem bytes de arquivo binário ou uma codificação que o Oráculo não reconhece. Se for um texto, abra-o num editor e salve como UTF-8 (em \"Salvar como\", escolha a codificação UTF-8); se não, envie um .pdf ou .txt.",
         "en": "'{file}' could not be read as text: it holds binary bytes or an encoding Oráculo does not recognise. If it is text, open it in an editor and save it as UTF-8 (in \"Save as\", choose the UTF-8 encoding); otherwise upload a .pdf or .txt.",
     },
+    "err.resource_busy": {
+        "pt": "'{resource}' está ocupado por outra tarefa (uma construção de índice ou um treino) há mais de {minutes} minutos. Espere essa tarefa terminar, ou cancele-a, e tente de novo.",
+        "en": "'{resource}' has been busy with another task (an index build or a training run) for more than {minutes} minutes. Wait for that task to finish, or cancel it, and try again.",
+    },
     "err.too_large": {
         "pt": "'{file}' tem {size_mb:.1f} MB, acima do limite de {limit_mb:.0f} MB. Divida o arquivo ou aumente ORACLE_MAX_UPLOAD_MB.",
         "en": "'{file}' is {size_mb:.1f} MB, over the {limit_mb:.0f} MB limit. Split the file or raise ORACLE_MAX_UPLOAD_MB.",
@@ -912,10 +916,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.tab.chat": {"pt": "Chat", "en": "Chat"},
     "ui.tab.ratings": {"pt": "Avaliações", "en": "Ratings"},
     "ui.tab.evaluation": {"pt": "Qualidade", "en": "Quality"},
-    "ui.finetune.placeholder": {
-        "pt": "O ajuste fino (LoRA do gerador e do modelo de busca) ficará nesta aba.",
-        "en": "Fine-tuning (LoRA of the generator and of the retriever) will live in this tab.",
-    },
     "ui.refresh": {"pt": "Atualizar", "en": "Refresh"},
     "ui.err.unexpected": {
         "pt": "Algo deu errado ({detail}). Tente de novo; se persistir, veja o registro do servidor.",

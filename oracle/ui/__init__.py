@@ -43,7 +43,7 @@ TABS = [
     ("documents", "ui.tab.documents", "documents"),
     ("qa", "ui.tab.qa", "qa"),
     ("index", "ui.tab.index", "index_tab"),
-    ("finetune", "ui.tab.finetune", "finetune"),
+    ("finetune", "ui.tab.finetune", "improve"),  # "Melhorar o Oráculo"; its Avançado part is oracle.ui.finetune
     ("chat", "ui.tab.chat", "chat"),
     ("ratings", "ui.tab.ratings", "ratings"),
     ("evaluation", "ui.tab.evaluation", "evaluation"),
@@ -154,13 +154,6 @@ def launch_kwargs(lang: str | None = None) -> dict[str, Any]:
     return kwargs
 
 
-def _finetune_module():
-    """``oracle.ui.finetune`` if it exists (the fine-tuning issue builds it), else None."""
-    if importlib.util.find_spec("oracle.ui.finetune") is None:
-        return None
-    return importlib.import_module("oracle.ui.finetune")
-
-
 def _request_lang(request: gr.Request | None, default: str) -> str:
     value = None
     if request is not None:
@@ -245,14 +238,7 @@ def create_app(
                     ctx.tab = tab
                     tab_blocks[tab_id] = tab
                     guide.tab_notice(ctx, tab_id)
-                    if module_name == "finetune":
-                        module = _finetune_module()
-                        if module is None:
-                            gr.Markdown(ctx.k("ui.finetune.placeholder"))
-                            continue
-                    else:
-                        module = importlib.import_module(f"oracle.ui.{module_name}")
-                    module.build(ctx)
+                    importlib.import_module(f"oracle.ui.{module_name}").build(ctx)
         ctx.tab = None
         ctx.components["tabs"] = tabs
         guide.wire(ctx, tabs, tab_blocks)

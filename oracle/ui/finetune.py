@@ -1,6 +1,6 @@
-"""Tab "Melhorar o Oráculo": its main view (:mod:`oracle.ui.improve`: one button runs the whole
-gated pipeline) above a collapsed "Avançado" accordion, where the embedder or the generator is
-fine-tuned alone on the workspace's data, with every hyper-parameter (what follows).
+"""The "Avançado" part of the "Melhorar o Oráculo" tab (:mod:`oracle.ui.improve` builds the tab and
+puts this in its collapsed accordion): the embedder or the generator fine-tuned alone on the
+workspace's data, with every hyper-parameter.
 
 Every long action is a background job of :mod:`oracle.jobs` (its own process, one at a time,
 others queued): training (``lora``/``embedding``), the cost estimate (``estimate``: loads the
@@ -277,94 +277,91 @@ def poll_updates(outs: tuple, sig: str, last: str) -> tuple:
 
 
 def build(ctx: UIContext) -> None:
+    """The per-stage form, jobs and results (call inside the tab's "Avançado" accordion)."""
     from oracle.training.embedding import EmbedTrainConfig
     from oracle.training.lora import LoraTrainConfig
 
     ws = ctx.workspace
     jobs.start_supervisor(ws)
     lora_defaults, emb_defaults = LoraTrainConfig(), EmbedTrainConfig()
-    from oracle.ui import improve
-
-    improve.build(ctx)
-    with gr.Accordion(ctx.k("ui.improve.advanced"), open=False, elem_id="oracle-ft-advanced"):
-        gr.Markdown(ctx.k("ui.ft.intro"))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1):
-                kind = gr.Radio(choices=[(ctx.t("ui.ft.kind.embedding"), "embedding"), (ctx.t("ui.ft.kind.lora"), "lora")],
-                                value="lora", label=ctx.k("ui.ft.kind"), info=ctx.k("ui.ft.kind_info"), elem_id="oracle-ft-kind")
-                files = gr.Dropdown(choices=[], multiselect=True, label=ctx.k("ui.ft.files"), info=ctx.k("ui.ft.files_info"),
-                                    elem_id="oracle-ft-files")
-                use_ratings = gr.Checkbox(value=True, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"),
-                                          elem_id="oracle-ft-use-ratings")
-                base = gr.Dropdown(choices=widgets.bundled_generators(), value=widgets.bundled_generators()[0],
-                                   allow_custom_value=True, label=ctx.k("ui.ft.base"), info=ctx.k("ui.ft.base_info"),
-                                   elem_id="oracle-ft-base")
-                name = gr.Textbox(label=ctx.k("ui.ft.name"), placeholder=ctx.k("ui.ft.name_placeholder"),
-                                  elem_id="oracle-ft-name")
-                data_info = gr.Markdown(elem_id="oracle-ft-data")
-            with gr.Column(scale=1):
-                with gr.Group(visible=True) as lora_box:
-                    with gr.Row():
-                        rank = gr.Number(lora_defaults.rank, precision=0, label=ctx.k("ui.ft.p.rank"), info=ctx.k("ui.ft.help.rank"), elem_id="oracle-ft-rank")
-                        alpha = gr.Number(lora_defaults.alpha, precision=0, label=ctx.k("ui.ft.p.alpha"), info=ctx.k("ui.ft.help.alpha"), elem_id="oracle-ft-alpha")
-                        dropout = gr.Number(lora_defaults.dropout, label=ctx.k("ui.ft.p.dropout"), info=ctx.k("ui.ft.help.dropout"))
-                    target = gr.Textbox(lora_defaults.target_modules, label=ctx.k("ui.ft.p.target"), info=ctx.k("ui.ft.help.target_modules"))
-                    with gr.Row():
-                        lr = gr.Number(lora_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"), elem_id="oracle-ft-lr")
-                        epochs = gr.Number(lora_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"), elem_id="oracle-ft-epochs")
-                        max_len = gr.Number(lora_defaults.max_seq_len, precision=0, label=ctx.k("ui.ft.p.max_len"), info=ctx.k("ui.ft.help.max_seq_len"), elem_id="oracle-ft-max-len")
-                    with gr.Row():
-                        batch = gr.Number(lora_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"), elem_id="oracle-ft-batch")
-                        accum = gr.Number(lora_defaults.grad_accum, precision=0, label=ctx.k("ui.ft.p.accum"), info=ctx.k("ui.ft.help.grad_accum"), elem_id="oracle-ft-accum")
-                        k_dist = gr.Number(lora_defaults.k_distractors, precision=0, label=ctx.k("ui.ft.p.k"), info=ctx.k("ui.ft.help.k_distractors"), elem_id="oracle-ft-k")
-                    with gr.Row():
-                        p_no_gold = gr.Slider(0, 1, lora_defaults.p_no_gold, step=0.05, label=ctx.k("ui.ft.p.p_no_gold"), info=ctx.k("ui.ft.help.p_no_gold"))
-                        bf16 = gr.Radio(["auto", "on", "off"], value="auto", label="bf16", info=ctx.k("ui.ft.help.bf16"), elem_id="oracle-ft-bf16")
-                with gr.Group(visible=False) as emb_box:
-                    with gr.Row():
-                        e_epochs = gr.Number(emb_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
-                        e_batch = gr.Number(emb_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"))
-                    with gr.Row():
-                        e_lr = gr.Number(emb_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"))
-                        e_neg = gr.Number(emb_defaults.hard_negatives, precision=0, label=ctx.k("ui.ft.p.negatives"), info=ctx.k("ui.ft.help.hard_negatives"))
-                eval_fraction = gr.Slider(0, 0.5, 0.1, step=0.05, label=ctx.k("ui.ft.p.eval_fraction"), info=ctx.k("ui.ft.help.eval_fraction"),
-                                          elem_id="oracle-ft-eval-fraction")
+    gr.Markdown(ctx.k("ui.ft.intro"))
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1):
+            kind = gr.Radio(choices=[(ctx.t("ui.ft.kind.embedding"), "embedding"), (ctx.t("ui.ft.kind.lora"), "lora")],
+                            value="lora", label=ctx.k("ui.ft.kind"), info=ctx.k("ui.ft.kind_info"), elem_id="oracle-ft-kind")
+            files = gr.Dropdown(choices=[], multiselect=True, label=ctx.k("ui.ft.files"), info=ctx.k("ui.ft.files_info"),
+                                elem_id="oracle-ft-files")
+            use_ratings = gr.Checkbox(value=True, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"),
+                                      elem_id="oracle-ft-use-ratings")
+            base = gr.Dropdown(choices=widgets.bundled_generators(), value=widgets.bundled_generators()[0],
+                               allow_custom_value=True, label=ctx.k("ui.ft.base"), info=ctx.k("ui.ft.base_info"),
+                               elem_id="oracle-ft-base")
+            name = gr.Textbox(label=ctx.k("ui.ft.name"), placeholder=ctx.k("ui.ft.name_placeholder"),
+                              elem_id="oracle-ft-name")
+            data_info = gr.Markdown(elem_id="oracle-ft-data")
+        with gr.Column(scale=1):
+            with gr.Group(visible=True) as lora_box:
                 with gr.Row():
-                    price = gr.Number(value=_cost_default("hourly_price_usd"), label=ctx.k("ui.ft.price"), info=ctx.k("ui.ft.price_info"))
-                    fx = gr.Number(value=_cost_default("fallback_usd_brl"), label=ctx.k("ui.ft.fx"), info=ctx.k("ui.ft.fx_info"))
+                    rank = gr.Number(lora_defaults.rank, precision=0, label=ctx.k("ui.ft.p.rank"), info=ctx.k("ui.ft.help.rank"), elem_id="oracle-ft-rank")
+                    alpha = gr.Number(lora_defaults.alpha, precision=0, label=ctx.k("ui.ft.p.alpha"), info=ctx.k("ui.ft.help.alpha"), elem_id="oracle-ft-alpha")
+                    dropout = gr.Number(lora_defaults.dropout, label=ctx.k("ui.ft.p.dropout"), info=ctx.k("ui.ft.help.dropout"))
+                target = gr.Textbox(lora_defaults.target_modules, label=ctx.k("ui.ft.p.target"), info=ctx.k("ui.ft.help.target_modules"))
+                with gr.Row():
+                    lr = gr.Number(lora_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"), elem_id="oracle-ft-lr")
+                    epochs = gr.Number(lora_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"), elem_id="oracle-ft-epochs")
+                    max_len = gr.Number(lora_defaults.max_seq_len, precision=0, label=ctx.k("ui.ft.p.max_len"), info=ctx.k("ui.ft.help.max_seq_len"), elem_id="oracle-ft-max-len")
+                with gr.Row():
+                    batch = gr.Number(lora_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"), elem_id="oracle-ft-batch")
+                    accum = gr.Number(lora_defaults.grad_accum, precision=0, label=ctx.k("ui.ft.p.accum"), info=ctx.k("ui.ft.help.grad_accum"), elem_id="oracle-ft-accum")
+                    k_dist = gr.Number(lora_defaults.k_distractors, precision=0, label=ctx.k("ui.ft.p.k"), info=ctx.k("ui.ft.help.k_distractors"), elem_id="oracle-ft-k")
+                with gr.Row():
+                    p_no_gold = gr.Slider(0, 1, lora_defaults.p_no_gold, step=0.05, label=ctx.k("ui.ft.p.p_no_gold"), info=ctx.k("ui.ft.help.p_no_gold"))
+                    bf16 = gr.Radio(["auto", "on", "off"], value="auto", label="bf16", info=ctx.k("ui.ft.help.bf16"), elem_id="oracle-ft-bf16")
+            with gr.Group(visible=False) as emb_box:
+                with gr.Row():
+                    e_epochs = gr.Number(emb_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
+                    e_batch = gr.Number(emb_defaults.batch_size, precision=0, label=ctx.k("ui.ft.p.batch"), info=ctx.k("ui.ft.help.batch_size"))
+                with gr.Row():
+                    e_lr = gr.Number(emb_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"))
+                    e_neg = gr.Number(emb_defaults.hard_negatives, precision=0, label=ctx.k("ui.ft.p.negatives"), info=ctx.k("ui.ft.help.hard_negatives"))
+            eval_fraction = gr.Slider(0, 0.5, 0.1, step=0.05, label=ctx.k("ui.ft.p.eval_fraction"), info=ctx.k("ui.ft.help.eval_fraction"),
+                                      elem_id="oracle-ft-eval-fraction")
+            with gr.Row():
+                price = gr.Number(value=_cost_default("hourly_price_usd"), label=ctx.k("ui.ft.price"), info=ctx.k("ui.ft.price_info"))
+                fx = gr.Number(value=_cost_default("fallback_usd_brl"), label=ctx.k("ui.ft.fx"), info=ctx.k("ui.ft.fx_info"))
+    with gr.Row():
+        estimate_btn = gr.Button(ctx.k("ui.ft.estimate"), elem_id="oracle-ft-estimate")
+        start_btn = gr.Button(ctx.k("ui.ft.start"), variant="primary", elem_id="oracle-ft-start")
+        cancel_btn = gr.Button(ctx.k("ui.ft.cancel"), variant="stop", elem_id="oracle-ft-cancel")
+        resume_btn = gr.Button(ctx.k("ui.ft.resume"), elem_id="oracle-ft-resume")
+    job = gr.Dropdown(choices=[], label=ctx.k("ui.ft.job"), info=ctx.k("ui.ft.job_info"), elem_id="oracle-ft-job")
+    progress = gr.HTML(elem_id="oracle-ft-progress")
+    result = gr.Markdown(elem_id="oracle-ft-result")
+    plot = gr.LinePlot(value=loss_frame([]), x="step", y="value", color="series", label=ctx.k("ui.ft.plot"),
+                       x_title=ctx.t("ui.improve.plot_x"), y_title=ctx.t("ui.improve.plot_y"),
+                       color_title=ctx.t("ui.improve.plot_color"), elem_id="oracle-ft-plot")
+    log = gr.Code(label=ctx.k("ui.ft.log"), language="json", lines=6, interactive=False, elem_id="oracle-ft-log")
+    timer = gr.Timer(POLL_S, active=True)
+    seen = gr.State("")  # signature of the job files shown last (see poll)
+    with gr.Accordion(ctx.k("ui.ft.jobs"), open=False):
+        jobs_df = gr.Dataframe(value=jobs_table(ctx, ctx.lang), interactive=False, wrap=True, elem_id="oracle-ft-jobs")
+    gr.Markdown(ctx.k("ui.ft.runs_title"))
+    runs_df = gr.Dataframe(value=runs_table(ctx, ctx.lang), interactive=False, wrap=True, elem_id="oracle-ft-runs")
+    with gr.Accordion(ctx.k("ui.ft.export_title"), open=False):
+        run = gr.Dropdown(choices=[], label=ctx.k("ui.ft.run"), allow_custom_value=False, elem_id="oracle-ft-run")
         with gr.Row():
-            estimate_btn = gr.Button(ctx.k("ui.ft.estimate"), elem_id="oracle-ft-estimate")
-            start_btn = gr.Button(ctx.k("ui.ft.start"), variant="primary", elem_id="oracle-ft-start")
-            cancel_btn = gr.Button(ctx.k("ui.ft.cancel"), variant="stop", elem_id="oracle-ft-cancel")
-            resume_btn = gr.Button(ctx.k("ui.ft.resume"), elem_id="oracle-ft-resume")
-        job = gr.Dropdown(choices=[], label=ctx.k("ui.ft.job"), info=ctx.k("ui.ft.job_info"), elem_id="oracle-ft-job")
-        progress = gr.HTML(elem_id="oracle-ft-progress")
-        result = gr.Markdown(elem_id="oracle-ft-result")
-        plot = gr.LinePlot(value=loss_frame([]), x="step", y="value", color="series", label=ctx.k("ui.ft.plot"),
-                           x_title=ctx.t("ui.improve.plot_x"), y_title=ctx.t("ui.improve.plot_y"),
-                           color_title=ctx.t("ui.improve.plot_color"), elem_id="oracle-ft-plot")
-        log = gr.Code(label=ctx.k("ui.ft.log"), language="json", lines=6, interactive=False, elem_id="oracle-ft-log")
-        timer = gr.Timer(POLL_S, active=True)
-        seen = gr.State("")  # signature of the job files shown last (see poll)
-        with gr.Accordion(ctx.k("ui.ft.jobs"), open=False):
-            jobs_df = gr.Dataframe(value=jobs_table(ctx, ctx.lang), interactive=False, wrap=True, elem_id="oracle-ft-jobs")
-        gr.Markdown(ctx.k("ui.ft.runs_title"))
-        runs_df = gr.Dataframe(value=runs_table(ctx, ctx.lang), interactive=False, wrap=True, elem_id="oracle-ft-runs")
-        with gr.Accordion(ctx.k("ui.ft.export_title"), open=False):
-            run = gr.Dropdown(choices=[], label=ctx.k("ui.ft.run"), allow_custom_value=False, elem_id="oracle-ft-run")
-            with gr.Row():
-                merge_btn = gr.Button(ctx.k("ui.ft.merge"))
-                reindex_btn = gr.Button(ctx.k("ui.ft.reindex"))
-            with gr.Row():
-                fmt = gr.Radio(["alpaca", "sharegpt"], value="alpaca", label=ctx.k("ui.ft.format"))
-                export_btn = gr.Button(ctx.k("ui.ft.export_data"))
-                export_file = gr.File(label=ctx.k("ui.ft.export_file"), interactive=False)
-            with gr.Row():
-                repo = gr.Textbox(label=ctx.k("ui.ft.repo"), placeholder="usuario/oraculo-lora")
-                token = gr.Textbox(label=ctx.k("ui.ft.token"), type="password", info=ctx.k("ui.ft.token_info"))
-                private = gr.Checkbox(value=True, label=ctx.k("ui.ft.private"))
-            push_btn = gr.Button(ctx.k("ui.ft.push"))
-            export_msg = gr.Markdown(elem_id="oracle-ft-export-msg")
+            merge_btn = gr.Button(ctx.k("ui.ft.merge"))
+            reindex_btn = gr.Button(ctx.k("ui.ft.reindex"))
+        with gr.Row():
+            fmt = gr.Radio(["alpaca", "sharegpt"], value="alpaca", label=ctx.k("ui.ft.format"))
+            export_btn = gr.Button(ctx.k("ui.ft.export_data"))
+            export_file = gr.File(label=ctx.k("ui.ft.export_file"), interactive=False)
+        with gr.Row():
+            repo = gr.Textbox(label=ctx.k("ui.ft.repo"), placeholder="usuario/oraculo-lora")
+            token = gr.Textbox(label=ctx.k("ui.ft.token"), type="password", info=ctx.k("ui.ft.token_info"))
+            private = gr.Checkbox(value=True, label=ctx.k("ui.ft.private"))
+        push_btn = gr.Button(ctx.k("ui.ft.push"))
+        export_msg = gr.Markdown(elem_id="oracle-ft-export-msg")
 
     # --- handlers --------------------------------------------------------------------
 

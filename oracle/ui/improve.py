@@ -1,6 +1,6 @@
-"""Main view of the "Melhorar o Oráculo" tab: one button runs the whole gated pipeline.
+"""The "Melhorar o Oráculo" tab: one button runs the whole gated pipeline.
 
-Shown at the top of the tab built by :mod:`oracle.ui.finetune`, above its "Avançado" accordion
+The main view sits above a collapsed "Avançado" accordion holding :mod:`oracle.ui.finetune`
 (where each stage still runs alone with all its hyper-parameters). What a domain expert sees:
 the data in plain words with its warnings (:func:`oracle.improve.data_summary`), the button, the
 run's stages with their state and time and a progress bar, the training loss, the before/after
@@ -206,7 +206,17 @@ def rollback_choices(ctx: UIContext, runs: list[dict[str, Any]], lang: str) -> l
 
 
 def build(ctx: UIContext) -> None:
-    """The main view (call inside the tab, before the "Avançado" accordion)."""
+    """The tab: the main view, then every per-stage control under a collapsed "Avançado"
+    (:func:`oracle.ui.finetune.build`)."""
+    from oracle.ui import finetune
+
+    build_main(ctx)
+    with gr.Accordion(ctx.k("ui.improve.advanced"), open=False, elem_id="oracle-ft-advanced"):
+        finetune.build(ctx)
+
+
+def build_main(ctx: UIContext) -> None:
+    """The main view: data, button, stages, before/after, runs (see the module's docstring)."""
     from oracle import improve
     from oracle.ui.finetune import job_signature, loss_frame, progress_block
 
