@@ -142,6 +142,14 @@ class AnswerNotFoundError(OracleError):
     key = "err.answer_not_found"
 
 
+class ResourceBusyError(OracleError):
+    """Another task held a resource's lock (an index being built or re-indexed, a model folder)
+    for longer than :data:`oracle.schema.RESOURCE_LOCK_TIMEOUT_S`: params ``resource`` (its
+    name) and ``minutes``."""
+
+    key = "err.resource_busy"
+
+
 class JobError(OracleError):
     """A background job could not be started, found, cancelled or resumed."""
 

@@ -526,11 +526,36 @@ def _fsync_path(path: Path) -> None:
 
 
 RESOURCE_LOCK_TIMEOUT_S = 3600.0
-"""Seconds :func:`resource_lock` waits for another holder (a long build) before ``filelock.Timeout``."""
+"""Seconds :func:`resource_lock` waits for another holder (a long build) before
+:class:`~oracle.errors.ResourceBusyError`."""
 
 
-def resource_lock(path: str | os.PathLike):
-    """The one lock of a resource (an index folder, a model folder): ``<path>.lock``.
+class _ResourceLock:
+    """A ``filelock.FileLock`` used as a context manager whose timeout raises
+    :class:`~oracle.errors.ResourceBusyError` (a message a person can act on) instead of
+    ``filelock.Timeout``."""
+
+    def __init__(self, lock: Any, name: str, timeout_s: float) -> None:
+        self._lock, self._name, self._timeout_s = lock, name, timeout_s
+
+    def __enter__(self) -> _ResourceLock:
+        from filelock import Timeout
+
+        from oracle.errors import ResourceBusyError
+
+        try:
+            self._lock.acquire(timeout=self._timeout_s)
+        except Timeout:
+            raise ResourceBusyError(resource=self._name, minutes=max(1, round(self._timeout_s / 60))) from None
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._lock.release()
+
+
+def resource_lock(path: str | os.PathLike, timeout_s: float | None = None) -> _ResourceLock:
+    """The one lock of a resource (an index folder, a model folder): ``<path>.lock``, as a
+    context manager.
 
     Exclusive between processes and between threads of one process, and re-entrant within a
     thread (the same ``FileLock`` object per path: a build that holds it can save, and the save
@@ -539,15 +564,19 @@ def resource_lock(path: str | os.PathLike):
 
     Args:
         path: the resource; the lock file is ``<path>.lock`` beside it.
+        timeout_s: seconds to wait for another holder; default :data:`RESOURCE_LOCK_TIMEOUT_S`.
 
     Raises:
-        filelock.Timeout: another holder kept it :data:`RESOURCE_LOCK_TIMEOUT_S` seconds.
+        ResourceBusyError: (on entering) another holder kept it ``timeout_s`` seconds.
     """
     from filelock import FileLock
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(path) + ".lock", timeout=RESOURCE_LOCK_TIMEOUT_S, is_singleton=True)
+    timeout_s = RESOURCE_LOCK_TIMEOUT_S if timeout_s is None else float(timeout_s)
+    # one object per path (is_singleton): its arguments must never differ; the wait is per acquire
+    lock = FileLock(str(path) + ".lock", timeout=RESOURCE_LOCK_TIMEOUT_S, is_singleton=True)
+    return _ResourceLock(lock, path.name.lstrip("."), timeout_s)
 
 
 def folder_lock(folder: str | os.PathLike):

@@ -96,3 +96,33 @@ def test_workspace_uses_oracle_home(tmp_path, monkeypatch):
     ws = Workspace()
     assert ws.data_qa == tmp_path / "ws" / "data_qa" and ws.data_qa.is_dir()
     assert ws.validated.name == "validated.jsonl" and ws.invalid.name == "invalid.jsonl"
+
+
+def test_a_resource_held_too_long_raises_a_message_not_filelock_timeout(tmp_path):
+    """Another thread holds the index's lock: waiting past the timeout raises
+    ResourceBusyError naming the resource in Portuguese; the holder re-enters freely."""
+    import threading
+
+    from oracle.errors import ResourceBusyError
+    from oracle.schema import resource_lock
+
+    held, release = threading.Event(), threading.Event()
+
+    def holder():
+        with resource_lock(tmp_path / ".default"), resource_lock(tmp_path / ".default"):  # re-entrant
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(ResourceBusyError) as info:
+            with resource_lock(tmp_path / ".default", timeout_s=0.2):
+                pass
+        assert "'default' está ocupado por outra tarefa" in info.value.message("pt")
+    finally:
+        release.set()
+        thread.join(10)
+    with resource_lock(tmp_path / ".default", timeout_s=5):  # free again
+        pass
