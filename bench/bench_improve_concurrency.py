@@ -59,7 +59,7 @@ def main() -> None:
             if server is not None:
                 server.max_in_flight = 0
     base = rows[0][1]
-    print(f"server: {'fake, %.2f s per reply' % args.delay if not args.base_url else args.base_url}")
+    print(f"server: {args.base_url or f'fake, {args.delay:.2f} s per reply'}")
     print("| concurrency | chunks | pairs kept | wall s | speed-up vs 1 | max in flight (server) |")
     print("|---|---|---|---|---|---|")
     for level, seconds, done, kept, peak in rows:

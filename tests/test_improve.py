@@ -487,3 +487,24 @@ def test_key_facts_of_a_generated_pair_and_the_quoted_target():
     assert target == 'Termina em 31 de março [2].\nTrecho: "O prazo de inscrição termina em 31 de março de 2026." [2]'
     assert quoted_target("It ends on 31 March [1].", "It ends.", [1], "en").endswith('Excerpt: "It ends." [1]')
     assert quoted_target("Sem citação.", "", [1], "pt") == "Sem citação."
+
+
+def test_comparison_table_in_plain_portuguese_and_english():
+    from oracle.improve import comparison
+
+    report = {"before": summary(0.3, 0.8)["summary"], "after": summary(0.45, 0.9)["summary"],
+              "retrieval_before": {"mrr@10": 0.5312}, "retrieval_after": {"mrr@10": 0.6}}
+    rows = comparison(report, "pt")
+    assert rows[0] == ["acertos (fatos-chave na resposta)", "30%", "45%"]
+    assert ["recusas corretas", "80%", "90%"] in rows and ["respostas sem fonte", "0%", "0%"] in rows
+    assert rows[-1] == ["busca: MRR@10", "0,531", "0,600"]  # Brazilian decimal comma
+    assert comparison(report, "en")[-1] == ["search: MRR@10", "0.531", "0.600"]
+
+
+def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):
+    from oracle.errors import OracleError
+    from oracle.improve import start
+
+    with pytest.raises(OracleError) as err:
+        start(workspace, ImproveConfig())
+    assert err.value.key == "improve.err.no_documents" and "aba Documentos" in str(err.value)
