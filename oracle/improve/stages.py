@@ -188,10 +188,10 @@ def ensure_snapshot(ctx: RunContext, fresh: bool = False) -> Path:
     """``run_dir/train_pairs.jsonl``: the QA pairs this run trains and evaluates on, frozen once
     (so a resumed run sees the same data), written when missing or when ``fresh``.
 
-    The pairs: this run's (with their quotes) and, when ``cfg.use_existing_pairs``, every pair of
-    ``data_qa/*.qa.jsonl`` (a pair written by an earlier run keeps its quote when that run's
-    ``pairs.jsonl`` is still there); minus pairs review rejected, and minus unreviewed ones when
-    ``cfg.reviewed_only``.
+    The pairs: with ``cfg.use_existing_pairs``, every pair of ``data_qa/*.qa.jsonl`` as review left
+    it (this run's pairs were published there; a pair deleted in review stays out; a pair written by
+    an earlier run keeps its quote when that run's ``pairs.jsonl`` is still there); without it, this
+    run's pairs only. Minus pairs review rejected, and minus unreviewed ones when ``cfg.reviewed_only``.
     """
     from oracle.improve.pairs import PAIRS_FILE, load_pairs
 
@@ -204,12 +204,12 @@ def ensure_snapshot(ctx: RunContext, fresh: bool = False) -> Path:
         for row in iter_jsonl(other):
             quotes.setdefault(row.get("qa_id"), row.get("quote", ""))
     rows: dict[str, dict[str, Any]] = {}
-    if ctx.cfg.use_existing_pairs:
+    if ctx.cfg.use_existing_pairs:  # this run's pairs are there too (published), as review left them
         for qa_path in sorted(ctx.workspace.data_qa.glob("*.qa.jsonl")):
             for row in iter_jsonl(qa_path):
                 rows.setdefault(row.get("qa_id") or row.get("question", ""), row)
-    for row in own:
-        rows.setdefault(row["qa_id"], row)
+    else:
+        rows = {row["qa_id"]: row for row in own}
     keep = []
     for key, row in rows.items():
         status = row.get("status", "generated")
