@@ -416,7 +416,7 @@ def test_the_run_is_one_job_that_resumes_after_a_cancel(workspace, tmp_path):
             time.sleep(0.1)
         jobs.cancel(workspace, job_id)
         final = jobs.wait(workspace, job_id, timeout_s=60)
-        assert final.state == jobs.CANCELLED
+        assert final.state == jobs.CANCELLED and final.resumable  # the UI offers to resume
         first = server.n_requests
         assert 2 <= first < 10
         jobs.resume(workspace, job_id)

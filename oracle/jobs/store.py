@@ -225,7 +225,8 @@ STAGES_FILE = "stages.json"
 
 def has_checkpoint(workspace: Workspace, job_id: str) -> bool:
     """True when ``checkpoints/`` holds a complete Trainer checkpoint (in any sub-folder: a staged
-    job keeps one per stage), or a staged job recorded a finished stage in ``stages.json``."""
+    job keeps one per stage), or a staged job recorded a stage in ``stages.json`` (a finished stage
+    is not redone, an interrupted one continues from what it saved: its chunks, its checkpoint)."""
     folder = job_dir(workspace, job_id)
     root = folder / CHECKPOINTS
     if root.is_dir() and any((p / "trainer_state.json").exists() for p in root.glob("**/checkpoint-*")):
@@ -234,7 +235,7 @@ def has_checkpoint(workspace: Workspace, job_id: str) -> bool:
         stages = read_json(folder / STAGES_FILE).get("stages", {})
     except (OSError, ValueError, AttributeError):
         return False
-    return any(s.get("state") in ("completed", "skipped") for s in stages.values() if isinstance(s, dict))
+    return any(isinstance(s, dict) and s.get("state") for s in stages.values())
 
 
 def pid_alive(pid: int | None) -> bool:
