@@ -194,7 +194,8 @@ class QAReport:
 # --- prompt -------------------------------------------------------------------------
 
 
-def qa_messages(chunk: Chunk, n: int, language: str | None = None) -> list[dict]:
+def qa_messages(chunk: Chunk, n: int, language: str | None = None, prompts: dict[str, dict[str, str]] | None = None,
+                fields: tuple[str, ...] = ("question", "answer")) -> list[dict]:
     """The chat messages (system + user) asking for exactly ``n`` pairs about ``chunk``.
 
     Args:
@@ -203,16 +204,20 @@ def qa_messages(chunk: Chunk, n: int, language: str | None = None) -> list[dict]
         language: ISO 639-1 code of the pairs; default ``chunk.language``. ``"pt"`` (also the
             default for ``"und"``/empty) gets a Portuguese prompt, ``"en"`` an English one;
             any other language gets the English prompt asking for the text's language.
+        prompts: ``{"pt": {"system", "user"}, "en": {...}}`` templates (``{text}``, ``{n}``,
+            ``{format}``, and ``{language_clause}`` in English); default this module's.
+        fields: the keys of each pair in the JSON template shown to the model.
     """
     lang = (language or chunk.language or "pt").lower()[:2]
+    prompts = prompts or _PROMPTS
     # one slot per pair: small models follow a template better than a number
-    slots = ", ".join(['{"question": "...", "answer": "..."}'] * n)
+    slots = ", ".join(["{" + ", ".join(f'"{f}": "..."' for f in fields) + "}"] * n)
     fmt = '{"pairs": [' + slots + "]}"
     if lang in ("pt", "un", ""):
-        p = _PROMPTS["pt"]
+        p = prompts["pt"]
         user = p["user"].format(text=chunk.text.strip(), n=n, format=fmt)
     else:
-        p = _PROMPTS["en"]
+        p = prompts["en"]
         clause = "in English" if lang == "en" else "in the same language as the text"
         user = p["user"].format(text=chunk.text.strip(), n=n, language_clause=clause, format=fmt)
     return [{"role": "system", "content": p["system"]}, {"role": "user", "content": user}]

@@ -100,18 +100,11 @@ PROMPTS: dict[str, dict[str, str]] = {
 
 def pair_messages(chunk: Chunk, n: int, language: str | None = None) -> list[dict[str, str]]:
     """Chat messages asking for exactly ``n`` pairs ``{"question", "answer", "quote"}`` about ``chunk``
-    (Portuguese prompt for ``pt``/unknown languages, English otherwise, asking for the text's language)."""
-    lang = (language or chunk.language or "pt").lower()[:2]
-    slots = ", ".join(['{"question": "...", "answer": "...", "quote": "..."}'] * n)
-    fmt = '{"pairs": [' + slots + "]}"
-    if lang in ("pt", "un", ""):
-        p = PROMPTS["pt"]
-        user = p["user"].format(text=chunk.text.strip(), n=n, format=fmt)
-    else:
-        p = PROMPTS["en"]
-        clause = "in English" if lang == "en" else "in the same language as the text"
-        user = p["user"].format(text=chunk.text.strip(), n=n, language_clause=clause, format=fmt)
-    return [{"role": "system", "content": p["system"]}, {"role": "user", "content": user}]
+    (:func:`oracle.qa_generation.qa_messages` with this module's :data:`PROMPTS`: Portuguese for
+    ``pt``/unknown languages, English otherwise, asking for the text's language)."""
+    from oracle.qa_generation import qa_messages
+
+    return qa_messages(chunk, n, language, prompts=PROMPTS, fields=("question", "answer", "quote"))
 
 
 def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str | None:
