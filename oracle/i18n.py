@@ -1454,10 +1454,13 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # --- "Melhorar o Oráculo" (oracle.improve) ---
     "improve.job_name": {"pt": "Melhorar o Oráculo", "en": "Improve the Oracle"},
-    "improve.summary": {
-        "pt": "{pairs} perguntas geradas, {valid} avaliações válidas, {corrected} corrigidas",
-        "en": "{pairs} generated questions, {valid} valid ratings, {corrected} corrected",
-    },
+    "improve.summary": {"pt": "{pairs}, {valid}, {corrected}", "en": "{pairs}, {valid}, {corrected}"},
+    "improve.summary.pairs.one": {"pt": "{n} pergunta gerada", "en": "{n} generated question"},
+    "improve.summary.pairs.other": {"pt": "{n} perguntas geradas", "en": "{n} generated questions"},
+    "improve.summary.valid.one": {"pt": "{n} avaliação válida", "en": "{n} valid rating"},
+    "improve.summary.valid.other": {"pt": "{n} avaliações válidas", "en": "{n} valid ratings"},
+    "improve.summary.corrected.one": {"pt": "{n} corrigida", "en": "{n} corrected"},
+    "improve.summary.corrected.other": {"pt": "{n} corrigidas", "en": "{n} corrected"},
     "improve.warn.no_documents": {
         "pt": "Nenhum documento enviado: envie PDFs ou textos na aba Documentos e monte o índice.",
         "en": "No document uploaded: upload PDFs or texts in the Documents tab and build the index.",
@@ -1629,6 +1632,13 @@ def current_lang(lang: str | None = None) -> str:
     """``lang`` if given and known, else ``ORACLE_LANG``, else ``"pt"``."""
     lang = (lang or os.environ.get("ORACLE_LANG") or DEFAULT_LANG).lower()[:2]
     return lang if lang in LANGUAGES else DEFAULT_LANG
+
+
+def tn(key: str, n: float, lang: str | None = None, **params: Any) -> str:
+    """:func:`t` of ``key + ".one"`` when ``n`` is 1, else of ``key + ".other"`` (gettext's
+    ``ngettext``, for the two plural forms of Portuguese and English), with ``n`` formatted by
+    :func:`format_number` as the ``{n}`` parameter."""
+    return t(f"{key}.{'one' if n == 1 else 'other'}", lang, n=format_number(n, lang), **params)
 
 
 def t(key: str, lang: str | None = None, **params: Any) -> str:

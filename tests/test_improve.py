@@ -447,6 +447,20 @@ def test_data_summary_in_plain_portuguese_with_warnings(workspace, tmp_path):
     assert any("não foram revisadas" in w for w in s["warnings"])
 
 
+def test_data_summary_counts_agree_with_their_nouns():
+    """One question is 'pergunta gerada', not 'perguntas geradas' (i18n.tn picks the form)."""
+    from oracle.i18n import t, tn
+
+    def summary(pairs, valid, corrected, lang):
+        return t("improve.summary", lang, pairs=tn("improve.summary.pairs", pairs, lang),
+                 valid=tn("improve.summary.valid", valid, lang),
+                 corrected=tn("improve.summary.corrected", corrected, lang))
+
+    assert summary(1, 1, 1, "pt") == "1 pergunta gerada, 1 avaliação válida, 1 corrigida"
+    assert summary(1312, 0, 2, "pt") == "1.312 perguntas geradas, 0 avaliações válidas, 2 corrigidas"
+    assert summary(1, 2, 0, "en") == "1 generated question, 2 valid ratings, 0 corrected"
+
+
 def test_cli_improve_help_and_summary(workspace, tmp_path, capsys):
     from oracle.cli import main
 

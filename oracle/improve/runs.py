@@ -357,7 +357,7 @@ def data_summary(workspace: Workspace, lang: str | None = None) -> dict[str, Any
         reviewed, no document.
     """
     from oracle.feedback import rating_summary
-    from oracle.i18n import format_number, t
+    from oracle.i18n import format_number, t, tn
     from oracle.ingest import list_documents
     from oracle.schema import iter_jsonl
 
@@ -368,8 +368,9 @@ def data_summary(workspace: Workspace, lang: str | None = None) -> dict[str, Any
             counts[status if status in counts else "generated"] += 1
     ratings = rating_summary(workspace)
     n_pairs = counts["generated"] + counts["approved"]
-    text = t("improve.summary", lang, pairs=format_number(n_pairs, lang), valid=format_number(ratings.n_valid, lang),
-             corrected=format_number(ratings.n_corrected, lang))
+    text = t("improve.summary", lang, pairs=tn("improve.summary.pairs", n_pairs, lang),
+             valid=tn("improve.summary.valid", ratings.n_valid, lang),
+             corrected=tn("improve.summary.corrected", ratings.n_corrected, lang))
     warnings = []
     if not list_documents(workspace):
         warnings.append(t("improve.warn.no_documents", lang))
