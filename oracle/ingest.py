@@ -63,6 +63,7 @@ from oracle.schema import (
     Document,
     Page,
     ProgressCallback,
+    clean_name,
     read_json,
     write_bytes_atomic,
     write_json_atomic,
@@ -196,35 +197,6 @@ def make_doc_id(name: str, sha256: str) -> str:
     """``<slug of the name's stem, <= 48 chars>-<first 8 hex of sha256>``: same file and name, same id."""
     stem = Path(re.split(r"[\\/]", name)[-1]).stem
     return f"{slugify(stem)}-{sha256[:8]}"
-
-
-#: Unicode categories that become a space in display names: controls (newline, tab, NUL,
-#: ESC...), line and paragraph separators.
-_NAME_SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
-#: Unicode categories removed from display names: format characters (U+202E and the other
-#: bidirectional overrides, zero-width characters, BOM) and surrogates (undecodable bytes of
-#: an OS file name).
-_NAME_DROP_CATEGORIES = frozenset({"Cf", "Cs"})
-
-
-def _name_char(ch: str) -> str:
-    category = unicodedata.category(ch)
-    if category in _NAME_SPACE_CATEGORIES:
-        return " "
-    return "" if category in _NAME_DROP_CATEGORIES else ch
-
-
-def _display_name(name: str) -> str:
-    """The name shown and cited for a file: its last path part, NFC, without control or
-    format characters (controls become a space, format characters go; runs of whitespace
-    collapse to one space), at most 255 characters.
-
-    ``"a\\nb\\u202Efdp.exe"`` -> ``"a bfdp.exe"``; an empty result is ``"file"``.
-    """
-    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
-    base = "".join(_name_char(ch) for ch in base)
-    base = re.sub(r"\s+", " ", base).strip()[:255].strip()
-    return base or "file"
 
 
 # --- type and encoding --------------------------------------------------------------------
@@ -879,7 +851,7 @@ def parse_bytes(
         CorruptFileError, PdfTooComplexError: each naming ``name``.
     """
     cfg = cfg or IngestConfig()
-    name = _display_name(name)
+    name = clean_name(name)
     if not data.strip():
         raise EmptyDocumentError(file=name)
     sha = hashlib.sha256(data).hexdigest()
@@ -967,7 +939,7 @@ def ingest_file(
     """
     cfg = cfg or IngestConfig()
     path = Path(path)
-    name = _display_name(name or path.name)
+    name = clean_name(name or path.name)
     if not path.is_file():
         raise IngestError("err.file_not_found", file=name)
     try:
@@ -1016,9 +988,9 @@ def _normalize_items(paths: Iterable) -> list[tuple[Path, str]]:
     for item in paths:
         if isinstance(item, (tuple, list)):
             p, n = item
-            items.append((Path(p), _display_name(str(n))))
+            items.append((Path(p), clean_name(str(n))))
         else:
-            items.append((Path(item), _display_name(Path(item).name)))
+            items.append((Path(item), clean_name(Path(item).name)))
     return items
 
 

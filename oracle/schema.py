@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -82,6 +83,47 @@ class Page(Record):
     label: str | None = None
 
 
+
+#: Unicode categories that become a space in display names: controls (newline, tab, NUL,
+#: ESC...), line and paragraph separators.
+_NAME_SPACE_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+#: Unicode categories removed from display names: format characters (U+202E and the other
+#: bidirectional overrides, zero-width characters, BOM) and surrogates (undecodable bytes of
+#: an OS file name).
+_NAME_DROP_CATEGORIES = frozenset({"Cf", "Cs"})
+
+
+def _name_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category in _NAME_SPACE_CATEGORIES:
+        return " "
+    return "" if category in _NAME_DROP_CATEGORIES else ch
+
+
+def clean_name(name: str) -> str:
+    """The name shown and cited for a file: its last path part, NFC, without control or
+    format characters (controls become a space, format characters go; runs of whitespace
+    collapse to one space), at most 255 characters (issue 11, F5: a name cannot forge an
+    output line). Applied at ingest and again when a Document or Chunk is read, so names stored
+    by older versions are shown clean too.
+
+    ``"a\\nb\\u202Efdp.exe"`` -> ``"a bfdp.exe"``; an empty result is ``"file"``.
+    """
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", name)[-1])
+    base = "".join(_name_char(ch) for ch in base)
+    base = re.sub(r"\s+", " ", base).strip()[:255].strip()
+    return base or "file"
+
+
+def _clean_stored_name(name: str) -> str:
+    """``name`` as :func:`clean_name` gives it; empty names and names already clean (the usual
+    case: a cheap check) are returned as they are."""
+    if not name or (name.isprintable() and "/" not in name and "\\" not in name and "  " not in name
+                    and name == name.strip() and len(name) <= 255 and unicodedata.is_normalized("NFC", name)):
+        return name
+    return clean_name(name)
+
+
 @dataclass
 class Document(Record):
     """A parsed source file.
@@ -106,6 +148,9 @@ class Document(Record):
     kind: str = "txt"
     path: str = ""
     created_at: str = field(default_factory=now_iso)
+
+    def __post_init__(self) -> None:
+        self.name = _clean_stored_name(self.name)  # a name stored by a version before F5
 
     @property
     def text(self) -> str:
@@ -153,6 +198,9 @@ class Chunk(Record):
     n_tokens: int = 0
     language: str = "und"
     page_label: str | None = None
+
+    def __post_init__(self) -> None:
+        self.doc_name = _clean_stored_name(self.doc_name)  # a name stored by a version before F5
 
     @property
     def pages_label(self) -> str:

@@ -218,6 +218,28 @@ def test_control_and_bidi_characters_leave_document_names(tmp_path, workspace):
     assert [d.name for d in list_documents(workspace)] == [doc.name]
 
 
+def test_names_stored_by_older_versions_are_read_clean(tmp_path, workspace):
+    """A document and its chunks saved with a forged name before names were cleaned at ingest
+    are listed and cited without the control characters."""
+    from oracle.ingest import list_documents, load_document
+    from oracle.schema import Chunk, read_jsonl, write_json_atomic
+
+    doc = ingest_file(docs.make_utf8_txt(tmp_path), workspace)
+    stored = workspace.documents / f"{doc.doc_id}.json"
+    data = json.loads(stored.read_text(encoding="utf-8"))
+    data["name"] = FORGED  # as a version before F5 wrote it
+    write_json_atomic(stored, data)
+    assert json.loads(stored.read_text(encoding="utf-8"))["name"] == FORGED  # stored as is
+    for loaded in (load_document(workspace, doc.doc_id), list_documents(workspace)[0]):
+        assert not _has_controls(loaded.name) and loaded.name.startswith("relatorio OK: arquivo.txt lido")
+    lines = tmp_path / "chunks.jsonl"
+    lines.write_text(json.dumps({"chunk_id": "c", "doc_id": doc.doc_id, "doc_name": FORGED, "text": "t",
+                                 "page_start": 1, "page_end": 1, "char_start": 0, "char_end": 1}) + "\n",
+                     encoding="utf-8")  # fmt: skip
+    (chunk,) = read_jsonl(lines, Chunk)
+    assert not _has_controls(chunk.doc_name) and chunk.doc_name == loaded.name
+
+
 def test_cli_prints_one_line_per_file_whatever_its_name(tmp_path, workspace, capsys):
     from oracle.cli import main
 
