@@ -189,10 +189,13 @@ def test_finetune_poll_refreshes_the_result_dropdown_when_a_job_finishes():
 
     from oracle.ui.finetune import poll_updates
 
-    outs = tuple(f"out{i}" for i in range(7)) + (gr.Dropdown(choices=["new-run"]),)
+    outs = (gr.Dropdown(choices=["j0", "j1"], value="j1"),) + tuple(f"out{i}" for i in range(1, 7)) + (
+        gr.Dropdown(choices=["new-run"]),)
     done = poll_updates(outs, "j1|1:2|3:4|j1:completed", "j1|1:1|3:3|j1:running")
-    assert done[0] == "out0" and done[7] is outs[7] and done[8] == "j1|1:2|3:4|j1:completed"
+    assert done[7] is outs[7] and done[8] == "j1|1:2|3:4|j1:completed"
     assert "value" not in done[7].constructor_args  # only the choices: the person's pick stays
+    # the job dropdown too: a tick answered after a click must not put its older job back
+    assert done[0].constructor_args == {"choices": ["j0", "j1"]}
     same = poll_updates(outs, "j1|1:3|3:5|j1:running", "j1|1:2|3:4|j1:running")
     assert same[1:7] == outs[1:7] and same[0] == gr.skip() and same[7] == gr.skip()
 

@@ -271,9 +271,15 @@ def poll_updates(outs: tuple, sig: str, last: str) -> tuple:
     (``<job>|<file stamps>|<job id:state,...>``). The two dropdowns are only re-sent when the
     set of jobs or a job's state changed (a finished run adds a result to export, merge or
     re-index); otherwise they are skipped so nothing the person opened or picked is reset.
-    Returns the 8 outputs followed by ``sig`` (the new ``seen`` state)."""
+    The job dropdown goes out with its choices only, never a value: a tick sent with the job
+    selected before a click (an estimate) and answered after the click's own update (a training
+    just started) would otherwise put the old job back and the page would follow it (seen in the
+    browser test). Returns the 8 outputs followed by ``sig`` (the new ``seen`` state)."""
     same_jobs = sig.rpartition("|")[2] == (last or "").rpartition("|")[2]
-    return (gr.skip() if same_jobs else outs[0], *outs[1:7], gr.skip() if same_jobs else outs[7], sig)
+    job = outs[0]
+    if isinstance(job, gr.Dropdown):  # choices only: the person's (or the last click's) pick stays
+        job = gr.Dropdown(choices=job.constructor_args.get("choices"))
+    return (gr.skip() if same_jobs else job, *outs[1:7], gr.skip() if same_jobs else outs[7], sig)
 
 
 def build(ctx: UIContext) -> None:
