@@ -11,8 +11,11 @@ default) or dequantizing the int8 weight at every call (the former behaviour).
 Sides, timed alternately prompt by prompt so that load from other processes hits all alike
 (median of ``--reps`` forward passes each):
 
-* ``ours``: ``oracle.models.load_generator(model)`` (int8 weights + fp32, bf16 prefill copy);
+* ``ours``: ``oracle.models.load_generator(model)`` (int8 weights, bf16 prefill copy, computing
+  in bf16 on a CPU with bf16 instructions: :func:`oracle.models.int8_compute_dtype`);
 * ``ours, dequantize per call``: the same model object with its bf16 copies set aside;
+* ``ours, fp32 compute``: a second copy loaded as before ``int8_compute_dtype`` existed (int8
+  weights, bf16 prefill copy, everything else in fp32); skipped where the CPU has no bf16;
 * ``plain fp32`` / ``plain bf16``: ``AutoModelForCausalLM.from_pretrained(folder, dtype=...)``.
 
 Prompts: :func:`oracle.rag.build_messages` over ``--chunks`` pages of the Portuguese notice of
@@ -85,7 +88,17 @@ def main() -> None:
             m.weight_bf16 = None
         return ours(input_ids=ids, use_cache=True)
 
-    sides = {"ours (int8 + bf16 prefill copy)": ours_cached, "ours, dequantize per call": ours_dequant}
+    sides = {f"ours ({precision_label(ours)}, bf16 prefill copy)": ours_cached, "ours, dequantize per call": ours_dequant}
+    if ours.dtype == torch.bfloat16:
+        from oracle import models
+
+        compute = models.int8_compute_dtype
+        models.int8_compute_dtype = lambda device="cpu": torch.float32  # the policy before it existed
+        try:
+            ours32, _ = load_generator(args.model, cache=False, quant="int8")
+        finally:
+            models.int8_compute_dtype = compute
+        sides["ours, fp32 compute"] = lambda ids: ours32(input_ids=ids, use_cache=True)
     plain32 = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
     sides["plain transformers fp32"] = lambda ids: plain32(input_ids=ids, use_cache=True)
     if not args.no_plain_bf16:
@@ -114,7 +127,7 @@ def main() -> None:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     names = list(sides)
     lines = [
-        f"## Prefill of a RAG prompt: int8 with a bf16 prefill copy vs dequantizing per call vs plain transformers ({stamp})",
+        f"## Prefill of a RAG prompt: int8 (bf16 prefill copy; bf16 or fp32 compute) vs dequantizing per call vs plain transformers ({stamp})",
         "",
         f"Command: `python bench/bench_prefill.py --model {args.model}`  ",
         f"Model: {args.model} (ours: {precision_label(ours)}); torch {torch.__version__}, "

@@ -339,16 +339,29 @@ def test_best_dtype_follows_cpu_flags(monkeypatch):
     assert models.best_dtype("cpu", workload="decode") is torch.bfloat16
 
 
-def test_load_generator_decodes_in_fp32_with_or_without_amx(tiny_lm, monkeypatch):
+def test_int8_generator_computes_in_bf16_where_the_cpu_has_bf16(tiny_lm, monkeypatch):
     import torch
 
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))
-    model, _ = models.load_generator(str(tiny_lm), device="cpu")
-    assert model.dtype is torch.float32
-    models.clear_cache()
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16", "amx_bf16"}))
-    model, _ = models.load_generator(str(tiny_lm), device="cpu")
-    assert model.dtype is torch.float32 and model.oracle_precision["quant"] == "int8"
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx2"}))  # no bf16 instructions
+    plain, tok = models.load_generator(str(tiny_lm), device="cpu")
+    assert plain.dtype is torch.float32 and plain.oracle_precision["quant"] == "int8"
+    assert plain.oracle_precision["dtype"] == "float32"
+    for flags in ({"avx512_bf16"}, {"avx512_bf16", "amx_bf16"}):
+        models.clear_cache()
+        monkeypatch.setattr(models, "_cpu_flags", lambda flags=flags: frozenset(flags))
+        model, _ = models.load_generator(str(tiny_lm), device="cpu")
+        assert model.dtype is torch.bfloat16 and model.oracle_precision["quant"] == "int8"
+        assert models.precision_label(model) == "int8 weights (per-channel) + bfloat16"
+    # the rotary frequencies stay fp32 (a bf16-rounded frequency drifts by radians over a prompt)
+    rotary = [m.inv_freq for m in model.modules() if hasattr(m, "inv_freq")]
+    assert rotary and all(f.dtype is torch.float32 for f in rotary)
+    ids = torch.arange(24)[None] % model.config.vocab_size  # 24 rows: the prefill path (> INT8_PACK_MAX_ROWS)
+    with torch.inference_mode():
+        want, got = plain(input_ids=ids).logits[0], model(input_ids=ids).logits[0]
+    assert got.dtype is torch.bfloat16
+    err = (got.float() - want).abs().max().item()
+    assert 0 < err < 0.05 * want.abs().max().item(), err  # bf16 rounding, not another model
+    assert len(_greedy_ids(model, tok)) == 12  # decodes (the one-row int8 kernel) in bf16
 
 
 def test_embedder_prompts():
@@ -477,7 +490,7 @@ def test_int8_linear_matches_fp32_linear(rows):
 def test_oracle_quant_int8_quantizes_every_linear_and_generates(tiny_lm, monkeypatch):
     import torch
 
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))  # no AMX: fp32 under int8
+    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx2"}))  # no bf16: fp32 under int8
     monkeypatch.setenv("ORACLE_QUANT", "int8")
     plain, tok = models.load_generator(str(tiny_lm), device="cpu", quant="none")
     n_linear = sum(isinstance(m, torch.nn.Linear) for m in plain.modules())
@@ -527,11 +540,11 @@ def test_auto_quant_policy(tiny_lm, monkeypatch):
     monkeypatch.setenv("ORACLE_DTYPE", "float32")
     assert models.load_generator(str(tiny_lm), device="cpu")[0].oracle_precision["quant"] == "none"
     monkeypatch.delenv("ORACLE_DTYPE")
-    # with AMX as well (measured faster than bf16 decoding there): int8 weights
+    # with AMX as well (measured faster than bf16 weights there): int8 weights, bf16 compute
     models.clear_cache()
     monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16", "amx_bf16"}))
     amx, _ = models.load_generator(str(tiny_lm), device="cpu")
-    assert amx.oracle_precision["dtype"] == "float32" and amx.oracle_precision["quant"] == "int8"
+    assert amx.oracle_precision["dtype"] == "bfloat16" and amx.oracle_precision["quant"] == "int8"
     # asked explicitly, a private copy is quantized
     private, _ = models.load_generator(str(tiny_lm), device="cpu", cache=False, quant="int8")
     assert private.oracle_precision["quant"] == "int8"
