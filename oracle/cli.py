@@ -940,8 +940,8 @@ def _add_train_parser(sub) -> None:
                        help="Submit the job and return at once (follow it with 'train follow JOB').")
 
     p = tsub.add_parser("lora", help="Train a LoRA adapter of a generator (RAFT examples).")
-    p.add_argument("--base", default=C.DEFAULT_GENERATOR,
-                   help=f"Generator to adapt: bundled name, folder or hub id. Default: {C.DEFAULT_GENERATOR}.")
+    p.add_argument("--base", default=C.FAST_GENERATOR,
+                   help=f"Generator to adapt: bundled name, folder or hub id. Default: {C.FAST_GENERATOR}.")
     p.add_argument("--name", default=None, help="Adapter folder under adapters/ (default: lora-<base>-<time>).")
     p.add_argument("--estimate", action="store_true",
                    help="Time two real training steps, print the estimated time and cost, and exit.")
@@ -1036,7 +1036,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def generator_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--generator", default=C.DEFAULT_GENERATOR,
-                       help="Generator: a bundled name (qwen2.5-coder-0.5b-instruct, smollm2-135m-instruct), "
+                       help="Generator: a bundled name (qwen2.5-coder-1.5b-instruct, qwen2.5-coder-0.5b-instruct, "
+                            "smollm2-135m-instruct), "
                             "local:<folder or hub id>, or openai:<model> (OPENAI_API_KEY, OPENAI_BASE_URL). "
                             f"Default: {C.DEFAULT_GENERATOR}.")
         p.add_argument("--base-url", default=None, help="Base URL of an OpenAI-compatible server (openai:...).")

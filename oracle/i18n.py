@@ -848,7 +848,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.improve.col.date": {"pt": "Data", "en": "Date"},
     "ui.improve.col.keyfacts": {"pt": "Acertos", "en": "Correct answers"},
     "ui.improve.col.abstention": {"pt": "Recusas corretas", "en": "Correct refusals"},
-    "ui.improve.col.search": {"pt": "Busca (MRR@10)", "en": "Search (MRR@10)"},
+    "ui.improve.col.search": {"pt": "Busca (MRR@10, de 0 a 1)", "en": "Search (MRR@10, 0 to 1)"},
     "ui.improve.out.pairs": {
         "pt": "{kept} perguntas aproveitadas, {dropped} descartadas",
         "en": "{kept} questions kept, {dropped} dropped",
@@ -1466,8 +1466,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No document uploaded: upload PDFs or texts in the Documents tab and build the index.",
     },
     "improve.warn.few_pairs": {
-        "pt": "Poucos dados: {n} perguntas e avaliações, menos de {min}. O ajuste pode não melhorar nada; gere mais perguntas ou avalie mais respostas no Chat.",
-        "en": "Little data: {n} questions and ratings, fewer than {min}. Tuning may improve nothing; generate more questions or rate more answers in Chat.",
+        "pt": "Poucas perguntas prontas: {n}, menos de {min}. A primeira etapa vai gerar perguntas de treino a partir dos documentos, o que leva mais tempo. Avaliar respostas no Chat também ajuda.",
+        "en": "Few questions ready: {n}, fewer than {min}. The first stage will generate training questions from the documents, which takes longer. Rating answers in Chat helps too.",
     },
     "improve.warn.unreviewed": {
         "pt": "{n} perguntas geradas ainda não foram revisadas. Revise-as na aba Perguntas e respostas, ou treine só com as aprovadas.",
@@ -1536,7 +1536,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.row.abstention": {"pt": "recusas corretas", "en": "correct refusals"},
     "improve.row.over_abstention": {"pt": "recusas indevidas", "en": "wrong refusals"},
     "improve.row.latency": {"pt": "tempo de resposta (mediana)", "en": "answer time (median)"},
-    "improve.row.mrr": {"pt": "busca: MRR@10", "en": "search: MRR@10"},
+    "improve.row.mrr": {"pt": "busca: trecho certo entre os primeiros (MRR@10, de 0 a 1)",
+                        "en": "search: right passage among the first (MRR@10, 0 to 1)"},
     "improve.report.title": {"pt": "Melhorar o Oráculo: execução {run_id}", "en": "Improve the Oracle: run {run_id}"},
     "improve.report.stage": {"pt": "Etapa", "en": "Stage"},
     "improve.report.result": {"pt": "Resultado", "en": "Result"},

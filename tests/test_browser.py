@@ -356,7 +356,7 @@ def test_improve_tab_one_click_runs_the_pipeline(browser, workspace, tmp_path, t
             page.get_by_role("tab", name="Melhorar o Oráculo").click()
             data = page.locator("#oracle-improve-data")
             expect(data).to_contain_text("0 perguntas geradas, 0 avaliações válidas, 0 corrigidas")
-            expect(data).to_contain_text("Poucos dados")
+            expect(data).to_contain_text("Poucas perguntas prontas")
             expect(page.locator("#oracle-improve-no-runs")).to_contain_text("Nenhuma execução ainda")
             expect(page.get_by_text("Avançado", exact=True)).to_be_visible()
             expect(page.locator("#oracle-ft-rank")).to_be_hidden()  # the hyper-parameters wait under Avançado

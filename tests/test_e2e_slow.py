@@ -1,4 +1,4 @@
-"""End to end on the real bundled models (multilingual-e5-small, Qwen2.5-Coder-0.5B-Instruct)
+"""End to end on the real bundled default models (multilingual-e5-small, Qwen2.5-Coder-1.5B-Instruct)
 and a real Portuguese PDF made by the tests: `python -m oracle demo` as a user runs it."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from docs import FACTS, make_pt_pdf
+from oracle.config import DEFAULT_GENERATOR
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,7 @@ def test_demo_answers_in_portuguese_citing_the_right_page(tmp_path):
 
     pairs = [json.loads(line) for f in (home / "data_qa").glob("*.qa.jsonl") for line in f.open()]
     assert pairs, out.stdout
-    assert all(p["generator"] == "local:qwen2.5-coder-0.5b-instruct" for p in pairs)
+    assert all(p["generator"] == f"local:{DEFAULT_GENERATOR}" for p in pairs)
     # langid over all languages calls some short Portuguese pairs Galician ("gl"): classify among
     # the languages a question can be in, as chat does (QA generation samples, temperature 0.3)
     from oracle.rag import detect_question_language

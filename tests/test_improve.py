@@ -437,7 +437,7 @@ def test_data_summary_in_plain_portuguese_with_warnings(workspace, tmp_path):
     make_workspace(workspace, tmp_path)
     empty = data_summary(workspace)
     assert empty["text"] == "0 perguntas geradas, 0 avaliações válidas, 0 corrigidas"
-    assert any("Poucos dados" in w for w in empty["warnings"])
+    assert any("Poucas perguntas prontas: 0" in w for w in empty["warnings"])
     run = workspace.home / "improve" / "r"
     generate_pairs(workspace, small_cfg(), run, fake_teacher(), "r")
     publish_pairs(workspace, load_pairs(run))
@@ -511,8 +511,8 @@ def test_comparison_table_in_plain_portuguese_and_english():
     rows = comparison(report, "pt")
     assert rows[0] == ["acertos (fatos-chave na resposta)", "30%", "45%"]
     assert ["recusas corretas", "80%", "90%"] in rows and ["respostas sem fonte", "0%", "0%"] in rows
-    assert rows[-1] == ["busca: MRR@10", "0,531", "0,600"]  # Brazilian decimal comma
-    assert comparison(report, "en")[-1] == ["search: MRR@10", "0.531", "0.600"]
+    assert rows[-1] == ["busca: trecho certo entre os primeiros (MRR@10, de 0 a 1)", "0,531", "0,600"]  # Brazilian decimal comma
+    assert comparison(report, "en")[-1] == ["search: right passage among the first (MRR@10, 0 to 1)", "0.531", "0.600"]
 
 
 def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):

@@ -83,7 +83,7 @@ def test_the_button_runs_the_pipeline_and_the_view_follows_its_stages(served, wo
     loaded = client.predict(api_name="/improve_load")
     assert _value(loaded[JOB]) == ""  # no run yet
     assert "0 perguntas geradas, 0 avaliações válidas, 0 corrigidas" in loaded[DATA]
-    assert "⚠️ Poucos dados" in loaded[DATA]
+    assert "⚠️ Poucas perguntas prontas: 0" in loaded[DATA]
     with pytest.raises(Exception, match="Não há execução de Melhorar o Oráculo em andamento"):
         client.predict("", api_name="/improve_cancel")
 
@@ -177,7 +177,7 @@ def test_before_after_table_decision_and_runs_in_plain_portuguese(workspace, tmp
     assert comparison_table(ctx, {"before": None}, "pt") is None
     runs = list_runs(workspace)
     shown = runs_table(ctx, runs, "pt")
-    assert list(shown.columns) == ["Data", "Resultado", "Acertos", "Recusas corretas", "Busca (MRR@10)", "Tempo"]
+    assert list(shown.columns) == ["Data", "Resultado", "Acertos", "Recusas corretas", "Busca (MRR@10, de 0 a 1)", "Tempo"]
     by_result = {r[1]: r for r in shown.values.tolist()}
     assert by_result["✅ promovida · em uso no Chat"][2] == "50% → 70%"
     assert by_result["não promovida"][2] == "50% → 40%"

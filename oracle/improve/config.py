@@ -17,14 +17,14 @@ import os
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, to_dict
+from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, FAST_GENERATOR, to_dict
 from oracle.errors import ConfigError
 
 STAGES = ("pairs", "embedder", "generator", "evaluate")
 """The stages of a run, in order: training questions, embedder fine-tune (gated), generator LoRA,
 before/after evaluation and promotion."""
 
-TEACHER_CANDIDATES = ("qwen2.5-coder-1.5b-instruct", DEFAULT_GENERATOR)
+TEACHER_CANDIDATES = (DEFAULT_GENERATOR, FAST_GENERATOR)
 """Bundled generators that may write the training questions, strongest first
 (:func:`strongest_generator`)."""
 
@@ -112,7 +112,7 @@ class ImproveConfig:
     )
     index_name: str = field(default=DEFAULT_INDEX, metadata={"help": "The chat's index (chunks, hard negatives)."})
     student: str = field(
-        default=DEFAULT_GENERATOR,
+        default=FAST_GENERATOR,
         metadata={"help": "The fast chat model that gets the LoRA adapter (the student)."},
     )
     stages: list[str] = field(
@@ -200,4 +200,4 @@ def strongest_generator(cfg: ImproveConfig) -> str:
         except metadata.PackageNotFoundError:
             continue
         return name
-    return DEFAULT_GENERATOR
+    return FAST_GENERATOR

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, Workspace, to_dict
+from oracle.config import DEFAULT_INDEX, FAST_GENERATOR, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
 from oracle.schema import (
     ProgressCallback,
@@ -598,7 +598,7 @@ def last_checkpoint(checkpoint_dir: str | Path) -> str | None:
 
 def train_lora(
     workspace: Workspace,
-    base_model: str = DEFAULT_GENERATOR,
+    base_model: str = FAST_GENERATOR,
     name: str | None = None,
     cfg: LoraTrainConfig | None = None,
     files: Iterable[str | Path] | None = None,
@@ -848,7 +848,7 @@ def measure_step(model, encoded: Sequence[dict], bf16: bool, device: str, n: int
 
 def estimate_lora(
     workspace: Workspace,
-    base_model: str = DEFAULT_GENERATOR,
+    base_model: str = FAST_GENERATOR,
     cfg: LoraTrainConfig | None = None,
     files: Iterable[str | Path] | None = None,
     use_ratings: bool = True,

@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 
 from oracle import jobs
-from oracle.config import DEFAULT_INDEX
+from oracle.config import DEFAULT_INDEX, FAST_GENERATOR
 from oracle.errors import JobError
 from oracle.i18n import format_datetime, format_money, format_number
 from oracle.ui import widgets
@@ -299,7 +299,7 @@ def build(ctx: UIContext) -> None:
                                 elem_id="oracle-ft-files")
             use_ratings = gr.Checkbox(value=True, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"),
                                       elem_id="oracle-ft-use-ratings")
-            base = gr.Dropdown(choices=widgets.bundled_generators(), value=widgets.bundled_generators()[0],
+            base = gr.Dropdown(choices=widgets.bundled_generators(), value=FAST_GENERATOR,
                                allow_custom_value=True, label=ctx.k("ui.ft.base"), info=ctx.k("ui.ft.base_info"),
                                elem_id="oracle-ft-base")
             name = gr.Textbox(label=ctx.k("ui.ft.name"), placeholder=ctx.k("ui.ft.name_placeholder"),
@@ -529,7 +529,7 @@ def build(ctx: UIContext) -> None:
     def on_kind(kind_v, lang: str):
         is_emb = kind_v == "embedding"
         choices = widgets.bundled_embedders() + run_choices(ctx, "embedding") if is_emb else widgets.bundled_generators()
-        value = _index_embedder() if is_emb else choices[0]
+        value = _index_embedder() if is_emb else FAST_GENERATOR
         return gr.Group(visible=not is_emb), gr.Group(visible=is_emb), gr.Dropdown(choices=choices, value=value)
 
     def _index_embedder() -> str | None:
