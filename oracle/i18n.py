@@ -1136,8 +1136,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.hybrid": {"pt": "Buscar também as palavras exatas", "en": "Also search for the exact words"},
     "ui.chat.max_tokens": {"pt": "Tamanho máximo da resposta (tokens)", "en": "Longest answer (tokens)"},
     "ui.chat.working": {
-        "pt": "Buscando nos documentos e gerando a resposta (na primeira vez o modelo é carregado, o que pode levar um minuto)…",
-        "en": "Searching the documents and writing the answer (the first time, the model loads, which can take a minute)…",
+        "pt": "Buscando nos documentos e gerando a resposta (na primeira vez o modelo é preparado e carregado, o que pode levar alguns minutos)…",
+        "en": "Searching the documents and writing the answer (the first time, the model is prepared and loaded, which can take a few minutes)…",
     },
     "ui.chat.empty_question": {"pt": "Escreva uma pergunta.", "en": "Type a question."},
     "ui.chat.sources": {"pt": "Fontes", "en": "Sources"},
