@@ -219,14 +219,13 @@ class RAGConfig:
             )
         },
     )
-    prompt: str | None = field(
-        default=None,
+    prompt: str = field(
+        default="v1",
         metadata={
             "help": (
                 "Prompt style (oracle.rag.PROMPT_STYLES): v1 context then question; v2 the question before and "
                 "after the context, answer-first instructions; v3 v2 plus a one-shot example; v4 v1 asking for the "
-                "context's exact words (extractive); v5 v1 with the best source last, next to the question. "
-                "Default: the generator's own (v2 for the bundled 1.5B, v1 otherwise and with a LoRA adapter)."
+                "context's exact words (extractive); v5 v1 with the best source last, next to the question."
             )
         },
     )
@@ -246,7 +245,7 @@ class RAGConfig:
         _positive("top_k", self.top_k)
         _positive("max_new_tokens", self.max_new_tokens)
         styles = ("v1", "v2", "v3", "v4", "v5")  # oracle.rag.PROMPT_STYLES (rag imports this module)
-        if self.prompt is not None and self.prompt not in styles:
+        if self.prompt not in styles:
             raise ConfigError(detail=f"`prompt` must be one of {', '.join(styles)}, got {self.prompt!r}.")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ConfigError(detail=f"`min_coverage` must be in [0, 1], got {self.min_coverage}.")

@@ -100,9 +100,6 @@ class BundledModel:
             See :func:`embedder_min_score`.
         profile: generators only: ``"fast"`` or ``"precise"``, the trade-off measured on the
             gold sets (bench/RESULTS.md); the chat shows it next to the name.
-        prompt: generators only: the prompt style of :mod:`oracle.rag` it answers with when the
-            settings name none (:func:`oracle.rag.prompt_style_for`), the best measured on the
-            gold sets; ``""``: :data:`oracle.rag.DEFAULT_PROMPT`.
     """
 
     name: str
@@ -114,7 +111,6 @@ class BundledModel:
     prompts: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     min_score: float | None = None
     profile: str = ""
-    prompt: str = ""
 
 
 _SITE_QWEN_PARTS = tuple(
@@ -187,9 +183,6 @@ GENERATORS: dict[str, BundledModel] = {
             upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct",
             licence="Apache-2.0",
             profile="precise",
-            # v2 against v1 on the Portuguese gold sets (60 + 35 questions, bench/RESULTS.md,
-            # session 6): the same key facts, more unanswerable questions refused
-            prompt="v2",
         ),
         BundledModel(
             name="smollm2-135m-instruct",

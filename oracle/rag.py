@@ -119,29 +119,9 @@ NO_RAG_PROMPTS: dict[str, str] = {
 }
 
 DEFAULT_PROMPT = "v1"
-"""The prompt style fine-tuning trains on, and chat's unless the generator has its own
-(:func:`prompt_style_for`; the bundled 1.5B answers with v2). v1 kept: with the
+"""The prompt style chat uses and fine-tuning trains on (``RAGConfig.prompt``). v1 kept: with the
 answer guards on the Portuguese gold sets (60 answerable questions), Qwen2.5 0.5B found the key
 facts in 27% of answers with v1 against 18% with v2, which made it say "not found" more often."""
-
-def prompt_style_for(generator: Any, cfg: RAGConfig | None = None) -> str:
-    """The prompt style (:data:`PROMPT_STYLES`) ``generator`` answers with under ``cfg``.
-
-    ``cfg.prompt`` when set; else :data:`DEFAULT_PROMPT` for a generator with a LoRA adapter
-    (adapters are trained on :func:`build_messages` with its default style), else the bundled
-    model's own (:attr:`oracle.models.BundledModel.prompt`, looked up by the generator's ``name``,
-    ``local:`` removed), else :data:`DEFAULT_PROMPT`.
-    """
-    if cfg is not None and cfg.prompt:
-        return cfg.prompt
-    if getattr(generator, "adapter", None):
-        return DEFAULT_PROMPT
-    from oracle.models import GENERATORS
-
-    name = str(getattr(generator, "name", "") or "").removeprefix("local:")
-    spec = GENERATORS.get(name)
-    return spec.prompt if spec is not None and spec.prompt in PROMPT_STYLES else DEFAULT_PROMPT
-
 
 #: Versions of the sentences the model sees (system prompt, instructions, not-found sentence);
 #: bumped whenever one changes, and recorded by fine-tuning runs.
@@ -510,8 +490,7 @@ def stream_answer(
                      verdict="" if not relevant else "off_topic", **common)
         return
 
-    style = prompt_style_for(generator, cfg)
-    messages = build_messages(question, hits, lang, style=style)
+    messages = build_messages(question, hits, lang, style=cfg.prompt)
     pieces: list[str] = []
     for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature):
         if piece:
@@ -520,7 +499,7 @@ def stream_answer(
     text = "".join(pieces).strip()
     verdict, draft, missing = "", "", []
     if cfg.guard:
-        text, verdict, draft, missing = _guard(question, text, hits, generator, cfg, lang, style)
+        text, verdict, draft, missing = _guard(question, text, hits, generator, cfg, lang)
     abstained = _is_not_found(text, lang) or (cfg.guard and is_abstention(text))
     if abstained:
         text = not_found_sentence(lang) if cfg.guard else text
@@ -584,7 +563,7 @@ QUOTE_MIN_SUPPORT = 0.5
 
 
 def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: RAGConfig,
-           lang: str, style: str = DEFAULT_PROMPT) -> tuple[str, str, str, list[str]]:
+           lang: str) -> tuple[str, str, str, list[str]]:
     """The answer guards of :func:`stream_answer`: ``(text, verdict, draft, unsupported)``.
 
     1. An abstaining reply ("O contexto não menciona…") becomes the not-found sentence.
@@ -617,7 +596,7 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     verdict, draft = "", ""
     if is_echo(text, question):
         draft = text
-        retry = generator.generate(build_messages(question, list(hits), lang, retry=True, style=style),
+        retry = generator.generate(build_messages(question, list(hits), lang, retry=True, style=cfg.prompt),
                                    max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature).strip()
         if is_abstention(retry):
             return not_found_sentence(lang), "not_found", draft, []

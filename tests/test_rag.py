@@ -444,25 +444,3 @@ def test_attributed_markers_stay_out_of_list_numbers():
     out = attribute_citations(text, hits)
     assert "1 [1]." not in out and "2 [1]." not in out
     assert "\n1. Cópia" in out and "\n2. Ata" in out and "[1]" in out
-
-
-def test_each_generator_answers_with_its_own_prompt_style_unless_the_settings_name_one():
-    from oracle.rag import DEFAULT_PROMPT, build_messages, prompt_style_for
-
-    precise = FakeGenerator(fn=lambda m: "R$ 250.000,00 [1]", name="local:qwen2.5-coder-1.5b-instruct")
-    assert prompt_style_for(precise) == "v2"  # the bundled 1.5B's own (models.GENERATORS)
-    assert prompt_style_for(FakeGenerator(fn=str, name="qwen2.5-coder-1.5b-instruct")) == "v2"
-    assert prompt_style_for(FakeGenerator(fn=str, name="local:qwen2.5-coder-0.5b-instruct")) == DEFAULT_PROMPT == "v1"
-    assert prompt_style_for(FakeGenerator(fn=str, name="openai:gpt-4o-mini")) == "v1"
-    # an adapter was trained on the default style, whatever its base
-    assert prompt_style_for(FakeGenerator(fn=str, name="local:qwen2.5-coder-1.5b-instruct", adapter="a")) == "v1"
-    assert prompt_style_for(precise, RAGConfig(prompt="v4")) == "v4"
-
-    index = FakeIndex([(CHUNK_VALUE, 0.9), (CHUNK_DEADLINE, 0.8)])
-    question = "Qual é o valor total destinado?"
-    _, ans = run(question, index, precise, RAGConfig(guard=False), language="pt")
-    hits = [Hit(chunk=CHUNK_VALUE, score=0.9, rank=1), Hit(chunk=CHUNK_DEADLINE, score=0.8, rank=2)]
-    assert precise.calls[-1] == build_messages(question, hits, "pt", style="v2")
-    assert precise.calls[-1] != build_messages(question, hits, "pt", style="v1")
-    run(question, index, precise, RAGConfig(guard=False, prompt="v1"), language="pt")
-    assert precise.calls[-1] == build_messages(question, hits, "pt", style="v1")
