@@ -1108,7 +1108,7 @@ def int8_compute_dtype(device: str = "cpu"):
     torch 2.13) spent 54% of its time in matmuls, 14% in those casts and ~25% in element-wise ops
     and attention; computing in bf16 removes the casts and halves the element-wise memory traffic.
     Measured in the same run: prefill ~25% faster, same next token (scratch), and on the gold
-    sets (bench/RESULTS.md, "bf16 compute under int8 weights").
+    sets (bench/RESULTS.md, "The 1.5B as the default generator, with bf16 compute under int8 weights").
     """
     import torch
 

@@ -329,7 +329,9 @@ def test_end_to_end_with_vector_index(tiny_embedder_dir):  # noqa: F811
 
 @pytest.mark.slow
 def test_real_models_answer_from_the_pdf_with_citations(workspace, tmp_path):
-    """Default embedder + default generator on the 3-page notice: cites the right page."""
+    """Default embedder + default generator on the 3-page notice: the facts of its 7 questions,
+    cited to the right page, for all but one at most (the gold sets measure the rate; the 1.5B
+    answers "not found" to one of them, with the answer in the first source)."""
     from docs import FACTS, make_pt_pdf
 
     from oracle.config import DEFAULT_GENERATOR
@@ -341,10 +343,12 @@ def test_real_models_answer_from_the_pdf_with_citations(workspace, tmp_path):
     doc = ingest_file(make_pt_pdf(tmp_path))
     index = build_index([doc], workspace, "edital")
     generator = get_generator(DEFAULT_GENERATOR)
-    question = "Qual é o e-mail para dúvidas sobre o edital?"
-    ans = answer(question, index, generator, RAGConfig(max_new_tokens=80))
-    assert ans.grounded and FACTS[question]["evidence"] in ans.text
-    assert ans.citations and ans.citations[0].page == FACTS[question]["page"]
+    right = []
+    for question, fact in FACTS.items():
+        ans = answer(question, index, generator, RAGConfig(max_new_tokens=80))
+        if ans.grounded and fact["evidence"] in ans.text and ans.citations and ans.citations[0].page == fact["page"]:
+            right.append(question)
+    assert len(right) >= len(FACTS) - 1, sorted(set(FACTS) - set(right))
     # clearly off-topic (e5 cosine ~0.77, under the default gate): refused without generating
     off = answer("Quem ganhou a Copa do Mundo de 1970?", index, generator, RAGConfig(max_new_tokens=60))
     assert off.grounded is False and off.text == t("rag.not_found", "pt") and off.sources == []
