@@ -74,7 +74,9 @@ def main() -> int:
     from oracle.llm import get_generator
     from oracle.qa_generation import generate_qa
     from oracle.training.data import load_examples, split_examples
-    from oracle.training.embedding import evaluate_embedder
+    from oracle.training.embedding import EmbedTrainConfig, evaluate_embedder
+    from oracle.training.lora import LoraTrainConfig
+    from oracle.training.specs import EmbeddingJob, LoraJob
 
     ws = Workspace(args.home)
     report_path = ws.home / "finetune_report.json"
@@ -131,12 +133,11 @@ def main() -> int:
         base = evaluate_embedder(ws, load_index(ws).embedder, eval_fraction=args.eval_fraction)
         st = jobs.submit(
             ws,
-            "embedding",
-            {
-                "name": "pdf-embedder",
-                "index_name": "default",
-                "config": {"eval_fraction": args.eval_fraction, "epochs": 3},
-            },
+            EmbeddingJob(
+                name="pdf-embedder",
+                index_name="default",
+                config=EmbedTrainConfig(eval_fraction=args.eval_fraction, epochs=3),
+            ),
         )
         t = time.perf_counter()
         done = jobs.wait(ws, st.job_id, 3 * 3600, poll_s=5)
@@ -171,18 +172,17 @@ def main() -> int:
     if "lora" not in report:
         st = jobs.submit(
             ws,
-            "lora",
-            {
-                "base_model": args.generator,
-                "name": "pdf-lora",
-                "index_name": "default",
-                "config": {
-                    "eval_fraction": args.eval_fraction,
-                    "epochs": args.lora_epochs,
-                    "k_distractors": args.k_distractors,
-                    "max_seq_len": args.max_seq_len,
-                },
-            },
+            LoraJob(
+                base_model=args.generator,
+                name="pdf-lora",
+                index_name="default",
+                config=LoraTrainConfig(
+                    eval_fraction=args.eval_fraction,
+                    epochs=args.lora_epochs,
+                    k_distractors=args.k_distractors,
+                    max_seq_len=args.max_seq_len,
+                ),
+            ),
         )
         t = time.perf_counter()
         done = jobs.wait(ws, st.job_id, 3 * 3600, poll_s=5)

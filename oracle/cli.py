@@ -405,7 +405,7 @@ def _job_error(ws: C.Workspace, status) -> str:
     """The one-line reason a job failed, translated when the job recorded an OracleError key."""
     from oracle import jobs
 
-    message = t(status.error_key, **status.error_params) if status.error_key else (status.error or "?")
+    message = status.error_message() or "?"
     return t("cli.train.failed", job_id=status.job_id, message=message,
              log=jobs.job_dir(ws, status.job_id) / jobs.PROCESS_LOG)
 
@@ -536,14 +536,16 @@ def _embedding_notes(metrics: dict) -> list[str]:
     return lines
 
 
-def _run_job(ws: C.Workspace, kind: str, params: dict, name: str, detach: bool) -> tuple[int, object]:
-    """Submit a job (:func:`oracle.jobs.submit`) and follow it unless ``detach``.
+def _run_job(ws: C.Workspace, spec, name: str, detach: bool) -> tuple[int, object]:
+    """Submit a job (:func:`oracle.jobs.submit` of ``spec``, an :mod:`oracle.training.specs`
+    class) and follow it unless ``detach``.
 
     Returns ``(exit status, final JobStatus or None when detached)``.
     """
     from oracle import jobs
 
-    status = jobs.submit(ws, kind, params, name=name)
+    kind = spec.kind
+    status = jobs.submit(ws, spec, name=name)
     key = "cli.train.submitted" if kind in ("lora", "embedding") else "cli.train.submitted_plain"
     print(t(key, job_id=status.job_id, kind=kind), file=sys.stderr)
     if detach:
@@ -605,17 +607,16 @@ def _model_ref(ws: C.Workspace, ref: str) -> str:
     return ref
 
 
-def _cost(args: argparse.Namespace) -> dict:
+def _cost(args: argparse.Namespace):
+    """The :class:`~oracle.training.cost.CostConfig` of the options (ConfigError before a job starts)."""
     from oracle.training.cost import CostConfig
 
-    cost = {"hourly_price_usd": args.hourly_price_usd, "fallback_usd_brl": args.fallback_usd_brl}
-    CostConfig(**cost)  # validates before a job starts
-    return cost
+    return CostConfig(hourly_price_usd=args.hourly_price_usd, fallback_usd_brl=args.fallback_usd_brl)
 
 
 def cmd_train_lora(args: argparse.Namespace, ws: C.Workspace) -> int:
-    from oracle.config import to_dict
     from oracle.training.lora import LoraTrainConfig
+    from oracle.training.specs import LoraJob
 
     cfg = _config(LoraTrainConfig, args)  # ConfigError before anything starts
     files = _qa_files(ws, args)
@@ -624,9 +625,9 @@ def cmd_train_lora(args: argparse.Namespace, ws: C.Workspace) -> int:
     if args.estimate:
         return _estimate_lora(ws, args, cfg, files, base)
     name = args.name.strip() if args.name else None
-    params = {"base_model": base, "name": name, "files": files, "use_ratings": args.ratings,
-              "index_name": args.index, "config": to_dict(cfg), "cost": _cost(args)}
-    code, _ = _run_job(ws, "lora", params, name or "", args.detach)
+    spec = LoraJob(base_model=base, name=name, files=files, use_ratings=args.ratings, index_name=args.index,
+                   config=cfg, cost=_cost(args))
+    code, _ = _run_job(ws, spec, name or "", args.detach)
     return code
 
 
@@ -634,14 +635,13 @@ def _estimate_lora(ws: C.Workspace, args: argparse.Namespace, cfg, files, base: 
     """Time two real training steps here (:func:`oracle.training.lora.estimate_lora`) and print
     the extrapolated run: steps, tokens, time, cost in US$ and R$."""
     from oracle import jobs
-    from oracle.training.cost import CostConfig
     from oracle.training.lora import estimate_lora
 
     running = jobs.running_job(ws)
     if running is not None:
         print(t("cli.train.estimate_busy", job_id=running.job_id), file=sys.stderr)
     est = estimate_lora(ws, base, cfg, files=files, use_ratings=args.ratings, index_name=args.index,
-                        cost_cfg=CostConfig(**_cost(args)))
+                        cost_cfg=_cost(args))
     if args.json:
         print(json.dumps(est, ensure_ascii=False, indent=2))
         return 0
@@ -653,9 +653,9 @@ def _estimate_lora(ws: C.Workspace, args: argparse.Namespace, cfg, files, base: 
 
 
 def cmd_train_embedder(args: argparse.Namespace, ws: C.Workspace) -> int:
-    from oracle.config import to_dict
     from oracle.errors import IndexNotFoundError
     from oracle.training.embedding import EmbedTrainConfig, estimate_embedding
+    from oracle.training.specs import EmbeddingJob, ReindexJob
 
     cfg = _config(EmbedTrainConfig, args)
     files = _qa_files(ws, args)
@@ -666,18 +666,19 @@ def cmd_train_embedder(args: argparse.Namespace, ws: C.Workspace) -> int:
         print(t("cli.train.estimate_embedding", **estimate_embedding(ws, cfg, files, args.ratings)))
         return 0
     name = args.name.strip() if args.name else None
-    params = {"base_embedder": _model_ref(ws, args.base) if args.base else None, "name": name, "files": files,
-              "use_ratings": args.ratings, "index_name": args.index, "config": to_dict(cfg)}
-    code, final = _run_job(ws, "embedding", params, name or "", args.detach)
+    spec = EmbeddingJob(base_embedder=_model_ref(ws, args.base) if args.base else None, name=name, files=files,
+                        use_ratings=args.ratings, index_name=args.index, config=cfg)
+    code, final = _run_job(ws, spec, name or "", args.detach)
     if code != 0 or not args.reindex or final is None:
         return code
     model_dir = (final.result or {}).get("model_dir")
-    code, _ = _run_job(ws, "reindex", {"index_name": args.index, "embedder": model_dir}, args.index, False)
+    code, _ = _run_job(ws, ReindexJob(embedder=model_dir, index_name=args.index), args.index, False)
     return code
 
 
 def cmd_train_reindex(args: argparse.Namespace, ws: C.Workspace) -> int:
     from oracle.errors import IndexNotFoundError
+    from oracle.training.specs import ReindexJob
 
     if not (ws.index_dir(args.index) / "index.json").exists():
         raise IndexNotFoundError(name=args.index)
@@ -685,8 +686,8 @@ def cmd_train_reindex(args: argparse.Namespace, ws: C.Workspace) -> int:
     folder = Path(embedder)
     if folder.is_dir() and not (folder / "modules.json").exists():
         raise OracleError("cli.train.not_embedder", path=embedder)
-    params = {"index_name": args.index, "embedder": embedder, "target_name": args.target}
-    code, _ = _run_job(ws, "reindex", params, args.target or args.index, args.detach)
+    spec = ReindexJob(embedder=embedder, index_name=args.index, target_name=args.target)
+    code, _ = _run_job(ws, spec, args.target or args.index, args.detach)
     return code
 
 
@@ -768,14 +769,15 @@ def cmd_train_list(args: argparse.Namespace, ws: C.Workspace) -> int:
 
 
 def cmd_train_merge(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.training.specs import MergeJob
+
     adapter = Path(_model_ref(ws, args.adapter))
     if not (adapter / "adapter_config.json").exists():
         raise OracleError("err.train.not_adapter", path=str(adapter))
     out = Path(args.out).expanduser().resolve() if args.out else adapter.parent / f"{adapter.name}-merged"
-    params = {"adapter_dir": str(adapter), "output_dir": str(out)}
-    if args.base:
-        params["base_model"] = _model_ref(ws, args.base)
-    code, _ = _run_job(ws, "merge", params, out.name, args.detach)
+    spec = MergeJob(adapter_dir=str(adapter), output_dir=str(out),
+                    base_model=_model_ref(ws, args.base) if args.base else None)
+    code, _ = _run_job(ws, spec, out.name, args.detach)
     return code
 
 

@@ -928,7 +928,7 @@ STRINGS: dict[str, dict[str, str]] = {
     # tasks
     "ui.task.queued": {"pt": "Na fila", "en": "Queued"},
     "ui.task.running": {"pt": "Em andamento", "en": "Running"},
-    "ui.task.done": {"pt": "Concluído", "en": "Done"},
+    "ui.task.completed": {"pt": "Concluído", "en": "Done"},
     "ui.task.failed": {"pt": "Falhou", "en": "Failed"},
     "ui.task.cancelled": {"pt": "Cancelado", "en": "Cancelled"},
     "ui.task.interrupted": {

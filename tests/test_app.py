@@ -70,7 +70,7 @@ def _wait(client, api_name: str, *args, timeout_s: float = 120.0) -> str:
     while True:
         out = client.predict(*args, api_name=api_name)
         html = out[0] if isinstance(out, (list, tuple)) else out
-        if 'data-state="done"' in html:
+        if 'data-state="completed"' in html:
             return html
         assert 'data-state="failed"' not in html, html
         assert time.monotonic() < deadline, f"{api_name} did not finish: {html}"
@@ -137,7 +137,7 @@ def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_call
     # 3. index with the tiny embedder
     client.predict(tiny_embedder_path(), [], 256, 32, False, api_name="/index_build")
     html, _, stats = client.predict(api_name="/index_status")
-    while 'data-state="done"' not in html:
+    while 'data-state="completed"' not in html:
         assert 'data-state="failed"' not in html, html
         time.sleep(0.3)
         html, _, stats = client.predict(api_name="/index_status")
@@ -343,13 +343,13 @@ def test_page_is_served_within_ten_seconds(tmp_path):
         proc.wait(timeout=20)
 
 
-# --- background tasks (oracle.tasks) -------------------------------------------------
+# --- background tasks (oracle.jobs.threads) -------------------------------------------------
 
 
 def test_task_reports_progress_and_result_to_its_status_file(workspace):
     import threading
 
-    from oracle.tasks import TaskRegistry
+    from oracle.jobs.threads import TaskRegistry
 
     registry = TaskRegistry(workspace, write_interval_s=0.0)
     gate = threading.Event()
@@ -363,18 +363,18 @@ def test_task_reports_progress_and_result_to_its_status_file(workspace):
 
     status = registry.start("index", work, key="index:default")
     again = registry.start("index", work, key="index:default")  # a second click attaches
-    assert again.task_id == status.task_id
-    path = workspace.jobs / status.task_id / "status.json"
+    assert again.job_id == status.job_id
+    path = workspace.jobs / status.job_id / "status.json"
     deadline = time.monotonic() + 10
-    while json.loads(path.read_text("utf-8"))["done"] < 1:  # written while the task runs
+    while json.loads(path.read_text("utf-8"))["step"] < 1:  # written while the task runs
         assert time.monotonic() < deadline
         time.sleep(0.01)
     on_disk = json.loads(path.read_text("utf-8"))
-    assert on_disk["state"] == "running" and on_disk["done"] == 1 and on_disk["total"] == 4
-    assert registry.get(status.task_id).message == "one"
+    assert on_disk["state"] == "running" and on_disk["step"] == 1 and on_disk["total"] == 4
+    assert registry.get(status.job_id).message == "one"
     gate.set()
-    final = registry.wait(status.task_id, timeout_s=10)
-    assert final.state == "done" and final.result == {"n": 4} and final.fraction == 1.0
+    final = registry.wait(status.job_id, timeout_s=10)
+    assert final.state == "completed" and final.result == {"n": 4} and final.fraction == 1.0
     # a new registry (a reloaded app) reads the finished task from disk
     assert TaskRegistry(workspace).latest("index").result == {"n": 4}
 
@@ -383,14 +383,14 @@ def test_task_failure_keeps_the_translated_message_and_cancel_stops_it(workspace
     import threading
 
     from oracle.errors import IndexNotFoundError
-    from oracle.tasks import TaskRegistry
+    from oracle.jobs.threads import TaskRegistry
 
     registry = TaskRegistry(workspace)
 
     def fail(progress):
         raise IndexNotFoundError(name="default")
 
-    failed = registry.wait(registry.start("index", fail).task_id, timeout_s=10)
+    failed = registry.wait(registry.start("index", fail).job_id, timeout_s=10)
     assert failed.state == "failed"
     assert "não existe" in failed.error_message("pt") and "does not exist" in failed.error_message("en")
 
@@ -404,22 +404,23 @@ def test_task_failure_keeps_the_translated_message_and_cancel_stops_it(workspace
         return {}
 
     task = registry.start("qa", loop)
-    assert started.wait(10) and registry.cancel(task.task_id)
-    assert registry.wait(task.task_id, timeout_s=10).state == "cancelled"
-    assert not registry.cancel(task.task_id)
+    assert started.wait(10) and registry.cancel(task.job_id)
+    assert registry.wait(task.job_id, timeout_s=10).state == "cancelled"
+    assert not registry.cancel(task.job_id)
 
 
 def test_task_left_running_by_a_dead_process_is_interrupted(workspace):
+    from oracle.jobs import TASK_RUNNER, JobStatus
+    from oracle.jobs.threads import TaskRegistry
     from oracle.schema import write_json_atomic
-    from oracle.tasks import TaskRegistry, TaskStatus
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
     )
-    status = TaskStatus(task_id="qa-000000000000", kind="qa", state="running", pid=int(dead.stdout))
-    write_json_atomic(workspace.jobs / status.task_id / "status.json", status)
+    status = JobStatus(job_id="qa-000000000000", kind="qa", state="running", pid=int(dead.stdout), runner=TASK_RUNNER)
+    write_json_atomic(workspace.jobs / status.job_id / "status.json", status)
     write_json_atomic(workspace.jobs / "job-x" / "status.json", {"state": "running"})  # not ours: untouched
-    assert TaskRegistry(workspace).get(status.task_id).state == "interrupted"
+    assert TaskRegistry(workspace).get(status.job_id).state == "interrupted"
     assert json.loads((workspace.jobs / "job-x" / "status.json").read_text())["state"] == "running"
 
 
@@ -443,7 +444,7 @@ def test_api_key_is_never_written_to_disk_or_logs(app, workspace, tmp_path, capl
         html = client.predict("", api_name="/qa_status")[0]
         if 'data-state="failed"' in html:
             break
-        assert 'data-state="done"' not in html and time.monotonic() < deadline, html
+        assert 'data-state="completed"' not in html and time.monotonic() < deadline, html
         time.sleep(0.5)
     assert f"127.0.0.1:{port}" in html and secret not in html
     for path in workspace.home.rglob("*"):
@@ -559,7 +560,7 @@ def test_evaluation_tab_scores_runs_side_by_side(app, workspace, tmp_path):
 
     # a reload shows the last report again
     loaded = client.predict(api_name="/eval_load")
-    assert 'data-state="done"' in loaded[2]
+    assert 'data-state="completed"' in loaded[2]
     assert loaded[5]["headers"] == headers and _rows(loaded[5]) == _rows(table)
 
 

@@ -106,7 +106,7 @@ def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_pa
     # Index: build with the defaults (the tiny embedder) and wait for the bar to finish
     page.get_by_role("tab", name="Índice").click()
     page.locator("#oracle-index-build").click()
-    expect(page.locator('#oracle-index-progress [data-state="done"]')).to_be_attached()
+    expect(page.locator('#oracle-index-progress [data-state="completed"]')).to_be_attached()
     expect(page.locator("#oracle-index-stats")).to_contain_text("Trechos:")
     page.screenshot(path=str(shots / "2-indexed.png"), full_page=True)
 
@@ -445,7 +445,7 @@ def test_evaluation_tab_in_a_browser(browser, url, workspace, tmp_path):
     build_index([ingest_file(pdf, workspace)], workspace, embedder=tiny_embedder_path())
     page.locator("#oracle-eval-modes").get_by_text("Sem RAG (só o modelo)").click()
     page.locator("#oracle-eval-start").click()
-    done = page.locator('#oracle-eval-progress [data-state="done"]')
+    done = page.locator('#oracle-eval-progress [data-state="completed"]')
     _expect_or_toast(page, lambda: expect(done).to_be_attached())
     expect(page.locator("#oracle-eval-progress")).to_contain_text("4 de 4 respostas")
     table = page.locator("#oracle-eval-table")
@@ -572,7 +572,7 @@ def test_screenshot_walk_in_portuguese(browser, url, workspace, tmp_path):
 
     # Índice: build; figures for everyone, the vector dimension only under "Detalhes técnicos"
     page.locator("#oracle-index-build").click()
-    expect(page.locator('#oracle-index-progress [data-state="done"]')).to_be_attached()
+    expect(page.locator('#oracle-index-progress [data-state="completed"]')).to_be_attached()
     stats = page.locator("#oracle-index-stats")
     expect(stats).to_contain_text("Trechos:")
     expect(stats.get_by_text("Dimensão dos vetores")).to_be_hidden()

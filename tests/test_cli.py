@@ -15,6 +15,7 @@ from tiny_lm import tiny_lm_dir  # noqa: F401 - fixture
 
 from oracle import cli, jobs
 from oracle.cli import main
+from oracle.training.specs import SelftestJob
 from tiny_embedder import tiny_embedder_path
 from docs import FACTS, make_corrupt_pdf, make_pt_pdf
 
@@ -225,7 +226,7 @@ def test_train_lora_end_to_end(workspace, tiny_lm_dir, capsys, offline_fx, tmp_p
 
 
 def test_follow_ctrl_c_cancels_the_job_and_resume_continues(workspace, capsys, monkeypatch):
-    status = jobs.submit(workspace, "selftest", {"steps": 40, "sleep_s": 0.05}, name="s")
+    status = jobs.submit(workspace, SelftestJob(steps=40, sleep_s=0.05), name="s")
     real_pause = cli._pause
 
     def pause(seconds):  # Ctrl-C once the job has done a few steps
@@ -251,7 +252,7 @@ def test_follow_ctrl_c_cancels_the_job_and_resume_continues(workspace, capsys, m
     steps = [r["step"] for r in jobs.read_log(workspace, status.job_id)]
     assert steps == list(range(1, 41))
 
-    failing = jobs.submit(workspace, "selftest", {"steps": 3, "fail_at": 2, "sleep_s": 0.0})
+    failing = jobs.submit(workspace, SelftestJob(steps=3, fail_at=2, sleep_s=0.0))
     assert main(home + ["train", "follow", failing.job_id]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "falhou" in err[-1] and "selftest failure at step 2" in err[-1] and "process.log" in err[-1]

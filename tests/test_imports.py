@@ -91,3 +91,15 @@ def test_no_module_of_oracle_imports_another_in_a_cycle():
     assert "oracle.index" in graph["oracle.training.embedding"]  # the walker sees lazy imports
     assert "oracle.jobs" in graph["oracle.training.run"]
     assert _cycles(graph) == []
+
+
+def test_the_job_store_knows_kinds_by_name_only():
+    """``oracle.jobs`` imports no training, improve or UI code (the worker resolves kinds), and
+    the old ``oracle.tasks`` shim is gone (its users import ``oracle.jobs``)."""
+    modules = _modules()
+    assert "oracle.tasks" not in modules
+    for name, path in modules.items():
+        if name == "oracle.jobs" or name.startswith("oracle.jobs."):
+            found = _imports(name, path, modules)
+            bad = {m for m in found if m.startswith(("oracle.training", "oracle.improve", "oracle.ui"))}
+            assert not bad, (name, bad)

@@ -34,7 +34,7 @@ and stage functions. Files: ``improve/<run_id>/`` (pairs, snapshot, evaluation r
 ``indexes/improve-<run_id>/`` (only when the embedder won), ``defaults.json``.
 """
 
-from oracle.improve.config import STAGES, ImproveConfig, strongest_generator
+from oracle.improve.config import STAGES, ImproveConfig, ImproveJob, strongest_generator
 from oracle.improve.pairs import PairsReport, generate_pairs
 from oracle.improve.runs import (
     comparison,
@@ -52,6 +52,7 @@ __all__ = [
     "STAGES",
     "Hooks",
     "ImproveConfig",
+    "ImproveJob",
     "PairsReport",
     "RunContext",
     "comparison",

@@ -1,7 +1,8 @@
 """The parameters of one "Melhorar o Oráculo" run: :class:`ImproveConfig` (the job's typed spec).
 
 The dataclass *is* the job parameter set (issue 9, typed job specs): :func:`oracle.improve.start`
-writes ``to_dict()`` into ``job.json`` and the worker rebuilds it with :meth:`ImproveConfig.from_dict`.
+submits an :class:`ImproveJob` holding it (``job.json`` params ``{"config": ImproveConfig.to_dict()}``)
+and the worker rebuilds it with :meth:`ImproveJob.from_params` (:meth:`ImproveConfig.from_dict`).
 The embedder and LoRA hyper-parameters are the existing config classes, nested
 (:class:`oracle.training.embedding.EmbedTrainConfig`, :class:`oracle.training.lora.LoraTrainConfig`);
 their held-out share is forced to :attr:`ImproveConfig.eval_fraction`, so the three stages and the
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from oracle.config import DEFAULT_GENERATOR, DEFAULT_INDEX, FAST_GENERATOR, to_dict
 from oracle.errors import ConfigError
+from oracle.jobs.spec import JobSpec
 
 STAGES = ("pairs", "embedder", "generator", "evaluate")
 """The stages of a run, in order: training questions, embedder fine-tune (gated), generator LoRA,
@@ -175,6 +177,20 @@ class ImproveConfig:
         """Rebuild from :meth:`to_dict` (unknown keys ignored, so an older ``job.json`` still reads)."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class ImproveJob(JobSpec):
+    """A run of the staged pipeline (kind ``improve``: :func:`oracle.improve.runs.run_job`).
+
+    Attributes:
+        config: the run's :class:`ImproveConfig`.
+    """
+
+    kind: ClassVar[str] = "improve"
+    nested: ClassVar = {"config": lambda data: ImproveConfig.from_dict(data)}
+
+    config: ImproveConfig = field(default_factory=ImproveConfig)
 
 
 def strongest_generator(cfg: ImproveConfig) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from oracle.config import DEFAULT_INDEX, Workspace
 from oracle.errors import OracleError
-from oracle.improve.config import STAGES, ImproveConfig
+from oracle.improve.config import STAGES, ImproveConfig, ImproveJob
 from oracle.improve.promotion import describe_defaults, install_index
 from oracle.improve.stages import STAGE_FUNCTIONS, Hooks, RunContext
 from oracle.jobs.store import STAGES_FILE
@@ -34,7 +34,7 @@ RUNS_DIR = "improve"
 RUN_FILE = "run.json"
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
-JOB_KIND = "improve"
+JOB_KIND = ImproveJob.kind
 
 MIN_PAIRS = 50
 """Fewer training questions than this: :func:`data_summary` warns that a run will learn little."""
@@ -407,7 +407,7 @@ def start(workspace: Workspace, cfg: ImproveConfig | None = None) -> str:
         raise OracleError("improve.err.no_documents")
     if cfg.index_name not in list_indexes(workspace):
         raise IndexNotFoundError(name=cfg.index_name)
-    status = jobs.submit(workspace, JOB_KIND, {"config": cfg.to_dict()}, name=t("improve.job_name"))
+    status = jobs.submit(workspace, ImproveJob(config=cfg), name=t("improve.job_name"))
     return status.job_id
 
 
@@ -451,10 +451,10 @@ def status(workspace: Workspace, job_id: str) -> dict[str, Any]:
             "report": report}
 
 
-def run_job(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
-    """The job runner (kind ``improve``, :mod:`oracle.training.run`): :func:`run_pipeline` with the job's
-    folder as state folder, its log and its cancel flag. ``params``: ``{"config": ImproveConfig.to_dict()}``."""
-    cfg = ImproveConfig.from_dict(params.get("config", {}))
+def run_job(ctx: Any, spec: ImproveJob) -> dict[str, Any]:
+    """The job runner (kind ``improve``, :mod:`oracle.training.run`): :func:`run_pipeline` of
+    ``spec.config`` with the job's folder as state folder, its log and its cancel flag."""
+    cfg = spec.config
     return run_pipeline(ctx.workspace, cfg, run_id=ctx.job_id, state_dir=ctx.dir, log=ctx.log,
                         should_stop=ctx.should_stop)
 

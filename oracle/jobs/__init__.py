@@ -6,7 +6,10 @@
 * :mod:`oracle.jobs.process`: jobs in their own process (fine-tuning, re-indexing), one at a
   time, others queued; kinds are known by name (:data:`KINDS`) and resolved to their runner in
   the worker (:mod:`oracle.training.run`), so nothing here imports the training code;
-* :mod:`oracle.jobs.threads`: in-process tasks (QA generation, index builds) in a thread.
+* :mod:`oracle.jobs.threads`: in-process tasks (QA generation, index builds) in a thread,
+  writing the same :class:`JobStatus`;
+* :mod:`oracle.jobs.spec`: :class:`JobSpec`, the base of the typed parameters of each job kind
+  (the kinds' classes live beside their runners, :mod:`oracle.training.specs`).
 
 A resource that two kinds of work write (an index) has one lock
 (:func:`oracle.schema.resource_lock`, :func:`oracle.index.index_lock`): a build task and a
@@ -31,13 +34,16 @@ from oracle.jobs.process import (
     submit,
     wait,
 )
+from oracle.jobs.spec import JobSpec
 from oracle.jobs.store import (
+    ACTIVE_STATES,
     CANCEL_FLAG,
     CANCELLED,
     CHECKPOINTS,
     COMPLETED,
     FAILED,
     FINAL_STATES,
+    INTERRUPTED,
     JOB_FILE,
     LOG_FILE,
     PROCESS_LOG,
@@ -53,13 +59,16 @@ from oracle.jobs.store import (
     job_spec,
     list_jobs,
     log_record,
+    parse_status,
     pid_alive,
     process_tail,
     read_log,
+    read_status,
     update_status,
 )
 
 __all__ = [
+    "ACTIVE_STATES",
     "CANCELLED",
     "CANCEL_FLAG",
     "CANCEL_GRACE_S",
@@ -67,6 +76,7 @@ __all__ = [
     "COMPLETED",
     "FAILED",
     "FINAL_STATES",
+    "INTERRUPTED",
     "JOB_FILE",
     "KINDS",
     "LOG_FILE",
@@ -76,6 +86,7 @@ __all__ = [
     "STATUS_FILE",
     "TASK_RUNNER",
     "WORKER",
+    "JobSpec",
     "JobStatus",
     "cancel",
     "cancel_requested",
@@ -87,9 +98,11 @@ __all__ = [
     "list_jobs",
     "log_record",
     "new_job_id",
+    "parse_status",
     "pid_alive",
     "process_tail",
     "read_log",
+    "read_status",
     "reconcile",
     "resume",
     "running_job",

@@ -24,10 +24,10 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from oracle.config import Workspace
 from oracle.errors import JobError
+from oracle.jobs.spec import JobSpec
 from oracle.jobs.store import (
     CANCEL_FLAG,
     CANCELLED,
@@ -56,7 +56,8 @@ WORKER = "oracle.training.run"
 resolves a job's ``kind`` to its runner (``oracle.training.run.RUNNERS``); this module only
 knows the kinds by name, so it never imports the worker (no import cycle)."""
 KINDS = ("lora", "embedding", "reindex", "estimate", "merge", "selftest", "improve")
-"""The job kinds, by name: each has a runner in the worker's ``RUNNERS``."""
+"""The job kinds, by name: each has a spec class (``oracle.training.specs.SPECS``) and a runner
+in the worker's ``RUNNERS``."""
 
 CANCEL_GRACE_S = 60.0
 """Seconds a running job has to honour its cancel flag before :func:`reconcile` sends SIGTERM."""
@@ -161,15 +162,16 @@ def new_job_id(kind: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{kind}-{secrets.token_hex(3)}"
 
 
-def submit(workspace: Workspace, kind: str, params: dict[str, Any], name: str = "", start: bool = True) -> JobStatus:
+def submit(workspace: Workspace, spec: JobSpec, name: str = "", start: bool = True) -> JobStatus:
     """Queue a job and start it when nothing else runs.
 
     Args:
         workspace: the workspace (its ``jobs/`` folder holds the job).
-        kind: one of :data:`KINDS` (``"lora"``, ``"embedding"``, ``"reindex"``, ``"estimate"``,
-            ``"merge"``, ``"selftest"``), resolved to its runner in the job process.
-        params: JSON-ready arguments of the runner. Never put secrets here: ``job.json`` is a
-            plain file.
+        spec: the job's typed parameters, a :class:`~oracle.jobs.spec.JobSpec` whose ``kind`` is
+            one of :data:`KINDS` (the classes: :mod:`oracle.training.specs`,
+            :class:`oracle.improve.ImproveJob`). ``job.json`` gets its kind and
+            :meth:`~oracle.jobs.spec.JobSpec.to_params`; the job process rebuilds the same
+            class. Never put secrets in it: ``job.json`` is a plain file.
         name: output name or label shown in lists.
         start: call :func:`start_next` now (False leaves it queued).
 
@@ -177,10 +179,14 @@ def submit(workspace: Workspace, kind: str, params: dict[str, Any], name: str = 
         The job's status (``queued`` or ``running``).
 
     Raises:
-        JobError: unknown kind, or params that are not JSON.
+        JobError: not a spec, an unknown kind, or parameters that are not JSON.
     """
+    if not isinstance(spec, JobSpec):
+        raise JobError(detail=f"a job is submitted as a JobSpec, not {type(spec).__name__}")
+    kind = spec.kind
     if kind not in KINDS:
         raise JobError(detail=f"unknown job kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+    params = spec.to_params()
     try:
         json.dumps(params)
     except (TypeError, ValueError) as err:

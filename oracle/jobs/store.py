@@ -5,9 +5,10 @@ command line, a second app worker) can list, follow, cancel or resume it by read
 
 * ``job.json``: what to run (``kind``, ``params``, workspace); written once at submission;
   it is the ``--config`` of the process;
-* ``status.json``: ``state`` (queued, running, completed, failed, cancelled), pid, times,
-  the latest step/total/loss/eval_loss/tokens_per_s/eta_s, result or error; rewritten
-  atomically under a file lock;
+* ``status.json``: a :class:`JobStatus`: ``state`` (queued, running, completed, failed,
+  cancelled; interrupted for an in-process task), pid, times, the latest
+  step/total/loss/eval_loss/tokens_per_s/eta_s, result or error; rewritten atomically (under a
+  file lock by :func:`update_status`);
 * ``log.jsonl``: one JSON object per logged step: ``step, total, loss, eval_loss,
   tokens_per_s, eta_s, time`` (appended with :func:`oracle.schema.append_jsonl`);
 * ``process.log``: the process's stdout/stderr (tracebacks land here, never in the UI);
@@ -17,8 +18,10 @@ command line, a second app worker) can list, follow, cancel or resume it by read
 * ``checkpoints/``: Trainer checkpoints; :func:`oracle.jobs.process.resume` continues from
   the newest.
 
-In-process tasks (:mod:`oracle.jobs.threads`) write their ``status.json`` in the same folder
-(``"runner": "oracle.tasks"``); :func:`get_job` reads them as a :class:`JobStatus` too.
+In-process tasks (:mod:`oracle.jobs.threads`) write the same :class:`JobStatus` to their
+``status.json`` (``"runner": "oracle.tasks"``, no ``job.json``); :func:`get_job` reads both, and
+also the status files older versions wrote (a task's ``TaskStatus`` with ``task_id``/``done``,
+state ``done``), so nothing on disk goes unread after an upgrade.
 """
 
 from __future__ import annotations
@@ -47,26 +50,42 @@ TASK_RUNNER = "oracle.tasks"
 from before the move, so older status files still read)."""
 
 QUEUED, RUNNING, COMPLETED, FAILED, CANCELLED = "queued", "running", "completed", "failed", "cancelled"
-FINAL_STATES = (COMPLETED, FAILED, CANCELLED)
+INTERRUPTED = "interrupted"
+"""An in-process task whose process ended under it (the app restarted); a job process that dies
+becomes :data:`FAILED` instead (:func:`oracle.jobs.process.reconcile`), resumable from its checkpoint."""
+ACTIVE_STATES = (QUEUED, RUNNING)
+FINAL_STATES = (COMPLETED, FAILED, CANCELLED, INTERRUPTED)
+
+_LEGACY_STATES = {"done": COMPLETED}
+"""States that older versions wrote under another name (the thread executor's ``done``)."""
 
 
 @dataclass
 class JobStatus(Record):
-    """Content of ``status.json``.
+    """Content of ``status.json``: where a job process or an in-process task stands.
 
     Attributes:
-        job_id: ``<YYYYmmdd-HHMMSS>-<kind>-<6 hex>`` (sorts by submission time).
-        kind: ``"lora"``, ``"embedding"``, ``"reindex"``, ``"estimate"``, ``"merge"``, ``"selftest"``.
-        name: output name (adapter or index) or a label.
-        state: queued, running, completed, failed or cancelled.
-        pid: process id while running.
-        step, total: optimizer steps done and planned (0 when unknown).
-        loss, eval_loss, tokens_per_s, eta_s: latest values from the log (None until known).
-        error: message of a failed job (English; ``error_key``/``error_params`` let the UI
-            translate an OracleError).
-        result: what the job produced (paths, metrics).
-        resumable: a checkpoint exists (:func:`resume` continues from it).
+        job_id: ``<YYYYmmdd-HHMMSS>-<kind>-<6 hex>`` for a job process (sorts by submission
+            time); ``<kind>-<12 hex>`` for an in-process task (``qa-…``, ``index-…``).
+        kind: a job kind (``"lora"``, ``"embedding"``, ``"reindex"``, ``"estimate"``, ``"merge"``,
+            ``"selftest"``, ``"improve"``) or a task kind (``"qa"``, ``"index"``, ``"eval"``).
+        name: output name (adapter or index) or a label (a task's title).
+        state: one of :data:`ACTIVE_STATES` or :data:`FINAL_STATES`.
+        pid: process id while running (a task: the app process that runs its thread).
+        step, total: units done and planned, 0 when unknown (a job: optimizer steps; a task:
+            chunks or questions).
+        loss, eval_loss, tokens_per_s, eta_s: latest values from the log (None until known);
+            ``eta_s`` is in seconds.
+        error: message of a failure (English; ``error_key``/``error_params`` translate an
+            OracleError: :meth:`error_message`).
+        result: what the job produced (paths, metrics), JSON data.
+        resumable: a checkpoint exists (:func:`oracle.jobs.resume` continues from it).
         attempts: how many times it was started.
+        key: a task's de-duplication key (two tasks with one key never run at once), "" for jobs.
+        message: a task's last progress description.
+        elapsed_s: seconds an in-process task has run (0.0 for job processes).
+        updated_at: time of the last progress report of a task.
+        runner: :data:`TASK_RUNNER` for an in-process task, ``""`` for a job process.
     """
 
     job_id: str
@@ -91,9 +110,15 @@ class JobStatus(Record):
     resumable: bool = False
     attempts: int = 0
     cancel_requested_at: float | None = None
+    key: str = ""
+    message: str = ""
+    elapsed_s: float = 0.0
+    updated_at: str | None = None
+    runner: str = ""
 
     @property
     def finished(self) -> bool:
+        """True in a final state (completed, failed, cancelled, interrupted)."""
         return self.state in FINAL_STATES
 
     @property
@@ -102,6 +127,17 @@ class JobStatus(Record):
         if self.state == COMPLETED:
             return 1.0
         return min(1.0, self.step / self.total) if self.total else 0.0
+
+    def error_message(self, lang: str | None = None) -> str:
+        """The failure as a sentence in ``lang``: the translated OracleError when ``error_key`` is
+        set (``error`` fills a missing ``{detail}``), else ``error`` as recorded; ``""`` when none."""
+        if not self.error_key:
+            return self.error or ""
+        from oracle.i18n import t
+
+        params = dict(self.error_params or {})
+        params.setdefault("detail", self.error or "")
+        return t(self.error_key, lang, **params)
 
 
 # --- files ------------------------------------------------------------------------------
@@ -118,43 +154,66 @@ def _status_path(workspace: Workspace, job_id: str) -> Path:
     return job_dir(workspace, job_id) / STATUS_FILE
 
 
-_TASK_STATES = {"done": COMPLETED, "interrupted": FAILED}
-"""Task states (:class:`oracle.jobs.threads.TaskStatus`) that are named otherwise here; the rest are shared."""
-
-
 def _from_task(data: dict[str, Any]) -> JobStatus:
-    """A task's ``status.json`` (written by :mod:`oracle.jobs.threads`) read as a :class:`JobStatus`."""
+    """A ``status.json`` of the thread executor before it wrote :class:`JobStatus` (``TaskStatus``:
+    ``task_id``, ``title``, ``done``/``total``, ``error`` as ``{"key", "params", "detail"}``)."""
     error = data.get("error") or {}
     return JobStatus(
         job_id=data["task_id"], kind=data.get("kind", ""), name=data.get("title", ""),
-        state=_TASK_STATES.get(data.get("state"), data.get("state", QUEUED)),
+        state=_LEGACY_STATES.get(data.get("state"), data.get("state", QUEUED)),
         created_at=data.get("started_at") or now_iso(), queued_at=data.get("started_at") or now_iso(),
         started_at=data.get("started_at"), ended_at=data.get("finished_at"), pid=data.get("pid"),
         step=int(data.get("done") or 0), total=int(data.get("total") or 0), eta_s=data.get("eta_s"),
         error=error.get("detail") or (error.get("params") or {}).get("detail"),
         error_key=error.get("key"), error_params=dict(error.get("params") or {}),
-        result=dict(data.get("result") or {}),
+        result=dict(data.get("result") or {}), key=data.get("key", ""), message=data.get("message", ""),
+        elapsed_s=float(data.get("elapsed_s") or 0.0), updated_at=data.get("updated_at"),
+        runner=data.get("runner", TASK_RUNNER),
     )  # fmt: skip
 
 
+def parse_status(data: Any) -> JobStatus:
+    """The :class:`JobStatus` in the content of a ``status.json``, whichever version wrote it
+    (state ``done`` reads as ``completed``; an older task's ``TaskStatus`` is converted).
+
+    Raises:
+        ValueError, TypeError, KeyError: not a status (no ``job_id``/``task_id``, wrong types).
+    """
+    if not isinstance(data, dict):
+        raise TypeError(f"a status is a JSON object, not {type(data).__name__}")
+    if "job_id" not in data and "task_id" in data:
+        return _from_task(data)
+    status = JobStatus.from_dict(data)
+    status.state = _LEGACY_STATES.get(status.state, status.state)
+    return status
+
+
+def read_status(path: Path) -> JobStatus:
+    """Read one ``status.json`` (:func:`parse_status`).
+
+    Raises:
+        FileNotFoundError: no such file.
+        JobError: the file is not a readable status.
+    """
+    try:
+        return parse_status(read_json(path))
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+        raise JobError(detail=f"{path} is not a readable status file ({err})") from None
+
+
 def get_job(workspace: Workspace, job_id: str) -> JobStatus:
-    """The status of a job, or of an in-process task (``qa-…``, ``index-…``: :mod:`oracle.jobs.threads`)
-    read as a job (state ``done`` is ``completed``, ``interrupted`` is ``failed``; ``step``/``total``
-    are the task's done/total units).
+    """The status of a job process, or of an in-process task (``qa-…``, ``index-…``:
+    :mod:`oracle.jobs.threads`); both are :class:`JobStatus`.
 
     Raises:
         JobError: no such job, or its status file cannot be read.
     """
-    path = _status_path(workspace, job_id)
     try:
-        data = read_json(path)
-        if isinstance(data, dict) and data.get("runner") == TASK_RUNNER:
-            return _from_task(data)
-        return JobStatus.from_dict(data)
+        return read_status(_status_path(workspace, job_id))
     except FileNotFoundError:
         raise JobError(detail=f"job {job_id!r} not found") from None
-    except (ValueError, TypeError, KeyError, AttributeError) as err:
-        raise JobError(detail=f"job {job_id!r} has an unreadable status file ({err})") from None
 
 
 def job_spec(workspace: Workspace, job_id: str) -> dict[str, Any]:

@@ -2,16 +2,18 @@
 
 A task is a function ``fn(progress) -> dict`` run in its own daemon thread. It reports through
 the usual :data:`oracle.schema.ProgressCallback` (``progress(done, total, message)``); the
-registry turns that into a :class:`TaskStatus` (done/total, message, seconds left) kept in
+registry turns that into the one status type of the job store, :class:`oracle.jobs.store.JobStatus`
+(``step``/``total`` = the task's done/total units, ``message``, ``eta_s`` seconds left), kept in
 memory and written, throttled and atomically, to ``<workspace>/jobs/<task_id>/status.json``.
 The app polls :meth:`TaskRegistry.get` (a ``gr.Timer``), so a reloaded page re-attaches to a
 running task and still finds a finished one's result.
 
 Training jobs run in separate processes (:mod:`oracle.jobs.process`) and share the ``jobs/``
 folder (:mod:`oracle.jobs.store`); status files written here carry ``"runner": "oracle.tasks"``
-and task ids start with the task kind (``qa-…``, ``index-…``); :func:`oracle.jobs.get_job`
-reads them as a job's status. Work that writes an index holds that index's lock
-(:func:`oracle.index.index_lock`), so a task and a job on the same index run one after the other.
+(:data:`~oracle.jobs.store.TASK_RUNNER`) and no ``job.json``, and task ids start with the task
+kind (``qa-…``, ``index-…``); :func:`oracle.jobs.get_job` reads them as any job's status. Work
+that writes an index holds that index's lock (:func:`oracle.index.index_lock`), so a task and a
+job on the same index run one after the other.
 
 Cancellation is cooperative: :meth:`TaskRegistry.cancel` sets a flag and the task's next
 progress call raises :class:`TaskCancelled`, which ends the task with state ``cancelled``.
@@ -29,19 +31,27 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from oracle.config import Workspace
 from oracle.errors import JobError, OracleError
-from oracle.jobs.store import STATUS_FILE, TASK_RUNNER, job_dir, pid_alive
-from oracle.schema import ProgressCallback, Record, json_safe, new_id, now_iso, read_json, write_json_atomic
+from oracle.jobs.store import (
+    ACTIVE_STATES,
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    INTERRUPTED,
+    RUNNING,
+    STATUS_FILE,
+    TASK_RUNNER,
+    JobStatus,
+    job_dir,
+    pid_alive,
+    read_status,
+)
+from oracle.schema import ProgressCallback, json_safe, new_id, now_iso, write_json_atomic
 
 logger = logging.getLogger(__name__)
-
-RUNNER = TASK_RUNNER
-ACTIVE_STATES = ("queued", "running")
-FINAL_STATES = ("done", "failed", "cancelled", "interrupted")
 
 TaskFn = Callable[[ProgressCallback], dict]
 """``fn(progress) -> result``: the work; ``result`` must be JSON-serialisable (it is written
@@ -52,68 +62,11 @@ class TaskCancelled(Exception):
     """Raised inside a task by its progress callback once :meth:`TaskRegistry.cancel` was called."""
 
 
-@dataclass
-class TaskStatus(Record):
-    """Where a background task stands (the content of ``jobs/<task_id>/status.json``).
-
-    Attributes:
-        task_id: ``<kind>-<12 hex>``.
-        kind: ``"qa"``, ``"index"``...
-        key: tasks with the same key are not run twice at once (e.g. ``"index:default"``).
-        state: ``queued`` | ``running`` | ``done`` | ``failed`` | ``cancelled`` | ``interrupted``.
-        done, total: units of work finished and in all (chunks); ``total`` is 0 while unknown.
-        message: the last progress description from the core.
-        eta_s: estimated seconds left (None until two progress reports); from the rate
-            since the first report.
-        elapsed_s: seconds since the task started.
-        result: what the task function returned (when ``done``).
-        error: ``{"key", "params", "detail"}`` of the exception that ended it (when ``failed``).
-        pid: process running the task.
-    """
-
-    task_id: str
-    kind: str
-    key: str = ""
-    title: str = ""
-    state: str = "queued"
-    done: int = 0
-    total: int = 0
-    message: str = ""
-    eta_s: float | None = None
-    elapsed_s: float = 0.0
-    started_at: str = field(default_factory=now_iso)
-    updated_at: str = field(default_factory=now_iso)
-    finished_at: str | None = None
-    result: dict = field(default_factory=dict)
-    error: dict | None = None
-    pid: int = field(default_factory=os.getpid)
-    runner: str = RUNNER
-
-    @property
-    def finished(self) -> bool:
-        return self.state in FINAL_STATES
-
-    @property
-    def fraction(self) -> float:
-        """done/total in [0, 1] (0 while total is unknown; 1 when done)."""
-        if self.state == "done":
-            return 1.0
-        return min(1.0, self.done / self.total) if self.total else 0.0
-
-    def error_message(self, lang: str | None = None) -> str:
-        """The failure as a sentence in ``lang`` (an OracleError's own message when it was one)."""
-        if not self.error:
-            return ""
-        from oracle.i18n import t
-
-        key = self.error.get("key") or "err.generic"
-        params = dict(self.error.get("params") or {})
-        params.setdefault("detail", self.error.get("detail", ""))
-        return t(key, lang, **params)
-
-
 class TaskRegistry:
     """Runs and tracks background tasks of one workspace in this process (thread per task).
+
+    Every status it returns is a copy (a :class:`~oracle.jobs.store.JobStatus` with
+    ``runner == TASK_RUNNER``): changing it changes nothing.
 
     Args:
         workspace: where status files go (``workspace.jobs``).
@@ -125,7 +78,7 @@ class TaskRegistry:
         self.workspace = workspace
         self.write_interval_s = write_interval_s
         self._lock = threading.RLock()
-        self._live: dict[str, TaskStatus] = {}
+        self._live: dict[str, JobStatus] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._cancel: dict[str, threading.Event] = {}
         self._mark_interrupted()
@@ -135,20 +88,20 @@ class TaskRegistry:
         """``jobs/<task_id>/status.json`` in the one job store (raises JobError on a malformed id)."""
         return job_dir(self.workspace, task_id) / STATUS_FILE
 
-    def _write(self, status: TaskStatus) -> None:
+    def _write(self, status: JobStatus) -> None:
         try:
-            write_json_atomic(self._status_path(status.task_id), status)
+            write_json_atomic(self._status_path(status.job_id), status)
         except OSError:
-            logger.exception("could not write the status of task %s", status.task_id)
+            logger.exception("could not write the status of task %s", status.job_id)
 
-    def _read(self, path: Path) -> TaskStatus | None:
+    @staticmethod
+    def _read(path: Path) -> JobStatus | None:
+        """The task status in ``path``; None when it is missing, unreadable or a job process's."""
         try:
-            data = read_json(path)
-        except (OSError, ValueError):
+            status = read_status(path)
+        except (OSError, JobError):
             return None
-        if not isinstance(data, dict) or data.get("runner") != RUNNER:
-            return None
-        return TaskStatus.from_dict(data)
+        return status if status.runner == TASK_RUNNER else None
 
     def _mark_interrupted(self) -> None:
         """Tasks left 'running' by a process that is gone become 'interrupted'."""
@@ -158,18 +111,18 @@ class TaskRegistry:
                 continue
             if status.pid != os.getpid() and pid_alive(status.pid):
                 continue
-            status.state = "interrupted"
-            status.finished_at = now_iso()
+            status.state = INTERRUPTED
+            status.ended_at = now_iso()
             status.eta_s = None
             self._write(status)
 
     # --- queries --------------------------------------------------------------------
-    def get(self, task_id: str) -> TaskStatus:
+    def get(self, task_id: str) -> JobStatus:
         """The task's current status. Raises JobError when no such task exists."""
         with self._lock:
             live = self._live.get(task_id)
             if live is not None:
-                return TaskStatus.from_dict(live.to_dict())
+                return _copy(live)
         try:
             status = self._read(self._status_path(task_id))
         except JobError:  # a malformed id
@@ -178,58 +131,65 @@ class TaskRegistry:
             raise JobError(detail=f"unknown task '{task_id}'")
         return status
 
-    def list(self, kind: str | None = None) -> list[TaskStatus]:
+    def list(self, kind: str | None = None) -> list[JobStatus]:
         """Tasks of this workspace (live and on disk), newest first."""
-        found: dict[str, TaskStatus] = {}
+        found: dict[str, JobStatus] = {}
         for path in self.workspace.jobs.glob(f"*/{STATUS_FILE}"):
             status = self._read(path)
             if status is not None:
-                found[status.task_id] = status
+                found[status.job_id] = status
         with self._lock:
             for task_id, live in self._live.items():
-                found[task_id] = TaskStatus.from_dict(live.to_dict())
+                found[task_id] = _copy(live)
         rows = [s for s in found.values() if kind is None or s.kind == kind]
-        return sorted(rows, key=lambda s: (s.started_at, s.task_id), reverse=True)
+        return sorted(rows, key=lambda s: (s.created_at, s.job_id), reverse=True)
 
-    def latest(self, kind: str, key: str | None = None) -> TaskStatus | None:
+    def latest(self, kind: str, key: str | None = None) -> JobStatus | None:
         """The newest task of ``kind`` (and ``key`` when given), running or not; None if none."""
         for status in self.list(kind):
             if key is None or status.key == key:
                 return status
         return None
 
-    def running(self, key: str) -> TaskStatus | None:
+    def running(self, key: str) -> JobStatus | None:
         """The task with ``key`` still running in this process, if any."""
         with self._lock:
             for task_id, live in self._live.items():
                 thread = self._threads.get(task_id)
                 if live.key == key and live.state in ACTIVE_STATES and thread and thread.is_alive():
-                    return TaskStatus.from_dict(live.to_dict())
+                    return _copy(live)
         return None
 
     # --- control --------------------------------------------------------------------
-    def start(self, kind: str, fn: TaskFn, key: str | None = None, title: str = "") -> TaskStatus:
+    def start(self, kind: str, fn: TaskFn, key: str | None = None, title: str = "") -> JobStatus:
         """Run ``fn(progress)`` in a new daemon thread and return its first status at once.
 
-        When a task with the same ``key`` is still running, no new task starts: its status is
-        returned instead (a second click attaches to the running work).
+        Args:
+            kind: the task kind, the start of its id (``"qa"`` gives ``qa-<12 hex>``).
+            fn: the work (:data:`TaskFn`).
+            key: de-duplication key (default ``kind``). When a task with the same ``key`` is
+                still running, no new task starts: its status is returned instead (a second
+                click attaches to the running work).
+            title: a label, kept as the status's ``name``.
         """
         key = key or kind
         with self._lock:
             existing = self.running(key)
             if existing is not None:
                 return existing
-            status = TaskStatus(task_id=f"{kind}-{new_id()[:12]}", kind=kind, key=key, title=title)
+            now = now_iso()
+            status = JobStatus(job_id=f"{kind}-{new_id()[:12]}", kind=kind, name=title, key=key, pid=os.getpid(),
+                               created_at=now, queued_at=now, started_at=now, updated_at=now, runner=TASK_RUNNER)
             cancel = threading.Event()
-            self._live[status.task_id] = status
-            self._cancel[status.task_id] = cancel
+            self._live[status.job_id] = status
+            self._cancel[status.job_id] = cancel
             self._write(status)
             thread = threading.Thread(
-                target=self._run, args=(status, fn, cancel), name=f"oracle-task-{status.task_id}", daemon=True
+                target=self._run, args=(status, fn, cancel), name=f"oracle-task-{status.job_id}", daemon=True
             )
-            self._threads[status.task_id] = thread
+            self._threads[status.job_id] = thread
             thread.start()
-            return TaskStatus.from_dict(status.to_dict())
+            return _copy(status)
 
     def cancel(self, task_id: str) -> bool:
         """Ask a running task to stop at its next progress report. False if it is not running here."""
@@ -241,7 +201,7 @@ class TaskRegistry:
             event.set()
             return True
 
-    def wait(self, task_id: str, timeout_s: float | None = None) -> TaskStatus:
+    def wait(self, task_id: str, timeout_s: float | None = None) -> JobStatus:
         """Block until the task ends (or ``timeout_s`` seconds pass); its status."""
         thread = self._threads.get(task_id)
         if thread is not None:
@@ -249,7 +209,7 @@ class TaskRegistry:
         return self.get(task_id)
 
     # --- the thread -----------------------------------------------------------------
-    def _run(self, status: TaskStatus, fn: TaskFn, cancel: threading.Event) -> None:
+    def _run(self, status: JobStatus, fn: TaskFn, cancel: threading.Event) -> None:
         t0 = time.monotonic()
         first: list[tuple[float, int]] = []
         last_write = [0.0]
@@ -259,55 +219,62 @@ class TaskRegistry:
                 raise TaskCancelled()
             now = time.monotonic()
             with self._lock:
-                status.done, status.total = int(done), int(total)
+                status.step, status.total = int(done), int(total)
                 status.message = str(message or "")
                 status.elapsed_s = round(now - t0, 1)
                 status.updated_at = now_iso()
                 if not first:
-                    first.append((now, status.done))
+                    first.append((now, status.step))
                 t1, d1 = first[0]
-                if total and status.done > d1 and now > t1:
-                    rate = (status.done - d1) / (now - t1)  # units per second
-                    status.eta_s = round(max(0, total - status.done) / rate, 1)
+                if total and status.step > d1 and now > t1:
+                    rate = (status.step - d1) / (now - t1)  # units per second
+                    status.eta_s = round(max(0, total - status.step) / rate, 1)
                 due = now - last_write[0] >= self.write_interval_s or (total and done >= total)
-                snapshot = TaskStatus.from_dict(status.to_dict()) if due else None
+                snapshot = _copy(status) if due else None
             if snapshot is not None:
                 last_write[0] = now
                 self._write(snapshot)
 
         with self._lock:
-            status.state = "running"
+            status.state = RUNNING
         self._write(status)
         try:
             result = fn(progress) or {}
             with self._lock:
                 status.result = json_safe(dict(result))
-                status.state = "done"
+                status.state = COMPLETED
                 status.eta_s = 0.0
-                if status.total and status.done < status.total:
-                    status.done = status.total
+                if status.total and status.step < status.total:
+                    status.step = status.total
         except TaskCancelled:
             with self._lock:
-                status.state = "cancelled"
+                status.state = CANCELLED
                 status.eta_s = None
         except OracleError as err:
-            logger.warning("task %s failed: %s", status.task_id, err.message("en"))
+            logger.warning("task %s failed: %s", status.job_id, err.message("en"))
             with self._lock:
-                status.state = "failed"
+                status.state = FAILED
                 status.eta_s = None
-                status.error = {"key": err.key, "params": json_safe(err.params), "detail": str(err)}
+                status.error = err.message("en")
+                status.error_key, status.error_params = err.key, json_safe(err.params)
         except Exception as err:  # recorded, shown as a generic message
-            logger.exception("task %s failed", status.task_id)
+            logger.exception("task %s failed", status.job_id)
+            detail = f"{type(err).__name__}: {err}"
             with self._lock:
-                status.state = "failed"
+                status.state = FAILED
                 status.eta_s = None
-                status.error = {"key": "err.generic", "params": {"detail": f"{type(err).__name__}: {err}"}}
+                status.error, status.error_key, status.error_params = detail, "err.generic", {"detail": detail}
         finally:
             with self._lock:
                 status.elapsed_s = round(time.monotonic() - t0, 1)
-                status.finished_at = status.updated_at = now_iso()
-                final = TaskStatus.from_dict(status.to_dict())
+                status.ended_at = status.updated_at = now_iso()
+                final = _copy(status)
             self._write(final)
+
+
+def _copy(status: JobStatus) -> JobStatus:
+    """An independent copy of ``status`` (callers never hold the registry's live object)."""
+    return JobStatus.from_dict(status.to_dict())
 
 
 _REGISTRIES: dict[Path, TaskRegistry] = {}

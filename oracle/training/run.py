@@ -1,7 +1,9 @@
 """Entry point of a background job process: ``python -m oracle.training.run --config jobs/<id>/job.json``.
 
 Started by :mod:`oracle.jobs` (never by hand, though it works by hand too). Reads the job
-spec, marks the job running, calls the runner of its ``kind`` with a ``log_fn`` that appends
+spec, rebuilds its typed parameters (:func:`oracle.training.specs.spec_from_params`: the same
+dataclass the app or the command line submitted), marks the job running, calls the runner of
+its ``kind`` with a ``log_fn`` that appends
 to ``log.jsonl`` and a ``should_stop`` that checks the cancel flag, then writes the final
 state (completed, cancelled, failed) and starts the next queued job. SIGTERM (the cancel
 fallback) raises :class:`JobCancelled` in the main thread: the state becomes ``cancelled``
@@ -13,7 +15,8 @@ Runners (``RUNNERS``): ``lora`` (:func:`oracle.training.lora.train_lora`), ``emb
 (:func:`oracle.training.lora.estimate_lora`), ``merge``
 (:func:`oracle.training.export.merge_adapter`), ``improve`` (:func:`oracle.improve.runs.run_job`: the
 staged "Melhorar o Oráculo" pipeline), ``selftest`` (counts to ``steps``, sleeping
-``sleep_s`` per step, with checkpoints: exercises the machinery in tests in a second).
+``sleep_s`` per step, with checkpoints: exercises the machinery in tests in a second). Each
+runner gets a :class:`JobContext` and its kind's spec (:mod:`oracle.training.specs`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,16 @@ from oracle import jobs
 from oracle.config import Workspace
 from oracle.errors import OracleError
 from oracle.schema import json_safe, now_iso, read_json, write_json_atomic
+from oracle.training.specs import (
+    EmbeddingJob,
+    EstimateJob,
+    ImproveJob,
+    LoraJob,
+    MergeJob,
+    ReindexJob,
+    SelftestJob,
+    spec_from_params,
+)
 
 logger = logging.getLogger("oracle.training.run")
 
@@ -62,19 +75,17 @@ class JobContext:
                       "eta_s": None, "time": now_iso(), "note": description})
 
 
-def _lora(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
-    from oracle.training.cost import CostConfig
-    from oracle.training.lora import LoraTrainConfig, train_lora
+def _lora(ctx: JobContext, spec: LoraJob) -> dict[str, Any]:
+    from oracle.training.lora import train_lora
 
-    cfg = LoraTrainConfig.from_dict(p.get("config", {}))
     resume = ctx.resume and jobs.has_checkpoint(ctx.workspace, ctx.job_id)
     t0 = time.time()
     try:
         result = train_lora(
-            ctx.workspace, p["base_model"], p.get("name"), cfg, files=p.get("files"),
-            use_ratings=p.get("use_ratings", True), index_name=p.get("index_name", "default"),
+            ctx.workspace, spec.base_model, spec.name, spec.config, files=spec.files,
+            use_ratings=spec.use_ratings, index_name=spec.index_name,
             log_fn=ctx.log, should_stop=ctx.should_stop, resume=resume, checkpoint_dir=ctx.checkpoint_dir,
-            cost_cfg=CostConfig(**p["cost"]) if p.get("cost") else None,
+            cost_cfg=spec.cost,
         )
     except JobCancelled:
         from oracle.training.lora import note_wall_time
@@ -83,17 +94,16 @@ def _lora(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
         raise
     out = {"status": result.status, "adapter_dir": result.adapter_dir, "name": result.name,
            "metrics": result.info.get("metrics", {}), "cost": result.info.get("cost"),
-           "wall_time_s": result.info.get("wall_time_s"), "base_model": p["base_model"]}
+           "wall_time_s": result.info.get("wall_time_s"), "base_model": spec.base_model}
     return out
 
 
-def _embedding(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
-    from oracle.training.embedding import EmbedTrainConfig, train_embedder
+def _embedding(ctx: JobContext, spec: EmbeddingJob) -> dict[str, Any]:
+    from oracle.training.embedding import train_embedder
 
-    cfg = EmbedTrainConfig.from_dict(p.get("config", {}))
     result = train_embedder(
-        ctx.workspace, p.get("base_embedder"), p.get("name"), cfg, files=p.get("files"),
-        use_ratings=p.get("use_ratings", True), index_name=p.get("index_name", "default"),
+        ctx.workspace, spec.base_embedder, spec.name, spec.config, files=spec.files,
+        use_ratings=spec.use_ratings, index_name=spec.index_name,
         log_fn=ctx.log, should_stop=ctx.should_stop, checkpoint_dir=ctx.checkpoint_dir,
         resume=ctx.resume and jobs.has_checkpoint(ctx.workspace, ctx.job_id),
     )
@@ -101,41 +111,38 @@ def _embedding(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
             "metrics": result.info.get("metrics", {}), "wall_time_s": result.info.get("wall_time_s")}
 
 
-def _reindex(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+def _reindex(ctx: JobContext, spec: ReindexJob) -> dict[str, Any]:
     from oracle.training.embedding import reindex
 
-    return reindex(ctx.workspace, p.get("index_name", "default"), p["embedder"], progress=ctx.progress,
-                   target_name=p.get("target_name"))
+    return reindex(ctx.workspace, spec.index_name, spec.embedder, progress=ctx.progress, target_name=spec.target_name)
 
 
-def _estimate(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
-    from oracle.training.cost import CostConfig
-    from oracle.training.lora import LoraTrainConfig, estimate_lora
+def _estimate(ctx: JobContext, spec: EstimateJob) -> dict[str, Any]:
+    from oracle.training.lora import estimate_lora
 
     return estimate_lora(
-        ctx.workspace, p["base_model"], LoraTrainConfig.from_dict(p.get("config", {})), files=p.get("files"),
-        use_ratings=p.get("use_ratings", True), index_name=p.get("index_name", "default"),
-        cost_cfg=CostConfig(**p["cost"]) if p.get("cost") else None,
+        ctx.workspace, spec.base_model, spec.config, files=spec.files, use_ratings=spec.use_ratings,
+        index_name=spec.index_name, cost_cfg=spec.cost,
     )
 
 
-def _merge(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+def _merge(ctx: JobContext, spec: MergeJob) -> dict[str, Any]:
     from oracle.training.export import merge_adapter
 
-    return {"merged_dir": merge_adapter(p["adapter_dir"], p["output_dir"], base_model=p.get("base_model"))}
+    return {"merged_dir": merge_adapter(spec.adapter_dir, spec.output_dir, base_model=spec.base_model)}
 
 
-def _selftest(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+def _selftest(ctx: JobContext, spec: SelftestJob) -> dict[str, Any]:
     """Counts to ``steps``; "checkpoints" its step to ``checkpoints/checkpoint-<n>/trainer_state.json``
     so cancel/resume behave as in training; ``fail_at`` raises at that step."""
-    total, sleep_s = int(p.get("steps", 5)), float(p.get("sleep_s", 0.05))
+    total, sleep_s = int(spec.steps), float(spec.sleep_s)
     start = 0
     if ctx.resume:
         found = [int(x.name.split("-")[1]) for x in ctx.checkpoint_dir.glob("checkpoint-*")]
         start = max(found, default=0)
     for step in range(start + 1, total + 1):
         time.sleep(sleep_s)
-        if p.get("fail_at") == step:
+        if spec.fail_at == step:
             raise RuntimeError(f"selftest failure at step {step}")
         ckpt = ctx.checkpoint_dir / f"checkpoint-{step}"
         ckpt.mkdir(parents=True, exist_ok=True)
@@ -147,13 +154,13 @@ def _selftest(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
     return {"status": "completed", "step": total}
 
 
-def _improve(ctx: JobContext, p: dict[str, Any]) -> dict[str, Any]:
+def _improve(ctx: JobContext, spec: ImproveJob) -> dict[str, Any]:
     from oracle.improve.runs import run_job
 
-    return run_job(ctx, p)
+    return run_job(ctx, spec)
 
 
-RUNNERS: dict[str, Callable[[JobContext, dict[str, Any]], dict[str, Any]]] = {
+RUNNERS: dict[str, Callable[[JobContext, Any], dict[str, Any]]] = {
     "lora": _lora,
     "embedding": _embedding,
     "reindex": _reindex,
@@ -162,6 +169,8 @@ RUNNERS: dict[str, Callable[[JobContext, dict[str, Any]], dict[str, Any]]] = {
     "selftest": _selftest,
     "improve": _improve,
 }
+"""Job kind -> runner ``(ctx, spec) -> result``; ``spec`` is the kind's class in
+:data:`oracle.training.specs.SPECS`, rebuilt from ``job.json``."""
 
 
 def _on_sigterm(signum, frame):  # noqa: ANN001
@@ -175,20 +184,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = Path(args.config)
-    spec = read_json(config)
-    workspace = Workspace(spec["home"])
-    job_id = spec["job_id"]
+    job = read_json(config)
+    workspace = Workspace(job["home"])
+    job_id = job["job_id"]
     status = jobs.get_job(workspace, job_id)
-    resume = status.attempts > 1 or bool(spec.get("params", {}).get("resume"))
+    resume = status.attempts > 1 or bool(job.get("params", {}).get("resume"))
     signal.signal(signal.SIGTERM, _on_sigterm)
     import os
 
     jobs.update_status(workspace, job_id, state=jobs.RUNNING, pid=os.getpid(), started_at=status.started_at or now_iso())
     ctx = JobContext(workspace, job_id, resume)
-    logger.info("job %s (%s) starting%s", job_id, spec["kind"], " (resume)" if resume else "")
+    logger.info("job %s (%s) starting%s", job_id, job["kind"], " (resume)" if resume else "")
     code = 0
     try:
-        result = RUNNERS[spec["kind"]](ctx, spec.get("params", {}))
+        result = RUNNERS[job["kind"]](ctx, spec_from_params(job["kind"], job.get("params", {})))
         state = jobs.CANCELLED if result.get("status") == "cancelled" else jobs.COMPLETED
         jobs.update_status(workspace, job_id, state=state, result=result, ended_at=now_iso(), pid=None,
                            resumable=state == jobs.CANCELLED and jobs.has_checkpoint(workspace, job_id))

@@ -13,7 +13,7 @@ by :func:`oracle.ui.create_app`. A tab module:
   the person as ``gr.Error(err.message(lang))`` and anything else as a short generic message
   (the traceback goes to the log, never to the page);
 - gives every event an ``api_name`` (tests drive the app with ``gradio_client``);
-- runs work longer than a second off the request thread (:mod:`oracle.tasks`, polled with a
+- runs work longer than a second off the request thread (:mod:`oracle.jobs.threads`, polled with a
   ``gr.Timer``) or reports it with ``gr.Progress``;
 - registers components other tabs need in ``ctx.components`` (e.g. ``"doc_choices"``) and
   page-load refreshers with :meth:`UIContext.on_load`.

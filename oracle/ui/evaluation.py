@@ -2,7 +2,7 @@
 
 A person uploads a gold JSONL (format: ``bench/gold/README.md``), checked at once with
 :func:`oracle.gold_eval.load_gold`; picks the models and the modes to compare (RAG as in the
-chat, RAG without guards, the model alone) and starts a background task (:mod:`oracle.tasks`,
+chat, RAG without guards, the model alone) and starts a background task (:mod:`oracle.jobs.threads`,
 key ``"eval:default"``) that calls :func:`oracle.gold_eval.evaluate` on the chat's index, with
 progress polled by a ``gr.Timer``. The uploaded file is copied to
 ``<workspace>/eval/<file stem>/``, where ``evaluate`` also writes ``rows.jsonl``,
@@ -15,7 +15,6 @@ one row per figure of :data:`oracle.gold_eval.COLUMNS`, formatted in the session
 question.
 """
 
-import html
 import json
 import logging
 import re
@@ -27,6 +26,7 @@ from typing import Any
 
 import gradio as gr
 
+from oracle import jobs
 from oracle.config import DEFAULT_INDEX, RAGConfig
 from oracle.errors import JobError
 from oracle.ui import widgets
@@ -163,7 +163,7 @@ def latest_report(ctx: UIContext) -> dict[str, Any] | None:
     """The report of the newest finished evaluation (``<workspace>/eval/<stem>/report.json``,
     ``stem`` from its task's result), with ``"_dir"`` (the folder) added; None when there is none."""
     for status in ctx.tasks.list(TASK_KIND):
-        if status.state != "done" or not status.result.get("stem"):
+        if status.state != jobs.COMPLETED or not status.result.get("stem"):
             continue
         folder = ctx.workspace.home / "eval" / _folder_name(str(status.result["stem"]))
         try:
@@ -176,26 +176,7 @@ def latest_report(ctx: UIContext) -> dict[str, Any] | None:
 
 def progress_html(ctx: UIContext, status: Any, lang: str) -> str:
     """:func:`oracle.ui.widgets.progress_html` counting answers instead of chunks."""
-    if status is None:
-        return ""
-    parts = [ctx.t(f"ui.task.{status.state}", lang)]
-    if status.total:
-        parts.append(ctx.t("ui.eval.count", lang, done=status.done, total=status.total))
-    if status.state == "running" and status.eta_s is not None:
-        parts.append(ctx.t("ui.task.eta", lang, eta=widgets.format_seconds(status.eta_s)))
-    if status.finished:
-        parts.append(ctx.t("ui.task.elapsed", lang, elapsed=widgets.format_seconds(status.elapsed_s)))
-    detail = status.message if status.state == "running" else ""
-    if status.state == "failed":
-        detail = status.error_message(lang)
-    return (
-        f'<div class="oracle-progress" data-state="{html.escape(status.state)}" '
-        f'data-done="{status.done}" data-total="{status.total}">'
-        f'<progress max="100" value="{round(100 * status.fraction)}"></progress> '
-        f"<span>{html.escape(' · '.join(parts))}</span>"
-        + (f'<div class="oracle-progress-detail">{html.escape(detail)}</div>' if detail else "")
-        + "</div>"
-    )
+    return widgets.progress_html(ctx, status, lang, count_key="ui.eval.count")
 
 
 def _markdown_file(report: dict[str, Any], lang: str) -> str:
@@ -372,7 +353,7 @@ def build(ctx: UIContext) -> None:
     @guard
     def cancel(lang: str):
         status = ctx.tasks.latest(TASK_KIND, key=TASK_KEY)
-        if status is None or not ctx.tasks.cancel(status.task_id):
+        if status is None or not ctx.tasks.cancel(status.job_id):
             raise JobError(detail=ctx.t("ui.task.nothing_to_cancel", lang))
         return ctx.t("ui.task.cancelling", lang)
 

@@ -143,14 +143,7 @@ def progress_block(ctx: UIContext, status: jobs.JobStatus | None, lang: str, tit
         parts.append(f"{status.tokens_per_s:.0f} tokens/s")
     if status.state == jobs.RUNNING and status.eta_s is not None:
         parts.append(ctx.t("ui.task.eta", lang, eta=widgets.format_seconds(status.eta_s)))
-    detail = ""
-    if status.state == jobs.FAILED:
-        if status.error_key:
-            from oracle.i18n import t
-
-            detail = t(status.error_key, lang, **status.error_params)
-        else:
-            detail = status.error or ""
+    detail = status.error_message(lang) if status.state == jobs.FAILED else ""
     pct = round(100 * status.fraction)
     return (
         f'<div class="oracle-progress" data-job="{html.escape(status.job_id)}" data-state="{html.escape(status.state)}" '
@@ -380,27 +373,23 @@ def build(ctx: UIContext) -> None:
         return ctx.t("ui.ft.data_summary", lang, n=len(src.examples), ratings=src.n_ratings, train=len(train),
                      held=len(held), invalid=src.n_invalid, rejected=src.n_rejected)
 
-    def lora_config(*values) -> dict:
+    def lora_config(*values) -> LoraTrainConfig:
+        """The LoRA fields of the form as a config (ConfigError now: before any job starts)."""
         keys = ("rank", "alpha", "dropout", "target_modules", "learning_rate", "epochs", "max_seq_len", "batch_size",
                 "grad_accum", "k_distractors", "p_no_gold", "bf16", "eval_fraction")
         cfg = dict(zip(keys, values))
         for k in ("rank", "alpha", "max_seq_len", "batch_size", "grad_accum", "k_distractors"):
             cfg[k] = int(cfg[k])
-        LoraTrainConfig.from_dict(cfg)  # validates now: errors reach the person before a job starts
-        return cfg
+        return LoraTrainConfig.from_dict(cfg)
 
-    def emb_config(e_ep, e_b, e_l, e_n, frac) -> dict:
-        cfg = {"epochs": float(e_ep), "batch_size": int(e_b), "learning_rate": float(e_l), "hard_negatives": int(e_n),
-               "eval_fraction": float(frac)}
-        EmbedTrainConfig.from_dict(cfg)
-        return cfg
+    def emb_config(e_ep, e_b, e_l, e_n, frac) -> EmbedTrainConfig:
+        return EmbedTrainConfig(epochs=float(e_ep), batch_size=int(e_b), learning_rate=float(e_l),
+                                hard_negatives=int(e_n), eval_fraction=float(frac))
 
-    def cost_params(p, f) -> dict:
+    def cost_config(p, f):
         from oracle.training.cost import CostConfig
 
-        out = {"hourly_price_usd": float(p or 0.0), "fallback_usd_brl": float(f or 0.0)}
-        CostConfig(**out)
-        return out
+        return CostConfig(hourly_price_usd=float(p or 0.0), fallback_usd_brl=float(f or 0.0))
 
     lora_inputs = [rank, alpha, dropout, target, lr, epochs, max_len, batch, accum, k_dist, p_no_gold, bf16, eval_fraction]
     emb_inputs = [e_epochs, e_batch, e_lr, e_neg, eval_fraction]
@@ -408,32 +397,36 @@ def build(ctx: UIContext) -> None:
 
     @guard
     def start(kind_v, file_names, ratings, base_v, name_v, *rest):
+        from oracle.training.specs import EmbeddingJob, LoraJob
+
         *params, p, f, lang = rest
         lora_vals, emb_vals = params[: len(lora_inputs)], params[len(lora_inputs):]
         chosen = list(file_names or []) or None
         label = (name_v or "").strip() or None
         if kind_v == "embedding":
-            spec = {"base_embedder": base_v or None, "name": label, "files": chosen, "use_ratings": bool(ratings),
-                    "index_name": DEFAULT_INDEX, "config": emb_config(*emb_vals)}
+            spec = EmbeddingJob(base_embedder=base_v or None, name=label, files=chosen, use_ratings=bool(ratings),
+                                index_name=DEFAULT_INDEX, config=emb_config(*emb_vals))
         else:
-            spec = {"base_model": base_v, "name": label, "files": chosen, "use_ratings": bool(ratings),
-                    "index_name": DEFAULT_INDEX, "config": lora_config(*lora_vals), "cost": cost_params(p, f)}
-        status = jobs.submit(ws, kind_v, spec, name=label or "")
+            spec = LoraJob(base_model=base_v, name=label, files=chosen, use_ratings=bool(ratings),
+                           index_name=DEFAULT_INDEX, config=lora_config(*lora_vals), cost=cost_config(p, f))
+        status = jobs.submit(ws, spec, name=label or "")
         return _job_outputs(status.job_id, lang)
 
     @guard
     def estimate(kind_v, file_names, ratings, base_v, name_v, *rest):
         *params, p, f, lang = rest
         if kind_v == "embedding":
-            from oracle.training.embedding import EmbedTrainConfig, estimate_embedding
+            from oracle.training.embedding import estimate_embedding
 
-            cfg = EmbedTrainConfig.from_dict(emb_config(*params[len(lora_inputs):]))
+            cfg = emb_config(*params[len(lora_inputs):])
             est = estimate_embedding(ws, cfg, list(file_names or []) or None, bool(ratings))
             return (gr.skip(),) * 5 + (ctx.t("ui.ft.estimate_embedding", lang, **est),) + (gr.skip(),) * 2
-        spec = {"base_model": base_v, "files": list(file_names or []) or None, "use_ratings": bool(ratings),
-                "index_name": DEFAULT_INDEX, "config": lora_config(*params[: len(lora_inputs)]),
-                "cost": cost_params(p, f)}
-        status = jobs.submit(ws, "estimate", spec, name=ctx.t("ui.ft.estimate", lang))
+        from oracle.training.specs import EstimateJob
+
+        spec = EstimateJob(base_model=base_v, files=list(file_names or []) or None, use_ratings=bool(ratings),
+                           index_name=DEFAULT_INDEX, config=lora_config(*params[: len(lora_inputs)]),
+                           cost=cost_config(p, f))
+        status = jobs.submit(ws, spec, name=ctx.t("ui.ft.estimate", lang))
         return _job_outputs(status.job_id, lang)
 
     def _job_outputs(job_id: str | None, lang: str):
@@ -485,8 +478,10 @@ def build(ctx: UIContext) -> None:
         folder = widgets.adapter_path(ws, run_name)
         if not folder or not (Path(folder) / "adapter_config.json").exists():
             raise gr.Error(ctx.t("ui.ft.pick_adapter", lang), print_exception=False)
-        status = jobs.submit(ws, "merge", {"adapter_dir": folder, "output_dir": str(Path(folder).parent / f"{run_name}-merged")},
-                             name=f"{run_name}-merged")
+        from oracle.training.specs import MergeJob
+
+        spec = MergeJob(adapter_dir=folder, output_dir=str(Path(folder).parent / f"{run_name}-merged"))
+        status = jobs.submit(ws, spec, name=f"{run_name}-merged")
         return _job_outputs(status.job_id, lang)
 
     @guard
@@ -497,7 +492,9 @@ def build(ctx: UIContext) -> None:
         warning = reindex_warning(ctx, folder, lang)
         if warning:  # not recommended, still allowed: say so and go on
             gr.Warning(warning)
-        status = jobs.submit(ws, "reindex", {"index_name": DEFAULT_INDEX, "embedder": folder}, name=DEFAULT_INDEX)
+        from oracle.training.specs import ReindexJob
+
+        status = jobs.submit(ws, ReindexJob(embedder=folder, index_name=DEFAULT_INDEX), name=DEFAULT_INDEX)
         return _job_outputs(status.job_id, lang)
 
     @guard

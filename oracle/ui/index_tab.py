@@ -1,6 +1,6 @@
 """Tab "Índice": build or update the FAISS index, see its figures, try a search.
 
-Building runs as a background task (:mod:`oracle.tasks`, key ``"index:default"``) that calls
+Building runs as a background task (:mod:`oracle.jobs.threads`, key ``"index:default"``) that calls
 :func:`oracle.index.build_index` (incremental: only new chunks are embedded) and reports
 chunks embedded / total; a ``gr.Timer`` polls it. The figures come from ``index.json``
 (:func:`oracle.index.index_stats`) and the last build task (its wall time).
@@ -11,6 +11,7 @@ import time
 
 import gradio as gr
 
+from oracle import jobs
 from oracle.config import DEFAULT_INDEX, ChunkingConfig
 from oracle.errors import JobError
 from oracle.ui import guide, widgets
@@ -33,7 +34,7 @@ def stats_markdown(ctx: UIContext, lang: str) -> str:
     if not stats["exists"]:
         return ctx.t("ui.index.none", lang)
     last = ctx.tasks.latest("index", key=TASK_KEY)
-    build_s = last.result.get("seconds") if last is not None and last.state == "done" else None
+    build_s = last.result.get("seconds") if last is not None and last.state == jobs.COMPLETED else None
     chunking = stats.get("chunking") or {}
     lines = [
         ctx.t("ui.index.stat.documents", lang, n=format_number(stats["n_documents"], lang)),
@@ -180,7 +181,7 @@ def build(ctx: UIContext) -> None:
     @guard
     def cancel(lang: str):
         status = ctx.tasks.latest("index", key=TASK_KEY)
-        if status is None or not ctx.tasks.cancel(status.task_id):
+        if status is None or not ctx.tasks.cancel(status.job_id):
             raise JobError(detail=ctx.t("ui.task.nothing_to_cancel", lang))
         return ctx.t("ui.task.cancelling", lang)
 

@@ -1,6 +1,6 @@
 """Tab "Perguntas e respostas": generate QA pairs for chosen documents, review, export.
 
-Generation runs as a background task (:mod:`oracle.tasks`, key ``"qa"``: one at a time per
+Generation runs as a background task (:mod:`oracle.jobs.threads`, key ``"qa"``: one at a time per
 process) fed by :func:`oracle.qa_generation.generate_qa`'s progress callback; a ``gr.Timer``
 polls it, so the bar (chunks done/total, time left) survives a page reload. Review edits
 go back through :func:`oracle.qa_generation.save_qa`.
@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from oracle import jobs
 from oracle.config import QAConfig
 from oracle.errors import JobError
 from oracle.ui import guide, widgets
@@ -215,7 +216,7 @@ def build(ctx: UIContext) -> None:
         html = widgets.progress_html(ctx, status, lang)
         stored = getting_started(ws).n_qa_pairs
         if status is None or status.finished:
-            if status is not None and status.state == "done":
+            if status is not None and status.state == jobs.COMPLETED:
                 summary = ctx.t(
                     "ui.qa.done",
                     lang,
@@ -233,7 +234,7 @@ def build(ctx: UIContext) -> None:
     @guard
     def cancel(lang: str):
         status = ctx.tasks.latest("qa")
-        if status is None or not ctx.tasks.cancel(status.task_id):
+        if status is None or not ctx.tasks.cancel(status.job_id):
             raise JobError(detail=ctx.t("ui.task.nothing_to_cancel", lang))
         return ctx.t("ui.task.cancelling", lang)
 

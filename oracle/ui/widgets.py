@@ -14,9 +14,11 @@ from typing import Any
 
 import gradio as gr
 
+from oracle import jobs
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_GENERATOR, Workspace
 from oracle.errors import GenerationError
 from oracle.i18n import format_number, format_seconds  # format_seconds also used by the tabs
+from oracle.jobs import JobStatus
 from oracle.ui.context import UIContext
 
 logger = logging.getLogger(__name__)
@@ -395,29 +397,30 @@ def doc_choices(workspace: Workspace) -> list[tuple[str, str]]:
 # --- progress ---------------------------------------------------------------------
 
 
-def progress_html(ctx: UIContext, status: Any, lang: str) -> str:
-    """A progress bar for a :class:`oracle.tasks.TaskStatus` (``""`` when there is none).
+def progress_html(ctx: UIContext, status: JobStatus | None, lang: str, count_key: str = "ui.task.count") -> str:
+    """A progress bar for an in-process task's status (:mod:`oracle.jobs.threads`; ``""`` when
+    there is none), its units counted with ``count_key`` (``{done} de {total} trechos``).
 
-    The outer element carries ``data-state`` (``running``, ``done``...) and ``data-done`` /
-    ``data-total``, which tests read."""
+    The outer element carries ``data-state`` (``running``, ``completed``...) and ``data-done`` /
+    ``data-total`` (the status's ``step``/``total``), which tests read."""
     if status is None:
         return ""
     state_text = ctx.t(f"ui.task.{status.state}", lang)
     parts = [state_text]
     if status.total:
-        parts.append(ctx.t("ui.task.count", lang, done=format_number(status.done, lang),
+        parts.append(ctx.t(count_key, lang, done=format_number(status.step, lang),
                            total=format_number(status.total, lang)))  # fmt: skip
-    if status.state == "running" and status.eta_s is not None:
+    if status.state == jobs.RUNNING and status.eta_s is not None:
         parts.append(ctx.t("ui.task.eta", lang, eta=format_seconds(status.eta_s)))
     if status.finished:
         parts.append(ctx.t("ui.task.elapsed", lang, elapsed=format_seconds(status.elapsed_s)))
-    detail = status.message if status.state == "running" else ""
-    if status.state == "failed":
+    detail = status.message if status.state == jobs.RUNNING else ""
+    if status.state == jobs.FAILED:
         detail = status.error_message(lang)
     pct = round(100 * status.fraction)
     return (
         f'<div class="oracle-progress" data-state="{html.escape(status.state)}" '
-        f'data-done="{status.done}" data-total="{status.total}">'
+        f'data-done="{status.step}" data-total="{status.total}">'
         f'<progress max="100" value="{pct}"></progress> '
         f"<span>{html.escape(' · '.join(parts))}</span>"
         + (f'<div class="oracle-progress-detail">{html.escape(detail)}</div>' if detail else "")
