@@ -684,14 +684,13 @@ def test_brazilian_formats_and_plain_relevance():
     )
     assert inject_head(b"no head", "<script>s</script>") == b"no head"
     # progress bars count in Brazilian too (the attributes tests read stay plain)
-    from types import SimpleNamespace
-
     from oracle.config import Workspace
+    from oracle.jobs import JobStatus
     from oracle.ui.context import UIContext
     from oracle.ui.widgets import progress_html
 
-    running = SimpleNamespace(state="running", total=5000, done=1234, eta_s=None, finished=False, message="",
-                              fraction=0.25, elapsed_s=3.0)  # fmt: skip
+    running = JobStatus(job_id="index-000000000000", kind="index", state="running", total=5000, step=1234,
+                        elapsed_s=3.0)  # fmt: skip
     bar = progress_html(UIContext(workspace=Workspace(Path.cwd())), running, "pt")
     assert "1.234 de 5.000 trechos" in bar and 'data-done="1234" data-total="5000"' in bar
 

@@ -266,9 +266,12 @@ def test_get_job_reads_a_running_thread_task(workspace):
         assert isinstance(status, jobs.JobStatus) and status.state == jobs.RUNNING and not status.finished
         assert (status.total, status.message, status.key, status.pid) == (3, "um de três", "qa:doc", os.getpid())
         assert 0.3 < status.fraction < 0.34
+        with pytest.raises(JobError):  # its thread listens to its registry, not to a cancel file
+            jobs.cancel(workspace, task.job_id)
     finally:
         gate.set()
     assert registry.wait(task.job_id, 10).state == jobs.COMPLETED
+    assert not (workspace.jobs / task.job_id / jobs.CANCEL_FLAG).exists()
 
 
 def test_status_files_of_older_versions_read_as_completed(workspace):

@@ -37,6 +37,7 @@ from oracle.jobs.store import (
     QUEUED,
     RUNNING,
     STATUS_FILE,
+    TASK_RUNNER,
     JobStatus,
     _status_path,
     cancel_requested,
@@ -204,14 +205,27 @@ def submit(workspace: Workspace, spec: JobSpec, name: str = "", start: bool = Tr
     return get_job(workspace, job_id)
 
 
+def _process_job(workspace: Workspace, job_id: str) -> JobStatus:
+    """:func:`get_job` of a job process. Raises JobError for an in-process task (its thread
+    listens to its registry, :meth:`oracle.jobs.threads.TaskRegistry.cancel`, not to files)."""
+    status = get_job(workspace, job_id)
+    if status.runner == TASK_RUNNER:
+        raise JobError(detail=f"{job_id} is an in-process task: cancel it in the app that runs it, "
+                              "and start it again there to continue")
+    return status
+
+
 def cancel(workspace: Workspace, job_id: str, force: bool = False) -> JobStatus:
     """Cancel a job: a queued one at once; a running one through its cancel flag (it saves a
     checkpoint and stops after the current step); ``force`` also sends SIGTERM now.
 
     :func:`reconcile` sends SIGTERM to a job that still runs :data:`CANCEL_GRACE_S` seconds
     after the flag. Cancelling a finished job does nothing.
+
+    Raises:
+        JobError: no such job, or an in-process task (cancel it through its registry).
     """
-    status = get_job(workspace, job_id)
+    status = _process_job(workspace, job_id)
     if status.finished:
         return status
     if status.state == QUEUED:
@@ -238,9 +252,9 @@ def resume(workspace: Workspace, job_id: str) -> JobStatus:
     starts over when it has none). The log keeps growing; step numbers continue.
 
     Raises:
-        JobError: the job is queued, running or completed.
+        JobError: the job is queued, running or completed, or an in-process task.
     """
-    status = get_job(workspace, job_id)
+    status = _process_job(workspace, job_id)
     if status.state not in (CANCELLED, FAILED):
         raise JobError(detail=f"job {job_id} is {status.state}; only cancelled or failed jobs can be resumed")
     (job_dir(workspace, job_id) / CANCEL_FLAG).unlink(missing_ok=True)
