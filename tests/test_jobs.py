@@ -384,3 +384,17 @@ def test_error_message_translates_a_key_or_gives_the_recorded_text():
                            error_key="err.index_not_found", error_params={"name": "x"})
     assert "não existe" in keyed.error_message("pt") and "does not exist" in keyed.error_message("en")
     assert jobs.JobStatus(job_id="j", kind="lora").error_message() == ""
+
+
+def test_the_worker_runs_a_job_json_written_before_the_specs(workspace):
+    """A queued job whose job.json an older version wrote (plain params, a key no spec has) runs."""
+    from oracle.schema import read_json, write_json_atomic
+
+    status = jobs.submit(workspace, SelftestJob(), start=False)
+    path = jobs.job_dir(workspace, status.job_id) / jobs.JOB_FILE
+    old = read_json(path)
+    old["params"] = {"steps": 2, "sleep_s": 0.0, "resume": False}
+    write_json_atomic(path, old)
+    jobs.start_next(workspace)
+    done = jobs.wait(workspace, status.job_id, 60)
+    assert done.state == jobs.COMPLETED and done.result == {"status": "completed", "step": 2}
