@@ -178,8 +178,10 @@ class TaskRegistry:
             if existing is not None:
                 return existing
             now = now_iso()
-            status = JobStatus(job_id=f"{kind}-{new_id()[:12]}", kind=kind, name=title, key=key, pid=os.getpid(),
-                               created_at=now, queued_at=now, started_at=now, updated_at=now, runner=TASK_RUNNER)
+            status = JobStatus(
+                job_id=f"{kind}-{new_id()[:12]}", kind=kind, name=title, key=key, pid=os.getpid(), runner=TASK_RUNNER,
+                created_at=now, queued_at=now, started_at=now, updated_at=now,
+            )
             cancel = threading.Event()
             self._live[status.job_id] = status
             self._cancel[status.job_id] = cancel
@@ -263,7 +265,8 @@ class TaskRegistry:
             with self._lock:
                 status.state = FAILED
                 status.eta_s = None
-                status.error, status.error_key, status.error_params = detail, "err.generic", {"detail": detail}
+                status.error, status.error_key = detail, "err.generic"
+                status.error_params = {"detail": detail}
         finally:
             with self._lock:
                 status.elapsed_s = round(time.monotonic() - t0, 1)

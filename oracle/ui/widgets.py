@@ -18,7 +18,6 @@ from oracle import jobs
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_GENERATOR, Workspace
 from oracle.errors import GenerationError
 from oracle.i18n import format_number, format_seconds  # format_seconds also used by the tabs
-from oracle.jobs import JobStatus
 from oracle.ui.context import UIContext
 
 logger = logging.getLogger(__name__)
@@ -397,7 +396,8 @@ def doc_choices(workspace: Workspace) -> list[tuple[str, str]]:
 # --- progress ---------------------------------------------------------------------
 
 
-def progress_html(ctx: UIContext, status: JobStatus | None, lang: str, count_key: str = "ui.task.count") -> str:
+def progress_html(ctx: UIContext, status: jobs.JobStatus | None, lang: str,
+                  count_key: str = "ui.task.count") -> str:
     """A progress bar for an in-process task's status (:mod:`oracle.jobs.threads`; ``""`` when
     there is none), its units counted with ``count_key`` (``{done} de {total} trechos``).
 
