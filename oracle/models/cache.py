@@ -1,6 +1,5 @@
 """The conversion cache: bundled source files located in their packages, converted once into
-``<cache_dir>/models/<name>/`` under a file lock, with a marker file (issue 9 split this out of the
-old ``oracle/models.py``).
+``<cache_dir>/models/<name>/`` under a file lock, with a marker file.
 
 A conversion is written to a temporary folder and renamed into place (a crash never leaves half a
 model); the marker ``oracle_model.json`` records the source files, package versions, sha256 and

@@ -1,5 +1,4 @@
-"""The bundled models: what ships inside pip packages, under which names (issue 9 split this out of
-the old ``oracle/models.py``).
+"""The bundled models: what ships inside pip packages, under which names.
 
 :data:`EMBEDDERS` and :data:`GENERATORS` map the names users type to :class:`BundledModel` records
 (source files in their packages, sha256 of the joined source, upstream hub id, licence, defaults);

@@ -1,8 +1,8 @@
 """Device and dtype policy, shared by inference and training: where models run
 (:func:`default_device`, ``ORACLE_DEVICE``), in which dtype (:func:`best_dtype`, ``ORACLE_DTYPE``,
-from the CPU's flags), and whether a generator decodes with int8 weights (:func:`decode_quant`,
-``ORACLE_QUANT``) and computes in bf16 under them (:func:`int8_compute_dtype`) (issue 9 split this
-out of the old ``oracle/models.py``). torch is imported inside the functions.
+from the CPU's flags), whether a generator decodes with int8 weights (:func:`decode_quant`,
+``ORACLE_QUANT``) and whether it computes in bf16 under them (:func:`int8_compute_dtype`).
+torch is imported inside the functions.
 """
 
 from __future__ import annotations
@@ -146,11 +146,12 @@ def int8_compute_dtype(device: str = "cpu"):
 
     The int8 linears multiply in bf16 anyway (:func:`oracle.models.quant._int8_linear_class`); in an
     fp32 model every one of them casts its input to bf16 and its output back, and the norms,
-    activations and attention run in fp32. A profile of the 1.5B's prefill of 1,000 tokens (2-core Xeon with AMX,
-    torch 2.13) spent 54% of its time in matmuls, 14% in those casts and ~25% in element-wise ops
-    and attention; computing in bf16 removes the casts and halves the element-wise memory traffic.
-    Measured in the same run: prefill ~25% faster, same next token (scratch), and on the gold
-    sets (bench/RESULTS.md, "The 1.5B as the default generator, with bf16 compute under int8 weights").
+    activations and attention run in fp32. A profile of the 1.5B's prefill of 1,000 tokens (2-core
+    Xeon with AMX, torch 2.13) spent 54% of its time in matmuls, 14% in those casts and ~25% in
+    element-wise ops and attention; computing in bf16 removes the casts and halves the element-wise
+    memory traffic. Measured in the same run: prefill ~25% faster, same next token (scratch), and on
+    the gold sets (bench/RESULTS.md, "The 1.5B as the default generator, with bf16 compute under
+    int8 weights").
     """
     import torch
 

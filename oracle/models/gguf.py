@@ -1,6 +1,6 @@
 """GGUF sources: the parts of a bundled generator joined in order, checked against their sha256 and
-dequantized with transformers into an ordinary fp32 safetensors folder (issue 9 split this out of
-the old ``oracle/models.py``). torch and transformers are imported inside the converter only.
+dequantized with transformers into an ordinary fp32 safetensors folder. torch and transformers are
+imported inside the converter only.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Loading: a name -> a loaded embedder or generator, cached per process (issue 9 split this out of
-the old ``oracle/models.py``). It puts the other modules together: :mod:`~oracle.models.resolve`
-for the folder, :mod:`~oracle.models.device` for device, dtype and quantization mode,
-:mod:`~oracle.models.quant` for the int8 layers. sentence-transformers, transformers, peft and
-torch are imported inside the functions.
+"""Loading: a name -> a loaded embedder or generator, cached per process.
+
+It puts the other modules together: :mod:`~oracle.models.resolve` for the folder,
+:mod:`~oracle.models.device` for device, dtype and quantization mode, :mod:`~oracle.models.quant`
+for the int8 layers. sentence-transformers, transformers, peft and torch are imported inside the
+functions.
 """
 
 from __future__ import annotations

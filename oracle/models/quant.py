@@ -1,8 +1,7 @@
 """Weight-only int8 for CPU decoding: the int8 Linear (:func:`_int8_linear_class`), the in-place
 replacement of a generator's linears (:func:`quantize_generator`), bf16 compute under int8 weights
-(:func:`_compute_in_bf16`) and the precision label (issue 9 split this out of the old
-``oracle/models.py``; which mode a device uses is :func:`oracle.models.device.decode_quant`).
-torch is imported inside the functions.
+(:func:`_compute_in_bf16`) and the precision label. Which mode a device uses is
+:func:`oracle.models.device.decode_quant`. torch is imported inside the functions.
 """
 
 from __future__ import annotations
@@ -38,17 +37,17 @@ def _int8_linear_class():
         Quantization: symmetric per-channel absmax, ``s = max|w_row| / 127``, ``q = round(w / s)``
         (as torchao's ``Int8WeightOnlyConfig`` and gpt-fast do). Inputs are cast to bf16 for the
         product (a no-op when the model computes in bf16,
-        :func:`oracle.models.device.int8_compute_dtype`) and the result back to the input dtype; the bias keeps the loaded model's dtype. Up to
-        :data:`INT8_PACK_MAX_ROWS` rows: PyTorch's ``aten._weight_int8pack_mm`` CPU kernel reads
-        the int8 weight directly (a quarter of fp32's memory traffic: decoding is memory-bound).
-        More rows (prefill): oneDNN's bf16 matmul (AVX512-BF16 / AMX) with a bf16 copy of the
-        dequantized weight, made once and kept (:data:`PREFILL_BF16_CACHE`) instead of
-        dequantizing per call (an int8 → bf16 copy and a multiply of the whole weight): on 2
-        quiet cores the 1.5B's prefill of 619 / 1,151 tokens took 4.4 / 8.8 s against 5.3 / 9.7 s,
-        and far less under load, when the copies compete for memory bandwidth
-        (``bench/bench_prefill.py``, bench/RESULTS.md). Memory: 1 byte per
-        weight for int8, plus 2 for the bf16 copy (3 in all, fp32's 4). Inference only: no
-        gradients, not saveable with ``save_pretrained``.
+        :func:`oracle.models.device.int8_compute_dtype`) and the result back to the input dtype; the
+        bias keeps the loaded model's dtype. Up to :data:`INT8_PACK_MAX_ROWS` rows: PyTorch's
+        ``aten._weight_int8pack_mm`` CPU kernel reads the int8 weight directly (a quarter of fp32's
+        memory traffic: decoding is memory-bound). More rows (prefill): oneDNN's bf16 matmul
+        (AVX512-BF16 / AMX) with a bf16 copy of the dequantized weight, made once and kept
+        (:data:`PREFILL_BF16_CACHE`) instead of dequantizing per call (an int8 → bf16 copy and a
+        multiply of the whole weight): on 2 quiet cores the 1.5B's prefill of 619 / 1,151 tokens
+        took 4.4 / 8.8 s against 5.3 / 9.7 s, and far less under load, when the copies compete for
+        memory bandwidth (``bench/bench_prefill.py``, bench/RESULTS.md). Memory: 1 byte per weight
+        for int8, plus 2 for the bf16 copy (3 in all, fp32's 4). Inference only: no gradients, not
+        saveable with ``save_pretrained``.
         """
 
         def __init__(self, linear: torch.nn.Linear) -> None:

@@ -1,6 +1,5 @@
 """Name resolution: a model name -> the folder or hub id to load it from, and what a name says about
-an embedder (prompts, relevance gate) or a fine-tuned folder (its base model) (issue 9 split this
-out of the old ``oracle/models.py``).
+an embedder (prompts, relevance gate) or a fine-tuned folder (its base model).
 
 Order: a bundled name (:mod:`oracle.models.catalogue`; converted once through
 :mod:`oracle.models.cache`), an existing local folder, a hub id in the local HF cache or answered by
