@@ -38,6 +38,21 @@ def _fresh_state(request, tmp_path, monkeypatch):
     models.clear_cache()
 
 
+def test_the_package_is_cheap_to_import_and_re_exports_its_modules_api():
+    """``import oracle.models`` loads no heavy library (the app serves its page before any model
+    loads), and ``models.X`` is the function of the module that holds it."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "numpy", "transformers", "sentence_transformers", "huggingface_hub", "tokenizers")
+    code = f"import sys, oracle.models; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+    assert models.load_generator.__module__ == "oracle.models.loading"
+    assert models.default_device is device.default_device and models.GENERATORS is catalogue.GENERATORS
+    assert all(hasattr(models, name) for name in models.__all__)
+
+
 # ----------------------------------------------------------------------------- resolution
 
 

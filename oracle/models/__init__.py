@@ -52,8 +52,8 @@ module                      concern
 :mod:`.loading`             :func:`load_embedder`, :func:`load_generator`, the per-process cache
 ==========================  =====================================================================
 
-Importing this package is cheap (standard library only): torch, transformers and
-sentence-transformers are imported inside the functions that need them.
+Importing this package is cheap (the standard library and :mod:`oracle.errors`): torch, numpy,
+transformers and sentence-transformers are imported inside the functions that need them.
 """
 
 from __future__ import annotations
