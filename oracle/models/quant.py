@@ -31,6 +31,8 @@ def _int8_linear_class():
     import torch
     import torch.nn.functional as F
 
+    # Kept over torchao's Int8WeightOnlyConfig: it decoded 1.4-15x faster in one run (prefill: alike in
+    # bf16, 4-8x slower in fp32 on AVX2): bench/RESULTS.md, "int8 weight-only: ours against torchao".
     class Int8WeightOnlyLinear(torch.nn.Module):
         """``y = x · (q · s)ᵀ + b`` with int8 weights ``q`` [out, in], one bf16 scale per output row.
 
