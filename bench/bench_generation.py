@@ -64,7 +64,7 @@ def rag_prompts(n: int) -> list[list[dict]]:
     return out
 
 
-def product_ms(torch, models, reps: int = 10) -> dict[str, float]:
+def product_ms(torch, quant, reps: int = 10) -> dict[str, float]:
     """Milliseconds per product of one Qwen MLP shape [rows x 896]·[896 x 4864]: 1 row (decode)
     in fp32, bf16 and int8 weights (as :func:`oracle.models.quantize_generator` does), and 64
     rows (batch) in fp32 and bf16."""
@@ -73,7 +73,7 @@ def product_ms(torch, models, reps: int = 10) -> dict[str, float]:
     kinds = {
         "1x float32": (lin, torch.randn(1, 896)),
         "1x bfloat16": (torch.nn.Linear(896, 4864, bias=False).to(torch.bfloat16), torch.randn(1, 896).bfloat16()),
-        "1x int8 weights": (models._int8_linear_class()(lin), torch.randn(1, 896)),
+        "1x int8 weights": (quant._int8_linear_class()(lin), torch.randn(1, 896)),
         "64x float32": (lin, torch.randn(64, 896)),
         "64x bfloat16": (torch.nn.Linear(896, 4864, bias=False).to(torch.bfloat16), torch.randn(64, 896).bfloat16()),
     }
@@ -109,10 +109,11 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from oracle import llm, models
+    from oracle.models import device, quant
 
     torch.set_num_threads(args.threads)
     loads = [os.getloadavg()[0]]
-    gemv = product_ms(torch, models)
+    gemv = product_ms(torch, quant)
     gemv_text = ", ".join(f"{k} {v:.2f}" for k, v in gemv.items())
     print(f"linear [rows x 896]·[896 x 4864], ms: {gemv_text}", flush=True)
 
@@ -215,7 +216,7 @@ def main() -> None:
 
     if args.no_write:
         return
-    bf16_flags = sorted(models._cpu_flags() & {"avx512_bf16", "amx_bf16", "avx512_vnni"}) or ["none"]
+    bf16_flags = sorted(device._cpu_flags() & {"avx512_bf16", "amx_bf16", "avx512_vnni"}) or ["none"]
     lines = [
         f"## Local generation speed: pipeline (default policy) vs plain fp32 ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
         "",

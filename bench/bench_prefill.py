@@ -90,14 +90,14 @@ def main() -> None:
 
     sides = {f"ours ({precision_label(ours)}, bf16 prefill copy)": ours_cached, "ours, dequantize per call": ours_dequant}
     if ours.dtype == torch.bfloat16:
-        from oracle import models
+        from oracle.models import loading
 
-        compute = models.int8_compute_dtype
-        models.int8_compute_dtype = lambda device="cpu": torch.float32  # the policy before it existed
+        compute = loading.int8_compute_dtype
+        loading.int8_compute_dtype = lambda device="cpu": torch.float32  # the policy before it existed
         try:
             ours32, _ = load_generator(args.model, cache=False, quant="int8")
         finally:
-            models.int8_compute_dtype = compute
+            loading.int8_compute_dtype = compute
         sides["ours, fp32 compute"] = lambda ids: ours32(input_ids=ids, use_cache=True)
     plain32 = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
     sides["plain transformers fp32"] = lambda ids: plain32(input_ids=ids, use_cache=True)

@@ -131,7 +131,10 @@ def test_adapter_on_its_own_base_loads_under_another_spelling(tiny_lm_dir, tmp_p
 def test_train_json_base_model_wins_and_bundled_names_are_not_converted(tiny_lm_dir, tmp_path, monkeypatch):
     from oracle import llm, models
 
-    monkeypatch.setattr(models, "resolve_generator", lambda name: pytest.fail("no conversion expected"))
+    from oracle.models import loading
+
+    for holder in (models, loading):  # callers, and load_generator in its own module
+        monkeypatch.setattr(holder, "resolve_generator", lambda name: pytest.fail("no conversion expected"))
     adapter = fake_adapter(tmp_path / "smol-run", tiny_lm_dir,
                            train={"kind": "lora", "base_model": SMOL,
                                   "base_model_path": f"/home/x/.cache/oracle/models/{SMOL}"})  # fmt: skip

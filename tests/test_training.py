@@ -712,3 +712,56 @@ def test_a_run_killed_between_the_two_renames_of_its_save_is_still_listed(worksp
     (workspace.adapters / ".lora-x.89abcdef.tmp").mkdir()  # killed before its train.json: incomplete
     assert [r["name"] for r in list_adapters(workspace)] == ["lora-x"]
     assert sorted(p.name for p in workspace.adapters.iterdir() if p.is_dir()) == ["lora-x"]
+
+
+def test_oracle_device_cpu_keeps_training_on_the_cpu_when_a_gpu_is_visible(workspace, tiny_lm_dir, tmp_path,
+                                                                              monkeypatch):
+    """``ORACLE_DEVICE=cpu`` is honoured by the training side as by inference
+    (:func:`oracle.models.device.default_device`): with a GPU visible, LoRA and the embedder
+    fine-tune load their models on the CPU, QLoRA stays off and the Trainer is told to use the CPU.
+    The GPU is faked (``torch.cuda.is_available`` answers True) and each run stops where its model
+    would load; without ``ORACLE_DEVICE`` the same runs would load on ``"cuda"``."""
+    import sentence_transformers
+    import torch
+
+    from oracle import models
+    from oracle.training import lora
+    from oracle.training.embedding import EmbedTrainConfig, train_embedder
+
+    lora_td = data.prepare(workspace, WordIndex(build_workspace(workspace, 20)), eval_fraction=0.2)
+    emb_ws = Workspace(tmp_path / "emb-home")
+    topic_workspace(emb_ws, tmp_path, n=16)
+
+    class Loaded(Exception):
+        """Raised where a run would load its model."""
+
+    loads: list[tuple[str, str, bool]] = []
+
+    def lora_load(path, bf16, qlora, device):
+        loads.append(("lora", device, qlora))
+        raise Loaded
+
+    def st_load(path, *args, device=None, **kwargs):
+        loads.append(("embedding", device, False))
+        raise Loaded
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(lora, "load_for_training", lora_load)
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", st_load)
+    monkeypatch.setenv("ORACLE_DTYPE", "float32")  # best_dtype("cuda") would ask the (fake) GPU
+    for env, want in ((None, "cuda"), ("cpu", "cpu")):
+        if env is None:
+            monkeypatch.delenv("ORACLE_DEVICE", raising=False)
+        else:
+            monkeypatch.setenv("ORACLE_DEVICE", env)
+        loads.clear()
+        assert lora.device_name() == models.default_device() == want
+        with pytest.raises(Loaded):
+            lora.train_lora(workspace, tiny_lm_dir, "dev", tiny_cfg(), data=lora_td)
+        with pytest.raises(Loaded):
+            train_embedder(emb_ws, cfg=EmbedTrainConfig(epochs=1, batch_size=4, hard_negatives=0))
+        assert [(kind, device) for kind, device, _ in loads] == [("lora", want), ("embedding", want)]
+    assert loads[0][2] is False and lora.use_qlora("auto", "cpu") is False  # QLoRA needs CUDA
+    args = lora.training_args(tiny_cfg(), str(tmp_path / "ckpt"), bf16=False, device=lora.device_name(),
+                              has_eval=False)
+    assert args.use_cpu is True and args.device.type == "cpu"
