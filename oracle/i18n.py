@@ -4,7 +4,8 @@
 command line (``cli.*``), training and "Melhorar o Oráculo" (``train.*``, ``improve.*``) and
 progress notes. The app's labels (``ui.*``) live in :mod:`oracle.ui.locales`, which adds them
 with :func:`register` when :mod:`oracle.ui` is imported, so :func:`t` stays the single lookup.
-``rag.not_found`` is the reply when the documents do not contain the answer.
+The sentences the model sees (system prompts, the "not found" reply) are not translations:
+they are versioned constants beside the prompt in :mod:`oracle.rag`.
 
 Keys are dotted. Add a language by adding a column; :func:`t` falls back to Portuguese, then
 to the key itself, so a missing string never raises.
@@ -527,10 +528,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli.improve.rolled_back": {
         "pt": "O Chat voltou ao estado da execução {run_id}: gerador {generator}, adaptador {adapter}, embeddings {embedder}.",
         "en": "Chat is back to the state of run {run_id}: generator {generator}, adapter {adapter}, embeddings {embedder}.",
-    },    # --- answers ------------------------------------------------------------------
-    "rag.not_found": {
-        "pt": "Os documentos não contêm a resposta para esta pergunta.",
-        "en": "The documents do not contain the answer to this question.",
     },
 }
 

@@ -13,8 +13,8 @@ from tiny_embedder import tiny_embedder_dir  # noqa: F401
 from oracle.config import RAGConfig
 from oracle.errors import GoldError
 from oracle.gold_eval import EvalRun, GoldItem, evaluate, load_gold, spread
-from oracle.i18n import t
 from oracle.llm import FakeGenerator, register_generator
+from oracle.rag import NOT_FOUND
 from oracle.schema import Chunk
 
 DOC = "edital-12-2026.pdf"
@@ -40,7 +40,7 @@ REPLIES = {
     "Quando será publicado o resultado final?": "Quando será publicado o resultado final?",
     "Qual é o e-mail para dúvidas sobre o edital?": "Escreva para cultura@saojoaodasaguas.example.gov.br.",
     "Qual é o valor máximo por projeto aprovado do edital de 2025?": "O valor máximo é R$ 31.000,00.",
-    "Quando será publicado o resultado da prova?": t("rag.not_found", "pt"),
+    "Quando será publicado o resultado da prova?": NOT_FOUND["pt"],
 }
 
 
