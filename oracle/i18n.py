@@ -29,6 +29,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Configuração inválida: {detail}",
         "en": "Invalid setting: {detail}",
     },
+    "err.config.positive": {
+        "pt": "Configuração inválida: `{name}` deve ser maior que zero, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be positive, got {value}.",
+    },
+    "err.config.non_negative": {
+        "pt": "Configuração inválida: `{name}` não pode ser negativo, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be >= 0, got {value}.",
+    },
+    "err.config.range": {
+        "pt": "Configuração inválida: `{name}` deve estar no intervalo {interval}, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be in {interval}, got {value}.",
+    },
+    "err.config.choice": {
+        "pt": "Configuração inválida: `{name}` deve ser um destes: {choices}; mas é {value}.",
+        "en": "Invalid setting: `{name}` must be one of {choices}, got {value}.",
+    },
     "err.gold": {
         "pt": "Conjunto de perguntas de referência inválido: {detail}. Veja o formato em bench/gold/README.md.",
         "en": "Invalid gold set: {detail}. See the format in bench/gold/README.md.",
@@ -175,6 +191,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "O gerador '{name}' atingiu o limite de uso ou a cota do servidor. Aguarde e tente de novo, ou verifique seu plano. ({detail})",
         "en": "Generator '{name}' hit the server's rate limit or quota. Wait and retry, or check your plan. ({detail})",
     },
+    "err.gen_adapter_remote": {
+        "pt": "Um adaptador LoRA não pode ser aplicado ao gerador remoto '{name}'. Sirva o modelo com o adaptador no próprio servidor (por exemplo, vLLM --lora-modules) e indique esse modelo.",
+        "en": "A LoRA adapter cannot be applied to the remote generator '{name}'. Serve the model with the adapter on the server itself (e.g. vLLM --lora-modules) and name that model instead.",
+    },
+    "err.gen_no_name": {
+        "pt": "Nenhum gerador indicado: escolha um modelo da lista ou informe o nome de um.",
+        "en": "No generator given: choose a model from the list or enter the name of one.",
+    },
     "err.gen_oom": {
         "pt": "O gerador '{name}' ficou sem memória. Reduza o limite de tokens, use um modelo menor ou feche outros programas. ({detail})",
         "en": "Generator '{name}' ran out of memory. Lower the token budget, use a smaller model or close other programs. ({detail})",
@@ -193,9 +217,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "{n} de {total} pares de pergunta e resposta apontam para trechos que não existem mais (o documento foi dividido com outro tamanho de trecho): eles ficam sem o trecho de referência. Gere as perguntas desses documentos de novo ou reconstrua o índice com o tamanho de trecho usado nas perguntas.",
         "en": "{n} of {total} question-answer pairs point at chunks that no longer exist (the document was split with another chunk size): they have no reference chunk. Generate those documents' questions again or rebuild the index with the chunk size the questions were made with.",
     },
-    "err.index_corrupt": {
-        "pt": "O índice '{name}' está inconsistente ({detail}). Reconstrua o índice (aba Índice ou 'python -m oracle index').",
-        "en": "Index '{name}' is inconsistent ({detail}). Rebuild the index (Index tab or 'python -m oracle index').",
+    "err.index_corrupt.format": {
+        "pt": "O índice '{name}' está inconsistente ({file} não está no formato {format}). Reconstrua o índice (aba Índice ou 'python -m oracle index').",
+        "en": "Index '{name}' is inconsistent ({file} is not in format {format}). Rebuild the index (Index tab or 'python -m oracle index').",
+    },
+    "err.index_corrupt.dimension": {
+        "pt": "O índice '{name}' está inconsistente ({file} tem vetores de dimensão {got}, {meta} diz {expected}). Reconstrua o índice (aba Índice ou 'python -m oracle index').",
+        "en": "Index '{name}' is inconsistent ({file} has vectors of dimension {got}, {meta} says {expected}). Rebuild the index (Index tab or 'python -m oracle index').",
+    },
+    "err.index_corrupt.counts": {
+        "pt": "O índice '{name}' está inconsistente ({file} tem {vectors} vetores, {chunks_file} tem {chunks} trechos). Reconstrua o índice (aba Índice ou 'python -m oracle index').",
+        "en": "Index '{name}' is inconsistent ({file} has {vectors} vectors, {chunks_file} has {chunks} chunks). Rebuild the index (Index tab or 'python -m oracle index').",
+    },
+    "err.index_corrupt.windows": {
+        "pt": "O índice '{name}' está inconsistente ({file} tem janelas de trechos que não estão no índice). Reconstrua o índice (aba Índice ou 'python -m oracle index').",
+        "en": "Index '{name}' is inconsistent ({file} has windows of unknown chunks). Rebuild the index (Index tab or 'python -m oracle index').",
     },
     "index.embedding": {
         "pt": "Calculando embeddings: {done}/{total} trechos",

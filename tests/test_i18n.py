@@ -133,3 +133,30 @@ def test_register_adds_to_the_one_lookup_and_refuses_a_conflict(monkeypatch):
     with pytest.raises(ValueError, match="ui.test.bad"):
         i18n.register({"ui.test.bad": "Oi"})
     assert i18n.t("ui.test.hello", "pt", name="Ana") == "Olá, Ana"
+
+
+def test_errors_once_raised_with_english_details_read_in_one_language():
+    """Config ranges, a LoRA adapter on a remote generator and an empty generator name read
+    wholly in Portuguese (and wholly in English), not a Portuguese frame around English text."""
+    from oracle.config import ChunkingConfig, QAConfig, RAGConfig
+    from oracle.errors import ConfigError, GenerationError
+    from oracle.llm import get_generator
+
+    with pytest.raises(ConfigError) as info:
+        ChunkingConfig(chunk_size=100, chunk_overlap=200)
+    assert info.value.message("pt") == ("Configuração inválida: `chunk_overlap` deve estar no intervalo "
+                                        "[0, chunk_size=100), mas é 200.")
+    assert info.value.message("en") == "Invalid setting: `chunk_overlap` must be in [0, chunk_size=100), got 200."
+    with pytest.raises(ConfigError) as info:
+        RAGConfig(prompt="v9")
+    assert info.value.message("pt").startswith("Configuração inválida: `prompt` deve ser um destes: v1, v2")
+    assert info.value.message("pt").endswith("mas é 'v9'.")
+    with pytest.raises(ConfigError) as info:
+        QAConfig(temperature=-1)
+    assert info.value.message("pt") == "Configuração inválida: `temperature` não pode ser negativo, mas é -1."
+    with pytest.raises(GenerationError) as info:
+        get_generator("openai:gpt-4o-mini", adapter="meu-adaptador")
+    assert "adaptador LoRA não pode ser aplicado ao gerador remoto 'openai:gpt-4o-mini'" in info.value.message("pt")
+    with pytest.raises(GenerationError) as info:
+        get_generator("  ")
+    assert info.value.message("pt").startswith("Nenhum gerador indicado")
