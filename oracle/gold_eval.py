@@ -339,20 +339,20 @@ def _pct(values: Sequence[float], q: float) -> float:
 
 
 def retrieval_scores(items: Sequence[GoldItem], index: Any, hybrid: bool) -> dict[str, float]:
-    """hit@1, hit@5 and MRR@10 of ``index`` on the answerable ``items`` (:meth:`GoldItem.relevant`)."""
+    """hit@1, hit@5 and MRR@10 of ``index`` on the answerable ``items``, by
+    :func:`oracle.evaluation.retrieval_metrics` over the top 10 chunk ids, a chunk being relevant
+    when :meth:`GoldItem.relevant` accepts it (gold sets name pages or evidence, not chunk ids)."""
+    from oracle.evaluation import retrieval_metrics
+
     answerable = [i for i in items if i.answerable]
     if not answerable:
         return {"hit@1": 0.0, "hit@5": 0.0, "mrr@10": 0.0, "n_retrieval": 0}
     results = index.search_batch([i.question for i in answerable], top_k=10, hybrid=hybrid)
-    h1 = h5 = rr = 0.0
-    for item, hits in zip(answerable, results):
-        ranks = [n for n, hit in enumerate(hits, start=1) if item.relevant(hit.chunk)]
-        if ranks:
-            h1 += ranks[0] == 1
-            h5 += ranks[0] <= 5
-            rr += 1.0 / ranks[0]
-    n = len(answerable)
-    return {"hit@1": h1 / n, "hit@5": h5 / n, "mrr@10": rr / n, "n_retrieval": n}
+    rankings = [[hit.chunk.chunk_id for hit in hits] for hits in results]
+    relevants = [{hit.chunk.chunk_id for hit in hits if item.relevant(hit.chunk)}
+                 for item, hits in zip(answerable, results)]
+    m = retrieval_metrics(rankings, relevants, ks=(1, 5, 10))
+    return {"hit@1": m["hit@1"], "hit@5": m["hit@5"], "mrr@10": m["mrr@10"], "n_retrieval": len(answerable)}
 
 
 def summarize(items: Sequence[GoldItem], rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
