@@ -186,6 +186,7 @@ class JobError(OracleError):
 
 class GoldError(OracleError):
     """A gold set (evaluation questions) is missing, not JSONL, or malformed, or names a
-    document that cannot be found."""
+    document that cannot be found: keys ``gold.*`` (whole sentences, so the message reads in the
+    reader's language, in the UI and in a job's stored error alike), or ``err.gold`` + ``detail``."""
 
     key = "err.gold"

@@ -49,25 +49,37 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Conjunto de perguntas de referência inválido: {detail}. Veja o formato em bench/gold/README.md.",
         "en": "Invalid gold set: {detail}. See the format in bench/gold/README.md.",
     },
-    "gold.missing_file": {"pt": "{where}: arquivo não encontrado", "en": "{where}: file not found"},
-    "gold.not_json": {"pt": "{where}: a linha não é JSON ({why})", "en": "{where}: the line is not JSON ({why})"},
+    "gold.missing_file": {
+        "pt": "Conjunto de perguntas de referência inválido: {where}: arquivo não encontrado. Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: {where}: file not found. See the format in bench/gold/README.md.",
+    },
+    "gold.not_json": {
+        "pt": "Conjunto de perguntas de referência inválido: {where}: a linha não é JSON ({why}). Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: {where}: the line is not JSON ({why}). See the format in bench/gold/README.md.",
+    },
     "gold.needs_id": {
-        "pt": "{where}: cada linha precisa de um objeto com 'id' e 'question'",
-        "en": "{where}: each line needs an object with 'id' and 'question'",
+        "pt": "Conjunto de perguntas de referência inválido: {where}: cada linha precisa de um objeto com 'id' e 'question'. Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: {where}: each line needs an object with 'id' and 'question'. See the format in bench/gold/README.md.",
     },
     "gold.keyfacts": {
-        "pt": "{where}: 'keyfacts' deve ser uma lista de listas de textos, por exemplo [[\"256 MiB\", \"256 MB\"]]",
-        "en": "{where}: 'keyfacts' must be a list of lists of strings, e.g. [[\"256 MiB\", \"256 MB\"]]",
+        "pt": "Conjunto de perguntas de referência inválido: {where}: 'keyfacts' deve ser uma lista de listas de textos, por exemplo [[\"256 MiB\", \"256 MB\"]]. Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: {where}: 'keyfacts' must be a list of lists of strings, e.g. [[\"256 MiB\", \"256 MB\"]]. See the format in bench/gold/README.md.",
     },
     "gold.needs_doc": {
-        "pt": "{where}: uma pergunta com resposta precisa de 'doc' (o nome do arquivo do documento)",
-        "en": "{where}: an answerable question needs 'doc' (the document's file name)",
+        "pt": "Conjunto de perguntas de referência inválido: {where}: uma pergunta com resposta precisa de 'doc' (o nome do arquivo do documento). Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: {where}: an answerable question needs 'doc' (the document's file name). See the format in bench/gold/README.md.",
     },
-    "gold.empty": {"pt": "{where}: nenhuma pergunta", "en": "{where}: no questions"},
-    "gold.duplicate_ids": {"pt": "ids repetidos em {where}", "en": "duplicate ids in {where}"},
+    "gold.empty": {
+        "pt": "Conjunto de perguntas de referência inválido: {where}: nenhuma pergunta. Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: {where}: no questions. See the format in bench/gold/README.md.",
+    },
+    "gold.duplicate_ids": {
+        "pt": "Conjunto de perguntas de referência inválido: ids repetidos em {where}. Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: duplicate ids in {where}. See the format in bench/gold/README.md.",
+    },
     "gold.missing_doc": {
-        "pt": "o documento {name!r} não está em: {where} (indique a pasta dele com --docs)",
-        "en": "document {name!r} not found in: {where} (give its folder with --docs)",
+        "pt": "Conjunto de perguntas de referência inválido: o documento {name!r} não está em: {where} (indique a pasta dele com --docs). Veja o formato em bench/gold/README.md.",
+        "en": "Invalid gold set: document {name!r} not found in: {where} (give its folder with --docs). See the format in bench/gold/README.md.",
     },
     "err.ingest": {
         "pt": "Não foi possível ler '{file}': {detail}. Verifique o arquivo e envie-o de novo.",

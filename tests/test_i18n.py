@@ -160,3 +160,20 @@ def test_errors_once_raised_with_english_details_read_in_one_language():
     with pytest.raises(GenerationError) as info:
         get_generator("  ")
     assert info.value.message("pt").startswith("Nenhum gerador indicado")
+
+
+
+def test_a_gold_file_error_reads_in_the_language_asked_for(tmp_path):
+    """The gold-file problem was translated when raised (server language) and framed later in
+    the reader's: now the whole sentence follows ``message(lang)``."""
+    from oracle.errors import GoldError
+    from oracle.gold_eval import load_gold
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "q1", "question": "Qual?", "keyfacts": ["250"], "doc": "a.pdf", "page": 1}\n',
+                   encoding="utf-8")
+    with pytest.raises(GoldError) as info:
+        load_gold(bad)
+    assert info.value.message("pt").startswith("Conjunto de perguntas de referência inválido: bad.jsonl:1: "
+                                               "'keyfacts' deve ser uma lista de listas de textos")
+    assert info.value.message("en").startswith("Invalid gold set: bad.jsonl:1: 'keyfacts' must be a list of lists")
