@@ -84,6 +84,18 @@ def test_importing_the_app_registers_its_strings(strings):
     assert len(locale_keys) > 300 and all(k in strings for k in locale_keys)
 
 
+def test_every_string_has_both_languages_with_the_same_placeholders(strings):
+    """A translation that drops or renames a ``{field}`` would print the raw template."""
+    import string
+
+    def fields(template: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+    missing = [k for k, v in strings.items() if not all(v.get(lang) for lang in i18n.LANGUAGES)]
+    differ = [k for k, v in strings.items() if len({frozenset(fields(v[lang])) for lang in i18n.LANGUAGES}) > 1]
+    assert missing == [] and differ == []
+
+
 def test_every_key_the_app_names_resolves_in_both_languages(strings):
     missing, prefixes = [], []
     for path in _ui_files():
