@@ -527,7 +527,7 @@ def _embedding_notes(metrics: dict) -> list[str]:
         lines.append(t("cli.train.embedding_kept_val", epoch=_epoch(o["kept_epoch"]), n=metrics.get("n_val_queries", "?"),
                        base=_num(o["val_before"], 3), best=_num(o["val_best"], 3)))
     elif o["selection"] == "last_epoch":
-        reason = t(f"ui.ft.no_val.{metrics.get('selection_reason') or 'no_evaluation'}", min=MIN_TRAIN_FOR_VALIDATION)
+        reason = t(f"train.no_val.{metrics.get('selection_reason') or 'no_evaluation'}", min=MIN_TRAIN_FOR_VALIDATION)
         lines.append(t("cli.train.embedding_kept_last", epoch=_epoch(o["kept_epoch"]), reason=reason))
     if o["improved"] is False:
         lines.append(t("cli.train.embedding_not_improved", test_before=_num(o["test_before"], 3),

@@ -47,7 +47,7 @@ def help_of(cls: type, name: str) -> str:
 
 def _positive(name: str, value: float) -> None:
     if value <= 0:
-        raise ConfigError(detail=f"`{name}` must be positive, got {value}.")
+        raise ConfigError.positive(name, value)
 
 
 #: Where a Hugging Face Space mounts its persistent storage (when the Space has it).
@@ -150,10 +150,10 @@ class IngestConfig:
     def __post_init__(self) -> None:
         _positive("max_file_mb", self.max_file_mb)
         _positive("pdf_timeout_s", self.pdf_timeout_s)
-        if self.pdf_memory_mb < 0:
-            raise ConfigError(detail=f"`pdf_memory_mb` must be >= 0 (0: no limit), got {self.pdf_memory_mb}.")
+        if self.pdf_memory_mb < 0:  # 0: no limit
+            raise ConfigError.non_negative("pdf_memory_mb", self.pdf_memory_mb)
         if self.min_chars_per_page < 0:
-            raise ConfigError(detail=f"`min_chars_per_page` must be >= 0, got {self.min_chars_per_page}.")
+            raise ConfigError.non_negative("min_chars_per_page", self.min_chars_per_page)
 
 
 @dataclass
@@ -165,9 +165,7 @@ class ChunkingConfig:
     def __post_init__(self) -> None:
         _positive("chunk_size", self.chunk_size)
         if not 0 <= self.chunk_overlap < self.chunk_size:
-            raise ConfigError(
-                detail=f"`chunk_overlap` must be in [0, chunk_size={self.chunk_size}), got {self.chunk_overlap}."
-            )
+            raise ConfigError.out_of_range("chunk_overlap", self.chunk_overlap, f"[0, chunk_size={self.chunk_size})")
 
 
 @dataclass
@@ -181,8 +179,9 @@ class QAConfig:
     def __post_init__(self) -> None:
         _positive("pairs_per_chunk", self.pairs_per_chunk)
         _positive("max_new_tokens", self.max_new_tokens)
-        if self.max_retries < 0 or self.temperature < 0:
-            raise ConfigError(detail="`max_retries` and `temperature` must be >= 0.")
+        for name in ("max_retries", "temperature"):
+            if getattr(self, name) < 0:
+                raise ConfigError.non_negative(name, getattr(self, name))
 
 
 @dataclass
@@ -246,11 +245,11 @@ class RAGConfig:
         _positive("max_new_tokens", self.max_new_tokens)
         styles = ("v1", "v2", "v3", "v4", "v5")  # oracle.rag.PROMPT_STYLES (rag imports this module)
         if self.prompt not in styles:
-            raise ConfigError(detail=f"`prompt` must be one of {', '.join(styles)}, got {self.prompt!r}.")
+            raise ConfigError.not_one_of("prompt", self.prompt, styles)
         if not 0.0 <= self.min_coverage <= 1.0:
-            raise ConfigError(detail=f"`min_coverage` must be in [0, 1], got {self.min_coverage}.")
+            raise ConfigError.out_of_range("min_coverage", self.min_coverage, "[0, 1]")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
-            raise ConfigError(detail=f"`min_score` must be in [-1, 1], got {self.min_score}.")
+            raise ConfigError.out_of_range("min_score", self.min_score, "[-1, 1]")
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

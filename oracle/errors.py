@@ -11,6 +11,7 @@ The UI turns these into ``gr.Error``/``gr.Warning`` at its boundary; the command
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -37,9 +38,36 @@ class OracleError(Exception):
 
 
 class ConfigError(OracleError, ValueError):
-    """A setting is out of range or inconsistent (raised by config ``__post_init__``)."""
+    """A setting is out of range or inconsistent (raised by config ``__post_init__``).
+
+    Key ``err.config`` (param ``detail``), or one of the constructors below, whose messages name
+    the field (in backquotes) and its value in the reader's language::
+
+        raise ConfigError.positive("top_k", self.top_k)
+    """
 
     key = "err.config"
+
+    @classmethod
+    def positive(cls, name: str, value: Any) -> ConfigError:
+        """``name`` must be > 0 (key ``err.config.positive``)."""
+        return cls("err.config.positive", name=name, value=value)
+
+    @classmethod
+    def non_negative(cls, name: str, value: Any) -> ConfigError:
+        """``name`` must be >= 0 (key ``err.config.non_negative``)."""
+        return cls("err.config.non_negative", name=name, value=value)
+
+    @classmethod
+    def out_of_range(cls, name: str, value: Any, interval: str) -> ConfigError:
+        """``name`` must lie in ``interval``, written as in mathematics: ``"[0, 1)"`` (key
+        ``err.config.range``)."""
+        return cls("err.config.range", name=name, value=value, interval=interval)
+
+    @classmethod
+    def not_one_of(cls, name: str, value: Any, choices: Iterable[str]) -> ConfigError:
+        """``name`` must be one of ``choices`` (key ``err.config.choice``; ``value`` shown with repr)."""
+        return cls("err.config.choice", name=name, value=repr(value), choices=", ".join(choices))
 
 
 class IngestError(OracleError):
@@ -158,6 +186,7 @@ class JobError(OracleError):
 
 class GoldError(OracleError):
     """A gold set (evaluation questions) is missing, not JSONL, or malformed, or names a
-    document that cannot be found."""
+    document that cannot be found: keys ``gold.*`` (whole sentences, so the message reads in the
+    reader's language, in the UI and in a job's stored error alike), or ``err.gold`` + ``detail``."""
 
     key = "err.gold"

@@ -9,6 +9,15 @@ Retrieval (binary relevance; a query has one or more relevant chunk ids):
 * nDCG@k: DCG of the ranking / DCG of the ideal ranking, gains 1/log2(rank + 1)
   (Järvelin & Kekäläinen, 2002).
 
+These are the formulas of sentence-transformers' ``InformationRetrievalEvaluator`` (its
+``accuracy@k``, ``mrr@k``, ``ndcg@k``), which :mod:`oracle.training.embedding` runs to pick the
+tuned embedder's epoch. Ours are kept for the rankings of our own search (FAISS + BM25 fusion +
+sentence windows, :meth:`oracle.index.VectorIndex.search_batch`): the evaluator's public call
+embeds and searches a corpus itself, and its ``compute_metrics`` only takes rankings through an
+evaluator built around them (queries, a corpus, fake scores) while silently dropping queries
+without a relevant id (here they count as misses). tests/test_evaluation.py feeds one hand-made
+ranking to both and asserts the same hit@k, MRR@10 and nDCG@10, so the two cannot drift apart.
+
 Answers (against a reference answer, after SQuAD normalisation: lower case, no punctuation,
 no articles, collapsed spaces; the ``[n]`` citation markers are removed first):
 

@@ -105,13 +105,6 @@ class GoldItem(Record):
         return bool(self.evidence) and fold(self.evidence) in fold(chunk.text)
 
 
-def _detail(key: str, **params: Any) -> str:
-    """A gold-file problem in the user's language (i18n ``key``)."""
-    from oracle.i18n import t
-
-    return t(key, **params)
-
-
 def load_gold(path: str | Path) -> list[GoldItem]:
     """Read a gold JSONL file.
 
@@ -122,7 +115,7 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     """
     path = Path(path)
     if not path.is_file():
-        raise GoldError(detail=_detail("gold.missing_file", where=str(path)))
+        raise GoldError("gold.missing_file", where=str(path))
     items: list[GoldItem] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -130,19 +123,19 @@ def load_gold(path: str | Path) -> list[GoldItem]:
         try:
             data = json.loads(line)
         except json.JSONDecodeError as e:
-            raise GoldError(detail=_detail("gold.not_json", where=f"{path.name}:{n}", why=e.msg)) from None
+            raise GoldError("gold.not_json", where=f"{path.name}:{n}", why=e.msg) from None
         if not isinstance(data, dict) or not data.get("id") or not data.get("question"):
-            raise GoldError(detail=_detail("gold.needs_id", where=f"{path.name}:{n}"))
+            raise GoldError("gold.needs_id", where=f"{path.name}:{n}")
         facts = data.get("keyfacts") or []
         if not (isinstance(facts, list) and all(isinstance(f, list) and all(isinstance(s, str) for s in f)
                                                 for f in facts)):
-            raise GoldError(detail=_detail("gold.keyfacts", where=f"{path.name}:{n}"))
+            raise GoldError("gold.keyfacts", where=f"{path.name}:{n}")
         item = GoldItem.from_dict(data)
         if item.answerable and not item.doc:
-            raise GoldError(detail=_detail("gold.needs_doc", where=f"{path.name}:{n}"))
+            raise GoldError("gold.needs_doc", where=f"{path.name}:{n}")
         items.append(item)
     if not items:
-        raise GoldError(detail=_detail("gold.empty", where=path.name))
+        raise GoldError("gold.empty", where=path.name)
     return items
 
 
@@ -192,8 +185,7 @@ def find_documents(items: Sequence[GoldItem], search: Sequence[str | Path]) -> d
                 found[name] = candidate
                 break
         else:
-            raise GoldError(detail=_detail("gold.missing_doc", name=name,
-                                           where=", ".join(str(s) for s in search)))
+            raise GoldError("gold.missing_doc", name=name, where=", ".join(str(s) for s in search))
     return found
 
 
@@ -339,20 +331,20 @@ def _pct(values: Sequence[float], q: float) -> float:
 
 
 def retrieval_scores(items: Sequence[GoldItem], index: Any, hybrid: bool) -> dict[str, float]:
-    """hit@1, hit@5 and MRR@10 of ``index`` on the answerable ``items`` (:meth:`GoldItem.relevant`)."""
+    """hit@1, hit@5 and MRR@10 of ``index`` on the answerable ``items``, by
+    :func:`oracle.evaluation.retrieval_metrics` over the top 10 chunk ids, a chunk being relevant
+    when :meth:`GoldItem.relevant` accepts it (gold sets name pages or evidence, not chunk ids)."""
+    from oracle.evaluation import retrieval_metrics
+
     answerable = [i for i in items if i.answerable]
     if not answerable:
         return {"hit@1": 0.0, "hit@5": 0.0, "mrr@10": 0.0, "n_retrieval": 0}
     results = index.search_batch([i.question for i in answerable], top_k=10, hybrid=hybrid)
-    h1 = h5 = rr = 0.0
-    for item, hits in zip(answerable, results):
-        ranks = [n for n, hit in enumerate(hits, start=1) if item.relevant(hit.chunk)]
-        if ranks:
-            h1 += ranks[0] == 1
-            h5 += ranks[0] <= 5
-            rr += 1.0 / ranks[0]
-    n = len(answerable)
-    return {"hit@1": h1 / n, "hit@5": h5 / n, "mrr@10": rr / n, "n_retrieval": n}
+    rankings = [[hit.chunk.chunk_id for hit in hits] for hits in results]
+    relevants = [{hit.chunk.chunk_id for hit in hits if item.relevant(hit.chunk)}
+                 for item, hits in zip(answerable, results)]
+    m = retrieval_metrics(rankings, relevants, ks=(1, 5, 10))
+    return {"hit@1": m["hit@1"], "hit@5": m["hit@5"], "mrr@10": m["mrr@10"], "n_retrieval": len(answerable)}
 
 
 def summarize(items: Sequence[GoldItem], rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -550,7 +542,7 @@ def evaluate(
         items.extend(loaded)
     ids = [i.id for i in items]
     if len(set(ids)) != len(ids):
-        raise GoldError(detail=_detail("gold.duplicate_ids", where=", ".join(str(g) for g in gold)))
+        raise GoldError("gold.duplicate_ids", where=", ".join(str(g) for g in gold))
     files: dict[str, Path] = {}
     if index is None:
         search = [Path(p).parent for p in gold] + [Path(d) for d in docs]

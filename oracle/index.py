@@ -358,7 +358,8 @@ class VectorIndex:
         Raises:
             IndexNotFoundError: the folder or one of its three files is missing.
             IndexMismatchError: ``embedder`` differs from the one the index was built with.
-            OracleError (``err.index_corrupt``): the files disagree (ids, counts, dimension).
+            OracleError (keys ``err.index_corrupt.*``: ``format``, ``dimension``, ``counts``,
+                ``windows``): the files disagree.
         """
         path = Path(path)
         if not recover_index(path):
@@ -366,7 +367,7 @@ class VectorIndex:
         try:
             return cls._read(path, embedder, model)
         except OracleError as err:
-            if err.key != "err.index_corrupt":
+            if not err.key.startswith("err.index_corrupt."):
                 raise
         except (OSError, RuntimeError):  # faiss: RuntimeError; the folder was renamed mid-read
             pass
@@ -384,7 +385,7 @@ class VectorIndex:
         name = path.name
         meta = read_json(path / META_FILE)
         if meta.get("format") != FORMAT:
-            raise OracleError("err.index_corrupt", name=name, detail=f"{META_FILE}: format is not {FORMAT!r}")
+            raise OracleError("err.index_corrupt.format", name=name, file=META_FILE, format=repr(FORMAT))
         if embedder is not None and not same_embedder(meta["embedder"], embedder):
             raise IndexMismatchError(name=name, expected=meta["embedder"], got=embedder)
         faiss_index = faiss.read_index(str(path / INDEX_FILE))
@@ -393,23 +394,17 @@ class VectorIndex:
             chunks[int(row["id"])] = Chunk.from_dict(row)
         ids = faiss.vector_to_array(faiss_index.id_map) if faiss_index.ntotal else np.zeros(0, "int64")
         if faiss_index.d != int(meta["dim"]):
-            raise OracleError(
-                "err.index_corrupt", name=name, detail=f"dimension {faiss_index.d} != {meta['dim']}"
-            )
+            raise OracleError("err.index_corrupt.dimension", name=name, file=INDEX_FILE, got=faiss_index.d,
+                              meta=META_FILE, expected=meta["dim"])
         if set(ids.tolist()) != set(chunks):
-            raise OracleError(
-                "err.index_corrupt",
-                name=name,
-                detail=f"{INDEX_FILE} has {len(ids)} vectors, {CHUNKS_FILE} has {len(chunks)} chunks",
-            )
+            raise OracleError("err.index_corrupt.counts", name=name, file=INDEX_FILE, vectors=len(ids),
+                              chunks_file=CHUNKS_FILE, chunks=len(chunks))
         windowed = bool(meta.get("windows")) and (path / WINDOWS_FILE).is_file()
         windows_index = faiss.read_index(str(path / WINDOWS_FILE)) if windowed else None
         if windows_index is not None and windows_index.ntotal:
             owners = set((faiss.vector_to_array(windows_index.id_map) // WINDOW_ID_BASE).tolist())
             if windows_index.d != faiss_index.d or not owners <= set(chunks):
-                raise OracleError(
-                    "err.index_corrupt", name=name, detail=f"{WINDOWS_FILE} has windows of unknown chunks"
-                )
+                raise OracleError("err.index_corrupt.windows", name=name, file=WINDOWS_FILE)
         index = cls(
             name=meta.get("name", name),
             embedder=meta["embedder"],
@@ -1020,7 +1015,7 @@ def _build_locked(
         try:
             index = load_index(workspace, name, embedder=embedder, cache=True)
         except OracleError as err:
-            if err.key != "err.index_corrupt":
+            if not err.key.startswith("err.index_corrupt."):
                 raise
             index = _rebuild_from_chunks(path, embedder, progress)
         if index.chunking and index.chunking != to_dict(chunking):

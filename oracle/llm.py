@@ -568,9 +568,7 @@ def _local_factory(model: str, adapter: str | None = None, **kw: Any) -> Transfo
 
 def _openai_factory(model: str, adapter: str | None = None, **kw: Any) -> OpenAIGenerator:
     if adapter:
-        raise GenerationError(name=f"openai:{model}",
-                              detail="a LoRA adapter cannot be applied to a remote model; serve it with the adapter "
-                                     "(e.g. vLLM --lora-modules) and name that model instead")
+        raise GenerationError("err.gen_adapter_remote", name=f"openai:{model}")
     return OpenAIGenerator(model, **kw)
 
 
@@ -615,7 +613,7 @@ def get_generator(spec: str, adapter: str | None = None, **kw: Any) -> Generator
         GenerationError: empty spec; a backend's own errors (e.g. OpenAI without a key).
     """
     if not spec or not spec.strip():
-        raise GenerationError(name=str(spec), detail="empty generator name")
+        raise GenerationError("err.gen_no_name", name=str(spec))
     spec = spec.strip()
     prefix, model = split_spec(spec)
     full = f"{prefix}:{model}"

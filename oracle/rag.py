@@ -10,7 +10,7 @@ The steps:
 1. :func:`retrieve`: the ``top_k`` nearest chunks (dense, or dense + BM25 fused).
 2. Relevance gate: when even the best hit scores under the gate (:func:`relevance_gate`:
    ``RAGConfig.min_score`` when set, else the index's ``min_score``, which follows its
-   embedder; a cosine), the answer is the sentence of i18n key ``rag.not_found`` and the generator is never
+   embedder; a cosine), the answer is :data:`NOT_FOUND` and the generator is never
    called (``grounded=False``): a small model given irrelevant text invents an answer.
    Otherwise all ``top_k`` hits go to the prompt (e5 cosines are compressed into ~0.7-0.95,
    so a per-hit cut at the same level would drop relevant chunks on noise).
@@ -36,7 +36,19 @@ logger = logging.getLogger(__name__)
 SNIPPET_MAX_CHARS = 300
 """Longest citation snippet, in characters."""
 
-#: System prompts by answer language. ``{not_found}`` is the i18n sentence ``rag.not_found``.
+#: The exact reply when the documents do not contain the answer, by language: what the system
+#: prompts ask for (their ``{not_found}``), what the relevance gate and the answer guards reply,
+#: what chat shows, and the target fine-tuning trains on when the right chunk is left out
+#: (:func:`oracle.training.data.build_raft`). A constant beside the prompt, not a translation in
+#: :mod:`oracle.i18n`: editing it changes what trained adapters learned to say (and
+#: :func:`_is_not_found` would no longer know their refusals), so bump :data:`PROMPT_VERSION`
+#: and retrain.
+NOT_FOUND: dict[str, str] = {
+    "pt": "Os documentos não contêm a resposta para esta pergunta.",
+    "en": "The documents do not contain the answer to this question.",
+}
+
+#: System prompts by answer language. ``{not_found}`` is :data:`NOT_FOUND` in that language.
 #: Changing these changes what fine-tuned adapters were trained on: retrain after editing.
 SYSTEM_PROMPTS: dict[str, str] = {
     "pt": (
@@ -144,10 +156,9 @@ def prompt_language(language: str | None) -> str:
 
 
 def not_found_sentence(language: str | None = "pt") -> str:
-    """The exact reply when the documents do not contain the answer (i18n ``rag.not_found``)."""
-    from oracle.i18n import t
-
-    return t("rag.not_found", prompt_language(language))
+    """The exact reply when the documents do not contain the answer: :data:`NOT_FOUND` in the
+    prompt language of ``language`` (English for ``"en…"``, else Portuguese)."""
+    return NOT_FOUND[prompt_language(language)]
 
 
 def format_source(n: int, hit: Hit, language: str = "pt") -> str:

@@ -29,6 +29,44 @@ def test_retrieval_metrics_hand_computed():
         ev.retrieval_metrics([["a"]], [])
 
 
+def test_retrieval_metrics_match_sentence_transformers_information_retrieval_evaluator():
+    """Our hit@k, MRR@10 and nDCG@10 give the figures of sentence-transformers'
+    InformationRetrievalEvaluator.compute_metrics on the same rankings (what embedding training
+    reports), including several relevant ids, one beyond rank 10 and a miss; a query without a
+    relevant id counts as a miss here, where the library leaves it out."""
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+
+    rankings = [
+        ["a", "b", "c", "d"],                                        # first hit at rank 1
+        ["x", "y", "c", "a", "z"],                                   # two relevant, ranks 3 and 4
+        ["x", "y", "z", "w", "v", "u", "t", "s", "r", "q", "b"],     # relevant only at rank 11
+        ["x", "d", "y", "e"],                                        # ranks 2 and 4 of three relevant
+        ["x", "y"],                                                  # miss
+        ["x"] + [f"r{i}" for i in range(1, 12)],                     # more relevant ids (12) than k
+    ]
+    relevants = [{"a"}, {"c", "a"}, {"b"}, {"d", "e", "f"}, {"b"}, {f"r{i}" for i in range(1, 13)}]
+    ours = ev.retrieval_metrics(rankings, relevants, ks=(1, 3, 5, 10))
+
+    ids = [str(i) for i in range(len(rankings))]
+    corpus = {c: c for r in rankings for c in r} | {c: c for rel in relevants for c in rel}
+    lib = InformationRetrievalEvaluator(
+        queries={q: q for q in ids}, corpus=corpus, relevant_docs=dict(zip(ids, relevants)),
+        accuracy_at_k=[1, 3, 5, 10], mrr_at_k=[10], ndcg_at_k=[10], precision_recall_at_k=[10], map_at_k=[10],
+        write_csv=False,
+    ).compute_metrics([[{"corpus_id": c, "score": -rank} for rank, c in enumerate(r)] for r in rankings])
+
+    for k in (1, 3, 5, 10):
+        assert ours[f"hit@{k}"] == pytest.approx(lib["accuracy@k"][k])
+    assert ours["mrr@10"] == pytest.approx(lib["mrr@k"][10])
+    assert ours["ndcg@10"] == pytest.approx(lib["ndcg@k"][10])
+    assert (ours["hit@1"], ours["hit@3"], ours["hit@10"]) == pytest.approx((1 / 6, 4 / 6, 4 / 6))
+    assert ours["mrr@10"] == pytest.approx((1 + 1 / 3 + 0 + 1 / 2 + 0 + 1 / 2) / 6)
+
+    # A query with no relevant id: the library drops it, ours counts it (a question whose gold
+    # chunk is gone from the index must lower the score, not vanish from it).
+    with_empty = ev.retrieval_metrics(rankings + [["a"]], relevants + [set()], ks=(1, 3, 5, 10))
+    assert with_empty["mrr@10"] == pytest.approx(lib["mrr@k"][10] * 6 / 7) and with_empty["n_queries"] == 7
+
 def test_evaluate_retriever_uses_search_batch():
     chunks = [Chunk(chunk_id=c, doc_id="d", doc_name="d", text=c, page_start=1, page_end=1, char_start=0, char_end=1)
               for c in "abc"]

@@ -13,8 +13,8 @@ from tiny_embedder import tiny_embedder_dir  # noqa: F401
 from oracle.config import RAGConfig
 from oracle.errors import GoldError
 from oracle.gold_eval import EvalRun, GoldItem, evaluate, load_gold, spread
-from oracle.i18n import t
 from oracle.llm import FakeGenerator, register_generator
+from oracle.rag import NOT_FOUND
 from oracle.schema import Chunk
 
 DOC = "edital-12-2026.pdf"
@@ -40,7 +40,7 @@ REPLIES = {
     "Quando será publicado o resultado final?": "Quando será publicado o resultado final?",
     "Qual é o e-mail para dúvidas sobre o edital?": "Escreva para cultura@saojoaodasaguas.example.gov.br.",
     "Qual é o valor máximo por projeto aprovado do edital de 2025?": "O valor máximo é R$ 31.000,00.",
-    "Quando será publicado o resultado da prova?": t("rag.not_found", "pt"),
+    "Quando será publicado o resultado da prova?": NOT_FOUND["pt"],
 }
 
 
@@ -87,6 +87,31 @@ def test_relevance_by_page_or_evidence():
     chunk.doc_name = "outro.pdf"
     assert not item.relevant(chunk)
 
+
+def test_retrieval_scores_by_hand():
+    """hit@1, hit@5, MRR@10 over the answerable items, a hit relevant by page: first relevant at
+    rank 1, at rank 3 (two chunks of the right page), at rank 7; a miss; the unanswerable item
+    is not scored."""
+    from oracle.gold_eval import retrieval_scores
+    from oracle.schema import Hit
+
+    def chunk(n, page, doc=DOC):
+        return Chunk(chunk_id=f"c{n}", doc_id="d", doc_name=doc, text="...", page_start=page, page_end=page,
+                     char_start=0, char_end=3)
+
+    pages = {"q1": [1, 2, 3], "q2": [5, 6, 2, 2, 9], "q3": [9, 9, 9, 9, 9, 9, 4], "q4": [7, 8]}
+    items = [GoldItem(id=q, question=q, doc=DOC, page=want) for q, want in
+             (("q1", 1), ("q2", 2), ("q3", 4), ("q4", 1))] + [GoldItem(id="u", question="u", answerable=False)]
+
+    class Fixed:
+        def search_batch(self, questions, top_k=10, hybrid=False):
+            assert "u" not in questions and top_k == 10
+            return [[Hit(chunk=chunk(i, p), score=1.0, rank=i + 1) for i, p in enumerate(pages[q])] for q in questions]
+
+    scores = retrieval_scores(items, Fixed(), hybrid=False)
+    assert scores["n_retrieval"] == 4
+    assert scores["hit@1"] == pytest.approx(1 / 4) and scores["hit@5"] == pytest.approx(2 / 4)
+    assert scores["mrr@10"] == pytest.approx((1 + 1 / 3 + 1 / 7 + 0) / 4)
 
 def test_spread_takes_items_across_the_file():
     items = [GoldItem(id=str(i), question="q") for i in range(10)]

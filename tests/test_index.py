@@ -234,7 +234,9 @@ def test_inconsistent_files_raise(index, tmp_path):
     (path / "chunks.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")
     with pytest.raises(OracleError) as err:
         VectorIndex.load(path)
-    assert err.value.key == "err.index_corrupt"
+    assert err.value.key == "err.index_corrupt.counts"
+    n = len(lines)
+    assert f"index.faiss tem {n} vetores, chunks.jsonl tem {n - 1} trechos" in err.value.message("pt")
 
 
 def test_sentence_windows_cover_every_sentence_with_overlap():
@@ -569,7 +571,7 @@ def test_build_index_rebuilds_an_index_torn_by_a_per_file_swap(embedder, workspa
     shutil.copy(newer / "index.faiss", workspace.index_dir("default") / "index.faiss")
     with pytest.raises(OracleError) as err:
         load_index(workspace, "default", cache=False)
-    assert err.value.key == "err.index_corrupt"
+    assert err.value.key == "err.index_corrupt.counts"
     txt = ingest_file(make_en_txt(tmp_path))
     ix = build_index([txt], workspace, "default")  # no --embedder: the index's own
     assert set(ix.documents()) == {"doc-a", txt.doc_id}

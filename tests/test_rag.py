@@ -8,8 +8,8 @@ import pytest
 from tiny_embedder import tiny_embedder_dir  # noqa: F401
 
 from oracle.config import RAGConfig
-from oracle.i18n import t
 from oracle.llm import FakeGenerator
+from oracle.rag import NOT_FOUND
 from oracle.schema import Answer, Chunk, Hit
 
 EDITAL = "edital-12-2026.pdf"
@@ -72,7 +72,7 @@ def test_build_messages_numbers_sources_and_ends_with_question():
     messages = build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE, CHUNK_NETWORK), style="v1")
     assert [m["role"] for m in messages] == ["system", "user"]
     system, user = messages[0]["content"], messages[1]["content"]
-    assert t("rag.not_found", "pt") in system
+    assert NOT_FOUND["pt"] in system
     assert f"--- Fonte 1 ({EDITAL}, p. 1) ---\n{CHUNK_VALUE.text}" in user
     assert f"--- Fonte 2 ({EDITAL}, p. 2-3) ---\n{CHUNK_DEADLINE.text}" in user
     assert f"--- Fonte 3 ({MANUAL}, p. 7) ---\n{CHUNK_NETWORK.text}" in user
@@ -127,8 +127,8 @@ def test_build_messages_in_english():
     from oracle.rag import build_messages
 
     messages = build_messages("What is the total amount?", hits_of(CHUNK_VALUE), language="en", style="v1")
-    assert t("rag.not_found", "en") in messages[0]["content"]
-    assert t("rag.not_found", "pt") not in messages[0]["content"]
+    assert NOT_FOUND["en"] in messages[0]["content"]
+    assert NOT_FOUND["pt"] not in messages[0]["content"]
     assert messages[0]["content"] != build_messages("x", [], "pt")[0]["content"]
     assert "Question: What is the total amount?" in messages[1]["content"]
     assert "--- Source 1 (" in messages[1]["content"]
@@ -207,15 +207,15 @@ def test_nothing_relevant_answers_not_found_without_calling_the_generator():
     gen = FakeGenerator(replies=["inventado [1]"])
     pieces, ans = run("Qual é a capital da Mongólia?", index, gen, RAGConfig(min_score=0.8), language="pt")
     assert gen.calls == []
-    assert ans.text == t("rag.not_found", "pt") == "".join(pieces)
+    assert ans.text == NOT_FOUND["pt"] == "".join(pieces)
     assert ans.grounded is False and ans.citations == [] and ans.sources == []
     _, ans_en = run("What is the capital of Mongolia?", index, gen, RAGConfig(min_score=0.8), language="en")
-    assert ans_en.text == t("rag.not_found", "en") and gen.calls == []
+    assert ans_en.text == NOT_FOUND["en"] and gen.calls == []
 
 
 def test_model_saying_not_found_is_not_grounded():
     index = FakeIndex([(CHUNK_NETWORK, 0.9)])
-    gen = FakeGenerator(replies=[t("rag.not_found", "pt")])
+    gen = FakeGenerator(replies=[NOT_FOUND["pt"]])
     # min_coverage 0: past the lexical gate, so that the model's own "not found" is what is tested
     _, ans = run("Qual é o horário de atendimento?", index, gen, RAGConfig(min_score=0.5, min_coverage=0.0),
                  language="pt")
@@ -230,7 +230,7 @@ def test_lexical_gate_refuses_a_question_whose_words_the_sources_lack():
     _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen, RAGConfig(min_score=0.5),
                  language="pt")
     assert gen.calls == [] and ans.grounded is False and ans.verdict == "off_topic"
-    assert ans.text == t("rag.not_found", "pt")
+    assert ans.text == NOT_FOUND["pt"]
     # the same question with the gate off reaches the model
     _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen,
                  RAGConfig(min_score=0.5, guard=False), language="pt")
@@ -242,7 +242,7 @@ def test_answer_with_a_number_absent_from_the_sources_becomes_not_found():
     index = FakeIndex([(CHUNK_VALUE, 0.9)])
     gen = FakeGenerator(replies=["Cada projeto recebe R$ 30.000,00 do total."])
     _, ans = run("Quanto cada projeto recebe no máximo?", index, gen, RAGConfig(min_score=0.5), language="pt")
-    assert ans.text == t("rag.not_found", "pt") and ans.grounded is False
+    assert ans.text == NOT_FOUND["pt"] and ans.grounded is False
     assert ans.verdict == "unsupported" and ans.unsupported == ["30.000,00"]
     assert ans.draft.startswith("Cada projeto recebe R$ 30.000,00")
     # a figure the source states passes, cited with the sentence that holds it
@@ -258,7 +258,7 @@ def test_a_question_asking_for_a_figure_answered_without_one_becomes_not_found()
     question = "Qual é o valor total destinado à chamada pública de projetos culturais?"
     gen = FakeGenerator(replies=["A chamada pública destina um valor total aos projetos culturais."])
     _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
-    assert ans.text == t("rag.not_found", "pt") and ans.verdict == "no_figure"
+    assert ans.text == NOT_FOUND["pt"] and ans.verdict == "no_figure"
     assert ans.draft.startswith("A chamada pública destina")
     gen = FakeGenerator(replies=["O valor total destinado à chamada é de R$ 250.000,00."])
     _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
@@ -290,7 +290,7 @@ def test_language_detected_from_question():
     gen = FakeGenerator(fn=lambda messages: "The total is R$ 250,000.00 [1].")
     _, ans = run("What is the total amount reserved for this public call for projects?", index, gen)
     assert ans.language == "en"
-    assert t("rag.not_found", "en") in gen.calls[0][0]["content"]
+    assert NOT_FOUND["en"] in gen.calls[0][0]["content"]
     assert "Question:" in gen.calls[0][1]["content"]
 
 
@@ -351,7 +351,7 @@ def test_real_models_answer_from_the_pdf_with_citations(workspace, tmp_path):
     assert len(right) >= len(FACTS) - 1, sorted(set(FACTS) - set(right))
     # clearly off-topic (e5 cosine ~0.77, under the default gate): refused without generating
     off = answer("Quem ganhou a Copa do Mundo de 1970?", index, generator, RAGConfig(max_new_tokens=60))
-    assert off.grounded is False and off.text == t("rag.not_found", "pt") and off.sources == []
+    assert off.grounded is False and off.text == NOT_FOUND["pt"] and off.sources == []
 
 
 def test_retrieve_passes_top_k_and_hybrid():
@@ -379,7 +379,7 @@ def test_gate_is_the_indexs_unless_the_config_sets_one():
     index = GatedIndex([(CHUNK_VALUE, 0.75), (CHUNK_NETWORK, 0.6)], min_score=0.82)
     gen = FakeGenerator(fn=lambda messages: "R$ 250.000,00 [1]")
     _, gated = run("Qual é o valor?", index, gen, RAGConfig(), language="pt")
-    assert gated.grounded is False and gated.text == t("rag.not_found", "pt") and gen.calls == []
+    assert gated.grounded is False and gated.text == NOT_FOUND["pt"] and gen.calls == []
     _, ans = run("Qual é o valor?", index, gen, RAGConfig(min_score=0.5), language="pt")
     assert ans.grounded is True and len(gen.calls) == 1 and ans.citations[0].page == 1
     # the other way round: a low index gate (MiniLM-like) lets it through, an explicit 0.8 does not
@@ -410,13 +410,27 @@ def test_answer_resting_on_a_chunk_that_ignores_the_question_becomes_not_found()
     _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen, RAGConfig(min_score=0.5),
                  language="pt")
     assert len(gen.calls) == 1 and ans.verdict == "off_topic" and ans.grounded is False
-    assert ans.draft.startswith("O valor total destinado") and ans.text == t("rag.not_found", "pt")
+    assert ans.draft.startswith("O valor total destinado") and ans.text == NOT_FOUND["pt"]
 
+
+def test_not_found_sentence_is_a_versioned_constant_not_a_translation(monkeypatch):
+    """The reply fine-tuned adapters learned (RAFT's target) is pinned beside the prompt: a
+    translation edited in oracle.i18n cannot change it; changing it means PROMPT_VERSION + retrain."""
+    from oracle import i18n
+    from oracle.rag import PROMPT_VERSION, not_found_sentence
+
+    assert NOT_FOUND == {  # what adapters of PROMPT_VERSION 2 were trained to say
+        "pt": "Os documentos não contêm a resposta para esta pergunta.",
+        "en": "The documents do not contain the answer to this question.",
+    } and PROMPT_VERSION == 2
+    monkeypatch.setitem(i18n.STRINGS, "rag.not_found", {"pt": "Não sei.", "en": "No idea."})
+    assert not_found_sentence("pt") == NOT_FOUND["pt"] and not_found_sentence("en-US") == NOT_FOUND["en"]
+    assert not_found_sentence(None) == NOT_FOUND["pt"]
 
 def test_is_abstention_recognises_declining_replies():
     from oracle.rag import is_abstention
 
-    assert is_abstention(t("rag.not_found", "pt")) and is_abstention(t("rag.not_found", "en"))
+    assert is_abstention(NOT_FOUND["pt"]) and is_abstention(NOT_FOUND["en"])
     assert is_abstention("O contexto não menciona o valor da bolsa.")
     assert is_abstention("Não há informação sobre isso nas fontes [1].")
     assert is_abstention("The context does not mention it.")
@@ -432,7 +446,7 @@ def test_a_figure_from_an_unrelated_sentence_is_refused():
     gen = FakeGenerator(replies=["O salário do prefeito de São João das Águas é de R$ 250.000,00 [1]."])
     _, ans = run("Qual é o salário do prefeito de São João das Águas?", index, gen, RAGConfig(min_score=0.5),
                  language="pt")
-    assert ans.verdict == "off_topic" and ans.text == t("rag.not_found", "pt")
+    assert ans.verdict == "off_topic" and ans.text == NOT_FOUND["pt"]
     assert "250.000,00" in ans.draft
 
 

@@ -142,16 +142,16 @@ class ImproveConfig:
 
         for name in ("concurrency", "pairs_per_chunk", "max_new_tokens"):
             if getattr(self, name) <= 0:
-                raise ConfigError(detail=f"`{name}` must be positive, got {getattr(self, name)}.")
+                raise ConfigError.positive(name, getattr(self, name))
         for name in ("max_chunks", "max_retries", "min_chunk_tokens", "eval_limit", "n_offtopic", "min_mrr_gain",
                      "min_keyfact_gain", "temperature"):
             if getattr(self, name) < 0:
-                raise ConfigError(detail=f"`{name}` must be >= 0, got {getattr(self, name)}.")
+                raise ConfigError.non_negative(name, getattr(self, name))
         if not 0.0 < self.eval_fraction < 1.0:
-            raise ConfigError(detail=f"`eval_fraction` must be in (0, 1), got {self.eval_fraction}.")
+            raise ConfigError.out_of_range("eval_fraction", self.eval_fraction, "(0, 1)")
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown or not self.stages:
-            raise ConfigError(detail=f"`stages` must be among {', '.join(STAGES)}, got {self.stages!r}.")
+            raise ConfigError.not_one_of("stages", self.stages, STAGES)
         self.stages = [s for s in STAGES if s in self.stages]
         self.gold = [str(g) for g in self.gold]
         if isinstance(self.embedding, dict):

@@ -21,7 +21,7 @@ gold chunk placed at a random position among ``k`` distractor chunks; distractor
 negatives, the top chunks the index retrieves for the question that are not gold
 (:func:`mine_negatives`), topped up with random chunks when the index gives too few. With
 probability ``p_no_gold`` the gold chunk is left out and the target becomes the sentence RAG
-chat says when the documents do not contain the answer (i18n ``rag.not_found``), so the model
+chat says when the documents do not contain the answer (:data:`oracle.rag.NOT_FOUND`), so the model
 learns to say so instead of inventing. The prompt of every example is built by
 :func:`oracle.rag.build_messages`, the same function chat uses (train and serve match).
 
@@ -68,7 +68,7 @@ class TrainExample(Record):
         question: the question as asked.
         answer: the reference answer (a rating's corrected answer when one was given).
         gold_chunk_ids: chunk ids of the supporting chunk(s); empty when unknown.
-        language: ``"pt"``/``"en"`` (language of the prompt and of ``rag.not_found``).
+        language: ``"pt"``/``"en"`` (language of the prompt and of :data:`oracle.rag.NOT_FOUND`).
         source: ``"qa"`` (a generated pair) or ``"rating"`` (a validated answer).
         source_file: the file the example came from (name inside ``data_qa/``).
         citation_map: for ratings, ``{n: chunk_id}`` of the answer's ``[n]`` markers, used to
@@ -318,7 +318,7 @@ class RaftExample:
             :func:`oracle.rag.build_messages`.
         target: the answer the model is trained to produce.
         gold_positions: 1-based positions of gold chunks in ``hits``; empty when the gold was
-            dropped (the target is then ``rag.not_found``) or unknown.
+            dropped (the target is then :data:`oracle.rag.NOT_FOUND`) or unknown.
         dropped_gold: True when the gold chunk was deliberately left out (``p_no_gold``).
     """
 
@@ -405,7 +405,7 @@ def build_raft(
             lists are topped up with random chunks, preferring the gold's own document.
         k_distractors: distractor chunks per example (>= 0).
         p_no_gold: probability, in ``[0, 1]``, that the gold chunk is left out and the target
-            is ``rag.not_found`` in the example's language (RAFT's 1 - P).
+            is :data:`oracle.rag.NOT_FOUND` in the example's language (RAFT's 1 - P).
         seed: draws are made per example from ``(seed, example_id)``, so the same data and
             seed give the same examples whatever their order (resume relies on it).
         cite: end answers that cite nothing with ``[n]`` of the gold position(s), as chat's

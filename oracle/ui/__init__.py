@@ -31,6 +31,7 @@ import gradio as gr
 from oracle.config import IngestConfig, RAGConfig, Workspace
 from oracle.i18n import current_lang, t
 from oracle.jobs.threads import get_registry
+from oracle.ui import locales  # noqa: F401  (registers the ui.* strings into oracle.i18n.t; first)
 from oracle.ui import guide, security
 from oracle.ui.context import UIContext, session_lang, translatable_components
 

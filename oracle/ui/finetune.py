@@ -167,7 +167,7 @@ def embedding_notes(ctx: UIContext, metrics: dict, lang: str) -> str:
                            n=metrics.get("n_val_queries", "?"), base=_fmt(o["val_before"], 3),
                            best=_fmt(o["val_best"], 3)))
     elif o["selection"] == "last_epoch":
-        reason = ctx.t(f"ui.ft.no_val.{metrics.get('selection_reason') or 'no_evaluation'}", lang,
+        reason = ctx.t(f"train.no_val.{metrics.get('selection_reason') or 'no_evaluation'}", lang,
                        min=MIN_TRAIN_FOR_VALIDATION)
         parts.append(ctx.t("ui.ft.embedding_kept_last", lang, epoch=_fmt(o["kept_epoch"], 3), reason=reason))
     warning = not_improved_warning(ctx, metrics, lang)
