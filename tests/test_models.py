@@ -504,6 +504,28 @@ def test_int8_linear_matches_fp32_linear(rows):
     assert 0 < err < 0.02 * want.abs().max().item(), err  # quantized (not exact), but close
 
 
+@pytest.mark.parametrize("flags", [{"avx2"}, {"avx512_bf16"}, {"avx512_bf16", "amx_bf16"}])
+def test_int8_prefill_is_fp32_without_bf16_instructions(flags, monkeypatch):
+    """Without bf16 instructions oneDNN emulates bf16 (~6x slower prefill): the many-row product
+    is then fp32, with the weight dequantized per call and no bf16 copy kept."""
+    import torch
+
+    monkeypatch.setattr(device, "_cpu_flags", lambda: frozenset(flags))
+    monkeypatch.delenv("ORACLE_DTYPE", raising=False)
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(64, 48)
+    q = quant._int8_linear_class()(lin)
+    fp32 = "avx512_bf16" not in flags
+    assert q.prefill_dtype is (torch.float32 if fp32 else torch.bfloat16)
+    assert (q.weight_bf16 is None) is (fp32 or not quant.PREFILL_BF16_CACHE)
+    x = torch.randn(1, 40, 64)  # 40 rows: the prefill path
+    dequantized = q.weight_int8.float() * q.scales.float()[:, None]  # [48, 64]
+    with torch.no_grad():
+        exact, got = x @ dequantized.T + lin.bias, q(x)
+    err = (got - exact).abs().max().item()
+    assert (err < 1e-4) if fp32 else (1e-4 < err < 0.02 * exact.abs().max().item()), err  # bf16 rounds
+
+
 def test_oracle_quant_int8_quantizes_every_linear_and_generates(tiny_lm, monkeypatch):
     import torch
 

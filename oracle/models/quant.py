@@ -42,7 +42,10 @@ def _int8_linear_class():
         :func:`oracle.models.device.int8_compute_dtype`) and the result back to the input dtype; the
         bias keeps the loaded model's dtype. Up to :data:`INT8_PACK_MAX_ROWS` rows: PyTorch's
         ``aten._weight_int8pack_mm`` CPU kernel reads the int8 weight directly (a quarter of fp32's
-        memory traffic: decoding is memory-bound). More rows (prefill): oneDNN's bf16 matmul
+        memory traffic: decoding is memory-bound). More rows (prefill), in :func:`prefill_dtype`:
+        on a CPU without bf16 instructions an fp32 product with the weight dequantized per call
+        (there oneDNN emulates bf16: 26.5 s against 4.0 s for [1000x1536]·[1536x8960] on an AVX2
+        EPYC, bench/RESULTS.md "Prefill on a CPU without bf16 instructions"); else oneDNN's bf16 matmul
         (AVX512-BF16 / AMX) with a bf16 copy of the dequantized weight, made once and kept
         (:data:`PREFILL_BF16_CACHE`) instead of dequantizing per call (an int8 → bf16 copy and a
         multiply of the whole weight): on 2 quiet cores the 1.5B's prefill of 619 / 1,151 tokens
@@ -62,18 +65,22 @@ def _int8_linear_class():
             self.register_buffer("scales", scale.to(torch.bfloat16))
             bias = None if linear.bias is None else linear.bias.detach().clone()  # in the model's dtype
             self.register_buffer("bias", bias)
-            # [out, in] bf16, or None: dequantized per prefill call
-            self.weight_bf16 = (q.to(torch.bfloat16) * self.scales[:, None]).contiguous() if PREFILL_BF16_CACHE else None
+            self.prefill_dtype = prefill_dtype()
+            # [out, in] bf16, or None: dequantized per prefill call (always, when prefill is in fp32)
+            cache = PREFILL_BF16_CACHE and self.prefill_dtype == torch.bfloat16
+            self.weight_bf16 = (q.to(torch.bfloat16) * self.scales[:, None]).contiguous() if cache else None
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             shape = x.shape
-            x2 = x.reshape(-1, self.in_features).to(torch.bfloat16)  # [rows, in]
+            x2 = x.reshape(-1, self.in_features)  # [rows, in]
             if x2.shape[0] <= INT8_PACK_MAX_ROWS:
-                y = torch._weight_int8pack_mm(x2, self.weight_int8, self.scales)  # [rows, out]
+                y = torch._weight_int8pack_mm(x2.to(torch.bfloat16), self.weight_int8, self.scales)  # [rows, out]
+            elif self.prefill_dtype != torch.bfloat16:  # no bf16 instructions: an fp32 product
+                y = F.linear(x2.float(), self.weight_int8.float() * self.scales.float()[:, None])
             elif self.weight_bf16 is not None:
-                y = F.linear(x2, self.weight_bf16)
+                y = F.linear(x2.to(torch.bfloat16), self.weight_bf16)
             else:
-                y = F.linear(x2, self.weight_int8.to(torch.bfloat16) * self.scales[:, None])
+                y = F.linear(x2.to(torch.bfloat16), self.weight_int8.to(torch.bfloat16) * self.scales[:, None])
             y = y.to(x.dtype).reshape(*shape[:-1], self.out_features)
             return y if self.bias is None else y + self.bias.to(x.dtype)
 
@@ -95,6 +102,18 @@ def _compute_in_bf16(model) -> None:
     for module in model.modules():
         if isinstance(module, int8) and module.bias is not None:
             module.bias = module.bias.to(torch.bfloat16)
+
+
+def prefill_dtype():
+    """The dtype of the int8 linears' products over many rows (a prompt's prefill):
+    :func:`oracle.models.device.best_dtype` for ``"batch"`` on the CPU when it is bf16 (a CPU with
+    ``avx512_bf16`` or ``amx_bf16``, or ``ORACLE_DTYPE=bfloat16``), else ``torch.float32``: without
+    bf16 instructions oneDNN emulates bf16 and a prefill is ~6x slower than in fp32."""
+    import torch
+
+    from oracle.models.device import best_dtype
+
+    return torch.bfloat16 if best_dtype("cpu", workload="batch") == torch.bfloat16 else torch.float32
 
 
 def int8_kernel_available() -> bool:
@@ -132,7 +151,7 @@ def quantize_generator(model, method: Literal["int8", "int8-dynamic"] = "int8") 
         ``{"method": str, "n_linear": int, "bytes_fp32": int, "bytes_int8": int,
         "bytes_prefill_bf16": int}``: the method used, how many layers were replaced, their weight
         bytes in fp32 and in int8 (scales not counted), and the bytes of the prefill's bf16 copies
-        (:data:`PREFILL_BF16_CACHE`; 0 when off).
+        (:data:`PREFILL_BF16_CACHE`; 0 when off or when :func:`prefill_dtype` is fp32).
 
     Raises:
         ConfigError: ``method`` is not ``"int8"`` or ``"int8-dynamic"``.
@@ -162,7 +181,7 @@ def quantize_generator(model, method: Literal["int8", "int8-dynamic"] = "int8") 
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
             quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)
-    cache = 2 * after if method == "int8" and PREFILL_BF16_CACHE else 0
+    cache = 2 * after if method == "int8" and PREFILL_BF16_CACHE and prefill_dtype() == torch.bfloat16 else 0
     return {"method": method, "n_linear": len(linears), "bytes_fp32": int(before), "bytes_int8": int(after),
             "bytes_prefill_bf16": int(cache)}
 
