@@ -685,9 +685,11 @@ def cmd_train_reindex(args: argparse.Namespace, ws: C.Workspace) -> int:
 
     if not (ws.index_dir(args.index) / "index.json").exists():
         raise IndexNotFoundError(name=args.index)
+    from oracle.training.card import RunCard
+
     embedder = _model_ref(ws, args.embedder, "embedding")
     folder = Path(embedder)
-    if folder.is_dir() and not (folder / "modules.json").exists():
+    if folder.is_dir() and not RunCard.of_folder(folder).is_embedder:  # a folder, not a sentence-transformers model
         raise OracleError("cli.train.not_embedder", path=embedder)
     params = {"index_name": args.index, "embedder": embedder, "target_name": args.target}
     code, _ = _run_job(ws, "reindex", params, args.target or args.index, args.detach)

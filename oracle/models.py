@@ -940,10 +940,10 @@ def recorded_base_models(folder: str | Path) -> list[str]:
     Blank values and duplicates are left out; ``[]`` when the folder says nothing or is missing.
     Reads two small JSON files; never raises.
     """
-    from oracle.training.card import RunCard
+    from oracle.training.card import TRAIN_JSON, RunCard
 
     folder = Path(str(folder)).expanduser()
-    card = RunCard.load(folder, missing_ok=True) if (folder / "train.json").is_file() else None
+    card = RunCard.load(folder, missing_ok=True) if (folder / TRAIN_JSON).is_file() else None
     values: list = [card.base_model, card.base_model_path] if card is not None else []
     try:
         data = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))

@@ -173,6 +173,16 @@ def test_old_layout_embedder_in_adapters_is_listed_as_an_embedder_where_it_is(wo
     assert [r.folder.name for r in generator_adapters(workspace)] == ["lora-a"]
     for bad in ("../lora-a", ".escondida", "", None, "nada"):
         assert find_run(workspace, bad) is None, bad
+    # what merge and re-index check (app and command line) before starting a job
+    assert find_run(workspace, "emb-antigo", "embedding").is_embedder
+    assert find_run(workspace, "lora-a", "lora").is_generator_adapter and not find_run(workspace, "lora-a").is_embedder
+    from oracle.cli import _model_ref
+
+    assert _model_ref(workspace, "emb-antigo", "embedding") == str(old.resolve())
+    # one name in both folders: the kind asked for decides
+    _write(workspace.adapters / "emb-novo", {"adapter_config.json": {"task_type": "CAUSAL_LM"}})
+    assert find_run(workspace, "emb-novo", "lora").folder == workspace.adapters / "emb-novo"
+    assert find_run(workspace, "emb-novo", "embedding").folder == new == find_run(workspace, "emb-novo").folder
 
 
 def test_the_app_the_cli_and_getting_started_use_the_one_listing(workspace, capsys):

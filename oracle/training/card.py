@@ -282,6 +282,13 @@ class RunCard:
         return bool(peft_cfg) and peft_cfg.get("task_type") in (None, "", "CAUSAL_LM")
 
 
+    @property
+    def is_embedder(self) -> bool:
+        """True when the folder holds an embedder sentence-transformers can load: the card's kind is
+        ``"embedding"`` and the folder has ``modules.json``."""
+        return self.kind == "embedding" and self.folder is not None and (self.folder / "modules.json").is_file()
+
+
 def _peft_config(folder: Path) -> dict[str, Any]:
     """``adapter_config.json`` of ``folder`` as a dict, ``{}`` when absent or unreadable."""
     try:

@@ -487,9 +487,9 @@ def build(ctx: UIContext) -> None:
         from oracle.training.card import find_run
 
         run = find_run(ws, run_name, "lora")
-        folder = run.path if run is not None else None
-        if not folder or not (Path(folder) / "adapter_config.json").exists():
+        if run is None or not run.is_generator_adapter:
             raise gr.Error(ctx.t("ui.ft.pick_adapter", lang), print_exception=False)
+        folder = run.path
         status = jobs.submit(ws, "merge", {"adapter_dir": folder, "output_dir": str(Path(folder).parent / f"{run_name}-merged")},
                              name=f"{run_name}-merged")
         return _job_outputs(status.job_id, lang)
@@ -499,9 +499,9 @@ def build(ctx: UIContext) -> None:
         from oracle.training.card import find_run
 
         run = find_run(ws, run_name, "embedding")
-        folder = run.path if run is not None else None
-        if not folder or not (Path(folder) / "modules.json").exists():
+        if run is None or not run.is_embedder:
             raise gr.Error(ctx.t("ui.ft.pick_embedder", lang), print_exception=False)
+        folder = run.path
         warning = reindex_warning(ctx, folder, lang)
         if warning:  # not recommended, still allowed: say so and go on
             gr.Warning(warning)
