@@ -769,7 +769,7 @@ def cmd_train_list(args: argparse.Namespace, ws: C.Workspace) -> int:
             metrics, n = "-", None
         money = run.cost or {}
         cost = f"R$ {_money(money['brl'])} (US$ {_money(money.get('usd'))})" if money.get("brl") is not None else "-"
-        print(t("cli.train.run_line", name=run.label_name, kind=kind, base=run.base_model or "?",
+        print(t("cli.train.run_line", name=run.display_name, kind=kind, base=run.base_model or "?",
                 n="?" if n is None else n, metrics=metrics, time=format_seconds(run.wall_time_s), cost=cost,
                 path=run.path))
     return 0

@@ -231,6 +231,10 @@ def test_an_embedder_run_lands_in_embedders_and_a_lora_run_in_adapters(workspace
     assert not (workspace.adapters / "emb-run").exists()
     emb_card = RunCard.load(emb.model_dir)
     assert emb_card.kind == "embedding" and emb_card.to_dict() == emb.info and emb_card.prompt_version is None
+    # the app offers tuned embedders as a base by their run's name: it resolves to the folder
+    again = train_embedder(workspace, "emb-run", "emb-run-2", EmbedTrainConfig(epochs=1, batch_size=4,
+                                                                               eval_fraction=0.2))
+    assert RunCard.load(again.model_dir).base_model == str(workspace.embedders / "emb-run")
 
     chunks = build_workspace(workspace, 20)
     td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.2)
@@ -241,5 +245,5 @@ def test_an_embedder_run_lands_in_embedders_and_a_lora_run_in_adapters(workspace
     assert lora_card.to_dict() == lora.info and lora_card.metrics["steps"] == 1
 
     kinds = {r.folder.name: r.kind for r in list_runs(workspace)}
-    assert kinds == {"emb-run": "embedding", "lora-run": "lora"}
+    assert kinds == {"emb-run": "embedding", "emb-run-2": "embedding", "lora-run": "lora"}
     assert [r.folder.name for r in generator_adapters(workspace)] == ["lora-run"]

@@ -130,7 +130,7 @@ class RunCard:
         return str(self.folder) if self.folder is not None else ""
 
     @property
-    def label_name(self) -> str:
+    def display_name(self) -> str:
         """The run's name: :attr:`name`, else its folder's name."""
         return self.name or (self.folder.name if self.folder is not None else "")
 

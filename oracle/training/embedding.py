@@ -57,7 +57,7 @@ from typing import Any, Callable, Iterable
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
 from oracle.schema import ProgressCallback, Record, now_iso, replace_folder
-from oracle.training.card import RunCard, new_card, run_dir
+from oracle.training.card import RunCard, find_run, new_card, run_dir
 from oracle.training.data import (
     TrainExample,
     chunk_pool,
@@ -337,7 +337,9 @@ def train_embedder(
 
     Args:
         workspace: data, index and output.
-        base_embedder: model to start from (default: the index's embedder, else the default).
+        base_embedder: model to start from: bundled name, folder, hub id or the name of a tuned
+            embedder run (:func:`oracle.training.card.find_run`); default: the index's embedder,
+            else the default.
         name: output folder name under ``embedders/`` (default ``<base>-<time>-embedder``).
         cfg: hyper-parameters.
         files, use_ratings: data (see :func:`oracle.training.data.load_examples`).
@@ -393,6 +395,13 @@ def train_embedder(
 
         index = load_index(workspace, index_name)
     base = base_embedder or (index.embedder if index is not None else DEFAULT_EMBEDDER)
+    from oracle import models
+
+    if not Path(base).expanduser().is_dir() and base not in getattr(models, "EMBEDDERS", {}):
+        # a tuned embedder chosen by its run's name (the app's list of bases offers them so)
+        run = find_run(workspace, base, "embedding")
+        if run is not None and run.is_embedder:
+            base = run.path
     name = sanitize_name(name) if name else default_name(base, "emb") + "-embedder"
     out_dir = run_dir(workspace, "embedding", name)
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"

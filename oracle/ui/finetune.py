@@ -87,7 +87,7 @@ def runs_table(ctx: UIContext, lang: str):
         cost = run.cost or {}
         money = (f"{format_money(cost['brl'], lang)} ({format_money(cost.get('usd'), lang, 'US$')})"
                  if cost.get("brl") is not None else "–")  # fmt: skip
-        rows.append([run.label_name, run.kind, run.base_model or "?", n,
+        rows.append([run.display_name, run.kind, run.base_model or "?", n,
                      before, after, widgets.format_seconds(run.wall_time_s), money])
     return widgets.dataframe(rows, headers)
 
