@@ -26,6 +26,7 @@ from oracle.training.card import (
     KINDS,
     RunCard,
     RunCardError,
+    find_adapter,
     find_run,
     generator_adapters,
     infer_kind,
@@ -183,6 +184,11 @@ def test_old_layout_embedder_in_adapters_is_listed_as_an_embedder_where_it_is(wo
     _write(workspace.adapters / "emb-novo", {"adapter_config.json": {"task_type": "CAUSAL_LM"}})
     assert find_run(workspace, "emb-novo", "lora").folder == workspace.adapters / "emb-novo"
     assert find_run(workspace, "emb-novo", "embedding").folder == new == find_run(workspace, "emb-novo").folder
+    # the chat applies only adapters of adapters/ (a peft folder put in embedders/ is not offered)
+    _write(workspace.embedders / "stray-lora", {"adapter_config.json": {"task_type": "CAUSAL_LM"}})
+    assert find_run(workspace, "stray-lora", "lora") is not None and find_adapter(workspace, "stray-lora") is None
+    assert find_adapter(workspace, "lora-a").folder == workspace.adapters / "lora-a"
+    assert [r.folder.name for r in generator_adapters(workspace)] == ["lora-a", "emb-novo"]
 
 
 def test_the_app_the_cli_and_getting_started_use_the_one_listing(workspace, capsys):

@@ -408,7 +408,18 @@ def find_run(workspace: Workspace, name: str | None, kind: str | None = None) ->
     return None
 
 
+def _in_adapters(workspace: Workspace, run: RunCard) -> bool:
+    return run.folder is not None and run.folder.parent == workspace.home / ADAPTERS_DIR
+
+
 def generator_adapters(workspace: Workspace) -> list[RunCard]:
-    """The LoRA adapters the generator can load (:attr:`RunCard.is_generator_adapter`), newest first
-    as :func:`list_runs`. Embedders, merged models and other folders are left out."""
-    return [r for r in list_runs(workspace, "lora") if r.is_generator_adapter]
+    """The LoRA adapters of ``adapters/`` the generator can load (:attr:`RunCard.is_generator_adapter`),
+    newest first as :func:`list_runs`. Embedders, merged models and other folders are left out."""
+    return [r for r in list_runs(workspace, "lora") if r.is_generator_adapter and _in_adapters(workspace, r)]
+
+
+def find_adapter(workspace: Workspace, name: str | None) -> RunCard | None:
+    """The generator adapter called ``name`` in ``adapters/`` (as :func:`generator_adapters` lists
+    it), or None: no name, a name with a path separator or a leading dot, or not such an adapter."""
+    run = find_run(workspace, name, "lora")
+    return run if run is not None and run.is_generator_adapter and _in_adapters(workspace, run) else None

@@ -237,13 +237,11 @@ def adapter_choices(workspace: Workspace) -> list[tuple[str, str]]:
 
 def find_adapter(workspace: Workspace, name: str | None) -> GeneratorAdapter | None:
     """The generator adapter called ``name`` in ``adapters/``, or None (no name, a name with a
-    path separator, or not a generator adapter: :func:`oracle.training.card.find_run`)."""
-    from oracle.training.card import find_run
+    path separator, or not a generator adapter: :func:`oracle.training.card.find_adapter`)."""
+    from oracle.training.card import find_adapter as _find
 
-    run = find_run(workspace, name, "lora")
-    if run is None or not run.is_generator_adapter:
-        return None
-    return GeneratorAdapter.of(run)
+    run = _find(workspace, name)
+    return GeneratorAdapter.of(run) if run is not None else None
 
 
 def local_model(choice: str | None) -> str | None:
