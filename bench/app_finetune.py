@@ -354,7 +354,7 @@ def set_lora_form(page, args) -> dict[str, Any]:
 def train_part(page, ws, args, shots: Shots, report: dict[str, Any]) -> None:
     """Estimate and train from the Ajuste fino tab (or follow / skip, see the module doc)."""
     from oracle import jobs
-    from oracle.schema import read_json
+    from oracle.training.card import RunCard
 
     page.get_by_role("tab", name=TAB_FT).click()
     page.get_by_text(ADVANCED, exact=True).click()  # the per-stage form is under the closed "Avançado"
@@ -444,7 +444,8 @@ def train_part(page, ws, args, shots: Shots, report: dict[str, Any]) -> None:
         for r in runs.locator("[role=row]").all_inner_texts()
     ]
     report["train"]["runs_row"] = next((r for r in rows if r.startswith(f"{args.name} |")), "")
-    report["train_json"] = read_json(train_json) if train_json.exists() else None
+    card = RunCard.load(train_json.parent, missing_ok=True)
+    report["train_json"] = card.to_dict() if card is not None else None
     log(
         f"trained in {wall:.0f} s (click -> completed)"
         if wall is not None
@@ -454,12 +455,12 @@ def train_part(page, ws, args, shots: Shots, report: dict[str, Any]) -> None:
 
 def chat_part(page, ws, args, shots: Shots, report: dict[str, Any]) -> None:
     """Chat tab: the base model (local) with the new adapter answers ``args.question``."""
-    from oracle.schema import read_json
+    from oracle.training.card import RunCard
 
     train_json = ws.adapters / args.name / "train.json"
     if not train_json.exists():
         raise RuntimeError(f"no adapter {args.name!r} in {ws.adapters} (train it first)")
-    report.setdefault("train_json", read_json(train_json))
+    report.setdefault("train_json", RunCard.load(train_json.parent).to_dict())
     report.setdefault("train", {}).setdefault(
         "job", next((job_summary(s) for s in lora_jobs(ws, args.name) if s.state == "completed"), None)
     )

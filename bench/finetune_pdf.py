@@ -162,7 +162,9 @@ def main() -> int:
         report["generator_before"] = res
         save()
     if args.adapter and report.get("lora", {}).get("adapter_dir") != str(Path(args.adapter).resolve()):
-        meta = json.loads((Path(args.adapter) / "train.json").read_text(encoding="utf-8"))
+        from oracle.training.card import RunCard
+
+        meta = RunCard.load(args.adapter).to_dict()
         report["lora"] = {"state": "given (--adapter)", "adapter_dir": str(Path(args.adapter).resolve()), **meta}
         report.pop("generator_after", None)
         save()

@@ -598,13 +598,17 @@ def _check_data(ws: C.Workspace, files: list[str] | None, use_ratings: bool, eva
     return len(train)
 
 
-def _model_ref(ws: C.Workspace, ref: str) -> str:
-    """A model reference for a job: an existing path or ``adapters/<ref>`` made absolute (the
-    job process runs in another folder), else ``ref`` as given (bundled name, hub id)."""
-    for candidate in (Path(ref).expanduser(), ws.adapters / ref):
-        if ref and candidate.exists():
-            return str(candidate.resolve())
-    return ref
+def _model_ref(ws: C.Workspace, ref: str, kind: str | None = None) -> str:
+    """A model reference for a job: an existing path, or the folder of the run called ``ref``
+    (``embedders/<ref>`` or ``adapters/<ref>``, :func:`oracle.training.card.find_run`; of ``kind``
+    when both hold one), made absolute (the job process runs in another folder); else ``ref`` as
+    given (bundled name, hub id)."""
+    from oracle.training.card import find_run
+
+    if ref and Path(ref).expanduser().exists():
+        return str(Path(ref).expanduser().resolve())
+    run = find_run(ws, ref, kind) or find_run(ws, ref)
+    return str(run.folder.resolve()) if run is not None and run.folder is not None else ref
 
 
 def _cost(args: argparse.Namespace):
@@ -621,7 +625,7 @@ def cmd_train_lora(args: argparse.Namespace, ws: C.Workspace) -> int:
     cfg = _config(LoraTrainConfig, args)  # ConfigError before anything starts
     files = _qa_files(ws, args)
     _check_data(ws, files, args.ratings, cfg.eval_fraction)
-    base = _model_ref(ws, args.base)
+    base = _model_ref(ws, args.base, "merged")
     if args.estimate:
         return _estimate_lora(ws, args, cfg, files, base)
     name = args.name.strip() if args.name else None
@@ -666,8 +670,8 @@ def cmd_train_embedder(args: argparse.Namespace, ws: C.Workspace) -> int:
         print(t("cli.train.estimate_embedding", **estimate_embedding(ws, cfg, files, args.ratings)))
         return 0
     name = args.name.strip() if args.name else None
-    spec = EmbeddingJob(base_embedder=_model_ref(ws, args.base) if args.base else None, name=name, files=files,
-                        use_ratings=args.ratings, index_name=args.index, config=cfg)
+    spec = EmbeddingJob(base_embedder=_model_ref(ws, args.base, "embedding") if args.base else None, name=name,
+                        files=files, use_ratings=args.ratings, index_name=args.index, config=cfg)
     code, final = _run_job(ws, spec, name or "", args.detach)
     if code != 0 or not args.reindex or final is None:
         return code
@@ -682,9 +686,11 @@ def cmd_train_reindex(args: argparse.Namespace, ws: C.Workspace) -> int:
 
     if not (ws.index_dir(args.index) / "index.json").exists():
         raise IndexNotFoundError(name=args.index)
-    embedder = _model_ref(ws, args.embedder)
+    from oracle.training.card import RunCard
+
+    embedder = _model_ref(ws, args.embedder, "embedding")
     folder = Path(embedder)
-    if folder.is_dir() and not (folder / "modules.json").exists():
+    if folder.is_dir() and not RunCard.of_folder(folder).is_embedder:  # a folder, not a sentence-transformers model
         raise OracleError("cli.train.not_embedder", path=embedder)
     spec = ReindexJob(embedder=embedder, index_name=args.index, target_name=args.target)
     code, _ = _run_job(ws, spec, args.target or args.index, args.detach)
@@ -736,42 +742,44 @@ def cmd_train_jobs(args: argparse.Namespace, ws: C.Workspace) -> int:
 
 
 def cmd_train_list(args: argparse.Namespace, ws: C.Workspace) -> int:
-    """Finished runs (``adapters/*/train.json``, :func:`oracle.training.lora.list_adapters`)."""
-    from oracle.training.lora import list_adapters
+    """Every run (``adapters/`` and ``embedders/``, :func:`oracle.training.card.list_runs`) with its
+    metrics; ``--json``: each run card (:meth:`oracle.training.card.RunCard.to_dict`) with ``"path"``."""
+    from oracle.training.card import list_runs
 
-    runs = list_adapters(ws)
+    runs = list_runs(ws)
     if args.json:
-        print(json.dumps(runs, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps([{**run.to_dict(), "path": run.path} for run in runs], ensure_ascii=False, indent=2,
+                         default=str))
         return 0
     if not runs:
-        print(t("cli.train.no_runs", path=ws.adapters))
+        print(t("cli.train.no_runs", path=f"{ws.adapters}, {ws.embedders}"))
         return 0
-    for info in runs:
-        m, kind = info.get("metrics", {}), info.get("kind", "?")
+    for run in runs:
+        m, kind = run.metrics, run.kind
         if kind == "embedding":
             b, a = m.get("before", {}), m.get("after", {})
             metrics = (f"mrr@10 {_num(b.get('mrr@10'), 3)} -> {_num(a.get('mrr@10'), 3)}  "
                        f"hit@1 {_num(b.get('hit@1'), 3)} -> {_num(a.get('hit@1'), 3)}")
             if m.get("improved") is False:
                 metrics += "  " + t("cli.train.no_gain")
-            n = info.get("data", {}).get("n_train_pairs")
+            n = run.data.get("n_train_pairs")
         elif kind == "lora":
             metrics = f"eval_loss {_num(m.get('eval_loss_before'))} -> {_num(m.get('eval_loss'))}"
-            n = info.get("data", {}).get("n_train")
+            n = run.data.get("n_train")
         else:
             metrics, n = "-", None
-        money = info.get("cost") or {}
+        money = run.cost or {}
         cost = f"R$ {_money(money['brl'])} (US$ {_money(money.get('usd'))})" if money.get("brl") is not None else "-"
-        print(t("cli.train.run_line", name=info.get("name") or Path(info["path"]).name, kind=kind,
-                base=info.get("base_model", "?"), n="?" if n is None else n, metrics=metrics,
-                time=format_seconds(info.get("wall_time_s")), cost=cost, path=info["path"]))
+        print(t("cli.train.run_line", name=run.display_name, kind=kind, base=run.base_model or "?",
+                n="?" if n is None else n, metrics=metrics, time=format_seconds(run.wall_time_s), cost=cost,
+                path=run.path))
     return 0
 
 
 def cmd_train_merge(args: argparse.Namespace, ws: C.Workspace) -> int:
     from oracle.training.specs import MergeJob
 
-    adapter = Path(_model_ref(ws, args.adapter))
+    adapter = Path(_model_ref(ws, args.adapter, "lora"))
     if not (adapter / "adapter_config.json").exists():
         raise OracleError("err.train.not_adapter", path=str(adapter))
     out = Path(args.out).expanduser().resolve() if args.out else adapter.parent / f"{adapter.name}-merged"
@@ -956,9 +964,9 @@ def _add_train_parser(sub) -> None:
 
     p = tsub.add_parser("embedder", help="Fine-tune the embedding model on (question -> chunk) pairs.")
     p.add_argument("--base", default=None,
-                   help="Embedder to start from: bundled name, folder, adapters/<name> or hub id "
+                   help="Embedder to start from: bundled name, folder, a run's name (embedders/<name>) or hub id "
                         "(default: the index's embedder).")
-    p.add_argument("--name", default=None, help="Output folder under adapters/ (default: emb-<base>-<time>-embedder).")
+    p.add_argument("--name", default=None, help="Output folder under embedders/ (default: emb-<base>-<time>-embedder).")
     p.add_argument("--reindex", action="store_true",
                    help="When training completes, rebuild the index with the tuned embedder (not with "
                         "--detach; the old one stays as <index>.prev).")
@@ -970,7 +978,7 @@ def _add_train_parser(sub) -> None:
 
     p = tsub.add_parser("reindex", help="Re-embed every chunk of an index with another (e.g. tuned) embedder.")
     p.add_argument("--embedder", required=True,
-                   help="adapters/<name>, a name in adapters/, a folder or a bundled name.")
+                   help="embedders/<name>, a name in embedders/ (or adapters/), a folder or a bundled name.")
     p.add_argument("--index", default=C.DEFAULT_INDEX, help="Index to rebuild (the old one stays as <index>.prev).")
     p.add_argument("--target", default=None, help="Save as this index name instead of replacing (to compare).")
     job_args(p)
@@ -994,7 +1002,7 @@ def _add_train_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="Print the job statuses as JSON.")
     p.set_defaults(func=cmd_train_jobs)
 
-    p = tsub.add_parser("list", help="List finished runs (adapters/*/train.json) with their metrics.")
+    p = tsub.add_parser("list", help="List finished runs (adapters/ and embedders/, their train.json) with their metrics.")
     p.add_argument("--json", action="store_true", help="Print the train.json contents as JSON.")
     p.set_defaults(func=cmd_train_list)
 
@@ -1017,7 +1025,7 @@ def _add_train_parser(sub) -> None:
 
     p = tsub.add_parser("push", help="Upload an adapter, merged model or embedder to the Hugging Face Hub "
                                      "(token from HF_TOKEN).")
-    p.add_argument("run", help="A name in adapters/ or a folder.")
+    p.add_argument("run", help="A name in adapters/ or embedders/, or a folder.")
     p.add_argument("--repo", required=True, help="Repository id, user/name.")
     p.add_argument("--public", action="store_true", help="Create the repository public (default: private).")
     p.set_defaults(func=cmd_train_push)

@@ -10,7 +10,8 @@ persistent storage, ``/data``)::
     documents/   uploaded originals and their parsed form (<doc_id>.json)
     data_qa/     <doc_id>.qa.jsonl, validated.jsonl, invalid.jsonl, answers.jsonl
     indexes/     <name>/index.faiss, chunks.jsonl, index.json
-    adapters/    <name>/ (peft files + train.json)
+    adapters/    <name>/ (LoRA adapter of the generator: peft files + train.json; merged models)
+    embedders/   <name>/ (fine-tuned embedder: sentence-transformers folder + train.json)
     jobs/        background jobs: <id>/status.json, log.jsonl
 """
 
@@ -35,6 +36,11 @@ FAST_GENERATOR = "qwen2.5-coder-0.5b-instruct"
 """The fast generator ("rápido"): the default base of a LoRA adapter and the student of
 "Melhorar o Oráculo" (:mod:`oracle.improve`), which learns to answer like the 1.5B at its speed."""
 DEFAULT_INDEX = "default"
+ADAPTERS_DIR = "adapters"
+"""Workspace folder of the generator's LoRA adapters and merged models."""
+EMBEDDERS_DIR = "embedders"
+"""Workspace folder of fine-tuned embedders (older workspaces have theirs under ``adapters/``;
+:func:`oracle.training.card.list_runs` reads both)."""
 
 
 def help_of(cls: type, name: str) -> str:
@@ -93,7 +99,14 @@ class Workspace:
 
     @property
     def adapters(self) -> Path:
-        return self._dir("adapters")
+        """LoRA adapters of the generator and merged models (``adapters/<name>/``)."""
+        return self._dir(ADAPTERS_DIR)
+
+    @property
+    def embedders(self) -> Path:
+        """Fine-tuned embedders (``embedders/<name>/``) written from now on; an older workspace may
+        also hold some under :attr:`adapters` (:func:`oracle.training.card.list_runs` reads both)."""
+        return self._dir(EMBEDDERS_DIR)
 
     @property
     def jobs(self) -> Path:

@@ -425,6 +425,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "'{path}' não é um adaptador LoRA (falta adapter_config.json). Escolha uma pasta em adapters/.",
         "en": "'{path}' is not a LoRA adapter (adapter_config.json is missing). Pick a folder under adapters/.",
     },
+    "err.train.no_card": {
+        "pt": "'{path}' não tem ficha de treino (train.json). Escolha uma pasta de um treino concluído, em adapters/ ou embedders/.",
+        "en": "'{path}' has no run card (train.json). Pick the folder of a finished run, under adapters/ or embedders/.",
+    },
+    "err.train.bad_card": {
+        "pt": "Não foi possível ler a ficha de treino '{path}' (JSON inválido). Apague a pasta do treino ou treine de novo.",
+        "en": "The run card '{path}' cannot be read (invalid JSON). Delete the run's folder or train again.",
+    },
     "err.train.no_token": {
         "pt": "Falta o token do Hugging Face: preencha o campo de token ou defina a variável de ambiente HF_TOKEN.",
         "en": "The Hugging Face token is missing: fill in the token field or set the HF_TOKEN environment variable.",

@@ -85,7 +85,8 @@ class Progress:
         n_answers: answers logged (``data_qa/answers.jsonl`` lines).
         n_ratings: answers rated (the latest rating of each answer, :func:`oracle.feedback.current_ratings`).
         n_qa_pairs: question/answer pairs generated (``data_qa/*.qa.jsonl`` lines).
-        n_runs: fine-tuning runs finished (``adapters/*/train.json`` or ``merge.json``).
+        n_runs: fine-tuning runs finished: folders of ``adapters/`` and ``embedders/`` with a run card
+            (``train.json`` or ``merge.json``; :func:`oracle.training.card.list_runs`).
         steps: one :class:`StepStatus` per :data:`STEPS` entry, in order.
     """
 
@@ -173,10 +174,9 @@ def getting_started(workspace: Workspace) -> Progress:
     n_answers = _count_lines(data_qa / "answers.jsonl")
     n_ratings = rating_summary(workspace).n_current  # one per answer: the latest rating
     n_pairs = sum(_count_lines(p) for p in _files(data_qa, "*.qa.jsonl"))
-    n_runs = sum(
-        1 for p in _files(home / "adapters", "*")
-        if p.is_dir() and not p.name.startswith(".") and ((p / "train.json").is_file() or (p / "merge.json").is_file())
-    )  # fmt: skip
+    from oracle.training.card import list_runs
+
+    n_runs = sum(1 for run in list_runs(workspace, recover=False) if run.finished)
     n_indexed = len(doc_ids & indexed_ids)
     missing = len(doc_ids - indexed_ids)
 

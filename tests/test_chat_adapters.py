@@ -202,7 +202,7 @@ def test_adapter_list_labels_with_base_and_leaves_out_embedders(workspace, tiny_
     from oracle.ui import widgets
 
     _adapters_workspace(workspace, tiny_lm_dir)
-    assert widgets.list_adapters(workspace) == [
+    assert widgets.adapter_choices(workspace) == [
         (f"smol-lora ({SMOL})", "smol-lora"),  # newest training first
         (f"qwen-lora ({QWEN})", "qwen-lora"),
         ("gone-lora (base-model)", "gone-lora"),  # then those without train.json, by name

@@ -282,7 +282,7 @@ def test_train_embedder_then_reindex(workspace, capsys):
     assert main(home + ["train", "embedder", "--name", "cli-emb", "--epochs", "1", "--batch-size", "4",
                         "--eval-fraction", "0.3", "--lr", "1e-3", "--reindex"]) == 0
     out = capsys.readouterr()
-    folder = workspace.adapters / "cli-emb"
+    folder = workspace.embedders / "cli-emb"  # embedders have their own folder
     info = json.loads((folder / "train.json").read_text())
     assert info["kind"] == "embedding" and (folder / "modules.json").exists()
     assert "mrr@10" in info["metrics"]["after"] and "Antes:" in out.out and "mrr@10" in out.out

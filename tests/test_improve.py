@@ -306,7 +306,7 @@ def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp
     scores = {"before": 0.50, "best": 0.505}
 
     def fake_train(ws, base, name, cfg, **kw):
-        folder = ws.adapters / name
+        folder = ws.embedders / name
         shutil.copytree(tiny_embedder_dir, folder)
         metrics = {"validation": {"before": {"mrr@10": scores["before"]}, "best": {"mrr@10": scores["best"]}},
                    "n_pairs": 12}
@@ -321,7 +321,7 @@ def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp
     assert out["status"] == "completed" and record["state"] == "skipped"
     assert record["output"]["reason"] == "embedder_no_gain"  # +0.005 is under min_mrr_gain 0.01
     assert out["reason"] == "nothing_new"  # nothing to compare: no evaluation, nothing promoted
-    assert not (workspace.adapters / "improve-small-gain-embedder").exists()  # the loser is not kept
+    assert not (workspace.embedders / "improve-small-gain-embedder").exists()  # the loser is not kept
     assert not workspace.index_dir("improve-small-gain").exists()
     scores["best"] = 0.60
     out = run_pipeline(workspace, cfg, run_id="win", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate))

@@ -722,14 +722,14 @@ def test_a_run_killed_between_the_two_renames_of_its_save_is_still_listed(worksp
     siblings: listing the runs puts the complete one back and drops the half-written one."""
     import json
 
-    from oracle.training.lora import list_adapters
+    from oracle.training.card import list_runs
 
     whole = workspace.adapters / ".lora-x.0123abcd.old"
     whole.mkdir()
     (whole / "train.json").write_text(json.dumps({"name": "lora-x", "kind": "lora", "created_at": "2026"}),
                                       encoding="utf-8")
     (workspace.adapters / ".lora-x.89abcdef.tmp").mkdir()  # killed before its train.json: incomplete
-    assert [r["name"] for r in list_adapters(workspace)] == ["lora-x"]
+    assert [r.name for r in list_runs(workspace)] == ["lora-x"]
     assert sorted(p.name for p in workspace.adapters.iterdir() if p.is_dir()) == ["lora-x"]
 
 

@@ -30,7 +30,7 @@ API for the app and the command line (plain data in, plain data out; nothing her
 
 In-process (tests, notebooks): :func:`run_pipeline` with injectable :class:`Hooks` (teacher, evaluation)
 and stage functions. Files: ``improve/<run_id>/`` (pairs, snapshot, evaluation rows, ``report.json``,
-``report.md``), ``adapters/improve-<run_id>-lora/``, ``adapters/improve-<run_id>-embedder/`` and
+``report.md``), ``adapters/improve-<run_id>-lora/``, ``embedders/improve-<run_id>-embedder/`` and
 ``indexes/improve-<run_id>/`` (only when the embedder won), ``defaults.json``.
 """
 

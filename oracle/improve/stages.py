@@ -259,15 +259,18 @@ def stage_embedder(ctx: RunContext) -> dict[str, Any]:
         IndexNotFoundError: the chat's index does not exist.
     """
     from oracle.index import load_index
-    from oracle.training.data import TRAIN_JSON
-    from oracle.training.embedding import outcome, read_run_info, reindex, train_embedder, training_splits
+    from oracle.training.card import find_run, run_dir
+    from oracle.training.embedding import outcome, reindex, train_embedder, training_splits
 
     ws, cfg = ctx.workspace, ctx.cfg
     index = load_index(ws, cfg.index_name)
     name = f"improve-{ctx.run_id}-embedder"
-    model_dir = ws.adapters / name
-    info = read_run_info(model_dir) if (model_dir / TRAIN_JSON).exists() else None
-    if info is None:  # not trained yet (a resume after the save reuses the saved model)
+    saved = find_run(ws, name, "embedding")  # embedders/<name>, or adapters/<name> from an older version
+    if saved is not None and saved.finished and saved.folder is not None:
+        model_dir, info = saved.folder, saved.to_dict()  # a resume after the save reuses the saved model
+    else:
+        model_dir, info = run_dir(ws, "embedding", name), None
+    if info is None:  # not trained yet
         splits = training_splits(ws, cfg.embedding, [str(ensure_snapshot(ctx))], cfg.use_ratings)
         if not splits.validation:  # nothing could prove a gain: do not spend the training
             return skipped("no_validation", n=0)
@@ -283,6 +286,7 @@ def stage_embedder(ctx: RunContext) -> dict[str, Any]:
         if result.status == "cancelled":
             return {"status": "cancelled"}
         info = result.info
+        model_dir = Path(result.model_dir or model_dir)
     metrics = info.get("metrics", {})
     verdict = outcome(metrics)
     before, best = verdict["val_before"], verdict["val_best"]
@@ -352,12 +356,13 @@ def stage_generator(ctx: RunContext) -> dict[str, Any]:
         completed: ``{"adapter", "adapter_dir", "student", "teacher", "n_train", "n_eval", "n_quoted",
         "metrics"}`` (``metrics`` of ``train.json``: eval loss before/after...); skipped: ``no_examples``.
     """
-    from oracle.training.data import TRAIN_JSON, prepare
+    from oracle.training.card import TRAIN_JSON, RunCard, run_dir
+    from oracle.training.data import prepare
     from oracle.training.lora import train_lora
 
     ws, cfg = ctx.workspace, ctx.cfg
     name = f"improve-{ctx.run_id}-lora"
-    adapter_dir = ws.adapters / name
+    adapter_dir = run_dir(ws, "lora", name)
     lcfg = cfg.lora
     data = prepare(ws, current_index(ctx), [str(ensure_snapshot(ctx))], cfg.use_ratings, lcfg.eval_fraction,
                    lcfg.k_distractors, lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources)
@@ -366,12 +371,10 @@ def stage_generator(ctx: RunContext) -> dict[str, Any]:
     teacher = (ctx.outputs.get("pairs") or {}).get("teacher")
     figures = {"student": cfg.student, "teacher": teacher, "n_train": len(data.train), "n_eval": len(data.eval),
                "n_quoted": n_quoted, "n_no_gold": data.stats.get("raft_no_gold_train", 0)}
-    if (adapter_dir / TRAIN_JSON).exists():  # saved before a kill: reuse
-        from oracle.schema import read_json
-
-        info = read_json(adapter_dir / TRAIN_JSON)
+    card = RunCard.load(adapter_dir, missing_ok=True)
+    if card is not None and card.source == TRAIN_JSON:  # saved before a kill: reuse
         return {"status": "completed", "adapter": name, "adapter_dir": str(adapter_dir),
-                "metrics": info.get("metrics", {}), **figures}
+                "metrics": card.metrics, **figures}
     if not data.train:
         return {**skipped("no_examples"), **figures}
     ckpt, resume = _checkpoints(ctx, "generator")

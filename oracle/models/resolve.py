@@ -161,23 +161,31 @@ def embedder_prompts(name: str) -> dict[str, str]:
 def recorded_base_models(folder: str | Path) -> list[str]:
     """Every name a fine-tuned model folder gives for its base model, most telling first.
 
-    ``train.json`` (written by :mod:`oracle.training.lora` and :mod:`oracle.training.embedding`):
-    ``base_model`` (the name the person chose, e.g. ``"qwen2.5-coder-0.5b-instruct"``) then
-    ``base_model_path`` (the folder it resolved to); then peft's ``adapter_config.json``
-    ``base_model_name_or_path``. Blank values and duplicates are left out; ``[]`` when the
-    folder says nothing or is missing. Reads two small JSON files; never raises.
+    The run card ``train.json`` (:class:`oracle.training.card.RunCard`, written by
+    :mod:`oracle.training.lora` and :mod:`oracle.training.embedding`): ``base_model`` (the name
+    the person chose, e.g. ``"qwen2.5-coder-0.5b-instruct"``) then ``base_model_path`` (the
+    folder it resolved to); then peft's ``adapter_config.json`` ``base_model_name_or_path``.
+    Blank values and duplicates are left out; ``[]`` when the folder says nothing or is missing.
+    Reads two small JSON files; never raises.
     """
+    from oracle.errors import OracleError
+    from oracle.training.card import TRAIN_JSON, RunCard
+
+    folder = Path(str(folder)).expanduser()
+    try:
+        card = RunCard.load(folder, missing_ok=True) if (folder / TRAIN_JSON).is_file() else None
+    except OracleError:  # a broken card says nothing
+        card = None
+    values: list = [card.base_model, card.base_model_path] if card is not None else []
+    try:
+        data = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    values.append(data.get("base_model_name_or_path") if isinstance(data, dict) else None)
     names: list[str] = []
-    for file, keys in (("train.json", ("base_model", "base_model_path")),
-                       ("adapter_config.json", ("base_model_name_or_path",))):
-        try:
-            data = json.loads((Path(str(folder)).expanduser() / file).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for key in keys:
-            value = data.get(key) if isinstance(data, dict) else None
-            if isinstance(value, str) and value.strip() and value.strip() not in names:
-                names.append(value.strip())
+    for value in values:
+        if isinstance(value, str) and value.strip() and value.strip() not in names:
+            names.append(value.strip())
     return names
 
 

@@ -7,6 +7,10 @@ answers from the retrieved chunks more faithfully). Both are fed by
 ratings, with a held-out split that is never trained on, and the RAFT recipe (gold chunk
 among retrieved distractors, sometimes absent; Zhang et al., 2024).
 
+Every run leaves its run card ``train.json`` (:class:`oracle.training.card.RunCard`, written and
+read only there); generator adapters live in ``adapters/``, tuned embedders in ``embedders/``, and
+:func:`oracle.training.card.list_runs` is the one listing of runs.
+
 :mod:`oracle.training.export` merges an adapter into a standalone model and pushes to the
 Hugging Face Hub; :mod:`oracle.training.cost` estimates and reports what a run costs;
 :mod:`oracle.training.run` is the entry point of the background process that

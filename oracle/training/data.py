@@ -48,9 +48,6 @@ from oracle.schema import Chunk, Hit, Record, iter_jsonl, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
-TRAIN_JSON = "train.json"
-"""The run card a training run writes next to its output (adapter or embedder folder): base
-model, data files and their hashes, hyper-parameters, metrics, time."""
 SPLIT_SALT = "oracle-heldout-v1"
 """Mixed into the split hash; changing it reshuffles every held-out set (don't)."""
 

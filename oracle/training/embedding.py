@@ -29,22 +29,22 @@ before/after, the kept epoch and ``improved`` (see :func:`train_embedder`). A tu
 did not improve is still saved (the person may want it) but flagged, and the app and the CLI
 advise against re-indexing with it.
 
-The result is a sentence-transformers folder ``adapters/<name>/`` (default name
-``<base>-<time>-embedder``) with ``train.json``. To use it, re-index (:func:`reindex`, one
+The result is a sentence-transformers folder ``embedders/<name>/`` (default name
+``<base>-<time>-embedder``) with its run card ``train.json`` (:class:`oracle.training.card.RunCard`;
+older versions wrote embedders under ``adapters/``, still read there). To use it, re-index (:func:`reindex`, one
 click in the app, job kind ``"reindex"``): the chunks of ``indexes/<name>`` are embedded with
 the new model into ``indexes/<name>.new``; only when that index is complete and saved is it
 swapped in (the previous one stays as ``indexes/<name>.prev``), so chat keeps working on the
 old index during the whole re-index. From the command line::
 
     python -c "from oracle.config import Workspace; from oracle.training.embedding import reindex; \\
-               print(reindex(Workspace(), 'default', 'adapters/<name>'))"
+               print(reindex(Workspace(), 'default', 'embedders/<name>'))"
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import math
 import random
@@ -56,9 +56,9 @@ from typing import Any, Callable, Iterable
 
 from oracle.config import DEFAULT_EMBEDDER, DEFAULT_INDEX, Workspace, to_dict
 from oracle.errors import ConfigError, OracleError
-from oracle.schema import ProgressCallback, Record, now_iso, replace_folder, write_json_atomic
+from oracle.schema import ProgressCallback, Record, now_iso, replace_folder
+from oracle.training.card import RunCard, find_run, new_card, run_dir
 from oracle.training.data import (
-    TRAIN_JSON,
     TrainExample,
     chunk_pool,
     load_examples,
@@ -229,17 +229,6 @@ def outcome(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_run_info(model_dir: str | Path) -> dict[str, Any] | None:
-    """The ``train.json`` of a fine-tuned embedder folder, or None when the folder has none (a
-    bundled or hub model) or it cannot be read."""
-    path = Path(model_dir).expanduser() / TRAIN_JSON
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return info if isinstance(info, dict) else None
-
-
 @dataclass
 class EmbedSplits:
     """The questions of an embedding fine-tune (:func:`training_splits`).
@@ -344,17 +333,19 @@ def train_embedder(
     index: Any | None = None,
 ) -> EmbedResult:
     """Fine-tune an embedder on (question -> source chunk) pairs and save it as a
-    sentence-transformers folder under ``adapters/``.
+    sentence-transformers folder under ``embedders/``.
 
     Args:
         workspace: data, index and output.
-        base_embedder: model to start from (default: the index's embedder, else the default).
-        name: output folder name under ``adapters/`` (default ``<base>-<time>-embedder``).
+        base_embedder: model to start from: bundled name, folder, hub id or the name of a tuned
+            embedder run (:func:`oracle.training.card.find_run`); default: the index's embedder,
+            else the default.
+        name: output folder name under ``embedders/`` (default ``<base>-<time>-embedder``).
         cfg: hyper-parameters.
         files, use_ratings: data (see :func:`oracle.training.data.load_examples`).
         index_name: the index giving the corpus and hard negatives (``index`` overrides it).
         log_fn, should_stop, progress: as in :func:`oracle.training.lora.train_lora`.
-        checkpoint_dir: epoch checkpoints (default ``adapters/<name>/checkpoints``, removed at
+        checkpoint_dir: epoch checkpoints (default ``embedders/<name>/checkpoints``, removed at
             the end); ``resume`` continues from the newest.
 
     Returns:
@@ -404,8 +395,15 @@ def train_embedder(
 
         index = load_index(workspace, index_name)
     base = base_embedder or (index.embedder if index is not None else DEFAULT_EMBEDDER)
+    from oracle import models
+
+    if not Path(base).expanduser().is_dir() and base not in getattr(models, "EMBEDDERS", {}):
+        # a tuned embedder chosen by its run's name (the app's list of bases offers them so)
+        run = find_run(workspace, base, "embedding")
+        if run is not None and run.is_embedder:
+            base = run.path
     name = sanitize_name(name) if name else default_name(base, "emb") + "-embedder"
-    out_dir = workspace.adapters / name
+    out_dir = run_dir(workspace, "embedding", name)
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / "checkpoints"
     device = device_name()
     bf16 = use_bf16(cfg.bf16, device)
@@ -511,16 +509,16 @@ def train_embedder(
     metrics["validation"] = {"before": val_before, "best": val_best, "epochs": history,
                              "n_queries": metrics["n_val_queries"]} if select else None
     metrics["beat_base_on_validation"] = beat
-    info: dict[str, Any] = {
-        "kind": "embedding", "name": name, "base_model": base, "base_model_path": path, "created_at": now_iso(),
-        "data": {"files": source.files, "n_examples": len(source.examples), "n_train_pairs": len(cols["anchor"]),
-                 "n_train_questions": n_train_questions, "n_val": len(val_ex), "n_eval": len(test_ex),
-                 "hard_negatives": cfg.hard_negatives, "index": getattr(index, "name", None)},
-        "hyperparameters": to_dict(cfg), "device": device, "precision": "bf16-autocast" if bf16 else "fp32",
-        "prompts": model.prompts, "metrics": metrics, "versions": _versions(),
-    }
+    card = new_card(
+        "embedding", name, base, base_model_path=path,
+        data={"files": source.files, "n_examples": len(source.examples), "n_train_pairs": len(cols["anchor"]),
+              "n_train_questions": n_train_questions, "n_val": len(val_ex), "n_eval": len(test_ex),
+              "hard_negatives": cfg.hard_negatives, "index": getattr(index, "name", None)},
+        hyperparameters=to_dict(cfg), device=device, precision="bf16-autocast" if bf16 else "fp32",
+        prompts=dict(model.prompts), metrics=metrics, versions=_versions(),
+    )
     if callback.cancelled:
-        return EmbedResult(name, "cancelled", None, info)
+        return EmbedResult(name, "cancelled", None, card.to_dict())
     if test_evaluator is not None:
         metrics["after"] = summarize_ir(test_evaluator(model), EVAL_NAME)
         if log_fn:
@@ -532,11 +530,11 @@ def train_embedder(
     # improved: better on the test questions, and (when there was validation) chosen honestly
     # over the base model; a tie is no improvement.
     metrics["improved"] = False if beat is False else gain
-    info["wall_time_s"] = round(time.time() - t_start, 1)
+    card.wall_time_s = round(time.time() - t_start, 1)
     from oracle.training import cost
 
-    info["cost"] = cost.run_cost(info["wall_time_s"])
-    _save_model(model, out_dir, info)
+    card.cost = cost.run_cost(card.wall_time_s)
+    _save_model(model, out_dir, card)
     if ckpt_dir.is_dir() and ckpt_dir.resolve() != out_dir.resolve():
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     logger.info("embedding: saved %s (kept epoch %s by %s); validation base %s best %s; test before %s after %s; "
@@ -545,15 +543,16 @@ def train_embedder(
     if metrics["improved"] is False:
         logger.warning("embedding: %s did not beat the base model %s; re-indexing with it is not recommended",
                        name, base)
-    return EmbedResult(name, "completed", str(out_dir), info)
+    return EmbedResult(name, "completed", str(out_dir), card.to_dict())
 
 
-def _save_model(model: Any, out_dir: Path, info: dict[str, Any]) -> None:
-    """``model.save`` + ``train.json`` (written last) into a sibling staging folder, then swapped
-    in whole (:func:`oracle.schema.replace_folder`) under the folder's lock."""
+def _save_model(model: Any, out_dir: Path, card: RunCard) -> None:
+    """``model.save`` + the run card (``train.json``, :meth:`RunCard.save`, written last) into a
+    sibling staging folder, then swapped in whole (:func:`oracle.schema.replace_folder`) under the
+    folder's lock."""
     def write(tmp: Path) -> None:
         model.save(str(tmp))
-        write_json_atomic(tmp / TRAIN_JSON, info)
+        card.save(tmp)
 
     replace_folder(out_dir, write)
 

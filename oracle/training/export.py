@@ -17,34 +17,24 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 from oracle.errors import OracleError
-from oracle.schema import now_iso, read_json, replace_folder, write_json_atomic, write_text_atomic
-from oracle.training.data import TRAIN_JSON
+from oracle.schema import now_iso, replace_folder, write_json_atomic, write_text_atomic
+from oracle.training.card import MERGE_JSON, RunCard
 
 logger = logging.getLogger(__name__)
 
 
-def read_train_info(folder: str | Path) -> dict[str, Any]:
-    """``train.json`` of an adapter/embedder folder, or ``{}`` when absent or unreadable."""
-    path = Path(folder) / TRAIN_JSON
-    try:
-        return read_json(path)
-    except (OSError, ValueError):
-        return {}
-
-
 def base_model_of(adapter_dir: str | Path) -> str:
-    """The base model of an adapter: ``train.json``'s ``base_model``, else peft's
+    """The base model of an adapter: its run card's ``base_model`` (:class:`RunCard`), else peft's
     ``adapter_config.json`` ``base_model_name_or_path``.
 
     Raises:
         OracleError: ``err.train.not_adapter`` when the folder is not a peft adapter.
     """
-    info = read_train_info(adapter_dir)
-    if info.get("base_model"):
-        return info["base_model"]
+    card = RunCard.load(adapter_dir, missing_ok=True)
+    if card is not None and card.base_model:
+        return card.base_model
     cfg = Path(adapter_dir) / "adapter_config.json"
     if cfg.exists():
         return json.loads(cfg.read_text(encoding="utf-8")).get("base_model_name_or_path", "")
@@ -95,12 +85,14 @@ def merge_adapter(
     merged = merged.to(load_dtype)
     tokenizer_src = adapter_dir if (adapter_dir / "tokenizer_config.json").exists() else base_path
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_src))
+    card = RunCard.load(adapter_dir, missing_ok=True)
+
     def write(tmp: Path) -> None:  # merge.json last: the folder is whole or the old one stays
         merged.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
-        write_json_atomic(tmp / "merge.json", {"base_model": base, "adapter": str(adapter_dir),
-                                               "dtype": str(load_dtype), "created_at": now_iso(),
-                                               "train": read_train_info(adapter_dir)})
+        write_json_atomic(tmp / MERGE_JSON, {"base_model": base, "adapter": str(adapter_dir),
+                                             "dtype": str(load_dtype), "created_at": now_iso(),
+                                             "train": card.to_dict() if card is not None else {}})
 
     replace_folder(out, write)
     logger.info("merged %s into %s", adapter_dir, out)
@@ -122,16 +114,15 @@ def _upstream(name: str) -> tuple[str, str]:
 
 
 def model_card(folder: str | Path, repo_id: str = "") -> str:
-    """A README.md (YAML front matter + text) describing the folder from its ``train.json``:
-    kind, base model (the upstream hub id for bundled models), data, hyper-parameters,
+    """A README.md (YAML front matter + text) describing the folder from its run card
+    (:meth:`RunCard.of_folder`: ``train.json``, a merged model's ``merge.json``, else what its files
+    say): kind, base model (the upstream hub id for bundled models), data, hyper-parameters,
     metrics, wall time and cost."""
     folder = Path(folder)
-    info = read_train_info(folder)
-    merge = {}
-    if (folder / "merge.json").exists():
-        merge = read_json(folder / "merge.json")
-        info = info or merge.get("train", {})
-    kind = info.get("kind", "lora")
+    card = RunCard.of_folder(folder)
+    info = card.to_dict()
+    merge = (folder / MERGE_JSON).exists()
+    kind = "embedding" if card.kind == "embedding" else "lora"  # a merged model is a LoRA run folded in
     base, licence = _upstream(info.get("base_model", ""))
     is_adapter = (folder / "adapter_config.json").exists()
     library = "peft" if is_adapter else ("sentence-transformers" if kind == "embedding" else "transformers")

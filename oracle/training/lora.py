@@ -15,8 +15,9 @@ bf16 base model (LoRA weights stay fp32): measured here 2.1 s per 256-token step
 
 Output ``adapters/<name>/``: what peft ``save_pretrained`` writes (``adapter_config.json``,
 ``adapter_model.safetensors``; loads with ``PeftModel.from_pretrained``), the tokenizer, and
-``train.json``: base model, data files and their sha256, hyper-parameters, metrics (eval
-loss before/after, train loss, tokens/s), wall time and cost.
+the run card ``train.json`` (:class:`oracle.training.card.RunCard`): base model, data files and
+their sha256, hyper-parameters, the prompt version, metrics (eval loss before/after, train loss,
+tokens/s), wall time and cost. Runs are listed by :func:`oracle.training.card.list_runs`.
 """
 
 from __future__ import annotations
@@ -37,11 +38,11 @@ from oracle.schema import (
     Record,
     now_iso,
     read_json,
-    recover_folders,
     replace_folder,
     write_json_atomic,
 )
-from oracle.training.data import TRAIN_JSON, RaftExample, TrainingData, hard_negative_index, prepare
+from oracle.training.card import RunCard, new_card, run_dir
+from oracle.training.data import RaftExample, TrainingData, hard_negative_index, prepare
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,8 @@ class LoraResult:
 
     ``status`` is ``"completed"`` (adapter saved in ``adapter_dir``) or ``"cancelled"``
     (stopped by ``should_stop``; a checkpoint in ``checkpoint_dir`` lets it resume).
-    ``info`` is the content of ``train.json`` (partial when cancelled).
+    ``info`` is the content of ``train.json`` (:meth:`oracle.training.card.RunCard.to_dict`;
+    partial when cancelled).
     """
 
     name: str
@@ -651,7 +653,7 @@ def train_lora(
     t_start = time.time()
     cfg = cfg or LoraTrainConfig()
     name = sanitize_name(name) if name else default_name(base_model)
-    out_dir = workspace.adapters / name
+    out_dir = run_dir(workspace, "lora", name)
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else out_dir / CHECKPOINTS
     resume_from = last_checkpoint(ckpt_dir) if resume else None
     if resume and resume_from is None:
@@ -709,24 +711,13 @@ def train_lora(
         "n_params": n_total,
         "too_long_skipped": n_long_train + n_long_eval,
     })
-    info: dict[str, Any] = {
-        "kind": "lora",
-        "name": name,
-        "base_model": base_model,
-        "base_model_path": base_path,
-        "created_at": now_iso(),
-        "data": data.summary(),
-        "hyperparameters": to_dict(cfg),
-        "device": device,
-        "precision": "bf16-autocast" if bf16 else "fp32",
-        "qlora": qlora,
-        "metrics": metrics,
-        "versions": _versions(),
-    }
+    card = new_card("lora", name, base_model, base_model_path=base_path, data=data.summary(),
+                    hyperparameters=to_dict(cfg), device=device, precision="bf16-autocast" if bf16 else "fp32",
+                    qlora=qlora, metrics=metrics, versions=_versions())
     if callback.cancelled:
         note_wall_time(ckpt_dir, time.time() - t_start)
         logger.info("lora: cancelled at step %d; checkpoint in %s", trainer.state.global_step, ckpt_dir)
-        return LoraResult(name, "cancelled", None, str(ckpt_dir), info, model if return_model else None)
+        return LoraResult(name, "cancelled", None, str(ckpt_dir), card.to_dict(), model if return_model else None)
 
     if eval_enc:
         metrics["eval_loss"] = trainer.evaluate()["eval_loss"]
@@ -734,14 +725,15 @@ def train_lora(
     if log_history:
         metrics["final_loss"] = log_history[-1]["loss"]
     wall = time.time() - t_start
-    info["wall_time_s"] = round(wall + prior_wall, 1)
-    info["cost"] = cost.run_cost(info["wall_time_s"], cost_cfg)
-    save_adapter(model, tokenizer, out_dir, info)
+    card.wall_time_s = round(wall + prior_wall, 1)
+    card.cost = cost.run_cost(card.wall_time_s, cost_cfg)
+    save_adapter(model, tokenizer, out_dir, card)
     if not keep_checkpoints and ckpt_dir.is_dir() and ckpt_dir.resolve() != out_dir.resolve():
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     logger.info("lora: saved %s (eval loss %s -> %s, %.0f s)", out_dir, metrics.get("eval_loss_before"),
-                metrics.get("eval_loss"), info["wall_time_s"])
-    return LoraResult(name, "completed", str(out_dir), str(ckpt_dir), info, model if return_model else None)
+                metrics.get("eval_loss"), card.wall_time_s)
+    return LoraResult(name, "completed", str(out_dir), str(ckpt_dir), card.to_dict(),
+                      model if return_model else None)
 
 
 def note_wall_time(checkpoint_dir: str | Path, seconds: float) -> None:
@@ -754,16 +746,16 @@ def note_wall_time(checkpoint_dir: str | Path, seconds: float) -> None:
         write_json_atomic(state_file, data)
 
 
-def save_adapter(model, tokenizer, out_dir: Path, info: dict[str, Any]) -> None:
-    """Write peft files + tokenizer + ``train.json`` into ``out_dir`` atomically: everything goes
-    to a sibling ``.<name>.<8 hex>.tmp`` first, then is swapped in whole
-    (:func:`oracle.schema.replace_folder`; ``out_dir``'s ``checkpoints/`` kept, if any)."""
+def save_adapter(model, tokenizer, out_dir: Path, card: RunCard) -> None:
+    """Write peft files + tokenizer + the run card (``train.json``, :meth:`RunCard.save`, last) into
+    ``out_dir`` atomically: everything goes to a sibling ``.<name>.<8 hex>.tmp`` first, then is
+    swapped in whole (:func:`oracle.schema.replace_folder`; ``out_dir``'s ``checkpoints/`` kept, if any)."""
     out_dir = Path(out_dir)
 
     def write(tmp: Path) -> None:
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
-        write_json_atomic(tmp / TRAIN_JSON, info)
+        card.save(tmp)
         ckpt = out_dir / CHECKPOINTS
         if ckpt.is_dir():
             shutil.move(str(ckpt), str(tmp / CHECKPOINTS))
@@ -784,37 +776,6 @@ def _versions() -> dict[str, str]:
 
     out["oracle"] = __version__
     return out
-
-
-def _model_complete(folder: Path) -> bool:
-    """A saved run or merged model: its ``train.json`` / ``merge.json`` is written last."""
-    return (folder / TRAIN_JSON).is_file() or (folder / "merge.json").is_file()
-
-
-def list_adapters(workspace: Workspace) -> list[dict[str, Any]]:
-    """Finished runs: the ``train.json`` of every ``adapters/*/`` (LoRA and embedders), newest
-    first, each with ``"path"`` added. Merged models (``merge.json``) have kind ``"merged"``;
-    other folders without ``train.json`` are listed with ``{"name", "path", "kind": "unknown"}``."""
-    out = []
-    recover_folders(workspace.adapters, _model_complete)  # a save killed mid-swap
-    for folder in workspace.adapters.iterdir():
-        if not folder.is_dir() or folder.name.startswith("."):
-            continue
-        meta = folder / TRAIN_JSON
-        try:
-            if meta.exists():
-                info = read_json(meta)
-            elif (folder / "merge.json").exists():
-                merge = read_json(folder / "merge.json")
-                info = {**merge.get("train", {}), "name": folder.name, "kind": "merged",
-                        "created_at": merge.get("created_at", "")}
-            else:
-                info = {"name": folder.name, "kind": "unknown"}
-        except (OSError, ValueError):
-            info = {"name": folder.name, "kind": "unknown"}
-        info["path"] = str(folder)
-        out.append(info)
-    return sorted(out, key=lambda i: i.get("created_at", ""), reverse=True)
 
 
 # --- estimate ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ conversation and names the answers; an answer the server no longer has cannot be
 (:class:`~oracle.errors.AnswerNotFoundError`, said in the person's language).
 
 The LoRA adapter dropdown lists the generator's adapters with their base model
-(:func:`oracle.ui.widgets.list_adapters`); choosing one whose base is not the selected generator
+(:func:`oracle.ui.widgets.adapter_choices`); choosing one whose base is not the selected generator
 switches the generator to that base and says so (:func:`oracle.ui.widgets.generator_for_adapter`);
 choosing a generator that does not fit the chosen adapter removes the adapter and says so. The
 core refuses a mismatched pair anyway (:func:`oracle.llm.check_adapter_base`).
@@ -288,7 +288,7 @@ def build(ctx: UIContext) -> None:
         with gr.Column(scale=2):
             picker = widgets.generator_picker(ctx, "chat")
             adapter = gr.Dropdown(
-                choices=[(ctx.t("ui.chat.no_adapter"), "")] + widgets.list_adapters(ws), value="",
+                choices=[(ctx.t("ui.chat.no_adapter"), "")] + widgets.adapter_choices(ws), value="",
                 label=ctx.k("ui.chat.adapter"), info=ctx.k("ui.chat.adapter_info"), allow_custom_value=True,
                 elem_id="oracle-chat-adapter",
             )  # fmt: skip
@@ -525,7 +525,7 @@ def build(ctx: UIContext) -> None:
                         outputs=[adapter, adapter_status], api_name="chat_generator")  # fmt: skip
 
     def _adapter_choices(lang: str) -> Any:
-        choices = [(ctx.t("ui.chat.no_adapter", lang), "")] + widgets.list_adapters(ws)
+        choices = [(ctx.t("ui.chat.no_adapter", lang), "")] + widgets.adapter_choices(ws)
         return gr.Dropdown(choices=choices)
 
     @guard

@@ -67,35 +67,36 @@ def jobs_table(ctx: UIContext, lang: str):
 
 
 def runs_table(ctx: UIContext, lang: str):
-    """Finished runs (``adapters/*/train.json``) with their metrics."""
-    from oracle.training.lora import list_adapters
+    """Every run (:func:`oracle.training.card.list_runs`: ``adapters/`` and ``embedders/``) with its metrics."""
+    from oracle.training.card import list_runs
 
     headers = [ctx.t(f"ui.ft.col.{c}", lang) for c in ("name", "kind", "base", "examples", "before", "after", "time", "cost")]
     rows = []
-    for info in list_adapters(ctx.workspace):
-        m = info.get("metrics", {})
-        if info.get("kind") == "embedding":
+    for run in list_runs(ctx.workspace):
+        m = run.metrics
+        if run.kind == "embedding":
             before = f"MRR@10 {_fmt(m.get('before', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('before', {}).get('hit@1'), 3)}"
             after = f"MRR@10 {_fmt(m.get('after', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('after', {}).get('hit@1'), 3)}"
             if m.get("improved") is False:
                 after += f" · ⚠️ {ctx.t('ui.ft.no_gain', lang)}"
-            n = info.get("data", {}).get("n_train_pairs")
+            n = run.data.get("n_train_pairs")
         else:
             before = f"eval loss {_fmt(m.get('eval_loss_before'), 4)}"
             after = f"eval loss {_fmt(m.get('eval_loss'), 4)}"
-            n = info.get("data", {}).get("n_train")
-        cost = info.get("cost") or {}
+            n = run.data.get("n_train")
+        cost = run.cost or {}
         money = (f"{format_money(cost['brl'], lang)} ({format_money(cost.get('usd'), lang, 'US$')})"
                  if cost.get("brl") is not None else "–")  # fmt: skip
-        rows.append([info.get("name", Path(info["path"]).name), info.get("kind", "?"), info.get("base_model", "?"), n,
-                     before, after, widgets.format_seconds(info.get("wall_time_s")), money])
+        rows.append([run.display_name, run.kind, run.base_model or "?", n,
+                     before, after, widgets.format_seconds(run.wall_time_s), money])
     return widgets.dataframe(rows, headers)
 
 
 def run_choices(ctx: UIContext, kind: str | None = None) -> list[str]:
-    from oracle.training.lora import list_adapters
+    """Folder names of the runs (:func:`oracle.training.card.list_runs`), of ``kind`` if given."""
+    from oracle.training.card import list_runs
 
-    return [Path(i["path"]).name for i in list_adapters(ctx.workspace) if kind is None or i.get("kind") == kind]
+    return [run.folder.name for run in list_runs(ctx.workspace, kind)]
 
 
 PLOT_SERIES = ("loss", "eval_loss", "mrr@10")
@@ -191,18 +192,19 @@ def not_improved_warning(ctx: UIContext, metrics: dict, lang: str) -> str:
 
 
 def reindex_warning(ctx: UIContext, embedder: str | None, lang: str) -> str:
-    """Plain-text warning for re-indexing with ``embedder`` (a folder) when its ``train.json``
-    says the fine-tune did not improve on the base model; ``""`` for an improved run, a bundled
-    or hub model, or a folder without ``train.json``."""
-    from oracle.training.embedding import outcome, read_run_info
+    """Plain-text warning for re-indexing with ``embedder`` (a folder) when its run card
+    (:class:`oracle.training.card.RunCard`) says the fine-tune did not improve on the base model;
+    ``""`` for an improved run, a bundled or hub model, or a folder without a card."""
+    from oracle.training.card import RunCard
+    from oracle.training.embedding import outcome
 
-    info = read_run_info(embedder) if embedder else None
-    if not info or info.get("kind") != "embedding":
+    card = RunCard.load(embedder, missing_ok=True) if embedder else None
+    if card is None or card.kind != "embedding":
         return ""
-    o = outcome(info.get("metrics") or {})
+    o = outcome(card.metrics)
     if o["improved"] is not False:
         return ""
-    return ctx.t("ui.ft.reindex_not_recommended", lang, name=info.get("name") or Path(embedder).name,
+    return ctx.t("ui.ft.reindex_not_recommended", lang, name=card.name or Path(embedder).name,
                  test_before=_fmt(o["test_before"], 3), test_after=_fmt(o["test_after"], 3))
 
 
@@ -475,20 +477,26 @@ def build(ctx: UIContext) -> None:
 
     @guard
     def merge(run_name, lang: str):
-        folder = widgets.adapter_path(ws, run_name)
-        if not folder or not (Path(folder) / "adapter_config.json").exists():
+        from oracle.training.card import find_run
+
+        run = find_run(ws, run_name, "lora")
+        if run is None or not run.is_generator_adapter:
             raise gr.Error(ctx.t("ui.ft.pick_adapter", lang), print_exception=False)
         from oracle.training.specs import MergeJob
 
+        folder = run.path
         spec = MergeJob(adapter_dir=folder, output_dir=str(Path(folder).parent / f"{run_name}-merged"))
         status = jobs.submit(ws, spec, name=f"{run_name}-merged")
         return _job_outputs(status.job_id, lang)
 
     @guard
     def reindex(run_name, lang: str):
-        folder = widgets.adapter_path(ws, run_name)
-        if not folder or not (Path(folder) / "modules.json").exists():
+        from oracle.training.card import find_run
+
+        run = find_run(ws, run_name, "embedding")
+        if run is None or not run.is_embedder:
             raise gr.Error(ctx.t("ui.ft.pick_embedder", lang), print_exception=False)
+        folder = run.path
         warning = reindex_warning(ctx, folder, lang)
         if warning:  # not recommended, still allowed: say so and go on
             gr.Warning(warning)
@@ -514,9 +522,11 @@ def build(ctx: UIContext) -> None:
 
     @guard
     def push(run_name, repo_id, token_v, private_v, lang: str, progress=gr.Progress()):
+        from oracle.training.card import find_run
         from oracle.training.export import push_to_hub
 
-        folder = widgets.adapter_path(ws, run_name)
+        run = find_run(ws, run_name)
+        folder = run.path if run is not None else None
         if not folder:
             raise gr.Error(ctx.t("ui.ft.pick_run", lang), print_exception=False)
         progress(0, desc=ctx.t("ui.ft.pushing", lang))

@@ -40,10 +40,13 @@ def bundled_generators() -> list[str]:
 
 
 def embedder_choices(workspace: Workspace) -> list[tuple[str, str]]:
-    """``(label, value)``: bundled embedders, then fine-tuned embedders of the workspace (their folder)."""
+    """``(label, value)``: bundled embedders, then fine-tuned embedders of the workspace (their folder,
+    in ``embedders/`` or, from older versions, ``adapters/``: :func:`oracle.training.card.list_runs`)."""
+    from oracle.training.card import list_runs
+
     choices = [(name, name) for name in bundled_embedders()]
-    for run in trained_runs(workspace, "embedding"):
-        choices.append((f"{Path(run['path']).name} ({run.get('base_model', '?')})", run["path"]))
+    for run in list_runs(workspace, "embedding"):
+        choices.append((f"{run.folder.name} ({run.base_model or '?'})", run.path))
     return choices
 
 
@@ -80,8 +83,10 @@ def generator_choices(ctx: UIContext, lang: str | None = None) -> list[tuple[str
         profile = getattr(models.GENERATORS.get(name), "profile", "")
         suffix = f" ({ctx.t(f'ui.gen.profile.{profile}', lang)})" if profile else ""
         choices.append((f"{ctx.t('ui.gen.local', lang)}: {name}{suffix}", f"local:{name}"))
-    for run in trained_runs(ctx.workspace, "merged"):
-        choices.append((f"{ctx.t('ui.gen.merged', lang)}: {Path(run['path']).name}", f"local:{run['path']}"))
+    from oracle.training.card import list_runs
+
+    for run in list_runs(ctx.workspace, "merged"):
+        choices.append((f"{ctx.t('ui.gen.merged', lang)}: {run.folder.name}", f"local:{run.path}"))
     choices.append((ctx.t("ui.gen.openai", lang), OPENAI_CHOICE))
     for prefix in llm.registered_prefixes():
         if prefix not in ("local", "openai"):
@@ -175,28 +180,9 @@ def make_generator(
     return llm.get_generator(choice, adapter=adapter)
 
 
-def trained_runs(workspace: Workspace, kind: str | None = None) -> list[dict[str, Any]]:
-    """Finished fine-tuning runs of the workspace (``train.json`` of ``adapters/*``, newest first;
-    :func:`oracle.training.lora.list_adapters`), optionally of one ``kind`` (``"lora"``,
-    ``"embedding"``, ``"merged"``). ``[]`` when the training package is unavailable."""
-    try:
-        from oracle.training.lora import list_adapters as _list
-    except ImportError:  # pragma: no cover - training is optional for the app
-        return []
-    try:
-        runs = _list(workspace)
-    except OSError:
-        return []
-    return [r for r in runs if kind is None or r.get("kind") == kind]
-
-
-ST_MARKERS = ("modules.json", "config_sentence_transformers.json")
-"""Files that make a folder a sentence-transformers model (an embedder, not a generator adapter)."""
-
-
 @dataclass(frozen=True)
 class GeneratorAdapter:
-    """A LoRA adapter of the generator found in ``adapters/``.
+    """A LoRA adapter of the generator found in ``adapters/``, as the chat shows it.
 
     Attributes:
         name: folder name under ``adapters/`` (the chat dropdown's value).
@@ -204,13 +190,21 @@ class GeneratorAdapter:
         bases: the names the folder gives for its base model, most telling first
             (:func:`oracle.llm.adapter_base_models`: ``train.json`` ``base_model`` and
             ``base_model_path``, then peft's ``base_model_name_or_path``); ``()`` if unknown.
-        created_at: ``train.json``'s ``created_at`` (ISO 8601), ``""`` when absent.
+        created_at: the run card's ``created_at`` (ISO 8601), ``""`` when absent.
     """
 
     name: str
     path: str
     bases: tuple[str, ...] = ()
     created_at: str = ""
+
+    @classmethod
+    def of(cls, run: Any) -> "GeneratorAdapter":
+        """From a :class:`oracle.training.card.RunCard` read from disk (its folder set)."""
+        from oracle.llm import adapter_base_models
+
+        folder = Path(run.folder)
+        return cls(folder.name, str(folder.resolve()), tuple(adapter_base_models(folder)), run.created_at)
 
     @property
     def base_model(self) -> str | None:
@@ -227,64 +221,15 @@ class GeneratorAdapter:
         return f"{self.name} ({model_label(self.base_model)})" if self.base_model else self.name
 
 
-def is_generator_adapter(folder: Path) -> bool:
-    """True when ``folder`` holds a peft adapter of a causal LM: it has ``adapter_config.json``
-    whose ``task_type`` is ``CAUSAL_LM`` or unset, it is not a sentence-transformers model
-    (:data:`ST_MARKERS`), and its ``train.json``, if any, is of kind ``"lora"`` (embedder and
-    merged runs are not adapters of the generator)."""
-    import json
-
-    config = folder / "adapter_config.json"
-    if not folder.is_dir() or folder.name.startswith(".") or not config.is_file():
-        return False
-    if any((folder / marker).exists() for marker in ST_MARKERS):
-        return False
-    try:
-        peft_cfg = json.loads(config.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    if not isinstance(peft_cfg, dict) or peft_cfg.get("task_type") not in (None, "", "CAUSAL_LM"):
-        return False
-    train = folder / "train.json"
-    if train.is_file():
-        try:
-            info = json.loads(train.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info = {}
-        if isinstance(info, dict) and info.get("kind") not in (None, "lora"):
-            return False
-    return True
-
-
 def generator_adapters(workspace: Workspace) -> list[GeneratorAdapter]:
-    """The generator's LoRA adapters in ``adapters/`` (:func:`is_generator_adapter`), newest
+    """The generator's LoRA adapters (:func:`oracle.training.card.generator_adapters`), newest
     trained first, then those without a date by name. Embedders and merged models are left out."""
-    import json
+    from oracle.training.card import generator_adapters as _adapters
 
-    from oracle.llm import adapter_base_models
-
-    found: list[GeneratorAdapter] = []
-    try:
-        folders = sorted(workspace.adapters.iterdir())
-    except OSError:
-        return []
-    for folder in folders:
-        if not is_generator_adapter(folder):
-            continue
-        created = ""
-        train = folder / "train.json"
-        if train.is_file():
-            try:
-                created = str(json.loads(train.read_text(encoding="utf-8")).get("created_at") or "")
-            except (OSError, ValueError, AttributeError):
-                created = ""
-        bases = tuple(adapter_base_models(folder))
-        found.append(GeneratorAdapter(folder.name, str(folder.resolve()), bases, created))
-    dated = sorted((a for a in found if a.created_at), key=lambda a: a.created_at, reverse=True)
-    return dated + [a for a in found if not a.created_at]
+    return [GeneratorAdapter.of(run) for run in _adapters(workspace)]
 
 
-def list_adapters(workspace: Workspace) -> list[tuple[str, str]]:
+def adapter_choices(workspace: Workspace) -> list[tuple[str, str]]:
     """``(label, folder name)`` of the generator's LoRA adapters (:func:`generator_adapters`),
     each labelled with its base model: ``("meu-adaptador (qwen2.5-coder-0.5b-instruct)",
     "meu-adaptador")``."""
@@ -293,13 +238,11 @@ def list_adapters(workspace: Workspace) -> list[tuple[str, str]]:
 
 def find_adapter(workspace: Workspace, name: str | None) -> GeneratorAdapter | None:
     """The generator adapter called ``name`` in ``adapters/``, or None (no name, a name with a
-    path separator, or not a generator adapter)."""
-    path = adapter_path(workspace, name)
-    if path is None or not is_generator_adapter(Path(path)):
-        return None
-    from oracle.llm import adapter_base_models
+    path separator, or not a generator adapter: :func:`oracle.training.card.find_adapter`)."""
+    from oracle.training.card import find_adapter as _find
 
-    return GeneratorAdapter(Path(path).name, str(Path(path).resolve()), tuple(adapter_base_models(path)))
+    run = _find(workspace, name)
+    return GeneratorAdapter.of(run) if run is not None else None
 
 
 def local_model(choice: str | None) -> str | None:
@@ -371,16 +314,6 @@ def generator_for_adapter(
         if llm.model_identity(base).startswith("hub:"):
             return AdapterGenerator("switch", f"local:{base}", bases[0])
     return AdapterGenerator("unavailable", current, bases[0])
-
-
-def adapter_path(workspace: Workspace, name: str | None) -> str | None:
-    """The folder of adapter ``name`` (None for none). Names with path separators are refused."""
-    if not name:
-        return None
-    if "/" in name or "\\" in name or name.startswith("."):
-        return None
-    path = workspace.adapters / name
-    return str(path) if path.is_dir() else None
 
 
 # --- documents --------------------------------------------------------------------

@@ -236,8 +236,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Merge, export, publish",
     },
     "ui.ft.run": {
-        "pt": "Resultado (pasta em adapters/)",
-        "en": "Result (folder in adapters/)",
+        "pt": "Resultado (pasta em adapters/ ou embedders/)",
+        "en": "Result (folder in adapters/ or embedders/)",
     },
     "ui.ft.merge": {
         "pt": "Mesclar adaptador no modelo",
