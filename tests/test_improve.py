@@ -522,3 +522,25 @@ def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):
     with pytest.raises(OracleError) as err:
         start(workspace, ImproveConfig())
     assert err.value.key == "improve.err.no_documents" and "aba Documentos" in str(err.value)
+
+
+def test_the_report_lists_every_file_that_fed_the_run(workspace, tmp_path):
+    """The training questions, the pairs they were read from, and both ratings files: invalid.jsonl
+    feeds the run too (a later 👎 takes an answer out of training)."""
+    from oracle.feedback import record_rating
+    from oracle.schema import Rating
+
+    make_workspace(workspace, tmp_path)
+    record_rating(Rating(question="Quanto custa a taxa?", answer="80 reais", valid=True, answer_id="a1"), workspace)
+    record_rating(Rating(question="Quanto custa a taxa?", answer="80 reais", valid=False, answer_id="a1"), workspace)
+    run_pipeline(workspace, small_cfg(stages=["pairs"]), run_id="r", hooks=Hooks(teacher=fake_teacher))
+    files = read_report(workspace, "r")["data_files"]
+    roles = {Path(f["path"]).name: f["role"] for f in files}
+    assert roles["pairs.jsonl"] == "pairs" and roles["validated.jsonl"] == "ratings"
+    assert roles["invalid.jsonl"] == "ratings_excluded"
+    assert any(name.endswith(".qa.jsonl") and role == "qa" for name, role in roles.items())
+    assert all(len(f["sha256"]) == 64 for f in files)
+    run_pipeline(workspace, small_cfg(stages=["pairs"], use_ratings=False), run_id="r2",
+                 hooks=Hooks(teacher=fake_teacher))
+    names = {Path(f["path"]).name for f in read_report(workspace, "r2")["data_files"]}
+    assert "invalid.jsonl" not in names and "validated.jsonl" not in names  # ratings not used: not read

@@ -24,7 +24,7 @@ from oracle.config import DEFAULT_INDEX, Workspace
 from oracle.errors import OracleError
 from oracle.improve.config import STAGES, ImproveConfig
 from oracle.improve.promotion import describe_defaults, install_index
-from oracle.improve.stages import STAGE_FUNCTIONS, Hooks, RunContext
+from oracle.improve.stages import DATA_FILES, STAGE_FUNCTIONS, Hooks, RunContext
 from oracle.jobs.store import STAGES_FILE
 from oracle.schema import now_iso, read_json, write_json_atomic, write_text_atomic
 
@@ -210,7 +210,8 @@ def write_report(workspace: Workspace, run_id: str, state_dir: str | Path | None
 
     ``report.json``: ``{"run_id", "created_at", "updated_at", "config", "state", "stages": {stage:
     {"state", "seconds", "output", "error"}}, "promoted", "reason", "params", "before", "after",
-    "teacher", "student", "adapter", "embedder"}``; shares in [0, 1], times in seconds.
+    "teacher", "student", "adapter", "embedder", "data_files"}``; shares in [0, 1], times in seconds;
+    ``data_files``: every file that fed the run, with its sha256 (:func:`oracle.improve.stages.data_files`).
     """
     folder = run_dir(workspace, run_id)
     run = read_json(folder / RUN_FILE) if (folder / RUN_FILE).exists() else {"run_id": run_id}
@@ -231,10 +232,19 @@ def write_report(workspace: Workspace, run_id: str, state_dir: str | Path | None
         "retrieval_after": (ev.get("after") or {}).get("retrieval"),
         "teacher": out("pairs").get("teacher"), "student": out("generator").get("student"),
         "adapter": out("generator").get("adapter"), "embedder": out("embedder").get("embedder"),
+        "data_files": _data_files(folder),
     }
     write_json_atomic(folder / REPORT_JSON, report)
     write_text_atomic(folder / REPORT_MD, report_markdown(report))
     return report
+
+
+def _data_files(folder: Path) -> list[dict[str, Any]]:
+    """The run's ``data_files.json`` (``[]`` before its snapshot exists)."""
+    try:
+        return read_json(folder / DATA_FILES)
+    except (OSError, ValueError):
+        return []
 
 
 def read_report(workspace: Workspace, run_id: str) -> dict[str, Any]:
