@@ -1394,8 +1394,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "👉 **Next step:** in the **Chat**, mark each answer 👍 (correct) or 👎 (wrong), and correct it if you like. Ratings are listed in the **Ratings** tab and teach Oráculo.",
     },
     "ui.guide.next.improve": {
-        "pt": "👉 **Próximo passo (opcional):** na aba **Melhorar o Oráculo**, um clique ensina o Oráculo com os seus documentos e mostra as respostas antes e depois. Para revisar as perguntas de treino antes, gere-as na aba **Perguntas e respostas**.",
-        "en": "👉 **Next step (optional):** in the **Improve the Oracle** tab, one click teaches the Oracle from your documents and shows the answers before and after. To review the training questions first, generate them in the **Questions & answers** tab.",
+        "pt": "👉 **Próximo passo (opcional):** na aba **Melhorar o Oráculo**, clique em **Melhorar o Oráculo**: a execução escreve sozinha as perguntas de treino a partir dos seus documentos, aprende com elas e com as suas avaliações, e mostra as respostas antes e depois.",
+        "en": "👉 **Next step (optional):** in the **Improve the Oracle** tab, click **Improve the Oracle**: the run writes the training questions from your documents by itself, learns from them and from your ratings, and shows the answers before and after.",
     },
     "ui.guide.all_done": {
         "pt": "✅ Tudo pronto. Continue perguntando e avaliando: cada avaliação serve ao próximo ajuste fino.",
@@ -1417,10 +1417,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.needs.rate": {
         "pt": "ℹ️ Ainda não há avaliações. No **Chat**, marque uma resposta com 👍 ou 👎: ela aparece aqui.",
         "en": "ℹ️ There are no ratings yet. In the **Chat**, mark an answer 👍 or 👎: it shows up here.",
-    },
-    "ui.needs.improve": {
-        "pt": "ℹ️ Ainda não há perguntas de treino nem avaliações. O botão **Melhorar o Oráculo** abaixo escreve as perguntas a partir dos documentos; se quiser revisá-las antes, gere-as na aba **Perguntas e respostas**.",
-        "en": "ℹ️ There are no training questions or ratings yet. The **Improve the Oracle** button below writes the questions from the documents; to review them first, generate them in the **Questions & answers** tab.",
     },
     "ui.user.anonymous": {"pt": "anônimo", "en": "anonymous"},
     "ui.docs.confirm_delete": {
