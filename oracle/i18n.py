@@ -1473,6 +1473,35 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Perguntas de treino: {done} de {total} trechos, {pairs} perguntas aproveitadas",
         "en": "Training questions: {done} of {total} chunks, {pairs} questions kept",
     },
+    "improve.estimate.here": {
+        "pt": "⏱️ **Tempo estimado:** cerca de {time} neste computador ({parts}).",
+        "en": "⏱️ **Estimated time:** about {time} on this computer ({parts}).",
+    },
+    "improve.estimate.reference": {
+        "pt": "⏱️ **Tempo estimado:** cerca de {time} num computador de 2 núcleos sem placa de vídeo ({parts}).",
+        "en": "⏱️ **Estimated time:** about {time} on a 2-core computer without a graphics card ({parts}).",
+    },
+    "improve.estimate.part": {"pt": "{stage} {time}", "en": "{stage} {time}"},
+    "improve.estimate.stage.pairs": {"pt": "perguntas de treino", "en": "training questions"},
+    "improve.estimate.stage.embedder": {"pt": "busca", "en": "search"},
+    "improve.estimate.stage.generator": {"pt": "respostas", "en": "answers"},
+    "improve.estimate.stage.evaluate": {"pt": "antes e depois", "en": "before and after"},
+    "improve.estimate.basis.history": {
+        "pt": "É uma estimativa, feita com os tempos das execuções anteriores.",
+        "en": "It is an estimate, made from the times of earlier runs.",
+    },
+    "improve.estimate.basis.mixed": {
+        "pt": "É uma estimativa, feita com os tempos das execuções anteriores e, onde faltam, com tempos medidos num computador de 2 núcleos.",
+        "en": "It is an estimate, made from the times of earlier runs and, where they are missing, from times measured on a 2-core computer.",
+    },
+    "improve.estimate.basis.default": {
+        "pt": "É uma estimativa, feita com tempos medidos; depois da primeira execução, ela usa os tempos deste computador.",
+        "en": "It is an estimate, made from measured times; after the first run it uses this computer's times.",
+    },
+    "improve.estimate.unknown_pairs": {
+        "pt": "Sem contar o tempo do servidor que vai escrever as {n} perguntas de treino pedidas (ainda não medido aqui).",
+        "en": "Not counting the time of the server that will write the {n} training questions asked for (not measured here yet).",
+    },
     "improve.stage.pairs": {"pt": "Perguntas de treino", "en": "Training questions"},
     "improve.stage.embedder": {"pt": "Busca (modelo de embeddings)", "en": "Search (embedding model)"},
     "improve.stage.generator": {"pt": "Respostas (adaptador LoRA)", "en": "Answers (LoRA adapter)"},

@@ -20,6 +20,7 @@ API for the app and the command line (plain data in, plain data out; nothing her
 
     data_summary(ws)            # {"text": "312 perguntas geradas, 18 avaliações válidas, 4 corrigidas",
                                 #  "warnings": [...], "n_pairs", "n_valid", "n_corrected", ...}
+    estimate_text(estimate(ws, cfg))   # "⏱️ **Tempo estimado:** cerca de 2 h 10 min neste computador (...)"
     job_id = start(ws, ImproveConfig(max_chunks=20))   # queues the job; returns its id (= run id)
     status(ws, job_id)          # {"job": JobStatus, "stages": [{"name", "label", "state", "seconds",
                                 #  "output"}], "current", "progress", "losses", "report"}
@@ -35,6 +36,7 @@ and stage functions. Files: ``improve/<run_id>/`` (pairs, snapshot, evaluation r
 """
 
 from oracle.improve.config import STAGES, ImproveConfig, strongest_generator
+from oracle.improve.estimate import RunEstimate, estimate, estimate_text
 from oracle.improve.pairs import PairsReport, generate_pairs
 from oracle.improve.runs import (
     comparison,
@@ -54,8 +56,11 @@ __all__ = [
     "ImproveConfig",
     "PairsReport",
     "RunContext",
+    "RunEstimate",
     "comparison",
     "data_summary",
+    "estimate",
+    "estimate_text",
     "gate",
     "generate_pairs",
     "list_runs",
