@@ -899,6 +899,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "There is no Improve the Oracle run to resume: click Improve the Oracle.",
     },
     "ui.improve.advanced": {"pt": "Avançado", "en": "Advanced"},
+    "ui.improve.advanced_note": {
+        "pt": "ℹ️ O botão **Melhorar o Oráculo** acima usa as escolhas feitas aqui: modelo de partida (o modelo que aprende, quando o tipo é o gerador), avaliações do Chat, fração separada para avaliação e os parâmetros do adaptador e da busca.",
+        "en": "ℹ️ The **Improve the Oracle** button above uses the choices made here: base model (the model that learns, when the kind is the generator), Chat ratings, held-out fraction and the adapter and search parameters.",
+    },
     # --- ui (add keys here) ---
     "ui.app.header": {
         "pt": "# 🔮 Oráculo\nPerguntas respondidas a partir dos seus documentos, com fontes citadas — e melhores a cada avaliação.",
@@ -1498,6 +1502,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "É uma estimativa, feita com tempos medidos; depois da primeira execução, ela usa os tempos deste computador.",
         "en": "It is an estimate, made from measured times; after the first run it uses this computer's times.",
     },
+    "improve.estimate.only_server": {
+        "pt": "⏱️ **Tempo estimado:** depende do servidor que vai escrever as {n} perguntas de treino pedidas (a velocidade dele ainda não foi medida aqui). É uma estimativa.",
+        "en": "⏱️ **Estimated time:** depends on the server that will write the {n} training questions asked for (its speed has not been measured here yet). It is an estimate.",
+    },
     "improve.estimate.unknown_pairs": {
         "pt": "Sem contar o tempo do servidor que vai escrever as {n} perguntas de treino pedidas (ainda não medido aqui).",
         "en": "Not counting the time of the server that will write the {n} training questions asked for (not measured here yet).",
@@ -1576,6 +1584,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.err.no_documents": {
         "pt": "Não há documentos para treinar: envie PDFs ou textos na aba Documentos e monte o índice.",
         "en": "There are no documents to train on: upload PDFs or texts in the Documents tab and build the index.",
+    },
+    "improve.err.eval_fraction": {
+        "pt": "Para comparar antes e depois, uma parte das perguntas precisa ficar fora do treino: em **Avançado**, escolha uma fração separada para avaliação maior que zero.",
+        "en": "To compare before and after, a share of the questions must stay out of training: under **Advanced**, choose a held-out fraction above zero.",
     },
     "improve.err.no_run": {
         "pt": "Não há execução '{run_id}' de Melhorar o Oráculo. Veja a lista com: python -m oracle improve --list",

@@ -61,6 +61,28 @@ def test_config_is_the_job_spec_and_validates():
         ImproveConfig.from_dict({"lora": {"rank": 0}})
 
 
+def test_settings_apply_to_a_copy_by_field_path():
+    from oracle.errors import OracleError
+    from oracle.improve import with_settings
+
+    base = ImproveConfig(teacher="openai:t", eval_fraction=0.2)
+    base.lora.max_steps = 12  # no control sets it: it stays
+    cfg = with_settings(base, {"lora.rank": 4.0, "lora.bf16": "off", "embedding.epochs": 2, "eval_fraction": 0.3,
+                               "use_ratings": False, "student": "outro-modelo", "lora.alpha": None})
+    assert cfg.lora.rank == 4 and isinstance(cfg.lora.rank, int)  # number widgets send floats
+    assert cfg.lora.bf16 == "off" and cfg.embedding.epochs == 2.0 and cfg.use_ratings is False
+    assert cfg.student == "outro-modelo" and cfg.teacher == "openai:t" and cfg.lora.max_steps == 12
+    assert cfg.lora.alpha == base.lora.alpha  # None leaves a field as it is
+    assert cfg.eval_fraction == cfg.lora.eval_fraction == cfg.embedding.eval_fraction == 0.3
+    assert base.lora.rank == 8 and base.eval_fraction == 0.2  # the config given is not changed
+    for bad in ({"lora.rank": 2.5}, {"lora.rank": 0}, {"lora.nope": 1}, {"nope": 1}, {"lora.dropout": "x"}):
+        with pytest.raises(ConfigError):
+            with_settings(base, bad)
+    with pytest.raises(OracleError) as err:
+        with_settings(base, {"eval_fraction": 0.0})
+    assert err.value.key == "improve.err.eval_fraction" and "Avançado" in err.value.message("pt")
+
+
 # --- stage 1: quote-verified pairs -------------------------------------------------------------------
 
 

@@ -118,3 +118,11 @@ def test_durations_are_rounded_as_estimates():
     assert rough_duration(61) == "1 min" and rough_duration(19 * 60 + 31) == "20 min"
     assert rough_duration(23 * 60 + 20) == "25 min"
     assert rough_duration(2 * 3600 + 7 * 60) == "2 h 10 min" and rough_duration(3 * 3600 + 60) == "3 h"
+
+
+def test_a_server_teacher_alone_is_said_to_be_unknown(workspace, tmp_path):
+    make_workspace(workspace, tmp_path)
+    est = estimate(workspace, cfg(teacher="openai:servidor", stages=["pairs"]))
+    assert est.seconds == 0 and est.unknown_pairs == 20
+    assert estimate_text(est, "pt").startswith("⏱️ **Tempo estimado:** depende do servidor que vai escrever as 20")
+    assert estimate_text(estimate(workspace, cfg(stages=["evaluate"])), "pt") == ""  # nothing to do, nothing said

@@ -35,7 +35,7 @@ and stage functions. Files: ``improve/<run_id>/`` (pairs, snapshot, evaluation r
 ``indexes/improve-<run_id>/`` (only when the embedder won), ``defaults.json``.
 """
 
-from oracle.improve.config import STAGES, ImproveConfig, strongest_generator
+from oracle.improve.config import STAGES, ImproveConfig, strongest_generator, with_settings
 from oracle.improve.estimate import RunEstimate, estimate, estimate_text
 from oracle.improve.pairs import PairsReport, generate_pairs
 from oracle.improve.runs import (
@@ -70,4 +70,5 @@ __all__ = [
     "start",
     "status",
     "strongest_generator",
+    "with_settings",
 ]

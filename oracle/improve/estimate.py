@@ -365,8 +365,8 @@ def estimate_text(est: RunEstimate, lang: str | None = None) -> str:
     from oracle.i18n import format_number, t
 
     if not est.seconds:
-        unknown = t("improve.estimate.unknown_pairs", lang, n=format_number(est.unknown_pairs, lang))
-        return f"⏱️ {unknown}" if est.unknown_pairs else ""
+        n = format_number(est.unknown_pairs, lang)
+        return t("improve.estimate.only_server", lang, n=n) if est.unknown_pairs else ""
     parts = [t("improve.estimate.part", lang, stage=t(f"improve.estimate.stage.{stage}", lang),
                time=rough_duration(rec.seconds or 0.0, lang))
              for stage, rec in est.stages.items() if rec.seconds]
