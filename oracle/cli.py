@@ -813,7 +813,7 @@ def _print_improve_report(folder: str | None) -> None:
     """The stages, the before/after table and the decision of an improvement run (stdout), from the
     ``report.json`` in its ``folder`` (``improve/<run_id>/``)."""
     from oracle.improve import STAGES, comparison
-    from oracle.improve.runs import REPORT_JSON, REPORT_MD
+    from oracle.improve.runs import REPORT_JSON, REPORT_MD, reason_text
     from oracle.schema import read_json
 
     if not folder or not (Path(folder) / REPORT_JSON).is_file():
@@ -824,13 +824,13 @@ def _print_improve_report(folder: str | None) -> None:
         state = t(f"improve.state.{rec.get('state') or 'pending'}")
         out = rec.get("output") or {}
         if rec.get("state") == "skipped" and out.get("reason"):
-            state += ": " + t(f"improve.reason.{out['reason']}", **(out.get("params") or {}))
+            state += ": " + reason_text(out["reason"], out.get("params"))
         print(t("cli.improve.stage", stage=t(f"improve.stage.{name}"), state=state) + f" ({format_seconds(rec.get('seconds'))})")
     if report.get("before") and report.get("after"):
         for label, before, after in comparison(report):
             print(f"  {label:<40} {before:>10} {after:>10}")
     if report.get("reason"):
-        print(t(f"improve.reason.{report['reason']}", **(report.get("params") or {})))
+        print(reason_text(report["reason"], report.get("params")))
     print(t("cli.improve.report", path=Path(folder) / REPORT_MD))
 
 

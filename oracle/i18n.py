@@ -848,12 +848,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.improve.col.date": {"pt": "Data", "en": "Date"},
     "ui.improve.col.keyfacts": {"pt": "Acertos", "en": "Correct answers"},
     "ui.improve.col.abstention": {"pt": "Recusas corretas", "en": "Correct refusals"},
-    "ui.improve.col.search": {"pt": "Busca (MRR@10, de 0 a 1)", "en": "Search (MRR@10, 0 to 1)"},
+    "ui.improve.col.search": {"pt": "Busca (nota de 0 a 1)", "en": "Search (score from 0 to 1)"},
     "ui.improve.out.pairs": {
         "pt": "{kept} perguntas aproveitadas, {dropped} descartadas",
         "en": "{kept} questions kept, {dropped} dropped",
     },
-    "ui.improve.out.embedder": {"pt": "busca nova: MRR@10 {before} → {after}", "en": "new search: MRR@10 {before} → {after}"},
+    "ui.improve.out.embedder": {"pt": "nota da busca: {before} → {after} (de 0 a 1)", "en": "search score: {before} → {after} (0 to 1)"},
     "ui.improve.out.generator": {"pt": "adaptador treinado com {n} exemplos", "en": "adapter trained on {n} examples"},
     "ui.improve.progress": {"pt": "{done} de {total}", "en": "{done} of {total}"},
     "ui.improve.comparison": {
@@ -868,7 +868,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.improve.out.kept": {"pt": "não promovido: o Chat continua como estava", "en": "not promoted: Chat stays as it was"},
     "ui.improve.series.loss": {"pt": "erro no treino", "en": "training error"},
     "ui.improve.series.eval_loss": {"pt": "erro nas perguntas separadas", "en": "error on held-out questions"},
-    "ui.improve.series.mrr@10": {"pt": "busca (MRR@10)", "en": "search (MRR@10)"},
+    "ui.improve.series.mrr@10": {"pt": "nota da busca", "en": "search score"},
     "ui.improve.runs": {"pt": "**Histórico de execuções**", "en": "**Run history**"},
     "ui.improve.no_runs": {
         "pt": "Nenhuma execução ainda: clique em **Melhorar o Oráculo**.",
@@ -1511,7 +1511,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Not counting the time of the server that will write the {n} training questions asked for (not measured here yet).",
     },
     "improve.stage.pairs": {"pt": "Perguntas de treino", "en": "Training questions"},
-    "improve.stage.embedder": {"pt": "Busca (modelo de embeddings)", "en": "Search (embedding model)"},
+    "improve.stage.embedder": {"pt": "Busca (modelo que encontra os trechos)", "en": "Search (model that finds the passages)"},
     "improve.stage.generator": {"pt": "Respostas (adaptador LoRA)", "en": "Answers (LoRA adapter)"},
     "improve.stage.evaluate": {"pt": "Antes e depois", "en": "Before and after"},
     "improve.state.pending": {"pt": "aguardando", "en": "waiting"},
@@ -1541,8 +1541,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "too few validation questions ({n}) to prove a gain: the current search was kept",
     },
     "improve.reason.embedder_no_gain": {
-        "pt": "o modelo ajustado não superou o atual na validação (MRR@10 {before:.3f} → {best:.3f}, ganho mínimo {min_gain}): a busca atual foi mantida",
-        "en": "the tuned model did not beat the current one on validation (MRR@10 {before:.3f} → {best:.3f}, minimum gain {min_gain}): the current search was kept",
+        "pt": "o modelo ajustado não superou o atual nas perguntas de validação (nota da busca {before} → {best}, ganho mínimo {min_gain}): a busca atual foi mantida",
+        "en": "the tuned model did not beat the current one on the validation questions (search score {before} → {best}, minimum gain {min_gain}): the current search was kept",
     },
     "improve.reason.nothing_new": {
         "pt": "nada novo para comparar: nenhuma etapa de ajuste produziu um modelo",
@@ -1569,8 +1569,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.row.abstention": {"pt": "recusas corretas", "en": "correct refusals"},
     "improve.row.over_abstention": {"pt": "recusas indevidas", "en": "wrong refusals"},
     "improve.row.latency": {"pt": "tempo de resposta (mediana)", "en": "answer time (median)"},
-    "improve.row.mrr": {"pt": "busca: trecho certo entre os primeiros (MRR@10, de 0 a 1)",
-                        "en": "search: right passage among the first (MRR@10, 0 to 1)"},
+    "improve.row.mrr": {"pt": "busca: trecho certo entre os primeiros (nota de 0 a 1)",
+                        "en": "search: right passage among the first (score from 0 to 1)"},
     "improve.report.title": {"pt": "Melhorar o Oráculo: execução {run_id}", "en": "Improve the Oracle: run {run_id}"},
     "improve.report.stage": {"pt": "Etapa", "en": "Stage"},
     "improve.report.result": {"pt": "Resultado", "en": "Result"},
@@ -1606,7 +1606,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli.improve.promoted": {"pt": "promovido", "en": "promoted"},
     "cli.improve.no_runs": {"pt": "Nenhuma execução de Melhorar o Oráculo ainda.", "en": "No Improve the Oracle run yet."},
     "cli.improve.rolled_back": {
-        "pt": "O Chat voltou ao estado da execução {run_id}: gerador {generator}, adaptador {adapter}, embeddings {embedder}.",
+        "pt": "O Chat voltou ao estado da execução {run_id}: gerador {generator}, adaptador {adapter}, modelo de busca {embedder}.",
         "en": "Chat is back to the state of run {run_id}: generator {generator}, adapter {adapter}, embeddings {embedder}.",
     },
     # --- answers ------------------------------------------------------------------

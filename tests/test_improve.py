@@ -533,8 +533,8 @@ def test_comparison_table_in_plain_portuguese_and_english():
     rows = comparison(report, "pt")
     assert rows[0] == ["acertos (fatos-chave na resposta)", "30%", "45%"]
     assert ["recusas corretas", "80%", "90%"] in rows and ["respostas sem fonte", "0%", "0%"] in rows
-    assert rows[-1] == ["busca: trecho certo entre os primeiros (MRR@10, de 0 a 1)", "0,531", "0,600"]  # Brazilian decimal comma
-    assert comparison(report, "en")[-1] == ["search: right passage among the first (MRR@10, 0 to 1)", "0.531", "0.600"]
+    assert rows[-1] == ["busca: trecho certo entre os primeiros (nota de 0 a 1)", "0,531", "0,600"]  # Brazilian decimal comma
+    assert comparison(report, "en")[-1] == ["search: right passage among the first (score from 0 to 1)", "0.531", "0.600"]
 
 
 def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):
@@ -566,3 +566,25 @@ def test_the_report_lists_every_file_that_fed_the_run(workspace, tmp_path):
                  hooks=Hooks(teacher=fake_teacher))
     names = {Path(f["path"]).name for f in read_report(workspace, "r2")["data_files"]}
     assert "invalid.jsonl" not in names and "validated.jsonl" not in names  # ratings not used: not read
+
+
+def test_reasons_and_texts_of_the_tab_are_plain_portuguese():
+    """Numbers in a reason follow the language (0,537 in Portuguese, not 0.537), and no text of the
+    improve tab or its core carries an English word, a jargon name or a decimal point."""
+    import re
+
+    from oracle.i18n import STRINGS
+    from oracle.improve.runs import reason_text
+
+    params = {"before": 0.5372, "best": 0.5431, "min_gain": 0.01}
+    pt = reason_text("embedder_no_gain", params, "pt")
+    assert "nota da busca 0,537 → 0,543, ganho mínimo 0,01" in pt
+    assert "0.537 → 0.543, minimum gain 0.01" in reason_text("embedder_no_gain", params, "en")
+    assert "(1.234)" in reason_text("no_validation", {"n": 1234}, "pt")
+    promoted = {"before": 0.5, "after": 0.7, "abst_before": 0.8, "abst_after": 0.8}
+    assert reason_text("promoted", promoted, "pt").startswith("Promovido: acertos 50% → 70%, recusas corretas 80%")
+    english = re.compile(r"\b(embeddings?|MRR|loss|estimate|fallback|score|job|hash|batch|steps?|tokens?|eval)\b"
+                         r"|\d\.\d|\{\w+:\.\d*f\}", re.IGNORECASE)
+    found = {k: v["pt"] for k, v in STRINGS.items()
+             if k.startswith(("ui.improve.", "improve.", "cli.improve.")) and english.search(v.get("pt", ""))}
+    assert found == {}

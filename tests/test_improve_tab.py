@@ -221,7 +221,7 @@ def test_before_after_table_decision_and_runs_in_plain_portuguese(workspace, tmp
     assert comparison_table(ctx, {"before": None}, "pt") is None
     runs = list_runs(workspace)
     shown = runs_table(ctx, runs, "pt")
-    assert list(shown.columns) == ["Data", "Resultado", "Acertos", "Recusas corretas", "Busca (MRR@10, de 0 a 1)", "Tempo"]
+    assert list(shown.columns) == ["Data", "Resultado", "Acertos", "Recusas corretas", "Busca (nota de 0 a 1)", "Tempo"]
     by_result = {r[1]: r for r in shown.values.tolist()}
     assert by_result["✅ promovida · em uso no Chat"][2] == "50% → 70%"
     assert by_result["não promovida"][2] == "50% → 40%"

@@ -256,6 +256,35 @@ def read_report(workspace: Workspace, run_id: str) -> dict[str, Any]:
         raise OracleError("improve.err.no_run", run_id=run_id) from None
 
 
+PERCENT_REASONS = ("promoted", "keyfacts_not_better", "abstention_fell")
+"""Reasons whose figures are shares, shown as percentages by their templates (``{before:.0%}``)."""
+
+
+def reason_text(reason: str, params: dict[str, Any] | None = None, lang: str | None = None) -> str:
+    """Why a stage was skipped or a run promoted or not, in words (i18n ``improve.reason.<reason>``).
+
+    The figures of :data:`PERCENT_REASONS` are shares the template shows as percentages; any other
+    number is written as people of ``lang`` write it (``0,537`` in Portuguese: three decimals at
+    most, trailing zeros dropped, ``1.234`` for thousands).
+    """
+    from oracle.i18n import t
+
+    params = dict(params or {})
+    if reason not in PERCENT_REASONS:
+        params = {k: _decimal(v, lang) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                  for k, v in params.items()}
+    return t(f"improve.reason.{reason}", lang, **params)
+
+
+def _decimal(value: float, lang: str | None) -> str:
+    from oracle.i18n import format_number
+
+    if float(value).is_integer():
+        return format_number(value, lang, 0)
+    text = format_number(value, lang, 3)
+    return text.rstrip("0")
+
+
 def _pct(value: float | None, lang: str | None) -> str:
     from oracle.i18n import format_number
 
@@ -290,7 +319,7 @@ def comparison(report: dict[str, Any], lang: str | None = None) -> list[list[str
 def report_markdown(report: dict[str, Any], lang: str | None = None) -> str:
     """The run report as Markdown, in ``lang`` (stages with their times and outcome, the data, the
     before/after table, the decision)."""
-    from oracle.i18n import format_seconds, t
+    from oracle.i18n import format_number, format_seconds, t
 
     lines = [f"# {t('improve.report.title', lang, run_id=report['run_id'])}", ""]
     lines.append(t(f"improve.state.{report['state']}", lang))
@@ -301,22 +330,22 @@ def report_markdown(report: dict[str, Any], lang: str | None = None) -> str:
         out = rec.get("output") or {}
         result = t(f"improve.state.{rec.get('state') or 'pending'}", lang)
         if out.get("reason") and rec.get("state") == "skipped":
-            result += ": " + t(f"improve.reason.{out['reason']}", lang, **(out.get("params") or {}))
+            result += ": " + reason_text(out["reason"], out.get("params"), lang)
         if rec.get("error"):
             result += f": {rec['error']}"
         lines.append(f"| {t(f'improve.stage.{stage}', lang)} | {result} | {format_seconds(rec.get('seconds'))} |")
     pairs = ((report.get("stages") or {}).get("pairs") or {}).get("output") or {}
     if pairs.get("rejections") is not None:
-        lines += ["", t("improve.report.pairs", lang, kept=pairs.get("n_kept", 0), chunks=pairs.get("n_done", 0),
-                        teacher=pairs.get("teacher", "?"))]
+        lines += ["", t("improve.report.pairs", lang, kept=format_number(pairs.get("n_kept", 0), lang),
+                        chunks=format_number(pairs.get("n_done", 0), lang), teacher=pairs.get("teacher", "?"))]
         for reason, n in sorted(pairs["rejections"].items(), key=lambda kv: -kv[1]):
             if n:
-                lines.append(f"- {t(f'improve.reject.{reason}', lang)}: {n}")
+                lines.append(f"- {t(f'improve.reject.{reason}', lang)}: {format_number(n, lang)}")
     if report.get("before") and report.get("after"):
         lines += ["", f"| | {t('improve.report.before', lang)} | {t('improve.report.after', lang)} |", "|---|---|---|"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in comparison(report, lang)]
     if report.get("reason"):
-        lines += ["", t(f"improve.reason.{report['reason']}", lang, **(report.get("params") or {}))]
+        lines += ["", reason_text(report["reason"], report.get("params"), lang)]
     return "\n".join(lines) + "\n"
 
 
@@ -385,7 +414,8 @@ def data_summary(workspace: Workspace, lang: str | None = None) -> dict[str, Any
     if not list_documents(workspace):
         warnings.append(t("improve.warn.no_documents", lang))
     if n_pairs + ratings.n_valid < MIN_PAIRS:
-        warnings.append(t("improve.warn.few_pairs", lang, n=n_pairs + ratings.n_valid, min=MIN_PAIRS))
+        warnings.append(t("improve.warn.few_pairs", lang, n=format_number(n_pairs + ratings.n_valid, lang),
+                          min=format_number(MIN_PAIRS, lang)))
     if counts["generated"]:
         warnings.append(t("improve.warn.unreviewed", lang, n=format_number(counts["generated"], lang)))
     return {"n_pairs": n_pairs, "n_generated": counts["generated"], "n_approved": counts["approved"],

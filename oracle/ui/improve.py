@@ -115,7 +115,7 @@ def _pct(value: float | None, lang: str) -> str:
 
 def _stage_result(ctx: UIContext, stage: dict[str, Any], view: dict[str, Any], lang: str) -> str:
     """What a stage produced, in words; for the running stage its progress bar and count."""
-    from oracle.i18n import t
+    from oracle.improve.runs import reason_text
 
     out = stage.get("output") or {}
     state = stage["state"]
@@ -130,7 +130,7 @@ def _stage_result(ctx: UIContext, stage: dict[str, Any], view: dict[str, Any], l
     if state == "failed":
         return html.escape(stage.get("error") or "")
     if state == "skipped" and out.get("reason"):
-        return html.escape(t(f"improve.reason.{out['reason']}", lang, **(out.get("params") or {})))
+        return html.escape(reason_text(out["reason"], out.get("params"), lang))
     if state != "completed":
         return ""
     if stage["name"] == "pairs" and out.get("n_kept") is not None:
@@ -194,12 +194,12 @@ def loss_records(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def decision_markdown(ctx: UIContext, report: dict[str, Any] | None, lang: str) -> str:
     """The promotion decision and its reason (``improve.reason.<reason>``), ``""`` before the
     evaluation stage decided."""
-    from oracle.i18n import t
+    from oracle.improve.runs import reason_text
 
     if not report or not report.get("reason"):
         return ""
     icon = "✅" if report.get("promoted") else "ℹ️"
-    return f"{icon} " + t(f"improve.reason.{report['reason']}", lang, **(report.get("params") or {}))
+    return f"{icon} " + reason_text(report["reason"], report.get("params"), lang)
 
 
 def comparison_table(ctx: UIContext, report: dict[str, Any] | None, lang: str):
