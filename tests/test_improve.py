@@ -491,8 +491,13 @@ def test_cli_improve_help_and_summary(workspace, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "--concurrency" in text and "--stage" in text and "--rollback" in text
     make_workspace(workspace, tmp_path)
-    assert main(["--home", str(workspace.home), "improve", "--summary"]) == 0
-    assert "perguntas geradas" in capsys.readouterr().out
+    assert main(["--home", str(workspace.home), "improve", "--summary", "--teacher", "qwen2.5-coder-1.5b-instruct"]) == 0
+    out = capsys.readouterr().out
+    assert "perguntas geradas" in out
+    assert "⏱️ Tempo estimado: cerca de " in out and "É uma estimativa" in out  # before anything runs
+    empty = workspace.home.parent / "vazio"
+    assert main(["--home", str(empty), "improve", "--stage", "pairs"]) == 2  # no --gold: a message, no TypeError
+    assert "aba Documentos" in capsys.readouterr().err
     assert main(["--home", str(workspace.home), "improve", "--list"]) == 0
     assert "Nenhuma execução" in capsys.readouterr().out
     assert main(["--home", str(workspace.home), "improve", "--rollback", "nope"]) == 2

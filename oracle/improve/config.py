@@ -151,7 +151,7 @@ class ImproveConfig:
         if unknown or not self.stages:
             raise ConfigError(detail=f"`stages` must be among {', '.join(STAGES)}, got {self.stages!r}.")
         self.stages = [s for s in STAGES if s in self.stages]
-        self.gold = [str(g) for g in self.gold]
+        self.gold = [str(g) for g in self.gold or []]
         if isinstance(self.embedding, dict):
             self.embedding = EmbedTrainConfig.from_dict(self.embedding)
         if isinstance(self.lora, dict):
