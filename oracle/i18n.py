@@ -1478,12 +1478,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Training questions: {done} of {total} chunks, {pairs} questions kept",
     },
     "improve.estimate.here": {
-        "pt": "⏱️ **Tempo estimado:** cerca de {time} neste computador ({parts}).",
-        "en": "⏱️ **Estimated time:** about {time} on this computer ({parts}).",
+        "pt": "⏱️ **Tempo estimado de uma execução:** cerca de {time} neste computador ({parts}).",
+        "en": "⏱️ **Estimated time of a run:** about {time} on this computer ({parts}).",
     },
     "improve.estimate.reference": {
-        "pt": "⏱️ **Tempo estimado:** cerca de {time} num computador de 2 núcleos sem placa de vídeo ({parts}).",
-        "en": "⏱️ **Estimated time:** about {time} on a 2-core computer without a graphics card ({parts}).",
+        "pt": "⏱️ **Tempo estimado de uma execução:** cerca de {time} num computador de 2 núcleos sem placa de vídeo ({parts}).",
+        "en": "⏱️ **Estimated time of a run:** about {time} on a 2-core computer without a graphics card ({parts}).",
     },
     "improve.estimate.part": {"pt": "{stage} {time}", "en": "{stage} {time}"},
     "improve.estimate.stage.pairs": {"pt": "perguntas de treino", "en": "training questions"},
@@ -1503,8 +1503,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "It is an estimate, made from measured times; after the first run it uses this computer's times.",
     },
     "improve.estimate.only_server": {
-        "pt": "⏱️ **Tempo estimado:** depende do servidor que vai escrever as {n} perguntas de treino pedidas (a velocidade dele ainda não foi medida aqui). É uma estimativa.",
-        "en": "⏱️ **Estimated time:** depends on the server that will write the {n} training questions asked for (its speed has not been measured here yet). It is an estimate.",
+        "pt": "⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as {n} perguntas de treino pedidas (a velocidade dele ainda não foi medida aqui). É uma estimativa.",
+        "en": "⏱️ **Estimated time of a run:** depends on the server that will write the {n} training questions asked for (its speed has not been measured here yet). It is an estimate.",
     },
     "improve.estimate.unknown_pairs": {
         "pt": "Sem contar o tempo do servidor que vai escrever as {n} perguntas de treino pedidas (ainda não medido aqui).",

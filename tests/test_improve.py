@@ -494,7 +494,7 @@ def test_cli_improve_help_and_summary(workspace, tmp_path, capsys):
     assert main(["--home", str(workspace.home), "improve", "--summary", "--teacher", "qwen2.5-coder-1.5b-instruct"]) == 0
     out = capsys.readouterr().out
     assert "perguntas geradas" in out
-    assert "⏱️ Tempo estimado: cerca de " in out and "É uma estimativa" in out  # before anything runs
+    assert "⏱️ Tempo estimado de uma execução: cerca de " in out and "É uma estimativa" in out  # before anything runs
     empty = workspace.home.parent / "vazio"
     assert main(["--home", str(empty), "improve", "--stage", "pairs"]) == 2  # no --gold: a message, no TypeError
     assert "aba Documentos" in capsys.readouterr().err

@@ -56,10 +56,10 @@ def test_without_earlier_runs_the_documented_defaults_are_used(workspace, tmp_pa
     assert est.stages["evaluate"].seconds == pytest.approx(18 * 559 / 44, abs=0.1)
     assert est.seconds == pytest.approx(1007 + 167.1 + 228.7, abs=0.5)  # 23 min 23 s
     text = estimate_text(est, "pt")
-    assert text.startswith("⏱️ **Tempo estimado:** cerca de 25 min num computador de 2 núcleos sem placa de vídeo")
+    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 25 min num computador de 2 núcleos sem placa de vídeo")
     assert "(perguntas de treino 17 min, respostas 3 min, antes e depois 4 min)" in text
     assert "É uma estimativa" in text and "." not in text.split("(")[1].split(")")[0]
-    assert estimate_text(est, "en").startswith("⏱️ **Estimated time:** about 25 min on a 2-core computer")
+    assert estimate_text(est, "en").startswith("⏱️ **Estimated time of a run:** about 25 min on a 2-core computer")
 
 
 def _report(workspace, run_id: str, stages: dict, **config) -> None:
@@ -96,7 +96,7 @@ def test_earlier_runs_give_the_seconds_per_unit(workspace, tmp_path):
     assert est.units.generator_passes == 16 and est.units.n_answers == 22
     assert est.seconds == pytest.approx(400 + 160 + 220)
     text = estimate_text(est, "pt")
-    assert text.startswith("⏱️ **Tempo estimado:** cerca de 13 min neste computador")
+    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 13 min neste computador")
     assert "execuções anteriores" in text
     # a server teacher never timed here: its pairs are not counted, and the text says so
     server = estimate(workspace, cfg(teacher="openai:outro"))
@@ -124,5 +124,5 @@ def test_a_server_teacher_alone_is_said_to_be_unknown(workspace, tmp_path):
     make_workspace(workspace, tmp_path)
     est = estimate(workspace, cfg(teacher="openai:servidor", stages=["pairs"]))
     assert est.seconds == 0 and est.unknown_pairs == 20
-    assert estimate_text(est, "pt").startswith("⏱️ **Tempo estimado:** depende do servidor que vai escrever as 20")
+    assert estimate_text(est, "pt").startswith("⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as 20")
     assert estimate_text(estimate(workspace, cfg(stages=["evaluate"])), "pt") == ""  # nothing to do, nothing said

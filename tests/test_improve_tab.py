@@ -123,7 +123,7 @@ def test_the_advanced_settings_feed_the_main_button_and_its_estimate(served, wor
     client, _ = served
     loaded = client.predict(api_name="/improve_estimate_load")
     # the app's teacher is a server never timed here: the estimate says so instead of guessing
-    assert loaded.startswith("⏱️ **Tempo estimado:** depende do servidor que vai escrever as 30 perguntas")
+    assert loaded.startswith("⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as 30 perguntas")
     values = {"use_ratings": False, "eval_fraction": 0.3, "rank": 4, "alpha": 8, "dropout": 0.1,
               "target_modules": "q_proj,v_proj", "learning_rate": 1e-4, "epochs": 2, "max_seq_len": 512,
               "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "bf16": "off",

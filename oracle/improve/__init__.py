@@ -20,7 +20,8 @@ API for the app and the command line (plain data in, plain data out; nothing her
 
     data_summary(ws)            # {"text": "312 perguntas geradas, 18 avaliações válidas, 4 corrigidas",
                                 #  "warnings": [...], "n_pairs", "n_valid", "n_corrected", ...}
-    estimate_text(estimate(ws, cfg))   # "⏱️ **Tempo estimado:** cerca de 2 h 10 min neste computador (...)"
+    estimate_text(estimate(ws, cfg))   # "⏱️ **Tempo estimado de uma execução:** cerca de 2 h 10 min
+                                       #  neste computador (...). É uma estimativa, ..."
     job_id = start(ws, ImproveConfig(max_chunks=20))   # queues the job; returns its id (= run id)
     status(ws, job_id)          # {"job": JobStatus, "stages": [{"name", "label", "state", "seconds",
                                 #  "output"}], "current", "progress", "losses", "report"}

@@ -181,7 +181,8 @@ def history(workspace: Workspace, teacher: str | None = None) -> dict[str, Any]:
             return record, record.get("output") or {}, _number(record.get("seconds"))
 
         record, out, secs = rec("pairs")
-        if record.get("state") == "completed" and (teacher is None or _bare(out.get("teacher")) == _bare(teacher)):
+        same_teacher = teacher is None or _bare(out.get("teacher")) == _bare(teacher)
+        if record.get("state") == "completed" and same_teacher:
             n = _number(out.get("n_done")) * _number(config.get("pairs_per_chunk") or 2)
             if n and secs:
                 seconds["pairs"] += secs
@@ -298,7 +299,8 @@ def run_units(workspace: Workspace, cfg: ImproveConfig, kept_share: float = KEPT
         units.generator_passes = int(steps * lora.batch_size * lora.grad_accum)
     if "evaluate" in cfg.stages and (units.generator_passes or units.embedder_pair_epochs):
         cap = (lambda k: min(k, cfg.eval_limit)) if cfg.eval_limit else (lambda k: k)
-        questions = cap(units.n_heldout) + cap(cfg.n_offtopic) + sum(_gold_counts(g, cfg.eval_limit) for g in cfg.gold)
+        questions = (cap(units.n_heldout) + cap(cfg.n_offtopic)
+                     + sum(_gold_counts(g, cfg.eval_limit) for g in cfg.gold))
         units.n_answers = 2 * questions
     return units
 
@@ -321,8 +323,8 @@ def estimate(workspace: Workspace, cfg: ImproveConfig | None = None) -> RunEstim
     share = past["kept"] / past["asked"] if past["asked"] else KEPT_SHARE
     units = run_units(workspace, cfg, kept_share=min(1.0, share))
     per = unit_seconds(workspace, teacher)
-    work = {"pairs": units.n_asked, "embedder": units.embedder_pair_epochs, "generator": units.generator_passes,
-            "evaluate": units.n_answers}
+    work = {"pairs": units.n_asked, "embedder": units.embedder_pair_epochs,
+            "generator": units.generator_passes, "evaluate": units.n_answers}
     result = RunEstimate(units=units)
     for stage in STAGES:
         seconds_per, source = per[stage]
@@ -344,7 +346,7 @@ def estimate(workspace: Workspace, cfg: ImproveConfig | None = None) -> RunEstim
     return result
 
 
-def rough_duration(seconds: float, lang: str | None = None) -> str:
+def rough_duration(seconds: float) -> str:
     """A duration rounded as an estimate deserves (:data:`ROUGH_STEPS`): ``"45 s"``, ``"12 min"``,
     ``"1 h 25 min"``, ``"3 h"``; the units read the same in Portuguese and English."""
     seconds = max(0.0, float(seconds))
@@ -359,19 +361,21 @@ def rough_duration(seconds: float, lang: str | None = None) -> str:
 
 
 def estimate_text(est: RunEstimate, lang: str | None = None) -> str:
-    """The estimate in plain words (Markdown), e.g. "⏱️ **Tempo estimado:** cerca de 2 h 10 min neste
-    computador (perguntas de treino 1 h 25 min, respostas 35 min, antes e depois 10 min). É uma
-    estimativa, feita com os tempos das execuções anteriores."; ``""`` when there is nothing to do."""
+    """The estimate in plain words (Markdown), e.g. "⏱️ **Tempo estimado de uma execução:** cerca
+    de 2 h 10 min neste computador (perguntas de treino 1 h 25 min, respostas 35 min, antes e depois
+    10 min). É uma estimativa, feita com os tempos das execuções anteriores."; for a server teacher
+    never timed here, that its time is not counted; ``""`` when there is nothing to do."""
     from oracle.i18n import format_number, t
 
     if not est.seconds:
         n = format_number(est.unknown_pairs, lang)
         return t("improve.estimate.only_server", lang, n=n) if est.unknown_pairs else ""
     parts = [t("improve.estimate.part", lang, stage=t(f"improve.estimate.stage.{stage}", lang),
-               time=rough_duration(rec.seconds or 0.0, lang))
+               time=rough_duration(rec.seconds or 0.0))
              for stage, rec in est.stages.items() if rec.seconds]
     where = "here" if est.source in ("history", "mixed") else "reference"
-    text = t(f"improve.estimate.{where}", lang, time=rough_duration(est.seconds, lang), parts=", ".join(parts))
+    text = t(f"improve.estimate.{where}", lang, time=rough_duration(est.seconds),
+             parts=", ".join(parts))
     text += " " + t(f"improve.estimate.basis.{est.source if est.source != 'none' else 'default'}", lang)
     if est.unknown_pairs:
         text += " " + t("improve.estimate.unknown_pairs", lang, n=format_number(est.unknown_pairs, lang))
