@@ -586,6 +586,8 @@ def test_reasons_and_texts_of_the_tab_are_plain_portuguese():
     assert "nota da busca 0,537 → 0,543, ganho mínimo 0,01" in pt
     assert "0.537 → 0.543, minimum gain 0.01" in reason_text("embedder_no_gain", params, "en")
     assert "(1.234)" in reason_text("no_validation", {"n": 1234}, "pt")
+    assert "ganho mínimo 0,5)" in reason_text("embedder_no_gain", {**params, "min_gain": 0.5}, "pt")
+    assert "nota da busca 12 →" in reason_text("embedder_no_gain", {**params, "before": 12.0001}, "pt")
     promoted = {"before": 0.5, "after": 0.7, "abst_before": 0.8, "abst_after": 0.8}
     assert reason_text("promoted", promoted, "pt").startswith("Promovido: acertos 50% → 70%, recusas corretas 80%")
     english = re.compile(r"\b(embeddings?|MRR|loss|estimate|fallback|score|job|hash|batch|steps?|tokens?|eval)\b"

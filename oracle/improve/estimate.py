@@ -212,8 +212,10 @@ def history(workspace: Workspace, teacher: str | None = None) -> dict[str, Any]:
     return {"seconds": seconds, "units": units, "asked": asked, "kept": kept}
 
 
-def unit_seconds(workspace: Workspace, teacher: str | None = None) -> dict[str, tuple[float | None, str]]:
-    """Seconds per unit of each stage and where the figure comes from.
+def unit_seconds(workspace: Workspace, teacher: str | None = None,
+                 past: dict[str, Any] | None = None) -> dict[str, tuple[float | None, str]]:
+    """Seconds per unit of each stage and where the figure comes from (``past``: :func:`history`
+    already read, else it is read here).
 
     Returns:
         ``{stage: (seconds_per_unit, source)}`` for the stages of
@@ -221,7 +223,7 @@ def unit_seconds(workspace: Workspace, teacher: str | None = None) -> dict[str, 
         over total units of earlier runs), else ``"default"`` (:data:`DEFAULT_UNIT_SECONDS`), else,
         for the pairs of a server teacher (``openai:``) never timed here, ``(None, "unknown")``.
     """
-    past = history(workspace, teacher)
+    past = past if past is not None else history(workspace, teacher)
     out: dict[str, tuple[float | None, str]] = {}
     for stage in STAGES:
         if past["units"][stage] > 0:
@@ -322,7 +324,7 @@ def estimate(workspace: Workspace, cfg: ImproveConfig | None = None) -> RunEstim
     past = history(workspace, teacher)
     share = past["kept"] / past["asked"] if past["asked"] else KEPT_SHARE
     units = run_units(workspace, cfg, kept_share=min(1.0, share))
-    per = unit_seconds(workspace, teacher)
+    per = unit_seconds(workspace, teacher, past)
     work = {"pairs": units.n_asked, "embedder": units.embedder_pair_epochs,
             "generator": units.generator_passes, "evaluate": units.n_answers}
     result = RunEstimate(units=units)

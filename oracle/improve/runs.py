@@ -281,8 +281,7 @@ def _decimal(value: float, lang: str | None) -> str:
 
     if float(value).is_integer():
         return format_number(value, lang, 0)
-    text = format_number(value, lang, 3)
-    return text.rstrip("0")
+    return format_number(value, lang, 3).rstrip("0").rstrip(",.")  # 0,500 -> 0,5; 12,000 -> 12
 
 
 def _pct(value: float | None, lang: str | None) -> str:

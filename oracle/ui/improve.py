@@ -76,7 +76,7 @@ def run_config(base_cfg: Any, reviewed_only: bool, kind: str | None, base_model:
     return with_settings(base_cfg if base_cfg is not None else ImproveConfig(), settings)
 
 
-def estimate_markdown(ctx: UIContext, ws, cfg_or_error: Any, lang: str) -> str:
+def estimate_markdown(ws, cfg_or_error: Any, lang: str) -> str:
     """The time estimate of a run with that config (:func:`oracle.improve.estimate_text`), or, for
     an :class:`~oracle.errors.OracleError` (settings out of range), its message after ⚠️."""
     from oracle.errors import OracleError
@@ -305,16 +305,13 @@ def build_main(ctx: UIContext) -> None:
     with gr.Accordion(ctx.k("ui.improve.advanced"), open=False, elem_id="oracle-ft-advanced"):
         gr.Markdown(ctx.k("ui.improve.advanced_note"))
         finetune.build(ctx)
-    controls = ctx.components.get("ft_settings") or {}
-    names = [name for name, _ in ADVANCED_SETTINGS if name in controls]
-    settings_inputs = [reviewed, *(controls[k] for k in ("kind", "base") if k in controls),
-                       *(controls[name] for name in names)]
+    controls = ctx.components["ft_settings"]  # left there by finetune.build
+    names = [name for name, _ in ADVANCED_SETTINGS]
+    settings_inputs = [reviewed, controls["kind"], controls["base"], *(controls[name] for name in names)]
 
-    def config_from(reviewed_only: bool, *values) -> Any:
+    def config_from(reviewed_only: bool, kind: str, base_model: str, *values) -> Any:
         """:func:`run_config` of the values of ``settings_inputs``."""
-        head = 2 if "kind" in controls and "base" in controls else 0
-        kind, base_model = values[:head] if head else (None, None)
-        return run_config(base_cfg, reviewed_only, kind, base_model, dict(zip(names, values[head:])))
+        return run_config(base_cfg, reviewed_only, kind, base_model, dict(zip(names, values)))
 
     def view_outputs(job_id: str | None, lang: str) -> tuple:
         """Everything that shows the followed run and the list of runs (see ``view`` below)."""
@@ -358,7 +355,7 @@ def build_main(ctx: UIContext) -> None:
             cfg = config_from(reviewed_only, *values)
         except OracleError as err:
             cfg = err
-        return estimate_markdown(ctx, ws, cfg, lang)
+        return estimate_markdown(ws, cfg, lang)
 
     @guard
     def cancel(job_id: str, lang: str):
