@@ -43,9 +43,10 @@ DEFAULT_UNIT_SECONDS: dict[str, float] = {
 * ``pairs``, per pair asked of the teacher: the bundled 1.5B wrote 10 chunks x 2 pairs in 16 min 47 s
   (section '"Melhorar o Oráculo" end to end on one real PDF'); a smaller teacher is faster, a server
   has no default (its speed is unknown until a run through it);
-* ``embedder``, per (question, chunk) pair and epoch: 30 pairs x 3 epochs in 210 s (section of the
-  first fine-tuning run on a PDF, ``bench/finetune_pdf.py``), validation included;
-* ``reindex``, per chunk re-embedded when the tuned embedder wins: 159 chunks (e5-small) in 78 s;
+* ``embedder``, per (question, chunk) pair and epoch: 30 pairs x 3 epochs in 210 s (section "Fine-tuning
+  on one real PDF, CPU, bundled models", ``bench/finetune_pdf.py``, load 5-10), evaluation included;
+* ``reindex``, per chunk re-embedded when the tuned embedder wins: the index of 159 chunks (e5-small)
+  was built in 78 s (the end-to-end section's ``index`` command; parsing included, so an upper bound);
 * ``generator``, per training example pass (forward and backward, model loading and the held-out
   loss before and after spread over them): 12 steps x batch 1 x accumulation 4 in 33 min 25 s;
 * ``evaluate``, per answer: 22 questions answered by both chains (44 answers) in 9 min 19 s.
