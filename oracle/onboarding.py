@@ -190,7 +190,6 @@ def getting_started(workspace: Workspace) -> Progress:
     }
     counts = {"upload": len(doc_ids), "index": n_chunks, "ask": max(n_answers, n_ratings), "rate": n_ratings,
               "improve": n_runs}  # fmt: skip
-    tabs = STEP_TAB  # "Melhorar o Oráculo" writes its own questions: no detour through the QA tab
     steps: list[StepStatus] = []
     seen_next = False
     for name in STEPS:
@@ -200,7 +199,7 @@ def getting_started(workspace: Workspace) -> Progress:
             state, seen_next = "next", True
         else:
             state = "todo"
-        steps.append(StepStatus(name, tabs[name], state, counts[name], missing if name == "index" else 0))
+        steps.append(StepStatus(name, STEP_TAB[name], state, counts[name], missing if name == "index" else 0))
     return Progress(
         n_documents=len(doc_ids),
         n_indexed=n_indexed,
