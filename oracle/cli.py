@@ -823,7 +823,7 @@ def _print_improve_report(folder: str | None) -> None:
     """The stages, the before/after table and the decision of an improvement run (stdout), from the
     ``report.json`` in its ``folder`` (``improve/<run_id>/``)."""
     from oracle.improve import STAGES, comparison
-    from oracle.improve.runs import REPORT_JSON, REPORT_MD
+    from oracle.improve.runs import REPORT_JSON, REPORT_MD, reason_text
     from oracle.schema import read_json
 
     if not folder or not (Path(folder) / REPORT_JSON).is_file():
@@ -834,13 +834,13 @@ def _print_improve_report(folder: str | None) -> None:
         state = t(f"improve.state.{rec.get('state') or 'pending'}")
         out = rec.get("output") or {}
         if rec.get("state") == "skipped" and out.get("reason"):
-            state += ": " + t(f"improve.reason.{out['reason']}", **(out.get("params") or {}))
+            state += ": " + reason_text(out["reason"], out.get("params"))
         print(t("cli.improve.stage", stage=t(f"improve.stage.{name}"), state=state) + f" ({format_seconds(rec.get('seconds'))})")
     if report.get("before") and report.get("after"):
         for label, before, after in comparison(report):
             print(f"  {label:<40} {before:>10} {after:>10}")
     if report.get("reason"):
-        print(t(f"improve.reason.{report['reason']}", **(report.get("params") or {})))
+        print(reason_text(report["reason"], report.get("params")))
     print(t("cli.improve.report", path=Path(folder) / REPORT_MD))
 
 
@@ -866,12 +866,6 @@ def cmd_improve(args: argparse.Namespace, ws: C.Workspace) -> int:
         print(t("cli.improve.rolled_back", run_id=args.rollback, generator=now.get("generator"),
                 adapter=now.get("adapter") or "-", embedder=now.get("embedder") or "-"))
         return 0
-    summary = improve.data_summary(ws)
-    print(summary["text"])
-    for warning in summary["warnings"]:
-        print("⚠️ " + warning, file=sys.stderr)
-    if args.summary:
-        return 0
     cfg = _config(ImproveConfig, args)
     cfg.stages = args.stage or cfg.stages
     cfg.gold = [str(Path(g).expanduser().resolve()) for g in (args.gold or [])]
@@ -882,6 +876,15 @@ def cmd_improve(args: argparse.Namespace, ws: C.Workspace) -> int:
     if args.embed_epochs is not None:
         cfg.embedding.epochs = args.embed_epochs
     cfg = ImproveConfig.from_dict(cfg.to_dict())  # validates the nested values too
+    summary = improve.data_summary(ws)
+    print(summary["text"])
+    for warning in summary["warnings"]:
+        print("⚠️ " + warning, file=sys.stderr)
+    estimate = improve.estimate_text(improve.estimate(ws, cfg))
+    if estimate:
+        print(estimate.replace("**", ""))  # Markdown bold means nothing in a terminal
+    if args.summary:
+        return 0
     job_id = improve.start(ws, cfg)
     print(t("cli.improve.submitted", job_id=job_id), file=sys.stderr)
     if args.detach:
@@ -901,7 +904,8 @@ def _add_improve_parser(sub) -> None:
                     "evaluation); the new models become the chat's defaults only when key-fact accuracy improves "
                     "and abstention does not fall. Ctrl-C cancels; 'train resume JOB' continues from the "
                     "interrupted stage.")
-    p.add_argument("--summary", action="store_true", help="Only show the data a run would use, with warnings.")
+    p.add_argument("--summary", action="store_true", help="Only show the data a run would use, with warnings, "
+                                                          "and how long the run would take (an estimate).")
     p.add_argument("--list", action="store_true", help="List past runs with their before/after figures.")
     p.add_argument("--json", action="store_true", help="With --list: print JSON.")
     p.add_argument("--rollback", metavar="RUN", default=None,

@@ -491,7 +491,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Training questions: {done} of {total} chunks, {pairs} questions kept",
     },
     "improve.stage.pairs": {"pt": "Perguntas de treino", "en": "Training questions"},
-    "improve.stage.embedder": {"pt": "Busca (modelo de embeddings)", "en": "Search (embedding model)"},
+    "improve.stage.embedder": {
+        "pt": "Busca (modelo que encontra os trechos)",
+        "en": "Search (model that finds the passages)",
+    },
     "improve.stage.generator": {"pt": "Respostas (adaptador LoRA)", "en": "Answers (LoRA adapter)"},
     "improve.stage.evaluate": {"pt": "Antes e depois", "en": "Before and after"},
     "improve.state.pending": {"pt": "aguardando", "en": "waiting"},
@@ -521,8 +524,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "too few validation questions ({n}) to prove a gain: the current search was kept",
     },
     "improve.reason.embedder_no_gain": {
-        "pt": "o modelo ajustado não superou o atual na validação (MRR@10 {before:.3f} → {best:.3f}, ganho mínimo {min_gain}): a busca atual foi mantida",
-        "en": "the tuned model did not beat the current one on validation (MRR@10 {before:.3f} → {best:.3f}, minimum gain {min_gain}): the current search was kept",
+        "pt": "o modelo ajustado não superou o atual nas perguntas de validação (nota da busca {before} → {best}, ganho mínimo {min_gain}): a busca atual foi mantida",
+        "en": "the tuned model did not beat the current one on the validation questions (search score {before} → {best}, minimum gain {min_gain}): the current search was kept",
     },
     "improve.reason.nothing_new": {
         "pt": "nada novo para comparar: nenhuma etapa de ajuste produziu um modelo",
@@ -549,8 +552,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.row.abstention": {"pt": "recusas corretas", "en": "correct refusals"},
     "improve.row.over_abstention": {"pt": "recusas indevidas", "en": "wrong refusals"},
     "improve.row.latency": {"pt": "tempo de resposta (mediana)", "en": "answer time (median)"},
-    "improve.row.mrr": {"pt": "busca: trecho certo entre os primeiros (MRR@10, de 0 a 1)",
-                        "en": "search: right passage among the first (MRR@10, 0 to 1)"},
+    "improve.row.mrr": {
+        "pt": "busca: trecho certo entre os primeiros (nota de 0 a 1)",
+        "en": "search: right passage among the first (score from 0 to 1)",
+    },
     "improve.report.title": {"pt": "Melhorar o Oráculo: execução {run_id}", "en": "Improve the Oracle: run {run_id}"},
     "improve.report.stage": {"pt": "Etapa", "en": "Stage"},
     "improve.report.result": {"pt": "Resultado", "en": "Result"},
@@ -582,8 +587,60 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli.improve.promoted": {"pt": "promovido", "en": "promoted"},
     "cli.improve.no_runs": {"pt": "Nenhuma execução de Melhorar o Oráculo ainda.", "en": "No Improve the Oracle run yet."},
     "cli.improve.rolled_back": {
-        "pt": "O Chat voltou ao estado da execução {run_id}: gerador {generator}, adaptador {adapter}, embeddings {embedder}.",
+        "pt": "O Chat voltou ao estado da execução {run_id}: gerador {generator}, adaptador {adapter}, modelo de busca {embedder}.",
         "en": "Chat is back to the state of run {run_id}: generator {generator}, adapter {adapter}, embeddings {embedder}.",
+    },
+    "improve.estimate.here": {
+        "pt": "⏱️ **Tempo estimado de uma execução:** cerca de {time} neste computador ({parts}).",
+        "en": "⏱️ **Estimated time of a run:** about {time} on this computer ({parts}).",
+    },
+    "improve.estimate.reference": {
+        "pt": "⏱️ **Tempo estimado de uma execução:** cerca de {time} num computador de 2 núcleos sem placa de vídeo ({parts}).",
+        "en": "⏱️ **Estimated time of a run:** about {time} on a 2-core computer without a graphics card ({parts}).",
+    },
+    "improve.estimate.part": {
+        "pt": "{stage} {time}",
+        "en": "{stage} {time}",
+    },
+    "improve.estimate.stage.pairs": {
+        "pt": "perguntas de treino",
+        "en": "training questions",
+    },
+    "improve.estimate.stage.embedder": {
+        "pt": "busca",
+        "en": "search",
+    },
+    "improve.estimate.stage.generator": {
+        "pt": "respostas",
+        "en": "answers",
+    },
+    "improve.estimate.stage.evaluate": {
+        "pt": "antes e depois",
+        "en": "before and after",
+    },
+    "improve.estimate.basis.history": {
+        "pt": "É uma estimativa, feita com os tempos das execuções anteriores.",
+        "en": "It is an estimate, made from the times of earlier runs.",
+    },
+    "improve.estimate.basis.mixed": {
+        "pt": "É uma estimativa, feita com os tempos das execuções anteriores e, onde faltam, com tempos medidos num computador de 2 núcleos.",
+        "en": "It is an estimate, made from the times of earlier runs and, where they are missing, from times measured on a 2-core computer.",
+    },
+    "improve.estimate.basis.default": {
+        "pt": "É uma estimativa, feita com tempos medidos; depois da primeira execução, ela usa os tempos deste computador.",
+        "en": "It is an estimate, made from measured times; after the first run it uses this computer's times.",
+    },
+    "improve.estimate.only_server": {
+        "pt": "⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as {n} perguntas de treino pedidas (a velocidade dele ainda não foi medida aqui). É uma estimativa.",
+        "en": "⏱️ **Estimated time of a run:** depends on the server that will write the {n} training questions asked for (its speed has not been measured here yet). It is an estimate.",
+    },
+    "improve.estimate.unknown_pairs": {
+        "pt": "Sem contar o tempo do servidor que vai escrever as {n} perguntas de treino pedidas (ainda não medido aqui).",
+        "en": "Not counting the time of the server that will write the {n} training questions asked for (not measured here yet).",
+    },
+    "improve.err.eval_fraction": {
+        "pt": "Para comparar antes e depois, uma parte das perguntas precisa ficar fora do treino: em **Avançado**, escolha uma fração separada para avaliação maior que zero.",
+        "en": "To compare before and after, a share of the questions must stay out of training: under **Advanced**, choose a held-out fraction above zero.",
     },
 }
 

@@ -34,10 +34,10 @@ STEP_TAB: dict[str, str] = {
     "index": "index",
     "ask": "chat",
     "rate": "chat",
-    "improve": "qa",
+    "improve": "finetune",
 }
-"""The app tab (``oracle.ui.TABS`` id) where each step is done; ``improve`` moves to
-``"finetune"`` once there are QA pairs or ratings to train on."""
+"""The app tab (``oracle.ui.TABS`` id) where each step is done; ``improve`` is the "Melhorar o
+Oráculo" tab (id ``finetune``), whose run writes its own training questions."""
 
 TAB_NEEDS: dict[str, str] = {
     "qa": "upload",
@@ -45,10 +45,11 @@ TAB_NEEDS: dict[str, str] = {
     "chat": "index",
     "ratings": "rate",
     "evaluation": "index",
-    "finetune": "improve_data",
+    "finetune": "index",
 }
-"""The step a tab needs done before it is of use (``"improve_data"``: QA pairs or ratings to
-train on, see :func:`blocking_step`). Tabs not listed need nothing."""
+"""The step a tab needs done before it is of use. Tabs not listed need nothing. "Melhorar o
+Oráculo" (``finetune``) needs the chat's index only: its run writes the training questions itself
+(:func:`oracle.improve.start` refuses a workspace without documents or index)."""
 
 StepState = Literal["done", "next", "todo"]
 
@@ -189,8 +190,6 @@ def getting_started(workspace: Workspace) -> Progress:
     }
     counts = {"upload": len(doc_ids), "index": n_chunks, "ask": max(n_answers, n_ratings), "rate": n_ratings,
               "improve": n_runs}  # fmt: skip
-    # improving starts with QA pairs (tab "Perguntas e respostas"), then fine-tunes on them
-    tabs = {**STEP_TAB, "improve": "finetune" if (n_pairs or n_ratings) else "qa"}
     steps: list[StepStatus] = []
     seen_next = False
     for name in STEPS:
@@ -200,7 +199,7 @@ def getting_started(workspace: Workspace) -> Progress:
             state, seen_next = "next", True
         else:
             state = "todo"
-        steps.append(StepStatus(name, tabs[name], state, counts[name], missing if name == "index" else 0))
+        steps.append(StepStatus(name, STEP_TAB[name], state, counts[name], missing if name == "index" else 0))
     return Progress(
         n_documents=len(doc_ids),
         n_indexed=n_indexed,
@@ -217,20 +216,14 @@ def getting_started(workspace: Workspace) -> Progress:
 def blocking_step(progress: Progress, tab: str) -> StepStatus | None:
     """The earlier step that tab ``tab`` needs and that is not done yet, or None.
 
-    The needs are :data:`TAB_NEEDS`: the chat and the Qualidade tab need an index (an index
-    missing a few new documents still serves), the index and QA tabs need documents, the
-    ratings tab needs a rating (made in the chat), fine-tuning needs QA pairs or ratings to
-    learn from (it points at the QA tab, or at sending documents when there are none).
+    The needs are :data:`TAB_NEEDS`: the chat, the Qualidade and the "Melhorar o Oráculo" tabs
+    need an index (an index missing a few new documents still serves; "Melhorar o Oráculo" needs
+    no QA pair nor rating, its run writes the training questions), the index and QA tabs need
+    documents, the ratings tab needs a rating (made in the chat).
     """
     need = TAB_NEEDS.get(tab)
     if need is None:
         return None
-    if need == "improve_data":
-        if progress.n_qa_pairs or progress.n_ratings:
-            return None
-        if not progress.n_documents:
-            return progress.step("upload")
-        return StepStatus("improve", "qa", "next", progress.n_qa_pairs)
     if need == "index" and progress.has_index:
         return None  # an index missing a few new documents still serves
     if need == "rate" and progress.n_ratings:

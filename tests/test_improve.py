@@ -61,6 +61,28 @@ def test_config_is_the_job_spec_and_validates():
         ImproveConfig.from_dict({"lora": {"rank": 0}})
 
 
+def test_settings_apply_to_a_copy_by_field_path():
+    from oracle.errors import OracleError
+    from oracle.improve import with_settings
+
+    base = ImproveConfig(teacher="openai:t", eval_fraction=0.2)
+    base.lora.max_steps = 12  # no control sets it: it stays
+    cfg = with_settings(base, {"lora.rank": 4.0, "lora.bf16": "off", "embedding.epochs": 2, "eval_fraction": 0.3,
+                               "use_ratings": False, "student": "outro-modelo", "lora.alpha": None})
+    assert cfg.lora.rank == 4 and isinstance(cfg.lora.rank, int)  # number widgets send floats
+    assert cfg.lora.bf16 == "off" and cfg.embedding.epochs == 2.0 and cfg.use_ratings is False
+    assert cfg.student == "outro-modelo" and cfg.teacher == "openai:t" and cfg.lora.max_steps == 12
+    assert cfg.lora.alpha == base.lora.alpha  # None leaves a field as it is
+    assert cfg.eval_fraction == cfg.lora.eval_fraction == cfg.embedding.eval_fraction == 0.3
+    assert base.lora.rank == 8 and base.eval_fraction == 0.2  # the config given is not changed
+    for bad in ({"lora.rank": 2.5}, {"lora.rank": 0}, {"lora.nope": 1}, {"nope": 1}, {"lora.dropout": "x"}):
+        with pytest.raises(ConfigError):
+            with_settings(base, bad)
+    with pytest.raises(OracleError) as err:
+        with_settings(base, {"eval_fraction": 0.0})
+    assert err.value.key == "improve.err.eval_fraction" and "Avançado" in err.value.message("pt")
+
+
 # --- stage 1: quote-verified pairs -------------------------------------------------------------------
 
 
@@ -469,8 +491,13 @@ def test_cli_improve_help_and_summary(workspace, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "--concurrency" in text and "--stage" in text and "--rollback" in text
     make_workspace(workspace, tmp_path)
-    assert main(["--home", str(workspace.home), "improve", "--summary"]) == 0
-    assert "perguntas geradas" in capsys.readouterr().out
+    assert main(["--home", str(workspace.home), "improve", "--summary", "--teacher", "qwen2.5-coder-1.5b-instruct"]) == 0
+    out = capsys.readouterr().out
+    assert "perguntas geradas" in out
+    assert "⏱️ Tempo estimado de uma execução: cerca de " in out and "É uma estimativa" in out  # before anything runs
+    empty = workspace.home.parent / "vazio"
+    assert main(["--home", str(empty), "improve", "--stage", "pairs"]) == 2  # no --gold: a message, no TypeError
+    assert "aba Documentos" in capsys.readouterr().err
     assert main(["--home", str(workspace.home), "improve", "--list"]) == 0
     assert "Nenhuma execução" in capsys.readouterr().out
     assert main(["--home", str(workspace.home), "improve", "--rollback", "nope"]) == 2
@@ -511,8 +538,8 @@ def test_comparison_table_in_plain_portuguese_and_english():
     rows = comparison(report, "pt")
     assert rows[0] == ["acertos (fatos-chave na resposta)", "30%", "45%"]
     assert ["recusas corretas", "80%", "90%"] in rows and ["respostas sem fonte", "0%", "0%"] in rows
-    assert rows[-1] == ["busca: trecho certo entre os primeiros (MRR@10, de 0 a 1)", "0,531", "0,600"]  # Brazilian decimal comma
-    assert comparison(report, "en")[-1] == ["search: right passage among the first (MRR@10, 0 to 1)", "0.531", "0.600"]
+    assert rows[-1] == ["busca: trecho certo entre os primeiros (nota de 0 a 1)", "0,531", "0,600"]  # Brazilian decimal comma
+    assert comparison(report, "en")[-1] == ["search: right passage among the first (score from 0 to 1)", "0.531", "0.600"]
 
 
 def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):
@@ -522,3 +549,49 @@ def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):
     with pytest.raises(OracleError) as err:
         start(workspace, ImproveConfig())
     assert err.value.key == "improve.err.no_documents" and "aba Documentos" in str(err.value)
+
+
+def test_the_report_lists_every_file_that_fed_the_run(workspace, tmp_path):
+    """The training questions, the pairs they were read from, and both ratings files: invalid.jsonl
+    feeds the run too (a later 👎 takes an answer out of training)."""
+    from oracle.feedback import record_rating
+    from oracle.schema import Rating
+
+    make_workspace(workspace, tmp_path)
+    record_rating(Rating(question="Quanto custa a taxa?", answer="80 reais", valid=True, answer_id="a1"), workspace)
+    record_rating(Rating(question="Quanto custa a taxa?", answer="80 reais", valid=False, answer_id="a1"), workspace)
+    run_pipeline(workspace, small_cfg(stages=["pairs"]), run_id="r", hooks=Hooks(teacher=fake_teacher))
+    files = read_report(workspace, "r")["data_files"]
+    roles = {Path(f["path"]).name: f["role"] for f in files}
+    assert roles["pairs.jsonl"] == "pairs" and roles["validated.jsonl"] == "ratings"
+    assert roles["invalid.jsonl"] == "ratings_excluded"
+    assert any(name.endswith(".qa.jsonl") and role == "qa" for name, role in roles.items())
+    assert all(len(f["sha256"]) == 64 for f in files)
+    run_pipeline(workspace, small_cfg(stages=["pairs"], use_ratings=False), run_id="r2",
+                 hooks=Hooks(teacher=fake_teacher))
+    names = {Path(f["path"]).name for f in read_report(workspace, "r2")["data_files"]}
+    assert "invalid.jsonl" not in names and "validated.jsonl" not in names  # ratings not used: not read
+
+
+def test_reasons_and_texts_of_the_tab_are_plain_portuguese():
+    """Numbers in a reason follow the language (0,537 in Portuguese, not 0.537), and no text of the
+    improve tab or its core carries an English word, a jargon name or a decimal point."""
+    import re
+
+    from oracle.i18n import STRINGS
+    from oracle.improve.runs import reason_text
+
+    params = {"before": 0.5372, "best": 0.5431, "min_gain": 0.01}
+    pt = reason_text("embedder_no_gain", params, "pt")
+    assert "nota da busca 0,537 → 0,543, ganho mínimo 0,01" in pt
+    assert "0.537 → 0.543, minimum gain 0.01" in reason_text("embedder_no_gain", params, "en")
+    assert "(1.234)" in reason_text("no_validation", {"n": 1234}, "pt")
+    assert "ganho mínimo 0,5)" in reason_text("embedder_no_gain", {**params, "min_gain": 0.5}, "pt")
+    assert "nota da busca 12 →" in reason_text("embedder_no_gain", {**params, "before": 12.0001}, "pt")
+    promoted = {"before": 0.5, "after": 0.7, "abst_before": 0.8, "abst_after": 0.8}
+    assert reason_text("promoted", promoted, "pt").startswith("Promovido: acertos 50% → 70%, recusas corretas 80%")
+    english = re.compile(r"\b(embeddings?|MRR|loss|estimate|fallback|score|job|hash|batch|steps?|tokens?|eval)\b"
+                         r"|\d\.\d|\{\w+:\.\d*f\}", re.IGNORECASE)
+    found = {k: v["pt"] for k, v in STRINGS.items()
+             if k.startswith(("ui.improve.", "improve.", "cli.improve.")) and english.search(v.get("pt", ""))}
+    assert found == {}

@@ -114,6 +114,50 @@ def test_the_button_runs_the_pipeline_and_the_view_follows_its_stages(served, wo
     assert "perguntas geradas" in view[DATA] and not view[DATA].startswith("**Dados para aprender:** 0 ")
 
 
+def test_the_advanced_settings_feed_the_main_button_and_its_estimate(served, workspace):
+    """One place holds the settings: what "Avançado" says is what the main button runs (the fields
+    without a control keep the app's config), and the estimate follows it."""
+    from oracle import jobs
+    from oracle.ui.improve import ADVANCED_SETTINGS
+
+    client, _ = served
+    loaded = client.predict(api_name="/improve_estimate_load")
+    # the app's teacher is a server never timed here: the estimate says so instead of guessing
+    assert loaded.startswith("⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as 30 perguntas")
+    values = {"use_ratings": False, "eval_fraction": 0.3, "rank": 4, "alpha": 8, "dropout": 0.1,
+              "target_modules": "q_proj,v_proj", "learning_rate": 1e-4, "epochs": 2, "max_seq_len": 512,
+              "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "bf16": "off",
+              "embedding_epochs": 2, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}
+    args = [False, "lora", "modelo-aluno", *(values[name] for name, _ in ADVANCED_SETTINGS)]
+    bad = dict(values, eval_fraction=0.0)
+    warning = client.predict(False, "lora", "x", *(bad[name] for name, _ in ADVANCED_SETTINGS),
+                             api_name="/improve_estimate")
+    assert warning.startswith("⚠️ Para comparar antes e depois")  # what to fix, before any click
+    job_id = _value(client.predict(*args, api_name="/improve_start")[JOB])
+    config = jobs.job_spec(workspace, job_id)["params"]["config"]
+    assert config["lora"]["rank"] == 4 and config["lora"]["grad_accum"] == 2 and config["lora"]["bf16"] == "off"
+    assert config["embedding"]["epochs"] == 2 and config["embedding"]["hard_negatives"] == 0
+    assert config["eval_fraction"] == config["lora"]["eval_fraction"] == 0.3
+    assert config["use_ratings"] is False and config["student"] == "modelo-aluno"
+    assert config["teacher"] == "openai:fake-teacher" and config["stages"] == ["pairs", "evaluate"]  # the app's
+    assert jobs.wait(workspace, job_id, timeout_s=120).state == jobs.COMPLETED
+    with pytest.raises(Exception, match="Para comparar antes e depois"):
+        client.predict(False, "lora", "x", *(bad[name] for name, _ in ADVANCED_SETTINGS), api_name="/improve_start")
+
+
+def test_run_config_maps_each_control_to_its_field(workspace):
+    from oracle.improve import ImproveConfig
+    from oracle.ui.improve import ADVANCED_SETTINGS, run_config
+
+    base = ImproveConfig(max_chunks=7)
+    assert {name for name, _ in ADVANCED_SETTINGS} >= {"rank", "eval_fraction", "use_ratings", "hard_negatives"}
+    cfg = run_config(base, True, "embedding", "algum-embedder", {"rank": 16, "hard_negatives": 2})
+    assert cfg.lora.rank == 16 and cfg.embedding.hard_negatives == 2 and cfg.reviewed_only is True
+    assert cfg.student == base.student  # the base model of an embedder run is not the student
+    assert cfg.max_chunks == 7  # no control: the app's value
+    assert run_config(None, False, "lora", "aluno", {}).student == "aluno"
+
+
 def test_poll_redraws_only_when_the_run_changed(served, workspace):
     from oracle import jobs
 
@@ -177,7 +221,7 @@ def test_before_after_table_decision_and_runs_in_plain_portuguese(workspace, tmp
     assert comparison_table(ctx, {"before": None}, "pt") is None
     runs = list_runs(workspace)
     shown = runs_table(ctx, runs, "pt")
-    assert list(shown.columns) == ["Data", "Resultado", "Acertos", "Recusas corretas", "Busca (MRR@10, de 0 a 1)", "Tempo"]
+    assert list(shown.columns) == ["Data", "Resultado", "Acertos", "Recusas corretas", "Busca (nota de 0 a 1)", "Tempo"]
     by_result = {r[1]: r for r in shown.values.tolist()}
     assert by_result["✅ promovida · em uso no Chat"][2] == "50% → 70%"
     assert by_result["não promovida"][2] == "50% → 40%"

@@ -57,8 +57,26 @@ def test_documents_without_an_index_send_the_chat_to_the_index_tab(workspace):
     assert chat.step == "index" and chat.tab == "index"
     assert blocking_step(progress, "evaluation").tab == "index"
     assert blocking_step(progress, "index") is None and blocking_step(progress, "qa") is None
-    # fine-tuning needs pairs to learn from: generate them in the QA tab
-    assert blocking_step(progress, "finetune").tab == "qa"
+    # "Melhorar o Oráculo" needs the index (its run writes the training questions, none needed before)
+    assert blocking_step(progress, "finetune").step == "index"
+    assert progress.step("improve").tab == "finetune"
+
+
+def test_step_5_points_to_the_improve_tab_before_any_question_is_written(workspace):
+    """The run writes its own training questions: with an index and no pair nor rating, step 5
+    ("Melhorar") opens the "Melhorar o Oráculo" tab, which shows no notice, and says so."""
+    from oracle.i18n import t
+
+    _doc(workspace, "a")
+    _index(workspace, ["a"], n_chunks=3)
+    _lines(workspace.answers, 1)
+    progress = getting_started(workspace)
+    assert progress.n_qa_pairs == 0 and progress.n_ratings == 0
+    assert progress.step("improve").tab == "finetune"
+    assert blocking_step(progress, "finetune") is None  # nothing to do elsewhere first
+    text = t("ui.guide.next.improve", "pt")
+    assert "**Melhorar o Oráculo**" in text and "escreve sozinha as perguntas de treino" in text
+    assert "Perguntas e respostas" not in text
 
 
 def test_a_new_document_outside_the_index_is_the_next_step_but_the_chat_still_works(workspace):

@@ -140,8 +140,13 @@ def test_load_examples_ratings_corrected_invalid_rejected(workspace):
     assert pairs[3].question not in by_q  # rejected in review
     assert by_q["Como instalo o pacote?"].gold_chunk_ids == [chunks[0].chunk_id]
     assert (got.n_invalid, got.n_rejected, got.n_duplicates) == (1, 1, 1)
-    assert {Path(f["path"]).name for f in got.files} == {"validated.jsonl", "manual-0001.qa.jsonl"}
+    # every file that fed the examples is recorded: invalid.jsonl took "Pergunta ruim?" out
+    assert {Path(f["path"]).name for f in got.files} == {"validated.jsonl", "invalid.jsonl", "manual-0001.qa.jsonl"}
     assert all(len(f["sha256"]) == 64 for f in got.files)
+    invalid = next(f for f in got.files if f["path"].endswith("invalid.jsonl"))
+    assert invalid["n_examples"] == 0 and invalid["n_excluded"] == 1
+    assert {Path(f["path"]).name for f in data.load_examples(workspace, use_ratings=False).files} == {
+        "manual-0001.qa.jsonl"}  # ratings not read: neither ratings file is listed
     # a rating's [n] markers follow its chunk to the new position
     ex = by_q["Como instalo o pacote?"]
     raft, _ = data.build_raft([ex], {c.chunk_id: c for c in chunks}, k_distractors=3, p_no_gold=0.0, seed=1)

@@ -20,6 +20,8 @@ API for the app and the command line (plain data in, plain data out; nothing her
 
     data_summary(ws)            # {"text": "312 perguntas geradas, 18 avaliações válidas, 4 corrigidas",
                                 #  "warnings": [...], "n_pairs", "n_valid", "n_corrected", ...}
+    estimate_text(estimate(ws, cfg))   # "⏱️ **Tempo estimado de uma execução:** cerca de 2 h 10 min
+                                       #  neste computador (...). É uma estimativa, ..."
     job_id = start(ws, ImproveConfig(max_chunks=20))   # queues the job; returns its id (= run id)
     status(ws, job_id)          # {"job": JobStatus, "stages": [{"name", "label", "state", "seconds",
                                 #  "output"}], "current", "progress", "losses", "report"}
@@ -34,7 +36,8 @@ and stage functions. Files: ``improve/<run_id>/`` (pairs, snapshot, evaluation r
 ``indexes/improve-<run_id>/`` (only when the embedder won), ``defaults.json``.
 """
 
-from oracle.improve.config import STAGES, ImproveConfig, ImproveJob, strongest_generator
+from oracle.improve.config import STAGES, ImproveConfig, ImproveJob, strongest_generator, with_settings
+from oracle.improve.estimate import RunEstimate, estimate, estimate_text
 from oracle.improve.pairs import PairsReport, generate_pairs
 from oracle.improve.runs import (
     comparison,
@@ -55,8 +58,11 @@ __all__ = [
     "ImproveJob",
     "PairsReport",
     "RunContext",
+    "RunEstimate",
     "comparison",
     "data_summary",
+    "estimate",
+    "estimate_text",
     "gate",
     "generate_pairs",
     "list_runs",
@@ -66,4 +72,5 @@ __all__ = [
     "start",
     "status",
     "strongest_generator",
+    "with_settings",
 ]

@@ -153,7 +153,7 @@ class ImproveConfig:
         if unknown or not self.stages:
             raise ConfigError.not_one_of("stages", self.stages, STAGES)
         self.stages = [s for s in STAGES if s in self.stages]
-        self.gold = [str(g) for g in self.gold]
+        self.gold = [str(g) for g in self.gold or []]
         if isinstance(self.embedding, dict):
             self.embedding = EmbedTrainConfig.from_dict(self.embedding)
         if isinstance(self.lora, dict):
@@ -191,6 +191,64 @@ class ImproveJob(JobSpec):
     nested: ClassVar = {"config": lambda data: ImproveConfig.from_dict(data)}
 
     config: ImproveConfig = field(default_factory=ImproveConfig)
+
+
+def with_settings(cfg: ImproveConfig, settings: dict[str, Any]) -> ImproveConfig:
+    """A copy of ``cfg`` with ``settings`` applied: the one place where the tab's "Avançado" choices
+    become the main button's run.
+
+    Args:
+        cfg: the run's parameters before (unchanged).
+        settings: ``{path: value}``, a path a field of :class:`ImproveConfig` (``"eval_fraction"``,
+            ``"use_ratings"``, ``"student"``...) or of its nested configs (``"lora.rank"``,
+            ``"embedding.epochs"``...). A value is converted to the field's type (``4.0`` -> ``4``
+            for an int field, as number widgets send floats); None leaves the field as it is.
+
+    Returns:
+        A new, validated :class:`ImproveConfig` (the held-out share of the nested configs follows
+        ``eval_fraction``, as always).
+
+    Raises:
+        ConfigError: an unknown path, a value of the wrong kind or out of range.
+        OracleError: ``improve.err.eval_fraction``: no question held out (the before/after
+            comparison needs some).
+    """
+    from oracle.errors import OracleError
+
+    data = cfg.to_dict()
+    for path, value in settings.items():
+        if value is None:
+            continue
+        *parents, name = path.split(".")
+        target = data
+        for part in parents:
+            target = target.get(part) if isinstance(target, dict) else None
+        if not isinstance(target, dict) or name not in target:
+            raise ConfigError(detail=f"unknown setting `{path}`.")
+        target[name] = _as_type(path, value, target[name])
+    if float(data["eval_fraction"]) <= 0.0:
+        raise OracleError("improve.err.eval_fraction")
+    return ImproveConfig.from_dict(data)
+
+
+def _as_type(path: str, value: Any, current: Any) -> Any:
+    """``value`` converted to the type of ``current`` (bool, int, float, str); ConfigError when it
+    does not convert (``2.5`` for an int, a word for a number)."""
+    try:
+        if isinstance(current, bool):
+            return bool(value)
+        if isinstance(current, int):
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError(value)
+            return int(number)
+        if isinstance(current, float):
+            return float(value)
+        if isinstance(current, str):
+            return str(value).strip()
+    except (TypeError, ValueError):
+        raise ConfigError(detail=f"`{path}` must be a {type(current).__name__}, got {value!r}.") from None
+    return value
 
 
 def strongest_generator(cfg: ImproveConfig) -> str:

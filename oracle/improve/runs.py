@@ -24,7 +24,7 @@ from oracle.config import DEFAULT_INDEX, Workspace
 from oracle.errors import OracleError
 from oracle.improve.config import STAGES, ImproveConfig, ImproveJob
 from oracle.improve.promotion import describe_defaults, install_index
-from oracle.improve.stages import STAGE_FUNCTIONS, Hooks, RunContext
+from oracle.improve.stages import DATA_FILES, STAGE_FUNCTIONS, Hooks, RunContext
 from oracle.jobs.store import STAGES_FILE
 from oracle.schema import now_iso, read_json, write_json_atomic, write_text_atomic
 
@@ -210,7 +210,8 @@ def write_report(workspace: Workspace, run_id: str, state_dir: str | Path | None
 
     ``report.json``: ``{"run_id", "created_at", "updated_at", "config", "state", "stages": {stage:
     {"state", "seconds", "output", "error"}}, "promoted", "reason", "params", "before", "after",
-    "teacher", "student", "adapter", "embedder"}``; shares in [0, 1], times in seconds.
+    "teacher", "student", "adapter", "embedder", "data_files"}``; shares in [0, 1], times in seconds;
+    ``data_files``: every file that fed the run, with its sha256 (:func:`oracle.improve.stages.data_files`).
     """
     folder = run_dir(workspace, run_id)
     run = read_json(folder / RUN_FILE) if (folder / RUN_FILE).exists() else {"run_id": run_id}
@@ -231,10 +232,19 @@ def write_report(workspace: Workspace, run_id: str, state_dir: str | Path | None
         "retrieval_after": (ev.get("after") or {}).get("retrieval"),
         "teacher": out("pairs").get("teacher"), "student": out("generator").get("student"),
         "adapter": out("generator").get("adapter"), "embedder": out("embedder").get("embedder"),
+        "data_files": _data_files(folder),
     }
     write_json_atomic(folder / REPORT_JSON, report)
     write_text_atomic(folder / REPORT_MD, report_markdown(report))
     return report
+
+
+def _data_files(folder: Path) -> list[dict[str, Any]]:
+    """The run's ``data_files.json`` (``[]`` before its snapshot exists)."""
+    try:
+        return read_json(folder / DATA_FILES)
+    except (OSError, ValueError):
+        return []
 
 
 def read_report(workspace: Workspace, run_id: str) -> dict[str, Any]:
@@ -244,6 +254,34 @@ def read_report(workspace: Workspace, run_id: str) -> dict[str, Any]:
         return read_json(path)
     except (OSError, ValueError):
         raise OracleError("improve.err.no_run", run_id=run_id) from None
+
+
+PERCENT_REASONS = ("promoted", "keyfacts_not_better", "abstention_fell")
+"""Reasons whose figures are shares, shown as percentages by their templates (``{before:.0%}``)."""
+
+
+def reason_text(reason: str, params: dict[str, Any] | None = None, lang: str | None = None) -> str:
+    """Why a stage was skipped or a run promoted or not, in words (i18n ``improve.reason.<reason>``).
+
+    The figures of :data:`PERCENT_REASONS` are shares the template shows as percentages; any other
+    number is written as people of ``lang`` write it (``0,537`` in Portuguese: three decimals at
+    most, trailing zeros dropped, ``1.234`` for thousands).
+    """
+    from oracle.i18n import t
+
+    params = dict(params or {})
+    if reason not in PERCENT_REASONS:
+        params = {k: _decimal(v, lang) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+                  for k, v in params.items()}
+    return t(f"improve.reason.{reason}", lang, **params)
+
+
+def _decimal(value: float, lang: str | None) -> str:
+    from oracle.i18n import format_number
+
+    if float(value).is_integer():
+        return format_number(value, lang, 0)
+    return format_number(value, lang, 3).rstrip("0").rstrip(",.")  # 0,500 -> 0,5; 12,000 -> 12
 
 
 def _pct(value: float | None, lang: str | None) -> str:
@@ -280,7 +318,7 @@ def comparison(report: dict[str, Any], lang: str | None = None) -> list[list[str
 def report_markdown(report: dict[str, Any], lang: str | None = None) -> str:
     """The run report as Markdown, in ``lang`` (stages with their times and outcome, the data, the
     before/after table, the decision)."""
-    from oracle.i18n import format_seconds, t
+    from oracle.i18n import format_number, format_seconds, t
 
     lines = [f"# {t('improve.report.title', lang, run_id=report['run_id'])}", ""]
     lines.append(t(f"improve.state.{report['state']}", lang))
@@ -291,22 +329,22 @@ def report_markdown(report: dict[str, Any], lang: str | None = None) -> str:
         out = rec.get("output") or {}
         result = t(f"improve.state.{rec.get('state') or 'pending'}", lang)
         if out.get("reason") and rec.get("state") == "skipped":
-            result += ": " + t(f"improve.reason.{out['reason']}", lang, **(out.get("params") or {}))
+            result += ": " + reason_text(out["reason"], out.get("params"), lang)
         if rec.get("error"):
             result += f": {rec['error']}"
         lines.append(f"| {t(f'improve.stage.{stage}', lang)} | {result} | {format_seconds(rec.get('seconds'))} |")
     pairs = ((report.get("stages") or {}).get("pairs") or {}).get("output") or {}
     if pairs.get("rejections") is not None:
-        lines += ["", t("improve.report.pairs", lang, kept=pairs.get("n_kept", 0), chunks=pairs.get("n_done", 0),
-                        teacher=pairs.get("teacher", "?"))]
+        lines += ["", t("improve.report.pairs", lang, kept=format_number(pairs.get("n_kept", 0), lang),
+                        chunks=format_number(pairs.get("n_done", 0), lang), teacher=pairs.get("teacher", "?"))]
         for reason, n in sorted(pairs["rejections"].items(), key=lambda kv: -kv[1]):
             if n:
-                lines.append(f"- {t(f'improve.reject.{reason}', lang)}: {n}")
+                lines.append(f"- {t(f'improve.reject.{reason}', lang)}: {format_number(n, lang)}")
     if report.get("before") and report.get("after"):
         lines += ["", f"| | {t('improve.report.before', lang)} | {t('improve.report.after', lang)} |", "|---|---|---|"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in comparison(report, lang)]
     if report.get("reason"):
-        lines += ["", t(f"improve.reason.{report['reason']}", lang, **(report.get("params") or {}))]
+        lines += ["", reason_text(report["reason"], report.get("params"), lang)]
     return "\n".join(lines) + "\n"
 
 
@@ -375,7 +413,8 @@ def data_summary(workspace: Workspace, lang: str | None = None) -> dict[str, Any
     if not list_documents(workspace):
         warnings.append(t("improve.warn.no_documents", lang))
     if n_pairs + ratings.n_valid < MIN_PAIRS:
-        warnings.append(t("improve.warn.few_pairs", lang, n=n_pairs + ratings.n_valid, min=MIN_PAIRS))
+        warnings.append(t("improve.warn.few_pairs", lang, n=format_number(n_pairs + ratings.n_valid, lang),
+                          min=format_number(MIN_PAIRS, lang)))
     if counts["generated"]:
         warnings.append(t("improve.warn.unreviewed", lang, n=format_number(counts["generated"], lang)))
     return {"n_pairs": n_pairs, "n_generated": counts["generated"], "n_approved": counts["approved"],

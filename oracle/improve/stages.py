@@ -35,11 +35,13 @@ from typing import Any
 from oracle.config import Workspace
 from oracle.errors import OracleError
 from oracle.improve.config import ImproveConfig, strongest_generator
-from oracle.schema import iter_jsonl, now_iso, write_jsonl_atomic
+from oracle.schema import iter_jsonl, now_iso, read_json, write_json_atomic, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
 SNAPSHOT_FILE = "train_pairs.jsonl"
+DATA_FILES = "data_files.json"
+"""Beside the snapshot: every file that fed the run (:func:`data_files`), written with it."""
 HELDOUT_GOLD_FILE = "heldout.gold.jsonl"
 CHECKPOINTS = "checkpoints"
 
@@ -192,6 +194,7 @@ def ensure_snapshot(ctx: RunContext, fresh: bool = False) -> Path:
     it (this run's pairs were published there; a pair deleted in review stays out; a pair written by
     an earlier run keeps its quote when that run's ``pairs.jsonl`` is still there); without it, this
     run's pairs only. Minus pairs review rejected, and minus unreviewed ones when ``cfg.reviewed_only``.
+    The files read are listed with the ratings files in ``run_dir/data_files.json`` (:func:`data_files`).
     """
     from oracle.improve.pairs import PAIRS_FILE, load_pairs
 
@@ -200,12 +203,16 @@ def ensure_snapshot(ctx: RunContext, fresh: bool = False) -> Path:
         return path
     own = load_pairs(ctx.run_dir)
     quotes = {p["qa_id"]: p.get("quote", "") for p in own}
+    read: list[tuple[Path, str]] = [(ctx.run_dir / PAIRS_FILE, "pairs")]
     for other in sorted((ctx.workspace.home / "improve").glob(f"*/{PAIRS_FILE}")):
+        if other.parent != ctx.run_dir:
+            read.append((other, "quotes"))
         for row in iter_jsonl(other):
             quotes.setdefault(row.get("qa_id"), row.get("quote", ""))
     rows: dict[str, dict[str, Any]] = {}
     if ctx.cfg.use_existing_pairs:  # this run's pairs are there too (published), as review left them
         for qa_path in sorted(ctx.workspace.data_qa.glob("*.qa.jsonl")):
+            read.append((qa_path, "qa"))
             for row in iter_jsonl(qa_path):
                 rows.setdefault(row.get("qa_id") or row.get("question", ""), row)
     else:
@@ -218,7 +225,22 @@ def ensure_snapshot(ctx: RunContext, fresh: bool = False) -> Path:
         keep.append({**row, "quote": row.get("quote") or quotes.get(key, "")})
     ctx.run_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl_atomic(path, keep)
+    write_json_atomic(ctx.run_dir / DATA_FILES, data_files(ctx, read))
     return path
+
+
+def data_files(ctx: RunContext, read: list[tuple[Path, str]]) -> list[dict[str, Any]]:
+    """Every file that fed the run: ``[{"path", "sha256", "role"}]`` for the files the snapshot was
+    made from (``read``: ``(path, role)``, role ``pairs`` for this run's pairs, ``quotes`` for an
+    earlier run's, ``qa`` for ``data_qa/*.qa.jsonl``) and, with ``cfg.use_ratings``, the ratings:
+    ``validated.jsonl`` (role ``ratings``: answers rated valid train) and ``invalid.jsonl`` (role
+    ``ratings_excluded``: a later 👎 takes an answer out, :func:`oracle.feedback.current_ratings`).
+    Missing files are left out."""
+    from oracle.training.data import file_sha256
+
+    if ctx.cfg.use_ratings:
+        read = [*read, (ctx.workspace.validated, "ratings"), (ctx.workspace.invalid, "ratings_excluded")]
+    return [{"path": str(p), "sha256": file_sha256(p), "role": role} for p, role in read if p.is_file()]
 
 
 def snapshot_quotes(ctx: RunContext) -> dict[str, str]:

@@ -94,7 +94,9 @@ class ExampleSet:
     Attributes:
         examples: de-duplicated examples (ratings first, then QA pairs, in file order).
         files: ``[{"path": str, "sha256": str, "n_examples": int}]`` for every file read
-            (``train.json`` records them so a run can be traced to its data).
+            (``train.json`` records them so a run can be traced to its data); ``invalid.jsonl``,
+            read with the ratings to leave out answers whose latest rating is 👎, is listed with
+            ``n_examples`` 0 and ``n_excluded`` (answers once rated valid that it takes out).
         n_rejected: QA pairs left out because review rejected them.
         n_invalid: answers once rated valid whose latest rating is invalid (left out).
         n_duplicates: examples dropped because their question was already present.
@@ -230,6 +232,9 @@ def load_examples(
             )
             n += 1
         out.files.append({"path": str(workspace.validated), "sha256": file_sha256(workspace.validated), "n_examples": n})
+        if workspace.invalid.exists():  # read too: a later 👎 takes an answer out (n_excluded of them)
+            out.files.append({"path": str(workspace.invalid), "sha256": file_sha256(workspace.invalid),
+                              "n_examples": 0, "n_excluded": out.n_invalid})
 
     paths = qa_files(workspace) if files is None else [
         Path(p) if Path(p).is_absolute() or Path(p).exists() else workspace.data_qa / str(p) for p in files

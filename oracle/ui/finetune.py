@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 
 from oracle import jobs
-from oracle.config import DEFAULT_INDEX, FAST_GENERATOR
+from oracle.config import DEFAULT_INDEX
 from oracle.errors import JobError
 from oracle.i18n import format_datetime, format_money, format_number
 from oracle.ui import widgets
@@ -278,13 +278,18 @@ def poll_updates(outs: tuple, sig: str, last: str) -> tuple:
 
 
 def build(ctx: UIContext) -> None:
-    """The per-stage form, jobs and results (call inside the tab's "Avançado" accordion)."""
+    """The per-stage form, jobs and results (call inside the tab's "Avançado" accordion). The
+    controls that match a field of :class:`oracle.improve.ImproveConfig` start from the main button's
+    config and are left in ``ctx.components["ft_settings"]`` (name -> component), so the main button
+    runs with them (:func:`oracle.ui.improve.build_main`)."""
+    from oracle.improve import ImproveConfig
     from oracle.training.embedding import EmbedTrainConfig
     from oracle.training.lora import LoraTrainConfig
 
     ws = ctx.workspace
     jobs.start_supervisor(ws)
-    lora_defaults, emb_defaults = LoraTrainConfig(), EmbedTrainConfig()
+    improve_cfg = ctx.components.get("improve_config") or ImproveConfig()  # what the main button runs
+    lora_defaults, emb_defaults = improve_cfg.lora, improve_cfg.embedding
     gr.Markdown(ctx.k("ui.ft.intro"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=1):
@@ -292,9 +297,9 @@ def build(ctx: UIContext) -> None:
                             value="lora", label=ctx.k("ui.ft.kind"), info=ctx.k("ui.ft.kind_info"), elem_id="oracle-ft-kind")
             files = gr.Dropdown(choices=[], multiselect=True, label=ctx.k("ui.ft.files"), info=ctx.k("ui.ft.files_info"),
                                 elem_id="oracle-ft-files")
-            use_ratings = gr.Checkbox(value=True, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"),
+            use_ratings = gr.Checkbox(value=improve_cfg.use_ratings, label=ctx.k("ui.ft.use_ratings"), info=ctx.k("ui.ft.use_ratings_info"),
                                       elem_id="oracle-ft-use-ratings")
-            base = gr.Dropdown(choices=widgets.bundled_generators(), value=FAST_GENERATOR,
+            base = gr.Dropdown(choices=widgets.bundled_generators(), value=improve_cfg.student,
                                allow_custom_value=True, label=ctx.k("ui.ft.base"), info=ctx.k("ui.ft.base_info"),
                                elem_id="oracle-ft-base")
             name = gr.Textbox(label=ctx.k("ui.ft.name"), placeholder=ctx.k("ui.ft.name_placeholder"),
@@ -317,7 +322,7 @@ def build(ctx: UIContext) -> None:
                     k_dist = gr.Number(lora_defaults.k_distractors, precision=0, label=ctx.k("ui.ft.p.k"), info=ctx.k("ui.ft.help.k_distractors"), elem_id="oracle-ft-k")
                 with gr.Row():
                     p_no_gold = gr.Slider(0, 1, lora_defaults.p_no_gold, step=0.05, label=ctx.k("ui.ft.p.p_no_gold"), info=ctx.k("ui.ft.help.p_no_gold"))
-                    bf16 = gr.Radio(["auto", "on", "off"], value="auto", label="bf16", info=ctx.k("ui.ft.help.bf16"), elem_id="oracle-ft-bf16")
+                    bf16 = gr.Radio(["auto", "on", "off"], value=lora_defaults.bf16, label="bf16", info=ctx.k("ui.ft.help.bf16"), elem_id="oracle-ft-bf16")
             with gr.Group(visible=False) as emb_box:
                 with gr.Row():
                     e_epochs = gr.Number(emb_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
@@ -325,11 +330,18 @@ def build(ctx: UIContext) -> None:
                 with gr.Row():
                     e_lr = gr.Number(emb_defaults.learning_rate, label=ctx.k("ui.ft.p.lr"), info=ctx.k("ui.ft.help.learning_rate"))
                     e_neg = gr.Number(emb_defaults.hard_negatives, precision=0, label=ctx.k("ui.ft.p.negatives"), info=ctx.k("ui.ft.help.hard_negatives"))
-            eval_fraction = gr.Slider(0, 0.5, 0.1, step=0.05, label=ctx.k("ui.ft.p.eval_fraction"), info=ctx.k("ui.ft.help.eval_fraction"),
+            eval_fraction = gr.Slider(0, 0.5, improve_cfg.eval_fraction, step=0.05, label=ctx.k("ui.ft.p.eval_fraction"), info=ctx.k("ui.ft.help.eval_fraction"),
                                       elem_id="oracle-ft-eval-fraction")
             with gr.Row():
                 price = gr.Number(value=_cost_default("hourly_price_usd"), label=ctx.k("ui.ft.price"), info=ctx.k("ui.ft.price_info"))
                 fx = gr.Number(value=_cost_default("fallback_usd_brl"), label=ctx.k("ui.ft.fx"), info=ctx.k("ui.ft.fx_info"))
+    ctx.components["ft_settings"] = {
+        "kind": kind, "base": base, "use_ratings": use_ratings, "eval_fraction": eval_fraction,
+        "rank": rank, "alpha": alpha, "dropout": dropout, "target_modules": target, "learning_rate": lr,
+        "epochs": epochs, "max_seq_len": max_len, "batch_size": batch, "grad_accum": accum, "k_distractors": k_dist,
+        "p_no_gold": p_no_gold, "bf16": bf16, "embedding_epochs": e_epochs, "embedding_batch_size": e_batch,
+        "embedding_learning_rate": e_lr, "hard_negatives": e_neg,
+    }
     with gr.Row():
         estimate_btn = gr.Button(ctx.k("ui.ft.estimate"), elem_id="oracle-ft-estimate")
         start_btn = gr.Button(ctx.k("ui.ft.start"), variant="primary", elem_id="oracle-ft-start")
@@ -536,7 +548,7 @@ def build(ctx: UIContext) -> None:
     def on_kind(kind_v, lang: str):
         is_emb = kind_v == "embedding"
         choices = widgets.bundled_embedders() + run_choices(ctx, "embedding") if is_emb else widgets.bundled_generators()
-        value = _index_embedder() if is_emb else FAST_GENERATOR
+        value = _index_embedder() if is_emb else improve_cfg.student
         return gr.Group(visible=not is_emb), gr.Group(visible=is_emb), gr.Dropdown(choices=choices, value=value)
 
     def _index_embedder() -> str | None:
@@ -560,7 +572,8 @@ def build(ctx: UIContext) -> None:
             running = jobs.running_job(ws)
             current = running.job_id if running else (listed[0].job_id if listed else None)
         outs = _job_outputs(current, lang)
-        return (*outs, gr.Dropdown(choices=qa_file_choices(ws)), data_summary(None, True, 0.1, lang))
+        return (*outs, gr.Dropdown(choices=qa_file_choices(ws)),
+                data_summary(None, improve_cfg.use_ratings, improve_cfg.eval_fraction, lang))
 
     @guard
     def on_show(job_id: str | None, lang: str):

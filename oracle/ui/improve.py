@@ -12,9 +12,12 @@ Every handler is a thin call into :mod:`oracle.improve` (``start``, ``status``, 
 polls the followed run's files, so the view survives a page reload: the page re-attaches to the
 running run, else the newest one.
 
-The run's parameters are :class:`oracle.improve.ImproveConfig`'s defaults, or the config given to
-:func:`oracle.ui.create_app` (``improve=``; ``ctx.components["improve_config"]``), with the
-"only reviewed questions" checkbox applied.
+The run's parameters: :class:`oracle.improve.ImproveConfig`'s defaults, or the config given to
+:func:`oracle.ui.create_app` (``improve=``; ``ctx.components["improve_config"]``), with the settings
+chosen under "Avançado" that map to its fields (:data:`ADVANCED_SETTINGS`: the controls start from
+that config, so one place holds the settings) and the "only reviewed questions" checkbox applied
+(:func:`run_config`, a call of :func:`oracle.improve.with_settings`). Before a run, the main view
+says how long one would take (:func:`oracle.improve.estimate`, from the same config).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from oracle.i18n import format_datetime, format_number
 from oracle.improve.runs import JOB_KIND
 from oracle.jobs.store import STAGES_FILE
 from oracle.ui import guide, widgets
-from oracle.ui.context import UIContext, guard
+from oracle.ui.context import UIContext, guard, ui_error
 
 POLL_S = 2.0
 
@@ -38,6 +41,50 @@ STATE_ICONS = {"pending": "⏳", "running": "▶️", "completed": "✅", "skipp
 
 LOSS_SERIES = ("loss", "eval_loss", "mrr@10")
 """Series of the loss plot, named in plain words (``ui.improve.series.<key>``)."""
+
+ADVANCED_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("use_ratings", "use_ratings"), ("eval_fraction", "eval_fraction"),
+    ("rank", "lora.rank"), ("alpha", "lora.alpha"), ("dropout", "lora.dropout"),
+    ("target_modules", "lora.target_modules"), ("learning_rate", "lora.learning_rate"), ("epochs", "lora.epochs"),
+    ("max_seq_len", "lora.max_seq_len"), ("batch_size", "lora.batch_size"), ("grad_accum", "lora.grad_accum"),
+    ("k_distractors", "lora.k_distractors"), ("p_no_gold", "lora.p_no_gold"), ("bf16", "lora.bf16"),
+    ("embedding_epochs", "embedding.epochs"), ("embedding_batch_size", "embedding.batch_size"),
+    ("embedding_learning_rate", "embedding.learning_rate"), ("hard_negatives", "embedding.hard_negatives"),
+)
+"""The "Avançado" controls (``ctx.components["ft_settings"]``, :func:`oracle.ui.finetune.build`) that
+feed the main button, and the :class:`oracle.improve.ImproveConfig` field each one sets. The
+"Modelo de partida" control also sets ``student`` when the kind chosen there is the generator
+(``lora``); the QA files, the run's name and the prices have no field there."""
+
+
+def run_config(base_cfg: Any, reviewed_only: bool, kind: str | None, base_model: str | None,
+               values: dict[str, Any]) -> Any:
+    """The config the main button runs: ``base_cfg`` (None: the defaults) with the "Avançado"
+    ``values`` (``{control name: value}``, names of :data:`ADVANCED_SETTINGS`; missing or None ones
+    leave the field as it is), the student from ``base_model`` when ``kind`` is ``"lora"``, and
+    ``reviewed_only``.
+
+    Raises:
+        ConfigError, OracleError: a value out of range (:func:`oracle.improve.with_settings`).
+    """
+    from oracle.improve import ImproveConfig, with_settings
+
+    settings = {path: values.get(name) for name, path in ADVANCED_SETTINGS}
+    if kind == "lora" and base_model:
+        settings["student"] = base_model
+    settings["reviewed_only"] = bool(reviewed_only)
+    return with_settings(base_cfg if base_cfg is not None else ImproveConfig(), settings)
+
+
+def estimate_markdown(ws, cfg_or_error: Any, lang: str) -> str:
+    """The time estimate of a run with that config (:func:`oracle.improve.estimate_text`), or, for
+    an :class:`~oracle.errors.OracleError` (settings out of range), its message after ⚠️."""
+    from oracle.errors import OracleError
+    from oracle.improve import estimate, estimate_text
+
+    if isinstance(cfg_or_error, OracleError):
+        return f"⚠️ {cfg_or_error.message(lang)}"
+    return estimate_text(estimate(ws, cfg_or_error), lang)
 
 
 def improve_jobs(ws) -> list[jobs.JobStatus]:
@@ -68,7 +115,7 @@ def _pct(value: float | None, lang: str) -> str:
 
 def _stage_result(ctx: UIContext, stage: dict[str, Any], view: dict[str, Any], lang: str) -> str:
     """What a stage produced, in words; for the running stage its progress bar and count."""
-    from oracle.i18n import t
+    from oracle.improve.runs import reason_text
 
     out = stage.get("output") or {}
     state = stage["state"]
@@ -83,7 +130,7 @@ def _stage_result(ctx: UIContext, stage: dict[str, Any], view: dict[str, Any], l
     if state == "failed":
         return html.escape(stage.get("error") or "")
     if state == "skipped" and out.get("reason"):
-        return html.escape(t(f"improve.reason.{out['reason']}", lang, **(out.get("params") or {})))
+        return html.escape(reason_text(out["reason"], out.get("params"), lang))
     if state != "completed":
         return ""
     if stage["name"] == "pairs" and out.get("n_kept") is not None:
@@ -147,12 +194,12 @@ def loss_records(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def decision_markdown(ctx: UIContext, report: dict[str, Any] | None, lang: str) -> str:
     """The promotion decision and its reason (``improve.reason.<reason>``), ``""`` before the
     evaluation stage decided."""
-    from oracle.i18n import t
+    from oracle.improve.runs import reason_text
 
     if not report or not report.get("reason"):
         return ""
     icon = "✅" if report.get("promoted") else "ℹ️"
-    return f"{icon} " + t(f"improve.reason.{report['reason']}", lang, **(report.get("params") or {}))
+    return f"{icon} " + reason_text(report["reason"], report.get("params"), lang)
 
 
 def comparison_table(ctx: UIContext, report: dict[str, Any] | None, lang: str):
@@ -207,17 +254,17 @@ def rollback_choices(ctx: UIContext, runs: list[dict[str, Any]], lang: str) -> l
 
 def build(ctx: UIContext) -> None:
     """The tab: the main view, then every per-stage control under a collapsed "Avançado"
-    (:func:`oracle.ui.finetune.build`)."""
-    from oracle.ui import finetune
-
+    (:func:`oracle.ui.finetune.build`), whose settings the main button uses (:func:`build_main`)."""
     build_main(ctx)
-    with gr.Accordion(ctx.k("ui.improve.advanced"), open=False, elem_id="oracle-ft-advanced"):
-        finetune.build(ctx)
 
 
 def build_main(ctx: UIContext) -> None:
-    """The main view: data, button, stages, before/after, runs (see the module's docstring)."""
+    """The main view: data, button, time estimate, stages, before/after, runs (see the module's
+    docstring), then the "Avançado" accordion (:func:`oracle.ui.finetune.build`); the button and the
+    estimate read the accordion's settings (:data:`ADVANCED_SETTINGS`)."""
     from oracle import improve
+    from oracle.errors import OracleError
+    from oracle.ui import finetune
     from oracle.ui.finetune import job_signature, loss_frame, progress_block
 
     ws = ctx.workspace
@@ -233,6 +280,7 @@ def build_main(ctx: UIContext) -> None:
         start_btn = gr.Button(ctx.k("ui.improve.start"), variant="primary", scale=2, elem_id="oracle-improve-start")
         cancel_btn = gr.Button(ctx.k("ui.improve.cancel"), variant="stop", scale=1, elem_id="oracle-improve-cancel")
         resume_btn = gr.Button(ctx.k("ui.improve.resume"), scale=1, elem_id="oracle-improve-resume")
+    estimate_md = gr.Markdown(elem_id="oracle-improve-estimate")
     # the run this page follows (re-chosen on page load); a hidden field rather than a State, so that
     # a program driving the page (gradio_client) can pass it too
     job = gr.Textbox(visible=False, elem_id="oracle-improve-job")
@@ -254,6 +302,16 @@ def build_main(ctx: UIContext) -> None:
         rollback_btn = gr.Button(ctx.k("ui.improve.rollback"), scale=1, elem_id="oracle-improve-rollback")
     rollback_msg = gr.Markdown(elem_id="oracle-improve-rollback-msg")
     timer = gr.Timer(POLL_S, active=True)
+    with gr.Accordion(ctx.k("ui.improve.advanced"), open=False, elem_id="oracle-ft-advanced"):
+        gr.Markdown(ctx.k("ui.improve.advanced_note"))
+        finetune.build(ctx)
+    controls = ctx.components["ft_settings"]  # left there by finetune.build
+    names = [name for name, _ in ADVANCED_SETTINGS]
+    settings_inputs = [reviewed, controls["kind"], controls["base"], *(controls[name] for name in names)]
+
+    def config_from(reviewed_only: bool, kind: str, base_model: str, *values) -> Any:
+        """:func:`run_config` of the values of ``settings_inputs``."""
+        return run_config(base_cfg, reviewed_only, kind, base_model, dict(zip(names, values)))
 
     def view_outputs(job_id: str | None, lang: str) -> tuple:
         """Everything that shows the followed run and the list of runs (see ``view`` below)."""
@@ -280,10 +338,24 @@ def build_main(ctx: UIContext) -> None:
     view = [job, progress, stages, result_box, caption, table, decision, plot, runs_df, no_runs, target, data]
 
     @guard
-    def start(reviewed_only: bool, lang: str):
-        params = base_cfg.to_dict() if base_cfg is not None else {}
-        cfg = improve.ImproveConfig.from_dict({**params, "reviewed_only": bool(reviewed_only)})
-        return view_outputs(improve.start(ws, cfg), lang)
+    def start(reviewed_only: bool, *rest):
+        *values, lang = rest
+        try:
+            cfg = config_from(reviewed_only, *values)
+            job_id = improve.start(ws, cfg)
+        except Exception as err:  # noqa: BLE001 - the session's language (guard cannot find it in *rest)
+            raise ui_error(err, lang) from None
+        return view_outputs(job_id, lang)
+
+    @guard
+    def show_estimate(reviewed_only: bool, *rest):
+        """The estimate for the settings now on the page (an invalid one says what to fix)."""
+        *values, lang = rest
+        try:
+            cfg = config_from(reviewed_only, *values)
+        except OracleError as err:
+            cfg = err
+        return estimate_markdown(ws, cfg, lang)
 
     @guard
     def cancel(job_id: str, lang: str):
@@ -336,7 +408,10 @@ def build_main(ctx: UIContext) -> None:
     def on_show(job_id: str | None, lang: str):
         return on_load(lang, job_id)
 
-    guide.after(ctx, start_btn.click(start, inputs=[reviewed, ctx.lang_state], outputs=view, api_name="improve_start"))
+    guide.after(ctx, start_btn.click(start, inputs=[*settings_inputs, ctx.lang_state], outputs=view,
+                                     api_name="improve_start"))
+    gr.on([c.change for c in settings_inputs], show_estimate, inputs=[*settings_inputs, ctx.lang_state],
+          outputs=[estimate_md], api_name="improve_estimate", show_progress="hidden")
     cancel_btn.click(cancel, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_cancel")
     resume_btn.click(resume, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_resume")
     timer.tick(poll, inputs=[job, seen, ctx.lang_state], outputs=[*view, seen], api_name="improve_poll",
@@ -345,3 +420,5 @@ def build_main(ctx: UIContext) -> None:
                        api_name="improve_rollback")
     ctx.on_load(on_load, view, api_name="improve_load")
     ctx.on_show(on_show, view, api_name="improve_show", inputs=[job])
+    ctx.on_load(show_estimate, [estimate_md], api_name="improve_estimate_load", inputs=settings_inputs)
+    ctx.on_show(show_estimate, [estimate_md], api_name="improve_estimate_show", inputs=settings_inputs)

@@ -455,12 +455,18 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.improve.col.date": {"pt": "Data", "en": "Date"},
     "ui.improve.col.keyfacts": {"pt": "Acertos", "en": "Correct answers"},
     "ui.improve.col.abstention": {"pt": "Recusas corretas", "en": "Correct refusals"},
-    "ui.improve.col.search": {"pt": "Busca (MRR@10, de 0 a 1)", "en": "Search (MRR@10, 0 to 1)"},
+    "ui.improve.col.search": {
+        "pt": "Busca (nota de 0 a 1)",
+        "en": "Search (score from 0 to 1)",
+    },
     "ui.improve.out.pairs": {
         "pt": "{kept} perguntas aproveitadas, {dropped} descartadas",
         "en": "{kept} questions kept, {dropped} dropped",
     },
-    "ui.improve.out.embedder": {"pt": "busca nova: MRR@10 {before} → {after}", "en": "new search: MRR@10 {before} → {after}"},
+    "ui.improve.out.embedder": {
+        "pt": "nota da busca: {before} → {after} (de 0 a 1)",
+        "en": "search score: {before} → {after} (0 to 1)",
+    },
     "ui.improve.out.generator": {"pt": "adaptador treinado com {n} exemplos", "en": "adapter trained on {n} examples"},
     "ui.improve.progress": {"pt": "{done} de {total}", "en": "{done} of {total}"},
     "ui.improve.comparison": {
@@ -475,7 +481,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.improve.out.kept": {"pt": "não promovido: o Chat continua como estava", "en": "not promoted: Chat stays as it was"},
     "ui.improve.series.loss": {"pt": "erro no treino", "en": "training error"},
     "ui.improve.series.eval_loss": {"pt": "erro nas perguntas separadas", "en": "error on held-out questions"},
-    "ui.improve.series.mrr@10": {"pt": "busca (MRR@10)", "en": "search (MRR@10)"},
+    "ui.improve.series.mrr@10": {
+        "pt": "nota da busca",
+        "en": "search score",
+    },
     "ui.improve.runs": {"pt": "**Histórico de execuções**", "en": "**Run history**"},
     "ui.improve.no_runs": {
         "pt": "Nenhuma execução ainda: clique em **Melhorar o Oráculo**.",
@@ -997,8 +1006,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "👉 **Next step:** in the **Chat**, mark each answer 👍 (correct) or 👎 (wrong), and correct it if you like. Ratings are listed in the **Ratings** tab and teach Oráculo.",
     },
     "ui.guide.next.improve": {
-        "pt": "👉 **Próximo passo (opcional):** na aba **Melhorar o Oráculo**, um clique ensina o Oráculo com os seus documentos e mostra as respostas antes e depois. Para revisar as perguntas de treino antes, gere-as na aba **Perguntas e respostas**.",
-        "en": "👉 **Next step (optional):** in the **Improve the Oracle** tab, one click teaches the Oracle from your documents and shows the answers before and after. To review the training questions first, generate them in the **Questions & answers** tab.",
+        "pt": "👉 **Próximo passo (opcional):** na aba **Melhorar o Oráculo**, clique em **Melhorar o Oráculo**: a execução escreve sozinha as perguntas de treino a partir dos seus documentos, aprende com elas e com as suas avaliações, e mostra as respostas antes e depois.",
+        "en": "👉 **Next step (optional):** in the **Improve the Oracle** tab, click **Improve the Oracle**: the run writes the training questions from your documents by itself, learns from them and from your ratings, and shows the answers before and after.",
     },
     "ui.guide.all_done": {
         "pt": "✅ Tudo pronto. Continue perguntando e avaliando: cada avaliação serve ao próximo ajuste fino.",
@@ -1020,10 +1029,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.needs.rate": {
         "pt": "ℹ️ Ainda não há avaliações. No **Chat**, marque uma resposta com 👍 ou 👎: ela aparece aqui.",
         "en": "ℹ️ There are no ratings yet. In the **Chat**, mark an answer 👍 or 👎: it shows up here.",
-    },
-    "ui.needs.improve": {
-        "pt": "ℹ️ Ainda não há perguntas de treino nem avaliações. O botão **Melhorar o Oráculo** abaixo escreve as perguntas a partir dos documentos; se quiser revisá-las antes, gere-as na aba **Perguntas e respostas**.",
-        "en": "ℹ️ There are no training questions or ratings yet. The **Improve the Oracle** button below writes the questions from the documents; to review them first, generate them in the **Questions & answers** tab.",
     },
     "ui.user.anonymous": {"pt": "anônimo", "en": "anonymous"},
     "ui.docs.confirm_delete": {
@@ -1054,5 +1059,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.hybrid_info": {
         "pt": "Além do sentido da pergunta, procura também as palavras exatas dela: ajuda com siglas, números e nomes próprios.",
         "en": "Besides the meaning of the question, also looks for its exact words: helps with acronyms, numbers and names.",
+    },
+    "ui.improve.advanced_note": {
+        "pt": "ℹ️ O botão **Melhorar o Oráculo** acima usa as escolhas feitas aqui: modelo de partida (o modelo que aprende, quando o tipo é o gerador), avaliações do Chat, fração separada para avaliação e os parâmetros do adaptador e da busca.",
+        "en": "ℹ️ The **Improve the Oracle** button above uses the choices made here: base model (the model that learns, when the kind is the generator), Chat ratings, held-out fraction and the adapter and search parameters.",
     },
 }
