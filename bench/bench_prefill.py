@@ -1,21 +1,23 @@
-"""Prefill time of a RAG prompt: Oráculo's int8 generator with and without its bf16 prefill copy,
-against plain transformers in fp32 and bf16, in one process.
+"""Prefill time of a RAG prompt: Oráculo's int8 generator with its prefill in fp32 or bf16 (a kept
+bf16 copy of the weights or dequantizing per call), against plain transformers in fp32 and bf16,
+in one process, and whether each side's next token is plain fp32's.
 
 Prefill (the forward pass over the prompt before the first answer token) dominates the time to
 the first token of a RAG answer on a CPU: ~700-1,000 prompt tokens for 4 chunks. Oráculo decodes
-with weight-only int8 linears (:func:`oracle.models.quantize_generator`); for products of more
-than :data:`oracle.models.INT8_PACK_MAX_ROWS` rows (prefill) they multiply in bf16, either with a
-bf16 copy of the weight kept from load time (:data:`oracle.models.PREFILL_BF16_CACHE`, the
-default) or dequantizing the int8 weight at every call (the former behaviour).
+with weight-only int8 linears (:func:`oracle.models.quantize_generator`); products of more than
+:data:`oracle.models.quant.INT8_PACK_MAX_ROWS` rows (prefill) run in
+:func:`oracle.models.quant.prefill_dtype`: bf16 with a bf16 copy of the weight kept from load time
+on a CPU with bf16 instructions, fp32 dequantizing per call elsewhere (oneDNN emulates bf16 there).
 
 Sides, timed alternately prompt by prompt so that load from other processes hits all alike
-(median of ``--reps`` forward passes each):
+(median of ``--reps`` forward passes each), all but the last two on the same model object:
 
-* ``ours``: ``oracle.models.load_generator(model)`` (int8 weights, bf16 prefill copy, computing
-  in bf16 on a CPU with bf16 instructions: :func:`oracle.models.int8_compute_dtype`);
-* ``ours, dequantize per call``: the same model object with its bf16 copies set aside;
+* ``ours``: ``oracle.models.load_generator(model)`` as this CPU gets it;
+* ``ours, bf16 prefill copy`` / ``ours, bf16 dequantize per call``: its prefill forced to bf16
+  (what every CPU got before ``prefill_dtype`` existed), with and without the kept copy;
+* ``ours, fp32 prefill, dequantize per call``: on a CPU with bf16, the fp32 path forced;
 * ``ours, fp32 compute``: a second copy loaded as before ``int8_compute_dtype`` existed (int8
-  weights, bf16 prefill copy, everything else in fp32); skipped where the CPU has no bf16;
+  weights, everything else in fp32); only where the CPU has bf16;
 * ``plain fp32`` / ``plain bf16``: ``AutoModelForCausalLM.from_pretrained(folder, dtype=...)``.
 
 Prompts: :func:`oracle.rag.build_messages` over ``--chunks`` pages of the Portuguese notice of
@@ -75,20 +77,24 @@ def main() -> None:
 
     folder = resolve_generator(args.model)
     ours, tok = load_generator(args.model)
-    int8 = [m for m in ours.modules() if hasattr(m, "weight_bf16")]
-    kept = [m.weight_bf16 for m in int8]
+    int8 = [m for m in ours.modules() if hasattr(m, "weight_int8")]
+    native = [(m.prefill_dtype, m.weight_bf16) for m in int8]  # what this CPU gets (quant.prefill_dtype)
+    bf16_copies = [w if w is not None else (m.weight_int8.to(torch.bfloat16) * m.scales[:, None]).contiguous()
+                   for m, (_, w) in zip(int8, native)]
 
-    def ours_cached(ids):
-        for m, w in zip(int8, kept):
-            m.weight_bf16 = w
-        return ours(input_ids=ids, use_cache=True)
+    def prefill_as(dtype, copies):
+        def run(ids):
+            for m, (d, w) in zip(int8, copies):
+                m.prefill_dtype, m.weight_bf16 = d if dtype is None else dtype, w
+            return ours(input_ids=ids, use_cache=True)
+        return run
 
-    def ours_dequant(ids):
-        for m in int8:
-            m.weight_bf16 = None
-        return ours(input_ids=ids, use_cache=True)
-
-    sides = {f"ours ({precision_label(ours)}, bf16 prefill copy)": ours_cached, "ours, dequantize per call": ours_dequant}
+    label = str(native[0][0]).replace("torch.", "") if native else "?"
+    sides = {f"ours ({precision_label(ours)}, prefill {label})": prefill_as(None, native),
+             "ours, bf16 prefill copy": prefill_as(torch.bfloat16, bf16_copies),
+             "ours, bf16 dequantize per call": prefill_as(torch.bfloat16, [None] * len(int8))}
+    if native and native[0][0] == torch.bfloat16:
+        sides["ours, fp32 prefill, dequantize per call"] = prefill_as(torch.float32, [None] * len(int8))
     if ours.dtype == torch.bfloat16:
         from oracle.models import loading
 
@@ -111,6 +117,7 @@ def main() -> None:
         text = tok.apply_chat_template(prompt_messages(n), tokenize=False, add_generation_prompt=True)
         ids = tok(text, return_tensors="pt").input_ids
         times: dict[str, list[float]] = {name: [] for name in sides}
+        last: dict[str, torch.Tensor] = {}  # [vocab] logits of the last prompt position
         with torch.no_grad():
             for fn in sides.values():  # warm-up
                 fn(ids[:, :64])
@@ -119,15 +126,18 @@ def main() -> None:
                 names = names[rep % len(names):] + names[:rep % len(names)]
                 for name in names:
                     t0 = time.perf_counter()
-                    sides[name](ids)
+                    out = sides[name](ids)
                     times[name].append(time.perf_counter() - t0)
-        rows.append((n, ids.shape[1], {k: statistics.median(v) for k, v in times.items()}))
-        print(n, ids.shape[1], {k: round(statistics.median(v), 2) for k, v in times.items()}, flush=True)
+                    last[name] = out.logits[0, -1].float()
+        ref = last["plain transformers fp32"]
+        agree = {k: (int(v.argmax()) == int(ref.argmax()), float((v - ref).abs().max())) for k, v in last.items()}
+        rows.append((n, ids.shape[1], {k: statistics.median(v) for k, v in times.items()}, agree))
+        print(n, ids.shape[1], {k: round(statistics.median(v), 2) for k, v in times.items()}, agree, flush=True)
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     names = list(sides)
     lines = [
-        f"## Prefill of a RAG prompt: int8 (bf16 prefill copy; bf16 or fp32 compute) vs dequantizing per call vs plain transformers ({stamp})",
+        f"## Prefill of a RAG prompt: int8 (prefill in fp32 or bf16, copy or per call; bf16 or fp32 compute) vs plain transformers ({stamp})",
         "",
         f"Command: `python bench/bench_prefill.py --model {args.model}`  ",
         f"Model: {args.model} (ours: {precision_label(ours)}); torch {torch.__version__}, "
@@ -137,9 +147,14 @@ def main() -> None:
         "| sources | prompt tokens | " + " | ".join(names) + " | plain fp32 / ours |",
         "|---|---|" + "---|" * len(names) + "---|",
     ]
-    for n, n_tokens, med in rows:
+    for n, n_tokens, med, _ in rows:
         cells = " | ".join(f"{med[k]:.2f} s" for k in names)
         lines.append(f"| {n} | {n_tokens} | {cells} | {med['plain transformers fp32'] / med[names[0]]:.2f}x |")
+    lines += ["", "Next token against plain fp32 (same argmax; max absolute difference of the last position's logits):", ""]
+    for n, n_tokens, _, agree in rows:
+        lines.append(f"- {n_tokens} tokens: " + "; ".join(
+            f"{k}: {'same' if same else 'DIFFERENT'} ({diff:.2f})" for k, (same, diff) in agree.items()
+            if k != "plain transformers fp32"))
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
