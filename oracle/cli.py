@@ -72,7 +72,7 @@ def _add_config_args(parser: argparse.ArgumentParser, cls: type, names: Sequence
 
     Each field ``snake_name`` becomes ``--snake-name`` (``dest`` the field's name), typed by its
     default's type (``X | None`` fields by ``X``); a ``bool`` field becomes a ``--x/--no-x`` pair.
-    The help is ``metadata["help"]`` followed by ``(default: ...)``, showing
+    The help is ``metadata["help"]``, followed (bool fields aside) by ``(default: ...)`` showing
     ``metadata["cli_default"]`` when the field has one (``RAGConfig.min_score``: "the index's").
     ``default_factory`` fields are read when the parser is built (environment overrides included).
 
