@@ -56,11 +56,34 @@ def _progress(stage: str):
     return report
 
 
+# Why not transformers.HfArgumentParser (issue 9 asked; measured by bench/bench_cli_start.py, section
+# "Dataclass options: ours against HfArgumentParser" of bench/RESULTS.md): it does not import torch,
+# but `from transformers.hf_argparser import HfArgumentParser` loads the whole `transformers` package
+# (numpy, huggingface_hub: 653 modules against our 207): on the 2-core machine `python -m oracle
+# --help` would go from 0.42 to 2.18 s (0.74 to 3.31 s in a busier run; medians of 5), 1.8-2.6 s more.
+# It also adds whole dataclasses only (a sub-command's subset of fields would need its private
+# per-field builder), spells each multi-word option twice (`--top_k` and `--top-k`), turns bools into
+# `--hybrid [HYBRID]` strings, has no `--no-x` for bools that default to False, and rejects our
+# `cli_default` metadata. So ours stays; tests/test_cli.py::
+# test_config_options_keep_names_defaults_types_and_help holds its behaviour.
 def _add_config_args(parser: argparse.ArgumentParser, cls: type, names: Sequence[str] | None = None,
                      aliases: dict[str, str] | None = None) -> None:
-    """Expose dataclass fields as --options, with the field's help text and default.
+    """Expose dataclass fields as ``--options``, with the field's help text and default.
 
-    ``names`` None exposes every field; ``aliases`` adds short spellings (``{"learning_rate": "--lr"}``).
+    Each field ``snake_name`` becomes ``--snake-name`` (``dest`` the field's name), typed by its
+    default's type (``X | None`` fields by ``X``); a ``bool`` field becomes a ``--x/--no-x`` pair.
+    The help is ``metadata["help"]``, followed (bool fields aside) by ``(default: ...)`` showing
+    ``metadata["cli_default"]`` when the field has one (``RAGConfig.min_score``: "the index's").
+    ``default_factory`` fields are read when the parser is built (environment overrides included).
+
+    Args:
+        parser: The (sub-)parser that receives the options.
+        cls: A config dataclass (``oracle.config.RAGConfig``, ``LoraTrainConfig``...).
+        names: Field names to expose, in the class's order; None exposes every field.
+        aliases: Extra spellings, field name -> option (``{"learning_rate": "--lr"}``).
+
+    Raises:
+        argparse.ArgumentError: an option already on ``parser`` (two configs sharing a field name).
     """
     from dataclasses import MISSING, fields
 

@@ -60,6 +60,15 @@ def test_help_does_not_import_torch():
     assert out.stdout.strip() == "False"
 
 
+def test_help_does_not_import_transformers():
+    """Importing transformers alone costs ~1.9 s on 2 cores, 4x the whole ``--help`` (issue 9,
+    bench/bench_cli_start.py): the parser is built without it."""
+    code = ("import sys; from oracle.cli import build_parser; build_parser(); "
+            "print('transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 def test_whole_chain_from_the_command_line(tmp_path, workspace, fake_generator, capsys):
     pdf = make_pt_pdf(tmp_path)
     bad = make_corrupt_pdf(tmp_path)
@@ -145,6 +154,53 @@ def test_train_options_come_from_the_config_dataclasses(capsys):
     args = cli.build_parser().parse_args(["train", "lora", "--lr", "3e-4", "--no-cite-sources", "--epochs", "2"])
     cfg = cli._config(LoraTrainConfig, args)
     assert cfg.learning_rate == 3e-4 and cfg.cite_sources is False and cfg.epochs == 2.0 and cfg.rank == 8
+
+
+def _option(parser, dest: str):
+    """The first of the parser's actions that store into ``dest``."""
+    return next(a for a in parser._actions if a.dest == dest)
+
+
+def test_config_options_keep_names_defaults_types_and_help():
+    """``_add_config_args`` (kept over transformers.HfArgumentParser, issue 9: bench/bench_cli_start.py):
+    one ``--kebab-case`` option per chosen field, typed and defaulted by the dataclass, with its help."""
+    import argparse
+
+    from oracle.config import RAGConfig
+
+    chosen = ["top_k", "min_score", "hybrid", "prompt"]
+    parser = argparse.ArgumentParser(prog="t")
+    cli._add_config_args(parser, RAGConfig, chosen)
+    by_field = {f.name: f for f in fields(RAGConfig)}
+    assert sorted(a.dest for a in parser._actions if a.dest != "help") == sorted(chosen)  # only the subset
+    top_k = _option(parser, "top_k")
+    assert top_k.option_strings == ["--top-k"] and top_k.type is int and top_k.default == 4
+    assert top_k.help == by_field["top_k"].metadata["help"] + " (default: 4)"
+    min_score = _option(parser, "min_score")  # float | None: typed float, shown as its cli_default
+    assert min_score.type is float and min_score.default is None
+    assert min_score.help.endswith("(default: the index's)")
+    hybrid = _option(parser, "hybrid")
+    assert hybrid.option_strings == ["--hybrid", "--no-hybrid"] and hybrid.default is True
+    prompt = _option(parser, "prompt")
+    assert prompt.type is str and prompt.default == "v1"
+    assert parser.parse_args([]) == argparse.Namespace(top_k=4, min_score=None, hybrid=True, prompt="v1")
+    args = parser.parse_args(["--top-k", "7", "--min-score", "0.5", "--no-hybrid", "--prompt", "v3"])
+    cfg = cli._config(RAGConfig, args)
+    assert (cfg.top_k, cfg.min_score, cfg.hybrid, cfg.prompt) == (7, 0.5, False, "v3")
+    with pytest.raises(SystemExit):  # int-typed: argparse refuses a float before RAGConfig sees it
+        parser.parse_args(["--top-k", "2.5"])
+    text = " ".join(parser.format_help().split())  # "%" in help texts is escaped: formatting works
+    assert "--top-k TOP_K" in text and "--hybrid, --no-hybrid" in text and "--top_k" not in text
+
+    # The real sub-commands: the same option on each, its default the dataclass's.
+    def commands(p: argparse.ArgumentParser) -> dict:
+        return next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    sub = commands(cli.build_parser())
+    for command in ("ask", "demo", "eval"):
+        assert _option(sub[command], "top_k").default == RAGConfig().top_k, command
+    lora = commands(sub["train"])["lora"]
+    assert _option(lora, "learning_rate").option_strings == ["--learning-rate", "--lr"]
 
 
 def test_train_errors_are_one_line_and_start_no_job(workspace, capsys, monkeypatch):
