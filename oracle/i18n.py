@@ -157,6 +157,54 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Tarefa em segundo plano: {detail}",
         "en": "Background job: {detail}",
     },
+    "err.job.not_found": {
+        "pt": "A tarefa '{job_id}' não existe (ou foi apagada). Confira o identificador na lista de tarefas.",
+        "en": "Job '{job_id}' does not exist (or was deleted). Check the id in the job list.",
+    },
+    "err.job.bad_id": {
+        "pt": "{job_id} não é um identificador de tarefa válido. Copie o identificador da lista de tarefas.",
+        "en": "{job_id} is not a valid job id. Copy the id from the job list.",
+    },
+    "err.job.bad_status": {
+        "pt": "O arquivo de estado {path} não pôde ser lido ({detail}). Se a tarefa não for mais necessária, apague a pasta dela.",
+        "en": "The status file {path} cannot be read ({detail}). If the job is no longer needed, delete its folder.",
+    },
+    "err.job.start_failed": {
+        "pt": "Não foi possível iniciar a tarefa {job_id} ({detail}). Veja process.log na pasta da tarefa e tente retomá-la.",
+        "en": "Job {job_id} could not be started ({detail}). See process.log in the job's folder and try to resume it.",
+    },
+    "err.job.process_died": {
+        "pt": "O processo da tarefa terminou inesperadamente. Veja process.log na pasta da tarefa; ela pode ser retomada do último ponto de controle.",
+        "en": "The job's process ended unexpectedly. See process.log in the job's folder; it can be resumed from its last checkpoint.",
+    },
+    "err.job.in_process": {
+        "pt": "A tarefa {job_id} roda dentro do aplicativo: cancele-a no aplicativo que a executa e inicie-a de novo lá para continuar.",
+        "en": "Task {job_id} runs inside the app: cancel it in the app that runs it, and start it again there to continue.",
+    },
+    "err.job.resume_active": {
+        "pt": "A tarefa {job_id} ainda está na fila ou em andamento: não há o que retomar.",
+        "en": "Job {job_id} is still queued or running: there is nothing to resume.",
+    },
+    "err.job.resume_completed": {
+        "pt": "A tarefa {job_id} já foi concluída: só uma tarefa cancelada ou que falhou pode ser retomada. Para treinar de novo, inicie uma nova.",
+        "en": "Job {job_id} has already completed: only a cancelled or failed job can be resumed. To train again, start a new one.",
+    },
+    "err.job.not_finished": {
+        "pt": "A tarefa {job_id} ainda está na fila ou em andamento: cancele-a antes de apagá-la.",
+        "en": "Job {job_id} is still queued or running: cancel it before deleting it.",
+    },
+    "err.job.wait_timeout": {
+        "pt": "A tarefa {job_id} ainda não terminou depois de {timeout_s} s (está na fila ou em andamento).",
+        "en": "Job {job_id} has not finished after {timeout_s} s (it is queued or running).",
+    },
+    "err.job.unknown_kind": {
+        "pt": "Tipo de tarefa desconhecido: '{kind}' (conhecidos: {known}). A tarefa pode ter sido criada por outra versão do Oráculo; inicie-a de novo.",
+        "en": "Unknown job kind '{kind}' (known: {known}). The job may have been created by another version of Oráculo; start it again.",
+    },
+    "err.job.bad_params": {
+        "pt": "Os parâmetros da tarefa '{kind}' não puderam ser lidos ({detail}). A tarefa pode ter sido criada por outra versão do Oráculo; inicie-a de novo.",
+        "en": "The parameters of the '{kind}' job cannot be read ({detail}). The job may have been created by another version of Oráculo; start it again.",
+    },
     # --- ingest & chunking (add keys here) ---
     "err.pdf_too_complex": {
         "pt": "'{file}': PDF muito complexo ou malformado: a leitura passou do limite de {limit_mb} MB de memória e foi interrompida (pode ser um arquivo feito para esgotar a memória do servidor). Abra-o num leitor de PDF, exporte de novo (\"Imprimir como PDF\") ou divida-o, e envie de novo.",
