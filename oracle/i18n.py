@@ -37,6 +37,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Configuração inválida: `{name}` não pode ser negativo, mas é {value}.",
         "en": "Invalid setting: `{name}` must be >= 0, got {value}.",
     },
+    "err.config.at_least": {
+        "pt": "Configuração inválida: `{name}` deve ser pelo menos {minimum}, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be at least {minimum}, got {value}.",
+    },
     "err.config.range": {
         "pt": "Configuração inválida: `{name}` deve estar no intervalo {interval}, mas é {value}.",
         "en": "Invalid setting: `{name}` must be in {interval}, got {value}.",
@@ -44,6 +48,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "err.config.choice": {
         "pt": "Configuração inválida: `{name}` deve ser um destes: {choices}; mas é {value}.",
         "en": "Invalid setting: `{name}` must be one of {choices}, got {value}.",
+    },
+    "err.config.max_steps": {
+        "pt": "Configuração inválida: `{name}` deve ser -1 (sem limite) ou maior que zero, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be -1 (no limit) or positive, got {value}.",
     },
     "err.gold": {
         "pt": "Conjunto de perguntas de referência inválido: {detail}. Veja o formato em bench/gold/README.md.",
@@ -457,6 +465,22 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "cli.train.pushed": {"pt": "Enviado: {url}", "en": "Pushed: {url}"},
     # --- training (add keys here) ---
+    "err.train.no_target_modules": {
+        "pt": "Configuração inválida: `target_modules` está vazio. Use 'all-linear' ou nomes de módulos, como 'q_proj,v_proj'.",
+        "en": "Invalid setting: `target_modules` is empty. Use 'all-linear' or module names such as 'q_proj,v_proj'.",
+    },
+    "err.train.bad_target_modules": {
+        "pt": "Configuração inválida: `target_modules` {modules} não serve para este modelo ({detail}). Use 'all-linear' ou nomes de módulos do modelo, como 'q_proj,v_proj'.",
+        "en": "Invalid setting: `target_modules` {modules} does not fit this model ({detail}). Use 'all-linear' or module names of the model, such as 'q_proj,v_proj'.",
+    },
+    "err.train.qlora_unavailable": {
+        "pt": "Configuração inválida: `qlora` está 'on', mas o QLoRA precisa de uma GPU CUDA e do pacote bitsandbytes, que esta máquina não tem. Defina `qlora` como 'auto' ou 'off'.",
+        "en": "Invalid setting: `qlora` is 'on', but QLoRA needs a CUDA GPU and the bitsandbytes package, which this machine lacks. Set `qlora` to 'auto' or 'off'.",
+    },
+    "err.train.bad_name": {
+        "pt": "Nome inválido: {name} não tem nenhum caractere utilizável. Escolha um nome com letras, algarismos, '.', '_' ou '-'.",
+        "en": "Invalid name: {name} has no usable characters. Choose a name with letters, digits, '.', '_' or '-'.",
+    },
     "err.train.no_examples": {
         "pt": "Não há exemplos de treino: gere perguntas e respostas (aba Perguntas e respostas) ou avalie respostas no Chat, e confira se os documentos estão no índice.",
         "en": "There are no training examples: generate questions and answers (Questions and answers tab) or rate answers in Chat, and check that the documents are in the index.",
