@@ -53,6 +53,26 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "A variável de ambiente {name} deve ser um destes valores: {choices}; mas é {value}. Corrija-a, ou remova-a para usar o padrão.",
         "en": "The environment variable {name} must be one of {choices}, got {value}. Fix it, or unset it to use the default.",
     },
+    "err.config.unknown_setting": {
+        "pt": "Configuração inválida: não existe a configuração `{name}`.",
+        "en": "Invalid setting: there is no setting `{name}`.",
+    },
+    "err.config.type.int": {
+        "pt": "Configuração inválida: `{name}` deve ser um número inteiro, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be a whole number, got {value}.",
+    },
+    "err.config.type.float": {
+        "pt": "Configuração inválida: `{name}` deve ser um número, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be a number, got {value}.",
+    },
+    "err.config.type.bool": {
+        "pt": "Configuração inválida: `{name}` deve ser verdadeiro ou falso, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be true or false, got {value}.",
+    },
+    "err.config.type.str": {
+        "pt": "Configuração inválida: `{name}` deve ser um texto, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be a text, got {value}.",
+    },
     "err.config.max_steps": {
         "pt": "Configuração inválida: `{name}` deve ser -1 (sem limite) ou maior que zero, mas é {value}.",
         "en": "Invalid setting: `{name}` must be -1 (no limit) or positive, got {value}.",
