@@ -59,6 +59,11 @@ class ConfigError(OracleError, ValueError):
         return cls("err.config.non_negative", name=name, value=value)
 
     @classmethod
+    def at_least(cls, name: str, value: Any, minimum: Any) -> ConfigError:
+        """``name`` must be >= ``minimum`` (key ``err.config.at_least``)."""
+        return cls("err.config.at_least", name=name, value=value, minimum=minimum)
+
+    @classmethod
     def out_of_range(cls, name: str, value: Any, interval: str) -> ConfigError:
         """``name`` must lie in ``interval``, written as in mathematics: ``"[0, 1)"`` (key
         ``err.config.range``)."""

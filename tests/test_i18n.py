@@ -174,6 +174,66 @@ def test_errors_once_raised_with_english_details_read_in_one_language():
     assert info.value.message("pt").startswith("Nenhum gerador indicado")
 
 
+def _english_left(message: str, old: str, technical: str = "") -> list[str]:
+    """The words of ``old`` (the English detail an error was once raised with, its values left
+    out) that ``message`` still contains, names in ``technical`` (QLoRA, CUDA...) excepted."""
+    allowed = {w.lower() for w in re.findall(r"[A-Za-z_]+", technical)}
+    words = {w.lower() for w in re.findall(r"[A-Za-z]{2,}", old)} - allowed
+    return sorted(w for w in words if re.search(rf"(?<![\w-]){w}(?![\w-])", message, re.IGNORECASE))
+
+
+def test_job_training_and_environment_errors_read_in_one_language(workspace, monkeypatch):
+    """Errors of the job queue, the training configs, an environment variable and the settings
+    of "Melhorar o Oráculo" once carried an English ``detail`` inside the Portuguese frame; now
+    each has its own key, and none of the old English words is left in the Portuguese."""
+    from oracle import jobs
+    from oracle.errors import ConfigError, JobError
+    from oracle.improve.config import ImproveConfig, with_settings
+    from oracle.models.device import quant_setting
+    from oracle.training.lora import LoraTrainConfig, sanitize_name, use_qlora
+    from oracle.training.specs import SelftestJob
+
+    queued = jobs.submit(workspace, SelftestJob(steps=1), start=False)
+    cases = []
+    with pytest.raises(JobError) as info:
+        jobs.delete(workspace, queued.job_id)
+    cases.append((info.value, "job is ; cancel it first", "",
+                  f"A tarefa {queued.job_id} ainda está na fila ou em andamento: cancele-a antes de apagá-la."))
+    with pytest.raises(JobError) as info:
+        jobs.get_job(workspace, "20260101-000000-lora-0a0a0a")
+    cases.append((info.value, "job not found", "", None))
+    with pytest.raises(ConfigError) as info:
+        use_qlora("on", "cpu")
+    cases.append((info.value, "QLoRA needs a CUDA GPU and the bitsandbytes package; set qlora to 'off' or 'auto'.",
+                  "QLoRA CUDA GPU bitsandbytes qlora off auto", None))
+    with pytest.raises(ConfigError) as info:
+        sanitize_name(" /// ")
+    cases.append((info.value, "name has no usable characters; use letters, digits, '.', '_' or '-'.", "", None))
+    with pytest.raises(ConfigError) as info:
+        LoraTrainConfig(max_steps=0)
+    cases.append((info.value, "`max_steps` must be -1 or positive, got", "max_steps",
+                  "Configuração inválida: `max_steps` deve ser -1 (sem limite) ou maior que zero, mas é 0."))
+    monkeypatch.setenv("ORACLE_QUANT", "int4")
+    with pytest.raises(ConfigError) as info:
+        quant_setting()
+    cases.append((info.value, "ORACLE_QUANT must be one of , got", "ORACLE_QUANT",
+                  "A variável de ambiente ORACLE_QUANT deve ser um destes valores: auto, none, int8, int8-dynamic; "
+                  "mas é 'int4'. Corrija-a, ou remova-a para usar o padrão."))
+    with pytest.raises(ConfigError) as info:
+        with_settings(ImproveConfig(), {"lora.rank": 2.5})
+    cases.append((info.value, "`` must be a int, got", "",
+                  "Configuração inválida: `lora.rank` deve ser um número inteiro, mas é 2.5."))
+    with pytest.raises(ConfigError) as info:
+        with_settings(ImproveConfig(), {"lora.rnak": 8})
+    cases.append((info.value, "unknown setting ``.", "", None))
+
+    for err, old, technical, pt in cases:
+        assert "detail" not in err.params, err.key  # a key of its own, not English in err.config/err.job
+        message = err.message("pt")
+        assert _english_left(message, old, technical) == [], message
+        assert pt is None or message == pt
+        assert err.message("en") != message
+
 
 def test_a_gold_file_error_reads_in_the_language_asked_for(tmp_path):
     """The gold-file problem was translated when raised (server language) and framed later in

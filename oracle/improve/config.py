@@ -224,7 +224,7 @@ def with_settings(cfg: ImproveConfig, settings: dict[str, Any]) -> ImproveConfig
         for part in parents:
             target = target.get(part) if isinstance(target, dict) else None
         if not isinstance(target, dict) or name not in target:
-            raise ConfigError(detail=f"unknown setting `{path}`.")
+            raise ConfigError("err.config.unknown_setting", name=path)
         target[name] = _as_type(path, value, target[name])
     if float(data["eval_fraction"]) <= 0.0:
         raise OracleError("improve.err.eval_fraction")
@@ -247,7 +247,8 @@ def _as_type(path: str, value: Any, current: Any) -> Any:
         if isinstance(current, str):
             return str(value).strip()
     except (TypeError, ValueError):
-        raise ConfigError(detail=f"`{path}` must be a {type(current).__name__}, got {value!r}.") from None
+        kind = next(k for k in (bool, int, float, str) if isinstance(current, k)).__name__  # bool before int
+        raise ConfigError(f"err.config.type.{kind}", name=path, value=repr(value)) from None
     return value
 
 

@@ -27,10 +27,12 @@ from pathlib import Path
 
 from oracle.config import Workspace
 from oracle.errors import JobError
+from oracle.i18n import t
 from oracle.jobs.spec import JobSpec
 from oracle.jobs.store import (
     CANCEL_FLAG,
     CANCELLED,
+    COMPLETED,
     FAILED,
     JOB_FILE,
     PROCESS_LOG,
@@ -144,8 +146,10 @@ def start_next(workspace: Workspace) -> JobStatus | None:
         try:
             pid = _spawn(workspace, nxt.job_id)
         except OSError as err:
-            update_status(workspace, nxt.job_id, state=FAILED, ended_at=now_iso(), error=f"could not start: {err}")
-            raise JobError(detail=f"could not start job {nxt.job_id}: {err}") from err
+            failure = JobError("err.job.start_failed", job_id=nxt.job_id, detail=str(err))
+            update_status(workspace, nxt.job_id, state=FAILED, ended_at=now_iso(), error=failure.message("en"),
+                          error_key=failure.key, error_params=failure.params)
+            raise failure from err
         path = _status_path(workspace, nxt.job_id)
         with file_lock(path):  # the child may already have written its pid, or even finished
             status = get_job(workspace, nxt.job_id)
@@ -186,7 +190,7 @@ def submit(workspace: Workspace, spec: JobSpec, name: str = "", start: bool = Tr
         raise JobError(detail=f"a job is submitted as a JobSpec, not {type(spec).__name__}")
     kind = spec.kind
     if kind not in KINDS:
-        raise JobError(detail=f"unknown job kind {kind!r}; known: {', '.join(sorted(KINDS))}")
+        raise JobError("err.job.unknown_kind", kind=kind, known=", ".join(sorted(KINDS)))
     params = spec.to_params()
     try:
         json.dumps(params)
@@ -210,8 +214,7 @@ def _process_job(workspace: Workspace, job_id: str) -> JobStatus:
     listens to its registry, :meth:`oracle.jobs.threads.TaskRegistry.cancel`, not to files)."""
     status = get_job(workspace, job_id)
     if status.runner == TASK_RUNNER:
-        raise JobError(detail=f"{job_id} is an in-process task: cancel it in the app that runs it, "
-                              "and start it again there to continue")
+        raise JobError("err.job.in_process", job_id=job_id)
     return status
 
 
@@ -256,10 +259,11 @@ def resume(workspace: Workspace, job_id: str) -> JobStatus:
     """
     status = _process_job(workspace, job_id)
     if status.state not in (CANCELLED, FAILED):
-        raise JobError(detail=f"job {job_id} is {status.state}; only cancelled or failed jobs can be resumed")
+        key = "err.job.resume_completed" if status.state == COMPLETED else "err.job.resume_active"
+        raise JobError(key, job_id=job_id, state=status.state)
     (job_dir(workspace, job_id) / CANCEL_FLAG).unlink(missing_ok=True)
-    update_status(workspace, job_id, state=QUEUED, pid=None, ended_at=None, error=None,
-                  cancel_requested_at=None, queued_at=now_iso())
+    update_status(workspace, job_id, state=QUEUED, pid=None, ended_at=None, error=None, error_key=None,
+                  error_params={}, cancel_requested_at=None, queued_at=now_iso())
     start_next(workspace)
     return get_job(workspace, job_id)
 
@@ -274,7 +278,7 @@ def delete(workspace: Workspace, job_id: str) -> None:
 
     status = get_job(workspace, job_id)
     if not status.finished:
-        raise JobError(detail=f"job {job_id} is {status.state}; cancel it first")
+        raise JobError("err.job.not_finished", job_id=job_id, state=status.state)
     shutil.rmtree(job_dir(workspace, job_id), ignore_errors=True)
 
 
@@ -300,7 +304,9 @@ def reconcile(workspace: Workspace, grace_s: float = CANCEL_GRACE_S) -> JobStatu
                     cancelled = cancel_requested(workspace, status.job_id)
                     fresh.state = CANCELLED if cancelled else FAILED
                     fresh.ended_at = now_iso()
-                    fresh.error = None if cancelled else "the process ended unexpectedly (see process.log)"
+                    fresh.error = None if cancelled else t("err.job.process_died", "en")
+                    fresh.error_key = None if cancelled else "err.job.process_died"
+                    fresh.error_params = {}
                     fresh.resumable = has_checkpoint(workspace, status.job_id)
                     fresh.pid = None
                     write_json_atomic(path, fresh)
@@ -323,7 +329,7 @@ def wait(workspace: Workspace, job_id: str, timeout_s: float = 600.0, poll_s: fl
         if status.finished:
             return status
         if time.monotonic() > deadline:
-            raise JobError(detail=f"job {job_id} still {status.state} after {timeout_s:.0f} s")
+            raise JobError("err.job.wait_timeout", job_id=job_id, timeout_s=round(timeout_s), state=status.state)
         time.sleep(poll_s)
 
 

@@ -146,7 +146,7 @@ class JobStatus(Record):
 def job_dir(workspace: Workspace, job_id: str) -> Path:
     """``jobs/<job_id>/`` (not checked for existence). Raises JobError on a malformed id."""
     if not job_id or "/" in job_id or "\\" in job_id or job_id.startswith("."):
-        raise JobError(detail=f"invalid job id {job_id!r}")
+        raise JobError("err.job.bad_id", job_id=repr(job_id))
     return workspace.jobs / job_id
 
 
@@ -200,7 +200,7 @@ def read_status(path: Path) -> JobStatus:
     except FileNotFoundError:
         raise
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
-        raise JobError(detail=f"{path} is not a readable status file ({err})") from None
+        raise JobError("err.job.bad_status", path=str(path), detail=str(err)) from None
 
 
 def get_job(workspace: Workspace, job_id: str) -> JobStatus:
@@ -213,7 +213,7 @@ def get_job(workspace: Workspace, job_id: str) -> JobStatus:
     try:
         return read_status(_status_path(workspace, job_id))
     except FileNotFoundError:
-        raise JobError(detail=f"job {job_id!r} not found") from None
+        raise JobError("err.job.not_found", job_id=job_id) from None
 
 
 def job_spec(workspace: Workspace, job_id: str) -> dict[str, Any]:

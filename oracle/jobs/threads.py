@@ -128,7 +128,7 @@ class TaskRegistry:
         except JobError:  # a malformed id
             status = None
         if status is None:
-            raise JobError(detail=f"unknown task '{task_id}'")
+            raise JobError("err.job.not_found", job_id=task_id)
         return status
 
     def list(self, kind: str | None = None) -> list[JobStatus]:

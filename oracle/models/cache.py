@@ -61,7 +61,7 @@ def _locate(spec: BundledModel) -> list[tuple[Path, str]]:
             raise ModelNotFoundError("err.model_package_missing", name=spec.name, package=f.package) from None
         path = Path(str(dist.locate_file(f.path)))
         if not path.exists():
-            raise ModelIntegrityError(name=spec.name, detail=f"{f.package}: {f.path} missing")
+            raise ModelIntegrityError("err.model_integrity.missing_file", name=spec.name, package=f.package, path=f.path)
         found.append((path, dist.version))
     return found
 
@@ -170,5 +170,6 @@ def _sha256_concat(paths: list[Path], dest: Path | None = None, chunk: int = 8 <
 def _check_digest(spec: BundledModel, digest: str) -> None:
     if spec.sha256 and digest != spec.sha256:
         raise ModelIntegrityError(
-            name=spec.name, detail=f"sha256 {digest[:16]}… ≠ {spec.sha256[:16]}… ({', '.join(sorted({f.package for f in spec.files}))})"
+            "err.model_integrity.checksum", name=spec.name, got=digest[:16], expected=spec.sha256[:16],
+            packages=", ".join(sorted({f.package for f in spec.files})),
         )

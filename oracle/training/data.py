@@ -136,7 +136,7 @@ def split_of(question: str, eval_fraction: float) -> str:
         ConfigError: ``eval_fraction`` outside ``[0, 1)``.
     """
     if not 0.0 <= eval_fraction < 1.0:
-        raise ConfigError(detail=f"`eval_fraction` must be in [0, 1), got {eval_fraction}.")
+        raise ConfigError.out_of_range("eval_fraction", eval_fraction, "[0, 1)")
     digest = hashlib.sha256((SPLIT_SALT + "\x00" + question_key(question)).encode("utf-8")).digest()
     u = int.from_bytes(digest[:8], "big") / 2**64  # uniform in [0, 1)
     return "eval" if u < eval_fraction else "train"
@@ -422,9 +422,9 @@ def build_raft(
         ConfigError: ``k_distractors < 0`` or ``p_no_gold`` outside ``[0, 1]``.
     """
     if k_distractors < 0:
-        raise ConfigError(detail=f"`k_distractors` must be >= 0, got {k_distractors}.")
+        raise ConfigError.non_negative("k_distractors", k_distractors)
     if not 0.0 <= p_no_gold <= 1.0:
-        raise ConfigError(detail=f"`p_no_gold` must be in [0, 1], got {p_no_gold}.")
+        raise ConfigError.out_of_range("p_no_gold", p_no_gold, "[0, 1]")
     from oracle import rag
 
     negatives = negatives or {}
@@ -506,7 +506,7 @@ def to_record(example: RaftExample, fmt: str) -> dict[str, Any]:
         conv = [{"from": role.get(m["role"], m["role"]), "value": m["content"]} for m in turns]
         conv.append({"from": "gpt", "value": example.target})
         return {"system": system, "conversations": conv}
-    raise ConfigError(detail=f"unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    raise ConfigError.not_one_of("format", fmt, EXPORT_FORMATS)
 
 
 def export_dataset(examples: Sequence[RaftExample], path: str | Path, fmt: str = "alpaca") -> int:

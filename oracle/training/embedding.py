@@ -95,21 +95,22 @@ class EmbedTrainConfig(Record):
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "learning_rate", "max_seq_length"):
             if getattr(self, name) <= 0:
-                raise ConfigError(detail=f"`{name}` must be positive, got {getattr(self, name)}.")
+                raise ConfigError.positive(name, getattr(self, name))
         if self.batch_size < 2:
-            raise ConfigError(detail="`batch_size` must be at least 2 (in-batch negatives).")
+            raise ConfigError.at_least("batch_size", self.batch_size, 2)  # in-batch negatives
         if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ConfigError(detail=f"`warmup_ratio` must be in [0, 1), got {self.warmup_ratio}.")
+            raise ConfigError.out_of_range("warmup_ratio", self.warmup_ratio, "[0, 1)")
         if not 0.0 <= self.eval_fraction < 1.0:
-            raise ConfigError(detail=f"`eval_fraction` must be in [0, 1), got {self.eval_fraction}.")
+            raise ConfigError.out_of_range("eval_fraction", self.eval_fraction, "[0, 1)")
         if not 0.0 <= self.val_fraction < 1.0:
-            raise ConfigError(detail=f"`val_fraction` must be in [0, 1), got {self.val_fraction}.")
-        if self.hard_negatives < 0 or self.max_examples < 0:
-            raise ConfigError(detail="`hard_negatives` and `max_examples` must be >= 0.")
+            raise ConfigError.out_of_range("val_fraction", self.val_fraction, "[0, 1)")
+        for name in ("hard_negatives", "max_examples"):
+            if getattr(self, name) < 0:
+                raise ConfigError.non_negative(name, getattr(self, name))
         value = str(self.bf16).lower()
         value = {"true": "on", "false": "off"}.get(value, value)
         if value not in ("auto", "on", "off"):
-            raise ConfigError(detail=f"`bf16` must be 'auto', 'on' or 'off', got {self.bf16!r}.")
+            raise ConfigError.not_one_of("bf16", self.bf16, ("auto", "on", "off"))
         self.bf16 = value
 
 
@@ -188,7 +189,7 @@ def split_validation(
         ConfigError: ``val_fraction`` outside ``[0, 1)``.
     """
     if not 0.0 <= val_fraction < 1.0:
-        raise ConfigError(detail=f"`val_fraction` must be in [0, 1), got {val_fraction}.")
+        raise ConfigError.out_of_range("val_fraction", val_fraction, "[0, 1)")
     train, val = [], []
     for ex in examples:
         digest = hashlib.sha256((VAL_SALT + "\x00" + question_key(ex.question)).encode("utf-8")).digest()

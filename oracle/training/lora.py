@@ -101,25 +101,25 @@ class LoraTrainConfig(Record):
     def __post_init__(self) -> None:
         def positive(name: str) -> None:
             if getattr(self, name) <= 0:
-                raise ConfigError(detail=f"`{name}` must be positive, got {getattr(self, name)}.")
+                raise ConfigError.positive(name, getattr(self, name))
 
         for name in ("rank", "alpha", "learning_rate", "epochs", "max_seq_len", "batch_size", "grad_accum", "save_steps"):
             positive(name)
         if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(detail=f"`dropout` must be in [0, 1), got {self.dropout}.")
+            raise ConfigError.out_of_range("dropout", self.dropout, "[0, 1)")
         if not 0.0 <= self.warmup_ratio < 1.0:
-            raise ConfigError(detail=f"`warmup_ratio` must be in [0, 1), got {self.warmup_ratio}.")
+            raise ConfigError.out_of_range("warmup_ratio", self.warmup_ratio, "[0, 1)")
         if not 0.0 <= self.eval_fraction < 1.0:
-            raise ConfigError(detail=f"`eval_fraction` must be in [0, 1), got {self.eval_fraction}.")
+            raise ConfigError.out_of_range("eval_fraction", self.eval_fraction, "[0, 1)")
         if not 0.0 <= self.p_no_gold <= 1.0:
-            raise ConfigError(detail=f"`p_no_gold` must be in [0, 1], got {self.p_no_gold}.")
+            raise ConfigError.out_of_range("p_no_gold", self.p_no_gold, "[0, 1]")
         for name in ("k_distractors", "eval_steps", "max_examples"):
             if getattr(self, name) < 0:
-                raise ConfigError(detail=f"`{name}` must be >= 0, got {getattr(self, name)}.")
+                raise ConfigError.non_negative(name, getattr(self, name))
         if self.max_steps == 0 or self.max_steps < -1:
-            raise ConfigError(detail=f"`max_steps` must be -1 or positive, got {self.max_steps}.")
+            raise ConfigError("err.config.max_steps", name="max_steps", value=self.max_steps)
         if self.max_seq_len < 64:
-            raise ConfigError(detail=f"`max_seq_len` must be at least 64 tokens, got {self.max_seq_len}.")
+            raise ConfigError.at_least("max_seq_len", self.max_seq_len, 64)
         for name in ("bf16", "qlora"):
             value = str(getattr(self, name)).lower()
             if value in ("true", "1", "yes"):
@@ -127,10 +127,10 @@ class LoraTrainConfig(Record):
             elif value in ("false", "0", "no", "none"):
                 value = "off"
             if value not in _ONOFF:
-                raise ConfigError(detail=f"`{name}` must be one of {', '.join(_ONOFF)}, got {getattr(self, name)!r}.")
+                raise ConfigError.not_one_of(name, getattr(self, name), _ONOFF)
             setattr(self, name, value)
         if not self.modules():
-            raise ConfigError(detail="`target_modules` is empty: give 'all-linear' or module names like 'q_proj,v_proj'.")
+            raise ConfigError("err.train.no_target_modules")
 
     def modules(self) -> str | list[str]:
         """``target_modules`` as peft wants it: ``"all-linear"`` or a list of names."""
@@ -205,7 +205,7 @@ def use_qlora(setting: str, device: str) -> bool:
 
     available = device.startswith("cuda") and importlib.util.find_spec("bitsandbytes") is not None
     if setting == "on" and not available:
-        raise ConfigError(detail="QLoRA needs a CUDA GPU and the bitsandbytes package; set qlora to 'off' or 'auto'.")
+        raise ConfigError("err.train.qlora_unavailable")
     return available and setting != "off"
 
 
@@ -263,7 +263,7 @@ def add_lora(model, cfg: LoraTrainConfig):
     try:
         peft_model = get_peft_model(model, config)
     except ValueError as err:
-        raise ConfigError(detail=f"target_modules {cfg.target_modules!r}: {err}") from err
+        raise ConfigError("err.train.bad_target_modules", modules=repr(cfg.target_modules), detail=str(err)) from err
     if cfg.gradient_checkpointing:
         peft_model.enable_input_require_grads()
         peft_model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -514,7 +514,7 @@ def sanitize_name(name: str) -> str:
     """
     clean = _NAME_RE.sub("-", name.strip()).strip(".-")[:80]
     if not clean:
-        raise ConfigError(detail=f"name {name!r} has no usable characters; use letters, digits, '.', '_' or '-'.")
+        raise ConfigError("err.train.bad_name", name=repr(name))
     return clean
 
 
@@ -789,7 +789,7 @@ def measure_step(model, encoded: Sequence[dict], bf16: bool, device: str, n: int
     collate = PadCollator(0)
     samples = list(encoded[: max(2, n)])
     if not samples:
-        raise ConfigError(detail="no example to measure")
+        raise ConfigError("err.train.no_examples")
     model.train()
     timed_tokens, timed_s = 0, 0.0
     for i, sample in enumerate(samples):

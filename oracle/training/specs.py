@@ -156,8 +156,8 @@ def spec_from_params(kind: str, params: dict[str, Any]) -> JobSpec:
     """
     cls = SPECS.get(kind)
     if cls is None:
-        raise JobError(detail=f"unknown job kind {kind!r}; known: {', '.join(sorted(SPECS))}")
+        raise JobError("err.job.unknown_kind", kind=kind, known=", ".join(sorted(SPECS)))
     try:
         return cls.from_params(params)
     except (TypeError, ValueError) as err:
-        raise JobError(detail=f"the parameters of a {kind!r} job do not read: {err}") from None
+        raise JobError("err.job.bad_params", kind=kind, detail=str(err)) from None
