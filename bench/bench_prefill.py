@@ -83,14 +83,16 @@ def main() -> None:
                    for m, (_, w) in zip(int8, native)]
 
     def prefill_as(dtype, copies):
+        """A side: ``ours`` with every int8 linear's prefill dtype set to ``dtype`` (None: as loaded)
+        and its bf16 copy to ``copies[i]`` (None: dequantized per call)."""
         def run(ids):
-            for m, (d, w) in zip(int8, copies):
+            for m, (d, _), w in zip(int8, native, copies):
                 m.prefill_dtype, m.weight_bf16 = d if dtype is None else dtype, w
             return ours(input_ids=ids, use_cache=True)
         return run
 
     label = str(native[0][0]).replace("torch.", "") if native else "?"
-    sides = {f"ours ({precision_label(ours)}, prefill {label})": prefill_as(None, native),
+    sides = {f"ours ({precision_label(ours)}, prefill {label})": prefill_as(None, [w for _, w in native]),
              "ours, bf16 prefill copy": prefill_as(torch.bfloat16, bf16_copies),
              "ours, bf16 dequantize per call": prefill_as(torch.bfloat16, [None] * len(int8))}
     if native and native[0][0] == torch.bfloat16:
