@@ -32,13 +32,14 @@ def _int8_linear_class():
     import torch.nn.functional as F
 
     # Kept over torchao's Int8WeightOnlyConfig: it decoded 1.4-15x faster in one run (prefill: alike in
-    # bf16, 4-8x slower in fp32 on AVX2): bench/RESULTS.md, "int8 weight-only: ours against torchao".
+    # bf16; 4-8x slower in fp32 on AVX2 then, when every prefill was bf16, which prefill_dtype() has
+    # since fixed): bench/RESULTS.md, "int8 weight-only: ours against torchao".
     class Int8WeightOnlyLinear(torch.nn.Module):
         """``y = x · (q · s)ᵀ + b`` with int8 weights ``q`` [out, in], one bf16 scale per output row.
 
         Quantization: symmetric per-channel absmax, ``s = max|w_row| / 127``, ``q = round(w / s)``
         (as torchao's ``Int8WeightOnlyConfig`` and gpt-fast do). Inputs are cast to bf16 for the
-        product (a no-op when the model computes in bf16,
+        int8 kernel and the bf16 prefill (a no-op when the model computes in bf16,
         :func:`oracle.models.device.int8_compute_dtype`) and the result back to the input dtype; the
         bias keeps the loaded model's dtype. Up to :data:`INT8_PACK_MAX_ROWS` rows: PyTorch's
         ``aten._weight_int8pack_mm`` CPU kernel reads the int8 weight directly (a quarter of fp32's
