@@ -751,3 +751,12 @@ def test_chat_thumbs_show_the_ratings_of_the_workspace():
                {"index": 5, "answer": {"answer_id": "C"}}]  # fmt: skip
     assert feedback_values(messages, answers, {"A": True, "B": False}) == ["Like", "Dislike", None]
     assert feedback_values(messages, [], {"A": True}) == [None, None, None]
+
+
+def test_finetune_metrics_are_written_with_the_languages_decimal_mark():
+    """The per-stage tab's metrics (losses, MRR@10, tokens/s) read "0,537" in Portuguese, "0.537" in English."""
+    from oracle.ui.finetune import _fmt
+
+    assert _fmt(0.53712, 3, "pt") == "0,537" and _fmt(0.53712, 3, "en") == "0.537"
+    assert _fmt(2.5e-05, 2, "pt") == "2,5e-05"
+    assert _fmt(None, 3, "pt") == _fmt(float("nan"), 3, "pt") == "–" and _fmt(12, 3, "pt") == "12"

@@ -305,8 +305,8 @@ def test_finetune_tab_estimate_train_and_list_a_run(browser, url, workspace, tmp
     metrics = info["metrics"]
     runs = page.locator("#oracle-ft-runs")
     expect(runs).to_contain_text("browser-adapter")
-    expect(runs).to_contain_text(f"eval loss {metrics['eval_loss_before']:.4g}")
-    expect(runs).to_contain_text(f"eval loss {metrics['eval_loss']:.4g}")
+    expect(runs).to_contain_text(f"eval loss {metrics['eval_loss_before']:.4g}".replace(".", ","))  # pt-BR mark
+    expect(runs).to_contain_text(f"eval loss {metrics['eval_loss']:.4g}".replace(".", ","))
     # what was typed in the page is what the job trained with
     assert info["base_model"] == tiny_lm_dir and info["data"]["n_train"] == estimate.result["n_train"]
     assert [Path(f["path"]).name for f in info["data"]["files"]] == ["manual-0001.qa.jsonl"]

@@ -23,7 +23,7 @@ import gradio as gr
 from oracle import jobs
 from oracle.config import DEFAULT_INDEX
 from oracle.errors import JobError
-from oracle.i18n import format_datetime, format_money, format_number
+from oracle.i18n import current_lang, format_datetime, format_money, format_number
 from oracle.ui import widgets
 from oracle.ui.context import UIContext, guard
 
@@ -33,13 +33,16 @@ POLL_S = 2.0
 LOG_LINES = 12
 
 
-def _fmt(value: Any, digits: int = 4) -> str:
+def _fmt(value: Any, digits: int = 4, lang: str | None = None) -> str:
+    """A metric for the tab: ``digits`` significant digits with ``lang``'s decimal mark
+    (``0.537`` -> ``"0,537"`` in Portuguese), ``"–"`` for None or NaN; other values as ``str``."""
     if value is None:
         return "–"
     if isinstance(value, float):
         if math.isnan(value):
             return "–"
-        return f"{value:.{digits}g}"
+        text = f"{value:.{digits}g}"
+        return text.replace(".", ",") if current_lang(lang) == "pt" else text
     return str(value)
 
 
@@ -62,7 +65,7 @@ def jobs_table(ctx: UIContext, lang: str):
     rows = []
     for s in jobs.list_jobs(ctx.workspace):
         rows.append([s.job_id, s.kind, s.name, ctx.t("ui.ft.state." + s.state, lang), f"{s.step}/{s.total or '?'}",
-                     _fmt(s.loss), _fmt(s.eval_loss), format_datetime(s.created_at, lang, seconds=True)])
+                     _fmt(s.loss, lang=lang), _fmt(s.eval_loss, lang=lang), format_datetime(s.created_at, lang, seconds=True)])
     return widgets.dataframe(rows, headers)
 
 
@@ -75,14 +78,14 @@ def runs_table(ctx: UIContext, lang: str):
     for run in list_runs(ctx.workspace):
         m = run.metrics
         if run.kind == "embedding":
-            before = f"MRR@10 {_fmt(m.get('before', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('before', {}).get('hit@1'), 3)}"
-            after = f"MRR@10 {_fmt(m.get('after', {}).get('mrr@10'), 3)} · hit@1 {_fmt(m.get('after', {}).get('hit@1'), 3)}"
+            before = f"MRR@10 {_fmt(m.get('before', {}).get('mrr@10'), 3, lang=lang)} · hit@1 {_fmt(m.get('before', {}).get('hit@1'), 3, lang=lang)}"
+            after = f"MRR@10 {_fmt(m.get('after', {}).get('mrr@10'), 3, lang=lang)} · hit@1 {_fmt(m.get('after', {}).get('hit@1'), 3, lang=lang)}"
             if m.get("improved") is False:
                 after += f" · ⚠️ {ctx.t('ui.ft.no_gain', lang)}"
             n = run.data.get("n_train_pairs")
         else:
-            before = f"eval loss {_fmt(m.get('eval_loss_before'), 4)}"
-            after = f"eval loss {_fmt(m.get('eval_loss'), 4)}"
+            before = f"eval loss {_fmt(m.get('eval_loss_before'), 4, lang=lang)}"
+            after = f"eval loss {_fmt(m.get('eval_loss'), 4, lang=lang)}"
             n = run.data.get("n_train")
         cost = run.cost or {}
         money = (f"{format_money(cost['brl'], lang)} ({format_money(cost.get('usd'), lang, 'US$')})"
@@ -164,13 +167,13 @@ def embedding_notes(ctx: UIContext, metrics: dict, lang: str) -> str:
     o = outcome(metrics)
     parts = []
     if o["selection"] == "validation_mrr@10":
-        parts.append(ctx.t("ui.ft.embedding_kept_val", lang, epoch=_fmt(o["kept_epoch"], 3),
-                           n=metrics.get("n_val_queries", "?"), base=_fmt(o["val_before"], 3),
-                           best=_fmt(o["val_best"], 3)))
+        parts.append(ctx.t("ui.ft.embedding_kept_val", lang, epoch=_fmt(o["kept_epoch"], 3, lang=lang),
+                           n=metrics.get("n_val_queries", "?"), base=_fmt(o["val_before"], 3, lang=lang),
+                           best=_fmt(o["val_best"], 3, lang=lang)))
     elif o["selection"] == "last_epoch":
         reason = ctx.t(f"train.no_val.{metrics.get('selection_reason') or 'no_evaluation'}", lang,
                        min=MIN_TRAIN_FOR_VALIDATION)
-        parts.append(ctx.t("ui.ft.embedding_kept_last", lang, epoch=_fmt(o["kept_epoch"], 3), reason=reason))
+        parts.append(ctx.t("ui.ft.embedding_kept_last", lang, epoch=_fmt(o["kept_epoch"], 3, lang=lang), reason=reason))
     warning = not_improved_warning(ctx, metrics, lang)
     if warning:
         parts.append(warning)
@@ -186,9 +189,9 @@ def not_improved_warning(ctx: UIContext, metrics: dict, lang: str) -> str:
     o = outcome(metrics)
     if o["improved"] is not False:
         return ""
-    return ctx.t("ui.ft.embedding_not_improved", lang, test_before=_fmt(o["test_before"], 3),
-                 test_after=_fmt(o["test_after"], 3), val_before=_fmt(o["val_before"], 3),
-                 val_best=_fmt(o["val_best"], 3))
+    return ctx.t("ui.ft.embedding_not_improved", lang, test_before=_fmt(o["test_before"], 3, lang=lang),
+                 test_after=_fmt(o["test_after"], 3, lang=lang), val_before=_fmt(o["val_before"], 3, lang=lang),
+                 val_best=_fmt(o["val_best"], 3, lang=lang))
 
 
 def reindex_warning(ctx: UIContext, embedder: str | None, lang: str) -> str:
@@ -205,7 +208,7 @@ def reindex_warning(ctx: UIContext, embedder: str | None, lang: str) -> str:
     if o["improved"] is not False:
         return ""
     return ctx.t("ui.ft.reindex_not_recommended", lang, name=card.name or Path(embedder).name,
-                 test_before=_fmt(o["test_before"], 3), test_after=_fmt(o["test_after"], 3))
+                 test_before=_fmt(o["test_before"], 3, lang=lang), test_after=_fmt(o["test_after"], 3, lang=lang))
 
 
 def result_markdown(ctx: UIContext, status: jobs.JobStatus | None, lang: str) -> str:
@@ -217,21 +220,21 @@ def result_markdown(ctx: UIContext, status: jobs.JobStatus | None, lang: str) ->
     r = status.result
     if status.kind == "estimate":
         return ctx.t("ui.ft.estimate_result", lang, steps=r.get("steps"), tokens=r.get("tokens"),
-                     time=widgets.format_seconds(r.get("seconds")), tps=_fmt(r.get("tokens_per_s"), 3),
+                     time=widgets.format_seconds(r.get("seconds")), tps=_fmt(r.get("tokens_per_s"), 3, lang=lang),
                      usd=format_number(r.get("usd", 0), lang, 3), brl=format_number(r.get("brl", 0), lang, 3),
                      rate=format_number(r.get("usd_brl"), lang, 4) if r.get("usd_brl") is not None else "?",
                      source=r.get("rate_source", "?"), n=r.get("n_train"))
     if status.kind == "lora":
         m = r.get("metrics", {})
-        return ctx.t("ui.ft.lora_result", lang, name=r.get("name"), before=_fmt(m.get("eval_loss_before")),
-                     after=_fmt(m.get("eval_loss")), time=widgets.format_seconds(r.get("wall_time_s")),
+        return ctx.t("ui.ft.lora_result", lang, name=r.get("name"), before=_fmt(m.get("eval_loss_before"), lang=lang),
+                     after=_fmt(m.get("eval_loss"), lang=lang), time=widgets.format_seconds(r.get("wall_time_s")),
                      brl=format_number((r.get("cost") or {}).get("brl", 0), lang, 2))
     if status.kind == "embedding":
         m = r.get("metrics", {})
         b, a = m.get("before", {}), m.get("after", {})
         text = ctx.t("ui.ft.embedding_result", lang, name=r.get("name"),
-                     before=" · ".join(f"{k} {_fmt(b.get(k), 3)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")),
-                     after=" · ".join(f"{k} {_fmt(a.get(k), 3)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")))
+                     before=" · ".join(f"{k} {_fmt(b.get(k), 3, lang=lang)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")),
+                     after=" · ".join(f"{k} {_fmt(a.get(k), 3, lang=lang)}" for k in ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10")))
         notes = embedding_notes(ctx, m, lang)
         return f"{text}\n\n{notes}" if notes else text
     if status.kind == "merge":
