@@ -327,3 +327,132 @@ def test_stage_list_shows_the_running_stage_bar_in_the_session_language(workspac
     assert "1. Training questions" in en and "stage not chosen" in en and "1,500 of 2,000" in en
     assert "rótulo do núcleo" not in pt + en
     assert stages_html(ctx, None, "pt") == ""
+
+
+# --- "Avançado" in plain Portuguese -------------------------------------------------------------
+
+JARGON = ("rank", "alpha", "dropout", "AdamW", "RAFT", "bf16", "step", "steps", "loss", "eval loss",
+          "gradient accumulation", "batch", "batch size", "epoch", "epochs", "warmup", "learning rate",
+          "target modules", "fallback", "hard negatives", "overfitting", "hash")
+"""English ML terms a Portuguese label or help text may only name in parentheses, after the plain words."""
+
+
+def bare_jargon(text: str) -> list[str]:
+    """The :data:`JARGON` terms in ``text`` outside parentheses (whole words, any case)."""
+    plain, previous = text, None
+    while plain != previous:  # innermost parentheses first: "(a (b) c)" goes in two rounds
+        previous, plain = plain, re.sub(r"\([^()]*\)", " ", plain)
+    return [w for w in JARGON if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", plain, re.IGNORECASE)]
+
+
+def test_the_jargon_check_finds_bare_terms_only():
+    assert bare_jargon("Tamanho do adaptador (LoRA rank)") == []
+    assert bare_jargon("Taxa (pico, (AdamW) com decaimento)") == []
+    assert bare_jargon("Posto") == [] and bare_jargon("Dropout") == ["dropout"]
+    assert bare_jargon("Lote (batch) de 8; Eval loss cai") == ["loss", "eval loss"]
+    assert bare_jargon("Precisão reduzida bf16 (mais rápido)") == ["bf16"]
+    assert bare_jargon("rankings e batches") == []  # whole words only
+
+
+def test_advanced_controls_read_in_plain_portuguese(workspace):
+    """Every label, help text and choice of the controls under "Avançado" reads in plain Portuguese:
+    an English term only in parentheses, after the plain words ("Exemplos por passo (batch)")."""
+    import gradio as gr
+
+    from oracle import jobs
+    from oracle.ui import create_app
+    from oracle.ui.context import Key
+
+    demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path())
+    jobs.stop_supervisor(workspace)
+    (advanced,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "oracle-ft-advanced"]
+
+    def inside(block):
+        for child in getattr(block, "children", None) or []:
+            yield child
+            yield from inside(child)
+
+    texts, n_controls = {}, 0
+    for block in inside(advanced):
+        if not isinstance(block, gr.components.FormComponent):
+            continue
+        n_controls += 1
+        for prop in ("label", "info", "placeholder"):
+            value = getattr(block, prop, None)
+            if isinstance(value, Key):
+                texts[f"{value.key} ({block.elem_id or type(block).__name__}.{prop})"] = value.render("pt")
+            elif isinstance(value, str) and value:  # a placeholder may be an example ("usuario/oraculo-lora")
+                where = f"{block.elem_id or type(block).__name__}.{prop}"
+                texts[where if prop == "placeholder" else f"{where} (not translated)"] = value
+        if isinstance(block, gr.Radio):
+            for shown, value in block.choices:
+                if shown != value or block.elem_id == "oracle-ft-bf16":
+                    texts[f"{block.elem_id}: choice {value}"] = shown
+    assert n_controls >= 20 and "ui.ft.p.bf16 (oracle-ft-bf16.label)" in texts
+    assert texts["oracle-ft-bf16: choice off"] == "desligada"
+    untranslated = [k for k in texts if k.endswith("(not translated)")]
+    assert untranslated == []  # a bare label ("bf16") would stay in one language
+    found = {where: bare_jargon(text) for where, text in texts.items() if bare_jargon(text)}
+    assert found == {}
+
+
+# --- the estimate after a run -------------------------------------------------------------------
+
+def test_run_ended_reads_the_runs_state_in_the_tick_signatures():
+    from oracle.ui.improve import run_ended
+
+    sig = lambda *states: "improve-1|1:2|-|-|" + ",".join(states)
+    assert run_ended("improve-1", sig("improve-1:completed", "lora-2:running"), sig("improve-1:running"))
+    assert run_ended("improve-1", sig("improve-1:failed"), "")  # the page had not seen it yet
+    assert run_ended("improve-1", sig("improve-1:cancelled"), sig("improve-1:running"))
+    assert not run_ended("improve-1", sig("improve-1:running"), sig("improve-1:queued"))
+    assert not run_ended("improve-1", sig("improve-1:completed", "lora-2:queued"), sig("improve-1:completed"))
+    assert not run_ended("improve-1", sig("improve-2:completed"), sig("improve-1:running"))
+    # resumed after a cancel, then completed
+    assert run_ended("improve-1", sig("improve-1:completed"), sig("improve-1:running"))
+
+
+def test_poll_recomputes_the_estimate_when_the_run_ends(workspace, tmp_path, monkeypatch):
+    """The timer's handler, called as gradio calls it (no server, no browser): while the run goes on
+    the estimate under the button is left alone; the tick that sees the run completed computes it
+    again, from the settings on the page, with the core's :func:`oracle.improve.estimate`."""
+    import oracle.improve
+    from oracle import jobs
+    from oracle.improve import ImproveConfig, ImproveJob
+    from oracle.ui import create_app
+    from oracle.ui.improve import ADVANCED_SETTINGS
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_path())
+    demo = create_app(workspace=workspace, generator="fake:x", embedder=tiny_embedder_path())
+    jobs.stop_supervisor(workspace)  # the test moves the job's state itself
+    (poll,) = [f.fn for f in demo.fns.values() if f.api_name == "improve_poll"]
+    calls = []
+    real = oracle.improve.estimate
+    monkeypatch.setattr(oracle.improve, "estimate", lambda ws, cfg=None: calls.append(cfg) or real(ws, cfg))
+
+    job_id = jobs.submit(workspace, ImproveJob(config=ImproveConfig()), name="run", start=False).job_id
+    jobs.update_status(workspace, job_id, state=jobs.RUNNING)
+    defaults = ImproveConfig()
+    values = {"use_ratings": True, "eval_fraction": 0.25, "rank": 4, "alpha": 8, "dropout": 0.05,
+              "target_modules": "all-linear", "learning_rate": 2e-4, "epochs": 1, "max_seq_len": 512,
+              "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "bf16": "off",
+              "embedding_epochs": 1, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}
+    settings = [False, "lora", defaults.student, *(values[name] for name, _ in ADVANCED_SETTINGS)]
+
+    running = poll(job_id, "", "pt", *settings)
+    *outs, estimate, seen = running
+    assert len(outs) == 12 and seen.startswith(job_id) and seen.endswith(f"{job_id}:running")
+    assert _skipped(estimate) and calls == []  # still running: the estimate stays as it was
+    assert _skipped(poll(job_id, seen, "pt", *settings)[-2])  # nothing changed: nothing redrawn
+
+    jobs.update_status(workspace, job_id, state=jobs.COMPLETED)
+    *outs, estimate, seen = poll(job_id, seen, "pt", *settings)
+    assert seen.endswith(f"{job_id}:completed")
+    assert isinstance(estimate, str) and estimate.startswith("⏱️ **Tempo estimado de uma execução:**")
+    (cfg,) = calls  # computed once, from the settings on the page
+    assert cfg.lora.rank == 4 and cfg.eval_fraction == 0.25 and cfg.lora.bf16 == "off"
+    assert outs[11].startswith("**Dados para aprender:**")  # the data summary is redrawn with it
+    assert _skipped(poll(job_id, seen, "pt", *settings)[-2]) and len(calls) == 1  # once per end
+
+    en = poll(job_id, seen.replace(":completed", ":running"), "en", *settings)[-2]
+    assert en.startswith("⏱️ **") and "Tempo" not in en  # in the session's language

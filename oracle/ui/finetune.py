@@ -84,8 +84,8 @@ def runs_table(ctx: UIContext, lang: str):
                 after += f" · ⚠️ {ctx.t('ui.ft.no_gain', lang)}"
             n = run.data.get("n_train_pairs")
         else:
-            before = f"eval loss {_fmt(m.get('eval_loss_before'), 4, lang=lang)}"
-            after = f"eval loss {_fmt(m.get('eval_loss'), 4, lang=lang)}"
+            before = ctx.t("ui.ft.heldout_loss", lang, value=_fmt(m.get("eval_loss_before"), 4, lang=lang))
+            after = ctx.t("ui.ft.heldout_loss", lang, value=_fmt(m.get("eval_loss"), 4, lang=lang))
             n = run.data.get("n_train")
         cost = run.cost or {}
         money = (f"{format_money(cost['brl'], lang)} ({format_money(cost.get('usd'), lang, 'US$')})"
@@ -103,6 +103,12 @@ def run_choices(ctx: UIContext, kind: str | None = None) -> list[str]:
 
 
 PLOT_SERIES = ("loss", "eval_loss", "mrr@10")
+
+
+def series_names(ctx: UIContext, lang: str | None) -> dict[str, str]:
+    """The plot's legend in ``lang``: each key of :data:`PLOT_SERIES` in plain words
+    (``ui.improve.series.<key>``: "erro no treino", ...), the same words as the main view's plot."""
+    return {key: ctx.t(f"ui.improve.series.{key}", lang) for key in PLOT_SERIES}
 
 
 def loss_frame(records: list[dict], names: dict[str, str] | None = None):
@@ -325,7 +331,9 @@ def build(ctx: UIContext) -> None:
                     k_dist = gr.Number(lora_defaults.k_distractors, precision=0, label=ctx.k("ui.ft.p.k"), info=ctx.k("ui.ft.help.k_distractors"), elem_id="oracle-ft-k")
                 with gr.Row():
                     p_no_gold = gr.Slider(0, 1, lora_defaults.p_no_gold, step=0.05, label=ctx.k("ui.ft.p.p_no_gold"), info=ctx.k("ui.ft.help.p_no_gold"))
-                    bf16 = gr.Radio(["auto", "on", "off"], value=lora_defaults.bf16, label="bf16", info=ctx.k("ui.ft.help.bf16"), elem_id="oracle-ft-bf16")
+                    bf16 = gr.Radio([(ctx.t(f"ui.ft.bf16.{v}"), v) for v in ("auto", "on", "off")],
+                                    value=lora_defaults.bf16, label=ctx.k("ui.ft.p.bf16"), info=ctx.k("ui.ft.help.bf16"),
+                                    elem_id="oracle-ft-bf16")
             with gr.Group(visible=False) as emb_box:
                 with gr.Row():
                     e_epochs = gr.Number(emb_defaults.epochs, label=ctx.k("ui.ft.p.epochs"), info=ctx.k("ui.ft.help.epochs"))
@@ -353,7 +361,8 @@ def build(ctx: UIContext) -> None:
     job = gr.Dropdown(choices=[], label=ctx.k("ui.ft.job"), info=ctx.k("ui.ft.job_info"), elem_id="oracle-ft-job")
     progress = gr.HTML(elem_id="oracle-ft-progress")
     result = gr.Markdown(elem_id="oracle-ft-result")
-    plot = gr.LinePlot(value=loss_frame([]), x="step", y="value", color="series", label=ctx.k("ui.ft.plot"),
+    plot = gr.LinePlot(value=loss_frame([], series_names(ctx, ctx.lang)), x="step", y="value", color="series",
+                       label=ctx.k("ui.ft.plot"),
                        x_title=ctx.t("ui.improve.plot_x"), y_title=ctx.t("ui.improve.plot_y"),
                        color_title=ctx.t("ui.improve.plot_color"), elem_id="oracle-ft-plot")
     log = gr.Code(label=ctx.k("ui.ft.log"), language="json", lines=6, interactive=False, elem_id="oracle-ft-log")
@@ -453,7 +462,8 @@ def build(ctx: UIContext) -> None:
         if status is not None and status.state == jobs.FAILED:
             tail += "\n" + jobs.process_tail(ws, job_id, 1500)
         return (gr.Dropdown(choices=job_choices(ctx, lang), value=job_id), progress_block(ctx, status, lang),
-                loss_frame(records), tail, jobs_table(ctx, lang), result_markdown(ctx, status, lang),
+                loss_frame(records, series_names(ctx, lang)), tail, jobs_table(ctx, lang),
+                result_markdown(ctx, status, lang),
                 runs_table(ctx, lang), gr.Dropdown(choices=run_choices(ctx)))
 
     @guard

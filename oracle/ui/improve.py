@@ -17,7 +17,9 @@ The run's parameters: :class:`oracle.improve.ImproveConfig`'s defaults, or the c
 chosen under "Avançado" that map to its fields (:data:`ADVANCED_SETTINGS`: the controls start from
 that config, so one place holds the settings) and the "only reviewed questions" checkbox applied
 (:func:`run_config`, a call of :func:`oracle.improve.with_settings`). Before a run, the main view
-says how long one would take (:func:`oracle.improve.estimate`, from the same config).
+says how long one would take (:func:`oracle.improve.estimate`, from the same config); the timer
+computes it again when the followed run ends (:func:`run_ended`), since the run changed the data and
+the measured stage times it stands on.
 """
 
 from __future__ import annotations
@@ -85,6 +87,26 @@ def estimate_markdown(ws, cfg_or_error: Any, lang: str) -> str:
     if isinstance(cfg_or_error, OracleError):
         return f"⚠️ {cfg_or_error.message(lang)}"
     return estimate_text(estimate(ws, cfg_or_error), lang)
+
+
+def _state_in(signature: str | None, job_id: str) -> str | None:
+    """``job_id``'s state in a tick's signature (:func:`oracle.ui.finetune.job_signature`, whose
+    last part is ``<job id>:<state>,...``); None when it is not listed there."""
+    for item in (signature or "").rpartition("|")[2].split(","):
+        listed, _, state = item.rpartition(":")
+        if listed == job_id:
+            return state
+    return None
+
+
+def run_ended(job_id: str, sig: str, last: str | None) -> bool:
+    """Whether a timer tick must refresh what a run's end changes (the time estimate: the data
+    counts and the measured stage times are new): ``sig``, the signature of the tick, shows
+    ``job_id`` in a final state (:data:`oracle.jobs.FINAL_STATES`: completed, failed, cancelled,
+    interrupted) and ``last``, the signature the page showed before, did not show it in that state
+    (it was running, or the page had not seen it yet)."""
+    state = _state_in(sig, job_id)
+    return state in jobs.FINAL_STATES and state != _state_in(last, job_id)
 
 
 def improve_jobs(ws) -> list[jobs.JobStatus]:
@@ -265,10 +287,10 @@ def build_main(ctx: UIContext) -> None:
     from oracle import improve
     from oracle.errors import OracleError
     from oracle.ui import finetune
-    from oracle.ui.finetune import job_signature, loss_frame, progress_block
+    from oracle.ui.finetune import job_signature, loss_frame, progress_block, series_names
 
     ws = ctx.workspace
-    series = lambda lang: {k: ctx.t(f"ui.improve.series.{k}", lang) for k in LOSS_SERIES}
+    series = lambda lang: series_names(ctx, lang)
     axes = lambda lang: {"x_title": ctx.t("ui.improve.plot_x", lang), "y_title": ctx.t("ui.improve.plot_y", lang),
                          "color_title": ctx.t("ui.improve.plot_color", lang)}
     gr.Markdown(ctx.k("ui.improve.intro"))
@@ -347,15 +369,20 @@ def build_main(ctx: UIContext) -> None:
             raise ui_error(err, lang) from None
         return view_outputs(job_id, lang)
 
+    def estimate_for(settings: list, lang: str) -> str:
+        """The estimate for ``settings`` (values of ``settings_inputs``, as on the page); an
+        invalid one says what to fix."""
+        try:
+            cfg = config_from(*settings)
+        except OracleError as err:
+            cfg = err
+        return estimate_markdown(ws, cfg, lang)
+
     @guard
     def show_estimate(reviewed_only: bool, *rest):
         """The estimate for the settings now on the page (an invalid one says what to fix)."""
         *values, lang = rest
-        try:
-            cfg = config_from(reviewed_only, *values)
-        except OracleError as err:
-            cfg = err
-        return estimate_markdown(ws, cfg, lang)
+        return estimate_for([reviewed_only, *values], lang)
 
     @guard
     def cancel(job_id: str, lang: str):
@@ -373,18 +400,23 @@ def build_main(ctx: UIContext) -> None:
         return view_outputs(job_id, lang)
 
     @guard
-    def poll(job_id: str, last: str, lang: str):
+    def poll(job_id: str, last: str, lang: str, *settings):
         """Timer tick: refresh only when the run's files changed (nothing the person picked is reset
-        otherwise)."""
+        otherwise). ``last`` is the signature shown before, ``settings`` the values of
+        ``settings_inputs`` now on the page. When the run has just ended (:func:`run_ended`) the time
+        estimate is computed again from those settings (the data and the measured stage times
+        changed); the data summary is part of ``view``. Returns ``view``'s outputs, the estimate and
+        the new signature."""
         if not job_id:
-            return (gr.skip(),) * len(view) + (last,)
+            return (gr.skip(),) * (len(view) + 1) + (last,)
         sig = job_signature(ws, job_id, extra=(STAGES_FILE,))
         if sig == last:
-            return (gr.skip(),) * len(view) + (last,)
+            return (gr.skip(),) * (len(view) + 1) + (last,)
         outs = view_outputs(job_id, lang)
         same_jobs = sig.rpartition("|")[2] == (last or "").rpartition("|")[2]
         keep = {view.index(target)} if same_jobs else set()  # the rollback choice stays while nothing finished
-        return tuple(gr.skip() if i in keep else o for i, o in enumerate(outs)) + (sig,)
+        estimate = estimate_for(settings, lang) if run_ended(job_id, sig, last) else gr.skip()
+        return tuple(gr.skip() if i in keep else o for i, o in enumerate(outs)) + (estimate, sig)
 
     @guard
     def do_rollback(run_id: str | None, lang: str, progress=gr.Progress()):  # noqa: B008 - gradio's API
@@ -414,8 +446,8 @@ def build_main(ctx: UIContext) -> None:
           outputs=[estimate_md], api_name="improve_estimate", show_progress="hidden")
     cancel_btn.click(cancel, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_cancel")
     resume_btn.click(resume, inputs=[job, ctx.lang_state], outputs=view, api_name="improve_resume")
-    timer.tick(poll, inputs=[job, seen, ctx.lang_state], outputs=[*view, seen], api_name="improve_poll",
-               show_progress="hidden", concurrency_limit=None)
+    timer.tick(poll, inputs=[job, seen, ctx.lang_state, *settings_inputs], outputs=[*view, estimate_md, seen],
+               api_name="improve_poll", show_progress="hidden", concurrency_limit=None)
     rollback_btn.click(do_rollback, inputs=[target, ctx.lang_state], outputs=[runs_df, target, rollback_msg],
                        api_name="improve_rollback")
     ctx.on_load(on_load, view, api_name="improve_load")

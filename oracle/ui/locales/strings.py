@@ -64,112 +64,128 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{n} examples ({ratings} from ratings): {train} for training, {held} held out for evaluation. Excluded: {invalid} invalid, {rejected} rejected in review.",
     },
     "ui.ft.p.rank": {
-        "pt": "Posto (rank)",
-        "en": "Rank",
+        "pt": "Tamanho do adaptador (LoRA rank)",
+        "en": "Adapter size (LoRA rank)",
     },
     "ui.ft.p.alpha": {
-        "pt": "Alpha",
-        "en": "Alpha",
+        "pt": "Força do ajuste (LoRA alpha)",
+        "en": "Update strength (LoRA alpha)",
     },
     "ui.ft.p.dropout": {
-        "pt": "Dropout",
+        "pt": "Desligamento ao acaso (dropout)",
         "en": "Dropout",
     },
     "ui.ft.p.target": {
-        "pt": "Camadas alvo",
+        "pt": "Partes do modelo ajustadas (target modules)",
         "en": "Target modules",
     },
     "ui.ft.p.lr": {
-        "pt": "Taxa de aprendizado",
+        "pt": "Taxa de aprendizado (learning rate)",
         "en": "Learning rate",
     },
     "ui.ft.p.epochs": {
-        "pt": "Épocas",
-        "en": "Epochs",
+        "pt": "Passadas pelos dados (épocas)",
+        "en": "Passes over the data (epochs)",
     },
     "ui.ft.p.max_len": {
-        "pt": "Comprimento máximo (tokens)",
-        "en": "Maximum length (tokens)",
+        "pt": "Tamanho máximo de um exemplo (tokens)",
+        "en": "Maximum example length (tokens)",
     },
     "ui.ft.p.batch": {
-        "pt": "Lote",
-        "en": "Batch size",
+        "pt": "Exemplos por passo (batch)",
+        "en": "Examples per step (batch size)",
     },
     "ui.ft.p.accum": {
-        "pt": "Acumulação de gradiente",
-        "en": "Gradient accumulation",
+        "pt": "Passos somados por atualização (gradient accumulation)",
+        "en": "Gradient accumulation (steps per update)",
     },
     "ui.ft.p.k": {
-        "pt": "Trechos distratores",
+        "pt": "Trechos que confundem (distratores)",
         "en": "Distractor chunks",
     },
     "ui.ft.p.p_no_gold": {
-        "pt": "Prob. sem o trecho certo",
-        "en": "Prob. without the gold chunk",
+        "pt": "Chance de treinar sem o trecho certo",
+        "en": "Chance of training without the right chunk",
     },
     "ui.ft.p.negatives": {
-        "pt": "Negativos difíceis",
-        "en": "Hard negatives",
+        "pt": "Trechos parecidos, mas errados (hard negatives)",
+        "en": "Hard negatives (similar but wrong chunks)",
     },
     "ui.ft.p.eval_fraction": {
         "pt": "Fração separada para avaliação",
         "en": "Held-out fraction",
     },
+    "ui.ft.p.bf16": {
+        "pt": "Precisão reduzida (bf16)",
+        "en": "Reduced precision (bf16)",
+    },
+    "ui.ft.bf16.auto": {
+        "pt": "automático",
+        "en": "automatic",
+    },
+    "ui.ft.bf16.on": {
+        "pt": "ligada",
+        "en": "on",
+    },
+    "ui.ft.bf16.off": {
+        "pt": "desligada",
+        "en": "off",
+    },
     "ui.ft.help.rank": {
-        "pt": "Tamanho da atualização de baixo posto: 8 a 16 para algumas centenas de exemplos; mais aprende mais e usa mais memória.",
-        "en": "Size of the low-rank update: 8-16 for a few hundred examples; more learns more and uses more memory.",
+        "pt": "Quanto maior, mais o adaptador consegue aprender, mas o treino fica mais lento, usa mais memória e corre mais risco de decorar os exemplos (overfitting); 8 a 16 bastam para algumas centenas de exemplos.",
+        "en": "Bigger lets the adapter learn more, but training is slower, uses more memory and is more likely to memorise the examples (overfitting); 8-16 is enough for a few hundred examples.",
     },
     "ui.ft.help.alpha": {
-        "pt": "A atualização é multiplicada por alpha / posto (o usual é 2 × posto).",
-        "en": "The update is scaled by alpha / rank (2 x rank is usual).",
+        "pt": "Quanto maior em relação ao tamanho do adaptador, mais cada ajuste pesa nas respostas (e mais instável fica o treino); o usual é o dobro do tamanho (o ajuste é multiplicado por alpha ÷ rank).",
+        "en": "The bigger it is relative to the adapter size, the more each update weighs on the answers (and the less stable training gets); twice the size is usual (the update is scaled by alpha / rank).",
     },
     "ui.ft.help.dropout": {
-        "pt": "Dropout na entrada do LoRA, entre 0 e 1.",
-        "en": "Dropout on the LoRA input, between 0 and 1.",
+        "pt": "Parte dos sinais desligada ao acaso durante o treino, entre 0 e 1: um valor maior diminui o risco de decorar os exemplos, mas o modelo aprende mais devagar.",
+        "en": "Share of the signals switched off at random during training, between 0 and 1: higher lowers the risk of memorising the examples, but the model learns more slowly.",
     },
     "ui.ft.help.target_modules": {
-        "pt": "'all-linear' (todas as camadas lineares) ou nomes separados por vírgula, ex.: q_proj,v_proj.",
-        "en": "'all-linear' (every linear layer) or comma-separated names, e.g. q_proj,v_proj.",
+        "pt": "Quais partes do modelo o adaptador ajusta: 'all-linear' (todas as camadas lineares) aprende mais e usa mais memória; nomes separados por vírgula (ex.: q_proj,v_proj) ajustam menos partes e treinam mais rápido.",
+        "en": "Which parts of the model the adapter changes: 'all-linear' (every linear layer) learns more and uses more memory; comma-separated names (e.g. q_proj,v_proj) change fewer parts and train faster.",
     },
     "ui.ft.help.learning_rate": {
-        "pt": "Pico da taxa (AdamW, decaimento linear). LoRA: 1e-4 a 3e-4; embeddings: 1e-5 a 5e-5.",
-        "en": "Peak rate (AdamW, linear decay). LoRA: 1e-4 to 3e-4; embeddings: 1e-5 to 5e-5.",
+        "pt": "Tamanho de cada passo de aprendizado: alto demais deixa o treino instável, baixo demais faz aprender pouco (adaptador LoRA: 1e-4 a 3e-4; modelo de embeddings: 1e-5 a 5e-5; otimizador AdamW com decaimento linear).",
+        "en": "Size of each learning step: too high makes training unstable, too low learns little (LoRA adapter: 1e-4 to 3e-4; embedding model: 1e-5 to 5e-5; AdamW optimizer with linear decay).",
     },
     "ui.ft.help.epochs": {
-        "pt": "Passadas pelos exemplos de treino.",
-        "en": "Passes over the training examples.",
+        "pt": "Quantas vezes o treino percorre todos os exemplos (aceita frações): mais passadas aprendem mais, mas demoram mais e aumentam o risco de decorar os exemplos.",
+        "en": "How many times training goes through all the examples (fractions allowed): more passes learn more, but take longer and are more likely to memorise the examples.",
     },
     "ui.ft.help.max_seq_len": {
-        "pt": "Pergunta + trechos + resposta, em tokens do gerador; exemplos maiores perdem distratores.",
-        "en": "Question + chunks + answer, in generator tokens; longer examples lose distractors.",
+        "pt": "Limite de pergunta + trechos + resposta, em tokens do gerador: quanto maior, mais contexto cabe, mas gasta mais memória e tempo; exemplos maiores perdem trechos que confundem.",
+        "en": "Limit on question + chunks + answer, in generator tokens: longer fits more context but takes more memory and time; longer examples lose distractor chunks.",
     },
     "ui.ft.help.batch_size": {
-        "pt": "Exemplos por passo (em embeddings, os outros do lote servem de negativos).",
-        "en": "Examples per step (for embeddings, the others in the batch are negatives).",
+        "pt": "Quantos exemplos o modelo vê de uma vez: mais exemplos deixam o treino mais rápido e estável, mas usam mais memória (no modelo de embeddings, os outros exemplos do lote servem de respostas erradas para comparar).",
+        "en": "How many examples the model sees at once: more makes training faster and steadier but uses more memory (for the embedding model, the other examples in the batch serve as wrong matches).",
     },
     "ui.ft.help.grad_accum": {
-        "pt": "Passos acumulados por atualização: lote efetivo = lote × acumulação.",
-        "en": "Steps accumulated per update: effective batch = batch x accumulation.",
+        "pt": "Quantos passos são somados antes de cada atualização do modelo: faz o efeito de um lote maior sem gastar mais memória, mas cada atualização demora mais (lote efetivo = exemplos por passo × este número).",
+        "en": "How many steps are added up before each model update: works like a bigger batch without more memory, but each update takes longer (effective batch = examples per step x this number).",
     },
     "ui.ft.help.k_distractors": {
-        "pt": "Trechos recuperados que não são o certo, mostrados junto com ele (RAFT).",
-        "en": "Retrieved chunks that are not the right one, shown with it (RAFT).",
+        "pt": "Trechos recuperados que não são o certo, mostrados junto com ele no treino: mais trechos ensinam o modelo a ignorar o que não responde, mas cada exemplo fica maior e mais lento (método RAFT).",
+        "en": "Retrieved chunks that are not the right one, shown with it in training: more teach the model to ignore what does not answer, but each example gets longer and slower (the RAFT method).",
     },
     "ui.ft.help.p_no_gold": {
-        "pt": "Com essa probabilidade o trecho certo é omitido e o alvo é dizer que os documentos não contêm a resposta.",
-        "en": "With this probability the right chunk is left out and the target says the documents do not contain the answer.",
+        "pt": "Com essa chance o trecho certo fica de fora e o modelo aprende a dizer que os documentos não contêm a resposta: uma chance maior deixa o modelo mais propenso a recusar, uma menor, a arriscar uma resposta.",
+        "en": "With this probability the right chunk is left out and the model learns to say the documents do not contain the answer: higher makes it readier to refuse, lower readier to risk an answer.",
     },
     "ui.ft.help.bf16": {
-        "pt": "Precisão mista bf16: 'auto' usa quando a CPU/GPU é rápida em bf16 (cerca de 2× nesta CPU).",
-        "en": "bf16 mixed precision: 'auto' uses it when the CPU/GPU runs bf16 fast (about 2x on this CPU).",
+        "pt": "Faz as contas com menos casas decimais: mais rápido e com menos memória onde o processador tem suporte (cerca de 2× nesta CPU), mais lento onde não tem; 'automático' decide sozinho.",
+        "en": "Computes with fewer digits: faster and lighter on memory where the processor supports it (about 2x on this CPU), slower where it does not; 'automatic' decides by itself.",
     },
     "ui.ft.help.hard_negatives": {
-        "pt": "Trechos parecidos porém errados, minerados do índice, por par (0 = só os do lote).",
-        "en": "Similar but wrong chunks mined from the index, per pair (0 = in-batch only).",
+        "pt": "Trechos parecidos com o certo, mas errados, buscados no índice para cada par: mais trechos ensinam a distinguir melhor, mas o treino fica mais lento (0 = só os outros exemplos do lote).",
+        "en": "Chunks similar to the right one but wrong, mined from the index for each pair: more teach finer distinctions, but training gets slower (0 = only the other examples in the batch).",
     },
     "ui.ft.help.eval_fraction": {
-        "pt": "Perguntas separadas por sorteio estável (hash): nunca treinadas, usadas no antes/depois.",
-        "en": "Questions held out by a stable hash: never trained on, used for before/after.",
+        "pt": "Parte das perguntas separada por um sorteio fixo (hash), nunca usada no treino, só para medir o antes e depois: uma parte maior mede com mais segurança, mas sobra menos para treinar.",
+        "en": "Share of the questions held out by a fixed draw (hash), never trained on, only used to measure before and after: larger measures more reliably but leaves less to train on.",
     },
     "ui.ft.price": {
         "pt": "Preço da máquina (US$/hora)",
@@ -320,8 +336,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "**Estimate**: {n} training pairs, {steps} steps.",
     },
     "ui.ft.lora_result": {
-        "pt": "Adaptador **{name}** salvo. Perda na avaliação: {before} → **{after}**. Tempo {time}, custo R$ {brl}. Escolha-o no Chat.",
-        "en": "Adapter **{name}** saved. Held-out loss: {before} → **{after}**. Time {time}, cost BRL {brl}. Pick it in Chat.",
+        "pt": "Adaptador **{name}** salvo. Perda na validação (erro nas perguntas separadas, quanto menor melhor): {before} → **{after}**. Tempo {time}, custo R$ {brl}. Escolha-o no Chat.",
+        "en": "Adapter **{name}** saved. Held-out loss (lower is better): {before} → **{after}**. Time {time}, cost BRL {brl}. Pick it in Chat.",
     },
     "ui.ft.embedding_result": {
         "pt": "Modelo **{name}** salvo. Antes: {before}. Depois: **{after}**. Para usá-lo, reindexe (abaixo).",
@@ -342,6 +358,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.ft.reindex_not_recommended": {
         "pt": "⚠️ O modelo '{name}' não superou o modelo base (MRR@10 no teste {test_before} → {test_after}): o índice atual é melhor e reindexar com ele não é recomendado. Reindexando assim mesmo, como pedido; o índice anterior fica em .prev.",
         "en": "⚠️ Model '{name}' did not beat the base model (test MRR@10 {test_before} → {test_after}): the current index is better and re-indexing with it is not recommended. Re-indexing anyway, as asked; the previous index is kept as .prev.",
+    },
+    "ui.ft.heldout_loss": {
+        "pt": "perda na validação {value}",
+        "en": "held-out loss {value}",
     },
     "ui.ft.no_gain": {
         "pt": "sem ganho",
@@ -396,12 +416,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Progress",
     },
     "ui.ft.col.loss": {
-        "pt": "Perda",
-        "en": "Loss",
+        "pt": "Perda no treino",
+        "en": "Training loss",
     },
     "ui.ft.col.eval_loss": {
-        "pt": "Perda (avaliação)",
-        "en": "Eval loss",
+        "pt": "Perda na validação",
+        "en": "Held-out loss",
     },
     "ui.ft.col.created": {
         "pt": "Criada",
