@@ -1,4 +1,4 @@
-"""Answers of record and their ratings: valid ones feed fine-tuning, invalid ones are kept.
+"""Answers of record and their ratings: valid ones and corrected ones feed fine-tuning.
 
 Answers: every answer either face gives (the app's chat, ``python -m oracle ask``) is stored
 on the server, one :class:`~oracle.schema.Answer` per line of ``data_qa/answers.jsonl``
@@ -9,13 +9,17 @@ a browser sends back.
 
 Ratings: a person marks a stored answer valid or invalid, optionally with a corrected answer
 and a comment. The :class:`~oracle.schema.Rating` is appended as one JSON line to
-``data_qa/validated.jsonl`` (valid) or ``data_qa/invalid.jsonl`` (invalid). The files are
+``data_qa/validated.jsonl`` (valid) or ``data_qa/invalid.jsonl`` (invalid). Fine-tuning
+(:func:`oracle.training.data.load_examples`) learns from an answer whose latest rating is valid
+(its correction, when given, replaces the model's text) and from one whose latest rating is
+invalid **with** a corrected answer (question -> correction, with the chunks chat retrieved as
+context); an invalid rating without a correction is kept but never trains. The files are
 append-only (the history is never lost), and **the latest rating of an answer replaces the
 earlier ones**: :func:`current_ratings` is the one reader that resolves them, and every
 consumer (the Avaliações tab, its exports, the first page's counts, training data) goes
 through it. Order: ``created_at`` (microseconds on new lines), then the line order within a
 file; on a tie between the two files the invalid rating wins, so a doubtful answer never
-trains.
+trains as the model wrote it (only a person's correction of it can).
 
 All files are JSONL (loadable with ``datasets.load_dataset("json", data_files=...)``).
 Appends go through :func:`oracle.schema.append_jsonl`: a ``filelock`` lock on ``<file>.lock``
@@ -336,19 +340,28 @@ class RatingSummary:
     Attributes:
         n_valid: answers whose latest rating is valid.
         n_invalid: answers whose latest rating is invalid.
-        n_corrected: answers whose latest rating carries a corrected answer.
+        n_corrected: answers whose latest rating carries a corrected answer (valid or invalid:
+            every one of them trains, on the correction).
+        n_invalid_corrected: of ``n_invalid``, those with a corrected answer (they train).
         n_replaced: rating lines replaced by a later rating of the same answer (kept in the files).
     """
 
     n_valid: int = 0
     n_invalid: int = 0
     n_corrected: int = 0
+    n_invalid_corrected: int = 0
     n_replaced: int = 0
 
     @property
     def n_current(self) -> int:
         """Rated answers: ``n_valid + n_invalid``."""
         return self.n_valid + self.n_invalid
+
+    @property
+    def n_training(self) -> int:
+        """Rated answers that fine-tuning learns from: ``n_valid + n_invalid_corrected`` (before
+        de-duplication against QA pairs, see :func:`oracle.training.data.load_examples`)."""
+        return self.n_valid + self.n_invalid_corrected
 
 
 def rating_summary(workspace: Workspace) -> RatingSummary:
@@ -360,5 +373,6 @@ def rating_summary(workspace: Workspace) -> RatingSummary:
         n_valid=n_valid,
         n_invalid=len(current) - n_valid,
         n_corrected=sum(1 for r in current if r.corrected_answer),
+        n_invalid_corrected=sum(1 for r in current if not r.valid and r.corrected_answer),
         n_replaced=len(history) - len(current),
     )

@@ -398,8 +398,8 @@ STRINGS: dict[str, dict[str, str]] = {
     # cli train (python -m oracle train ...)
     "cli.train.eta": {"pt": "faltam {eta}", "en": "{eta} left"},
     "cli.train.data": {
-        "pt": "Dados: {n} exemplos ({n_ratings} respostas validadas) de {n_files} arquivo(s): {n_train} para treino, {n_eval} separados para avaliação.",
-        "en": "Data: {n} examples ({n_ratings} validated answers) from {n_files} file(s): {n_train} for training, {n_eval} held out for evaluation.",
+        "pt": "Dados: {n} exemplos ({n_ratings} de avaliações) de {n_files} arquivo(s): {n_train} para treino, {n_eval} separados para avaliação.",
+        "en": "Data: {n} examples ({n_ratings} from ratings) from {n_files} file(s): {n_train} for training, {n_eval} held out for evaluation.",
     },
     "cli.train.no_data": {
         "pt": "Não há exemplos de treino em {path}: gere pares com 'python -m oracle qa' ou avalie respostas com 'python -m oracle rate' (e confira --qa-file/--no-ratings).",

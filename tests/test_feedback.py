@@ -240,6 +240,21 @@ def test_training_data_uses_only_the_current_ratings(workspace):
     assert got.n_invalid == 1 and got.n_duplicates == 0
 
 
+def test_a_thumbs_down_with_a_correction_trains_and_is_counted(workspace):
+    from oracle.training.data import load_examples
+
+    wrong = make_answer("O valor é R$ 100,00 [1].")  # cites 1 of the 2 chunks chat retrieved
+    rate_answer(wrong, False, workspace, corrected_answer="O valor total é R$ 250.000,00.")
+    rate_answer(make_answer("Não sei [1].", question="Qual é o prazo?"), False, workspace)  # no correction
+    got = load_examples(workspace, files=[])
+    (ex,) = got.examples
+    assert (ex.question, ex.answer) == ("Qual é o valor total?", "O valor total é R$ 250.000,00.")
+    assert ex.gold_chunk_ids == [] and ex.context_chunk_ids == ["edital:0:aa", "edital:900:bb"]
+    summary = rating_summary(workspace)
+    assert (summary.n_invalid, summary.n_corrected, summary.n_invalid_corrected, summary.n_training) == (2, 1, 1, 1)
+    assert summary.n_training == got.n_ratings  # what the summary says trains is what trains
+
+
 def _expected_text(proc: int, thread: int) -> str:
     tag = f"<p{proc}t{thread}>"
     return (tag * (LONG_CHARS // len(tag) + 1))[:LONG_CHARS] + " ção"

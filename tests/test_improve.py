@@ -553,7 +553,8 @@ def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):
 
 def test_the_report_lists_every_file_that_fed_the_run(workspace, tmp_path):
     """The training questions, the pairs they were read from, and both ratings files: invalid.jsonl
-    feeds the run too (a later 👎 takes an answer out of training)."""
+    feeds the run too (a 👎 with a correction trains on it, a later 👎 without one takes an answer
+    out of training)."""
     from oracle.feedback import record_rating
     from oracle.schema import Rating
 
@@ -564,7 +565,7 @@ def test_the_report_lists_every_file_that_fed_the_run(workspace, tmp_path):
     files = read_report(workspace, "r")["data_files"]
     roles = {Path(f["path"]).name: f["role"] for f in files}
     assert roles["pairs.jsonl"] == "pairs" and roles["validated.jsonl"] == "ratings"
-    assert roles["invalid.jsonl"] == "ratings_excluded"
+    assert roles["invalid.jsonl"] == "ratings_invalid"
     assert any(name.endswith(".qa.jsonl") and role == "qa" for name, role in roles.items())
     assert all(len(f["sha256"]) == 64 for f in files)
     run_pipeline(workspace, small_cfg(stages=["pairs"], use_ratings=False), run_id="r2",

@@ -155,6 +155,97 @@ def test_load_examples_ratings_corrected_invalid_rejected(workspace):
     assert raft[0].target == f"Use apt [{pos}]."
 
 
+def _rating(question: str, valid: bool, when: str, answer_id: str, *, cited: list[str] = (),
+            retrieved: list[str] = (), corrected: str | None = None, answer: str = "resposta do modelo [1]") -> Rating:
+    cites = [Citation(n=i + 1, doc_id="manual-0001", doc_name="manual.pdf", page=1, snippet="s", chunk_id=c)
+             for i, c in enumerate(cited)]
+    return Rating(question=question, answer=answer, valid=valid, citations=cites, corrected_answer=corrected,
+                  answer_id=answer_id, retrieved_chunk_ids=list(retrieved), created_at=when)
+
+
+def test_a_thumbs_down_with_a_correction_trains_on_what_chat_retrieved(workspace):
+    from oracle.training.embedding import build_pairs
+
+    chunks = make_chunks(8)
+    pool = {c.chunk_id: c for c in chunks}
+    shown = [chunks[5].chunk_id, chunks[2].chunk_id, chunks[0].chunk_id]  # chat's rank order
+    # only invalid.jsonl exists: a correction trains even when nothing was ever rated 👍
+    append_jsonl(workspace.invalid, [
+        _rating("Qual é o valor do item 2?", False, "2026-01-01T00:00:00+00:00", "c1", cited=[chunks[0].chunk_id],
+                retrieved=shown, corrected="O valor do item 2 é 14."),
+        _rating("Outra pergunta?", False, "2026-01-01T00:00:01+00:00", "n1", cited=[chunks[1].chunk_id],
+                retrieved=[chunks[1].chunk_id]),  # 👎 without the right answer: nothing to learn
+    ])
+    got = data.load_examples(workspace, files=[])
+    (ex,) = got.examples
+    assert (ex.question, ex.answer, ex.source) == ("Qual é o valor do item 2?", "O valor do item 2 é 14.", "rating")
+    assert ex.gold_chunk_ids == []  # the wrong answer's citation is no evidence
+    assert ex.context_chunk_ids == shown and ex.source_file == "invalid.jsonl"
+    assert (got.n_ratings, got.n_corrected, got.n_invalid) == (1, 1, 0)
+    (invalid,) = got.files
+    assert invalid["path"].endswith("invalid.jsonl") and invalid["n_examples"] == 1 and invalid["n_excluded"] == 0
+    # RAFT: exactly chat's chunks, in chat's order, never "not found", no distractors even with negatives at hand
+    negatives = data.mine_negatives(got.examples, WordIndex(chunks), 3)
+    assert negatives[ex.example_id]
+    raft, stats = data.build_raft(got.examples, pool, negatives, k_distractors=3, p_no_gold=1.0, seed=1)
+    (r,) = raft
+    assert [h.chunk.chunk_id for h in r.hits] == shown and [h.rank for h in r.hits] == [1, 2, 3]
+    assert r.target == "O valor do item 2 é 14." and not r.dropped_gold and r.gold_positions == []
+    assert (stats.n_built, stats.n_chat_context, stats.n_no_gold, stats.n_random_distractors) == (1, 1, 0, 0)
+    # no (question -> chunk) pair for the embedder
+    assert build_pairs(got.examples, pool, None, 1, seed=0)["anchor"] == []
+    # chunks gone from the index are left out; none left: skipped and counted
+    del pool[chunks[2].chunk_id]
+    (r,) = data.build_raft(got.examples, pool, {}, 3, 0.0, 1)[0]
+    assert [h.chunk.chunk_id for h in r.hits] == [chunks[5].chunk_id, chunks[0].chunk_id]
+    raft, stats = data.build_raft(got.examples, {c.chunk_id: c for c in chunks[6:]}, {}, 3, 0.0, 1)
+    assert raft == [] and stats.n_missing_gold == 1
+
+
+def test_the_latest_rating_decides_between_a_correction_and_a_thumbs_up(workspace):
+    chunks = make_chunks(4)
+    q1, q2 = "Qual é o valor do item 1?", "Qual é o valor do item 3?"
+    cited, shown = [chunks[1].chunk_id], [chunks[1].chunk_id, chunks[3].chunk_id]
+    append_jsonl(workspace.invalid, [
+        _rating(q1, False, "2026-01-01T00:00:00+00:00", "a1", cited=cited, retrieved=shown, corrected="É 7."),
+        _rating(q2, False, "2026-01-02T00:00:00+00:00", "a2", cited=cited, retrieved=shown, corrected="É 21."),
+    ])
+    append_jsonl(workspace.validated, [
+        _rating(q1, True, "2026-01-02T00:00:00+00:00", "a1", cited=cited, retrieved=shown, answer="É 7 [1]."),
+        _rating(q2, True, "2026-01-01T00:00:00+00:00", "a2", cited=cited, retrieved=shown, answer="É 21 [1]."),
+    ])
+    got = data.load_examples(workspace, files=[])
+    by_q = {e.question: e for e in got.examples}
+    assert set(by_q) == {q1, q2}
+    # 👎 with a correction, then 👍: the 👍 counts (model's answer, cited chunk as gold)
+    assert (by_q[q1].answer, by_q[q1].gold_chunk_ids, by_q[q1].source_file) == ("É 7 [1].", cited, "validated.jsonl")
+    assert by_q[q1].context_chunk_ids == shown  # kept on valid ratings too
+    # 👍, then 👎 with a correction: the correction counts, without gold
+    assert (by_q[q2].answer, by_q[q2].gold_chunk_ids, by_q[q2].source_file) == ("É 21.", [], "invalid.jsonl")
+    assert (got.n_corrected, got.n_invalid) == (1, 0)
+    n = {Path(f["path"]).name: f["n_examples"] for f in got.files}
+    assert n == {"validated.jsonl": 1, "invalid.jsonl": 1}
+
+
+def test_a_rating_with_no_cited_and_no_retrieved_chunk_is_skipped_and_counted(workspace):
+    chunks = make_chunks(10)
+    append_jsonl(workspace.validated, [
+        _rating("Pergunta sem trecho algum?", True, "2026-01-01T00:00:00+00:00", "e1"),  # an old line, say
+        _rating("Qual é o valor do item 4?", True, "2026-01-01T00:00:01+00:00", "e2", cited=[chunks[4].chunk_id],
+                retrieved=[chunks[4].chunk_id], answer="É 28 [1]."),
+    ])
+    append_jsonl(workspace.invalid, [_rating("Correção sem trechos?", False, "2026-01-01T00:00:02+00:00", "e3",
+                                             corrected="A resposta certa.")])
+    got = data.load_examples(workspace, files=[])
+    assert len(got.examples) == 3
+    raft, stats = data.build_raft(got.examples, {c.chunk_id: c for c in chunks}, {}, 3, 0.0, 1)
+    assert [r.question for r in raft] == ["Qual é o valor do item 4?"]  # never trained on random chunks
+    assert (stats.n_no_context, stats.n_built, stats.n_missing_gold) == (2, 1, 0)
+    td = data.prepare(workspace, WordIndex(chunks), files=[], eval_fraction=0.0)
+    assert td.stats["no_context"] == 2 and [r.question for r in td.train] == ["Qual é o valor do item 4?"]
+    assert td.summary()["n_corrected_invalid"] == 1
+
+
 def test_heldout_never_in_train(workspace):
     chunks = build_workspace(workspace, 60)
     td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.3)
@@ -286,6 +377,24 @@ def test_long_examples_drop_distractors_not_gold(tiny_lm_dir):
     text = tok.decode(short["input_ids"])
     assert chunks[3].text in text
     assert encode_example(tok, raft[0], 64) is None
+
+
+def test_a_context_from_chat_keeps_its_first_chunk_when_cut_to_fit(tiny_lm_dir):
+    from transformers import AutoTokenizer
+
+    from oracle.training.lora import encode_example, encode_messages
+
+    tok = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    chunks = make_chunks(6)
+    ex = data.TrainExample(question="Qual é o valor do item 3?", answer="O valor é 21.", source="rating",
+                           context_chunk_ids=[chunks[3].chunk_id, chunks[1].chunk_id])
+    (raft,), _ = data.build_raft([ex], {c.chunk_id: c for c in chunks}, k_distractors=4, p_no_gold=0.0, seed=1)
+    one = data.RaftExample(ex, raft.hits[:1], raft.target)
+    n_one = len(encode_messages(tok, one.messages(), one.target)["input_ids"])
+    short = encode_example(tok, raft, n_one)
+    assert short is not None and chunks[3].text in tok.decode(short["input_ids"])
+    assert chunks[1].text not in tok.decode(short["input_ids"])
+    assert encode_example(tok, raft, n_one - 1) is None  # never the answer with no context at all
 
 
 # --- LoRA -------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 :class:`~oracle.improve.config.ImproveConfig` (the same choices as the stages, without loading a
 model): the chunks that get questions (:func:`oracle.improve.pairs.candidate_chunks`) and the pairs
 asked for them, the training questions it would then have (existing pairs, the new ones expected
-to be kept, valid ratings), the embedder's (question, chunk) pairs times epochs, the LoRA's example
+to be kept, ratings that train), the embedder's (question, chunk) pairs times epochs, the LoRA's example
 passes (optimizer steps x batch x accumulation, counted as
 :func:`oracle.training.cost.estimate` counts steps) and the answers of the before/after evaluation
 (each question answered by the chain before and by the chain after).
@@ -69,7 +69,8 @@ class RunUnits(Record):
         n_asked: pairs asked of the teacher (``n_chunks`` x pairs per chunk).
         n_new: pairs expected to be kept (``n_asked`` x the kept share; 0 when only reviewed pairs
             train, since new pairs are not reviewed).
-        n_questions: training questions in all: existing pairs, ``n_new``, valid ratings.
+        n_questions: training questions in all: existing pairs, ``n_new``, ratings that train (👍,
+            and 👎 with a correction).
         n_train: of them, on the training side of the held-out split.
         n_heldout: of them, held out.
         embedder_pair_epochs: (question, chunk) pairs x epochs of the embedder fine-tune; 0 when the
@@ -278,7 +279,7 @@ def run_units(workspace: Workspace, cfg: ImproveConfig, kept_share: float = KEPT
             for row in iter_jsonl(path):
                 status = row.get("status", "generated")
                 existing += status == "approved" or (status != "rejected" and not cfg.reviewed_only)
-    valid = rating_summary(workspace).n_valid if cfg.use_ratings else 0
+    valid = rating_summary(workspace).n_training if cfg.use_ratings else 0  # 👍, and 👎 with a correction
     units.n_questions = existing + units.n_new + valid
     units.n_heldout = round(units.n_questions * cfg.eval_fraction)
     units.n_train = units.n_questions - units.n_heldout

@@ -391,7 +391,8 @@ def data_summary(workspace: Workspace, lang: str | None = None) -> dict[str, Any
         "text", "warnings": [str]}``. ``n_pairs`` counts the pairs of ``data_qa/`` not rejected in review
         (``n_generated`` of them not reviewed yet); ratings count one per answer, the latest
         (:func:`oracle.feedback.rating_summary`). ``text`` reads like "312 perguntas geradas, 18
-        avaliações válidas, 4 corrigidas". Warnings: fewer than :data:`MIN_PAIRS` questions, pairs not
+        avaliações válidas, 4 corrigidas" ("corrigidas": latest rating carries a correction, 👍 or
+        👎; every one trains on its correction). Warnings: fewer than :data:`MIN_PAIRS` questions, pairs not
         reviewed, no document.
     """
     from oracle.feedback import rating_summary
@@ -412,8 +413,8 @@ def data_summary(workspace: Workspace, lang: str | None = None) -> dict[str, Any
     warnings = []
     if not list_documents(workspace):
         warnings.append(t("improve.warn.no_documents", lang))
-    if n_pairs + ratings.n_valid < MIN_PAIRS:
-        warnings.append(t("improve.warn.few_pairs", lang, n=format_number(n_pairs + ratings.n_valid, lang),
+    if n_pairs + ratings.n_training < MIN_PAIRS:  # ratings that train: 👍, and 👎 with a correction
+        warnings.append(t("improve.warn.few_pairs", lang, n=format_number(n_pairs + ratings.n_training, lang),
                           min=format_number(MIN_PAIRS, lang)))
     if counts["generated"]:
         warnings.append(t("improve.warn.unreviewed", lang, n=format_number(counts["generated"], lang)))

@@ -234,12 +234,14 @@ def data_files(ctx: RunContext, read: list[tuple[Path, str]]) -> list[dict[str, 
     made from (``read``: ``(path, role)``, role ``pairs`` for this run's pairs, ``quotes`` for an
     earlier run's, ``qa`` for ``data_qa/*.qa.jsonl``) and, with ``cfg.use_ratings``, the ratings:
     ``validated.jsonl`` (role ``ratings``: answers rated valid train) and ``invalid.jsonl`` (role
-    ``ratings_excluded``: a later 👎 takes an answer out, :func:`oracle.feedback.current_ratings`).
+    ``ratings_invalid``: a 👎 with a corrected answer trains on the correction, a later 👎 without
+    one takes an answer out, :func:`oracle.feedback.current_ratings`; runs made before corrected
+    👎 trained recorded it as ``ratings_excluded``).
     Missing files are left out."""
     from oracle.training.data import file_sha256
 
     if ctx.cfg.use_ratings:
-        read = [*read, (ctx.workspace.validated, "ratings"), (ctx.workspace.invalid, "ratings_excluded")]
+        read = [*read, (ctx.workspace.validated, "ratings"), (ctx.workspace.invalid, "ratings_invalid")]
     return [{"path": str(p), "sha256": file_sha256(p), "role": role} for p, role in read if p.is_file()]
 
 

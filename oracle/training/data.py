@@ -1,14 +1,20 @@
-"""Training data: QA pairs + validated ratings -> held-out split -> RAFT examples -> exports.
+"""Training data: QA pairs + ratings -> held-out split -> RAFT examples -> exports.
 
 Sources (:func:`load_examples`):
 
 * ``data_qa/<doc>.qa.jsonl``: generated (or reviewed) :class:`~oracle.schema.QAPair` lines;
   pairs whose ``status`` is ``"rejected"`` are left out;
-* ``data_qa/validated.jsonl``: ratings marked valid; the ``corrected_answer`` replaces the
+* ``data_qa/validated.jsonl``: ratings marked valid (👍); the ``corrected_answer`` replaces the
   model's answer when one was given; the chunks the answer cited are its gold chunks;
-* ``data_qa/invalid.jsonl``: never trained on. Ratings are read through
-  :func:`oracle.feedback.current_ratings`: only the latest rating of an answer counts, so an
-  answer rated valid and later invalid is left out, and one rated invalid and later valid trains.
+* ``data_qa/invalid.jsonl``: ratings marked invalid (👎). One **with** a corrected answer trains
+  as question -> correction: the wrong answer's citations are no evidence, so it has no gold
+  chunk (no retriever pair, no evaluation of retrieval) and its RAFT context is the chunks chat
+  retrieved for that answer (``context_chunk_ids``), the prompt the person saw answered wrongly.
+  One without a correction never trains.
+
+Ratings are read through :func:`oracle.feedback.current_ratings`: only the latest rating of an
+answer counts, so an answer rated 👍 and later 👎 (without a correction) is left out, and one
+rated 👎 and later 👍 trains as its 👍 says.
 
 Held-out split (:func:`split_of`): a question goes to the evaluation split when a hash of its
 normalised text falls under ``eval_fraction``. The split depends on the question alone, so it
@@ -22,8 +28,11 @@ negatives, the top chunks the index retrieves for the question that are not gold
 (:func:`mine_negatives`), topped up with random chunks when the index gives too few. With
 probability ``p_no_gold`` the gold chunk is left out and the target becomes the sentence RAG
 chat says when the documents do not contain the answer (:data:`oracle.rag.NOT_FOUND`), so the model
-learns to say so instead of inventing. The prompt of every example is built by
-:func:`oracle.rag.build_messages`, the same function chat uses (train and serve match).
+learns to say so instead of inventing. A rating with no gold chunk (a 👎 with a correction, or a
+👍 whose answer cited nothing) takes as context the chunks chat retrieved for it, in their order,
+and is never turned into a "not found" target; with neither, it is skipped. The prompt of every
+example is built by :func:`oracle.rag.build_messages`, the same function chat uses (train and
+serve match).
 
 Exports (:func:`export_dataset`): ``alpaca`` (``instruction``/``input``/``output``/``system``)
 and ``sharegpt`` (``conversations`` of ``from``/``value`` + ``system``) JSONL, the two formats
@@ -64,12 +73,19 @@ class TrainExample(Record):
     Attributes:
         question: the question as asked.
         answer: the reference answer (a rating's corrected answer when one was given).
-        gold_chunk_ids: chunk ids of the supporting chunk(s); empty when unknown.
+        gold_chunk_ids: chunk ids of the supporting chunk(s); empty when unknown (always for a
+            👎 with a correction: the wrong answer's citations are no evidence). Only these make
+            retriever pairs (question -> chunk) and retrieval metrics.
         language: ``"pt"``/``"en"`` (language of the prompt and of :data:`oracle.rag.NOT_FOUND`).
-        source: ``"qa"`` (a generated pair) or ``"rating"`` (a validated answer).
+        source: ``"qa"`` (a generated pair) or ``"rating"`` (a rated answer: 👍, or 👎 with a
+            correction).
         source_file: the file the example came from (name inside ``data_qa/``).
         citation_map: for ratings, ``{n: chunk_id}`` of the answer's ``[n]`` markers, used to
             renumber them when the chunks are reordered.
+        context_chunk_ids: for ratings, the chunk ids chat retrieved and gave the model for the
+            rated answer (:attr:`oracle.schema.Rating.retrieved_chunk_ids`), in rank order;
+            ``[]`` for QA pairs and for ratings stored without them. :func:`build_raft` uses them
+            as the whole context of an example that has no gold chunk; never retriever positives.
         example_id: 16 hex of sha256 of the normalised question (see :func:`question_key`).
     """
 
@@ -80,6 +96,7 @@ class TrainExample(Record):
     source: str = "qa"
     source_file: str = ""
     citation_map: dict[str, str] = field(default_factory=dict)
+    context_chunk_ids: list[str] = field(default_factory=list)
     example_id: str = ""
 
     def __post_init__(self) -> None:
@@ -94,11 +111,15 @@ class ExampleSet:
     Attributes:
         examples: de-duplicated examples (ratings first, then QA pairs, in file order).
         files: ``[{"path": str, "sha256": str, "n_examples": int}]`` for every file read
-            (``train.json`` records them so a run can be traced to its data); ``invalid.jsonl``,
-            read with the ratings to leave out answers whose latest rating is 👎, is listed with
-            ``n_examples`` 0 and ``n_excluded`` (answers once rated valid that it takes out).
+            (``train.json`` records them so a run can be traced to its data); ``n_examples`` is
+            the examples the file gave (after de-duplication). ``invalid.jsonl`` gives its 👎
+            ratings with a correction and also carries ``n_excluded`` (answers once rated valid
+            whose latest rating, a 👎 without a correction, takes them out).
         n_rejected: QA pairs left out because review rejected them.
-        n_invalid: answers once rated valid whose latest rating is invalid (left out).
+        n_invalid: answers once rated valid whose latest rating is 👎 without a correction (left
+            out).
+        n_corrected: answers whose latest rating is 👎 with a correction (examples, answer = the
+            correction, no gold chunk), before de-duplication.
         n_duplicates: examples dropped because their question was already present.
     """
 
@@ -106,6 +127,7 @@ class ExampleSet:
     files: list[dict[str, Any]] = field(default_factory=list)
     n_rejected: int = 0
     n_invalid: int = 0
+    n_corrected: int = 0
     n_duplicates: int = 0
 
     @property
@@ -179,14 +201,17 @@ def load_examples(
     files: Iterable[str | Path] | None = None,
     use_ratings: bool = True,
 ) -> ExampleSet:
-    """Read QA pairs and validated ratings into de-duplicated :class:`TrainExample` s.
+    """Read QA pairs and ratings into de-duplicated :class:`TrainExample` s.
 
     Args:
         workspace: the workspace whose ``data_qa/`` is read.
         files: QA files to use (paths, or names inside ``data_qa/``); default: every
             ``*.qa.jsonl``. An empty list means ratings only.
-        use_ratings: also use the answers whose latest rating is valid
-            (:func:`oracle.feedback.current_ratings`).
+        use_ratings: also use the rated answers, by their latest rating
+            (:func:`oracle.feedback.current_ratings`): 👍 (gold = the cited chunks, answer = the
+            correction when given, else the model's answer) and 👎 with a correction (answer =
+            the correction, no gold); 👎 without a correction is left out. Every rating example
+            carries the chunks chat retrieved for it as ``context_chunk_ids``.
 
     Returns:
         An :class:`ExampleSet`. Ratings come first so that, when a question was both
@@ -205,20 +230,26 @@ def load_examples(
         seen.add(key)
         out.examples.append(ex)
 
-    if use_ratings and workspace.validated.exists():
+    if use_ratings and (workspace.validated.exists() or workspace.invalid.exists()):
         from oracle.feedback import current_ratings, load_ratings, rating_key
 
         current = current_ratings(workspace)  # one rating per answer: the latest
         once_valid = {rating_key(r) for r in load_ratings(workspace, valid=True)}
-        out.n_invalid = sum(1 for r in current if not r.valid and rating_key(r) in once_valid)
-        n = 0
+        out.n_invalid = sum(1 for r in current if not r.valid and not r.corrected_answer
+                            and rating_key(r) in once_valid)
+        added = {True: 0, False: 0}  # examples kept, by the file their rating is in
         for rating in reversed(current):  # oldest first
-            if not rating.valid:
-                continue
+            if not rating.valid and not rating.corrected_answer:
+                continue  # 👎 without the right answer: nothing to learn from
             cites = rating.citations or []
-            gold = list(dict.fromkeys(c.chunk_id for c in cites if c.chunk_id))
+            if rating.valid:
+                gold = list(dict.fromkeys(c.chunk_id for c in cites if c.chunk_id))
+            else:  # 👎 with a correction: what the wrong answer cited does not support the right one
+                gold = []
+                out.n_corrected += 1
             # a person's correction: its [n] markers (if any) are not the model's
             cmap = {} if rating.corrected_answer else {str(c.n): c.chunk_id for c in cites if c.chunk_id}
+            before = len(out.examples)
             add(
                 TrainExample(
                     question=rating.question,
@@ -226,15 +257,18 @@ def load_examples(
                     gold_chunk_ids=gold,
                     language=question_language(rating.question),
                     source="rating",
-                    source_file=workspace.validated.name,
+                    source_file=(workspace.validated if rating.valid else workspace.invalid).name,
                     citation_map=cmap,
+                    context_chunk_ids=list(dict.fromkeys(c for c in rating.retrieved_chunk_ids or [] if c)),
                 )
             )
-            n += 1
-        out.files.append({"path": str(workspace.validated), "sha256": file_sha256(workspace.validated), "n_examples": n})
-        if workspace.invalid.exists():  # read too: a later 👎 takes an answer out (n_excluded of them)
+            added[bool(rating.valid)] += len(out.examples) - before
+        if workspace.validated.exists():
+            out.files.append({"path": str(workspace.validated), "sha256": file_sha256(workspace.validated),
+                              "n_examples": added[True]})
+        if workspace.invalid.exists():  # its corrections train; a later 👎 without one takes an answer out
             out.files.append({"path": str(workspace.invalid), "sha256": file_sha256(workspace.invalid),
-                              "n_examples": 0, "n_excluded": out.n_invalid})
+                              "n_examples": added[False], "n_excluded": out.n_invalid})
 
     paths = qa_files(workspace) if files is None else [
         Path(p) if Path(p).is_absolute() or Path(p).exists() else workspace.data_qa / str(p) for p in files
@@ -260,8 +294,8 @@ def load_examples(
         if path.exists():
             out.files.append({"path": str(path), "sha256": file_sha256(path), "n_examples": n})
     logger.info(
-        "training examples: %d (%d ratings), %d rejected, %d invalid, %d duplicates",
-        len(out.examples), out.n_ratings, out.n_rejected, out.n_invalid, out.n_duplicates,
+        "training examples: %d (%d ratings, %d of them corrected 👎), %d rejected, %d invalid, %d duplicates",
+        len(out.examples), out.n_ratings, out.n_corrected, out.n_rejected, out.n_invalid, out.n_duplicates,
     )
     return out
 
@@ -320,7 +354,8 @@ class RaftExample:
             :func:`oracle.rag.build_messages`.
         target: the answer the model is trained to produce.
         gold_positions: 1-based positions of gold chunks in ``hits``; empty when the gold was
-            dropped (the target is then :data:`oracle.rag.NOT_FOUND`) or unknown.
+            dropped (the target is then :data:`oracle.rag.NOT_FOUND`) or unknown (a rating
+            whose context is the chunks chat retrieved).
         dropped_gold: True when the gold chunk was deliberately left out (``p_no_gold``).
     """
 
@@ -347,12 +382,25 @@ class RaftExample:
 
 @dataclass
 class RaftStats:
-    """Counts from :func:`build_raft`: examples built, without gold, skipped (gold chunk not
-    found in the chunk pool), and distractors that had to be random (index gave too few)."""
+    """Counts from :func:`build_raft`.
+
+    Attributes:
+        n_built: examples built.
+        n_no_gold: built with the gold chunk left out (``p_no_gold``; target "not found").
+        n_missing_gold: skipped: no gold chunk in the chunk pool (a QA pair without gold, or
+            whose gold chunks are gone; a rating without gold none of whose retrieved chunks
+            is left).
+        n_no_context: ratings skipped because they have neither a gold (cited) chunk nor
+            retrieved chunks.
+        n_chat_context: built from the chunks chat retrieved (ratings without gold).
+        n_random_distractors: distractors that had to be random (the index gave too few).
+    """
 
     n_built: int = 0
     n_no_gold: int = 0
     n_missing_gold: int = 0
+    n_no_context: int = 0
+    n_chat_context: int = 0
     n_random_distractors: int = 0
 
 
@@ -415,8 +463,13 @@ def build_raft(
 
     Returns:
         ``(examples, stats)``. Examples whose gold chunks are all missing from ``chunks`` are
-        skipped (counted in ``stats.n_missing_gold``), except ratings with no known gold,
-        which keep their hard negatives as context (as retrieved in chat).
+        skipped (counted in ``stats.n_missing_gold``). An example with no gold but with
+        ``context_chunk_ids`` (a 👎 with a correction; a 👍 that cited nothing) gets exactly
+        those chunks as context, in their order (ids not in ``chunks`` left out; none left:
+        skipped, counted in ``stats.n_missing_gold``), with no distractors and never a
+        "not found" target (``stats.n_chat_context``). A rating with neither is skipped
+        (``stats.n_no_context``): its context would be unrelated chunks. A QA pair without gold
+        is skipped (``stats.n_missing_gold``).
 
     Raises:
         ConfigError: ``k_distractors < 0`` or ``p_no_gold`` outside ``[0, 1]``.
@@ -436,11 +489,27 @@ def build_raft(
     out: list[RaftExample] = []
     for ex in examples:
         rng = example_rng(seed, ex.example_id)
-        gold = [chunks[c] for c in ex.gold_chunk_ids if c in chunks]
-        if ex.gold_chunk_ids and not gold:
+        if not ex.gold_chunk_ids and ex.source != "rating":
             stats.n_missing_gold += 1
             continue
-        if not ex.gold_chunk_ids and ex.source != "rating":
+        if not ex.gold_chunk_ids:
+            if not ex.context_chunk_ids:
+                stats.n_no_context += 1  # random chunks would teach answering from unrelated text
+                continue
+            # what chat showed for this answer, as it showed it: the prompt the answer belongs to
+            shown = [chunks[c] for c in dict.fromkeys(ex.context_chunk_ids) if c in chunks]
+            if not shown:
+                stats.n_missing_gold += 1
+                continue
+            hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(shown)]
+            position_of = {h.chunk.chunk_id: h.rank for h in hits}
+            target = _renumber(ex.answer, ex.citation_map, position_of) if ex.citation_map else ex.answer
+            out.append(RaftExample(ex, hits, target))
+            stats.n_built += 1
+            stats.n_chat_context += 1
+            continue
+        gold = [chunks[c] for c in ex.gold_chunk_ids if c in chunks]
+        if not gold:
             stats.n_missing_gold += 1
             continue
         taken = {c.chunk_id for c in gold} | set(ex.gold_chunk_ids)
@@ -546,6 +615,7 @@ class TrainingData:
             "n_ratings": self.source.n_ratings,
             "n_rejected": self.source.n_rejected,
             "n_invalid_excluded": self.source.n_invalid,
+            "n_corrected_invalid": self.source.n_corrected,
             "n_duplicates": self.source.n_duplicates,
             "n_train": len(self.train),
             "n_eval": len(self.eval),
@@ -622,10 +692,15 @@ def prepare(
         from oracle.chunking import gold_chunk_warning
 
         logger.warning("%s", gold_chunk_warning(missing, len(train_ex) + len(eval_ex), "en"))
+    no_context = st_train.n_no_context + st_eval.n_no_context
+    if no_context:
+        logger.warning("%d rated answers skipped: neither a cited nor a retrieved chunk to train with", no_context)
     stats = {
         "raft_no_gold_train": st_train.n_no_gold,
         "raft_no_gold_eval": st_eval.n_no_gold,
         "missing_gold_chunk": missing,
+        "no_context": no_context,
+        "chat_context": st_train.n_chat_context + st_eval.n_chat_context,
         "random_distractors": st_train.n_random_distractors + st_eval.n_random_distractors,
         "hard_negatives": bool(negatives),
     }

@@ -144,7 +144,7 @@ def model_card(folder: str | Path, repo_id: str = "") -> str:
     else:
         what = "merged into the base model" if merge else "a LoRA adapter (peft)"
         lines.append(f"Fine-tuned from `{base}` with Oráculo: {what}, trained with the RAFT recipe (Zhang et al., 2024) "
-                     "on question/answer pairs generated from the user's documents and on validated answers. "
+                     "on question/answer pairs generated from the user's documents and on rated answers (valid, or corrected). "
                      "Prompts are Oráculo's RAG chat prompt (numbered sources, answers cite [n]).")
         if "Q4" in json.dumps(info.get("base_model_path", "")) or info.get("base_model", "").startswith("qwen2.5-coder"):
             lines.append("")

@@ -312,7 +312,9 @@ def encode_messages(tokenizer, messages: list[dict[str, str]], answer: str) -> d
 
 def encode_example(tokenizer, example: RaftExample, max_seq_len: int) -> dict[str, list[int]] | None:
     """Encode a RAFT example, dropping distractor chunks (last first, never gold) until it
-    fits ``max_seq_len`` tokens; ``None`` when even gold-only does not fit."""
+    fits ``max_seq_len`` tokens; ``None`` when even gold-only does not fit. An example built
+    from the chunks chat retrieved (no gold) keeps at least its first chunk: an answer is never
+    trained on an empty context."""
     hits = list(example.hits)
     gold = set(example.example.gold_chunk_ids)
     while True:
@@ -323,7 +325,7 @@ def encode_example(tokenizer, example: RaftExample, max_seq_len: int) -> dict[st
         if len(enc["input_ids"]) <= max_seq_len:
             return enc
         droppable = [i for i, h in enumerate(hits) if h.chunk.chunk_id not in gold]
-        if not droppable:
+        if not droppable or (len(hits) == 1 and not example.dropped_gold):
             return None
         del hits[droppable[-1]]
 

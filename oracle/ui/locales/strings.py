@@ -8,8 +8,8 @@ templates); :mod:`oracle.ui.locales` registers them into :func:`oracle.i18n.t` w
 
 STRINGS: dict[str, dict[str, str]] = {
     "ui.ft.intro": {
-        "pt": "### Cada etapa sozinha\nAqui cada etapa roda sozinha, com todos os parâmetros. Treine, com os seus próprios dados, primeiro o **modelo de embeddings** (o recuperador passa a achar o trecho certo com mais frequência) e depois o **gerador** (um adaptador LoRA que responde a partir dos trechos com mais fidelidade). Os dados são os pares de perguntas e respostas e as respostas validadas no Chat; uma parte das perguntas fica separada para avaliação e nunca é usada no treino. O treino roda em segundo plano: pode recarregar a página.",
-        "en": "### Each stage alone\nHere each stage runs alone, with every parameter. Train, on your own data, first the **embedding model** (the retriever finds the right chunk more often) and then the **generator** (a LoRA adapter that answers from the chunks more faithfully). The data are the question/answer pairs and the answers validated in Chat; a share of the questions is held out for evaluation and never trained on. Training runs in the background: you can reload the page.",
+        "pt": "### Cada etapa sozinha\nAqui cada etapa roda sozinha, com todos os parâmetros. Treine, com os seus próprios dados, primeiro o **modelo de embeddings** (o recuperador passa a achar o trecho certo com mais frequência) e depois o **gerador** (um adaptador LoRA que responde a partir dos trechos com mais fidelidade). Os dados são os pares de perguntas e respostas e as respostas avaliadas no Chat (válidas, ou corrigidas); uma parte das perguntas fica separada para avaliação e nunca é usada no treino. O treino roda em segundo plano: pode recarregar a página.",
+        "en": "### Each stage alone\nHere each stage runs alone, with every parameter. Train, on your own data, first the **embedding model** (the retriever finds the right chunk more often) and then the **generator** (a LoRA adapter that answers from the chunks more faithfully). The data are the question/answer pairs and the answers rated in Chat (valid, or corrected); a share of the questions is held out for evaluation and never trained on. Training runs in the background: you can reload the page.",
     },
     "ui.ft.kind": {
         "pt": "O que treinar",
@@ -36,12 +36,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Empty = every file in data_qa/.",
     },
     "ui.ft.use_ratings": {
-        "pt": "Usar respostas validadas",
-        "en": "Use validated answers",
+        "pt": "Usar respostas avaliadas",
+        "en": "Use rated answers",
     },
     "ui.ft.use_ratings_info": {
-        "pt": "As avaliadas como válidas (com a correção, quando houver); as inválidas nunca entram.",
-        "en": "Those rated valid (with the correction, when given); invalid ones never go in.",
+        "pt": "As avaliadas como válidas (com a correção, quando houver) e as inválidas que receberam a resposta certa (a correção); inválidas sem correção nunca entram.",
+        "en": "Those rated valid (with the correction, when given) and invalid ones given the right answer (the correction); invalid ones without a correction never go in.",
     },
     "ui.ft.base": {
         "pt": "Modelo de partida",
