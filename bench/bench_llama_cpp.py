@@ -15,7 +15,7 @@ greedily:
   answer, so no prompt prefix is reused between runs.
 
 Reported per prompt: first token (prefill) and full answer (``--max-new-tokens`` tokens, no early
-stop), medians of ``--reps`` runs, sides alternating; and whether the two greedy answers agree.
+stop: end-of-sequence tokens are masked on both sides), decode time per token, medians of ``--reps`` runs, sides alternating; and whether the two greedy answers agree.
 
 llama-cpp-python is not a dependency of Oráculo: it builds from source (~6 min on 2 cores). Install
 it into a folder and pass ``--llama-path DIR``:
@@ -85,7 +85,7 @@ def main() -> None:
     llm = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
                 n_batch=512, verbose=False)
 
-    def run_ours(text: str) -> tuple[float, float, str]:
+    def run_ours(text: str) -> tuple[float, float, str, int]:
         ids = tok(text, return_tensors="pt").input_ids
         streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True)
         kw = dict(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=args.max_new_tokens,
@@ -100,19 +100,21 @@ def main() -> None:
                 first = time.perf_counter() - t0
             parts.append(piece)
         worker.join()
-        return first or float("nan"), time.perf_counter() - t0, "".join(parts)
+        return first or float("nan"), time.perf_counter() - t0, "".join(parts), args.max_new_tokens
 
-    def run_llama(text: str) -> tuple[float, float, str]:
+    def run_llama(text: str) -> tuple[float, float, str, int]:
         llm.reset()
         t0 = time.perf_counter()
         first, parts = None, []
+        stops = {llm.token_eos(), *tok.all_special_ids}  # no early stop, as min_new_tokens on our side
         for event in llm.create_completion(prompt=text, max_tokens=args.max_new_tokens, temperature=0.0,
-                                           top_k=1, stream=True, stop=[]):
+                                           top_k=1, stream=True, stop=[],
+                                           logit_bias={int(t): -1e9 for t in stops}):
             piece = event["choices"][0]["text"]
             if first is None:
                 first = time.perf_counter() - t0
             parts.append(piece)
-        return first or float("nan"), time.perf_counter() - t0, "".join(parts)
+        return first or float("nan"), time.perf_counter() - t0, "".join(parts), len(parts)
 
     sides = {f"ours ({precision_label(ours)})": run_ours, f"llama.cpp {llama_version} (GGUF as is)": run_llama}
     rows = []
@@ -125,16 +127,18 @@ def main() -> None:
             first: dict[str, list[float]] = {k: [] for k in sides}
             full: dict[str, list[float]] = {k: [] for k in sides}
             answers: dict[str, str] = {}
+            decoded: dict[str, int] = {}
             for rep in range(args.reps):
                 names = list(sides) if rep % 2 == 0 else list(sides)[::-1]
                 for name in names:
-                    f, t, a = sides[name](text)
+                    f, t, a, n_new = sides[name](text)
+                    decoded[name] = n_new
                     first[name].append(f)
                     full[name].append(t)
                     answers[name] = a
             med_first = {k: statistics.median(v) for k, v in first.items()}
             med_full = {k: statistics.median(v) for k, v in full.items()}
-            rows.append((n, n_tokens, med_first, med_full, answers))
+            rows.append((n, n_tokens, med_first, med_full, answers, dict(decoded)))
             print(n, n_tokens, med_first, med_full, answers, flush=True)
 
     names = list(sides)
@@ -150,13 +154,13 @@ def main() -> None:
         "| sources | prompt tokens | side | first token | full answer | decode ms/token |",
         "|---|---|---|---|---|---|",
     ]
-    for n, n_tokens, mf, mt, _ in rows:
+    for n, n_tokens, mf, mt, _, decoded in rows:
         for k in names:
-            per_token = (mt[k] - mf[k]) / max(1, args.max_new_tokens - 1) * 1000
+            per_token = (mt[k] - mf[k]) / max(1, decoded[k] - 1) * 1000
             lines.append(f"| {n} | {n_tokens} | {k} | {mf[k]:.2f} s | {mt[k]:.2f} s | {per_token:.0f} |")
         lines.append(f"| | | ours / llama.cpp | {mf[names[0]] / mf[names[1]]:.2f}x | {mt[names[0]] / mt[names[1]]:.2f}x | |")
     lines += ["", "Greedy answers (first 160 characters):", ""]
-    for n, n_tokens, _, _, answers in rows:
+    for n, n_tokens, _, _, answers, _ in rows:
         for k in names:
             lines.append(f"- {n_tokens} tokens, {k}: {answers[k][:160]!r}")
     text = "\n".join(lines) + "\n"

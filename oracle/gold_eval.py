@@ -432,7 +432,8 @@ def markdown_table(runs: Sequence[dict[str, Any]], lang: str = "en") -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for run in runs:
         figures = {**run.get("retrieval", {}), **run["summary"]}
-        cells = [run["label"]]
+        engine = run["run"].get("engine") or ""
+        cells = [run["label"] + (f" ({engine})" if engine == "llama.cpp" and engine not in run["label"] else "")]
         for key, _en, _pt, fmt in COLUMNS:
             value = figures.get(key)
             cells.append("–" if value is None or (key.startswith(("hit", "mrr")) and run["run"]["mode"] == "norag")
@@ -529,7 +530,7 @@ def evaluate(
         GenerationError, ModelNotFoundError: a generator cannot run.
     """
     from oracle.config import DEFAULT_EMBEDDER
-    from oracle.llm import get_generator
+    from oracle.llm import get_generator, split_spec
 
     workspace = workspace or Workspace()
     chunking = chunking or ChunkingConfig()
@@ -556,6 +557,9 @@ def evaluate(
     report_rows: dict[str, list[dict[str, Any]]] = {}
     total = len(items) * len(runs)
     done = 0
+    # Runs with an adapter run on transformers (peft); then every local run does, so that a base
+    # against adapter comparison (the improve gate) measures the adapter, not the engine.
+    same_engine = {"engine": "transformers"} if any(r.adapter for r in runs) else {}
     for run in runs:
         emb = run.embedder or embedder or DEFAULT_EMBEDDER
         if index is not None:
@@ -578,8 +582,10 @@ def evaluate(
         key = f"{run.generator}|{run.adapter}"
         generator = generators.get(key) or (generators.get(run.generator) if run.adapter is None else None)
         if generator is None:
-            generator = generators[key] = get_generator(run.generator, adapter=run.adapter)
-        fp = run.fingerprint() + "-" + _index_key(run_index)
+            kw = same_engine if split_spec(run.generator)[0] == "local" else {}
+            generator = generators[key] = get_generator(run.generator, adapter=run.adapter, **kw)
+        engine = getattr(generator, "engine", "")
+        fp = run.fingerprint() + "-" + _index_key(run_index) + ("-llama.cpp" if engine == "llama.cpp" else "")
         cached = _load_rows(rows_path, fp)
         if any(item.id not in cached for item in items):
             warm_up(run_index, generator)
@@ -598,7 +604,8 @@ def evaluate(
                 progress(done, total, f"{run.label}: {item.question}")
         retrieval = {} if run.mode == "norag" else retrieval_scores(items, run_index, run.rag.hybrid)
         report_runs.append({"label": run.label, "run": {"generator": run.generator, "adapter": run.adapter,
-                                                        "mode": run.mode, "embedder": emb, "rag": to_dict(run.rag)},
+                                                        "engine": engine, "mode": run.mode, "embedder": emb,
+                                                        "rag": to_dict(run.rag)},
                             "summary": summarize(items, rows), "retrieval": retrieval})
         report_rows[run.label] = rows
     report = EvalReport(gold=[str(g) for g in gold], runs=report_runs, rows=report_rows)

@@ -315,6 +315,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Um adaptador LoRA não pode ser aplicado ao gerador remoto '{name}'. Sirva o modelo com o adaptador no próprio servidor (por exemplo, vLLM --lora-modules) e indique esse modelo.",
         "en": "A LoRA adapter cannot be applied to the remote generator '{name}'. Serve the model with the adapter on the server itself (e.g. vLLM --lora-modules) and name that model instead.",
     },
+    "err.gen_adapter_llama_cpp": {
+        "pt": "Um adaptador LoRA não roda no llama.cpp (gerador '{name}'). Use o gerador local sem o prefixo llamacpp: (o adaptador roda com transformers).",
+        "en": "A LoRA adapter does not run on llama.cpp (generator '{name}'). Use the local generator without the llamacpp: prefix (the adapter runs with transformers).",
+    },
+    "err.gen_llama_cpp_missing": {
+        "pt": "O gerador '{name}' pede o llama.cpp, que não está instalado. Instale com: bash scripts/install.sh --llama-cpp (ou pip install llama-cpp-python), ou defina ORACLE_ENGINE=transformers.",
+        "en": "Generator '{name}' needs llama.cpp, which is not installed. Install it with: bash scripts/install.sh --llama-cpp (or pip install llama-cpp-python), or set ORACLE_ENGINE=transformers.",
+    },
     "err.gen_no_name": {
         "pt": "Nenhum gerador indicado: escolha um modelo da lista ou informe o nome de um.",
         "en": "No generator given: choose a model from the list or enter the name of one.",

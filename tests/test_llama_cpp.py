@@ -1,0 +1,107 @@
+"""llama.cpp as the engine of local GGUF generators (:class:`oracle.llm.LlamaCppGenerator`).
+
+The engine policy and its errors are fast tests with no model; the generator itself runs the bundled
+SmolLM2-135M GGUF (slow marker) and is skipped where the optional ``llama-cpp-python`` is not
+installed (``bash scripts/install.sh --llama-cpp``; ``--dev`` installs it)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from tiny_embedder import tiny_embedder_dir  # noqa: F401
+from test_gold_eval import _reply, gold_file  # noqa: F401
+
+from oracle import llm, models
+from oracle.errors import GenerationError
+from oracle.gold_eval import EvalRun, evaluate
+from oracle.llm import FakeGenerator
+
+SMOL = "smollm2-135m-instruct"
+MESSAGES = [{"role": "system", "content": "Answer in one short sentence."},
+            {"role": "user", "content": "What is the capital of France?"}]
+
+
+def test_engine_policy(monkeypatch, tmp_path):
+    monkeypatch.delenv("ORACLE_ENGINE", raising=False)
+    monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
+    assert llm.local_engine("qwen2.5-coder-1.5b-instruct") == "llama.cpp"
+    assert llm.local_engine("Qwen2.5-Coder-0.5B-Instruct") == "llama.cpp"  # any case of a bundled name
+    assert llm.local_engine("qwen2.5-coder-1.5b-instruct", adapter="adapters/x") == "transformers"  # peft
+    assert llm.local_engine("multilingual-e5-small") == "transformers"  # not a generator
+    assert llm.local_engine(str(tmp_path)) == "transformers"  # a transformers folder
+    gguf = tmp_path / "m.gguf"
+    gguf.write_bytes(b"GGUF")
+    assert llm.local_engine(str(gguf)) == "llama.cpp"
+    assert llm.local_engine(SMOL, engine="transformers") == "transformers"
+    monkeypatch.setenv("ORACLE_ENGINE", "transformers")
+    assert llm.local_engine(SMOL) == "transformers"
+    assert llm.local_engine(SMOL, engine="auto") == "llama.cpp"  # the keyword wins over the variable
+    monkeypatch.setenv("ORACLE_ENGINE", "vllm")
+    with pytest.raises(GenerationError, match="ORACLE_ENGINE"):
+        llm.local_engine(SMOL)
+    monkeypatch.delenv("ORACLE_ENGINE")
+    monkeypatch.setattr(llm, "llama_cpp_available", lambda: False)
+    assert llm.local_engine(SMOL) == "transformers"
+
+
+def test_get_generator_builds_what_the_policy_says(monkeypatch):
+    monkeypatch.delenv("ORACLE_ENGINE", raising=False)
+    monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
+    gen = llm.get_generator(SMOL)  # nothing loads before the first answer
+    assert isinstance(gen, llm.LlamaCppGenerator) and gen.engine == "llama.cpp"
+    assert gen.name == f"local:{SMOL}"  # the same model to data files and adapter checks
+    assert isinstance(llm.get_generator(SMOL, engine="transformers"), llm.TransformersGenerator)
+    assert isinstance(llm.get_generator(f"llamacpp:{SMOL}"), llm.LlamaCppGenerator)
+    with pytest.raises(GenerationError) as err:
+        llm.get_generator(f"llamacpp:{SMOL}", adapter="adapters/x")
+    assert err.value.key == "err.gen_adapter_llama_cpp"
+
+
+def test_missing_package_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import llama_cpp -> ImportError
+    monkeypatch.setattr(models, "gguf_file", lambda name: "/nowhere/model.gguf")
+    monkeypatch.setattr(llm, "_LLAMA_MODELS", {})
+    gen = llm.LlamaCppGenerator(SMOL)
+    with pytest.raises(GenerationError) as err:
+        gen.generate(MESSAGES)
+    assert err.value.key == "err.gen_llama_cpp_missing"
+    assert "install.sh --llama-cpp" in str(err.value) and "ORACLE_ENGINE=transformers" in str(err.value)
+
+
+def test_an_adapter_run_puts_every_local_run_on_transformers(monkeypatch, tmp_path, gold_file, workspace,  # noqa: F811
+                                                             tiny_embedder_dir):  # noqa: F811
+    """Base against adapter (the improve gate) must not compare llama.cpp with transformers."""
+    built = []
+
+    def fake_get_generator(spec, adapter=None, **kw):
+        built.append((spec, adapter, kw.get("engine")))
+        return FakeGenerator(fn=_reply, name=spec)
+
+    monkeypatch.setattr(llm, "get_generator", fake_get_generator)
+    runs = [EvalRun(label="base", generator="qwen2.5-coder-0.5b-instruct"),
+            EvalRun(label="adapter", generator="qwen2.5-coder-0.5b-instruct", adapter=str(tmp_path / "a"))]
+    evaluate([gold_file], runs, out_dir=tmp_path / "out", embedder=tiny_embedder_dir, workspace=workspace)
+    assert built == [("qwen2.5-coder-0.5b-instruct", None, "transformers"),
+                     ("qwen2.5-coder-0.5b-instruct", str(tmp_path / "a"), "transformers")]
+    built.clear()
+    evaluate([gold_file], runs[:1], out_dir=tmp_path / "out2", embedder=tiny_embedder_dir, workspace=workspace)
+    assert built == [("qwen2.5-coder-0.5b-instruct", None, None)]  # alone: chat's engine
+
+
+@pytest.mark.slow
+def test_smollm2_on_llama_cpp_streams_greedy_and_repeatable():
+    pytest.importorskip("llama_cpp")
+    path = models.gguf_file(SMOL)
+    assert path.endswith(".gguf")
+    gen = llm.LlamaCppGenerator(SMOL)
+    pieces = list(gen.stream(MESSAGES, max_new_tokens=12))
+    assert "Paris" in "".join(pieces), pieces
+    assert gen.last_stats["n_tokens"] == len(pieces) and 0 < len(pieces) <= 12
+    # the same question twice: the same greedy answer (no KV prefix carried between answers)
+    assert gen.generate(MESSAGES, max_new_tokens=12) == "".join(pieces)
+    stream = gen.stream(MESSAGES, max_new_tokens=64)
+    first = next(stream)
+    stream.close()  # stops at the next token and frees the model for the next answer
+    assert first and gen.last_stats["n_tokens"] == 1
+    assert gen.generate(MESSAGES, max_new_tokens=12) == "".join(pieces)
