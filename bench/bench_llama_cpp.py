@@ -10,7 +10,7 @@ greedily:
   :func:`oracle.models.quant.prefill_dtype`), ``model.generate`` with a streamer to time the first
   token;
 * ``llama.cpp``: ``llama_cpp.Llama(gguf, n_threads=torch threads)`` on the joined GGUF parts the
-  bundled model is converted from (Q4_K_M weights used as they are, no dequantization),
+  bundled model is converted from (:func:`oracle.models.gguf_file`) (Q4_K_M weights used as they are, no dequantization),
   ``create_completion(prompt=text, temperature=0, stream=True)``; its KV cache is reset before every
   answer, so no prompt prefix is reused between runs.
 
@@ -31,7 +31,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from datetime import UTC, datetime
@@ -44,19 +43,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
-
-
-def joined_gguf(name: str, dest: Path) -> Path:
-    """The bundled model's GGUF parts joined in order into ``dest`` (sha256 checked)."""
-    from oracle.models import catalogue
-    from oracle.models.cache import _check_digest, _locate, _sha256_concat
-
-    spec = catalogue.GENERATORS[name]
-    paths = [p for p, _ in _locate(spec)]
-    if len(paths) == 1:
-        return paths[0]
-    _check_digest(spec, _sha256_concat(paths, dest))
-    return dest
 
 
 def main() -> None:
@@ -76,14 +62,17 @@ def main() -> None:
     from llama_cpp import Llama, __version__ as llama_version
     from transformers import TextIteratorStreamer
 
-    from oracle.models import load_generator, precision_label
+    from oracle.models import gguf_file, load_generator, precision_label
 
     threads = torch.get_num_threads()
-    ours, tok = load_generator(args.model)
-    tmp = Path(tempfile.mkdtemp(prefix="oracle-gguf-"))
-    gguf = joined_gguf(args.model, tmp / "model.gguf")
+    t0 = time.perf_counter()
+    ours, tok = load_generator(args.model)  # the converted folder is cached: load + int8 quantization
+    load_ours = time.perf_counter() - t0
+    gguf = gguf_file(args.model)  # the joined parts, cached like the converted folder
+    t0 = time.perf_counter()
     llm = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
                 n_batch=512, verbose=False)
+    load_llama = time.perf_counter() - t0
 
     def run_ours(text: str) -> tuple[float, float, str, int]:
         ids = tok(text, return_tensors="pt").input_ids
@@ -149,7 +138,8 @@ def main() -> None:
         f"Command: `python bench/bench_llama_cpp.py --model {args.model} --llama-path DIR`  ",
         f"Model: {args.model}; torch {torch.__version__}, {threads} threads on both sides; load average "
         f"{load[0]:.1f} / {load[1]:.1f}; median of {args.reps} answers of {args.max_new_tokens} tokens per side, "
-        "sides alternating; llama.cpp's KV cache reset before each answer.",
+        "sides alternating; llama.cpp's KV cache reset before each answer. "
+        f"Load in this process (cached conversion / joined file): ours {load_ours:.1f} s, llama.cpp {load_llama:.1f} s.",
         "",
         "| sources | prompt tokens | side | first token | full answer | decode ms/token |",
         "|---|---|---|---|---|---|",
