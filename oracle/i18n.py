@@ -319,6 +319,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Um adaptador LoRA não roda no llama.cpp (gerador '{name}'). Use o gerador local sem o prefixo llamacpp: (o adaptador roda com transformers).",
         "en": "A LoRA adapter does not run on llama.cpp (generator '{name}'). Use the local generator without the llamacpp: prefix (the adapter runs with transformers).",
     },
+    "err.gen_engine": {
+        "pt": "ORACLE_ENGINE={value} não é válido: use um de {choices}.",
+        "en": "ORACLE_ENGINE={value} is not valid: use one of {choices}.",
+    },
+    "err.gen_no_gguf": {
+        "pt": "O gerador '{name}' pede o llama.cpp, mas '{model}' não é um arquivo .gguf nem um gerador GGUF incluído. Indique um arquivo .gguf ou use o gerador sem o prefixo llamacpp:.",
+        "en": "Generator '{name}' asks for llama.cpp, but '{model}' is neither a .gguf file nor a bundled GGUF generator. Name a .gguf file or use the generator without the llamacpp: prefix.",
+    },
     "err.gen_llama_cpp_missing": {
         "pt": "O gerador '{name}' pede o llama.cpp, que não está instalado. Instale com: bash scripts/install.sh --llama-cpp (ou pip install llama-cpp-python), ou defina ORACLE_ENGINE=transformers.",
         "en": "Generator '{name}' needs llama.cpp, which is not installed. Install it with: bash scripts/install.sh --llama-cpp (or pip install llama-cpp-python), or set ORACLE_ENGINE=transformers.",

@@ -427,7 +427,7 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     looked up in the catalogue.
 
     Raises:
-        GenerationError: ``engine`` is not one of :data:`ENGINES`.
+        GenerationError: key ``err.gen_engine``: ``engine`` is not one of :data:`ENGINES`.
     """
     from pathlib import Path
 
@@ -435,7 +435,7 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
 
     choice = (engine or os.environ.get("ORACLE_ENGINE") or "auto").strip().lower()
     if choice not in ENGINES:
-        raise GenerationError(name=f"local:{model}", detail=f"ORACLE_ENGINE={choice!r}: one of {', '.join(ENGINES)}")
+        raise GenerationError("err.gen_engine", value=choice, choices=", ".join(ENGINES))
     if adapter or choice == "transformers":
         return "transformers"
     text = str(model or "").strip()
@@ -467,8 +467,9 @@ class LlamaCppGenerator:
     answer, so an answer does not depend on the question asked before it.
 
     Raises:
-        GenerationError: an adapter was given; the package is missing; the prompt does not fit
-            ``n_ctx``; generation failed. Model errors of :func:`oracle.models.gguf_file`
+        GenerationError: an adapter was given (``err.gen_adapter_llama_cpp``); the package is missing
+            (``err.gen_llama_cpp_missing``); ``model`` has no GGUF file (``err.gen_no_gguf``); the
+            prompt does not fit ``n_ctx``; generation failed. Model errors of :func:`oracle.models.gguf_file`
             (ModelNotFoundError, ModelIntegrityError) pass through unchanged.
     """
 
@@ -502,7 +503,7 @@ class LlamaCppGenerator:
 
             path = models.gguf_file(self.model_name)
             if path is None:
-                raise GenerationError(name=self.name, detail=f"{self.model_name}: no GGUF file")
+                raise GenerationError("err.gen_no_gguf", name=self.name, model=self.model_name)
             self._path = path
         with _LLAMA_LOAD_LOCK:
             llm = _LLAMA_MODELS.get(self._path)
@@ -554,11 +555,9 @@ class LlamaCppGenerator:
                     close = getattr(events, "close", None)
                     if close:
                         close()
-            except GeneratorExit:
-                raise
             except OracleError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - closing the iterator (GeneratorExit) passes through
                 raise GenerationError(name=self.name, detail=f"{type(exc).__name__}: {exc}") from exc
             finally:
                 self.last_stats = _stats(n_pieces, time.perf_counter() - start)

@@ -38,7 +38,7 @@ def test_engine_policy(monkeypatch, tmp_path):
     assert llm.local_engine(SMOL) == "transformers"
     assert llm.local_engine(SMOL, engine="auto") == "llama.cpp"  # the keyword wins over the variable
     monkeypatch.setenv("ORACLE_ENGINE", "vllm")
-    with pytest.raises(GenerationError, match="ORACLE_ENGINE"):
+    with pytest.raises(GenerationError, match="ORACLE_ENGINE=vllm"):
         llm.local_engine(SMOL)
     monkeypatch.delenv("ORACLE_ENGINE")
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: False)
@@ -105,3 +105,10 @@ def test_smollm2_on_llama_cpp_streams_greedy_and_repeatable():
     stream.close()  # stops at the next token and frees the model for the next answer
     assert first and gen.last_stats["n_tokens"] == 1
     assert gen.generate(MESSAGES, max_new_tokens=12) == "".join(pieces)
+
+
+def test_llamacpp_prefix_on_a_folder_says_what_to_name(tmp_path):
+    gen = llm.get_generator(f"llamacpp:{tmp_path}")
+    with pytest.raises(GenerationError) as err:
+        gen.generate(MESSAGES)
+    assert err.value.key == "err.gen_no_gguf" and ".gguf" in str(err.value)
