@@ -51,6 +51,7 @@ def test_fake_fn_sees_messages():
 
 def test_registry_prefixes(monkeypatch):
     monkeypatch.setattr(llm, "_FACTORIES", dict(llm._FACTORIES))
+    monkeypatch.setenv("ORACLE_ENGINE", "transformers")  # llama.cpp's choice: tests/test_llama_cpp.py
     unknown = get_generator("fake:x")  # not built in: an unknown prefix is part of a local name
     assert isinstance(unknown, TransformersGenerator) and unknown.model_name == "fake:x"
     register_generator("fake", lambda model, adapter=None, **kw: FakeGenerator(replies=[model], adapter=adapter))
