@@ -65,6 +65,7 @@ def test_documents_without_an_index_send_the_chat_to_the_index_tab(workspace):
 def test_step_5_points_to_the_improve_tab_before_any_question_is_written(workspace):
     """The run writes its own training questions: with an index and no pair nor rating, step 5
     ("Melhorar") opens the "Melhorar o Oráculo" tab, which shows no notice, and says so."""
+    import oracle.ui  # noqa: F401  registers the ui.* strings (alone, this test ran before any UI import)
     from oracle.i18n import t
 
     _doc(workspace, "a")
