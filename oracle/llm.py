@@ -536,15 +536,8 @@ class LlamaCppGenerator:
             # could get another greedy answer (seen with SmolLM2).
             llm.reset()
             try:
-                try:
-                    events = llm.create_chat_completion(messages=messages, max_tokens=int(max_new_tokens),
-                                                        stream=True, repeat_penalty=1.0, **sampling)
-                except Exception:  # noqa: BLE001 - a template without a system role: merge it
-                    if not any(m["role"] == "system" for m in messages):
-                        raise
-                    events = llm.create_chat_completion(messages=_merge_system(messages),
-                                                        max_tokens=int(max_new_tokens), stream=True,
-                                                        repeat_penalty=1.0, **sampling)
+                events = llm.create_chat_completion(messages=messages, max_tokens=int(max_new_tokens),
+                                                    stream=True, repeat_penalty=1.0, **sampling)
                 try:
                     for event in events:
                         piece = (event["choices"][0].get("delta") or {}).get("content")
