@@ -432,6 +432,7 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     from pathlib import Path
 
     from oracle import models
+    from oracle.models.catalogue import _lookup
 
     choice = (engine or os.environ.get("ORACLE_ENGINE") or "auto").strip().lower()
     if choice not in ENGINES:
@@ -439,7 +440,7 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     if adapter or choice == "transformers":
         return "transformers"
     text = str(model or "").strip()
-    spec = models.GENERATORS.get(text) or models.GENERATORS.get(text.lower())
+    spec = _lookup(models.GENERATORS, text)  # the catalogue's case-insensitive lookup
     gguf = (spec is not None and spec.kind == "gguf") or (text.lower().endswith(".gguf") and Path(text).expanduser().is_file())
     return "llama.cpp" if gguf and llama_cpp_available() else "transformers"
 
