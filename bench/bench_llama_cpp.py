@@ -59,9 +59,10 @@ def main() -> None:
 
     import torch
     from bench_prefill import prompt_messages
-    from llama_cpp import Llama, __version__ as llama_version
+    from llama_cpp import __version__ as llama_version
     from transformers import TextIteratorStreamer
 
+    from oracle.llm import cpu_has_amx, new_llama
     from oracle.models import gguf_file, load_generator, precision_label
 
     threads = torch.get_num_threads()
@@ -70,8 +71,7 @@ def main() -> None:
     load_ours = time.perf_counter() - t0
     gguf = gguf_file(args.model)  # the joined parts, cached like the converted folder
     t0 = time.perf_counter()
-    llm = Llama(model_path=str(gguf), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
-                n_batch=512, verbose=False)
+    llm = new_llama(str(gguf), n_ctx=4096, n_threads=threads)  # Oráculo's constructor (AMX-safe)
     load_llama = time.perf_counter() - t0
 
     def run_ours(text: str) -> tuple[float, float, str, int]:

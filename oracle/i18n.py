@@ -483,7 +483,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{name}  [{kind}]  base {base}  {n} examples  {metrics}  {time}  {cost}  {path}",
     },
     "cli.train.lora_done": {
-        "pt": "Adaptador '{name}' salvo em {path}: eval loss {before} -> {after}, {steps} passos, {time}, custo R$ {brl} (US$ {usd}). Use com: python -m oracle ask \"...\" --generator {base} --adapter {path}",
+        "pt": "Adaptador '{name}' salvo em {path}: perda na validação {before} -> {after}, {steps} passos, {time}, custo R$ {brl} (US$ {usd}). Use com: python -m oracle ask \"...\" --generator {base} --adapter {path}",
         "en": "Adapter '{name}' saved in {path}: eval loss {before} -> {after}, {steps} steps, {time}, cost R$ {brl} (US$ {usd}). Use it with: python -m oracle ask \"...\" --generator {base} --adapter {path}",
     },
     "cli.train.embedding_done": {

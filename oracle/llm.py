@@ -419,12 +419,16 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     llama.cpp (:class:`LlamaCppGenerator`) when all of these hold: no LoRA ``adapter`` (peft applies
     adapters to transformers models only); ``model`` is a bundled GGUF generator or a ``.gguf`` file;
     the optional ``llama-cpp-python`` package is installed; and ``engine`` (default
-    ``ORACLE_ENGINE``, default ``"auto"``) is not ``"transformers"``. Otherwise transformers.
+    ``ORACLE_ENGINE``, default ``"auto"``) is ``"llama.cpp"``, or is ``"auto"`` on a CPU without
+    AMX (:func:`cpu_has_amx`). Otherwise transformers.
 
-    On a 2-core AVX2 CPU, llama.cpp answered with the 1.5B's first token 1.3x sooner and decoded
-    several times faster than the transformers path (``bench/bench_llama_cpp.py``,
-    bench/RESULTS.md). Nothing is loaded or converted to decide, except that a bundled GGUF name is
-    looked up in the catalogue.
+    Measured with ``bench/bench_llama_cpp.py`` on the 1.5B, 2 cores (bench/RESULTS.md): on an AVX2
+    CPU llama.cpp gave the first token 1.3-1.7x sooner and decoded 3.4x faster than the transformers
+    path; on a Xeon with AMX the transformers path (bf16 prefill on AMX tiles, int8 decoding) gave
+    it 1.9-2.2x sooner (4.9 s against 9.0 s for 619 prompt tokens), while llama.cpp, which must run
+    there without its AMX buffers (:func:`new_llama`), decoded 2.2-2.5x faster: "auto" follows the
+    first token, which the prompt's prefill dominates. Nothing is loaded or converted to decide,
+    except that a bundled GGUF name is looked up in the catalogue.
 
     Raises:
         GenerationError: key ``err.gen_engine``: ``engine`` is not one of :data:`ENGINES`.
@@ -437,12 +441,56 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     choice = (engine or os.environ.get("ORACLE_ENGINE") or "auto").strip().lower()
     if choice not in ENGINES:
         raise GenerationError("err.gen_engine", value=choice, choices=", ".join(ENGINES))
-    if adapter or choice == "transformers":
+    if adapter or choice == "transformers" or (choice == "auto" and cpu_has_amx()):
         return "transformers"
     text = str(model or "").strip()
     spec = _lookup(models.GENERATORS, text)  # the catalogue's case-insensitive lookup
     gguf = (spec is not None and spec.kind == "gguf") or (text.lower().endswith(".gguf") and Path(text).expanduser().is_file())
     return "llama.cpp" if gguf and llama_cpp_available() else "transformers"
+
+
+def cpu_has_amx() -> bool:
+    """True when the CPU reports Intel AMX tiles (``amx_tile`` in ``/proc/cpuinfo``)."""
+    from oracle.models.device import _cpu_flags
+
+    return "amx_tile" in _cpu_flags()
+
+
+def new_llama(path: str, n_ctx: int = 8192, n_threads: int | None = None, n_batch: int = 512):
+    """A ``llama_cpp.Llama`` for GGUF file ``path`` (context ``n_ctx`` tokens, ``n_threads`` for
+    both prefill and decoding, default llama.cpp's choice), quiet (``verbose=False``).
+
+    On a CPU with AMX, llama.cpp's extra weight buffers (the AMX buffer that repacks Q4_K/Q6_K
+    weights for tile instructions, and the CPU repack buffer) are turned off
+    (``llama_model_params.use_extra_bufts = false``): with them, llama-cpp-python 0.3.36 built
+    with ``-march=native`` on a 2-core Xeon with AMX died with a general protection fault in
+    ``libggml-cpu.so`` at the first completion (bench/RESULTS.md, session 9). llama-cpp-python's
+    ``Llama`` does not take that parameter, so its ``llama_model_default_params`` is swapped for
+    the duration of the construction (callers hold :data:`_LLAMA_LOAD_LOCK`).
+
+    Raises:
+        ImportError: ``llama-cpp-python`` is not installed.
+        ValueError, RuntimeError: llama.cpp could not load the file.
+    """
+    import llama_cpp.llama as llama_module
+
+    kwargs = dict(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                  n_batch=n_batch, verbose=False)
+    if not cpu_has_amx():
+        return llama_module.Llama(**kwargs)
+    lib = llama_module.llama_cpp
+    default_params = lib.llama_model_default_params
+
+    def without_extra_buffers():
+        params = default_params()
+        params.use_extra_bufts = False
+        return params
+
+    lib.llama_model_default_params = without_extra_buffers
+    try:
+        return llama_module.Llama(**kwargs)
+    finally:
+        lib.llama_model_default_params = default_params
 
 
 class LlamaCppGenerator:
@@ -510,12 +558,9 @@ class LlamaCppGenerator:
             llm = _LLAMA_MODELS.get(self._path)
             if llm is None:
                 try:
-                    from llama_cpp import Llama
+                    llm = new_llama(self._path, n_ctx=self.n_ctx, n_threads=self.n_threads)
                 except ImportError as exc:
                     raise GenerationError("err.gen_llama_cpp_missing", name=self.name) from exc
-                try:
-                    llm = Llama(model_path=self._path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                n_threads_batch=self.n_threads, n_batch=512, verbose=False)
                 except Exception as exc:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError
                     raise GenerationError(name=self.name, detail=f"{type(exc).__name__}: {exc}") from exc
                 _LLAMA_MODELS[self._path] = llm

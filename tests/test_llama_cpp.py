@@ -25,6 +25,7 @@ MESSAGES = [{"role": "system", "content": "Answer in one short sentence."},
 def test_engine_policy(monkeypatch, tmp_path):
     monkeypatch.delenv("ORACLE_ENGINE", raising=False)
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: False)
     assert llm.local_engine("qwen2.5-coder-1.5b-instruct") == "llama.cpp"
     assert llm.local_engine("Qwen2.5-Coder-0.5B-Instruct") == "llama.cpp"  # any case of a bundled name
     assert llm.local_engine("qwen2.5-coder-1.5b-instruct", adapter="adapters/x") == "transformers"  # peft
@@ -41,13 +42,52 @@ def test_engine_policy(monkeypatch, tmp_path):
     with pytest.raises(GenerationError, match="ORACLE_ENGINE=vllm"):
         llm.local_engine(SMOL)
     monkeypatch.delenv("ORACLE_ENGINE")
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: True)  # bf16 prefill on AMX tiles: transformers is sooner
+    assert llm.local_engine(SMOL) == "transformers"
+    assert llm.local_engine(SMOL, engine="llama.cpp") == "llama.cpp"  # asked for by name
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: False)
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: False)
     assert llm.local_engine(SMOL) == "transformers"
+
+
+def test_new_llama_turns_extra_buffers_off_on_amx(monkeypatch):
+    """llama.cpp's AMX weight buffers crashed the process on a Xeon with AMX: there ``new_llama``
+    builds the model with ``use_extra_bufts = False``, elsewhere with llama.cpp's defaults, and
+    leaves llama-cpp-python's default-parameters function as it found it."""
+    import types
+
+    class Params:
+        use_extra_bufts = True
+
+    def default_params():
+        return Params()
+
+    lib = types.SimpleNamespace(llama_model_default_params=default_params)
+    built = []
+
+    class Llama:  # what llama_cpp.Llama.__init__ does with the parameters
+        def __init__(self, **kwargs):
+            built.append((kwargs, lib.llama_model_default_params().use_extra_bufts))
+
+    module = types.ModuleType("llama_cpp.llama")
+    module.Llama, module.llama_cpp = Llama, lib
+    package = types.ModuleType("llama_cpp")
+    package.llama = module
+    monkeypatch.setitem(sys.modules, "llama_cpp", package)
+    monkeypatch.setitem(sys.modules, "llama_cpp.llama", module)
+    for amx in (False, True):
+        monkeypatch.setattr(llm, "cpu_has_amx", lambda amx=amx: amx)
+        llm.new_llama("m.gguf", n_ctx=1024, n_threads=2)
+    assert [extra for _, extra in built] == [True, False]
+    assert built[1][0] == {"model_path": "m.gguf", "n_ctx": 1024, "n_threads": 2, "n_threads_batch": 2,
+                           "n_batch": 512, "verbose": False}
+    assert lib.llama_model_default_params is default_params
 
 
 def test_get_generator_builds_what_the_policy_says(monkeypatch):
     monkeypatch.delenv("ORACLE_ENGINE", raising=False)
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: False)
     gen = llm.get_generator(SMOL)  # nothing loads before the first answer
     assert isinstance(gen, llm.LlamaCppGenerator) and gen.engine == "llama.cpp"
     assert gen.name == f"local:{SMOL}"  # the same model to data files and adapter checks
