@@ -13,6 +13,7 @@ from test_improve import fake_teacher, small_cfg
 from oracle.improve import Hooks, ImproveConfig, run_pipeline
 from oracle.improve.estimate import (
     DEFAULT_UNIT_SECONDS,
+    LLAMA_CPP_PAIR_SECONDS,
     estimate,
     estimate_text,
     history,
@@ -126,3 +127,29 @@ def test_a_server_teacher_alone_is_said_to_be_unknown(workspace, tmp_path):
     assert est.seconds == 0 and est.unknown_pairs == 20
     assert estimate_text(est, "pt").startswith("⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as 20")
     assert estimate_text(estimate(workspace, cfg(stages=["evaluate"])), "pt") == ""  # nothing to do, nothing said
+
+
+def test_a_llama_cpp_teacher_has_its_own_measured_speed(workspace, tmp_path):
+    make_workspace(workspace, tmp_path)
+    est = estimate(workspace, cfg(teacher=f"llamacpp:{TEACHER}", stages=["pairs"]))
+    assert est.stages["pairs"].seconds == pytest.approx(20 * LLAMA_CPP_PAIR_SECONDS, abs=0.1)
+    assert est.stages["pairs"].source == "default"
+    assert LLAMA_CPP_PAIR_SECONDS < DEFAULT_UNIT_SECONDS["pairs"]  # it decodes faster (bench/RESULTS.md)
+
+
+def test_the_automatic_teacher_runs_on_llama_cpp_when_it_can(monkeypatch):
+    from oracle import llm
+    from oracle.improve.config import strongest_generator
+
+    monkeypatch.delenv("ORACLE_TEACHER_MODEL", raising=False)
+    monkeypatch.delenv("ORACLE_ENGINE", raising=False)
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: True)  # even where the chat's "auto" picks transformers
+    monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
+    spec = strongest_generator(ImproveConfig())
+    assert spec.startswith("llamacpp:qwen2.5-coder-")
+    assert strongest_generator(ImproveConfig(teacher=TEACHER)) == TEACHER  # a named teacher is kept as named
+    monkeypatch.setenv("ORACLE_ENGINE", "transformers")
+    assert strongest_generator(ImproveConfig()) == spec.removeprefix("llamacpp:")
+    monkeypatch.delenv("ORACLE_ENGINE")
+    monkeypatch.setattr(llm, "llama_cpp_available", lambda: False)
+    assert strongest_generator(ImproveConfig()) == spec.removeprefix("llamacpp:")

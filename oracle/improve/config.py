@@ -255,7 +255,8 @@ def _as_type(path: str, value: Any, current: Any) -> Any:
 def strongest_generator(cfg: ImproveConfig) -> str:
     """The teacher's generator spec: ``cfg.teacher`` when set; else ``openai:<ORACLE_TEACHER_MODEL>``
     when a server is configured (``cfg.base_url`` or ``OPENAI_BASE_URL``) and names a model; else the
-    first of :data:`TEACHER_CANDIDATES` whose packages are installed (the 1.5B, else the 0.5B)."""
+    first of :data:`TEACHER_CANDIDATES` whose packages are installed (the 1.5B, else the 0.5B), on
+    llama.cpp when it can run it (:func:`teacher_engine`)."""
     if cfg.teacher:
         return cfg.teacher
     model = os.environ.get("ORACLE_TEACHER_MODEL", "")
@@ -274,5 +275,20 @@ def strongest_generator(cfg: ImproveConfig) -> str:
                 metadata.distribution(f.package)
         except metadata.PackageNotFoundError:
             continue
+        return teacher_engine(name)
+    return teacher_engine(FAST_GENERATOR)
+
+
+def teacher_engine(name: str) -> str:
+    """``"llamacpp:<name>"`` when llama.cpp can run bundled generator ``name`` (a GGUF model,
+    ``llama-cpp-python`` installed) and ``ORACLE_ENGINE`` does not ask for transformers; else ``name``.
+
+    The chat's engine follows the first token (:func:`oracle.llm.local_engine`), which on a CPU with
+    AMX is the transformers path's. A teacher's reply is a JSON list of a few hundred tokens, so
+    decoding decides, and llama.cpp decodes 2.2-2.5x faster than the transformers path even there
+    (``bench/bench_teacher_engine.py``, bench/RESULTS.md)."""
+    from oracle.llm import local_engine
+
+    if os.environ.get("ORACLE_ENGINE", "").strip().lower() == "transformers":
         return name
-    return FAST_GENERATOR
+    return f"llamacpp:{name}" if local_engine(name, engine="llama.cpp") == "llama.cpp" else name

@@ -52,6 +52,12 @@ DEFAULT_UNIT_SECONDS: dict[str, float] = {
 * ``evaluate``, per answer: 22 questions answered by both chains (44 answers) in 9 min 19 s.
 """
 
+LLAMA_CPP_PAIR_SECONDS = 1953.0 / 200
+"""Seconds per pair asked of a teacher on llama.cpp (``llamacpp:`` spec, the automatic teacher where
+llama-cpp-python is installed: :func:`oracle.improve.config.teacher_engine`), on the reference
+machine, quiet: the bundled 1.5B wrote 100 chunks x 2 pairs of the Ubuntu packaging guide in 32 min
+33 s, 17,332 tokens (section '"Melhorar o Oráculo" on one real PDF with the teacher on llama.cpp')."""
+
 KEPT_SHARE = 5 / 20
 """Share of asked pairs kept when no earlier run says (the 1.5B kept 5 of 20 in the run above)."""
 
@@ -222,8 +228,9 @@ def unit_seconds(workspace: Workspace, teacher: str | None = None,
     Returns:
         ``{stage: (seconds_per_unit, source)}`` for the stages of
         :data:`oracle.improve.config.STAGES`: source ``"history"`` (:func:`history`: total seconds
-        over total units of earlier runs), else ``"default"`` (:data:`DEFAULT_UNIT_SECONDS`), else,
-        for the pairs of a server teacher (``openai:``) never timed here, ``(None, "unknown")``.
+        over total units of earlier runs), else ``"default"`` (:data:`DEFAULT_UNIT_SECONDS`; for the
+        pairs of a ``llamacpp:`` teacher :data:`LLAMA_CPP_PAIR_SECONDS`), else, for the pairs of a
+        server teacher (``openai:``) never timed here, ``(None, "unknown")``.
     """
     past = past if past is not None else history(workspace, teacher)
     out: dict[str, tuple[float | None, str]] = {}
@@ -232,6 +239,8 @@ def unit_seconds(workspace: Workspace, teacher: str | None = None,
             out[stage] = (past["seconds"][stage] / past["units"][stage], "history")
         elif stage == "pairs" and str(teacher or "").startswith("openai:"):
             out[stage] = (None, "unknown")
+        elif stage == "pairs" and str(teacher or "").startswith("llamacpp:"):
+            out[stage] = (LLAMA_CPP_PAIR_SECONDS, "default")
         else:
             out[stage] = (DEFAULT_UNIT_SECONDS[stage], "default")
     return out
