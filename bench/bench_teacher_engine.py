@@ -36,6 +36,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def requests(n: int, pairs: int) -> list[list[dict]]:
@@ -64,6 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import torch
+    from bench_index import append_results
 
     from oracle.llm import get_generator
     from oracle.qa_generation import parse_qa_reply
@@ -117,8 +119,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:
-        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as f:
-            f.write("\n" + text)
+        append_results(text)
 
 
 if __name__ == "__main__":
