@@ -846,7 +846,7 @@ def _print_improve_report(folder: str | None) -> None:
     """The stages, the before/after table and the decision of an improvement run (stdout), from the
     ``report.json`` in its ``folder`` (``improve/<run_id>/``)."""
     from oracle.improve import STAGES, comparison
-    from oracle.improve.runs import REPORT_JSON, REPORT_MD, reason_text
+    from oracle.improve.runs import REPORT_JSON, REPORT_MD, chains_text, reason_text
     from oracle.schema import read_json
 
     if not folder or not (Path(folder) / REPORT_JSON).is_file():
@@ -862,6 +862,8 @@ def _print_improve_report(folder: str | None) -> None:
     if report.get("before") and report.get("after"):
         for label, before, after in comparison(report):
             print(f"  {label:<40} {before:>10} {after:>10}")
+        if chains_text(report):
+            print(chains_text(report))
     if report.get("reason"):
         print(reason_text(report["reason"], report.get("params")))
     print(t("cli.improve.report", path=Path(folder) / REPORT_MD))

@@ -702,6 +702,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.report.time": {"pt": "Tempo", "en": "Time"},
     "improve.report.before": {"pt": "Antes", "en": "Before"},
     "improve.report.after": {"pt": "Depois", "en": "After"},
+    "improve.report.chains": {"pt": "Antes: {before}. Depois: {after}.", "en": "Before: {before}. After: {after}."},
+    "improve.report.adapter": {"pt": "adaptador {name}", "en": "adapter {name}"},
+    "improve.report.index": {"pt": "índice {name}", "en": "index {name}"},
     "improve.report.pairs": {
         "pt": "{kept} perguntas aproveitadas de {chunks} trechos, escritas por {teacher}. Descartadas:",
         "en": "{kept} questions kept from {chunks} chunks, written by {teacher}. Dropped:",

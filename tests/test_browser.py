@@ -393,6 +393,7 @@ def test_improve_tab_one_click_runs_the_pipeline(browser, workspace, tmp_path, t
                 expect(table).to_contain_text(words)
             report = read_report(workspace, run.job_id)
             assert report["before"] and report["after"] and report["reason"]
+            expect(page.locator("#oracle-improve-caption")).to_contain_text(f"Depois: {cfg.student} + adaptador")
             decision = t(f"improve.reason.{report['reason']}", "pt", **report["params"])
             expect(page.locator("#oracle-improve-decision")).to_contain_text(decision)
             expect(page.locator("#oracle-improve-plot")).to_be_visible()  # the LoRA's loss, step by step

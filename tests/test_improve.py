@@ -290,6 +290,9 @@ def test_a_worse_model_is_refused_and_the_old_defaults_stay(workspace, tmp_path,
     assert report["before"]["keyfact_accuracy"] == 0.5 and report["after"]["keyfact_accuracy"] == 0.4
     md = (workspace.home / "improve" / "worse" / "report.md").read_text(encoding="utf-8")
     assert "Não promovido" in md and "acertos" in md and "50%" in md and "40%" in md
+    # the report names the two chains it compared
+    assert f"Antes: {before.generator}, índice default." in md
+    assert f"Depois: {cfg.student} + adaptador improve-worse-lora, índice default." in md
     # a better one is promoted; rolling back to the first run restores the old defaults
     evaluate, _ = scripted_evaluation(after_keyfacts=0.7)
     out = run_pipeline(workspace, cfg, run_id="better", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate),

@@ -343,9 +343,30 @@ def report_markdown(report: dict[str, Any], lang: str | None = None) -> str:
     if report.get("before") and report.get("after"):
         lines += ["", f"| | {t('improve.report.before', lang)} | {t('improve.report.after', lang)} |", "|---|---|---|"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in comparison(report, lang)]
+        if chains_text(report, lang):
+            lines += ["", chains_text(report, lang)]
     if report.get("reason"):
         lines += ["", reason_text(report["reason"], report.get("params"), lang)]
     return "\n".join(lines) + "\n"
+
+
+def chains_text(report: dict[str, Any], lang: str | None = None) -> str:
+    """What the before/after table compares, in plain words: "Antes: qwen2.5-coder-1.5b-instruct,
+    índice default. Depois: qwen2.5-coder-0.5b-instruct + adaptador X, índice Y." ("" for a run
+    whose evaluation did not record its chains)."""
+    from oracle.i18n import t
+
+    chains = (((report.get("stages") or {}).get("evaluate") or {}).get("output") or {}).get("chains")
+    if not chains:
+        return ""
+
+    def one(chain: dict[str, Any]) -> str:
+        text = str(chain.get("generator") or "?")
+        if chain.get("adapter"):
+            text += " + " + t("improve.report.adapter", lang, name=chain["adapter"])
+        return text + ", " + t("improve.report.index", lang, name=chain.get("index") or "?")
+
+    return t("improve.report.chains", lang, before=one(chains["before"]), after=one(chains["after"]))
 
 
 def list_runs(workspace: Workspace) -> list[dict[str, Any]]:

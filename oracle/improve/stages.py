@@ -526,7 +526,9 @@ def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
 
     Returns:
         ``{"status", "promoted", "reason", "params", "before", "after", "n_answerable",
-        "n_unanswerable", "defaults_before", "defaults_after"}``.
+        "n_unanswerable", "defaults_before", "defaults_after", "chains"}``; ``"chains"`` names what
+        was compared: ``{"before": {"generator", "adapter", "index"}, "after": {...}}`` (adapter
+        and index by name, adapter None for the bare model).
     """
     from oracle.defaults import read_defaults
     from oracle.improve.promotion import describe_defaults, promote
@@ -557,7 +559,10 @@ def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
     ok, reason, params = gate(before["summary"], after["summary"], cfg.min_keyfact_gain)
     out = {"status": "completed", "promoted": ok, "reason": reason, "params": params, "before": before,
            "after": after, "n_answerable": n_ans, "n_unanswerable": n_unans, "gold": gold_files,
-           "defaults_before": before_desc, "defaults_after": before_desc}
+           "defaults_before": before_desc, "defaults_after": before_desc,
+           "chains": {"before": {"generator": current.generator, "adapter": current.adapter, "index": cfg.index_name},
+                      "after": {"generator": after_gen, "adapter": lora["adapter"] if lora else current.adapter,
+                                "index": emb["candidate_index"] if emb else cfg.index_name}}}
     if ok:
         new = replace(current, generator=after_gen if lora else current.generator,
                       adapter=lora["adapter"] if lora else current.adapter,

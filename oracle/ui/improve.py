@@ -237,10 +237,15 @@ def comparison_table(ctx: UIContext, report: dict[str, Any] | None, lang: str):
 
 
 def comparison_caption(ctx: UIContext, report: dict[str, Any] | None, lang: str) -> str:
-    """"**Antes e depois** (N perguntas ...)": how many questions the table stands on."""
+    """"**Antes e depois** (N perguntas ...)": how many questions the table stands on, and which
+    chains it compares (:func:`oracle.improve.runs.chains_text`)."""
+    from oracle.improve.runs import chains_text
+
     ev = (((report or {}).get("stages") or {}).get("evaluate") or {}).get("output") or {}
-    return ctx.t("ui.improve.comparison", lang, n=format_number(ev.get("n_answerable") or 0, lang),
-                 m=format_number(ev.get("n_unanswerable") or 0, lang))
+    caption = ctx.t("ui.improve.comparison", lang, n=format_number(ev.get("n_answerable") or 0, lang),
+                    m=format_number(ev.get("n_unanswerable") or 0, lang))
+    chains = chains_text(report or {}, lang)
+    return f"{caption}\n\n{chains}" if chains else caption
 
 
 def _run_result(ctx: UIContext, run: dict[str, Any], lang: str) -> str:
