@@ -53,14 +53,14 @@ def test_without_earlier_runs_the_documented_defaults_are_used(workspace, tmp_pa
     assert est.source == "default"
     assert est.stages["pairs"].seconds == pytest.approx(20 * DEFAULT_UNIT_SECONDS["pairs"], abs=0.1)  # 16 min 47 s
     assert est.stages["embedder"].seconds == 0 and est.stages["embedder"].source == "none"
-    assert est.stages["generator"].seconds == pytest.approx(4 * 2005 / 48, abs=0.1)
+    assert est.stages["generator"].seconds == pytest.approx(4 * 954 / 76, abs=0.1)
     assert est.stages["evaluate"].seconds == pytest.approx(18 * 559 / 44, abs=0.1)
-    assert est.seconds == pytest.approx(1007 + 167.1 + 228.7, abs=0.5)  # 23 min 23 s
+    assert est.seconds == pytest.approx(1007 + 50.2 + 228.7, abs=0.5)  # 21 min 26 s
     text = estimate_text(est, "pt")
-    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 25 min num computador de 2 núcleos sem placa de vídeo")
-    assert "(perguntas de treino 17 min, respostas 3 min, antes e depois 4 min)" in text
+    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 20 min num computador de 2 núcleos sem placa de vídeo")
+    assert "(perguntas de treino 17 min, respostas 50 s, antes e depois 4 min)" in text
     assert "É uma estimativa" in text and "." not in text.split("(")[1].split(")")[0]
-    assert estimate_text(est, "en").startswith("⏱️ **Estimated time of a run:** about 25 min on a 2-core computer")
+    assert estimate_text(est, "en").startswith("⏱️ **Estimated time of a run:** about 20 min on a 2-core computer")
 
 
 def _report(workspace, run_id: str, stages: dict, **config) -> None:

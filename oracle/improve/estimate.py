@@ -34,7 +34,7 @@ DEFAULT_UNIT_SECONDS: dict[str, float] = {
     "pairs": 1007.0 / 20,
     "embedder": 210.0 / 90,
     "reindex": 78.0 / 159,
-    "generator": 2005.0 / 48,
+    "generator": 954.0 / 76,
     "evaluate": 559.0 / 44,
 }
 """Seconds per unit on the reference machine (2-core Xeon with AMX, no GPU, load 3.5-6), from
@@ -48,7 +48,9 @@ DEFAULT_UNIT_SECONDS: dict[str, float] = {
 * ``reindex``, per chunk re-embedded when the tuned embedder wins: the index of 159 chunks (e5-small)
   was built in 78 s (the end-to-end section's ``index`` command; parsing included, so an upper bound);
 * ``generator``, per training example pass (forward and backward, model loading and the held-out
-  loss before and after spread over them): 12 steps x batch 1 x accumulation 4 in 33 min 25 s;
+  loss before and after spread over them): 19 steps x batch 1 x accumulation 4 of the 0.5B in 15 min
+  54 s, quiet (section '"Melhorar o Oráculo" on one real PDF with the teacher on llama.cpp'; the
+  first run, under load 3.5-6, took 33 min 25 s for 12 x 4: 3.3x slower per pass);
 * ``evaluate``, per answer: 22 questions answered by both chains (44 answers) in 9 min 19 s.
 """
 
