@@ -862,8 +862,9 @@ def _print_improve_report(folder: str | None) -> None:
     if report.get("before") and report.get("after"):
         for label, before, after in comparison(report):
             print(f"  {label:<40} {before:>10} {after:>10}")
-        if chains_text(report):
-            print(chains_text(report))
+        chains = chains_text(report)
+        if chains:
+            print(chains)
     if report.get("reason"):
         print(reason_text(report["reason"], report.get("params")))
     print(t("cli.improve.report", path=Path(folder) / REPORT_MD))

@@ -37,7 +37,7 @@ DEFAULT_UNIT_SECONDS: dict[str, float] = {
     "generator": 954.0 / 76,
     "evaluate": 559.0 / 44,
 }
-"""Seconds per unit on the reference machine (2-core Xeon with AMX, no GPU, load 3.5-6), from
+"""Seconds per unit on the reference machine (2-core Xeon with AMX, no GPU, load 3.5-6 unless said), from
 ``bench/RESULTS.md``:
 
 * ``pairs``, per pair asked of the teacher: the bundled 1.5B wrote 10 chunks x 2 pairs in 16 min 47 s

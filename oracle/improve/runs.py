@@ -343,8 +343,9 @@ def report_markdown(report: dict[str, Any], lang: str | None = None) -> str:
     if report.get("before") and report.get("after"):
         lines += ["", f"| | {t('improve.report.before', lang)} | {t('improve.report.after', lang)} |", "|---|---|---|"]
         lines += [f"| {a} | {b} | {c} |" for a, b, c in comparison(report, lang)]
-        if chains_text(report, lang):
-            lines += ["", chains_text(report, lang)]
+        chains = chains_text(report, lang)
+        if chains:
+            lines += ["", chains]
     if report.get("reason"):
         lines += ["", reason_text(report["reason"], report.get("params"), lang)]
     return "\n".join(lines) + "\n"
