@@ -846,7 +846,7 @@ def _print_improve_report(folder: str | None) -> None:
     """The stages, the before/after table and the decision of an improvement run (stdout), from the
     ``report.json`` in its ``folder`` (``improve/<run_id>/``)."""
     from oracle.improve import STAGES, comparison
-    from oracle.improve.runs import REPORT_JSON, REPORT_MD, chains_text, reason_text
+    from oracle.improve.runs import REPORT_JSON, REPORT_MD, chains_text, comparison_headers, reason_text
     from oracle.schema import read_json
 
     if not folder or not (Path(folder) / REPORT_JSON).is_file():
@@ -860,8 +860,8 @@ def _print_improve_report(folder: str | None) -> None:
             state += ": " + reason_text(out["reason"], out.get("params"))
         print(t("cli.improve.stage", stage=t(f"improve.stage.{name}"), state=state) + f" ({format_seconds(rec.get('seconds'))})")
     if report.get("before") and report.get("after"):
-        for label, before, after in comparison(report):
-            print(f"  {label:<40} {before:>10} {after:>10}")
+        for label, *values in [comparison_headers(report), *comparison(report)]:
+            print(f"  {label:<40} " + " ".join(f"{v:>20}" for v in values))
         chains = chains_text(report)
         if chains:
             print(chains)

@@ -703,6 +703,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.report.before": {"pt": "Antes", "en": "Before"},
     "improve.report.after": {"pt": "Depois", "en": "After"},
     "improve.report.chains": {"pt": "Antes: {before}. Depois: {after}.", "en": "Before: {before}. After: {after}."},
+    "improve.report.chains_student": {
+        "pt": "Aluno sem adaptador: {student} (mostra o ganho do próprio adaptador).",
+        "en": "Student without adapter: {student} (shows the adapter's own gain).",
+    },
+    "improve.report.student": {"pt": "Aluno sem adaptador", "en": "Student without adapter"},
+    "improve.report.measure": {"pt": "Medida", "en": "Measure"},
     "improve.report.adapter": {"pt": "adaptador {name}", "en": "adapter {name}"},
     "improve.report.index": {"pt": "índice {name}", "en": "index {name}"},
     "improve.report.pairs": {

@@ -26,7 +26,7 @@ from oracle.improve import (
     run_pipeline,
 )
 from oracle.improve.pairs import PAIRS_DONE_FILE, REJECT_REASONS, pair_reject_reason
-from oracle.improve.runs import read_report, read_stages
+from oracle.improve.runs import comparison_headers, read_report, read_stages
 from oracle.llm import FakeGenerator, OpenAIGenerator
 from oracle.schema import Chunk, iter_jsonl
 
@@ -260,6 +260,8 @@ def scripted_evaluation(after_keyfacts: float, after_abstention: float = 0.8):
 
     def evaluate(ctx, label, generator, adapter, index, gold_files, out_dir):
         seen.append({"label": label, "generator": generator, "adapter": adapter, "gold": gold_files})
+        if label == "aluno":  # the student without its adapter
+            return summary(0.35, 0.8)
         return summary(0.5, 0.8) if label == "antes" else summary(after_keyfacts, after_abstention)
 
     return evaluate, seen
@@ -275,10 +277,13 @@ def test_a_worse_model_is_refused_and_the_old_defaults_stay(workspace, tmp_path,
                        stage_functions={"generator": fake_lora})
     assert out["status"] == "completed" and out["promoted"] is False and out["reason"] == "keyfacts_not_better"
     assert read_defaults(workspace) == before  # nothing promoted
-    # before: the chat's defaults; after: the student with the new adapter; same questions
-    assert [s["label"] for s in seen] == ["antes", "depois"]
-    assert seen[0]["adapter"] is None and seen[1]["adapter"].endswith("improve-worse-lora")
-    assert seen[0]["gold"] == seen[1]["gold"]
+    # before: the chat's defaults; then the student without the adapter (the chat runs another
+    # generator); after: the student with the new adapter; same questions
+    assert before.generator != cfg.student
+    assert [s["label"] for s in seen] == ["antes", "aluno", "depois"]
+    assert seen[0]["adapter"] is None and seen[2]["adapter"].endswith("improve-worse-lora")
+    assert (seen[1]["generator"], seen[1]["adapter"]) == (cfg.student, None)
+    assert seen[0]["gold"] == seen[1]["gold"] == seen[2]["gold"]
     gold = [json.loads(line) for line in Path(seen[0]["gold"][0]).read_text(encoding="utf-8").splitlines()]
     answerable = [g for g in gold if g["answerable"]]
     assert sum(not g["answerable"] for g in gold) == 3 and answerable
@@ -289,10 +294,13 @@ def test_a_worse_model_is_refused_and_the_old_defaults_stay(workspace, tmp_path,
     report = read_report(workspace, "worse")
     assert report["before"]["keyfact_accuracy"] == 0.5 and report["after"]["keyfact_accuracy"] == 0.4
     md = (workspace.home / "improve" / "worse" / "report.md").read_text(encoding="utf-8")
-    assert "Não promovido" in md and "acertos" in md and "50%" in md and "40%" in md
-    # the report names the two chains it compared
+    assert "Não promovido" in md and "| Medida | Antes | Aluno sem adaptador | Depois |" in md
+    assert "| acertos (fatos-chave na resposta) | 50% | 35% | 40% |" in md  # the adapter's own gain: +5
+    assert report["student_base"]["keyfact_accuracy"] == 0.35
+    # the report names the chains it compared
     assert f"Antes: {before.generator}, índice default." in md
     assert f"Depois: {cfg.student} + adaptador improve-worse-lora, índice default." in md
+    assert f"Aluno sem adaptador: {cfg.student}, índice default" in md
     # a better one is promoted; rolling back to the first run restores the old defaults
     evaluate, _ = scripted_evaluation(after_keyfacts=0.7)
     out = run_pipeline(workspace, cfg, run_id="better", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate),
@@ -311,11 +319,16 @@ def test_a_worse_model_is_refused_and_the_old_defaults_stay(workspace, tmp_path,
 
 def test_fewer_correct_refusals_block_promotion(workspace, tmp_path, tiny_embedder_dir):
     make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
-    evaluate, _ = scripted_evaluation(after_keyfacts=0.9, after_abstention=0.5)
-    out = run_pipeline(workspace, small_cfg(stages=["pairs", "generator", "evaluate"]), run_id="r",
+    cfg = small_cfg(stages=["pairs", "generator", "evaluate"])
+    write_defaults(workspace, ChatDefaults(generator=cfg.student, adapter=None))  # the chat runs the bare student
+    evaluate, seen = scripted_evaluation(after_keyfacts=0.9, after_abstention=0.5)
+    out = run_pipeline(workspace, cfg, run_id="r",
                        hooks=Hooks(teacher=fake_teacher, evaluate=evaluate), stage_functions={"generator": fake_lora})
     assert out["promoted"] is False and out["reason"] == "abstention_fell"
     assert read_defaults(workspace).adapter is None
+    # "before" is already the student without an adapter: it is not scored twice
+    assert [s["label"] for s in seen] == ["antes", "depois"] and "student" not in out
+    assert comparison_headers(read_report(workspace, "r"), "pt") == ["Medida", "Antes", "Depois"]
 
 
 def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp_path, tiny_embedder_dir, monkeypatch):
@@ -539,10 +552,17 @@ def test_comparison_table_in_plain_portuguese_and_english():
     report = {"before": summary(0.3, 0.8)["summary"], "after": summary(0.45, 0.9)["summary"],
               "retrieval_before": {"mrr@10": 0.5312}, "retrieval_after": {"mrr@10": 0.6}}
     rows = comparison(report, "pt")
+    assert comparison_headers(report, "pt") == ["Medida", "Antes", "Depois"]
     assert rows[0] == ["acertos (fatos-chave na resposta)", "30%", "45%"]
     assert ["recusas corretas", "80%", "90%"] in rows and ["respostas sem fonte", "0%", "0%"] in rows
     assert rows[-1] == ["busca: trecho certo entre os primeiros (nota de 0 a 1)", "0,531", "0,600"]  # Brazilian decimal comma
     assert comparison(report, "en")[-1] == ["search: right passage among the first (score from 0 to 1)", "0.531", "0.600"]
+    # with the student without its adapter: a middle column, searching the before index
+    report["student_base"] = summary(0.2, 0.7)["summary"]
+    assert comparison_headers(report, "en") == ["Measure", "Before", "Student without adapter", "After"]
+    rows = comparison(report, "pt")
+    assert rows[0] == ["acertos (fatos-chave na resposta)", "30%", "20%", "45%"]
+    assert rows[-1][1:] == ["0,531", "0,531", "0,600"]
 
 
 def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):

@@ -10,6 +10,7 @@ import pytest
 from fake_teacher import make_workspace
 from test_improve import fake_teacher, small_cfg
 
+from oracle.defaults import ChatDefaults, write_defaults
 from oracle.improve import Hooks, ImproveConfig, run_pipeline
 from oracle.improve.estimate import (
     DEFAULT_UNIT_SECONDS,
@@ -36,7 +37,12 @@ def test_units_follow_the_data_and_the_settings(workspace, tmp_path):
     assert (units.n_questions, units.n_heldout, units.n_train) == (5, 1, 4)
     assert units.embedder_pair_epochs == 0  # under 20 training questions the embedder stage skips
     assert units.generator_passes == 4  # 1 epoch: ceil(4 / 1 / 4) = 1 step of 1 x 4 examples
-    assert units.n_answers == 2 * (1 + 8)  # 1 held-out + 8 off-topic questions, by both chains
+    # 1 held-out + 8 off-topic questions, by the chat's chain (the 1.5B), the bare student and the
+    # student with its adapter; by two chains when the chat already runs the bare student
+    assert units.n_answers == 3 * (1 + 8)
+    write_defaults(workspace, ChatDefaults(generator=cfg().student, adapter=None))
+    assert run_units(workspace, cfg()).n_answers == 2 * (1 + 8)
+    write_defaults(workspace, ChatDefaults())
     few = run_units(workspace, cfg(max_chunks=3, pairs_per_chunk=4))
     assert (few.n_chunks, few.n_asked, few.n_new) == (3, 12, 3)
     more = cfg(stages=["generator", "evaluate"])
@@ -54,13 +60,13 @@ def test_without_earlier_runs_the_documented_defaults_are_used(workspace, tmp_pa
     assert est.stages["pairs"].seconds == pytest.approx(20 * DEFAULT_UNIT_SECONDS["pairs"], abs=0.1)  # 16 min 47 s
     assert est.stages["embedder"].seconds == 0 and est.stages["embedder"].source == "none"
     assert est.stages["generator"].seconds == pytest.approx(4 * 954 / 76, abs=0.1)
-    assert est.stages["evaluate"].seconds == pytest.approx(18 * 559 / 44, abs=0.1)
-    assert est.seconds == pytest.approx(1007 + 50.2 + 228.7, abs=0.5)  # 21 min 26 s
+    assert est.stages["evaluate"].seconds == pytest.approx(27 * 559 / 44, abs=0.1)
+    assert est.seconds == pytest.approx(1007 + 50.2 + 343.0, abs=0.5)  # 23 min 20 s
     text = estimate_text(est, "pt")
-    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 20 min num computador de 2 núcleos sem placa de vídeo")
-    assert "(perguntas de treino 17 min, respostas 50 s, antes e depois 4 min)" in text
+    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 25 min num computador de 2 núcleos sem placa de vídeo")
+    assert "(perguntas de treino 17 min, respostas 50 s, antes e depois 6 min)" in text
     assert "É uma estimativa" in text and "." not in text.split("(")[1].split(")")[0]
-    assert estimate_text(est, "en").startswith("⏱️ **Estimated time of a run:** about 20 min on a 2-core computer")
+    assert estimate_text(est, "en").startswith("⏱️ **Estimated time of a run:** about 25 min on a 2-core computer")
 
 
 def _report(workspace, run_id: str, stages: dict, **config) -> None:
@@ -93,15 +99,21 @@ def test_earlier_runs_give_the_seconds_per_unit(workspace, tmp_path):
     assert est.stages["pairs"].per_unit == pytest.approx(20.0) and est.stages["pairs"].seconds == 400.0
     assert est.stages["generator"].per_unit == pytest.approx(10.0)  # 320 s / 32 passes
     assert est.stages["evaluate"].per_unit == pytest.approx(10.0)  # 300 s / 30 answers
-    # 16 questions: 3 held out, 13 train: 4 steps x 4 = 16 passes; 3 + 8 questions x 2 chains
-    assert est.units.generator_passes == 16 and est.units.n_answers == 22
-    assert est.seconds == pytest.approx(400 + 160 + 220)
+    # 16 questions: 3 held out, 13 train: 4 steps x 4 = 16 passes; 3 + 8 questions x 3 chains (the
+    # chat's, the bare student, the student with its adapter)
+    assert est.units.generator_passes == 16 and est.units.n_answers == 33
+    assert est.seconds == pytest.approx(400 + 160 + 330)
     text = estimate_text(est, "pt")
-    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 13 min neste computador")
+    assert text.startswith("⏱️ **Tempo estimado de uma execução:** cerca de 15 min neste computador")
     assert "execuções anteriores" in text
     # a server teacher never timed here: its pairs are not counted, and the text says so
     server = estimate(workspace, cfg(teacher="openai:outro"))
     assert server.stages["pairs"].seconds is None and server.unknown_pairs == 20
+    # a run that also scored the bare student answered each question three times
+    _report(workspace, "d", {"evaluate": {"state": "completed", "seconds": 450.0, "output": {
+        "before": {"summary": {"n_answerable": 5, "n_unanswerable": 10}}, "student": {"summary": {}}}}})
+    past = history(workspace, TEACHER)
+    assert past["units"]["evaluate"] == 2 * 15 + 3 * 15 and past["seconds"]["evaluate"] == 750.0
     assert "Sem contar o tempo do servidor que vai escrever as 20 perguntas" in estimate_text(server, "pt")
 
 

@@ -210,11 +210,12 @@ def test_before_after_table_decision_and_runs_in_plain_portuguese(workspace, tmp
     better = read_report(workspace, "better")
     table = comparison_table(ctx, better, "pt")
     rows = {r[0]: r[1:] for r in table.values.tolist()}
-    assert list(table.columns) == ["Medida", "Antes", "Depois"]
-    assert rows["acertos (fatos-chave na resposta)"] == ["50%", "70%"]
-    assert rows["recusas corretas"] == ["80%", "80%"]
-    assert rows["respostas sem fonte"] == ["0%", "0%"]
-    assert rows["tempo de resposta (mediana)"] == ["2,0 s", "2,0 s"]  # Brazilian decimal comma
+    # the chat's chain, the student without its adapter, the student with it
+    assert list(table.columns) == ["Medida", "Antes", "Aluno sem adaptador", "Depois"]
+    assert rows["acertos (fatos-chave na resposta)"] == ["50%", "35%", "70%"]
+    assert rows["recusas corretas"] == ["80%", "80%", "80%"]
+    assert rows["respostas sem fonte"] == ["0%", "0%", "0%"]
+    assert rows["tempo de resposta (mediana)"] == ["2,0 s", "2,0 s", "2,0 s"]  # Brazilian decimal comma
     assert decision_markdown(ctx, better, "pt").startswith("✅ Promovido: acertos 50% → 70%")
     assert decision_markdown(ctx, read_report(workspace, "worse"), "pt").startswith(
         "ℹ️ Não promovido: os acertos não melhoraram (50% → 40%)")

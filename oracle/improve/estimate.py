@@ -86,8 +86,9 @@ class RunUnits(Record):
             :data:`oracle.training.embedding.MIN_TRAIN_FOR_VALIDATION` training questions).
         n_index_chunks: chunks of the chat's index (re-embedded when the tuned embedder wins).
         generator_passes: example passes of the LoRA (optimizer steps x batch x accumulation).
-        n_answers: answers of the before/after evaluation (questions x 2 chains); 0 when nothing is
-            trained.
+        n_answers: answers of the before/after evaluation (questions x chains: before and after,
+            plus the student without its adapter when a LoRA is trained and the chat's chain is
+            not already the bare student); 0 when nothing is trained.
         kept_share: the share of asked pairs expected to be kept, in [0, 1].
     """
 
@@ -166,7 +167,8 @@ def history(workspace: Workspace, teacher: str | None = None) -> dict[str, Any]:
       (when given; ``local:`` prefixes ignored), since teachers differ by far in speed;
     * ``embedder``: its training pairs x the run's epochs;
     * ``generator``: its optimizer steps x the run's batch x accumulation;
-    * ``evaluate``: 2 x the questions of the evaluation.
+    * ``evaluate``: the questions of the evaluation x the chains scored (2, or 3 with the student
+      without its adapter).
 
     Returns:
         ``{"seconds": {stage: s}, "units": {stage: u}, "asked": n, "kept": n}`` summed over runs
@@ -218,7 +220,7 @@ def history(workspace: Workspace, teacher: str | None = None) -> dict[str, Any]:
                        or _number(out.get("n_answerable")) + _number(out.get("n_unanswerable")))
         if record.get("state") == "completed" and out.get("before") and n_questions and secs:
             seconds["evaluate"] += secs
-            units["evaluate"] += 2 * n_questions
+            units["evaluate"] += (3 if out.get("student") else 2) * n_questions
     return {"seconds": seconds, "units": units, "asked": asked, "kept": kept}
 
 
@@ -261,6 +263,17 @@ def _gold_counts(path: str | Path, limit: int) -> int:
     n_un = len(rows) - n_ans
     cap = (lambda n: min(n, limit)) if limit else (lambda n: n)
     return cap(n_ans) + cap(n_un)
+
+
+def evaluated_chains(workspace: Workspace, cfg: ImproveConfig, lora: bool) -> int:
+    """Chains the before/after evaluation scores (:func:`oracle.improve.stages.stage_evaluate`):
+    before and after, plus the student without its adapter when ``lora`` (an adapter is trained)
+    and the chat's chain is not already the bare ``cfg.student``."""
+    from oracle.defaults import read_defaults
+
+    current = read_defaults(workspace)
+    bare_student = cfg.student == current.generator and not current.adapter
+    return 3 if lora and not bare_student else 2
 
 
 def run_units(workspace: Workspace, cfg: ImproveConfig, kept_share: float = KEPT_SHARE) -> RunUnits:
@@ -316,7 +329,7 @@ def run_units(workspace: Workspace, cfg: ImproveConfig, kept_share: float = KEPT
         cap = (lambda k: min(k, cfg.eval_limit)) if cfg.eval_limit else (lambda k: k)
         questions = (cap(units.n_heldout) + cap(cfg.n_offtopic)
                      + sum(_gold_counts(g, cfg.eval_limit) for g in cfg.gold))
-        units.n_answers = 2 * questions
+        units.n_answers = evaluated_chains(workspace, cfg, units.generator_passes > 0) * questions
     return units
 
 

@@ -210,7 +210,7 @@ def write_report(workspace: Workspace, run_id: str, state_dir: str | Path | None
 
     ``report.json``: ``{"run_id", "created_at", "updated_at", "config", "state", "stages": {stage:
     {"state", "seconds", "output", "error"}}, "promoted", "reason", "params", "before", "after",
-    "teacher", "student", "adapter", "embedder", "data_files"}``; shares in [0, 1], times in seconds;
+    "student_base" (the student without its adapter, when it was scored), "teacher", "student", "adapter", "embedder", "data_files"}``; shares in [0, 1], times in seconds;
     ``data_files``: every file that fed the run, with its sha256 (:func:`oracle.improve.stages.data_files`).
     """
     folder = run_dir(workspace, run_id)
@@ -230,6 +230,7 @@ def write_report(workspace: Workspace, run_id: str, state_dir: str | Path | None
         "after": (ev.get("after") or {}).get("summary"),
         "retrieval_before": (ev.get("before") or {}).get("retrieval"),
         "retrieval_after": (ev.get("after") or {}).get("retrieval"),
+        "student_base": (ev.get("student") or {}).get("summary"),
         "teacher": out("pairs").get("teacher"), "student": out("generator").get("student"),
         "adapter": out("generator").get("adapter"), "embedder": out("embedder").get("embedder"),
         "data_files": _data_files(folder),
@@ -296,22 +297,35 @@ COMPARISON_ROWS = (("keyfact_accuracy", "improve.row.keyfacts"), ("unsupported",
 """The before/after table: summary key and its plain-words label (i18n)."""
 
 
+def comparison_headers(report: dict[str, Any], lang: str | None = None) -> list[str]:
+    """Column titles of :func:`comparison`: measure, before, [the student without its adapter,]
+    after."""
+    from oracle.i18n import t
+
+    middle = [t("improve.report.student", lang)] if report.get("student_base") else []
+    return [t("improve.report.measure", lang), t("improve.report.before", lang), *middle,
+            t("improve.report.after", lang)]
+
+
 def comparison(report: dict[str, Any], lang: str | None = None) -> list[list[str]]:
-    """The before/after table in plain words: ``[[label, before, after], ...]`` (shares as
-    percentages, latency in seconds, Brazilian number format in Portuguese)."""
+    """The before/after table in plain words: ``[[label, before, after], ...]``, or ``[[label,
+    before, student, after], ...]`` when the run scored the student without its adapter
+    (``student_base``; titles in :func:`comparison_headers`). Shares as percentages, latency in
+    seconds, Brazilian number format in Portuguese."""
     from oracle.i18n import format_number, t
 
     before, after = report.get("before") or {}, report.get("after") or {}
+    chains = [before, *([report["student_base"]] if report.get("student_base") else []), after]
     rows = []
     for key, label in COMPARISON_ROWS:
         if key == "answer_p50":
             fmt = lambda v: "–" if v is None else f"{format_number(v, lang, 1)} s"
         else:
             fmt = lambda v: _pct(v, lang)
-        rows.append([t(label, lang), fmt(before.get(key)), fmt(after.get(key))])
+        rows.append([t(label, lang), *(fmt(c.get(key)) for c in chains)])
     mb, ma = (report.get("retrieval_before") or {}).get("mrr@10"), (report.get("retrieval_after") or {}).get("mrr@10")
-    rows.append([t("improve.row.mrr", lang), "–" if mb is None else format_number(mb, lang, 3),
-                 "–" if ma is None else format_number(ma, lang, 3)])
+    mrr = [mb] * (len(chains) - 1) + [ma]  # the student without its adapter runs on the before index
+    rows.append([t("improve.row.mrr", lang), *("–" if m is None else format_number(m, lang, 3) for m in mrr)])
     return rows
 
 
@@ -341,8 +355,9 @@ def report_markdown(report: dict[str, Any], lang: str | None = None) -> str:
             if n:
                 lines.append(f"- {t(f'improve.reject.{reason}', lang)}: {format_number(n, lang)}")
     if report.get("before") and report.get("after"):
-        lines += ["", f"| | {t('improve.report.before', lang)} | {t('improve.report.after', lang)} |", "|---|---|---|"]
-        lines += [f"| {a} | {b} | {c} |" for a, b, c in comparison(report, lang)]
+        headers = comparison_headers(report, lang)
+        lines += ["", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(row) + " |" for row in comparison(report, lang)]
         chains = chains_text(report, lang)
         if chains:
             lines += ["", chains]
@@ -367,7 +382,10 @@ def chains_text(report: dict[str, Any], lang: str | None = None) -> str:
             text += " + " + t("improve.report.adapter", lang, name=chain["adapter"])
         return text + ", " + t("improve.report.index", lang, name=chain.get("index") or "?")
 
-    return t("improve.report.chains", lang, before=one(chains["before"]), after=one(chains["after"]))
+    text = t("improve.report.chains", lang, before=one(chains["before"]), after=one(chains["after"]))
+    if chains.get("student"):
+        text += " " + t("improve.report.chains_student", lang, student=one(chains["student"]))
+    return text
 
 
 def list_runs(workspace: Workspace) -> list[dict[str, Any]]:

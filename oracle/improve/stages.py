@@ -521,14 +521,18 @@ def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
 
     Before: the chat's defaults (:func:`oracle.defaults.read_defaults`: generator, adapter) on the
     chat's index. After: the student with the new adapter (else the current generator and adapter)
-    on the candidate index (else the chat's). Nothing new to try (both training stages skipped):
-    no evaluation, not promoted. Promotion is :func:`oracle.improve.promotion.promote`.
+    on the candidate index (else the chat's). When the LoRA stage trained an adapter and the chat's
+    chain is not already the bare student, the student without the adapter, on the chat's index,
+    is scored too (``"student"``), so the report shows the adapter's own gain; the gate compares
+    only before and after. Nothing new to try (both training stages skipped): no evaluation, not
+    promoted. Promotion is :func:`oracle.improve.promotion.promote`.
 
     Returns:
-        ``{"status", "promoted", "reason", "params", "before", "after", "n_answerable",
-        "n_unanswerable", "defaults_before", "defaults_after", "chains"}``; ``"chains"`` names what
-        was compared: ``{"before": {"generator", "adapter", "index"}, "after": {...}}`` (adapter
-        and index by name, adapter None for the bare model).
+        ``{"status", "promoted", "reason", "params", "before", "after", "student", "n_answerable",
+        "n_unanswerable", "defaults_before", "defaults_after", "chains"}`` (``"student"`` as said
+        above); ``"chains"`` names what was compared: ``{"before": {"generator", "adapter",
+        "index"}, "after": {...}}`` plus ``"student"`` (adapter and index by name, adapter None for
+        the bare model).
     """
     from oracle.defaults import read_defaults
     from oracle.improve.promotion import describe_defaults, promote
@@ -548,21 +552,30 @@ def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
     evaluate = ctx.hooks.evaluate or default_evaluate
     old_adapter = str(ws.adapters / current.adapter) if current.adapter else None
     after_gen, after_adapter = (cfg.student, lora["adapter_dir"]) if lora else (current.generator, old_adapter)
+    student_is_before = lora is not None and cfg.student == current.generator and not current.adapter
     try:
         before = evaluate(ctx, "antes", current.generator, old_adapter, old_index, gold_files,
                           ctx.run_dir / "eval-before")
+        student = None
+        if lora is not None and not student_is_before:
+            if ctx.should_stop():
+                return {"status": "cancelled"}
+            student = evaluate(ctx, "aluno", cfg.student, None, old_index, gold_files, ctx.run_dir / "eval-student")
         if ctx.should_stop():
             return {"status": "cancelled"}
         after = evaluate(ctx, "depois", after_gen, after_adapter, new_index, gold_files, ctx.run_dir / "eval-after")
     except EvaluationStopped:
         return {"status": "cancelled"}
     ok, reason, params = gate(before["summary"], after["summary"], cfg.min_keyfact_gain)
+    chains = {"before": {"generator": current.generator, "adapter": current.adapter, "index": cfg.index_name},
+              "after": {"generator": after_gen, "adapter": lora["adapter"] if lora else current.adapter,
+                        "index": emb["candidate_index"] if emb else cfg.index_name}}
     out = {"status": "completed", "promoted": ok, "reason": reason, "params": params, "before": before,
            "after": after, "n_answerable": n_ans, "n_unanswerable": n_unans, "gold": gold_files,
-           "defaults_before": before_desc, "defaults_after": before_desc,
-           "chains": {"before": {"generator": current.generator, "adapter": current.adapter, "index": cfg.index_name},
-                      "after": {"generator": after_gen, "adapter": lora["adapter"] if lora else current.adapter,
-                                "index": emb["candidate_index"] if emb else cfg.index_name}}}
+           "defaults_before": before_desc, "defaults_after": before_desc, "chains": chains}
+    if student is not None:
+        out["student"] = student
+        chains["student"] = {"generator": cfg.student, "adapter": None, "index": cfg.index_name}
     if ok:
         new = replace(current, generator=after_gen if lora else current.generator,
                       adapter=lora["adapter"] if lora else current.adapter,

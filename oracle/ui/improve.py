@@ -228,12 +228,11 @@ def comparison_table(ctx: UIContext, report: dict[str, Any] | None, lang: str):
     """The before/after table (:func:`oracle.improve.comparison`) as a dataframe value; None when
     the run has no before/after figures yet."""
     from oracle.improve import comparison
+    from oracle.improve.runs import comparison_headers
 
     if not report or not (report.get("before") and report.get("after")):
         return None
-    headers = [ctx.t(f"ui.improve.col.{c}", lang) for c in ("measure",)] + [
-        ctx.t("improve.report.before", lang), ctx.t("improve.report.after", lang)]
-    return widgets.dataframe(comparison(report, lang), headers)
+    return widgets.dataframe(comparison(report, lang), comparison_headers(report, lang))
 
 
 def comparison_caption(ctx: UIContext, report: dict[str, Any] | None, lang: str) -> str:

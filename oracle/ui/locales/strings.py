@@ -471,7 +471,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.improve.col.state": {"pt": "Situação", "en": "State"},
     "ui.improve.col.time": {"pt": "Tempo", "en": "Time"},
     "ui.improve.col.result": {"pt": "Resultado", "en": "Result"},
-    "ui.improve.col.measure": {"pt": "Medida", "en": "Measure"},
     "ui.improve.col.date": {"pt": "Data", "en": "Date"},
     "ui.improve.col.keyfacts": {"pt": "Acertos", "en": "Correct answers"},
     "ui.improve.col.abstention": {"pt": "Recusas corretas", "en": "Correct refusals"},
