@@ -406,6 +406,23 @@ _LLAMA_LOCKS: dict[str, threading.Lock] = {}  # GGUF path -> one answer at a tim
 _LLAMA_LOAD_LOCK = threading.Lock()
 
 
+def release_llama_models() -> int:
+    """Close and forget every llama.cpp model loaded in this process (each after the answer it is
+    writing, if any); a generator that needs its model again reloads it. Returns how many were
+    released. Used between the stages of "Melhorar o Oráculo", so the teacher's weights (about
+    1.1 GB for the bundled 1.5B) do not stay in memory through training."""
+    with _LLAMA_LOAD_LOCK:
+        released = list(_LLAMA_MODELS.items())
+        for path, llm in released:
+            with _LLAMA_LOCKS.get(path) or threading.Lock():
+                close = getattr(llm, "close", None)
+                if callable(close):
+                    close()
+        _LLAMA_MODELS.clear()
+        _LLAMA_LOCKS.clear()
+    return len(released)
+
+
 def llama_cpp_available() -> bool:
     """True when the optional ``llama-cpp-python`` package can be imported (it is not imported)."""
     import importlib.util

@@ -136,6 +136,28 @@ def test_pairs_keep_only_verified_quotes_count_rejections_and_resume(workspace, 
     assert third.n_kept == 0 and third.rejections["duplicate"] == 20
 
 
+def test_the_teacher_is_released_after_the_training_questions(workspace, tmp_path, monkeypatch):
+    """The pairs stage frees the models it loaded (a llama.cpp teacher is closed) before training."""
+    from oracle import llm, models
+
+    class FakeLlama:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    fake = FakeLlama()
+    monkeypatch.setitem(llm._LLAMA_MODELS, "teacher.gguf", fake)
+    monkeypatch.setitem(llm._LLAMA_LOCKS, "teacher.gguf", __import__("threading").Lock())
+    cleared = []
+    monkeypatch.setattr(models, "clear_cache", lambda: cleared.append(True))
+    make_workspace(workspace, tmp_path)
+    out = run_pipeline(workspace, small_cfg(stages=["pairs"]), run_id="free", hooks=Hooks(teacher=fake_teacher))
+    assert out["status"] == "completed"
+    assert fake.closed and "teacher.gguf" not in llm._LLAMA_MODELS and cleared == [True]
+    assert llm.release_llama_models() == 0  # nothing left to release
+
+
 def test_pairs_spread_over_the_document_and_stop_when_asked(workspace, tmp_path):
     make_workspace(workspace, tmp_path)
     teacher = fake_teacher()

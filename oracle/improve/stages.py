@@ -167,6 +167,20 @@ def teacher_generator(ctx: RunContext) -> Any:
     return get_generator(spec, **kwargs)
 
 
+def free_models() -> None:
+    """Forget the models this process loaded (:func:`oracle.models.clear_cache`, and the llama.cpp
+    ones: :func:`oracle.llm.release_llama_models`), so the teacher does not hold memory through the
+    training stages; the chat and the evaluation reload what they need."""
+    import gc
+
+    from oracle import llm, models
+
+    models.clear_cache()
+    n = llm.release_llama_models()
+    gc.collect()
+    logger.info("models released after the training questions (%d llama.cpp)", n)
+
+
 def stage_pairs(ctx: RunContext) -> dict[str, Any]:
     """Stage 1: :func:`oracle.improve.pairs.generate_pairs`, then :func:`oracle.improve.pairs.publish_pairs`
     (review shows them) and the training snapshot.
@@ -176,8 +190,12 @@ def stage_pairs(ctx: RunContext) -> dict[str, Any]:
     from oracle.improve.pairs import generate_pairs, load_pairs, publish_pairs
 
     teacher = teacher_generator(ctx)
-    report = generate_pairs(ctx.workspace, ctx.cfg, ctx.run_dir, teacher, ctx.run_id, progress=ctx.progress("pairs"),
-                            should_stop=ctx.should_stop)
+    try:
+        report = generate_pairs(ctx.workspace, ctx.cfg, ctx.run_dir, teacher, ctx.run_id,
+                                progress=ctx.progress("pairs"), should_stop=ctx.should_stop)
+    finally:
+        del teacher
+        free_models()
     if report.status == "cancelled":
         return {"status": "cancelled", **report.to_dict()}
     n_published = publish_pairs(ctx.workspace, load_pairs(ctx.run_dir))
