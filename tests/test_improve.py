@@ -5,6 +5,7 @@ job, the CLI. Offline and fast: a fake teacher, tiny models built from config.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -414,6 +415,7 @@ def test_whole_pipeline_with_tiny_models_promotes_the_adapter(workspace, tmp_pat
     cfg.lora.max_steps, cfg.lora.max_seq_len, cfg.lora.bf16, cfg.lora.save_steps = 2, 512, "off", 100
     cfg.lora.rank, cfg.lora.alpha, cfg.lora.grad_accum = 4, 8, 1
     cfg.embedding.epochs, cfg.embedding.batch_size, cfg.embedding.bf16 = 1, 4, "off"
+    cfg.distill = True  # the teacher's own chat answers become targets where they hold the key facts
     targets = []
     from oracle.training import lora
 
@@ -425,10 +427,24 @@ def test_whole_pipeline_with_tiny_models_promotes_the_adapter(workspace, tmp_pat
 
     monkeypatch.setattr(lora, "train_lora", spy)
     logged = []
+
+    def chat_answer(messages):  # asked for pairs: the usual reply; asked a chat question: read the sources
+        prompt = messages[-1]["content"]
+        if '"quote"' in prompt:
+            return teacher_reply(messages)
+        topic = re.search(r"curso de (\w+)", prompt.rsplit("Pergunta", 1)[-1])
+        day = topic and re.search(rf"O curso de {topic.group(1)} tem inscrições abertas até o dia (\d+)", prompt)
+        return f"As inscrições vão até o dia {day.group(1)} de março de 2026 [1]." if day else "Não sei."
+
     out = run_pipeline(workspace, cfg, run_id="full", log=logged.append,
-                       hooks=Hooks(teacher=fake_teacher, evaluate=evaluate))
+                       hooks=Hooks(teacher=lambda c: FakeGenerator(fn=chat_answer, name="fake-teacher"),
+                                   evaluate=evaluate))
     records = read_stages(workspace.home / "improve" / "full")
     assert out["status"] == "completed", records
+    distilled = records["generator"]["output"]["distill"]
+    assert distilled["n_asked"] > 0 and distilled["n_kept"] > 0  # the deadline questions
+    assert distilled["n_missing_facts"] > 0  # "Não sei." to the fee questions
+    assert any(re.match(r"As inscrições vão até o dia \d+ de março de 2026 \[1\]\.", t) for t in targets)
     assert records["embedder"]["state"] == "skipped" and records["embedder"]["output"]["reason"] == "no_validation"
     assert records["generator"]["state"] == "completed"
     assert any("Trecho: \"" in t for t in targets)  # the target answer carries its verified quote
@@ -641,3 +657,63 @@ def test_reasons_and_texts_of_the_tab_are_plain_portuguese():
     found = {k: v["pt"] for k, v in STRINGS.items()
              if k.startswith(("ui.improve.", "improve.", "cli.improve.")) and english.search(v.get("pt", ""))}
     assert found == {}
+
+
+def _raft_example(question: str, answer: str, texts: list[str], gold: int | None):
+    from oracle.schema import Chunk, Hit
+    from oracle.training.data import RaftExample, TrainExample
+
+    hits = [Hit(chunk=Chunk(chunk_id=f"d:{i}:x", doc_id="d", doc_name="d.pdf", text=text, page_start=1, page_end=1,
+                            char_start=0, char_end=len(text)), score=0.9, rank=i + 1) for i, text in enumerate(texts)]
+    return RaftExample(TrainExample(question=question, answer=answer, language="pt"), hits, target=answer,
+                       gold_positions=[gold + 1] if gold is not None else [], dropped_gold=gold is None)
+
+
+def test_distilled_targets_are_the_teacher_answers_that_hold_the_key_facts(tmp_path):
+    """Sequence-level distillation: the teacher answers each example's chat prompt; its answer
+    replaces the target only when it holds the pair's key facts and no unsupported figure; a resume
+    asks nothing again; examples without their gold chunk keep the not-found target."""
+    from oracle.improve.distill import DISTILLED_FILE, distill_targets
+    from oracle.improve.stages import keyfacts_of
+    from oracle.training.data import question_key
+
+    deadline = "O prazo de inscrição termina em 31 de março de 2026, pelo portal da prefeitura."
+    fee = "A taxa de inscrição é de R$ 40,00, paga por boleto."
+    other = "O resultado preliminar sai em 20 de abril de 2026."
+    examples = [
+        _raft_example("Quando termina o prazo de inscrição?", "Em 31 de março de 2026.", [other, deadline], 1),
+        _raft_example("Qual é a taxa de inscrição?", "R$ 40,00.", [fee, other], 0),
+        _raft_example("Como pago a taxa?", "Por boleto.", [fee, other], 0),
+        _raft_example("Quando sai o resultado?", "Os documentos não contêm a resposta.", [deadline], None),
+    ]
+    replies = {
+        "Quando termina o prazo de inscrição?": "O prazo termina em 31 de março de 2026, pelo portal [2].",
+        "Qual é a taxa de inscrição?": "A taxa é de R$ 50,00 [1].",  # a figure in no source
+        "Como pago a taxa?": "Não encontrei essa informação nos documentos.",
+    }
+
+    class Teacher:
+        calls: list[str] = []
+
+        def generate(self, messages, max_new_tokens=256, temperature=0.0):
+            question = next(q for q in replies if q in messages[-1]["content"])
+            self.calls.append(question)
+            return replies[question]
+
+    facts = {question_key(e.question): keyfacts_of(e.question, e.example.answer, e.hits[e.gold_positions[0] - 1].chunk.text)
+             for e in examples if e.gold_positions}
+    facts[question_key("Qual é a taxa de inscrição?")] = [["40,00", "40"]]
+    teacher = Teacher()
+    stats = distill_targets(examples, teacher, facts, tmp_path)
+    assert teacher.calls == list(replies)  # the example without its gold chunk is not asked
+    assert examples[0].target == "O prazo termina em 31 de março de 2026, pelo portal [2]."
+    assert examples[1].target == "R$ 40,00." and examples[2].target == "Por boleto."  # the pair's answers stay
+    assert examples[3].target == "Os documentos não contêm a resposta."
+    assert (stats.n_asked, stats.n_kept, stats.n_refused) == (3, 1, 1)
+    assert stats.n_unsupported + stats.n_missing_facts == 1
+    # a resume reads the answers back and asks nothing
+    again = [_raft_example("Quando termina o prazo de inscrição?", "Em 31 de março de 2026.", [other, deadline], 1)]
+    teacher.calls = []
+    assert distill_targets(again, teacher, facts, tmp_path).n_kept == 1 and teacher.calls == []
+    assert again[0].target.startswith("O prazo termina em 31 de março")
+    assert len((tmp_path / DISTILLED_FILE).read_text(encoding="utf-8").splitlines()) == 3

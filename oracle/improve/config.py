@@ -131,6 +131,12 @@ class ImproveConfig:
         metadata={"help": "Promotion needs the key-fact accuracy after to beat the one before by more than this "
                           "(and abstention not to fall)."},
     )
+    distill: bool = field(
+        default=False,
+        metadata={"help": "LoRA targets: the teacher's own answer to the chat prompt of each training example "
+                          "(sequence-level distillation), kept when it holds the pair's key facts and no "
+                          "unsupported figure; otherwise the pair's answer. Costs one teacher answer per example."},
+    )
     seed: int = field(default=42, metadata={"help": "Random seed (chunk sampling, RAFT draws, training)."})
     embedding: Any = field(default_factory=_embed_default,
                            metadata={"help": "Embedder fine-tune hyper-parameters (EmbedTrainConfig)."})

@@ -391,12 +391,37 @@ def current_index(ctx: RunContext) -> Any:
     return load_index(ctx.workspace, won["candidate_index"] if won else ctx.cfg.index_name)
 
 
+def distill(ctx: RunContext, examples: list[Any]) -> dict[str, Any]:
+    """With ``cfg.distill``: the teacher answers the training examples' chat prompts and its answers
+    that hold the pair's key facts become their targets (:func:`oracle.improve.distill.distill_targets`);
+    the teacher is released afterwards. Returns the counts (:class:`~oracle.improve.distill.DistillStats`),
+    or ``{"status": "cancelled"}`` when a cancel came in between."""
+    from oracle.improve.distill import distill_targets
+    from oracle.training.data import question_key
+
+    facts = {question_key(r["question"]): keyfacts_of(r["question"], r["answer"], r.get("quote", ""))
+             for r in iter_jsonl(ensure_snapshot(ctx))}
+    teacher = teacher_generator(ctx)
+    try:
+        stats = distill_targets(examples, teacher, facts, ctx.run_dir, progress=ctx.progress("generator"),
+                                should_stop=ctx.should_stop)
+    finally:
+        del teacher
+        free_models()
+    if ctx.should_stop():
+        return {"status": "cancelled"}
+    return stats.to_dict()
+
+
 def stage_generator(ctx: RunContext) -> dict[str, Any]:
-    """Stage 3: LoRA adapter of ``cfg.student`` on RAFT examples built with the retriever now in use.
+    """Stage 3: LoRA adapter of ``cfg.student`` on RAFT examples built with the retriever now in use
+    (with ``cfg.distill``, their targets are first the teacher's own answers where they hold the
+    pair's key facts: :func:`distill`).
 
     Returns:
         completed: ``{"adapter", "adapter_dir", "student", "teacher", "n_train", "n_eval", "n_quoted",
-        "metrics"}`` (``metrics`` of ``train.json``: eval loss before/after...); skipped: ``no_examples``.
+        "metrics"}`` (``metrics`` of ``train.json``: eval loss before/after...), plus ``"distill"`` (its
+        counts) with ``cfg.distill``; skipped: ``no_examples``.
     """
     from oracle.training.card import TRAIN_JSON, RunCard, run_dir
     from oracle.training.data import prepare
@@ -408,12 +433,17 @@ def stage_generator(ctx: RunContext) -> dict[str, Any]:
     lcfg = cfg.lora
     data = prepare(ws, current_index(ctx), [str(ensure_snapshot(ctx))], cfg.use_ratings, lcfg.eval_fraction,
                    lcfg.k_distractors, lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources)
+    teacher = (ctx.outputs.get("pairs") or {}).get("teacher")
+    card = RunCard.load(adapter_dir, missing_ok=True)
+    distilled = distill(ctx, data.train) if cfg.distill and data.train and card is None else None
+    if distilled is not None and distilled.get("status") == "cancelled":
+        return distilled
     quotes = snapshot_quotes(ctx)
     n_quoted = add_quotes(data.train, quotes) + add_quotes(data.eval, quotes)
-    teacher = (ctx.outputs.get("pairs") or {}).get("teacher")
     figures = {"student": cfg.student, "teacher": teacher, "n_train": len(data.train), "n_eval": len(data.eval),
                "n_quoted": n_quoted, "n_no_gold": data.stats.get("raft_no_gold_train", 0)}
-    card = RunCard.load(adapter_dir, missing_ok=True)
+    if distilled is not None:
+        figures["distill"] = distilled
     if card is not None and card.source == TRAIN_JSON:  # saved before a kill: reuse
         return {"status": "completed", "adapter": name, "adapter_dir": str(adapter_dir),
                 "metrics": card.metrics, **figures}
