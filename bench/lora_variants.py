@@ -1,0 +1,90 @@
+"""Stage 3 of a finished "Melhorar o Oráculo" run again, with other RAFT and training settings: the
+same training questions (the run's ``train_pairs.jsonl``), the same retriever (the run's candidate
+index when its embedder won, else the chat's), a new adapter under ``adapters/NAME``. Score it
+afterwards with ``python -m oracle eval ... --generator <student> --adapter <workspace>/adapters/NAME``
+on the run's ``heldout.gold.jsonl`` and your gold set (bench/RESULTS.md, session 11).
+
+    ORACLE_HOME=/tmp/imp10 python bench/lora_variants.py --run 20261202-232944-improve-8d37e4 \\
+        --name s11-lora-distill --k-distractors 3 --p-no-gold 0.2 --epochs 1 --distill --no-quote
+
+``--distill`` asks the run's teacher (or ``--teacher``) for its own answers
+(:mod:`oracle.improve.distill`); ``--no-quote`` leaves out the ``Trecho: "..."`` line the pipeline
+appends to targets (:func:`oracle.improve.stages.add_quotes`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from oracle.config import Workspace, default_home
+    from oracle.improve.distill import distill_targets
+    from oracle.improve.runs import run_dir
+    from oracle.improve.stages import SNAPSHOT_FILE, add_quotes, free_models, keyfacts_of
+    from oracle.index import load_index
+    from oracle.llm import get_generator
+    from oracle.schema import iter_jsonl, read_json
+    from oracle.training.data import prepare, question_key
+    from oracle.training.lora import LoraTrainConfig, train_lora
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--home", type=Path, default=None, help="Workspace (default: ORACLE_HOME).")
+    ap.add_argument("--run", required=True, help="Run id of a finished improve run.")
+    ap.add_argument("--name", required=True, help="Adapter name (folder under adapters/).")
+    ap.add_argument("--k-distractors", type=int, default=None)
+    ap.add_argument("--p-no-gold", type=float, default=None)
+    ap.add_argument("--epochs", type=float, default=None)
+    ap.add_argument("--max-seq-len", type=int, default=1536)
+    ap.add_argument("--distill", action="store_true", help="Targets: the teacher's own chat answers where they "
+                                                          "hold the pair's key facts.")
+    ap.add_argument("--teacher", default="", help="Teacher for --distill (default: the run's).")
+    ap.add_argument("--no-quote", action="store_true", help="No 'Trecho: \"...\"' line in the targets.")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    ws = Workspace(home=args.home or default_home())
+    folder = run_dir(ws, args.run)
+    run = read_json(folder / "run.json")
+    report = read_json(folder / "report.json") if (folder / "report.json").exists() else {}
+    settings = dict(run["config"]["lora"], max_seq_len=args.max_seq_len)
+    for key, value in (("k_distractors", args.k_distractors), ("p_no_gold", args.p_no_gold), ("epochs", args.epochs)):
+        if value is not None:
+            settings[key] = value
+    lcfg = LoraTrainConfig(**settings)
+    emb = (((report.get("stages") or {}).get("embedder") or {}).get("output") or {})
+    index = load_index(ws, emb.get("candidate_index") or run["config"]["index_name"])
+    snapshot = folder / SNAPSHOT_FILE
+    data = prepare(ws, index, [str(snapshot)], run["config"]["use_ratings"], lcfg.eval_fraction, lcfg.k_distractors,
+                   lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources)
+    rows = list(iter_jsonl(snapshot))
+    figures: dict = {"settings": settings, "n_train": len(data.train), "n_eval": len(data.eval), **data.stats}
+    if args.distill:
+        teacher_name = args.teacher or report.get("teacher") or run["config"]["teacher"]
+        facts = {question_key(r["question"]): keyfacts_of(r["question"], r["answer"], r.get("quote", "")) for r in rows}
+        teacher = get_generator(teacher_name)
+        out = Path(ws.home) / "improve" / args.run / f"distill-{args.name}"
+        out.mkdir(parents=True, exist_ok=True)
+        figures["distill"] = distill_targets(data.train, teacher, facts, out).to_dict()
+        del teacher
+        free_models()
+    if not args.no_quote:
+        quotes = {question_key(r["question"]): r["quote"] for r in rows if r.get("quote")}
+        figures["n_quoted"] = add_quotes(data.train, quotes) + add_quotes(data.eval, quotes)
+    start = time.perf_counter()
+    result = train_lora(ws, run["config"]["student"], args.name, lcfg, data=data)
+    figures.update(status=result.status, seconds=round(time.perf_counter() - start),
+                   metrics=result.info.get("metrics", {}), adapter_dir=str(result.adapter_dir))
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
