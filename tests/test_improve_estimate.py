@@ -14,6 +14,7 @@ from oracle.defaults import ChatDefaults, write_defaults
 from oracle.improve import Hooks, ImproveConfig, run_pipeline
 from oracle.improve.estimate import (
     DEFAULT_UNIT_SECONDS,
+    DISTILL_ANSWER_SECONDS,
     LLAMA_CPP_PAIR_SECONDS,
     estimate,
     estimate_text,
@@ -43,6 +44,13 @@ def test_units_follow_the_data_and_the_settings(workspace, tmp_path):
     write_defaults(workspace, ChatDefaults(generator=cfg().student, adapter=None))
     assert run_units(workspace, cfg()).n_answers == 2 * (1 + 8)
     write_defaults(workspace, ChatDefaults())
+    assert units.n_distill == 0
+    # distilled targets: the teacher first answers the examples that keep their gold chunk
+    distilled = cfg(distill=True)
+    distilled.lora.p_no_gold = 0.25
+    assert run_units(workspace, distilled).n_distill == 3  # 4 training questions x 0.75
+    gen = estimate(workspace, distilled).stages["generator"].seconds
+    assert gen == pytest.approx(estimate(workspace, cfg()).stages["generator"].seconds + 3 * DISTILL_ANSWER_SECONDS, abs=0.1)
     few = run_units(workspace, cfg(max_chunks=3, pairs_per_chunk=4))
     assert (few.n_chunks, few.n_asked, few.n_new) == (3, 12, 3)
     more = cfg(stages=["generator", "evaluate"])

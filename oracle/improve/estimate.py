@@ -60,6 +60,12 @@ llama-cpp-python is installed: :func:`oracle.improve.config.teacher_engine`), on
 machine, quiet: the bundled 1.5B wrote 100 chunks x 2 pairs of the Ubuntu packaging guide in 32 min
 33 s, 17,332 tokens (section '"Melhorar o Oráculo" on one real PDF with the teacher on llama.cpp')."""
 
+DISTILL_ANSWER_SECONDS = 759.0 / 39
+"""Seconds per training example the teacher answers when ``cfg.distill`` is on
+(:mod:`oracle.improve.distill`): the 1.5B on llama.cpp answered 39 chat prompts of 4 chunks in 12 min
+39 s on the reference machine, load 2-3.5 (section "The LoRA stage again, other recipes" of
+``bench/RESULTS.md``)."""
+
 KEPT_SHARE = 5 / 20
 """Share of asked pairs kept when no earlier run says (the 1.5B kept 5 of 20 in the run above)."""
 
@@ -86,6 +92,8 @@ class RunUnits(Record):
             :data:`oracle.training.embedding.MIN_TRAIN_FOR_VALIDATION` training questions).
         n_index_chunks: chunks of the chat's index (re-embedded when the tuned embedder wins).
         generator_passes: example passes of the LoRA (optimizer steps x batch x accumulation).
+        n_distill: training examples the teacher answers first with ``cfg.distill`` (those with
+            their gold chunk: a ``1 - p_no_gold`` share); 0 without.
         n_answers: answers of the before/after evaluation (questions x chains: before and after,
             plus the student without its adapter when a LoRA is trained and the chat's chain is
             not already the bare student); 0 when nothing is trained.
@@ -101,6 +109,7 @@ class RunUnits(Record):
     embedder_pair_epochs: float = 0.0
     n_index_chunks: int = 0
     generator_passes: int = 0
+    n_distill: int = 0
     n_answers: int = 0
     kept_share: float = KEPT_SHARE
 
@@ -325,6 +334,8 @@ def run_units(workspace: Workspace, cfg: ImproveConfig, kept_share: float = KEPT
         per_epoch = max(1, math.ceil(math.ceil(n / lora.batch_size) / lora.grad_accum))
         steps = lora.max_steps if lora.max_steps > 0 else math.ceil(round(lora.epochs * per_epoch, 6))
         units.generator_passes = int(steps * lora.batch_size * lora.grad_accum)
+        if cfg.distill:
+            units.n_distill = round(n * (1.0 - lora.p_no_gold))
     if "evaluate" in cfg.stages and (units.generator_passes or units.embedder_pair_epochs):
         cap = (lambda k: min(k, cfg.eval_limit)) if cfg.eval_limit else (lambda k: k)
         questions = (cap(units.n_heldout) + cap(cfg.n_offtopic)
@@ -338,7 +349,8 @@ def estimate(workspace: Workspace, cfg: ImproveConfig | None = None) -> RunEstim
 
     Units from :func:`run_units` (with the kept share of earlier runs of the same teacher when there
     are any), seconds per unit from :func:`unit_seconds`; the embedder stage adds the re-index of
-    the chat's index (it happens only when the tuned embedder wins: the estimate counts it).
+    the chat's index (it happens only when the tuned embedder wins: the estimate counts it), and the
+    generator stage the teacher's answers of ``cfg.distill`` (:data:`DISTILL_ANSWER_SECONDS` each).
 
     Returns:
         A :class:`RunEstimate` (seconds are wall time on this machine, an estimate).
@@ -367,6 +379,8 @@ def estimate(workspace: Workspace, cfg: ImproveConfig | None = None) -> RunEstim
         seconds = amount * seconds_per
         if stage == "embedder" and source == "default":
             seconds += units.n_index_chunks * DEFAULT_UNIT_SECONDS["reindex"]
+        if stage == "generator":
+            seconds += units.n_distill * DISTILL_ANSWER_SECONDS
         result.stages[stage] = StageEstimate(round(seconds, 1), amount, seconds_per, source)
     result.seconds = round(sum(s.seconds or 0.0 for s in result.stages.values()), 1)
     sources = {s.source for s in result.stages.values() if s.source in ("history", "default")}
