@@ -276,13 +276,12 @@ def _gold_counts(path: str | Path, limit: int) -> int:
 
 def evaluated_chains(workspace: Workspace, cfg: ImproveConfig, lora: bool) -> int:
     """Chains the before/after evaluation scores (:func:`oracle.improve.stages.stage_evaluate`):
-    before and after, plus the student without its adapter when ``lora`` (an adapter is trained)
-    and the chat's chain is not already the bare ``cfg.student``."""
+    before and after, plus the student without its adapter
+    (:func:`oracle.improve.stages.scores_bare_student`; ``lora``: an adapter is trained)."""
     from oracle.defaults import read_defaults
+    from oracle.improve.stages import scores_bare_student
 
-    current = read_defaults(workspace)
-    bare_student = cfg.student == current.generator and not current.adapter
-    return 3 if lora and not bare_student else 2
+    return 3 if scores_bare_student(cfg, read_defaults(workspace), lora) else 2
 
 
 def run_units(workspace: Workspace, cfg: ImproveConfig, kept_share: float = KEPT_SHARE) -> RunUnits:

@@ -564,6 +564,13 @@ def gate(before: dict[str, Any], after: dict[str, Any], min_keyfact_gain: float 
     return True, "promoted", params
 
 
+def scores_bare_student(cfg: Any, current: Any, lora_trained: bool) -> bool:
+    """Whether the before/after evaluation also scores ``cfg.student`` without its adapter: when an
+    adapter was trained and the chat's chain (``current``: :class:`oracle.defaults.ChatDefaults`) is
+    not already that bare student."""
+    return lora_trained and not (cfg.student == current.generator and not current.adapter)
+
+
 def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
     """Stage 4: score the chain before and after on the same questions, then promote or keep.
 
@@ -600,12 +607,11 @@ def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
     evaluate = ctx.hooks.evaluate or default_evaluate
     old_adapter = str(ws.adapters / current.adapter) if current.adapter else None
     after_gen, after_adapter = (cfg.student, lora["adapter_dir"]) if lora else (current.generator, old_adapter)
-    student_is_before = lora is not None and cfg.student == current.generator and not current.adapter
     try:
         before = evaluate(ctx, "antes", current.generator, old_adapter, old_index, gold_files,
                           ctx.run_dir / "eval-before")
         student = None
-        if lora is not None and not student_is_before:
+        if scores_bare_student(cfg, current, lora is not None):
             if ctx.should_stop():
                 return {"status": "cancelled"}
             student = evaluate(ctx, "aluno", cfg.student, None, old_index, gold_files, ctx.run_dir / "eval-student")
