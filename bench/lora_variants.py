@@ -28,11 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     from oracle.config import Workspace, default_home
     from oracle.improve.distill import distill_targets
     from oracle.improve.runs import run_dir
-    from oracle.improve.stages import SNAPSHOT_FILE, add_quotes, free_models, keyfacts_of
+    from oracle.improve.stages import SNAPSHOT_FILE, add_quotes, free_models, pair_facts, pair_quotes
     from oracle.index import load_index
     from oracle.llm import get_generator
     from oracle.schema import iter_jsonl, read_json
-    from oracle.training.data import prepare, question_key
+    from oracle.training.data import prepare
     from oracle.training.lora import LoraTrainConfig, train_lora
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict = {"settings": settings, "n_train": len(data.train), "n_eval": len(data.eval), **data.stats}
     if args.distill:
         teacher_name = args.teacher or report.get("teacher") or run["config"]["teacher"]
-        facts = {question_key(r["question"]): keyfacts_of(r["question"], r["answer"], r.get("quote", "")) for r in rows}
+        facts = pair_facts(rows)
         teacher = get_generator(teacher_name)
         out = Path(ws.home) / "improve" / args.run / f"distill-{args.name}"
         out.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         del teacher
         free_models()
     if not args.no_quote:
-        quotes = {question_key(r["question"]): r["quote"] for r in rows if r.get("quote")}
+        quotes = pair_quotes(rows)
         figures["n_quoted"] = add_quotes(data.train, quotes) + add_quotes(data.eval, quotes)
     start = time.perf_counter()
     result = train_lora(ws, run["config"]["student"], args.name, lcfg, data=data)

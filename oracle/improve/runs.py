@@ -210,7 +210,8 @@ def write_report(workspace: Workspace, run_id: str, state_dir: str | Path | None
 
     ``report.json``: ``{"run_id", "created_at", "updated_at", "config", "state", "stages": {stage:
     {"state", "seconds", "output", "error"}}, "promoted", "reason", "params", "before", "after",
-    "student_base" (the student without its adapter, when it was scored), "teacher", "student", "adapter", "embedder", "data_files"}``; shares in [0, 1], times in seconds;
+    "student_base" (the student without its adapter, when it was scored), "teacher", "student",
+    "adapter", "embedder", "data_files"}``; shares in [0, 1], times in seconds;
     ``data_files``: every file that fed the run, with its sha256 (:func:`oracle.improve.stages.data_files`).
     """
     folder = run_dir(workspace, run_id)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -263,11 +263,23 @@ def data_files(ctx: RunContext, read: list[tuple[Path, str]]) -> list[dict[str, 
     return [{"path": str(p), "sha256": file_sha256(p), "role": role} for p, role in read if p.is_file()]
 
 
-def snapshot_quotes(ctx: RunContext) -> dict[str, str]:
-    """``{question_key: quote}`` of the snapshot's pairs that carry a quote."""
+def pair_quotes(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """``{question_key: quote}`` of the QA pairs ``rows`` that carry a quote."""
     from oracle.training.data import question_key
 
-    return {question_key(r["question"]): r["quote"] for r in iter_jsonl(ensure_snapshot(ctx)) if r.get("quote")}
+    return {question_key(r["question"]): r["quote"] for r in rows if r.get("quote")}
+
+
+def pair_facts(rows: Iterable[dict[str, Any]]) -> dict[str, list[list[str]]]:
+    """``{question_key: key facts}`` of the QA pairs ``rows`` (:func:`keyfacts_of`)."""
+    from oracle.training.data import question_key
+
+    return {question_key(r["question"]): keyfacts_of(r["question"], r["answer"], r.get("quote", "")) for r in rows}
+
+
+def snapshot_quotes(ctx: RunContext) -> dict[str, str]:
+    """``{question_key: quote}`` of the snapshot's pairs that carry a quote."""
+    return pair_quotes(iter_jsonl(ensure_snapshot(ctx)))
 
 
 # --- 2. embedder ------------------------------------------------------------------------------------
@@ -397,10 +409,8 @@ def distill(ctx: RunContext, examples: list[Any]) -> dict[str, Any]:
     the teacher is released afterwards. Returns the counts (:class:`~oracle.improve.distill.DistillStats`),
     or ``{"status": "cancelled"}`` when a cancel came in between."""
     from oracle.improve.distill import distill_targets
-    from oracle.training.data import question_key
 
-    facts = {question_key(r["question"]): keyfacts_of(r["question"], r["answer"], r.get("quote", ""))
-             for r in iter_jsonl(ensure_snapshot(ctx))}
+    facts = pair_facts(iter_jsonl(ensure_snapshot(ctx)))
     teacher = teacher_generator(ctx)
     try:
         stats = distill_targets(examples, teacher, facts, ctx.run_dir, progress=ctx.progress("generator"),
