@@ -124,7 +124,7 @@ def test_the_advanced_settings_feed_the_main_button_and_its_estimate(served, wor
     loaded = client.predict(api_name="/improve_estimate_load")
     # the app's teacher is a server never timed here: the estimate says so instead of guessing
     assert loaded.startswith("⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as 30 perguntas")
-    values = {"use_ratings": False, "eval_fraction": 0.3, "rank": 4, "alpha": 8, "dropout": 0.1,
+    values = {"max_chunks": 3, "eval_limit": 5, "use_ratings": False, "eval_fraction": 0.3, "rank": 4, "alpha": 8, "dropout": 0.1,
               "target_modules": "q_proj,v_proj", "learning_rate": 1e-4, "epochs": 2, "max_seq_len": 512,
               "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "bf16": "off",
               "embedding_epochs": 2, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}
@@ -139,6 +139,7 @@ def test_the_advanced_settings_feed_the_main_button_and_its_estimate(served, wor
     assert config["embedding"]["epochs"] == 2 and config["embedding"]["hard_negatives"] == 0
     assert config["eval_fraction"] == config["lora"]["eval_fraction"] == 0.3
     assert config["use_ratings"] is False and config["student"] == "modelo-aluno"
+    assert config["max_chunks"] == 3 and config["eval_limit"] == 5  # the run's size
     assert config["teacher"] == "openai:fake-teacher" and config["stages"] == ["pairs", "evaluate"]  # the app's
     assert jobs.wait(workspace, job_id, timeout_s=120).state == jobs.COMPLETED
     with pytest.raises(Exception, match="Para comparar antes e depois"):
@@ -149,12 +150,13 @@ def test_run_config_maps_each_control_to_its_field(workspace):
     from oracle.improve import ImproveConfig
     from oracle.ui.improve import ADVANCED_SETTINGS, run_config
 
-    base = ImproveConfig(max_chunks=7)
+    base = ImproveConfig(pairs_per_chunk=3)
     assert {name for name, _ in ADVANCED_SETTINGS} >= {"rank", "eval_fraction", "use_ratings", "hard_negatives"}
     cfg = run_config(base, True, "embedding", "algum-embedder", {"rank": 16, "hard_negatives": 2})
     assert cfg.lora.rank == 16 and cfg.embedding.hard_negatives == 2 and cfg.reviewed_only is True
     assert cfg.student == base.student  # the base model of an embedder run is not the student
-    assert cfg.max_chunks == 7  # no control: the app's value
+    assert cfg.pairs_per_chunk == 3  # no control: the app's value
+    assert run_config(base, False, "lora", "aluno", {"max_chunks": 12.0, "eval_limit": 0}).max_chunks == 12
     assert run_config(None, False, "lora", "aluno", {}).student == "aluno"
 
 
@@ -434,7 +436,7 @@ def test_poll_recomputes_the_estimate_when_the_run_ends(workspace, tmp_path, mon
     job_id = jobs.submit(workspace, ImproveJob(config=ImproveConfig()), name="run", start=False).job_id
     jobs.update_status(workspace, job_id, state=jobs.RUNNING)
     defaults = ImproveConfig()
-    values = {"use_ratings": True, "eval_fraction": 0.25, "rank": 4, "alpha": 8, "dropout": 0.05,
+    values = {"max_chunks": 0, "eval_limit": 4, "use_ratings": True, "eval_fraction": 0.25, "rank": 4, "alpha": 8, "dropout": 0.05,
               "target_modules": "all-linear", "learning_rate": 2e-4, "epochs": 1, "max_seq_len": 512,
               "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "bf16": "off",
               "embedding_epochs": 1, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}
@@ -452,6 +454,7 @@ def test_poll_recomputes_the_estimate_when_the_run_ends(workspace, tmp_path, mon
     assert isinstance(estimate, str) and estimate.startswith("⏱️ **Tempo estimado de uma execução:**")
     (cfg,) = calls  # computed once, from the settings on the page
     assert cfg.lora.rank == 4 and cfg.eval_fraction == 0.25 and cfg.lora.bf16 == "off"
+    assert cfg.max_chunks == 0 and cfg.eval_limit == 4
     assert outs[11].startswith("**Dados para aprender:**")  # the data summary is redrawn with it
     assert _skipped(poll(job_id, seen, "pt", *settings)[-2]) and len(calls) == 1  # once per end
 

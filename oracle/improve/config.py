@@ -26,6 +26,11 @@ STAGES = ("pairs", "embedder", "generator", "evaluate")
 """The stages of a run, in order: training questions, embedder fine-tune (gated), generator LoRA,
 before/after evaluation and promotion."""
 
+DEFAULT_MAX_CHUNKS = 100
+"""Chunks per document that get training questions by default: 100 chunks took 32.5 min of a
+1 h 11 min run on 2 CPU cores (bench/RESULTS.md, session 10), so a run on a 100-page PDF fits the
+90 minutes asked; every chunk of that PDF (~300) would take over 2 hours."""
+
 TEACHER_CANDIDATES = (DEFAULT_GENERATOR, FAST_GENERATOR)
 """Bundled generators that may write the training questions, strongest first
 (:func:`strongest_generator`)."""
@@ -69,9 +74,11 @@ class ImproveConfig:
                           "answers one request at a time whatever this says)."},
     )
     max_chunks: int = field(
-        default=0,
+        default=DEFAULT_MAX_CHUNKS,
         metadata={"help": "Chunks per document that get questions, spread evenly over the whole document "
-                          "(0 = every chunk). Noise chunks (tables of contents, page headers) are never used."},
+                          "(0 = every chunk). Noise chunks (tables of contents, page headers) are never used. "
+                          "The teacher's time grows with it: about 20 s per chunk for the bundled 1.5B on "
+                          "llama.cpp, 2 CPU cores."},
     )
     pairs_per_chunk: int = field(default=2, metadata={"help": "Question/answer pairs asked for per chunk."})
     max_new_tokens: int = field(default=384, metadata={"help": "Token budget of one question-writing reply."})

@@ -62,6 +62,14 @@ SPLIT_SALT = "oracle-heldout-v1"
 
 _CITE_RE = re.compile(r"\[(\d+)\]")
 
+DEFAULT_P_NO_GOLD = 0.0
+"""Share of RAFT examples built without their gold chunk, target "not found". 0 by default since
+session 12: on the same 48 questions of the Ubuntu packaging guide, the 0.5B's adapter trained with
+0.2 refused 11 of 30 answerable questions (the bare 0.5B 3) and found 30% of key facts; trained
+with 0 it refused fewer (over-abstention 27% against 43%) and found 33%, while abstention on the
+unanswerable questions stayed at 100% (the chat's guards refuse before and after the model;
+bench/RESULTS.md, session 11)."""
+
 
 # --- examples -------------------------------------------------------------------------
 
@@ -441,7 +449,7 @@ def build_raft(
     chunks: dict[str, Chunk],
     negatives: dict[str, list[Chunk]] | None = None,
     k_distractors: int = 3,
-    p_no_gold: float = 0.2,
+    p_no_gold: float = DEFAULT_P_NO_GOLD,
     seed: int = 42,
     cite: bool = True,
 ) -> tuple[list[RaftExample], RaftStats]:
@@ -659,7 +667,7 @@ def prepare(
     use_ratings: bool = True,
     eval_fraction: float = 0.1,
     k_distractors: int = 3,
-    p_no_gold: float = 0.2,
+    p_no_gold: float = DEFAULT_P_NO_GOLD,
     seed: int = 42,
     max_examples: int = 0,
     cite: bool = True,

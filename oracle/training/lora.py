@@ -42,7 +42,7 @@ from oracle.schema import (
     write_json_atomic,
 )
 from oracle.training.card import RunCard, new_card, run_dir
-from oracle.training.data import RaftExample, TrainingData, hard_negative_index, prepare
+from oracle.training.data import DEFAULT_P_NO_GOLD, RaftExample, TrainingData, hard_negative_index, prepare
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,10 @@ class LoraTrainConfig(Record):
     eval_fraction: float = field(default=0.1, metadata={"help": "Share of questions held out for evaluation (never trained on)."})
     k_distractors: int = field(default=2, metadata={"help": "Distractor chunks (hard negatives from the index) shown with the gold chunk (RAFT)."})
     p_no_gold: float = field(
-        default=0.2,
+        default=DEFAULT_P_NO_GOLD,
         metadata={"help": "Probability that an example has no gold chunk and the target is 'the documents do not "
-                  "contain the answer' (RAFT), in [0, 1]."},
+                  "contain the answer' (RAFT), in [0, 1]. Default 0: such targets taught the adapter to refuse "
+                  "answerable questions, while the chat's guards already refuse unanswerable ones."},
     )
     cite_sources: bool = field(default=True, metadata={"help": "Targets end with [n] of the gold chunk, as chat answers cite sources."})
     save_steps: int = field(default=10, metadata={"help": "Checkpoint every this many optimizer steps (resume starts from the last)."})

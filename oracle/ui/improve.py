@@ -45,6 +45,7 @@ LOSS_SERIES = ("loss", "eval_loss", "mrr@10")
 """Series of the loss plot, named in plain words (``ui.improve.series.<key>``)."""
 
 ADVANCED_SETTINGS: tuple[tuple[str, str], ...] = (
+    ("max_chunks", "max_chunks"), ("eval_limit", "eval_limit"),
     ("use_ratings", "use_ratings"), ("eval_fraction", "eval_fraction"),
     ("rank", "lora.rank"), ("alpha", "lora.alpha"), ("dropout", "lora.dropout"),
     ("target_modules", "lora.target_modules"), ("learning_rate", "lora.learning_rate"), ("epochs", "lora.epochs"),
@@ -53,8 +54,9 @@ ADVANCED_SETTINGS: tuple[tuple[str, str], ...] = (
     ("embedding_epochs", "embedding.epochs"), ("embedding_batch_size", "embedding.batch_size"),
     ("embedding_learning_rate", "embedding.learning_rate"), ("hard_negatives", "embedding.hard_negatives"),
 )
-"""The "Avançado" controls (``ctx.components["ft_settings"]``, :func:`oracle.ui.finetune.build`) that
-feed the main button, and the :class:`oracle.improve.ImproveConfig` field each one sets. The
+"""The "Avançado" controls (``ctx.components["ft_settings"]``: the run's size, from :func:`build_main`,
+and the per-stage form of :func:`oracle.ui.finetune.build`) that feed the main button, and the
+:class:`oracle.improve.ImproveConfig` field each one sets. The
 "Modelo de partida" control also sets ``student`` when the kind chosen there is the generator
 (``lora``); the QA files, the run's name and the prices have no field there."""
 
@@ -330,8 +332,15 @@ def build_main(ctx: UIContext) -> None:
     timer = gr.Timer(POLL_S, active=True)
     with gr.Accordion(ctx.k("ui.improve.advanced"), open=False, elem_id="oracle-ft-advanced"):
         gr.Markdown(ctx.k("ui.improve.advanced_note"))
+        size_cfg = base_cfg if base_cfg is not None else improve.ImproveConfig()
+        with gr.Row():
+            max_chunks = gr.Number(size_cfg.max_chunks, precision=0, minimum=0, label=ctx.k("ui.improve.max_chunks"),
+                                   info=ctx.k("ui.improve.max_chunks_info"), elem_id="oracle-improve-max-chunks")
+            eval_limit = gr.Number(size_cfg.eval_limit, precision=0, minimum=0, label=ctx.k("ui.improve.eval_limit"),
+                                   info=ctx.k("ui.improve.eval_limit_info"), elem_id="oracle-improve-eval-limit")
         finetune.build(ctx)
-    controls = ctx.components["ft_settings"]  # left there by finetune.build
+    # the per-stage form left its controls there (finetune.build); the run's size joins them
+    controls = {**ctx.components["ft_settings"], "max_chunks": max_chunks, "eval_limit": eval_limit}
     names = [name for name, _ in ADVANCED_SETTINGS]
     settings_inputs = [reviewed, controls["kind"], controls["base"], *(controls[name] for name in names)]
 

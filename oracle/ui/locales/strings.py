@@ -1079,8 +1079,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Além do sentido da pergunta, procura também as palavras exatas dela: ajuda com siglas, números e nomes próprios.",
         "en": "Besides the meaning of the question, also looks for its exact words: helps with acronyms, numbers and names.",
     },
+    "ui.improve.max_chunks": {
+        "pt": "Trechos usados por documento para gerar perguntas",
+        "en": "Chunks per document used to write questions",
+    },
+    "ui.improve.max_chunks_info": {
+        "pt": "Espalhados pelo documento inteiro (0 = todos). Cada trecho custa cerca de 20 s ao modelo que escreve as perguntas: 100 trechos, cerca de meia hora.",
+        "en": "Spread over the whole document (0 = all). Each chunk costs the question-writing model about 20 s: 100 chunks, about half an hour.",
+    },
+    "ui.improve.eval_limit": {
+        "pt": "Perguntas na medição do antes e depois",
+        "en": "Questions in the before/after measurement",
+    },
+    "ui.improve.eval_limit_info": {
+        "pt": "No máximo este número de perguntas com resposta e o mesmo de perguntas sem resposta, por arquivo de perguntas (0 = todas). Mais perguntas medem com mais segurança, mas cada uma custa uma resposta de cada modelo.",
+        "en": "At most this many answerable and as many unanswerable questions, per question file (0 = all). More questions measure more reliably, but each costs one answer from each model.",
+    },
     "ui.improve.advanced_note": {
-        "pt": "ℹ️ O botão **Melhorar o Oráculo** acima usa as escolhas feitas aqui: modelo de partida (o modelo que aprende, quando o tipo é o gerador), avaliações do Chat, fração separada para avaliação e os parâmetros do adaptador e da busca.",
-        "en": "ℹ️ The **Improve the Oracle** button above uses the choices made here: base model (the model that learns, when the kind is the generator), Chat ratings, held-out fraction and the adapter and search parameters.",
+        "pt": "ℹ️ O botão **Melhorar o Oráculo** acima usa as escolhas feitas aqui: tamanho da execução, modelo de partida (o modelo que aprende, quando o tipo é o gerador), avaliações do Chat, fração separada para avaliação e os parâmetros do adaptador e da busca.",
+        "en": "ℹ️ The **Improve the Oracle** button above uses the choices made here: run size, base model (the model that learns, when the kind is the generator), Chat ratings, held-out fraction and the adapter and search parameters.",
     },
 }
