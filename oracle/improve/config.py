@@ -29,7 +29,8 @@ before/after evaluation and promotion."""
 DEFAULT_MAX_CHUNKS = 100
 """Chunks per document that get training questions by default: 100 chunks took 32.5 min of a
 1 h 11 min run on 2 CPU cores (bench/RESULTS.md, session 10), so a run on a 100-page PDF fits the
-90 minutes asked; every chunk of that PDF (~300) would take over 2 hours."""
+90 minutes asked; every chunk of such a PDF (the 104-page Debian Edu manual has 254) would take
+over 2 hours."""
 
 TEACHER_CANDIDATES = (DEFAULT_GENERATOR, FAST_GENERATOR)
 """Bundled generators that may write the training questions, strongest first
