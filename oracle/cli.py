@@ -1158,7 +1158,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(repeatable; default rag).")
     p.add_argument("--retrieval", action="append", choices=["dense", "hybrid"],
                    help="dense, or hybrid (BM25 + dense fusion) (repeatable; default: --hybrid's value).")
-    p.add_argument("--prompt-style", action="append", choices=["v1", "v2", "v3", "v4", "v5"],
+    p.add_argument("--prompt-style", action="append", choices=C.PROMPT_STYLES,
                    help="Prompt style to compare (repeatable; default --prompt's value).")
     p.add_argument("--limit", type=int, default=None,
                    help="Only the first N answerable and N unanswerable questions of each gold file.")

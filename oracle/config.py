@@ -197,6 +197,10 @@ class QAConfig:
                 raise ConfigError.non_negative(name, getattr(self, name))
 
 
+PROMPT_STYLES = ("v1", "v2", "v3", "v4", "v5", "v6")
+"""The prompt styles of RAG chat (:data:`oracle.rag.PROMPT_STYLES`, where each is described)."""
+
+
 @dataclass
 class RAGConfig:
     top_k: int = field(default=4, metadata={"help": "Chunks retrieved and shown to the generator."})
@@ -237,7 +241,9 @@ class RAGConfig:
             "help": (
                 "Prompt style (oracle.rag.PROMPT_STYLES): v1 context then question; v2 the question before and "
                 "after the context, answer-first instructions; v3 v2 plus a one-shot example; v4 v1 asking for the "
-                "context's exact words (extractive); v5 v1 with the best source last, next to the question."
+                "context's exact words (extractive); v5 v1 with the best source last, next to the question; v6 v1 "
+                "asking to answer every part of the question with the context's exact names, numbers and "
+                "commands."
             )
         },
     )
@@ -256,9 +262,8 @@ class RAGConfig:
     def __post_init__(self) -> None:
         _positive("top_k", self.top_k)
         _positive("max_new_tokens", self.max_new_tokens)
-        styles = ("v1", "v2", "v3", "v4", "v5")  # oracle.rag.PROMPT_STYLES (rag imports this module)
-        if self.prompt not in styles:
-            raise ConfigError.not_one_of("prompt", self.prompt, styles)
+        if self.prompt not in PROMPT_STYLES:
+            raise ConfigError.not_one_of("prompt", self.prompt, PROMPT_STYLES)
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ConfigError.out_of_range("min_coverage", self.min_coverage, "[0, 1]")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:

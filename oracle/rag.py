@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from oracle.config import RAGConfig
+from oracle.config import PROMPT_STYLES, RAGConfig  # noqa: F401 - PROMPT_STYLES is part of this module's API
 from oracle.schema import Answer, Citation, Hit
 
 logger = logging.getLogger(__name__)
@@ -71,20 +71,23 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
     "en": "Answer in English in one or two complete sentences.",
 }
 
-#: Prompt styles (``RAGConfig.prompt``), each measured on the gold sets (bench/RESULTS.md):
-#:
-#: * ``"v1"``: context, then the question, then :data:`ANSWER_INSTRUCTIONS` (the first design);
-#: * ``"v2"``: the question before the context too (the model reads the sources knowing what it
-#:   looks for), and :data:`DIRECT_INSTRUCTIONS`: give the information asked for directly, never
-#:   repeat the question;
-#: * ``"v3"``: ``"v2"`` plus a one-shot example (:data:`ONE_SHOT`) in the system prompt;
-#: * ``"v4"``: ``"v1"`` ending with :data:`EXTRACTIVE_INSTRUCTIONS`: answer in the context's own
-#:   words (extractive answering: the names, numbers and commands of the answer are copied, so
-#:   they can be verified against the source);
-#: * ``"v5"``: ``"v1"`` with the sources in reverse rank order, the best one last, next to the
-#:   question (they keep their numbers: ``Fonte 4`` … ``Fonte 1``). Small models use the start
-#:   and the end of a long context best (Liu et al. 2023, "Lost in the Middle").
-PROMPT_STYLES = ("v1", "v2", "v3", "v4", "v5")
+# Prompt styles (``RAGConfig.prompt``; the names in :data:`oracle.config.PROMPT_STYLES`, imported
+# here), each measured on the gold sets (bench/RESULTS.md):
+#
+# * ``"v1"``: context, then the question, then :data:`ANSWER_INSTRUCTIONS` (the first design);
+# * ``"v2"``: the question before the context too (the model reads the sources knowing what it
+#   looks for), and :data:`DIRECT_INSTRUCTIONS`: give the information asked for directly, never
+#   repeat the question;
+# * ``"v3"``: ``"v2"`` plus a one-shot example (:data:`ONE_SHOT`) in the system prompt;
+# * ``"v4"``: ``"v1"`` ending with :data:`EXTRACTIVE_INSTRUCTIONS`: answer in the context's own
+#   words (extractive answering: the names, numbers and commands of the answer are copied, so
+#   they can be verified against the source);
+# * ``"v5"``: ``"v1"`` with the sources in reverse rank order, the best one last, next to the
+#   question (they keep their numbers: ``Fonte 4`` … ``Fonte 1``). Small models use the start
+#   and the end of a long context best (Liu et al. 2023, "Lost in the Middle");
+# * ``"v6"``: ``"v1"`` ending with :data:`COMPLETE_INSTRUCTIONS`: answer every part of the question
+#   and copy the context's names, numbers and commands (7 of the 1.5B's 12 wrong answers on the dev
+#   sample, session 9, gave one of a question's two facts and left out the other).
 
 #: The last line of the user message in prompt styles v2 and v3. Kept short: a first draft that
 #: also said "for a yes/no question, start with Sim/Não" and listed "(número, nome, comando,
@@ -101,6 +104,14 @@ DIRECT_INSTRUCTIONS: dict[str, str] = {
 EXTRACTIVE_INSTRUCTIONS: dict[str, str] = {
     "pt": "Responda em português com uma ou duas frases, usando as palavras exatas do contexto.",
     "en": "Answer in English in one or two sentences, using the exact words of the context.",
+}
+
+#: The last line of the user message in prompt style v6.
+COMPLETE_INSTRUCTIONS: dict[str, str] = {
+    "pt": "Responda em português com uma ou duas frases completas, respondendo a todas as partes da pergunta "
+          "e copiando do contexto os nomes, números e comandos exatos.",
+    "en": "Answer in English in one or two complete sentences, answering every part of the question and "
+          "copying the exact names, numbers and commands from the context.",
 }
 
 #: The one-shot example of prompt style v3, appended to the system prompt.
@@ -216,9 +227,9 @@ def build_messages(question: str, hits: list, language: str = "pt", retry: bool 
     if retry:
         instructions = RETRY_INSTRUCTIONS[lang]
     else:
-        instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS,
-                        "v5": ANSWER_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
-    first = "" if style in ("v1", "v4", "v5") else f"{question_label} {question.strip()}\n\n"
+        instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS, "v5": ANSWER_INSTRUCTIONS,
+                        "v6": COMPLETE_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
+    first = "" if style in ("v1", "v4", "v5", "v6") else f"{question_label} {question.strip()}\n\n"
     user = (first + header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n"
             + instructions)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

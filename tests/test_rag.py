@@ -462,3 +462,19 @@ def test_attributed_markers_stay_out_of_list_numbers():
     out = attribute_citations(text, hits)
     assert "1 [1]." not in out and "2 [1]." not in out
     assert "\n1. Cópia" in out and "\n2. Ata" in out and "[1]" in out
+
+
+def test_prompt_style_v6_asks_for_every_part_of_the_question():
+    from oracle.config import RAGConfig
+    from oracle.rag import COMPLETE_INSTRUCTIONS, build_messages
+
+    question = "Qual é o valor total e qual é o prazo?"
+    for lang in ("pt", "en"):
+        v1 = build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE), language=lang, style="v1")
+        v6 = build_messages(question, hits_of(CHUNK_VALUE, CHUNK_DEADLINE), language=lang, style="v6")
+        assert v6[0] == v1[0]  # the same system prompt
+        assert v6[1]["content"].endswith(COMPLETE_INSTRUCTIONS[lang])
+        # v1's user message up to its last line, then v6's own last line
+        assert v6[1]["content"].rsplit("\n", 1)[0] == v1[1]["content"].rsplit("\n", 1)[0]
+    assert "todas as partes da pergunta" in COMPLETE_INSTRUCTIONS["pt"]
+    assert RAGConfig(prompt="v6").prompt == "v6"
