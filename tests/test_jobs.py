@@ -398,3 +398,27 @@ def test_the_worker_runs_a_job_json_written_before_the_specs(workspace):
     jobs.start_next(workspace)
     done = jobs.wait(workspace, status.job_id, 60)
     assert done.state == jobs.COMPLETED and done.result == {"status": "completed", "step": 2}
+
+
+def test_rate_eta_counts_from_the_first_progress_seen():
+    clock = [100.0]
+    eta = jobs.RateEta(clock=lambda: clock[0])
+    assert eta(30, 100) is None  # a resumed task: 30 were done before this process
+    clock[0] = 110.0
+    assert eta(30, 100) is None  # nothing done yet: no rate
+    clock[0] = 120.0
+    assert eta(40, 100) == 120.0  # 10 units in 20 s: 60 left take 120 s
+    assert eta(40, 0) is None  # unknown total
+    clock[0] = 140.0
+    assert eta(100, 100) == 0.0
+
+
+def test_a_record_without_a_time_left_clears_the_last_one(workspace):
+    status = jobs.submit(workspace, SelftestJob(steps=1, sleep_s=0.0), name="eta")
+    jobs.wait(workspace, status.job_id, 60)
+    jobs.log_record(workspace, status.job_id, {"step": 3, "total": 9, "eta_s": 42.0})
+    assert jobs.get_job(workspace, status.job_id).eta_s == 42.0
+    jobs.log_record(workspace, status.job_id, {"step": 0, "total": 0})  # no key: unchanged
+    assert jobs.get_job(workspace, status.job_id).eta_s == 42.0
+    jobs.log_record(workspace, status.job_id, {"stage": "next", "step": 0, "total": 0, "eta_s": None})
+    assert jobs.get_job(workspace, status.job_id).eta_s is None  # a new stage: not the last one's

@@ -132,13 +132,18 @@ class RunContext:
         return lambda record: self.log({**record, "stage": stage})
 
     def progress(self, stage: str) -> Callable[[int, int, str], None]:
-        """A :data:`~oracle.schema.ProgressCallback` that logs ``{"stage", "step", "total", "note"}``."""
+        """A :data:`~oracle.schema.ProgressCallback` that logs ``{"stage", "step", "total", "note",
+        "eta_s"}``, ``eta_s`` the stage's seconds left at its rate so far (:class:`oracle.jobs.RateEta`)."""
+        from oracle.jobs import RateEta
+
+        eta = RateEta()
 
         def report(done: int, total: int, description: str = "") -> None:
+            left = eta(done, total)
             if total and done != total and done % max(1, total // 50):
                 return
             self.log({"stage": stage, "step": done, "total": total, "loss": None, "eval_loss": None,
-                      "tokens_per_s": None, "eta_s": None, "time": now_iso(), "note": description})
+                      "tokens_per_s": None, "eta_s": left, "time": now_iso(), "note": description})
 
         return report
 

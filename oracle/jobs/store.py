@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,10 +251,41 @@ def read_log(workspace: Workspace, job_id: str, since: int = 0) -> list[dict[str
     return [r for i, r in enumerate(iter_jsonl(path)) if i >= since]
 
 
+class RateEta:
+    """Seconds left of a task, from its rate since the first progress this process saw.
+
+    Call it with each ``(done, total)``: the first call records the starting point (a resumed task
+    starts counting from where it resumed) and returns None; later calls return
+    ``(total - done) / rate`` rounded to 0.1 s, ``rate`` being the units done per second since
+    that first call, or None while nothing was done yet or ``total`` is unknown (0).
+    Used by every job's progress: the in-process tasks (:mod:`oracle.jobs.threads`), the job
+    processes' coarse progress (:mod:`oracle.training.run`) and the stages of "Melhorar o Oráculo".
+    """
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self._first: tuple[float, int] | None = None
+
+    def __call__(self, done: int, total: int) -> float | None:
+        now = self._clock()
+        if self._first is None:
+            self._first = (now, int(done))
+            return None
+        t1, d1 = self._first
+        if not total or done <= d1 or now <= t1:
+            return None
+        rate = (done - d1) / (now - t1)  # units per second
+        return round(max(0, total - done) / rate, 1)
+
+
 def log_record(workspace: Workspace, job_id: str, record: dict[str, Any]) -> None:
-    """Append one progress record to ``log.jsonl`` and copy its latest values into ``status.json``."""
+    """Append one progress record to ``log.jsonl`` and copy its latest values into ``status.json``
+    (``eta_s`` whenever the record has the key: None says the time left is not known now, so a
+    stage that starts does not show the last stage's)."""
     append_jsonl(job_dir(workspace, job_id) / LOG_FILE, [record])
-    changes = {k: record[k] for k in ("step", "total", "tokens_per_s", "eta_s") if record.get(k) is not None}
+    changes = {k: record[k] for k in ("step", "total", "tokens_per_s") if record.get(k) is not None}
+    if "eta_s" in record:
+        changes["eta_s"] = record["eta_s"]
     for k in ("loss", "eval_loss"):
         if record.get(k) is not None:
             changes[k] = record[k]

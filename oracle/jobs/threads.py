@@ -45,6 +45,7 @@ from oracle.jobs.store import (
     STATUS_FILE,
     TASK_RUNNER,
     JobStatus,
+    RateEta,
     job_dir,
     pid_alive,
     read_status,
@@ -213,7 +214,7 @@ class TaskRegistry:
     # --- the thread -----------------------------------------------------------------
     def _run(self, status: JobStatus, fn: TaskFn, cancel: threading.Event) -> None:
         t0 = time.monotonic()
-        first: list[tuple[float, int]] = []
+        eta = RateEta()
         last_write = [0.0]
 
         def progress(done: int, total: int, message: str = "") -> None:
@@ -225,12 +226,9 @@ class TaskRegistry:
                 status.message = str(message or "")
                 status.elapsed_s = round(now - t0, 1)
                 status.updated_at = now_iso()
-                if not first:
-                    first.append((now, status.step))
-                t1, d1 = first[0]
-                if total and status.step > d1 and now > t1:
-                    rate = (status.step - d1) / (now - t1)  # units per second
-                    status.eta_s = round(max(0, total - status.step) / rate, 1)
+                left = eta(status.step, int(total))
+                if left is not None:
+                    status.eta_s = left
                 due = now - last_write[0] >= self.write_interval_s or (total and done >= total)
                 snapshot = _copy(status) if due else None
             if snapshot is not None:

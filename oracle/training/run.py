@@ -61,6 +61,7 @@ class JobContext:
         self.dir = jobs.job_dir(workspace, job_id)
         self.checkpoint_dir = self.dir / jobs.CHECKPOINTS
         self.resume = resume
+        self._eta: Any = None  # the RateEta of progress(), made at its first call
 
     def log(self, record: dict[str, Any]) -> None:
         jobs.log_record(self.workspace, self.job_id, record)
@@ -69,10 +70,14 @@ class JobContext:
         return jobs.cancel_requested(self.workspace, self.job_id)
 
     def progress(self, done: int, total: int, description: str = "") -> None:
-        """A ProgressCallback that logs coarse progress (non-training work: re-indexing)."""
+        """A ProgressCallback that logs coarse progress (non-training work: re-indexing), with the
+        seconds left (:class:`oracle.jobs.RateEta`)."""
+        if self._eta is None:
+            self._eta = jobs.RateEta()
+        left = self._eta(done, total)
         if total and (done == total or done % max(1, total // 50) == 0):
             self.log({"step": done, "total": total, "loss": None, "eval_loss": None, "tokens_per_s": None,
-                      "eta_s": None, "time": now_iso(), "note": description})
+                      "eta_s": left, "time": now_iso(), "note": description})
 
 
 def _lora(ctx: JobContext, spec: LoraJob) -> dict[str, Any]:
