@@ -27,10 +27,10 @@ STAGES = ("pairs", "embedder", "generator", "evaluate")
 before/after evaluation and promotion."""
 
 DEFAULT_MAX_CHUNKS = 100
-"""Chunks per document that get training questions by default: 100 chunks took 32.5 min of a
-1 h 11 min run on 2 CPU cores (bench/RESULTS.md, session 10), so a run on a 100-page PDF fits the
-90 minutes asked; every chunk of such a PDF (the 104-page Debian Edu manual has 254) would take
-over 2 hours."""
+"""Chunks per document that get training questions by default. On 2 CPU cores 100 chunks took
+32.5 min of a 1 h 11 min run on the Ubuntu packaging guide (session 10) and 1 h 17 min of a 2 h 01 min
+run on the 104-page Debian Edu manual from the app (session 12; ~33 s per chunk when nothing else ran,
+bench/RESULTS.md). Every chunk of that manual (254) would take about 2.5 times as long."""
 
 TEACHER_CANDIDATES = (DEFAULT_GENERATOR, FAST_GENERATOR)
 """Bundled generators that may write the training questions, strongest first
@@ -78,7 +78,7 @@ class ImproveConfig:
         default=DEFAULT_MAX_CHUNKS,
         metadata={"help": "Chunks per document that get questions, spread evenly over the whole document "
                           "(0 = every chunk). Noise chunks (tables of contents, page headers) are never used. "
-                          "The teacher's time grows with it: about 20 s per chunk for the bundled 1.5B on "
+                          "The teacher's time grows with it: 20-35 s per chunk for the bundled 1.5B on "
                           "llama.cpp, 2 CPU cores."},
     )
     pairs_per_chunk: int = field(default=2, metadata={"help": "Question/answer pairs asked for per chunk."})

@@ -1084,8 +1084,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Chunks per document used to write questions",
     },
     "ui.improve.max_chunks_info": {
-        "pt": "Espalhados pelo documento inteiro (0 = todos). Cada trecho custa cerca de 20 s ao modelo que escreve as perguntas: 100 trechos, cerca de meia hora.",
-        "en": "Spread over the whole document (0 = all). Each chunk costs the question-writing model about 20 s: 100 chunks, about half an hour.",
+        "pt": "Espalhados pelo documento inteiro (0 = todos). Cada trecho custa de 20 a 40 s ao modelo que escreve as perguntas num computador de 2 núcleos: 100 trechos, de meia hora a uma hora.",
+        "en": "Spread over the whole document (0 = all). Each chunk costs the question-writing model 20 to 40 s on a 2-core computer: 100 chunks, half an hour to an hour.",
     },
     "ui.improve.eval_limit": {
         "pt": "Perguntas na medição do antes e depois",
