@@ -68,7 +68,8 @@ session 12: on the same 48 questions of the Ubuntu packaging guide, the 0.5B's a
 0.2 refused 11 of 30 answerable questions (the bare 0.5B 3) and found 30% of key facts; trained
 with 0 it refused fewer (over-abstention 27% against 43%) and found 33%, while abstention on the
 unanswerable questions stayed at 100% (the chat's guards refuse before and after the model;
-bench/RESULTS.md, session 11)."""
+bench/RESULTS.md, session 11). Not confirmed on a second document: on the Debian Edu manual an
+adapter trained with 0 still refused 5 of 13 answerable questions (session 12)."""
 
 
 # --- examples -------------------------------------------------------------------------
