@@ -61,7 +61,7 @@ class JobContext:
         self.dir = jobs.job_dir(workspace, job_id)
         self.checkpoint_dir = self.dir / jobs.CHECKPOINTS
         self.resume = resume
-        self._eta: Any = None  # the RateEta of progress(), made at its first call
+        self._eta = jobs.RateEta()  # the time left of progress()
 
     def log(self, record: dict[str, Any]) -> None:
         jobs.log_record(self.workspace, self.job_id, record)
@@ -72,8 +72,6 @@ class JobContext:
     def progress(self, done: int, total: int, description: str = "") -> None:
         """A ProgressCallback that logs coarse progress (non-training work: re-indexing), with the
         seconds left (:class:`oracle.jobs.RateEta`)."""
-        if self._eta is None:
-            self._eta = jobs.RateEta()
         left = self._eta(done, total)
         if total and (done == total or done % max(1, total // 50) == 0):
             self.log({"step": done, "total": total, "loss": None, "eval_loss": None, "tokens_per_s": None,
