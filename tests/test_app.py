@@ -306,21 +306,20 @@ def test_importing_the_app_does_not_import_torch(tmp_path):
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+MODEL_LIBS = {"torch": "libtorch", "faiss": "_swigfaiss", "llama.cpp": "libllama", "tokenizers": "tokenizers."}
+"""Model library -> substring of its shared object's path in ``/proc/<pid>/maps``."""
 
 
-def test_page_is_served_within_ten_seconds(tmp_path):
-    """``python app.py`` serves its page within 10 s: no model loads at start.
+def test_page_is_served_before_any_model_loads(tmp_path):
+    """``python app.py`` serves its page with no model library loaded (torch, faiss, llama.cpp,
+    tokenizers: their shared objects are not mapped into the process when the page is served).
 
-    Wall time is only meaningful on a machine that is not oversubscribed; the CPU time the
-    app spent before serving (its own work, whatever the load) must fit in 10 s always."""
+    How long the start takes is a benchmark, not a test: ``bench/bench_app_start.py`` measures it
+    against a bare gradio app in the same run (figures in bench/RESULTS.md). The 120-s limit
+    here only stops a hung start."""
     port = free_port()
     env = {**os.environ, "ORACLE_HOME": str(tmp_path), "GRADIO_SERVER_NAME": "127.0.0.1",
            "GRADIO_SERVER_PORT": str(port)}  # fmt: skip
-    busy = os.getloadavg()[0] > (os.cpu_count() or 1)
     start = time.monotonic()
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
@@ -332,12 +331,12 @@ def test_page_is_served_within_ten_seconds(tmp_path):
                     body = resp.read().decode("utf-8", "replace")
                     break
             except OSError:
-                assert time.monotonic() - start < (60 if busy else 10), "the page was not served within 10 s"
+                assert time.monotonic() - start < 120, "the page was not served within 120 s"
                 time.sleep(0.1)
-        wall, cpu = time.monotonic() - start, _cpu_seconds(proc.pid)
+        maps = Path(f"/proc/{proc.pid}/maps").read_text()
         assert resp.status == 200 and "Oráculo" in body
-        assert cpu < 10, f"{cpu:.1f} s of CPU before the page was served"
-        assert busy or wall < 10, f"served after {wall:.1f} s"
+        assert "python" in maps  # the maps of the right process were read
+        assert [lib for lib, needle in MODEL_LIBS.items() if needle in maps] == []
     finally:
         proc.terminate()
         proc.wait(timeout=20)
