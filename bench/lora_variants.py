@@ -9,7 +9,7 @@ on the run's ``heldout.gold.jsonl`` and your gold set (bench/RESULTS.md, session
 
 ``--distill`` asks the run's teacher (or ``--teacher``) for its own answers
 (:mod:`oracle.improve.distill`); ``--no-quote`` leaves out the ``Trecho: "..."`` line the pipeline
-appends to targets (:func:`oracle.improve.stages.add_quotes`).
+puts at the start of targets (:func:`oracle.improve.stages.add_quotes`).
 """
 
 from __future__ import annotations

@@ -167,6 +167,55 @@ def prompt_language(language: str | None) -> str:
     return "en" if (language or "").lower().startswith("en") else "pt"
 
 
+QUOTE_LINE: dict[str, str] = {"pt": "Trecho: \"{quote}\"{marks}", "en": "Excerpt: \"{quote}\"{marks}"}
+"""The quote line of a RAFT training target (:func:`oracle.improve.stages.quoted_target`): the
+supporting sentence of the gold chunk, then its ``[n]`` (``marks``, with a leading space). A
+student trained on such targets writes the line before its answer, as RAFT's chain-of-thought
+answers quote before they conclude (Zhang et al. 2024, arXiv:2403.10131); :func:`split_quote_lines`
+takes it out of the chat's answer. With the line after the answer (targets of version 1), adapters
+learned its first token as the answer's first and looped on it (``Trecho: "Trecho: "…``;
+bench/RESULTS.md, session 13)."""
+
+_QUOTE_LINE_RE = re.compile(r"^\s*(?:trecho|excerpt)\s*:", re.IGNORECASE)
+
+
+def split_quote_lines(text: str) -> tuple[str, list[str]]:
+    """Take the quote lines (``Trecho: "..." [n]``, :data:`QUOTE_LINE`) out of a reply.
+
+    Args:
+        text: the generator's reply.
+
+    Returns:
+        ``(answer, quotes)``: the reply without its quote lines (stripped; ``""`` when it held
+        nothing else) and, for each quote line in order, its text between the first and the last
+        double quote (curly quotes too), without ``[n]`` markers; a line without a closing quote
+        gives what follows its opening one.
+    """
+    kept, quotes = [], []
+    for line in text.splitlines():
+        if not _QUOTE_LINE_RE.match(line):
+            kept.append(line)
+            continue
+        body = line.split(":", 1)[1].strip()
+        body = _CITE_RE.sub("", body).strip()
+        body = body.strip("\"“”").strip()
+        if body:
+            quotes.append(body)
+    return "\n".join(kept).strip(), quotes
+
+
+def reply_text(reply: str, hits: Sequence[Hit]) -> str:
+    """The answer in a generator's ``reply``: without its quote lines (:func:`split_quote_lines`);
+    a reply that is only its quote gives the quoted sentence with its ``[n]``, when source ``n``
+    (``hits``, numbered from 1) holds it verbatim (:func:`oracle.grounding.verify_quote`), else ``""``."""
+    text, quotes = split_quote_lines(reply)
+    if text or not quotes:
+        return text
+    from oracle.grounding import verify_quote
+
+    return next((f"{q} [{n}]" for q in quotes for n, h in enumerate(hits, start=1) if verify_quote(q, h.chunk.text)), "")
+
+
 def not_found_sentence(language: str | None = "pt") -> str:
     """The exact reply when the documents do not contain the answer: :data:`NOT_FOUND` in the
     prompt language of ``language`` (English for ``"en…"``, else Portuguese)."""
@@ -519,7 +568,7 @@ def stream_answer(
         if piece:
             pieces.append(piece)
             yield piece
-    text = "".join(pieces).strip()
+    text = reply_text("".join(pieces), hits)
     verdict, draft, missing = "", "", []
     if cfg.guard:
         text, verdict, draft, missing = _guard(question, text, hits, generator, cfg, lang)
@@ -619,8 +668,8 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     verdict, draft = "", ""
     if is_echo(text, question):
         draft = text
-        retry = generator.generate(build_messages(question, list(hits), lang, retry=True, style=cfg.prompt),
-                                   max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature).strip()
+        retry = reply_text(generator.generate(build_messages(question, list(hits), lang, retry=True, style=cfg.prompt),
+                                              max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature), hits)
         if is_abstention(retry):
             return not_found_sentence(lang), "not_found", draft, []
         if retry and not is_echo(retry, question):

@@ -444,10 +444,10 @@ def test_whole_pipeline_with_tiny_models_promotes_the_adapter(workspace, tmp_pat
     distilled = records["generator"]["output"]["distill"]
     assert distilled["n_asked"] > 0 and distilled["n_kept"] > 0  # the deadline questions
     assert distilled["n_missing_facts"] > 0  # "Não sei." to the fee questions
-    assert any(re.match(r"As inscrições vão até o dia \d+ de março de 2026 \[1\]\.", t) for t in targets)
+    assert any(re.search(r"^As inscrições vão até o dia \d+ de março de 2026 \[1\]\.$", t, re.M) for t in targets)
     assert records["embedder"]["state"] == "skipped" and records["embedder"]["output"]["reason"] == "no_validation"
     assert records["generator"]["state"] == "completed"
-    assert any("Trecho: \"" in t for t in targets)  # the target answer carries its verified quote
+    assert any(t.startswith("Trecho: \"") for t in targets)  # the target starts with its verified quote
     assert (workspace.adapters / "improve-full-lora" / "adapter_config.json").is_file()
     assert out["promoted"] and read_defaults(workspace).adapter == "improve-full-lora"
     assert read_defaults(workspace).generator == tiny_lm_dir
@@ -583,8 +583,8 @@ def test_key_facts_of_a_generated_pair_and_the_quoted_target():
                        "pacote.") == [["seguranca"], ["equipe"]]
     assert keyfacts_of("Quem aprova o pacote?", "Ninguém.", "Outra frase.") == []
     target = quoted_target("Termina em 31 de março [2].", quote, [2], "pt")
-    assert target == 'Termina em 31 de março [2].\nTrecho: "O prazo de inscrição termina em 31 de março de 2026." [2]'
-    assert quoted_target("It ends on 31 March [1].", "It ends.", [1], "en").endswith('Excerpt: "It ends." [1]')
+    assert target == 'Trecho: "O prazo de inscrição termina em 31 de março de 2026." [2]\nTermina em 31 de março [2].'
+    assert quoted_target("It ends on 31 March [1].", "It ends.", [1], "en").startswith('Excerpt: "It ends." [1]\n')
     assert quoted_target("Sem citação.", "", [1], "pt") == "Sem citação."
 
 

@@ -194,6 +194,36 @@ def test_uncited_answer_gets_citations_attributed_by_overlap():
     assert [s.doc_name for s in ans.sources] == [EDITAL, MANUAL] and ans.grounded is True
 
 
+def test_quote_lines_are_split_off_the_answer():
+    from oracle.rag import split_quote_lines
+
+    first = 'Trecho: "O servidor principal é 10.0.2.2." [1]\nO IP é 10.0.2.2 [1].'
+    assert split_quote_lines(first) == ("O IP é 10.0.2.2 [1].", ["O servidor principal é 10.0.2.2."])
+    last = 'O IP é 10.0.2.2 [1].\nTrecho: “O servidor principal é 10.0.2.2.” [1][2]'  # version-1 targets, curly quotes
+    assert split_quote_lines(last) == ("O IP é 10.0.2.2 [1].", ["O servidor principal é 10.0.2.2."])
+    assert split_quote_lines('Excerpt: "Unclosed quote') == ("", ["Unclosed quote"])
+    assert split_quote_lines("Sem trecho: a resposta.") == ("Sem trecho: a resposta.", [])
+
+
+def test_an_adapters_quote_line_is_not_part_of_the_answer():
+    index = FakeIndex([(CHUNK_NETWORK, 0.9), (CHUNK_VALUE, 0.85)])
+    quote = 'Trecho: "Para configurar a rede, edite /etc/network/interfaces e reinicie o serviço networking." [1]'
+    reply = quote + "\nEdite /etc/network/interfaces e reinicie o serviço networking [1]."
+    pieces, ans = run("Como configurar a rede?", index, FakeGenerator(replies=[reply]), RAGConfig(min_score=0.5))
+    assert "".join(pieces).strip() == reply  # the stream is the model's reply as it came
+    assert ans.text == "Edite /etc/network/interfaces e reinicie o serviço networking [1]." and ans.verdict == ""
+    assert [c.chunk_id for c in ans.citations] == [CHUNK_NETWORK.chunk_id]
+    # a reply that is only its quote: the quoted sentence, when a source holds it, is the answer
+    _, ans = run("Como configurar a rede?", index, FakeGenerator(replies=[quote]), RAGConfig(min_score=0.5))
+    assert ans.text.startswith("Para configurar a rede, edite /etc/network/interfaces") and ans.text.endswith("[1]")
+    # a quote that no source holds (a looping adapter) leaves nothing: an empty reply, retried, then
+    # the source sentence that best covers the question is quoted (the echo guard)
+    looping = 'Trecho: "Trecho: "Trecho: "Trecho: "Trecho: "'
+    gen = FakeGenerator(replies=[looping, looping])
+    _, ans = run("Como configurar a rede?", index, gen, RAGConfig(min_score=0.5))
+    assert len(gen.calls) == 2 and ans.verdict == "quoted" and "Trecho" not in ans.text
+
+
 def test_unsupported_answer_stays_uncited_but_keeps_sources():
     index = FakeIndex([(CHUNK_NETWORK, 0.9)])
     gen = FakeGenerator(replies=["Pergunte ao suporte técnico amanhã."])

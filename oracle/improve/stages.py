@@ -16,7 +16,7 @@ replacements (tests inject fakes), and :class:`Hooks` replaces the teacher and t
 3. :func:`stage_generator`: LoRA of the fast student (:func:`oracle.training.lora.train_lora`) on
    RAFT examples (:func:`oracle.training.data.prepare`: gold chunk among hard-negative
    distractors from the retriever now in use, sometimes no gold with the "not found" target)
-   whose targets end with the verified quote (:func:`quoted_target`). RAFT: Zhang et al. 2024,
+   whose targets start with the verified quote (:func:`quoted_target`). RAFT: Zhang et al. 2024,
    arXiv:2403.10131; LoRA: Hu et al. 2021.
 4. :func:`stage_evaluate`: the chain before and after (:func:`oracle.gold_eval.evaluate`) on the
    held-out generated questions, off-topic questions and the user's gold sets; promotion when
@@ -45,13 +45,9 @@ DATA_FILES = "data_files.json"
 HELDOUT_GOLD_FILE = "heldout.gold.jsonl"
 CHECKPOINTS = "checkpoints"
 
-QUOTE_FORMAT: dict[str, str] = {
-    "pt": "{answer}\nTrecho: \"{quote}\"{marks}",
-    "en": "{answer}\nExcerpt: \"{quote}\"{marks}",
-}
-"""How a RAFT target carries its quote (the model sees these words: versioned with
-:data:`QUOTE_FORMAT_VERSION`). ``marks`` are the ``[n]`` of the gold chunk(s)."""
-QUOTE_FORMAT_VERSION = 1
+QUOTE_FORMAT_VERSION = 2
+"""Version of the quoted targets the model sees (:func:`quoted_target`): 1 put the quote line after
+the answer, 2 puts it first (:data:`oracle.rag.QUOTE_LINE`)."""
 
 OFFTOPIC_QUESTIONS: dict[str, tuple[str, ...]] = {
     "pt": (
@@ -369,7 +365,8 @@ def stage_embedder(ctx: RunContext) -> dict[str, Any]:
 
 
 def quoted_target(target: str, quote: str, positions: list[int], language: str) -> str:
-    """A RAFT target that carries its quote: ``answer`` then ``Trecho: "<quote>" [n]`` (:data:`QUOTE_FORMAT`).
+    """A RAFT target that carries its quote: ``Trecho: "<quote>" [n]`` (:data:`oracle.rag.QUOTE_LINE`),
+    then the answer on the next line, as RAFT's chain-of-thought answers quote before they conclude.
 
     Args:
         target: the answer as :func:`oracle.training.data.build_raft` made it (with its ``[n]``).
@@ -379,10 +376,11 @@ def quoted_target(target: str, quote: str, positions: list[int], language: str) 
     """
     if not quote:
         return target
-    from oracle.rag import prompt_language
+    from oracle.rag import QUOTE_LINE, prompt_language
 
     marks = (" " + "".join(f"[{p}]" for p in positions)) if positions else ""
-    return QUOTE_FORMAT[prompt_language(language)].format(answer=target.rstrip(), quote=quote.strip(), marks=marks)
+    line = QUOTE_LINE[prompt_language(language)].format(quote=quote.strip(), marks=marks)
+    return f"{line}\n{target.strip()}"
 
 
 def add_quotes(examples: list[Any], quotes: dict[str, str]) -> int:
