@@ -176,7 +176,9 @@ takes it out of the chat's answer. With the line after the answer (targets of ve
 learned its first token as the answer's first and looped on it (``Trecho: "Trecho: "…``;
 bench/RESULTS.md, session 13)."""
 
-_QUOTE_LINE_RE = re.compile(r"^\s*(?:trecho|excerpt)\s*:", re.IGNORECASE)
+_QUOTE_LINE_RE = re.compile(
+    r"^\s*(?:" + "|".join(re.escape(line.split(":", 1)[0]) for line in QUOTE_LINE.values()) + r")\s*:", re.IGNORECASE
+)
 
 
 def split_quote_lines(text: str) -> tuple[str, list[str]]:
@@ -525,7 +527,8 @@ def stream_answer(
     or the index's own ``min_score`` when that is None), or, with ``cfg.guard``, when the hits
     hold too little of the question's rare words (:func:`lexical_coverage` under
     ``cfg.min_coverage``; verdict ``"off_topic"``), the not-found sentence is yielded without
-    calling the generator; otherwise every retrieved hit goes into the prompt. With
+    calling the generator; otherwise every retrieved hit goes into the prompt. The reply's quote
+    lines (an adapter's ``Trecho: "…" [n]``) are taken out of the answer (:func:`reply_text`). With
     ``cfg.guard`` the streamed reply then goes through :func:`_guard` (abstention, echo retry,
     unsupported numbers and names), and an answer whose cited chunks do not cover the question
     is replaced by the not-found sentence (verdict ``"off_topic"``). The final Answer's
