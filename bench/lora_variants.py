@@ -9,7 +9,9 @@ on the run's ``heldout.gold.jsonl`` and your gold set (bench/RESULTS.md, session
 
 ``--distill`` asks the run's teacher (or ``--teacher``) for its own answers
 (:mod:`oracle.improve.distill`); ``--no-quote`` leaves out the ``Trecho: "..."`` line the pipeline
-puts at the start of targets (:func:`oracle.improve.stages.add_quotes`).
+puts at the start of targets (:func:`oracle.improve.stages.add_quotes`); ``--style sentence`` makes
+the quote itself the target (:func:`oracle.improve.stages.sentence_target`); ``--supported-only``
+leaves out the pairs whose quote does not state the answer (stage 1's ``quote_unsupported``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from oracle.config import Workspace, default_home
     from oracle.improve.distill import distill_targets
     from oracle.improve.runs import run_dir
+    from oracle.improve.config import TARGET_STYLES
     from oracle.improve.stages import SNAPSHOT_FILE, add_quotes, free_models, pair_facts, pair_quotes
     from oracle.index import load_index
     from oracle.llm import get_generator
@@ -47,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
                                                           "hold the pair's key facts.")
     ap.add_argument("--teacher", default="", help="Teacher for --distill (default: the run's).")
     ap.add_argument("--no-quote", action="store_true", help="No 'Trecho: \"...\"' line in the targets.")
+    ap.add_argument("--style", choices=TARGET_STYLES, default="quote_first",
+                    help="How targets carry the quote (oracle.improve.config.TARGET_STYLES).")
+    ap.add_argument("--supported-only", action="store_true",
+                    help="Train only on pairs whose quote states the answer (oracle.grounding.quote_support).")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -62,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     emb = (((report.get("stages") or {}).get("embedder") or {}).get("output") or {})
     index = load_index(ws, emb.get("candidate_index") or run["config"]["index_name"])
     snapshot = folder / SNAPSHOT_FILE
+    if args.supported_only:  # the run's pairs without those stage 1 now drops as quote_unsupported
+        from oracle.grounding import quote_support
+        from oracle.improve.pairs import MIN_QUOTE_SUPPORT
+        from oracle.schema import write_jsonl_atomic
+
+        kept = [r for r in iter_jsonl(snapshot)
+                if not r.get("quote") or quote_support(r["answer"], r["quote"], r["question"]) >= MIN_QUOTE_SUPPORT]
+        snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.jsonl"
+        write_jsonl_atomic(snapshot, kept)
     data = prepare(ws, index, [str(snapshot)], run["config"]["use_ratings"], lcfg.eval_fraction, lcfg.k_distractors,
                    lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources)
     rows = list(iter_jsonl(snapshot))
@@ -77,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         free_models()
     if not args.no_quote:
         quotes = pair_quotes(rows)
-        figures["n_quoted"] = add_quotes(data.train, quotes) + add_quotes(data.eval, quotes)
+        figures["n_quoted"] = add_quotes(data.train, quotes, args.style) + add_quotes(data.eval, quotes, args.style)
+    for ex in data.train[:3]:
+        logging.info("target: %r", ex.target)
     start = time.perf_counter()
     result = train_lora(ws, run["config"]["student"], args.name, lcfg, data=data)
     figures.update(status=result.status, seconds=round(time.perf_counter() - start),

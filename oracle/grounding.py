@@ -292,6 +292,27 @@ def verify_quote(quote: str, chunk_text: str) -> bool:
     return bool(q) and q in fold(chunk_text)
 
 
+def quote_support(answer: str, quote: str, question: str = "") -> float:
+    """How much of what ``answer`` adds to ``question`` the ``quote`` states, in [0, 1].
+
+    The share of the answer's content words (:func:`content_words`) that are not in the question
+    and occur in the quote, numbers weighing double, as in :func:`support_sentence`; 0.0 when a
+    claim of the answer (:func:`unsupported_claims`: a number or a name) is in neither the quote
+    nor the question. An answer that adds nothing scores 1.0 (:func:`is_echo` judges those). Used
+    to check that a generated pair's quote is the evidence of its answer (RAFT's quote, Zhang et
+    al. 2024, arXiv:2403.10131), not merely a sentence of the same chunk.
+    """
+    if unsupported_claims(answer, [quote], question):
+        return 0.0
+    target = content_words(answer) - content_words(question)
+    numbers = {w for w in target if w.isdigit()}
+    weight = len(target) + len(numbers)
+    if not weight:
+        return 1.0
+    have = content_words(quote)
+    return (len(target & have) + len(numbers & have)) / weight
+
+
 def support_sentence(claim: str, chunk_text: str, min_words: int = 0) -> tuple[str, float]:
     """The sentence of ``chunk_text`` that best supports ``claim``, and its support in [0, 1].
 

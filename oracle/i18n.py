@@ -651,6 +651,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.reject.empty_answer": {"pt": "resposta vazia", "en": "empty answer"},
     "improve.reject.trivial": {"pt": "resposta que só repete palavras da pergunta", "en": "answer that only repeats the question's words"},
     "improve.reject.not_grounded": {"pt": "resposta que não vem do texto", "en": "answer not taken from the text"},
+    "improve.reject.quote_unsupported": {"pt": "citação que não sustenta a resposta", "en": "quote that does not support the answer"},
     "improve.reject.echo": {"pt": "resposta que ecoa a pergunta", "en": "answer echoing the question"},
     "improve.reject.language": {"pt": "em outro idioma que o do documento", "en": "in another language than the document's"},
     "improve.reject.duplicate": {"pt": "pergunta repetida", "en": "duplicate question"},

@@ -14,6 +14,7 @@ from oracle.grounding import (
     is_echo,
     keyfact_scores,
     question_coverage,
+    quote_support,
     support_sentence,
     unsupported_claims,
     verify_quote,
@@ -90,6 +91,20 @@ def test_support_sentence_picks_the_sentence_with_the_figure():
     assert sentence == "Cada projeto aprovado receberá no máximo R$ 25.000,00."
     assert score > 0.5
     assert support_sentence("qualquer", "") == ("", 0.0)
+
+
+def test_quote_support_is_what_the_quote_states_of_what_the_answer_adds():
+    question = "Quando e onde foi fundado o projeto Skolelinux?"
+    quote = "O projeto Skolelinux foi fundado em 2 de julho de 2001 na Noruega."
+    assert quote_support("Em 2 de julho de 2001, na Noruega.", quote, question) == 1.0
+    # another sentence of the same chunk: the answer's year is not in it
+    assert quote_support("Em 2001.", "O Debian Edu é uma distribuição Debian.", question) == 0.0
+    # a name the quote does not state sinks the support even when the other words are in it
+    assert quote_support("Fundado em julho de 2001 por Kerberos.", quote, question) == 0.0
+    # half of the new words: "noruega" is stated, "suecia" is not
+    assert quote_support("noruega suecia", quote, question) == 0.5
+    # an answer that adds nothing to the question is left to the echo check
+    assert quote_support("O projeto Skolelinux.", quote, question) == 1.0
 
 
 def test_faithfulness_counts_supported_sentences():

@@ -59,6 +59,8 @@ def test_config_is_the_job_spec_and_validates():
     with pytest.raises(ConfigError):
         ImproveConfig(concurrency=0)
     with pytest.raises(ConfigError):
+        ImproveConfig(target_style="resumo")
+    with pytest.raises(ConfigError):
         ImproveConfig.from_dict({"lora": {"rank": 0}})
 
 
@@ -99,6 +101,8 @@ def test_each_check_drops_pairs_for_its_own_reason():
         "not_grounded": {**ok, "answer": "Os candidatos estrangeiros recebem bolsas integrais automaticamente."},
         "trivial": {**ok, "question": "Quando termina o prazo de inscrição de 31 de março?", "answer": "31 de março."},
         "language": {**ok, "question": "When does the registration period end for the course?"},
+        # the quote is in the chunk but is another sentence than the answer's
+        "quote_unsupported": {**ok, "quote": "A taxa de inscrição custa 80 reais."},
     }
     for reason, item in cases.items():
         assert pair_reject_reason(item, CHUNK, "pt") == reason, reason
@@ -586,6 +590,27 @@ def test_key_facts_of_a_generated_pair_and_the_quoted_target():
     assert target == 'Trecho: "O prazo de inscrição termina em 31 de março de 2026." [2]\nTermina em 31 de março [2].'
     assert quoted_target("It ends on 31 March [1].", "It ends.", [1], "en").startswith('Excerpt: "It ends." [1]\n')
     assert quoted_target("Sem citação.", "", [1], "pt") == "Sem citação."
+
+
+def test_sentence_targets_are_the_quote_with_its_citation_and_leave_not_found_alone():
+    from oracle.improve.stages import add_quotes, sentence_target
+    from oracle.training.data import RaftExample, TrainExample
+
+    quote = "O prazo de inscrição termina em 31 de março de 2026."
+    assert sentence_target(quote + " ", [2, 3]) == quote + " [2][3]"
+
+    def example(question: str, positions: list[int], dropped: bool = False) -> RaftExample:
+        return RaftExample(example=TrainExample(question=question, answer="31 de março", language="pt"), hits=[],
+                           target="31 de março [2]" if positions else "Não encontrei.", gold_positions=positions,
+                           dropped_gold=dropped)
+
+    with_gold, without = example("Quando termina o prazo?", [2]), example("Quando termina o prazo?", [], True)
+    other = example("Quanto custa a taxa?", [1])
+    assert add_quotes([with_gold, without, other], {"quando termina o prazo": quote}, "sentence") == 1
+    assert with_gold.target == quote + " [2]"
+    assert without.target == "Não encontrei." and other.target == "31 de março [2]"  # no gold, no quote: as they were
+    with pytest.raises(ValueError):
+        add_quotes([other], {}, "resumo")
 
 
 def test_comparison_table_in_plain_portuguese_and_english():

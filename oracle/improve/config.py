@@ -23,6 +23,12 @@ from oracle.errors import ConfigError
 from oracle.jobs.spec import JobSpec
 
 STAGES = ("pairs", "embedder", "generator", "evaluate")
+
+TARGET_STYLES = ("quote_first", "sentence")
+"""How a LoRA target carries its pair's verified quote (:func:`oracle.improve.stages.add_quotes`):
+``quote_first``, the quote line then the teacher's answer (:func:`oracle.improve.stages.quoted_target`);
+``sentence``, the quoted sentence itself is the answer, with its citation
+(:func:`oracle.improve.stages.sentence_target`)."""
 """The stages of a run, in order: training questions, embedder fine-tune (gated), generator LoRA,
 before/after evaluation and promotion."""
 
@@ -145,6 +151,12 @@ class ImproveConfig:
                           "(sequence-level distillation), kept when it holds the pair's key facts and no "
                           "unsupported figure; otherwise the pair's answer. Costs one teacher answer per example."},
     )
+    target_style: str = field(
+        default="quote_first",
+        metadata={"help": "LoRA targets (oracle.improve.config.TARGET_STYLES): quote_first, the verified quote "
+                          "line then the pair's answer; sentence, the verified quote itself is the answer, "
+                          "with its citation."},
+    )
     seed: int = field(default=42, metadata={"help": "Random seed (chunk sampling, RAFT draws, training)."})
     embedding: Any = field(default_factory=_embed_default,
                            metadata={"help": "Embedder fine-tune hyper-parameters (EmbedTrainConfig)."})
@@ -163,6 +175,8 @@ class ImproveConfig:
                 raise ConfigError.non_negative(name, getattr(self, name))
         if not 0.0 < self.eval_fraction < 1.0:
             raise ConfigError.out_of_range("eval_fraction", self.eval_fraction, "(0, 1)")
+        if self.target_style not in TARGET_STYLES:
+            raise ConfigError.not_one_of("target_style", self.target_style, TARGET_STYLES)
         unknown = [s for s in self.stages if s not in STAGES]
         if unknown or not self.stages:
             raise ConfigError.not_one_of("stages", self.stages, STAGES)

@@ -18,10 +18,14 @@ its reason (:data:`REJECT_REASONS`):
 2. the checks of :func:`oracle.qa_generation.reject_reason`: ``short_question`` and
    ``refers_to_text`` (the question cannot be understood alone), ``empty_answer``, ``trivial``,
    ``not_grounded``;
-3. ``echo``: the answer repeats the question (:func:`oracle.grounding.is_echo`);
-4. ``language``: the question and answer are not in the document's language
+3. ``quote_unsupported``: the quote, although in the chunk, does not state the answer: less than
+   :data:`MIN_QUOTE_SUPPORT` of what the answer adds to the question is in it, or one of the
+   answer's numbers or names is not (:func:`oracle.grounding.quote_support`). Such a pair would
+   teach the student to cite one sentence and answer from another;
+4. ``echo``: the answer repeats the question (:func:`oracle.grounding.is_echo`);
+5. ``language``: the question and answer are not in the document's language
    (:func:`oracle.rag.detect_question_language`; texts too short to classify pass);
-5. ``duplicate``: the same question (:func:`oracle.qa_generation.normalize_question`) already
+6. ``duplicate``: the same question (:func:`oracle.qa_generation.normalize_question`) already
    exists in ``data_qa/`` or in this run.
 
 Chunks that yield no valid JSON after the retries are counted in ``invalid_reply``.
@@ -56,11 +60,15 @@ PAIRS_FILE = "pairs.jsonl"
 PAIRS_DONE_FILE = "pairs.done.jsonl"
 REJECTED_FILE = "pairs.rejected.jsonl"
 
+MIN_QUOTE_SUPPORT = 0.5
+"""Least share of what an answer adds to its question that its quote must state
+(:func:`oracle.grounding.quote_support`), for the pair to be kept."""
+
 PROMPT_VERSION = 1
 """Version of :data:`PROMPTS` (the sentences the teacher sees); recorded in the run report."""
 
 REJECT_REASONS = ("invalid_reply", "no_quote", "quote_not_found", "short_question", "refers_to_text",
-                  "empty_answer", "trivial", "not_grounded", "echo", "language", "duplicate")
+                  "empty_answer", "trivial", "not_grounded", "quote_unsupported", "echo", "language", "duplicate")
 """Why a pair (or, for ``invalid_reply``, a whole chunk) was dropped; i18n ``improve.reject.<reason>``."""
 
 PROMPTS: dict[str, dict[str, str]] = {
@@ -115,7 +123,7 @@ def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str
     least :data:`oracle.rag.QUESTION_MIN_LETTERS` letters, else not classified) is classified as
     another language is dropped."""
     from oracle import rag
-    from oracle.grounding import is_echo, verify_quote
+    from oracle.grounding import is_echo, quote_support, verify_quote
     from oracle.qa_generation import reject_reason
 
     question, answer = item.get("question", ""), item.get("answer", "")
@@ -127,6 +135,8 @@ def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str
     reason = reject_reason(question, answer, chunk.text)
     if reason:
         return reason
+    if quote_support(answer, quote, question) < MIN_QUOTE_SUPPORT:
+        return "quote_unsupported"
     if is_echo(answer, question):
         return "echo"
     if language in rag.QUESTION_LANGUAGES:

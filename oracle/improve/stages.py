@@ -34,7 +34,7 @@ from typing import Any
 
 from oracle.config import Workspace
 from oracle.errors import OracleError
-from oracle.improve.config import ImproveConfig, strongest_generator
+from oracle.improve.config import TARGET_STYLES, ImproveConfig, strongest_generator
 from oracle.schema import iter_jsonl, now_iso, read_json, write_json_atomic, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
@@ -383,16 +383,41 @@ def quoted_target(target: str, quote: str, positions: list[int], language: str) 
     return f"{line}\n{target.strip()}"
 
 
-def add_quotes(examples: list[Any], quotes: dict[str, str]) -> int:
+def sentence_target(quote: str, positions: list[int]) -> str:
+    """An extractive RAFT target: the verified quote (a sentence of the gold chunk that states the
+    answer, :func:`oracle.grounding.quote_support`), then the gold chunk's ``[n]`` marks. Unlike the
+    teacher's answer, often a bare value ("2 de julho de 2001"), the sentence keeps every fact it
+    states ("…fundado em 2 de julho de 2001 na Noruega."), and copying it cannot invent one.
+
+    Args:
+        quote: the verified sentence, in characters as the chunk has it.
+        positions: 1-based positions of the gold chunk(s) in the prompt.
+    """
+    marks = "".join(f"[{p}]" for p in positions)
+    return f"{quote.strip()} {marks}".strip()
+
+
+def add_quotes(examples: list[Any], quotes: dict[str, str], style: str = "quote_first") -> int:
     """Give each RAFT example (:class:`oracle.training.data.RaftExample`) whose gold chunk is in its
-    context the quote of its question (``quotes``: ``{question_key: quote}``); returns how many."""
+    context the quote of its question (``quotes``: ``{question_key: quote}``), in ``style``
+    (:data:`oracle.improve.config.TARGET_STYLES`); returns how many. Examples without the gold chunk keep their "not found"
+    target.
+
+    Raises:
+        ValueError: ``style`` is not one of :data:`oracle.improve.config.TARGET_STYLES`.
+    """
     from oracle.training.data import question_key
 
+    if style not in TARGET_STYLES:
+        raise ValueError(f"target style {style!r} is not one of {TARGET_STYLES}")
     n = 0
     for ex in examples:
         quote = quotes.get(question_key(ex.question))
         if quote and not ex.dropped_gold and ex.gold_positions:
-            ex.target = quoted_target(ex.target, quote, ex.gold_positions, ex.language)
+            if style == "sentence":
+                ex.target = sentence_target(quote, ex.gold_positions)
+            else:
+                ex.target = quoted_target(ex.target, quote, ex.gold_positions, ex.language)
             n += 1
     return n
 
@@ -452,7 +477,7 @@ def stage_generator(ctx: RunContext) -> dict[str, Any]:
     if distilled is not None and distilled.get("status") == "cancelled":
         return distilled
     quotes = snapshot_quotes(ctx)
-    n_quoted = add_quotes(data.train, quotes) + add_quotes(data.eval, quotes)
+    n_quoted = add_quotes(data.train, quotes, cfg.target_style) + add_quotes(data.eval, quotes, cfg.target_style)
     figures = {"student": cfg.student, "teacher": teacher, "n_train": len(data.train), "n_eval": len(data.eval),
                "n_quoted": n_quoted, "n_no_gold": data.stats.get("raft_no_gold_train", 0)}
     if distilled is not None:
