@@ -70,12 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     index = load_index(ws, emb.get("candidate_index") or run["config"]["index_name"])
     snapshot = folder / SNAPSHOT_FILE
     if args.supported_only:  # the run's pairs without those stage 1 now drops as quote_unsupported
-        from oracle.grounding import quote_support
-        from oracle.improve.pairs import MIN_QUOTE_SUPPORT
+        from oracle.improve.pairs import quote_states_answer
         from oracle.schema import write_jsonl_atomic
 
-        kept = [r for r in iter_jsonl(snapshot)
-                if not r.get("quote") or quote_support(r["answer"], r["quote"], r["question"]) >= MIN_QUOTE_SUPPORT]
+        kept = [r for r in iter_jsonl(snapshot) if quote_states_answer(r)]
         snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.jsonl"
         write_jsonl_atomic(snapshot, kept)
     data = prepare(ws, index, [str(snapshot)], run["config"]["use_ratings"], lcfg.eval_fraction, lcfg.k_distractors,

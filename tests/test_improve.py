@@ -109,6 +109,27 @@ def test_each_check_drops_pairs_for_its_own_reason():
     assert set(cases) | {"no_quote"} <= set(REJECT_REASONS)
 
 
+def test_the_training_snapshot_leaves_out_unreviewed_pairs_whose_quote_does_not_state_the_answer(workspace):
+    from oracle.improve.stages import RunContext, ensure_snapshot
+    from oracle.schema import write_jsonl_atomic
+
+    question = "Quando termina o prazo de inscrição?"
+    rows = [  # pairs an earlier run kept, before stage 1 checked that the quote states the answer
+        {"qa_id": "a", "question": question, "answer": "Em 31 de março.", "quote": CHUNK.text, "status": "generated"},
+        {"qa_id": "b", "question": "Qual é a taxa?", "answer": "Custa 95 reais.", "quote": "A taxa custa 80 reais.",
+         "status": "generated"},
+        {"qa_id": "c", "question": "Qual é o valor?", "answer": "São 95 reais.", "quote": "A taxa custa 80 reais.",
+         "status": "approved"},  # a reviewer's judgement stands
+        {"qa_id": "d", "question": "Quem organiza?", "answer": "A reitoria.", "status": "generated"},  # no quote
+    ]
+    workspace.data_qa.mkdir(parents=True, exist_ok=True)
+    write_jsonl_atomic(workspace.data_qa / "d.qa.jsonl", rows)
+    run_dir = workspace.home / "improve" / "r"
+    ctx = RunContext(workspace=workspace, cfg=small_cfg(), run_id="r", run_dir=run_dir, state_dir=run_dir,
+                     log=lambda record: None, should_stop=lambda: False)
+    assert [r["qa_id"] for r in iter_jsonl(ensure_snapshot(ctx))] == ["a", "c", "d"]
+
+
 def test_pairs_keep_only_verified_quotes_count_rejections_and_resume(workspace, tmp_path):
     make_workspace(workspace, tmp_path)
     teacher = fake_teacher()

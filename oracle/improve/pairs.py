@@ -115,6 +115,16 @@ def pair_messages(chunk: Chunk, n: int, language: str | None = None) -> list[dic
     return qa_messages(chunk, n, language, prompts=PROMPTS, fields=("question", "answer", "quote"))
 
 
+def quote_states_answer(pair: dict[str, Any]) -> bool:
+    """True when the pair ``{"question", "answer", "quote"}`` has no quote, or its quote states at least
+    :data:`MIN_QUOTE_SUPPORT` of what the answer adds to the question, with every number and name
+    (:func:`oracle.grounding.quote_support`)."""
+    from oracle.grounding import quote_support
+
+    quote = (pair.get("quote") or "").strip()
+    return not quote or quote_support(pair.get("answer", ""), quote, pair.get("question", "")) >= MIN_QUOTE_SUPPORT
+
+
 def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str | None:
     """Why the pair ``item`` (``{"question", "answer", "quote"?}``) about ``chunk`` is dropped, one of
     :data:`REJECT_REASONS` but ``duplicate``/``invalid_reply``, or None when it is kept.
@@ -123,7 +133,7 @@ def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str
     least :data:`oracle.rag.QUESTION_MIN_LETTERS` letters, else not classified) is classified as
     another language is dropped."""
     from oracle import rag
-    from oracle.grounding import is_echo, quote_support, verify_quote
+    from oracle.grounding import is_echo, verify_quote
     from oracle.qa_generation import reject_reason
 
     question, answer = item.get("question", ""), item.get("answer", "")
@@ -135,7 +145,7 @@ def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str
     reason = reject_reason(question, answer, chunk.text)
     if reason:
         return reason
-    if quote_support(answer, quote, question) < MIN_QUOTE_SUPPORT:
+    if not quote_states_answer(item):
         return "quote_unsupported"
     if is_echo(answer, question):
         return "echo"

@@ -212,10 +212,12 @@ def ensure_snapshot(ctx: RunContext, fresh: bool = False) -> Path:
     The pairs: with ``cfg.use_existing_pairs``, every pair of ``data_qa/*.qa.jsonl`` as review left
     it (this run's pairs were published there; a pair deleted in review stays out; a pair written by
     an earlier run keeps its quote when that run's ``pairs.jsonl`` is still there); without it, this
-    run's pairs only. Minus pairs review rejected, and minus unreviewed ones when ``cfg.reviewed_only``.
+    run's pairs only. Minus pairs review rejected, minus unreviewed ones when ``cfg.reviewed_only``,
+    and minus unreviewed ones whose quote does not state the answer
+    (:func:`oracle.improve.pairs.quote_states_answer`: pairs kept by runs before that check).
     The files read are listed with the ratings files in ``run_dir/data_files.json`` (:func:`data_files`).
     """
-    from oracle.improve.pairs import PAIRS_FILE, load_pairs
+    from oracle.improve.pairs import PAIRS_FILE, load_pairs, quote_states_answer
 
     path = ctx.run_dir / SNAPSHOT_FILE
     if path.exists() and not fresh:
@@ -241,7 +243,10 @@ def ensure_snapshot(ctx: RunContext, fresh: bool = False) -> Path:
         status = row.get("status", "generated")
         if status == "rejected" or (ctx.cfg.reviewed_only and status != "approved"):
             continue
-        keep.append({**row, "quote": row.get("quote") or quotes.get(key, "")})
+        row = {**row, "quote": row.get("quote") or quotes.get(key, "")}
+        if status != "approved" and not quote_states_answer(row):
+            continue
+        keep.append(row)
     ctx.run_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl_atomic(path, keep)
     write_json_atomic(ctx.run_dir / DATA_FILES, data_files(ctx, read))
