@@ -105,7 +105,9 @@ def keyfact_scores(text: str, keyfacts: Sequence[Sequence[str]]) -> tuple[bool, 
     return all(found), sum(found) / len(found)
 
 
-_SECTION_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)+\.?\s+")
+#: A leading section number ("2.1 ", "6.3.4. "), as in an answer that repeats a heading; not a
+#: figure with its unit ("7.5 GB", "2.4 GHz"), which is the answer itself.
+_SECTION_NUMBER_RE = re.compile(r"^\s*\d+(?:\.\d+)+\.?\s+(?!(?:[KMGTP]i?B|[KMG]Hz|bytes?|bits?)\b)", re.IGNORECASE)
 
 
 #: Negations (folded): a yes/no question restated with one of these, absent from the question,

@@ -55,6 +55,10 @@ def test_keyfact_scores_all_and_share():
 def test_echo_detection():
     question = "Qual é a versão mais recente do Debian Edu?"
     assert is_echo("2.1 Qual é a versão mais recente do Debian Edu [1]?", question)
+    # a figure with its unit is no section number: it is the answer
+    size = "De que tamanho é, aproximadamente, a imagem ISO BD do Debian Edu 12?"
+    assert not is_echo("7.5 GB [2]", size) and gives_figure("7.5 GB [2]", size)
+    assert not gives_figure("2.1 Tamanho da imagem ISO BD [1]", size)
     assert is_echo("", question)
     assert is_echo("Sim [1].", "O Debian Edu suporta LTSP?")
     assert not is_echo("A versão mais recente é o Debian Edu 12 Bookworm [1].", question)
