@@ -23,14 +23,14 @@ from oracle.errors import ConfigError
 from oracle.jobs.spec import JobSpec
 
 STAGES = ("pairs", "embedder", "generator", "evaluate")
+"""The stages of a run, in order: training questions, embedder fine-tune (gated), generator LoRA,
+before/after evaluation and promotion."""
 
 TARGET_STYLES = ("quote_first", "sentence")
 """How a LoRA target carries its pair's verified quote (:func:`oracle.improve.stages.add_quotes`):
 ``quote_first``, the quote line then the teacher's answer (:func:`oracle.improve.stages.quoted_target`);
 ``sentence``, the quoted sentence itself is the answer, with its citation
 (:func:`oracle.improve.stages.sentence_target`)."""
-"""The stages of a run, in order: training questions, embedder fine-tune (gated), generator LoRA,
-before/after evaluation and promotion."""
 
 DEFAULT_MAX_CHUNKS = 100
 """Chunks per document that get training questions by default. On 2 CPU cores 100 chunks took

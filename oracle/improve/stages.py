@@ -405,8 +405,8 @@ def sentence_target(quote: str, positions: list[int]) -> str:
 def add_quotes(examples: list[Any], quotes: dict[str, str], style: str = "quote_first") -> int:
     """Give each RAFT example (:class:`oracle.training.data.RaftExample`) whose gold chunk is in its
     context the quote of its question (``quotes``: ``{question_key: quote}``), in ``style``
-    (:data:`oracle.improve.config.TARGET_STYLES`); returns how many. Examples without the gold chunk keep their "not found"
-    target.
+    (:data:`oracle.improve.config.TARGET_STYLES`); returns how many. Examples without the gold
+    chunk keep their "not found" target.
 
     Raises:
         ValueError: ``style`` is not one of :data:`oracle.improve.config.TARGET_STYLES`.
