@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         from oracle.improve.pairs import quote_states_answer
         from oracle.schema import write_jsonl_atomic
 
-        kept = [r for r in iter_jsonl(snapshot) if quote_states_answer(r)]
+        kept = [r for r in iter_jsonl(snapshot) if r.get("status") == "approved" or quote_states_answer(r)]
         snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.jsonl"
         write_jsonl_atomic(snapshot, kept)
     data = prepare(ws, index, [str(snapshot)], run["config"]["use_ratings"], lcfg.eval_fraction, lcfg.k_distractors,

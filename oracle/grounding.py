@@ -294,6 +294,13 @@ def verify_quote(quote: str, chunk_text: str) -> bool:
     return bool(q) and q in fold(chunk_text)
 
 
+def _weighted_share(target: set[str], have: set[str]) -> float:
+    """Share of the words ``target`` found in ``have``, numbers weighing double; 0.0 for no target."""
+    numbers = {w for w in target if w.isdigit()}
+    weight = len(target) + len(numbers)
+    return (len(target & have) + len(numbers & have)) / weight if weight else 0.0
+
+
 def quote_support(answer: str, quote: str, question: str = "") -> float:
     """How much of what ``answer`` adds to ``question`` the ``quote`` states, in [0, 1].
 
@@ -307,12 +314,7 @@ def quote_support(answer: str, quote: str, question: str = "") -> float:
     if unsupported_claims(answer, [quote], question):
         return 0.0
     target = content_words(answer) - content_words(question)
-    numbers = {w for w in target if w.isdigit()}
-    weight = len(target) + len(numbers)
-    if not weight:
-        return 1.0
-    have = content_words(quote)
-    return (len(target & have) + len(numbers & have)) / weight
+    return _weighted_share(target, content_words(quote)) if target else 1.0
 
 
 def support_sentence(claim: str, chunk_text: str, min_words: int = 0) -> tuple[str, float]:
@@ -324,14 +326,11 @@ def support_sentence(claim: str, chunk_text: str, min_words: int = 0) -> tuple[s
     numbers) are skipped. Returns ``("", 0.0)`` when no sentence qualifies.
     """
     target = content_words(claim)
-    numbers = {w for w in target if w.isdigit()}
-    weight = len(target) + len(numbers)
     best, best_score = "", -1.0
     for sentence in split_sentences(chunk_text):
         if min_words and len(words(sentence)) < min_words:
             continue
-        have = content_words(sentence)
-        score = (len(target & have) + len(numbers & have)) / weight if weight else 0.0
+        score = _weighted_share(target, content_words(sentence))
         if score > best_score:
             best, best_score = sentence, score
     return best, max(best_score, 0.0)
