@@ -155,6 +155,72 @@ def is_echo(answer: str, question: str) -> bool:
     return weight < ECHO_MIN_NEW_WORDS
 
 
+HEADING_MAX_WORDS = 12
+"""A numbered line of a source with at most this many words after its number is a heading
+("6.3.4 Tipos de instalação e opções"), the longest seen being a section title run into the
+page's running header (9 words)."""
+
+
+def is_heading(answer: str, sources: Iterable[str]) -> bool:
+    """True when ``answer`` is only a section heading copied from one of ``sources``.
+
+    Citations and a list enumerator ("1. ") are removed; what is left must be one line that starts
+    with a section number (:data:`_SECTION_NUMBER_RE`: "11.3.3 "), have at most
+    :data:`HEADING_MAX_WORDS` words after it, and be a whole line of a source (:func:`fold`). Such
+    a reply names where the answer is instead of giving it ("11.3.3 Resumo do site [1]" for "Quem
+    gerencia o resumo do site?"). A reply that starts with a version ("12.04 é a versão LTS") is
+    not one: no source has it as a line of its own.
+    """
+    text = _ENUMERATOR_RE.sub("", strip_citations(answer)).strip()
+    if not text or "\n" in text or not _SECTION_NUMBER_RE.match(text):
+        return False
+    if len(words(_SECTION_NUMBER_RE.sub("", text))) > HEADING_MAX_WORDS:
+        return False
+    core = fold(text).rstrip(".:; ")
+    return any(fold(line).rstrip(".:; ") == core for source in sources for line in (source or "").splitlines())
+
+
+REPEAT_LIMIT = 3
+"""A sentence or line said this many times is a decoding loop (:func:`cut_loop`). Two is not
+enough: a step list may rightly say "(substitua ``libpng`` pelo nome do seu pacote)" twice."""
+
+_UNIT_RE = re.compile(r"[^\n]+?(?:(?<=[.!?;])(?=[ \t])|$)", re.MULTILINE)
+_TRAILING_ENUMERATOR_RE = re.compile(r"\s*(?:\d{1,2}[.)\-]|[-*•])?\s*$")
+
+
+def _unit_key(unit: str) -> str:
+    """What two sentences or lines share when one repeats the other: folded words without the
+    citations and the list enumerator; empty for a unit of fewer than two words ("2.")."""
+    found = words(_ENUMERATOR_RE.sub("", strip_citations(unit)))
+    return " ".join(found) if len(found) >= 2 else ""
+
+
+def cut_loop(text: str, limit: int = REPEAT_LIMIT) -> str:
+    """``text`` cut where a decoding loop starts, or ``text`` itself when there is none.
+
+    A loop is a sentence or line (:func:`_unit_key`: citations, list enumerators, case and accents
+    not compared) that occurs ``limit`` times or more: the small generator caught repeating "1.
+    1.9.2 Ubuntu Backports oficial [1] 2. 1.9.2 Ubuntu Backports oficial [1] …", or a step list
+    that starts over. The text is cut at the second occurrence of the first such unit, with a
+    dangling list enumerator and spaces removed, so what was said before the loop stays. Cheap
+    enough to call after each streamed piece (a few thousand characters)."""
+    seen: dict[str, list[int]] = {}
+    for match in _UNIT_RE.finditer(text or ""):
+        key = _unit_key(match.group())
+        if not key:
+            continue
+        starts = seen.setdefault(key, [])
+        starts.append(match.start())
+        if len(starts) >= limit:
+            return _TRAILING_ENUMERATOR_RE.sub("", text[: starts[1]])
+    return text
+
+
+def is_looping(text: str, limit: int = REPEAT_LIMIT) -> bool:
+    """True when ``text`` holds a decoding loop (:func:`cut_loop`)."""
+    return cut_loop(text, limit) != text
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of ``text``: split after ``. ! ? ;`` followed by space, and at line breaks."""
     return [s.strip() for s in _SENTENCE_SPLIT.split(text or "") if s and s.strip()]
@@ -322,13 +388,13 @@ def support_sentence(claim: str, chunk_text: str, min_words: int = 0) -> tuple[s
 
     Support is the share of the claim's content words (:func:`content_words`) found in the
     sentence, with the claim's numbers weighing double (a figure is what a reader checks). Ties
-    go to the earlier sentence. Sentences of fewer than ``min_words`` words (headings, list
-    numbers) are skipped. Returns ``("", 0.0)`` when no sentence qualifies.
+    go to the earlier sentence. Sentences of fewer than ``min_words`` words, a leading section
+    number not counted (headings: "11.3.3 Resumo do site"; list numbers), are skipped. Returns ``("", 0.0)`` when no sentence qualifies.
     """
     target = content_words(claim)
     best, best_score = "", -1.0
     for sentence in split_sentences(chunk_text):
-        if min_words and len(words(sentence)) < min_words:
+        if min_words and len(words(_SECTION_NUMBER_RE.sub("", sentence))) < min_words:
             continue
         score = _weighted_share(target, content_words(sentence))
         if score > best_score:

@@ -529,8 +529,9 @@ def stream_answer(
     ``cfg.min_coverage``; verdict ``"off_topic"``), the not-found sentence is yielded without
     calling the generator; otherwise every retrieved hit goes into the prompt. The reply's quote
     lines (an adapter's ``Trecho: "…" [n]``) are taken out of the answer (:func:`reply_text`). With
-    ``cfg.guard`` the streamed reply then goes through :func:`_guard` (abstention, echo retry,
-    unsupported numbers and names), and an answer whose cited chunks do not cover the question
+    ``cfg.guard`` a reply caught in a loop (:func:`oracle.grounding.is_looping`: one sentence
+    :data:`oracle.grounding.REPEAT_LIMIT` times) is cut there, and the streamed reply then goes
+    through :func:`_guard` (abstention, echo retry, unsupported numbers and names), and an answer whose cited chunks do not cover the question
     is replaced by the not-found sentence (verdict ``"off_topic"``). The final Answer's
     ``verdict``, ``unsupported`` and ``draft`` say what happened; the streamed pieces are the
     model's first reply, so a face shows the final ``text`` when it differs.
@@ -565,12 +566,16 @@ def stream_answer(
                      verdict="" if not relevant else "off_topic", **common)
         return
 
+    from oracle.grounding import is_looping
+
     messages = build_messages(question, hits, lang, style=cfg.prompt)
     pieces: list[str] = []
     for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature):
         if piece:
             pieces.append(piece)
             yield piece
+            if cfg.guard and is_looping("".join(pieces)):
+                break  # a decoding loop: closing the stream stops the generator; _guard cuts it
     text = reply_text("".join(pieces), hits)
     verdict, draft, missing = "", "", []
     if cfg.guard:
@@ -641,8 +646,11 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
            lang: str) -> tuple[str, str, str, list[str]]:
     """The answer guards of :func:`stream_answer`: ``(text, verdict, draft, unsupported)``.
 
-    1. An abstaining reply ("O contexto não menciona…") becomes the not-found sentence.
-    2. An echo (:func:`oracle.grounding.is_echo`: empty, or repeating the question) is retried
+    1. An abstaining reply ("O contexto não menciona…") becomes the not-found sentence. A reply
+       caught in a loop is cut where the loop starts (:func:`oracle.grounding.cut_loop`; the
+       reply as written is the ``draft``).
+    2. An echo (:func:`oracle.grounding.is_echo`: empty, or repeating the question) or a bare
+       section heading (:func:`oracle.grounding.is_heading`: "11.3.3 Resumo do site [1]") is retried
        once with :data:`RETRY_INSTRUCTIONS`; when the retry echoes too, the answer is the
        chunk sentence that best covers the question, quoted (verdict ``"quoted"``), if one of
        :data:`QUOTE_MIN_WORDS` words or more holds :data:`QUOTE_MIN_SUPPORT` of the question's
@@ -659,8 +667,11 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     """
     from oracle.grounding import (
         asks_for_number,
+        cut_loop,
         gives_figure,
         is_echo,
+        is_heading,
+        is_looping,
         number_context,
         support_sentence,
         unsupported_claims,
@@ -669,13 +680,17 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     if is_abstention(text):
         return not_found_sentence(lang), "not_found", text, []
     verdict, draft = "", ""
-    if is_echo(text, question):
-        draft = text
+    texts = [h.chunk.text for h in hits]
+    if is_looping(text):
+        draft, text = text, cut_loop(text)
+    if is_echo(text, question) or is_heading(text, texts):
+        draft = draft or text
         retry = reply_text(generator.generate(build_messages(question, list(hits), lang, retry=True, style=cfg.prompt),
                                               max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature), hits)
+        retry = cut_loop(retry)
         if is_abstention(retry):
             return not_found_sentence(lang), "not_found", draft, []
-        if retry and not is_echo(retry, question):
+        if retry and not is_echo(retry, question) and not is_heading(retry, texts):
             text, verdict = retry, "retried"
         else:
             scored = [(support_sentence(question, h.chunk.text, min_words=QUOTE_MIN_WORDS), n)
@@ -684,10 +699,10 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
             if not sentence or score < QUOTE_MIN_SUPPORT:
                 return not_found_sentence(lang), "not_found", draft, []
             text, verdict = f"{sentence} [{n}]", "quoted"
-    missing = unsupported_claims(text, [h.chunk.text for h in hits], question)
+    missing = unsupported_claims(text, texts, question)
     if missing:
         return not_found_sentence(lang), "unsupported", text, missing
-    if number_context(text, [h.chunk.text for h in hits], question) < NUMBER_CONTEXT_MIN:
+    if number_context(text, texts, question) < NUMBER_CONTEXT_MIN:
         return not_found_sentence(lang), "off_topic", text, []
     if asks_for_number(question) and not gives_figure(text, question):
         return not_found_sentence(lang), "no_figure", text, []

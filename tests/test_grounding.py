@@ -8,10 +8,13 @@ from oracle.grounding import (
     claims,
     code_tokens,
     contains_fact,
+    cut_loop,
     faithfulness,
     fold,
     gives_figure,
     is_echo,
+    is_heading,
+    is_looping,
     keyfact_scores,
     question_coverage,
     quote_support,
@@ -95,6 +98,48 @@ def test_support_sentence_picks_the_sentence_with_the_figure():
     assert sentence == "Cada projeto aprovado receberá no máximo R$ 25.000,00."
     assert score > 0.5
     assert support_sentence("qualquer", "") == ("", 0.0)
+
+
+def test_support_sentence_does_not_count_a_section_number_as_words():
+    chunk = "11.3.3 Resumo do site\nO resumo do site é mantido pelo administrador da rede."
+    # "11.3.3 Resumo do site" has six \w+ tokens but three words: a heading, skipped
+    sentence, _ = support_sentence("Quem gerencia o resumo do site?", chunk, min_words=6)
+    assert sentence == "O resumo do site é mantido pelo administrador da rede."
+    assert support_sentence("Quem gerencia o resumo do site?", chunk)[0] == "11.3.3 Resumo do site"
+
+
+def test_is_heading_is_a_numbered_line_of_a_source():
+    sources = ["texto anterior.\n11.3.3 Resumo do site\nO resumo do site é mantido pelo administrador.",
+               "1.9.2 Ubuntu Backports oficial\nOs backports trazem versões novas."]
+    assert is_heading("11.3.3 Resumo do site [1]", sources)
+    assert is_heading("1. 1.9.2 Ubuntu Backports oficial [2]", sources)  # list enumerator first
+    assert is_heading("11.3.3 resumo do SITE.", sources)  # case, accents and a final stop not compared
+    # not a line of its own in any source, though it starts with a number like one
+    assert not is_heading("12.04 é a versão LTS [1]", sources + ["A versão 12.04 é a versão LTS."])
+    assert not is_heading("11.3.3 Resumo do site", ["O capítulo 11.3.3 Resumo do site fala disso."])
+    # no section number, more than one line, or longer than a heading
+    assert not is_heading("O resumo do site é mantido pelo administrador.", sources)
+    assert not is_heading("11.3.3 Resumo do site\nO resumo do site é mantido pelo administrador.", sources)
+    long = "1.2 " + " ".join(["palavra"] * 13)
+    assert not is_heading(long, [long])
+    assert not is_heading("7.5 GB [1]", ["7.5 GB"])  # a figure with its unit is an answer
+
+
+def test_cut_loop_keeps_what_came_before_the_loop():
+    loop = "\n".join(f"{i}. 1.9.2 Ubuntu Backports oficial [1]" for i in range(1, 6)) + "\n6. 1.9.2 Ubu"
+    assert is_looping(loop) and cut_loop(loop) == "1. 1.9.2 Ubuntu Backports oficial [1]"
+    steps = ("1. Instalar pacotes [1]\n2. Remover pacotes [1]\n3. Configurar o pbuilder [3]\n"
+             "4. Configurar o pbuilder [3]\n5. Configurar o pbuilder [3]\n6. Configurar")
+    assert cut_loop(steps) == "1. Instalar pacotes [1]\n2. Remover pacotes [1]\n3. Configurar o pbuilder [3]"
+    inline = "A cota é de 2 GB [1]. A cota é de 2 GB [1]. A cota é de 2 GB [1]. A cota"
+    assert cut_loop(inline) == "A cota é de 2 GB [1]."
+    # said twice is not a loop: a step list may rightly repeat a remark
+    twice = "1. Rode make (troque X pelo nome do pacote).\n2. Rode make install (troque X pelo nome do pacote)."
+    assert not is_looping(twice) and cut_loop(twice) is twice
+    # one-word units (list numbers, code fences) never make a loop
+    fences = "```\nmake\n```\n```\nmake install\n```\n```\nmake check\n```"
+    assert cut_loop(fences) is fences
+    assert cut_loop("") == "" and not is_looping("Sim.")
 
 
 def test_quote_support_is_what_the_quote_states_of_what_the_answer_adds():

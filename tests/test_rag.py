@@ -315,6 +315,45 @@ def test_echo_is_retried_then_quoted():
     assert ans.citations and ans.citations[0].verified
 
 
+def test_a_heading_is_retried_like_an_echo():
+    """A reply that is only a section heading of a source names where the answer is instead of
+    giving it: it is retried, and a heading again falls back to the best sentence, never the
+    heading itself."""
+    heading = Chunk(
+        chunk_id="manual:900:dddddddd", doc_id="manual", doc_name=MANUAL,
+        text="11.3.3 Resumo do site\nO resumo do site é mantido pelo administrador da rede escolar.",
+        page_start=9, page_end=9, char_start=900, char_end=990,
+    )
+    index = FakeIndex([(heading, 0.9)])
+    question = "Quem gerencia o resumo do site?"
+    gen = FakeGenerator(replies=["11.3.3 Resumo do site [1]", "O administrador da rede escolar [1]."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert len(gen.calls) == 2 and ans.verdict == "retried"
+    assert ans.text == "O administrador da rede escolar [1]." and ans.draft == "11.3.3 Resumo do site [1]"
+    gen = FakeGenerator(replies=["11.3.3 Resumo do site [1]", "1. 11.3.3 Resumo do site"])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "quoted"
+    assert ans.text == "O resumo do site é mantido pelo administrador da rede escolar. [1]"
+
+
+def test_a_loop_stops_the_stream_and_is_cut():
+    """A reply repeating one line is stopped at its third time (the generator is closed, so no
+    more tokens are spent) and cut where the loop starts."""
+    index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    item = "Cada projeto recebe no máximo R$ 25.000,00 [1]."
+    looping = "\n".join(f"{i}. {item}" for i in range(1, 40))
+    gen = FakeGenerator(replies=[looping])
+    pieces, ans = run("Quanto recebe cada projeto?", index, gen, RAGConfig(min_score=0.5))
+    assert len("".join(pieces)) < 3 * len(item) + 20  # stopped at the third line, not the 39th
+    assert ans.text == f"1. {item}" and ans.verdict == ""
+    assert ans.draft.count("Cada projeto recebe no máximo R$ 25.000,00") == 3  # the reply as it came
+    assert len(gen.calls) == 1
+    # without the guards the reply streams to its end, as the model wrote it
+    gen = FakeGenerator(replies=[looping])
+    pieces, ans = run("Quanto recebe cada projeto?", index, gen, RAGConfig(min_score=0.5, guard=False))
+    assert "".join(pieces) == looping
+
+
 def test_language_detected_from_question():
     index = FakeIndex([(CHUNK_VALUE, 0.9)])
     gen = FakeGenerator(fn=lambda messages: "The total is R$ 250,000.00 [1].")
