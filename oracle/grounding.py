@@ -177,7 +177,8 @@ def is_heading(answer: str, sources: Iterable[str]) -> bool:
     if len(words(_SECTION_NUMBER_RE.sub("", text))) > HEADING_MAX_WORDS:
         return False
     core = fold(text).rstrip(".:; ")
-    return any(fold(line).rstrip(".:; ") == core for source in sources for line in (source or "").splitlines())
+    lines = (line for source in sources for line in (source or "").splitlines())
+    return any(fold(line).rstrip(".:; ") == core for line in lines)
 
 
 REPEAT_LIMIT = 3
@@ -389,7 +390,8 @@ def support_sentence(claim: str, chunk_text: str, min_words: int = 0) -> tuple[s
     Support is the share of the claim's content words (:func:`content_words`) found in the
     sentence, with the claim's numbers weighing double (a figure is what a reader checks). Ties
     go to the earlier sentence. Sentences of fewer than ``min_words`` words, a leading section
-    number not counted (headings: "11.3.3 Resumo do site"; list numbers), are skipped. Returns ``("", 0.0)`` when no sentence qualifies.
+    number not counted (headings: "11.3.3 Resumo do site"; list numbers), are skipped. Returns
+    ``("", 0.0)`` when no sentence qualifies.
     """
     target = content_words(claim)
     best, best_score = "", -1.0

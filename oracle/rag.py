@@ -530,11 +530,12 @@ def stream_answer(
     calling the generator; otherwise every retrieved hit goes into the prompt. The reply's quote
     lines (an adapter's ``Trecho: "…" [n]``) are taken out of the answer (:func:`reply_text`). With
     ``cfg.guard`` a reply caught in a loop (:func:`oracle.grounding.is_looping`: one sentence
-    :data:`oracle.grounding.REPEAT_LIMIT` times) is cut there, and the streamed reply then goes
-    through :func:`_guard` (abstention, echo retry, unsupported numbers and names), and an answer whose cited chunks do not cover the question
-    is replaced by the not-found sentence (verdict ``"off_topic"``). The final Answer's
-    ``verdict``, ``unsupported`` and ``draft`` say what happened; the streamed pieces are the
-    model's first reply, so a face shows the final ``text`` when it differs.
+    :data:`oracle.grounding.REPEAT_LIMIT` times) is stopped there, and the streamed reply then
+    goes through :func:`_guard` (abstention, loops, echo retry, unsupported numbers and names),
+    and an answer whose cited chunks do not cover the question is replaced by the not-found
+    sentence (verdict ``"off_topic"``). The final Answer's ``verdict``, ``unsupported`` and
+    ``draft`` say what happened; the streamed pieces are the model's first reply, so a face shows
+    the final ``text`` when it differs.
 
     Raises:
         GenerationError: the generator failed.
@@ -566,16 +567,11 @@ def stream_answer(
                      verdict="" if not relevant else "off_topic", **common)
         return
 
-    from oracle.grounding import is_looping
-
     messages = build_messages(question, hits, lang, style=cfg.prompt)
     pieces: list[str] = []
-    for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature):
-        if piece:
-            pieces.append(piece)
-            yield piece
-            if cfg.guard and is_looping("".join(pieces)):
-                break  # a decoding loop: closing the stream stops the generator; _guard cuts it
+    for piece in _stream_reply(generator, messages, cfg):
+        pieces.append(piece)
+        yield piece
     text = reply_text("".join(pieces), hits)
     verdict, draft, missing = "", "", []
     if cfg.guard:
@@ -605,6 +601,21 @@ def stream_answer(
         draft=draft,
         **common,
     )
+
+
+def _stream_reply(generator: Any, messages: list[dict], cfg: RAGConfig) -> Iterator[str]:
+    """The generator's non-empty pieces for ``messages``; with ``cfg.guard``, stopped as soon as
+    the reply is caught in a loop (:func:`oracle.grounding.is_looping`): closing the stream stops
+    the generation, so no more tokens are spent on it, and :func:`_guard` cuts the loop off."""
+    from oracle.grounding import is_looping
+
+    pieces: list[str] = []
+    for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature):
+        if piece:
+            pieces.append(piece)
+            yield piece
+            if cfg.guard and is_looping("".join(pieces)):
+                return
 
 
 def lexical_coverage(index: Any, question: str, hits: Sequence[Hit]) -> float:
@@ -685,9 +696,8 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         draft, text = text, cut_loop(text)
     if is_echo(text, question) or is_heading(text, texts):
         draft = draft or text
-        retry = reply_text(generator.generate(build_messages(question, list(hits), lang, retry=True, style=cfg.prompt),
-                                              max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature), hits)
-        retry = cut_loop(retry)
+        retry_messages = build_messages(question, list(hits), lang, retry=True, style=cfg.prompt)
+        retry = cut_loop(reply_text("".join(_stream_reply(generator, retry_messages, cfg)), hits))
         if is_abstention(retry):
             return not_found_sentence(lang), "not_found", draft, []
         if retry and not is_echo(retry, question) and not is_heading(retry, texts):

@@ -134,7 +134,8 @@ def test_cut_loop_keeps_what_came_before_the_loop():
     inline = "A cota é de 2 GB [1]. A cota é de 2 GB [1]. A cota é de 2 GB [1]. A cota"
     assert cut_loop(inline) == "A cota é de 2 GB [1]."
     # said twice is not a loop: a step list may rightly repeat a remark
-    twice = "1. Rode make (troque X pelo nome do pacote).\n2. Rode make install (troque X pelo nome do pacote)."
+    twice = ("1. Rode make (troque X pelo nome do pacote).\n"
+             "2. Rode make install (troque X pelo nome do pacote).")
     assert not is_looping(twice) and cut_loop(twice) is twice
     # one-word units (list numbers, code fences) never make a loop
     fences = "```\nmake\n```\n```\nmake install\n```\n```\nmake check\n```"
