@@ -682,7 +682,6 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         gives_figure,
         is_echo,
         is_heading,
-        is_looping,
         number_context,
         support_sentence,
         unsupported_claims,
@@ -692,8 +691,9 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         return not_found_sentence(lang), "not_found", text, []
     verdict, draft = "", ""
     texts = [h.chunk.text for h in hits]
-    if is_looping(text):
-        draft, text = text, cut_loop(text)
+    cut = cut_loop(text)
+    if cut != text:
+        draft, text = text, cut
     if is_echo(text, question) or is_heading(text, texts):
         draft = draft or text
         retry_messages = build_messages(question, list(hits), lang, retry=True, style=cfg.prompt)
