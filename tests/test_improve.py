@@ -405,7 +405,7 @@ def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp
     out = run_pipeline(workspace, cfg, run_id="small-gain", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate))
     record = read_stages(workspace.home / "improve" / "small-gain")["embedder"]
     assert out["status"] == "completed" and record["state"] == "skipped"
-    assert record["output"]["reason"] == "embedder_no_gain"  # +0.005 is under min_mrr_gain 0.01
+    assert record["output"]["reason"] == "embedder_no_gain"  # +0.005 is under min_mrr_gain (0.03)
     assert out["reason"] == "nothing_new"  # nothing to compare: no evaluation, nothing promoted
     assert not (workspace.embedders / "improve-small-gain-embedder").exists()  # the loser is not kept
     assert not workspace.index_dir("improve-small-gain").exists()
