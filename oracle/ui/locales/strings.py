@@ -785,8 +785,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "⚠️ The model's answer was discarded: it named {claims}, found in no source.",
     },
     "ui.chat.verdict.quoted": {
-        "pt": "ℹ️ O modelo repetiu a pergunta; abaixo, o trecho das fontes que melhor a responde.",
-        "en": "ℹ️ The model repeated the question; below, the passage of the sources that best answers it.",
+        "pt": "ℹ️ O modelo não respondeu (repetiu a pergunta ou só deu o título de uma seção); abaixo, o trecho "
+              "das fontes que melhor a responde.",
+        "en": "ℹ️ The model did not answer (it repeated the question or gave only a section title); below, the "
+              "passage of the sources that best answers it.",
     },
     "ui.chat.verdict.off_topic": {
         "pt": "ℹ️ Os trechos encontrados não falam do que a pergunta pede.",
