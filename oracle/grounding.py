@@ -188,6 +188,22 @@ enough: a step list may rightly say "(substitua ``libpng`` pelo nome do seu paco
 _UNIT_RE = re.compile(r"[^\n]+?(?:(?<=[.!?;])(?=[ \t])|$)", re.MULTILINE)
 _TRAILING_ENUMERATOR_RE = re.compile(r"\s*(?:\d{1,2}[.)\-]|[-*•])?\s*$")
 
+RUN_LIMIT = 8
+"""A piece of 2-20 characters holding a letter or digit, said this many times in a row, is a
+decoding loop inside one sentence ("12.000,000,000,000,…"); dot leaders and rules (". . . .",
+"-----") hold no letter or digit and are left alone."""
+
+_RUN_RE = re.compile(r"([^\n]{2,20}?)\1{%d,}" % (RUN_LIMIT - 1))
+_WORD_CHAR_RE = re.compile(r"\w")
+
+
+def _first_run(text: str) -> re.Match | None:
+    """The first run of :data:`RUN_LIMIT` repeats of a piece holding a letter or digit, or None."""
+    for run in _RUN_RE.finditer(text):
+        if _WORD_CHAR_RE.search(run.group(1)):
+            return run
+    return None
+
 
 def _unit_key(unit: str) -> str:
     """What two sentences or lines share when one repeats the other: folded words without the
@@ -203,10 +219,18 @@ def cut_loop(text: str, limit: int = REPEAT_LIMIT) -> str:
     not compared) that occurs ``limit`` times or more: the small generator caught repeating "1.
     1.9.2 Ubuntu Backports oficial [1] 2. 1.9.2 Ubuntu Backports oficial [1] …", or a step list
     that starts over. The text is cut at the second occurrence of the first such unit, with a
-    dangling list enumerator and spaces removed, so what was said before the loop stays. Cheap
-    enough to call after each streamed piece (a few thousand characters)."""
+    dangling list enumerator and spaces removed, so what was said before the loop stays. A short
+    piece repeated :data:`RUN_LIMIT` times in a row ("12.000,000,000,…") is a loop too; the text
+    then keeps it once, without trailing punctuation ("12.000"). Cheap enough to call after each
+    streamed piece (a few thousand characters: under a millisecond)."""
+    cut = len(text or "")
+    run = _first_run(text or "")
+    if run:
+        cut = run.start() + len(run.group(1))
     seen: dict[str, list[int]] = {}
     for match in _UNIT_RE.finditer(text or ""):
+        if match.start() >= cut:
+            break
         key = _unit_key(match.group())
         if not key:
             continue
@@ -214,7 +238,7 @@ def cut_loop(text: str, limit: int = REPEAT_LIMIT) -> str:
         starts.append(match.start())
         if len(starts) >= limit:
             return _TRAILING_ENUMERATOR_RE.sub("", text[: starts[1]])
-    return text
+    return text[:cut].rstrip(" \t,;:") if run else text
 
 
 def is_looping(text: str, limit: int = REPEAT_LIMIT) -> bool:

@@ -143,6 +143,16 @@ def test_cut_loop_keeps_what_came_before_the_loop():
     assert cut_loop("") == "" and not is_looping("Sim.")
 
 
+def test_cut_loop_stops_a_piece_repeated_in_a_row():
+    assert cut_loop("22.1.3 Em alemão: 12.000,000,000,000,000,000,000,000,000,000") == "22.1.3 Em alemão: 12.000"
+    assert cut_loop("edit-patch " * 9) == "edit-patch"
+    # seven times is not yet a loop; dot leaders and rules hold no letter or digit
+    seven = "O valor é 1" + ",000" * 6
+    assert not is_looping(seven)
+    for text in ("Índice . . . . . . . . . . . . . 12", "-" * 30, "| --- " * 10 + "|"):
+        assert cut_loop(text) is text
+
+
 def test_quote_support_is_what_the_quote_states_of_what_the_answer_adds():
     question = "Quando e onde foi fundado o projeto Skolelinux?"
     quote = "O projeto Skolelinux foi fundado em 2 de julho de 2001 na Noruega."

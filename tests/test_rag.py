@@ -337,16 +337,17 @@ def test_a_heading_is_retried_like_an_echo():
 
 
 def test_a_loop_stops_the_stream_and_is_cut():
-    """A reply repeating one line is stopped at its third time (the generator is closed, so no
-    more tokens are spent) and cut where the loop starts."""
+    """A reply repeating one line is stopped soon after its third time (the generator is closed,
+    so no more tokens are spent) and cut where the loop starts."""
     index = FakeIndex([(CHUNK_VALUE, 0.9)])
     item = "Cada projeto recebe no máximo R$ 25.000,00 [1]."
     looping = "\n".join(f"{i}. {item}" for i in range(1, 40))
     gen = FakeGenerator(replies=[looping])
     pieces, ans = run("Quanto recebe cada projeto?", index, gen, RAGConfig(min_score=0.5))
-    assert len("".join(pieces)) < 3 * len(item) + 20  # stopped at the third line, not the 39th
+    streamed = "".join(pieces)
+    assert len(streamed) < 4 * len(item)  # stopped within a line of the third, not at the 39th
     assert ans.text == f"1. {item}" and ans.verdict == ""
-    assert ans.draft.count("Cada projeto recebe no máximo R$ 25.000,00") == 3  # the reply as it came
+    assert ans.draft == streamed.strip()  # the reply as it came
     assert len(gen.calls) == 1
     # without the guards the reply streams to its end, as the model wrote it
     gen = FakeGenerator(replies=[looping])
