@@ -759,3 +759,20 @@ def test_finetune_metrics_are_written_with_the_languages_decimal_mark():
     assert _fmt(0.53712, 3, "pt") == "0,537" and _fmt(0.53712, 3, "en") == "0.537"
     assert _fmt(2.5e-05, 2, "pt") == "2,5e-05"
     assert _fmt(None, 3, "pt") == _fmt(float("nan"), 3, "pt") == "–" and _fmt(12, 3, "pt") == "12"
+
+
+def test_a_runaway_unsupported_claim_is_shown_cut():
+    """The chat names the claims that made it discard an answer; a runaway number is cut to
+    CLAIM_MAX_CHARS characters, so the notice stays readable."""
+    from oracle.config import Workspace
+    from oracle.schema import Answer
+    from oracle.ui.chat import CLAIM_MAX_CHARS, render_answer
+    from oracle.ui.context import UIContext
+
+    runaway = "12.000" + ",000" * 60
+    answer = Answer(question="Quanto custa?", text="Os documentos não contêm a resposta para esta pergunta.",
+                    verdict="unsupported", unsupported=[runaway, "R$ 1.200"], grounded=False)
+    shown = render_answer(UIContext(workspace=Workspace(Path.cwd())), answer, "pt")
+    assert "“R$ 1.200”" in shown and runaway not in shown
+    assert f"“{runaway[:CLAIM_MAX_CHARS - 1]}…”" in shown
+    assert "não aparece(m) nas fontes" in shown

@@ -177,6 +177,10 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+CLAIM_MAX_CHARS = 40
+"""An unsupported claim longer than this (a runaway number) is shown cut, with "…"."""
+
+
 def render_answer(ctx: UIContext, answer: Answer, lang: str) -> str:
     """The answer's text followed by its sources: ``[n] document, p. X — “snippet”``.
 
@@ -185,7 +189,8 @@ def render_answer(ctx: UIContext, answer: Answer, lang: str) -> str:
     text = answer.text
     verdict = getattr(answer, "verdict", "")
     if verdict == "unsupported" and answer.unsupported:
-        claims = ", ".join(f"“{html.escape(c)}”" for c in answer.unsupported)
+        claims = ", ".join(f"“{html.escape(c if len(c) <= CLAIM_MAX_CHARS else c[:CLAIM_MAX_CHARS - 1] + '…')}”"
+                           for c in answer.unsupported)
         text += "\n\n" + ctx.t("ui.chat.verdict.unsupported", lang, claims=claims)
     elif verdict in ("quoted", "off_topic", "no_figure"):
         text = ctx.t(f"ui.chat.verdict.{verdict}", lang) + "\n\n" + text
