@@ -221,8 +221,8 @@ def cut_loop(text: str, limit: int = REPEAT_LIMIT) -> str:
     that starts over. The text is cut at the second occurrence of the first such unit, with a
     dangling list enumerator and spaces removed, so what was said before the loop stays. A short
     piece repeated :data:`RUN_LIMIT` times in a row ("12.000,000,000,…") is a loop too; the text
-    then keeps it once, without trailing punctuation ("12.000"). Cheap enough to call after each
-    streamed piece (a few thousand characters: under a millisecond)."""
+    then keeps it once, without trailing punctuation ("12.000"). Cheap enough to call during
+    streaming: 1-2.5 ms for a 1,400-character reply on this project's 2-core CPU."""
     cut = len(text or "")
     run = _first_run(text or "")
     if run:

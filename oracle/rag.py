@@ -529,8 +529,8 @@ def stream_answer(
     ``cfg.min_coverage``; verdict ``"off_topic"``), the not-found sentence is yielded without
     calling the generator; otherwise every retrieved hit goes into the prompt. The reply's quote
     lines (an adapter's ``Trecho: "…" [n]``) are taken out of the answer (:func:`reply_text`). With
-    ``cfg.guard`` a reply caught in a loop (:func:`oracle.grounding.is_looping`: one sentence
-    :data:`oracle.grounding.REPEAT_LIMIT` times) is stopped there, and the streamed reply then
+    ``cfg.guard`` a reply caught in a loop (:func:`oracle.grounding.is_looping`: one sentence three
+    times, or a short piece eight times in a row) is stopped there, and the streamed reply then
     goes through :func:`_guard` (abstention, loops, echo retry, unsupported numbers and names),
     and an answer whose cited chunks do not cover the question is replaced by the not-found
     sentence (verdict ``"off_topic"``). The final Answer's ``verdict``, ``unsupported`` and

@@ -189,8 +189,7 @@ def render_answer(ctx: UIContext, answer: Answer, lang: str) -> str:
     text = answer.text
     verdict = getattr(answer, "verdict", "")
     if verdict == "unsupported" and answer.unsupported:
-        claims = ", ".join(f"“{html.escape(c if len(c) <= CLAIM_MAX_CHARS else c[:CLAIM_MAX_CHARS - 1] + '…')}”"
-                           for c in answer.unsupported)
+        claims = ", ".join(f"“{html.escape(_snippet(c, CLAIM_MAX_CHARS))}”" for c in answer.unsupported)
         text += "\n\n" + ctx.t("ui.chat.verdict.unsupported", lang, claims=claims)
     elif verdict in ("quoted", "off_topic", "no_figure"):
         text = ctx.t(f"ui.chat.verdict.{verdict}", lang) + "\n\n" + text
