@@ -697,16 +697,20 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         return not_found_sentence(lang), "not_found", text, []
     verdict, draft = "", ""
     texts = [h.chunk.text for h in hits]
+
+    def says_nothing(reply: str) -> bool:  # an echo of the question, or only a section heading
+        return is_echo(reply, question) or is_heading(reply, texts)
+
     cut = cut_loop(text)
     if cut != text:
         draft, text = text, cut
-    if is_echo(text, question) or is_heading(text, texts):
+    if says_nothing(text):
         draft = draft or text
         retry_messages = build_messages(question, list(hits), lang, retry=True, style=cfg.prompt)
         retry = cut_loop(reply_text("".join(_stream_reply(generator, retry_messages, cfg)), hits))
         if is_abstention(retry):
             return not_found_sentence(lang), "not_found", draft, []
-        if retry and not is_echo(retry, question) and not is_heading(retry, texts):
+        if retry and not says_nothing(retry):
             text, verdict = retry, "retried"
         else:
             scored = [(support_sentence(question, h.chunk.text, min_words=QUOTE_MIN_WORDS), n)
