@@ -437,17 +437,15 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     adapters to transformers models only); ``model`` is a bundled GGUF generator or a ``.gguf`` file;
     the optional ``llama-cpp-python`` package is installed; and ``engine`` (default
     ``ORACLE_ENGINE``, default ``"auto"``) is ``"llama.cpp"``, or is ``"auto"`` on a CPU without
-    bf16 instructions (:func:`cpu_prefills_in_bf16`). Otherwise transformers.
+    AMX (:func:`cpu_has_amx`). Otherwise transformers.
 
     Measured with ``bench/bench_llama_cpp.py`` on the 1.5B, 2 cores (bench/RESULTS.md): on an AVX2
     CPU llama.cpp gave the first token 1.3-1.7x sooner and decoded 3.4x faster than the transformers
-    path. Where the CPU has bf16 instructions, the transformers path's bf16 prefill gives it sooner:
-    1.9-2.2x on a Xeon with AMX (4.9 s against 9.0 s for 619 prompt tokens; llama.cpp runs there
-    without its AMX buffers, :func:`new_llama`), 1.7x on an AMD EPYC with ``avx512_bf16`` and no AMX
-    (9.8 s against 17.1 s for 1,151 prompt tokens, the default 4 sources), while llama.cpp decoded
-    2.2-5x faster. "auto" follows the first token, which the prompt's prefill dominates; with the
-    default 4 sources the full answer was as quick or quicker on transformers too. Nothing is loaded
-    or converted to decide, except that a bundled GGUF name is looked up in the catalogue.
+    path; on a Xeon with AMX the transformers path (bf16 prefill on AMX tiles, int8 decoding) gave
+    it 1.9-2.2x sooner (4.9 s against 9.0 s for 619 prompt tokens), while llama.cpp, which must run
+    there without its AMX buffers (:func:`new_llama`), decoded 2.2-2.5x faster: "auto" follows the
+    first token, which the prompt's prefill dominates. Nothing is loaded or converted to decide,
+    except that a bundled GGUF name is looked up in the catalogue.
 
     Raises:
         GenerationError: key ``err.gen_engine``: ``engine`` is not one of :data:`ENGINES`.
@@ -460,21 +458,12 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     choice = (engine or os.environ.get("ORACLE_ENGINE") or "auto").strip().lower()
     if choice not in ENGINES:
         raise GenerationError("err.gen_engine", value=choice, choices=", ".join(ENGINES))
-    if adapter or choice == "transformers" or (choice == "auto" and cpu_prefills_in_bf16()):
+    if adapter or choice == "transformers" or (choice == "auto" and cpu_has_amx()):
         return "transformers"
     text = str(model or "").strip()
     spec = _lookup(models.GENERATORS, text)  # the catalogue's case-insensitive lookup
     gguf = (spec is not None and spec.kind == "gguf") or (text.lower().endswith(".gguf") and Path(text).expanduser().is_file())
     return "llama.cpp" if gguf and llama_cpp_available() else "transformers"
-
-
-def cpu_prefills_in_bf16() -> bool:
-    """True when the CPU has bf16 instructions (``avx512_bf16`` or ``amx_bf16`` in
-    ``/proc/cpuinfo``), so the transformers path prefills a prompt in bf16
-    (:func:`oracle.models.quant.prefill_dtype`)."""
-    from oracle.models.device import _cpu_flags
-
-    return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
 
 
 def cpu_has_amx() -> bool:

@@ -163,7 +163,7 @@ def test_the_automatic_teacher_runs_on_llama_cpp_when_it_can(monkeypatch):
 
     monkeypatch.delenv("ORACLE_TEACHER_MODEL", raising=False)
     monkeypatch.delenv("ORACLE_ENGINE", raising=False)
-    monkeypatch.setattr(llm, "cpu_prefills_in_bf16", lambda: True)  # even where the chat's "auto" picks transformers
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: True)  # even where the chat's "auto" picks transformers
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
     spec = strongest_generator(ImproveConfig())
     assert spec.startswith("llamacpp:qwen2.5-coder-")

@@ -25,7 +25,7 @@ MESSAGES = [{"role": "system", "content": "Answer in one short sentence."},
 def test_engine_policy(monkeypatch, tmp_path):
     monkeypatch.delenv("ORACLE_ENGINE", raising=False)
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
-    monkeypatch.setattr(llm, "cpu_prefills_in_bf16", lambda: False)
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: False)
     assert llm.local_engine("qwen2.5-coder-1.5b-instruct") == "llama.cpp"
     assert llm.local_engine("Qwen2.5-Coder-0.5B-Instruct") == "llama.cpp"  # any case of a bundled name
     assert llm.local_engine("qwen2.5-coder-1.5b-instruct", adapter="adapters/x") == "transformers"  # peft
@@ -42,10 +42,10 @@ def test_engine_policy(monkeypatch, tmp_path):
     with pytest.raises(GenerationError, match="ORACLE_ENGINE=vllm"):
         llm.local_engine(SMOL)
     monkeypatch.delenv("ORACLE_ENGINE")
-    monkeypatch.setattr(llm, "cpu_prefills_in_bf16", lambda: True)  # bf16 prefill: transformers is sooner
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: True)  # bf16 prefill on AMX tiles: transformers is sooner
     assert llm.local_engine(SMOL) == "transformers"
     assert llm.local_engine(SMOL, engine="llama.cpp") == "llama.cpp"  # asked for by name
-    monkeypatch.setattr(llm, "cpu_prefills_in_bf16", lambda: False)
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: False)
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: False)
     assert llm.local_engine(SMOL) == "transformers"
 
@@ -87,7 +87,7 @@ def test_new_llama_turns_extra_buffers_off_on_amx(monkeypatch):
 def test_get_generator_builds_what_the_policy_says(monkeypatch):
     monkeypatch.delenv("ORACLE_ENGINE", raising=False)
     monkeypatch.setattr(llm, "llama_cpp_available", lambda: True)
-    monkeypatch.setattr(llm, "cpu_prefills_in_bf16", lambda: False)
+    monkeypatch.setattr(llm, "cpu_has_amx", lambda: False)
     gen = llm.get_generator(SMOL)  # nothing loads before the first answer
     assert isinstance(gen, llm.LlamaCppGenerator) and gen.engine == "llama.cpp"
     assert gen.name == f"local:{SMOL}"  # the same model to data files and adapter checks

@@ -314,7 +314,7 @@ def teacher_engine(name: str) -> str:
     ``llama-cpp-python`` installed) and ``ORACLE_ENGINE`` does not ask for transformers; else ``name``.
 
     The chat's engine follows the first token (:func:`oracle.llm.local_engine`), which on a CPU with
-    bf16 instructions (AMX or ``avx512_bf16``) is the transformers path's. A teacher's reply is a JSON list of a few hundred tokens, so
+    AMX is the transformers path's. A teacher's reply is a JSON list of a few hundred tokens, so
     decoding decides: on that CPU the 1.5B wrote a 2-pair reply in 23.4 s on llama.cpp against 43.9 s
     on transformers (1.88x; ``bench/bench_teacher_engine.py``, bench/RESULTS.md)."""
     from oracle.llm import local_engine
