@@ -444,7 +444,11 @@ def local_engine(model: str, adapter: str | None = None, engine: str | None = No
     path; on a Xeon with AMX the transformers path (bf16 prefill on AMX tiles, int8 decoding) gave
     it 1.9-2.2x sooner (4.9 s against 9.0 s for 619 prompt tokens), while llama.cpp, which must run
     there without its AMX buffers (:func:`new_llama`), decoded 2.2-2.5x faster: "auto" follows the
-    first token, which the prompt's prefill dominates. Nothing is loaded or converted to decide,
+    first token, which the prompt's prefill dominates. On an AMD EPYC with ``avx512_bf16`` and no
+    AMX the trade is mixed, so "auto" keeps llama.cpp there: on the dev sample of the gold sets the
+    transformers path gave the first token sooner (p50 9.4 s against 11.8 s) and the full answer
+    later (p50 15.4 s against 13.1 s, p95 35.3 s against 20.0 s), and it costs a 2-minute conversion
+    and ~9 GB of RAM first. Nothing is loaded or converted to decide,
     except that a bundled GGUF name is looked up in the catalogue.
 
     Raises:
