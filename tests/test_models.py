@@ -435,6 +435,42 @@ def test_load_generator_eval_pad_dtype_and_cache(tiny_lm, monkeypatch):
     assert bf16 is not model and bf16.dtype is torch.bfloat16
 
 
+def test_decode_attention_is_eager_per_token_and_answers_as_sdpa(tiny_lm, monkeypatch):
+    """Loaded for inference on a CPU, a generator attends with SDPA over the prompt and with its
+    own eager attention for each new token: the same greedy tokens as plain SDPA, padding included."""
+    import torch
+    from transformers.models.llama import modeling_llama
+
+    from oracle.models.attention import DECODE_ATTENTION
+
+    monkeypatch.setenv("ORACLE_DTYPE", "float32")
+    model, tok = models.load_generator(str(tiny_lm), device="cpu")
+    assert model.config._attn_implementation == DECODE_ATTENTION
+    private, _ = models.load_generator(str(tiny_lm), device="cpu", cache=False)
+    assert private.config._attn_implementation == "sdpa"  # training copies keep the library's choice
+
+    eager = modeling_llama.eager_attention_forward
+    q_lens: list[int] = []
+
+    def counting(module, query, *args, **kwargs):
+        q_lens.append(query.shape[-2])
+        return eager(module, query, *args, **kwargs)
+
+    monkeypatch.setattr(modeling_llama, "eager_attention_forward", counting)
+    tok.padding_side = "left"
+    batch = tok(["oi olá", "tudo bem oi olá tudo"], return_tensors="pt", padding=True)
+    assert int(batch.attention_mask.sum()) < batch.attention_mask.numel()  # one row is padded
+    with torch.no_grad():
+        ours = model.generate(**batch, max_new_tokens=6, min_new_tokens=6, do_sample=False)
+        n_eager = len(q_lens)
+        model.set_attn_implementation("sdpa")
+        plain = model.generate(**batch, max_new_tokens=6, min_new_tokens=6, do_sample=False)
+        model.set_attn_implementation(DECODE_ATTENTION)
+    assert torch.equal(ours, plain)
+    assert n_eager == 5 * 2 and set(q_lens) == {1}  # 5 decode steps x 2 layers; the prompt went to SDPA
+    assert len(q_lens) == n_eager  # plain SDPA never called it
+
+
 def test_load_generator_applies_lora_adapter(tiny_lm, tmp_path, monkeypatch):
     import torch
     from peft import LoraConfig, PeftModel, get_peft_model

@@ -50,6 +50,7 @@ module                      concern
 :mod:`.device`              device, dtype and quantization policy (``ORACLE_DEVICE``,
                             ``ORACLE_DTYPE``, ``ORACLE_QUANT``), shared by inference and training
 :mod:`.quant`               the weight-only int8 Linear and :func:`quantize_generator`
+:mod:`.attention`           SDPA for a prompt, eager attention for each decoded token, on a CPU
 :mod:`.loading`             :func:`load_embedder`, :func:`load_generator`, the per-process cache
 ==========================  =====================================================================
 

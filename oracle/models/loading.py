@@ -25,6 +25,7 @@ from oracle.models.device import (
     int8_compute_dtype,
     quant_setting,
 )
+from oracle.models.attention import use_decode_attention
 from oracle.models.quant import _compute_in_bf16, precision_label, quantize_generator
 from oracle.models.resolve import embedder_prompts, resolve_embedder, resolve_generator
 
@@ -150,6 +151,8 @@ def load_generator(
         t0 = time.monotonic()
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        if cache and str(device).split(":", 1)[0] == "cpu":
+            use_decode_attention(model)  # SDPA for the prompt, eager for each new token (faster on a CPU)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         if model.generation_config.pad_token_id is None:
