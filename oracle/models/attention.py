@@ -6,11 +6,8 @@ imported inside the functions.
 from __future__ import annotations
 
 import inspect
-import logging
 from functools import lru_cache
 from typing import Any
-
-logger = logging.getLogger(__name__)
 
 DECODE_ATTENTION = "oracle_sdpa_eager_decode"
 """The name under which :func:`use_decode_attention` registers its attention function with

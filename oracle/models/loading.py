@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from oracle.errors import ModelNotFoundError
+from oracle.models.attention import use_decode_attention
 from oracle.models.device import (
     _dtype_forced,
     best_dtype,
@@ -25,7 +26,6 @@ from oracle.models.device import (
     int8_compute_dtype,
     quant_setting,
 )
-from oracle.models.attention import use_decode_attention
 from oracle.models.quant import _compute_in_bf16, precision_label, quantize_generator
 from oracle.models.resolve import embedder_prompts, resolve_embedder, resolve_generator
 
