@@ -55,9 +55,9 @@ def use_decode_attention(model: Any) -> bool:
     per layer on one bf16 query over a 1,151-token prompt, a third of a decoded token of the 1.5B
     (torch's profiler, 2-core AMD EPYC without AMX, torch 2.13), while eager attention is two small
     matmuls and a softmax. Same run (``bench/bench_decode_attention.py``, bench/RESULTS.md, 1,151
-    prompt tokens, int8 weights + bf16 compute): a decoded token of the 1.5B took 180 ms against
-    240, of the 0.5B 70 ms against 80; the first token the same (SDPA still runs the prefill), and
-    the same greedy answer there. In bf16 the two kernels round differently, so a close second token
+    prompt tokens, int8 weights + bf16 compute, two runs): a decoded token of the 1.5B took 180 ms
+    against 240, then 170 against 185; of the 0.5B 70 against 80, then 83 against 90 (8-25% less);
+    the first token the same (SDPA still runs the prefill), and the same greedy answer there. In bf16 the two kernels round differently, so a close second token
     can win: on the dev sample of the gold sets 11 of 95 answers of the 1.5B changed (8 in wording),
     with the same key facts (25 of 60), one unanswerable question fewer refused, answer p95 35.3 →
     28.0 s. Uses transformers' ``AttentionInterface`` / ``AttentionMaskInterface`` extension points.
