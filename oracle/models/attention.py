@@ -25,7 +25,7 @@ def _attention(module: Any, query: Any, key: Any, value: Any, attention_mask: An
     import torch
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
-    eager = getattr(inspect.getmodule(type(module)), "eager_attention_forward", None)
+    eager = getattr(_defining_module(type(module)), "eager_attention_forward", None)
     if query.shape[-2] != 1 or eager is None:
         return sdpa_attention_forward(module, query, key, value, attention_mask, **kwargs)
     if attention_mask is not None and attention_mask.dtype == torch.bool:
@@ -33,6 +33,13 @@ def _attention(module: Any, query: Any, key: Any, value: Any, attention_mask: An
         attention_mask = additive.masked_fill_(~attention_mask, torch.finfo(query.dtype).min)
     kwargs.setdefault("scaling", getattr(module, "scaling", query.shape[-1] ** -0.5))
     return eager(module, query, key, value, attention_mask, **kwargs)
+
+
+@lru_cache(maxsize=None)
+def _defining_module(cls: type) -> Any:
+    """The module that defines attention class ``cls`` (looked up once per class, not at every
+    layer of every decoded token), or None."""
+    return inspect.getmodule(cls)
 
 
 @lru_cache(maxsize=1)
