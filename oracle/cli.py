@@ -1115,7 +1115,7 @@ def build_parser() -> argparse.ArgumentParser:
     generator_args(p)
     p.set_defaults(generator=None)  # the chat's generator and adapter (cmd_ask reads defaults.json)
     _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "temperature", "hybrid", "guard",
-                                      "min_coverage", "prompt"])
+                                      "min_coverage", "min_answerable", "prompt"])
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("rate", help="Rate a stored answer: valid -> validated.jsonl, invalid -> invalid.jsonl; "
@@ -1166,7 +1166,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None,
                    help="Output folder: rows.jsonl (resumable), report.json, report.md (default <home>/eval).")
     p.add_argument("--json", action="store_true", help="Print the report as JSON.")
-    _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "hybrid", "min_coverage", "prompt"])
+    _add_config_args(p, C.RAGConfig, ["top_k", "min_score", "max_new_tokens", "hybrid", "min_coverage",
+                                      "min_answerable", "prompt"])
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
     _add_config_args(p, C.IngestConfig, ["clean_pages"])
     p.set_defaults(func=cmd_eval)

@@ -258,6 +258,18 @@ class RAGConfig:
             )
         },
     )
+    min_answerable: float = field(
+        default=0.5,
+        metadata={
+            "help": (
+                "Self-check (with guard): the generator is asked whether the sources hold what the question "
+                "asks (Sim/Não), after its answer, or before it when the lexical gate would refuse; under "
+                "this probability of 'Sim' the answer is 'not found', and over it the lexical gate is overruled. "
+                "0.5: refused when it finds 'Não' likelier. 0 turns it off; a generator that gives no token "
+                "probabilities (an API) keeps the lexical gates."
+            )
+        },
+    )
 
     def __post_init__(self) -> None:
         _positive("top_k", self.top_k)
@@ -266,6 +278,8 @@ class RAGConfig:
             raise ConfigError.not_one_of("prompt", self.prompt, PROMPT_STYLES)
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ConfigError.out_of_range("min_coverage", self.min_coverage, "[0, 1]")
+        if not 0.0 <= self.min_answerable <= 1.0:
+            raise ConfigError.out_of_range("min_answerable", self.min_answerable, "[0, 1]")
         if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
             raise ConfigError.out_of_range("min_score", self.min_score, "[-1, 1]")
 

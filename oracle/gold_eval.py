@@ -287,6 +287,7 @@ def answer_one(item: GoldItem, run: EvalRun, index: Any, generator: Any) -> dict
         "generated": bool(final.sources),
         "unsupported_guard": final.unsupported,
         "draft": final.draft,
+        "p_answerable": final.p_answerable,
     }
 
 

@@ -34,7 +34,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from oracle.errors import GenerationError, OracleError
@@ -64,6 +64,10 @@ class Generator(Protocol):
     def generate(self, messages: list[dict], max_new_tokens: int = 256, temperature: float = 0.0) -> str:
         """The whole reply. Raises GenerationError."""
         ...
+
+    # Optional: ``judge(messages, yes, no) -> float | None``, the probability that the reply to
+    # ``messages`` starts with one of the ``yes`` words rather than one of the ``no`` words
+    # (local generators; :func:`oracle.rag.answerable_probability` uses it when present).
 
 
 def _stats(n_tokens: int, seconds: float) -> dict[str, float]:
@@ -252,6 +256,8 @@ class TransformersGenerator:
         self._model = None
         self._tokenizer = None
         self._load_lock = threading.Lock()
+        self._last_cache: tuple[list[int], Any] | None = None  # (token ids, KV cache) of the last stream
+        self._cache_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"TransformersGenerator(name={self.name!r}, adapter={self.adapter!r}, device={self.device!r})"
@@ -352,9 +358,14 @@ class TransformersGenerator:
         def run() -> None:
             try:
                 with torch.inference_mode():
-                    out = model.generate(**inputs, **kwargs, streamer=streamer,
+                    out = model.generate(**inputs, **kwargs, streamer=streamer, return_dict_in_generate=True,
                                          stopping_criteria=StoppingCriteriaList([_Cancel()]))
-                result["n_tokens"] = int(out.shape[1]) - n_prompt
+                result["n_tokens"] = int(out.sequences.shape[1]) - n_prompt
+                cache = getattr(out, "past_key_values", None)
+                if cache is not None and hasattr(cache, "crop"):  # kept for judge(): the prompt's prefix
+                    ids = out.sequences[0, : cache.get_seq_length()].tolist()
+                    with self._cache_lock:
+                        self._last_cache = (ids, cache)
             except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer thread
                 result["error"] = exc
                 streamer.end()  # unblock the consumer
@@ -394,6 +405,50 @@ class TransformersGenerator:
         self.last_stats = _stats(int(new.shape[0]), time.perf_counter() - start)
         return text
 
+    def judge(self, messages: Messages, yes: Sequence[str], no: Sequence[str]) -> float:
+        """P(yes) / (P(yes) + P(no)) for the first token of the reply to ``messages``: the
+        probabilities of the first tokens of the ``yes`` words summed, against the ``no`` words'
+        (:func:`_yes_share`). One forward pass, no generation. The KV cache of the last
+        :meth:`stream` is reused for the token prefix the two prompts share (the answer's prompt
+        up to its last line, ~95% of it), so only the rest is computed; it is then dropped.
+
+        Raises:
+            GenerationError: the forward pass failed (out of memory...).
+        """
+        _check_messages(messages, self.name)
+        import torch
+
+        model, tok = self.model, self.tokenizer
+        with self._cache_lock:
+            last, self._last_cache = self._last_cache, None
+        try:
+            ids = self._inputs(messages)["input_ids"]
+            wanted = ids[0].tolist()
+            past, start = None, 0
+            if last is not None:
+                prev, cache = last
+                k = 0
+                for a, b in zip(prev, wanted[:-1], strict=False):
+                    if a != b:
+                        break
+                    k += 1
+                if k > 0:
+                    cache.crop(k - cache.get_seq_length())  # keep the first k tokens
+                    past, start = cache, k
+            with torch.inference_mode():
+                out = model(input_ids=ids[:, start:], past_key_values=past, use_cache=past is not None)
+            logits = out.logits[0, -1]
+        except OracleError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from exc
+
+        def first_ids(words: Sequence[str]) -> list[int]:
+            encoded = [tok.encode(w, add_special_tokens=False) for w in words]
+            return sorted({e[0] for e in encoded if e})
+
+        return _yes_share(logits, first_ids(yes), first_ids(no))
+
 
 # --- local llama.cpp -------------------------------------------------------------------
 
@@ -403,6 +458,7 @@ ENGINES = ("auto", "transformers", "llama.cpp")
 
 _LLAMA_MODELS: dict[str, Any] = {}  # GGUF path -> llama_cpp.Llama, shared by generators
 _LLAMA_LOCKS: dict[str, threading.Lock] = {}  # GGUF path -> one answer at a time per loaded model
+_LLAMA_JUDGED: dict[str, Messages] = {}  # GGUF path -> the messages of a judge() just run on it
 _LLAMA_LOAD_LOCK = threading.Lock()
 
 
@@ -420,6 +476,7 @@ def release_llama_models() -> int:
                     close()
         _LLAMA_MODELS.clear()
         _LLAMA_LOCKS.clear()
+        _LLAMA_JUDGED.clear()
     return len(released)
 
 
@@ -600,8 +657,11 @@ class LlamaCppGenerator:
         with _LLAMA_LOCKS[self._path]:
             # No prompt prefix is reused from the previous answer: the reused length would depend on
             # what was asked before, and the prefill's batch boundaries with it, so the same question
-            # could get another greedy answer (seen with SmolLM2).
-            llm.reset()
+            # could get another greedy answer (seen with SmolLM2). The one exception is a judge() of
+            # the same prompt just before (its last line aside): the same question then always
+            # reuses the same prefix.
+            if not _same_but_last_line(_LLAMA_JUDGED.pop(self._path, None), messages):
+                llm.reset()
             try:
                 events = llm.create_chat_completion(messages=messages, max_tokens=int(max_new_tokens),
                                                     stream=True, repeat_penalty=1.0, **sampling)
@@ -625,6 +685,67 @@ class LlamaCppGenerator:
     def generate(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> str:
         """The whole reply (the streamed pieces joined)."""
         return "".join(self.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature))
+
+    def judge(self, messages: Messages, yes: Sequence[str], no: Sequence[str]) -> float:
+        """P(yes) / (P(yes) + P(no)) for the first token of the reply to ``messages``: the
+        probabilities of the first tokens of the ``yes`` words summed, against the ``no`` words'
+        (:func:`_yes_share`). One token is evaluated past the prompt; the prompt prefix that
+        ``messages`` shares with the previous call's (the answer just given to the same sources)
+        is not computed again, since the KV cache is not reset first (llama-cpp-python reuses the
+        longest common token prefix). Likewise the next :meth:`stream` of the same messages but
+        for their last line (the answer after a judgement) reuses this prompt's prefix.
+
+        Raises:
+            GenerationError: the prompt does not fit ``n_ctx``, or llama.cpp failed.
+        """
+        _check_messages(messages, self.name)
+        llm = self._llama()
+        captured: list[Any] = []
+
+        def capture(input_ids, scores):  # llama-cpp-python's logits processor: the next token's logits
+            if not captured:
+                captured.append(scores.copy())
+            return scores
+
+        with _LLAMA_LOCKS[self._path]:
+            try:
+                llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, top_k=1,
+                                           repeat_penalty=1.0, logits_processor=[capture])
+            except Exception as exc:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError
+                raise GenerationError(name=self.name, detail=f"{type(exc).__name__}: {exc}") from exc
+
+            def first_ids(words: Sequence[str]) -> list[int]:
+                ids = [llm.tokenize(w.encode("utf-8"), add_bos=False, special=False) for w in words]
+                return sorted({t[0] for t in ids if t})
+
+            yes_ids, no_ids = first_ids(yes), first_ids(no)
+            _LLAMA_JUDGED[self._path] = messages
+        return _yes_share(captured[0], yes_ids, no_ids)
+
+
+def _same_but_last_line(a: Messages | None, b: Messages) -> bool:
+    """Whether messages ``a`` and ``b`` are the same but for the last line of the last message."""
+    if not a or len(a) != len(b) or a[:-1] != b[:-1]:
+        return False
+    return a[-1].get("role") == b[-1].get("role") and (
+        str(a[-1].get("content", "")).rsplit("\n", 1)[0] == str(b[-1].get("content", "")).rsplit("\n", 1)[0])
+
+
+def _yes_share(logits: Any, yes_ids: Sequence[int], no_ids: Sequence[int]) -> float:
+    """Softmax of ``logits`` (``[vocab]``, a numpy array or torch tensor), then
+    sum(p[yes_ids]) / (sum(p[yes_ids]) + sum(p[no_ids])); 0.5 when both are 0 (ids shared by
+    both lists count for neither)."""
+    import numpy as np
+
+    if not isinstance(logits, np.ndarray):  # a torch tensor
+        logits = logits.float().cpu().numpy()
+    values = np.asarray(logits, dtype=np.float64).reshape(-1)
+    probs = np.exp(values - values.max())
+    probs /= probs.sum()
+    both = set(yes_ids) & set(no_ids)
+    p_yes = float(sum(probs[i] for i in set(yes_ids) - both))
+    p_no = float(sum(probs[i] for i in set(no_ids) - both))
+    return p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5
 
 
 # --- OpenAI-compatible --------------------------------------------------------------
@@ -757,13 +878,17 @@ class FakeGenerator:
     GenerationError. ``fn(messages)`` is called otherwise (it may raise). Replies stream
     word by word (each piece is a word with its trailing whitespace, so the pieces join to
     the reply). Every call is recorded: ``calls`` (the messages) and ``call_kwargs``
-    (``{"max_new_tokens", "temperature"}``).
+    (``{"max_new_tokens", "temperature"}``). :meth:`judge` answers with ``judge_fn(messages)``, or
+    None without one (as an API generator without token probabilities).
     """
 
     def __init__(self, replies: list[str] | None = None, fn: Callable[[Messages], str] | None = None,
-                 name: str = "fake", adapter: str | None = None) -> None:
+                 name: str = "fake", adapter: str | None = None,
+                 judge_fn: Callable[[Messages], float | None] | None = None) -> None:
         if replies is None and fn is None:
             raise ValueError("FakeGenerator needs `replies` or `fn`.")
+        self._judge_fn = judge_fn
+        self.judge_calls: list[Messages] = []
         self._replies = list(replies) if replies is not None else None
         self._fn = fn
         self.name = name
@@ -794,6 +919,14 @@ class FakeGenerator:
 
     def generate(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> str:
         return "".join(self.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature))
+
+    def judge(self, messages: Messages, yes: Sequence[str], no: Sequence[str]) -> float | None:
+        """``judge_fn(messages)`` when one was given (recorded in ``judge_calls``), else None (a
+        generator that gives no token probabilities)."""
+        if self._judge_fn is None:
+            return None
+        self.judge_calls.append(messages)
+        return self._judge_fn(messages)
 
 
 # --- registry ----------------------------------------------------------------------

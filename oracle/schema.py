@@ -273,9 +273,14 @@ class Answer(Record):
             ``"quoted"`` (the retry echoed too; the supporting sentence is shown), ``"off_topic"``
             (the relevance gate), ``"not_found"`` (the model said so), ``"unsupported"`` (the
             answer named numbers or names found in no source; it was replaced by "not found"),
-            ``"no_figure"`` (the question asks for a figure and the answer gave none).
+            ``"no_figure"`` (the question asks for a figure and the answer gave none),
+            ``"unanswerable"`` (the generator itself judged that the sources do not hold the
+            answer: ``p_answerable`` under ``RAGConfig.min_answerable``).
         unsupported: with ``verdict == "unsupported"``, those numbers and names.
-        draft: with ``verdict`` ``"unsupported"`` or ``"quoted"``, the model's own answer.
+        draft: with ``verdict`` ``"unsupported"``, ``"quoted"``, ``"off_topic"`` or
+            ``"unanswerable"``, the model's own answer.
+        p_answerable: the generator's probability, in [0, 1], that the sources hold the answer
+            (:func:`oracle.rag.answerable_probability`); None when it was not asked.
     """
 
     question: str
@@ -291,6 +296,7 @@ class Answer(Record):
     verdict: str = ""
     unsupported: list[str] = field(default_factory=list)
     draft: str = ""
+    p_answerable: float | None = None
     answer_id: str = field(default_factory=new_id)
     created_at: str = field(default_factory=now_iso)
 

@@ -776,3 +776,17 @@ def test_a_runaway_unsupported_claim_is_shown_cut():
     assert "“R$ 1.200”" in shown and runaway not in shown
     assert f"“{runaway[:CLAIM_MAX_CHARS - 1]}…”" in shown
     assert "não aparece(m) nas fontes" in shown
+
+
+def test_an_answer_the_generator_judged_unanswerable_says_so():
+    """The self-check's refusal (verdict unanswerable) tells the reader who refused, in Portuguese."""
+    from oracle.config import Workspace
+    from oracle.schema import Answer
+    from oracle.ui.chat import render_answer
+    from oracle.ui.context import UIContext
+
+    answer = Answer(question="Qual é a senha padrão do root?", grounded=False, verdict="unanswerable",
+                    text="Os documentos não contêm a resposta para esta pergunta.", p_answerable=0.41)
+    shown = render_answer(UIContext(workspace=Workspace(Path.cwd())), answer, "pt")
+    assert shown.startswith("ℹ️ O próprio modelo, relendo os trechos encontrados")
+    assert shown.endswith("Os documentos não contêm a resposta para esta pergunta.")

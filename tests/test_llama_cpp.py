@@ -147,6 +147,32 @@ def test_smollm2_on_llama_cpp_streams_greedy_and_repeatable():
     assert gen.generate(MESSAGES, max_new_tokens=12) == "".join(pieces)
 
 
+@pytest.mark.slow
+def test_smollm2_judge_then_answer_reuses_the_prompt_prefix():
+    """judge() reads one token past the prompt; the answer to the same messages but for the last
+    line then keeps the judged prefix (no reset); any other answer resets the KV cache."""
+    pytest.importorskip("llama_cpp")
+    gen = llm.LlamaCppGenerator(SMOL)
+    judged = [MESSAGES[0], {"role": "user", "content": MESSAGES[1]["content"] + "\nAnswer only Yes or No."}]
+    llama = gen._llama()
+    resets: list[int] = []
+    reset = llama.reset
+    llama.reset = lambda: (resets.append(1), reset())[1]
+    try:
+        p_yes = gen.judge(judged, ["Yes"], ["No"])
+        assert 0.0 < p_yes < 1.0
+        resets.clear()
+        assert "Paris" in gen.generate(MESSAGES, max_new_tokens=12) and resets == []  # prefix kept
+        assert "Paris" in gen.generate(MESSAGES, max_new_tokens=12) and resets  # a plain answer resets
+        gen.judge(judged, ["Yes"], ["No"])
+        resets.clear()
+        other = [MESSAGES[0], {"role": "user", "content": "What is the capital of Italy?"}]
+        assert gen.generate(other, max_new_tokens=12) and resets  # another question: reset
+    finally:
+        del llama.reset
+    assert p_yes == pytest.approx(gen.judge(judged, ["Yes"], ["No"]), abs=1e-3)
+
+
 def test_llamacpp_prefix_on_a_folder_says_what_to_name(tmp_path):
     gen = llm.get_generator(f"llamacpp:{tmp_path}")
     with pytest.raises(GenerationError) as err:

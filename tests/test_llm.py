@@ -125,6 +125,46 @@ def test_stream_equals_generate_and_counts_tokens(tiny_lm_dir):  # noqa: F811
     assert streamed_stats["tokens_per_s"] == pytest.approx(expected / streamed_stats["seconds"], rel=0.01)
 
 
+def test_judge_reuses_the_answers_prompt_prefix(tiny_lm_dir):  # noqa: F811
+    """judge() after stream() computes only the tokens past the prefix both prompts share, and
+    gives what a full forward pass gives; the yes share is that of the first tokens' softmax."""
+    import torch
+
+    from oracle.llm import _yes_share
+
+    judged = MESSAGES[1]["content"] + "\nResponda apenas Sim ou Não."
+    question = MESSAGES[:1] + [{"role": "user", "content": judged}]
+    fresh = local(tiny_lm_dir)
+    alone = fresh.judge(question, ["Sim"], ["Não"])
+    gen = local(tiny_lm_dir)
+    list(gen.stream(MESSAGES, max_new_tokens=8))
+    assert gen._last_cache is not None
+    calls: list[int] = []
+    forward = gen.model.forward
+
+    def counting(*args, **kw):
+        calls.append(int(kw["input_ids"].shape[1]))
+        return forward(*args, **kw)
+
+    gen.model.forward = counting
+    try:
+        reused = gen.judge(question, ["Sim"], ["Não"])
+    finally:
+        del gen.model.forward
+    ids = [gen.tokenizer(gen.prompt_text(m), add_special_tokens=False)["input_ids"]
+           for m in (MESSAGES, question)]
+    shared = next(i for i, (a, b) in enumerate(zip(*ids, strict=False)) if a != b)
+    assert len(calls) == 1 and calls[0] == len(ids[1]) - shared > 0  # the shared prefix came from the cache
+    assert reused == pytest.approx(alone, abs=1e-4) and 0.0 < alone < 1.0
+    assert gen._last_cache is None  # dropped: the next judge without a stream starts afresh
+    enc = gen.tokenizer(gen.prompt_text(question), return_tensors="pt", add_special_tokens=False)
+    with torch.inference_mode():
+        logits = gen.model(**enc).logits[0, -1]
+    first = [gen.tokenizer.encode(w, add_special_tokens=False)[0] for w in ("Sim", "Não")]
+    assert first[0] != first[1]
+    assert alone == pytest.approx(_yes_share(logits, first[:1], first[1:]), abs=1e-5)
+
+
 def test_sampling_runs(tiny_lm_dir):  # noqa: F811
     gen = local(tiny_lm_dir)
     text = "".join(gen.stream(MESSAGES, max_new_tokens=8, temperature=1.0))

@@ -483,6 +483,79 @@ def test_answer_resting_on_a_chunk_that_ignores_the_question_becomes_not_found()
     assert ans.draft.startswith("O valor total destinado") and ans.text == NOT_FOUND["pt"]
 
 
+def test_the_generators_own_judgement_replaces_the_cited_chunk_gate():
+    """A generator that can judge is asked, after its answer, whether the sources hold it: the
+    same prompt up to the question, ending with ANSWERABLE_INSTRUCTIONS. Under min_answerable the
+    answer is refused (verdict unanswerable, draft kept); over it, the answer stands even where the
+    lexical gate on the cited chunk would have refused it (the case of the test above)."""
+    from oracle.rag import ANSWERABLE_INSTRUCTIONS, build_messages
+
+    value = Chunk(chunk_id="e:1:x", doc_id="e", doc_name=EDITAL, page_start=1, page_end=1, char_start=0,
+                  char_end=10, text="A bolsa de estudos para professores será definida em portaria própria.")
+    index = FakeIndex([(value, 0.9), (CHUNK_VALUE, 0.89)])
+    question = "Qual é o valor da bolsa de estudos para professores?"
+    reply = "O valor total destinado a esta chamada é de R$ 250.000,00 [2]."
+    for p_yes, verdict in ((0.2, "unanswerable"), (0.8, "")):
+        gen = FakeGenerator(replies=[reply], judge_fn=lambda messages, p=p_yes: p)
+        _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+        assert ans.verdict == verdict and ans.p_answerable == p_yes
+        assert (ans.text == NOT_FOUND["pt"]) == (verdict == "unanswerable")
+        assert ans.draft == (reply if verdict else "")
+        judged = gen.judge_calls[0]
+        answered = gen.calls[0]
+        assert judged[1]["content"].endswith(ANSWERABLE_INSTRUCTIONS["pt"])
+        # the same prompt up to the last line: an engine's prefix cache serves all but that line
+        assert judged[1]["content"].rsplit("\n", 1)[0] == answered[1]["content"].rsplit("\n", 1)[0]
+        ranked = [Hit(chunk=value, score=0.9, rank=1), Hit(chunk=CHUNK_VALUE, score=0.89, rank=2)]
+        assert judged == build_messages(question, ranked, "pt", judge=True)
+    # min_answerable 0 turns the check off: the lexical gate on the cited chunk decides again
+    gen = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.9)
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5, min_answerable=0.0), language="pt")
+    assert gen.judge_calls == [] and ans.verdict == "off_topic" and ans.p_answerable is None
+
+
+def test_the_judge_has_the_last_word_on_the_lexical_gate():
+    """Retrieved chunks that share few of the question's rare words: without a judge, refused
+    before generation (off_topic); a judge says yes -> answered (one judgement, not asked again
+    after the answer); a judge says no -> refused without generating (unanswerable)."""
+    index = FakeIndex([(CHUNK_NETWORK, 0.9)])
+    question = "Como reinicio a placa de rede?"
+    reply = "Edite /etc/network/interfaces e reinicie o serviço networking [1]."
+    plain = FakeGenerator(replies=[reply])
+    _, ans = run(question, index, plain, RAGConfig(min_score=0.5, min_coverage=0.9), language="pt")
+    assert ans.verdict == "off_topic" and plain.calls == []
+    yes = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.7)
+    _, ans = run(question, index, yes, RAGConfig(min_score=0.5, min_coverage=0.9), language="pt")
+    assert ans.verdict == "" and ans.text.startswith("Edite") and ans.p_answerable == 0.7
+    assert len(yes.judge_calls) == 1 and len(yes.calls) == 1
+    no = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.3)
+    pieces, ans = run(question, index, no, RAGConfig(min_score=0.5, min_coverage=0.9), language="pt")
+    assert ans.verdict == "unanswerable" and ans.text == NOT_FOUND["pt"] and no.calls == []
+    assert pieces == [NOT_FOUND["pt"]] and ans.grounded is False and ans.p_answerable == 0.3
+
+
+def test_the_judge_is_not_asked_about_refusals():
+    """A reply that already says 'not found', or that another guard refuses, costs no judgement."""
+    index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    gen = FakeGenerator(replies=[NOT_FOUND["pt"]], judge_fn=lambda messages: 0.9)
+    _, ans = run("Qual é o valor total do edital?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "not_found" and gen.judge_calls == []
+    gen = FakeGenerator(replies=["O valor total é de R$ 999.999,00 [1]."], judge_fn=lambda messages: 0.9)
+    _, ans = run("Qual é o valor total do edital?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "unsupported" and gen.judge_calls == []
+
+
+def test_yes_share_compares_the_first_tokens_probabilities():
+    import numpy as np
+
+    from oracle.llm import _yes_share
+
+    logits = np.log(np.array([0.1, 0.3, 0.1, 0.2, 0.3]))
+    assert _yes_share(logits, [1, 2], [3]) == pytest.approx(0.4 / 0.6)
+    assert _yes_share(logits, [1], [1, 3]) == pytest.approx(0.0)  # a shared id counts for neither side
+    assert _yes_share(logits, [], []) == 0.5
+
+
 def test_not_found_sentence_is_a_versioned_constant_not_a_translation(monkeypatch):
     """The reply fine-tuned adapters learned (RAFT's target) is pinned beside the prompt: a
     translation edited in oracle.i18n cannot change it; changing it means PROMPT_VERSION + retrain."""

@@ -794,6 +794,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "ℹ️ Os trechos encontrados não falam do que a pergunta pede.",
         "en": "ℹ️ The passages found do not speak of what the question asks.",
     },
+    "ui.chat.verdict.unanswerable": {
+        "pt": "ℹ️ O próprio modelo, relendo os trechos encontrados, avaliou que eles não trazem a resposta.",
+        "en": "ℹ️ The model itself, rereading the passages found, judged that they do not hold the answer.",
+    },
     "ui.chat.verdict.no_figure": {
         "pt": "ℹ️ A pergunta pede um número (quantidade, valor, versão ou data), e a resposta do modelo não trazia nenhum.",
         "en": "ℹ️ The question asks for a figure (a quantity, amount, version or date), and the model's answer gave none.",
