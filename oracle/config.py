@@ -264,7 +264,8 @@ class RAGConfig:
             "help": (
                 "Self-check (with guard): the generator is asked whether the sources hold what the question "
                 "asks (Sim/Não), after its answer, or before it when the lexical gate would refuse; under "
-                "this probability of 'Sim' the answer is 'not found', and over it the lexical gate is overruled. "
+                "this probability of 'Sim' the answer is 'not found'. Over it, the bundled 1.5B overrules the "
+                "lexical gates; other generators (the 0.5B, adapters: weaker judges) keep them. "
                 "0.5: refused when it finds 'Não' likelier. 0 turns it off; a generator that gives no token "
                 "probabilities (an API) keeps the lexical gates."
             )

@@ -67,7 +67,8 @@ class Generator(Protocol):
 
     # Optional: ``judge(messages, yes, no) -> float | None``, the probability that the reply to
     # ``messages`` starts with one of the ``yes`` words rather than one of the ``no`` words
-    # (local generators; :func:`oracle.rag.answerable_probability` uses it when present).
+    # (local generators; :func:`oracle.rag.answerable_probability` uses it when present), and
+    # ``judge_overrules``: whether that judgement may overrule the lexical gates.
 
 
 def _stats(n_tokens: int, seconds: float) -> dict[str, float]:
@@ -253,6 +254,7 @@ class TransformersGenerator:
         self.dtype = dtype
         self.name = name or f"local:{model}"
         self.last_stats: dict[str, float] = _stats(0, 0.0)
+        self.judge_overrules = _judge_overrules(model, adapter)
         self._model = None
         self._tokenizer = None
         self._load_lock = threading.Lock()
@@ -614,6 +616,7 @@ class LlamaCppGenerator:
             n_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         self.n_threads = int(n_threads or 1)
         self.last_stats: dict[str, float] = _stats(0, 0.0)
+        self.judge_overrules = _judge_overrules(model, None)
         self._path: str | None = None
 
     def __repr__(self) -> str:
@@ -729,6 +732,17 @@ def _same_but_last_line(a: Messages | None, b: Messages) -> bool:
         return False
     return a[-1].get("role") == b[-1].get("role") and (
         str(a[-1].get("content", "")).rsplit("\n", 1)[0] == str(b[-1].get("content", "")).rsplit("\n", 1)[0])
+
+
+def _judge_overrules(model: str, adapter: str | None) -> bool:
+    """:attr:`oracle.models.catalogue.BundledModel.judge_overrules` of a bundled generator without an
+    adapter; False for anything else."""
+    if adapter:
+        return False
+    from oracle.models.catalogue import GENERATORS
+
+    bundled = GENERATORS.get(model)
+    return bool(bundled and bundled.judge_overrules)
 
 
 def _yes_share(logits: Any, yes_ids: Sequence[int], no_ids: Sequence[int]) -> float:
@@ -879,16 +893,19 @@ class FakeGenerator:
     word by word (each piece is a word with its trailing whitespace, so the pieces join to
     the reply). Every call is recorded: ``calls`` (the messages) and ``call_kwargs``
     (``{"max_new_tokens", "temperature"}``). :meth:`judge` answers with ``judge_fn(messages)``, or
-    None without one (as an API generator without token probabilities).
+    None without one (as an API generator without token probabilities); ``judge_overrules`` as on
+    the real generators (:attr:`oracle.models.catalogue.BundledModel.judge_overrules`).
     """
 
     def __init__(self, replies: list[str] | None = None, fn: Callable[[Messages], str] | None = None,
                  name: str = "fake", adapter: str | None = None,
-                 judge_fn: Callable[[Messages], float | None] | None = None) -> None:
+                 judge_fn: Callable[[Messages], float | None] | None = None,
+                 judge_overrules: bool = True) -> None:
         if replies is None and fn is None:
             raise ValueError("FakeGenerator needs `replies` or `fn`.")
         self._judge_fn = judge_fn
         self.judge_calls: list[Messages] = []
+        self.judge_overrules = judge_overrules
         self._replies = list(replies) if replies is not None else None
         self._fn = fn
         self.name = name

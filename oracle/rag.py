@@ -545,8 +545,9 @@ def stream_answer(
     or the index's own ``min_score`` when that is None), or, with ``cfg.guard``, when the hits
     hold too little of the question's rare words (:func:`lexical_coverage` under
     ``cfg.min_coverage``; verdict ``"off_topic"``), the not-found sentence is yielded without
-    calling the generator; otherwise every retrieved hit goes into the prompt. A generator that can
-    judge (:func:`answerable_probability`, with ``cfg.min_answerable`` set) has the last word on the
+    calling the generator; otherwise every retrieved hit goes into the prompt. A generator whose
+    judgement is trusted (``judge_overrules``: :attr:`oracle.models.catalogue.BundledModel.judge_overrules`;
+    :func:`answerable_probability`, with ``cfg.min_answerable`` set) has the last word on the
     lexical gate: it is asked first, and only under ``cfg.min_answerable`` is the question refused
     (verdict ``"unanswerable"``; that one judgement also serves the check after the answer). The reply's quote
     lines (an adapter's ``Trecho: "…" [n]``) are taken out of the answer (:func:`reply_text`). With
@@ -556,9 +557,9 @@ def stream_answer(
     and an answer that passes them is replaced by the not-found
     sentence: when the generator can judge (:func:`answerable_probability`) and
     ``cfg.min_answerable`` is set, if the generator gives less than ``cfg.min_answerable`` to the
-    sources holding the answer (verdict ``"unanswerable"``); otherwise if the chunks it cites do
-    not cover the question (:func:`lexical_coverage` under ``cfg.min_coverage``; verdict
-    ``"off_topic"``). The final Answer's ``verdict``, ``unsupported`` and
+    sources holding the answer (verdict ``"unanswerable"``); then, unless the generator's judgement
+    overrules the lexical gates (``judge_overrules``), if the chunks it cites do not cover the
+    question (:func:`lexical_coverage` under ``cfg.min_coverage``; verdict ``"off_topic"``). The final Answer's ``verdict``, ``unsupported`` and
     ``draft`` say what happened; the streamed pieces are the model's first reply, so a face shows
     the final ``text`` when it differs.
 
@@ -579,8 +580,8 @@ def stream_answer(
         len(hits), "over" if relevant else "under", gate, [round(h.score, 3) for h in hits], coverage,
     )  # fmt: skip
     p_yes: float | None = None
-    if relevant and not on_topic and cfg.min_answerable:
-        # the lexical gate would refuse: a generator that can judge has the last word
+    if relevant and not on_topic and cfg.min_answerable and getattr(generator, "judge_overrules", False):
+        # the lexical gate would refuse: a generator whose judgement is trusted has the last word
         p_yes = answerable_probability(generator, question, hits, lang, cfg)
         if p_yes is not None:
             on_topic = p_yes >= cfg.min_answerable
@@ -616,11 +617,10 @@ def stream_answer(
         if cfg.guard:
             if p_yes is None and cfg.min_answerable:  # the judgement does not depend on the reply
                 p_yes = answerable_probability(generator, question, hits, lang, cfg)
-            if p_yes is not None:
-                if p_yes < cfg.min_answerable:
-                    # the generator itself says the sources do not hold what the question asks
-                    draft, verdict, text, abstained = text, "unanswerable", not_found_sentence(lang), True
-            else:
+            if p_yes is not None and p_yes < cfg.min_answerable:
+                # the generator itself says the sources do not hold what the question asks
+                draft, verdict, text, abstained = text, "unanswerable", not_found_sentence(lang), True
+            elif p_yes is None or not getattr(generator, "judge_overrules", False):
                 cited = parse_citations(text, len(hits)) or [1]
                 if lexical_coverage(index, question, [hits[n - 1] for n in cited]) < cfg.min_coverage:
                     # the passages the answer rests on do not speak of what the question asks

@@ -534,6 +534,39 @@ def test_the_judge_has_the_last_word_on_the_lexical_gate():
     assert pieces == [NOT_FOUND["pt"]] and ans.grounded is False and ans.p_answerable == 0.3
 
 
+def test_a_judge_not_trusted_to_overrule_can_only_refuse():
+    """judge_overrules False (the 0.5B, adapters, unlisted models): the lexical gates stay, the judge
+    is not asked before generating, and a 'Não' still refuses an answer the gates let through."""
+    value = Chunk(chunk_id="e:1:x", doc_id="e", doc_name=EDITAL, page_start=1, page_end=1, char_start=0,
+                  char_end=10, text="A bolsa de estudos para professores será definida em portaria própria.")
+    index = FakeIndex([(value, 0.9), (CHUNK_VALUE, 0.89)])
+    reply = "O valor total destinado a esta chamada é de R$ 250.000,00 [2]."
+    gen = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.9, judge_overrules=False)
+    _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen, RAGConfig(min_score=0.5),
+                 language="pt")
+    assert ans.verdict == "off_topic" and ans.p_answerable == 0.9  # the cited-chunk gate still refuses
+    network = FakeIndex([(CHUNK_NETWORK, 0.9)])
+    gen = FakeGenerator(replies=["Edite /etc/network/interfaces [1]."], judge_fn=lambda m: 0.9,
+                        judge_overrules=False)
+    _, ans = run("Como reinicio a placa de rede?", network, gen, RAGConfig(min_score=0.5, min_coverage=0.9),
+                 language="pt")
+    assert ans.verdict == "off_topic" and gen.calls == [] and gen.judge_calls == []
+    gen = FakeGenerator(replies=["Edite /etc/network/interfaces e reinicie o serviço networking [1]."],
+                        judge_fn=lambda m: 0.2, judge_overrules=False)
+    _, ans = run("Como configurar a rede?", network, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "unanswerable" and ans.text == NOT_FOUND["pt"] and len(gen.calls) == 1
+
+
+def test_only_the_bundled_15b_overrules_the_lexical_gates():
+    from oracle.llm import LlamaCppGenerator, TransformersGenerator, _judge_overrules
+
+    assert LlamaCppGenerator("qwen2.5-coder-1.5b-instruct").judge_overrules
+    assert not LlamaCppGenerator("qwen2.5-coder-0.5b-instruct").judge_overrules
+    assert TransformersGenerator("qwen2.5-coder-1.5b-instruct").judge_overrules
+    assert not TransformersGenerator("some/hub-model").judge_overrules
+    assert not _judge_overrules("qwen2.5-coder-1.5b-instruct", "runs/lora-1")  # an adapter: not measured
+
+
 def test_the_judge_is_not_asked_about_refusals():
     """A reply that already says 'not found', or that another guard refuses, costs no judgement."""
     index = FakeIndex([(CHUNK_VALUE, 0.9)])

@@ -45,6 +45,10 @@ class BundledModel:
             See :func:`oracle.models.resolve.embedder_min_score`.
         profile: generators only: ``"fast"`` or ``"precise"``, the trade-off measured on the
             gold sets (bench/RESULTS.md); the chat shows it next to the name.
+        judge_overrules: generators only: whether the model's own judgement of its sources
+            (:func:`oracle.rag.answerable_probability`) may overrule the lexical gates, measured on
+            the gold sets (bench/RESULTS.md, session 17). False (also for every model not listed here,
+            and for any adapter): the judgement can only refuse an answer.
     """
 
     name: str
@@ -56,6 +60,7 @@ class BundledModel:
     prompts: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     min_score: float | None = None
     profile: str = ""
+    judge_overrules: bool = False
 
 
 _SITE_QWEN_PARTS = tuple(
@@ -128,6 +133,10 @@ GENERATORS: dict[str, BundledModel] = {
             upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct",
             licence="Apache-2.0",
             profile="precise",
+            # ROC AUC 0.95 of its judgement (right answers against answers to unanswerable
+            # questions, dev sample, llama.cpp); the 0.5B's is 0.75, and it says "Sim" to most
+            # unanswerable questions (median P 0.59): overruling, it fell to 66% abstention.
+            judge_overrules=True,
         ),
         BundledModel(
             name="smollm2-135m-instruct",
