@@ -445,11 +445,10 @@ class TransformersGenerator:
         except Exception as exc:
             raise self._error(exc) from exc
 
-        def first_ids(words: Sequence[str]) -> list[int]:
-            encoded = [tok.encode(w, add_special_tokens=False) for w in words]
-            return sorted({e[0] for e in encoded if e})
+        def encode(word: str) -> list[int]:
+            return tok.encode(word, add_special_tokens=False)
 
-        return _yes_share(logits, first_ids(yes), first_ids(no))
+        return _yes_share(logits, _first_ids(encode, yes), _first_ids(encode, no))
 
 
 # --- local llama.cpp -------------------------------------------------------------------
@@ -717,11 +716,10 @@ class LlamaCppGenerator:
             except Exception as exc:  # noqa: BLE001 - llama.cpp raises ValueError/RuntimeError
                 raise GenerationError(name=self.name, detail=f"{type(exc).__name__}: {exc}") from exc
 
-            def first_ids(words: Sequence[str]) -> list[int]:
-                ids = [llm.tokenize(w.encode("utf-8"), add_bos=False, special=False) for w in words]
-                return sorted({t[0] for t in ids if t})
+            def encode(word: str) -> list[int]:
+                return llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
 
-            yes_ids, no_ids = first_ids(yes), first_ids(no)
+            yes_ids, no_ids = _first_ids(encode, yes), _first_ids(encode, no)
             _LLAMA_JUDGED[self._path] = messages
         return _yes_share(captured[0], yes_ids, no_ids)
 
@@ -743,6 +741,11 @@ def _judge_overrules(model: str, adapter: str | None) -> bool:
 
     bundled = GENERATORS.get(model)
     return bool(bundled and bundled.judge_overrules)
+
+
+def _first_ids(encode: Callable[[str], list[int]], words: Sequence[str]) -> list[int]:
+    """The first token id of each of ``words`` (``encode``: a word -> its token ids), deduplicated."""
+    return sorted({ids[0] for ids in map(encode, words) if ids})
 
 
 def _yes_share(logits: Any, yes_ids: Sequence[int], no_ids: Sequence[int]) -> float:
