@@ -36,6 +36,7 @@ CHROMIUM_ARGS = [
 ]
 QUESTION = "Qual é o valor total destinado a esta chamada?"
 ANSWER = "O valor total destinado é R$ 250.000,00 [1]."
+OFF_TOPIC = "Qual é a receita do pão de queijo mineiro?"
 TIMEOUT_MS = 60_000
 
 
@@ -59,8 +60,11 @@ def url(workspace):
     from oracle.llm import FakeGenerator, register_generator
     from oracle.ui import create_app
 
+    def judge(messages):  # the generator's own "are the sources enough?": no for the off-topic question
+        return 0.2 if OFF_TOPIC in messages[-1]["content"] else 0.9
+
     def factory(model, adapter=None, **kw):
-        return FakeGenerator(fn=lambda messages: ANSWER, name=f"fake:{model}", adapter=adapter)
+        return FakeGenerator(fn=lambda messages: ANSWER, name=f"fake:{model}", adapter=adapter, judge_fn=judge)
 
     register_generator("fake", factory)
     # The tiny embedder's similarities are not e5's: let every retrieved chunk count.
@@ -175,6 +179,30 @@ def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_pa
     page.wait_for_timeout(1500)  # the restore runs when the tab mounts
     expect(page.locator("#oracle-chatbot")).not_to_contain_text(QUESTION)
     assert len(list(shots.glob("*.png"))) == 7
+
+
+def test_a_question_the_generator_judges_unanswerable_says_who_refused(browser, url, tmp_path):
+    """The lexical gate would refuse the off-topic question; the generator, asked, says its sources
+    do not hold the answer: the chat shows the not-found sentence under a notice saying so."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("#oracle-upload-files input[type=file]").set_input_files([str(make_pt_pdf(tmp_path))])
+    page.locator("#oracle-upload-btn").click()
+    _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
+    page.get_by_role("tab", name="Índice").click()
+    page.locator("#oracle-index-build").click()
+    expect(page.locator('#oracle-index-progress [data-state="completed"]')).to_be_attached()
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#oracle-chat-question textarea").fill(OFF_TOPIC)
+    page.locator("#oracle-chat-send").click()
+    chat = page.locator("#oracle-chatbot")
+    expect(chat).to_contain_text("O próprio modelo, relendo os trechos encontrados")
+    expect(chat).to_contain_text("Os documentos não contêm a resposta para esta pergunta.")
+    expect(chat).not_to_contain_text("R$ 250.000,00")
+    page.screenshot(path=str(tmp_path / "unanswerable.png"), full_page=True)
 
 
 def test_english_page_with_lang_query(browser, url, tmp_path):
