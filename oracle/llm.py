@@ -68,7 +68,9 @@ class Generator(Protocol):
     # Optional: ``judge(messages, yes, no) -> float | None``, the probability that the reply to
     # ``messages`` starts with one of the ``yes`` words rather than one of the ``no`` words
     # (local generators; :func:`oracle.rag.answerable_probability` uses it when present), and
-    # ``judge_overrules``: whether that judgement may overrule the lexical gates.
+    # ``judge_overrules``: whether that judgement may overrule the lexical gates. Generators that
+    # judge also take ``stream(..., suppress_start=text)``: the reply may not begin with the first
+    # token of ``text`` (the second answer after a refusal the generator judged wrong).
 
 
 def _stats(n_tokens: int, seconds: float) -> dict[str, float]:
@@ -331,10 +333,13 @@ class TransformersGenerator:
 
     # generation --------------------------------------------------------------------
 
-    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
+    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0,
+               suppress_start: str | None = None) -> Iterator[str]:
         """Yield decoded text pieces as the model produces them (see the class docstring).
 
         Closing the iterator early (``break``) stops the generation thread at its next token.
+        ``suppress_start``: the reply may not begin with this text's first token (transformers'
+        ``begin_suppress_tokens``).
         """
         _check_messages(messages, self.name)
         import torch
@@ -344,6 +349,8 @@ class TransformersGenerator:
         try:
             inputs = self._inputs(messages)
             kwargs = self._gen_kwargs(max_new_tokens, temperature)
+            if suppress_start:
+                kwargs["begin_suppress_tokens"] = tok.encode(suppress_start, add_special_tokens=False)[:1]
         except OracleError:
             raise
         except Exception as exc:
@@ -647,13 +654,18 @@ class LlamaCppGenerator:
                 _LLAMA_LOCKS[self._path] = threading.Lock()
         return llm
 
-    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
+    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0,
+               suppress_start: str | None = None) -> Iterator[str]:
         """Yield text pieces as llama.cpp produces them (one token each). Closing the iterator early
-        stops the generation at its next token."""
+        stops the generation at its next token. ``suppress_start``: the reply may not begin with
+        this text's first token (a logits processor gives it -inf at the first step)."""
         _check_messages(messages, self.name)
         llm = self._llama()
         sampling: dict[str, Any] = ({"temperature": float(temperature)} if temperature and temperature > 0
                                     else {"temperature": 0.0, "top_k": 1})
+        if suppress_start:
+            banned = llm.tokenize(suppress_start.encode("utf-8"), add_bos=False, special=False)[:1]
+            sampling["logits_processor"] = [_suppress_first(banned)]
         start = time.perf_counter()
         n_pieces = 0
         with _LLAMA_LOCKS[self._path]:
@@ -722,6 +734,22 @@ class LlamaCppGenerator:
             yes_ids, no_ids = _first_ids(encode, yes), _first_ids(encode, no)
             _LLAMA_JUDGED[self._path] = messages
         return _yes_share(captured[0], yes_ids, no_ids)
+
+
+def _suppress_first(token_ids: Sequence[int]) -> Callable[[Any, Any], Any]:
+    """A llama-cpp-python logits processor giving ``token_ids`` -inf at the first generated step
+    only (the processor is called once per step, with the ``[vocab]`` logits of the next token)."""
+    import numpy as np
+
+    steps = [0]
+
+    def process(input_ids, scores):
+        if steps[0] == 0 and token_ids:
+            scores[list(token_ids)] = -np.inf
+        steps[0] += 1
+        return scores
+
+    return process
 
 
 def _same_but_last_line(a: Messages | None, b: Messages) -> bool:
@@ -895,7 +923,8 @@ class FakeGenerator:
     GenerationError. ``fn(messages)`` is called otherwise (it may raise). Replies stream
     word by word (each piece is a word with its trailing whitespace, so the pieces join to
     the reply). Every call is recorded: ``calls`` (the messages) and ``call_kwargs``
-    (``{"max_new_tokens", "temperature"}``). :meth:`judge` answers with ``judge_fn(messages)``, or
+    (``{"max_new_tokens", "temperature", "suppress_start"}``; the canned reply does not depend on
+    them). :meth:`judge` answers with ``judge_fn(messages)``, or
     None without one (as an API generator without token probabilities); ``judge_overrules`` as on
     the real generators (:attr:`oracle.models.catalogue.BundledModel.judge_overrules`).
     """
@@ -927,10 +956,12 @@ class FakeGenerator:
             return self._replies.pop(0)
         return self._fn(messages)  # type: ignore[misc]
 
-    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0) -> Iterator[str]:
+    def stream(self, messages: Messages, max_new_tokens: int = 256, temperature: float = 0.0,
+               suppress_start: str | None = None) -> Iterator[str]:
         _check_messages(messages, self.name)
         self.calls.append(messages)
-        self.call_kwargs.append({"max_new_tokens": max_new_tokens, "temperature": temperature})
+        self.call_kwargs.append({"max_new_tokens": max_new_tokens, "temperature": temperature,
+                                 "suppress_start": suppress_start})
         start = time.perf_counter()
         text = self._reply(messages)
         pieces = re.findall(r"\s*\S+\s*|\s+", text) if text else []

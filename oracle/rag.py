@@ -151,6 +151,9 @@ RETRY_INSTRUCTIONS: dict[str, str] = {
           "context. Do not repeat the question.",
 }
 
+#: The last lines :func:`build_messages` can end with.
+MESSAGE_ENDINGS = ("answer", "retry", "judge")
+
 #: System prompts of the "sem RAG" baseline (the generator alone, no documents).
 NO_RAG_PROMPTS: dict[str, str] = {
     "pt": "Responda em português com uma ou duas frases. Se não souber, responda exatamente: {not_found}",
@@ -246,8 +249,8 @@ def format_source(n: int, hit: Hit, language: str = "pt") -> str:
     return f"--- {label} {n} ({chunk.doc_name}, {page} {chunk.pages_label}) ---\n{chunk.text.strip()}"
 
 
-def build_messages(question: str, hits: list, language: str = "pt", retry: bool = False,
-                   style: str = DEFAULT_PROMPT, judge: bool = False) -> list[dict]:
+def build_messages(question: str, hits: list, language: str = "pt", style: str = DEFAULT_PROMPT,
+                   ending: str = "answer") -> list[dict]:
     """The prompt of RAG chat, as OpenAI-style messages. Fine-tuning builds its training
     examples with this same function (train and serve must match).
 
@@ -272,18 +275,21 @@ def build_messages(question: str, hits: list, language: str = "pt", retry: bool 
 
         (``Context:`` / ``Source`` / ``Question:`` in English). Sources are numbered so that
         ``[n]`` in the answer (the model's own, or added by :func:`attribute_citations`)
-        points at the n-th hit. Deterministic: no dates, no randomness. ``retry=True`` (the
-        echo retry of :func:`stream_answer`) ends with :data:`RETRY_INSTRUCTIONS` instead;
-        ``judge=True`` (:func:`answerable_probability`) with :data:`ANSWERABLE_INSTRUCTIONS`.
+        points at the n-th hit. Deterministic: no dates, no randomness. ``ending`` picks the last
+        line: ``"answer"`` (the style's instructions), ``"retry"`` (the echo retry of
+        :func:`stream_answer`: :data:`RETRY_INSTRUCTIONS`) or ``"judge"``
+        (:func:`answerable_probability`: :data:`ANSWERABLE_INSTRUCTIONS`).
         ``style`` (:data:`PROMPT_STYLES`) other than ``"v1"`` also puts ``Pergunta: <question>``
         before the context and ends with :data:`DIRECT_INSTRUCTIONS`; ``"v3"`` adds
         :data:`ONE_SHOT` to the system prompt.
 
     Raises:
-        ValueError: an unknown ``style``.
+        ValueError: an unknown ``style`` or ``ending``.
     """
     if style not in PROMPT_STYLES:
         raise ValueError(f"unknown prompt style {style!r}; expected one of {PROMPT_STYLES}")
+    if ending not in MESSAGE_ENDINGS:
+        raise ValueError(f"unknown ending {ending!r}; expected one of {MESSAGE_ENDINGS}")
     lang = prompt_language(language)
     header, _, _, question_label = _LABELS[lang]
     system = SYSTEM_PROMPTS[lang].format(not_found=not_found_sentence(lang))
@@ -292,10 +298,8 @@ def build_messages(question: str, hits: list, language: str = "pt", retry: bool 
     blocks = [format_source(n, hit, lang) for n, hit in enumerate(hits, start=1)]
     if style == "v5":
         blocks.reverse()  # the best source last, next to the question; numbers unchanged
-    if judge:
-        instructions = ANSWERABLE_INSTRUCTIONS[lang]
-    elif retry:
-        instructions = RETRY_INSTRUCTIONS[lang]
+    if ending != "answer":
+        instructions = {"retry": RETRY_INSTRUCTIONS, "judge": ANSWERABLE_INSTRUCTIONS}[ending][lang]
     else:
         instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS, "v5": ANSWER_INSTRUCTIONS,
                         "v6": COMPLETE_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
@@ -553,14 +557,20 @@ def stream_answer(
     lines (an adapter's ``Trecho: "…" [n]``) are taken out of the answer (:func:`reply_text`). With
     ``cfg.guard`` a reply caught in a loop (:func:`oracle.grounding.is_looping`: one sentence three
     times, or a short piece eight times in a row) is stopped there, and the streamed reply then
-    goes through :func:`_guard` (abstention, loops, echo retry, unsupported numbers and names),
-    and an answer that passes them is replaced by the not-found
-    sentence: when the generator can judge (:func:`answerable_probability`) and
-    ``cfg.min_answerable`` is set, if the generator gives less than ``cfg.min_answerable`` to the
-    sources holding the answer (verdict ``"unanswerable"``); then, unless the generator's judgement
-    overrules the lexical gates (``judge_overrules``), if the chunks it cites do not cover the
-    question (:func:`lexical_coverage` under ``cfg.min_coverage``; verdict ``"off_topic"``). The final Answer's ``verdict``, ``unsupported`` and
-    ``draft`` say what happened; the streamed pieces are the model's first reply, so a face shows
+    goes through :func:`_guard` (abstention, loops, echo retry, unsupported numbers and names).
+    When a trusted judge's reply is "not found" but it gives at least ``cfg.min_answerable`` to the
+    sources holding the answer, it answers the same prompt once more, its first token barred from
+    being the first token of that refusal (``stream(..., suppress_start=refusal)``; verdict
+    ``"reconsidered"``, the refusal as ``draft``); that second answer goes through the same guards.
+    On the dev and held-out gold questions its own refusals of answerable questions were judged
+    0.45-0.75, those of unanswerable ones 0.23-0.36 (bench/RESULTS.md, session 18).
+    An answer that passes the guards is replaced by the not-found sentence: when the generator
+    can judge (:func:`answerable_probability`) and ``cfg.min_answerable`` is set, if the generator
+    gives less than ``cfg.min_answerable`` to the sources holding the answer (verdict
+    ``"unanswerable"``); then, unless the generator's judgement overrules the lexical gates
+    (``judge_overrules``), if the chunks it cites do not cover the question
+    (:func:`lexical_coverage` under ``cfg.min_coverage``; verdict ``"off_topic"``). The final
+    Answer's ``verdict``, ``unsupported`` and ``draft`` say what happened; the streamed pieces are the model's first reply, so a face shows
     the final ``text`` when it differs.
 
     Raises:
@@ -606,9 +616,22 @@ def stream_answer(
         pieces.append(piece)
         yield piece
     text = reply_text("".join(pieces), hits)
+    refusal = ""
+    if cfg.guard and is_abstention(text) and cfg.min_answerable and getattr(generator, "judge_overrules", False):
+        # a generator whose judgement is trusted said "not found": if it judges that the sources
+        # hold the answer, it answers once more, the same prompt, not allowed to start as it did
+        if p_yes is None:  # not yet asked before generating
+            p_yes = answerable_probability(generator, question, hits, lang, cfg)
+        if p_yes is not None and p_yes >= cfg.min_answerable:
+            again = _stream_reply(generator, messages, cfg, suppress_start=text.strip())
+            second = reply_text("".join(again), hits)
+            if second.strip() and not is_abstention(second):
+                refusal, text = text, second
     verdict, draft, missing = "", "", []
     if cfg.guard:
         text, verdict, draft, missing = _guard(question, text, hits, generator, cfg, lang)
+        if refusal and not verdict:
+            verdict, draft = "reconsidered", refusal
     abstained = _is_not_found(text, lang) or (cfg.guard and is_abstention(text))
     if abstained:
         text = not_found_sentence(lang) if cfg.guard else text
@@ -647,7 +670,7 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
                            cfg: RAGConfig | None = None) -> float | None:
     """The generator's own judgement of whether ``hits`` hold the answer to ``question``:
     P(yes) / (P(yes) + P(no)) for the first token of its reply to the answer's prompt ending with
-    :data:`ANSWERABLE_INSTRUCTIONS` instead (:func:`build_messages` with ``judge=True``), the yes
+    :data:`ANSWERABLE_INSTRUCTIONS` instead (:func:`build_messages` with ``ending="judge"``), the yes
     and no words of :data:`YES_NO`. A probability in [0, 1], or None when the generator has no
     ``judge(messages, yes, no)`` method or it returns None (an API that gives no token
     probabilities).
@@ -666,7 +689,7 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
         return None
     cfg = cfg or RAGConfig()
     yes, no = YES_NO[prompt_language(lang)]
-    p = judge(build_messages(question, list(hits), lang, style=cfg.prompt, judge=True), yes, no)
+    p = judge(build_messages(question, list(hits), lang, style=cfg.prompt, ending="judge"), yes, no)
     if p is None:
         return None
     logger.info("rag: answerable P(yes) %.3f", p)
@@ -678,15 +701,17 @@ LOOP_CHECK_EVERY = 8
 reply takes 1-2.5 ms here, a piece of the 0.5B ~100 ms)."""
 
 
-def _stream_reply(generator: Any, messages: list[dict], cfg: RAGConfig) -> Iterator[str]:
+def _stream_reply(generator: Any, messages: list[dict], cfg: RAGConfig, **options: Any) -> Iterator[str]:
     """The generator's non-empty pieces for ``messages``; with ``cfg.guard``, stopped soon after
     the reply is caught in a loop (:func:`oracle.grounding.is_looping`, checked every
     :data:`LOOP_CHECK_EVERY` pieces): closing the stream stops the generation, so no more tokens
-    are spent on it, and :func:`_guard` cuts the loop off."""
+    are spent on it, and :func:`_guard` cuts the loop off. ``options`` go to ``generator.stream``
+    (``suppress_start``, which only generators that can judge take)."""
     from oracle.grounding import is_looping
 
     pieces: list[str] = []
-    for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature):
+    for piece in generator.stream(messages, max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature,
+                                  **options):
         if piece:
             pieces.append(piece)
             yield piece
@@ -776,7 +801,7 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         draft, text = text, cut
     if says_nothing(text):
         draft = draft or text
-        retry_messages = build_messages(question, list(hits), lang, retry=True, style=cfg.prompt)
+        retry_messages = build_messages(question, list(hits), lang, style=cfg.prompt, ending="retry")
         retry = cut_loop(reply_text("".join(_stream_reply(generator, retry_messages, cfg)), hits))
         if is_abstention(retry):
             return not_found_sentence(lang), "not_found", draft, []

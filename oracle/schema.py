@@ -275,10 +275,12 @@ class Answer(Record):
             answer named numbers or names found in no source; it was replaced by "not found"),
             ``"no_figure"`` (the question asks for a figure and the answer gave none),
             ``"unanswerable"`` (the generator itself judged that the sources do not hold the
-            answer: ``p_answerable`` under ``RAGConfig.min_answerable``).
+            answer: ``p_answerable`` under ``RAGConfig.min_answerable``), ``"reconsidered"`` (the
+            generator said "not found", then judged that the sources hold the answer and answered
+            again; the second answer is shown).
         unsupported: with ``verdict == "unsupported"``, those numbers and names.
         draft: with ``verdict`` ``"unsupported"``, ``"quoted"``, ``"off_topic"`` or
-            ``"unanswerable"``, the model's own answer.
+            ``"unanswerable"``, the model's own answer; with ``"reconsidered"``, its first reply.
         p_answerable: the generator's probability, in [0, 1], that the sources hold the answer
             (:func:`oracle.rag.answerable_probability`); None when it was not asked.
     """

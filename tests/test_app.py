@@ -790,3 +790,21 @@ def test_an_answer_the_generator_judged_unanswerable_says_so():
     shown = render_answer(UIContext(workspace=Workspace(Path.cwd())), answer, "pt")
     assert shown.startswith("ℹ️ O próprio modelo, relendo os trechos encontrados")
     assert shown.endswith("Os documentos não contêm a resposta para esta pergunta.")
+
+
+def test_a_second_answer_after_a_disputed_refusal_asks_to_check_the_source():
+    """Verdict reconsidered (the model said 'not found', judged that the sources hold the answer,
+    and answered again): the notice says so and points at the cited source."""
+    from oracle.config import Workspace
+    from oracle.schema import Answer, Citation
+    from oracle.ui.chat import render_answer
+    from oracle.ui.context import UIContext
+
+    cited = Citation(n=1, doc_id="manual", doc_name="manual.pdf", page=40, chunk_id="manual:0:a",
+                     snippet="O DNS é atualizado a partir do LDAP a cada hora.", verified=True)
+    answer = Answer(question="De quanto em quanto tempo o DNS é atualizado?", verdict="reconsidered",
+                    text="O DNS é atualizado a partir do LDAP a cada hora [1].", citations=[cited],
+                    draft="Os documentos não contêm a resposta para esta pergunta.", p_answerable=0.6)
+    shown = render_answer(UIContext(workspace=Workspace(Path.cwd())), answer, "pt")
+    assert shown.startswith("ℹ️ O modelo primeiro respondeu que não encontrou a resposta")
+    assert "Confira a fonte citada." in shown and "a cada hora [1]" in shown and "manual.pdf" in shown

@@ -171,6 +171,12 @@ def test_smollm2_judge_then_answer_reuses_the_prompt_prefix():
     finally:
         del llama.reset
     assert p_yes == pytest.approx(gen.judge(judged, ["Yes"], ["No"]), abs=1e-3)
+    # the answer after a refusal judged wrong: barred from starting as the first reply did
+    first = gen.generate(MESSAGES, max_new_tokens=12)
+    again = "".join(gen.stream(MESSAGES, max_new_tokens=12, suppress_start=first))
+    llama = gen._llama()
+    tokens = [llama.tokenize(t.encode("utf-8"), add_bos=False, special=False)[0] for t in (first, again)]
+    assert tokens[0] != tokens[1] and again
 
 
 def test_llamacpp_prefix_on_a_folder_says_what_to_name(tmp_path):

@@ -125,6 +125,19 @@ def test_stream_equals_generate_and_counts_tokens(tiny_lm_dir):  # noqa: F811
     assert streamed_stats["tokens_per_s"] == pytest.approx(expected / streamed_stats["seconds"], rel=0.01)
 
 
+def test_stream_can_bar_the_first_token(tiny_lm_dir):  # noqa: F811
+    """suppress_start: the greedy reply may not begin with that text's first token (the second
+    answer after a refusal the generator judged wrong); later tokens are free."""
+    gen = local(tiny_lm_dir)
+    tok = gen.tokenizer
+    first = "".join(gen.stream(MESSAGES, max_new_tokens=6))
+    banned = tok.encode(first, add_special_tokens=False)[0]
+    again = "".join(gen.stream(MESSAGES, max_new_tokens=6, suppress_start=first))
+    assert first and again and again != first
+    assert tok.encode(again, add_special_tokens=False)[0] != banned
+    assert "".join(gen.stream(MESSAGES, max_new_tokens=6)) == first  # nothing kept from the barred call
+
+
 def test_judge_reuses_the_answers_prompt_prefix(tiny_lm_dir):  # noqa: F811
     """judge() after stream() computes only the tokens past the prefix both prompts share, and
     gives what a full forward pass gives; the yes share is that of the first tokens' softmax."""

@@ -165,7 +165,7 @@ def test_answer_streams_and_maps_citations_to_doc_and_page():
     pieces, ans = run("Qual é o valor total do edital e o prazo de recurso?", index, gen, cfg)
     assert len(pieces) > 3 and "".join(pieces).strip() == ans.text == reply
     assert index.queries == [("Qual é o valor total do edital e o prazo de recurso?", 3, True)]  # hybrid by default
-    assert gen.call_kwargs == [{"max_new_tokens": 77, "temperature": 0.0}]
+    assert gen.call_kwargs == [{"max_new_tokens": 77, "temperature": 0.0, "suppress_start": None}]
     # the best hit passes the gate: every retrieved hit reaches the prompt, numbered by rank
     prompt = gen.calls[0][1]["content"]
     assert f"--- Fonte 3 ({MANUAL}, p. 7) ---\n{CHUNK_NETWORK.text}" in prompt
@@ -507,7 +507,7 @@ def test_the_generators_own_judgement_replaces_the_cited_chunk_gate():
         # the same prompt up to the last line: an engine's prefix cache serves all but that line
         assert judged[1]["content"].rsplit("\n", 1)[0] == answered[1]["content"].rsplit("\n", 1)[0]
         ranked = [Hit(chunk=value, score=0.9, rank=1), Hit(chunk=CHUNK_VALUE, score=0.89, rank=2)]
-        assert judged == build_messages(question, ranked, "pt", judge=True)
+        assert judged == build_messages(question, ranked, "pt", ending="judge")
     # min_answerable 0 turns the check off: the lexical gate on the cited chunk decides again
     gen = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.9)
     _, ans = run(question, index, gen, RAGConfig(min_score=0.5, min_answerable=0.0), language="pt")
@@ -567,15 +567,54 @@ def test_only_the_bundled_15b_overrules_the_lexical_gates():
     assert not _judge_overrules("qwen2.5-coder-1.5b-instruct", "runs/lora-1")  # an adapter: not measured
 
 
-def test_the_judge_is_not_asked_about_refusals():
-    """A reply that already says 'not found', or that another guard refuses, costs no judgement."""
+def test_the_judge_is_not_asked_about_refusals_it_cannot_overrule():
+    """A reply that another guard refuses, or a 'not found' from a generator whose judgement is not
+    trusted (or with min_answerable 0), costs no judgement."""
     index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    question = "Qual é o valor total do edital?"
+    gen = FakeGenerator(replies=[NOT_FOUND["pt"]], judge_fn=lambda messages: 0.9, judge_overrules=False)
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "not_found" and gen.judge_calls == [] and len(gen.calls) == 1
     gen = FakeGenerator(replies=[NOT_FOUND["pt"]], judge_fn=lambda messages: 0.9)
-    _, ans = run("Qual é o valor total do edital?", index, gen, RAGConfig(min_score=0.5), language="pt")
-    assert ans.verdict == "not_found" and gen.judge_calls == []
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5, min_answerable=0.0), language="pt")
+    assert ans.verdict == "not_found" and gen.judge_calls == [] and len(gen.calls) == 1
     gen = FakeGenerator(replies=["O valor total é de R$ 999.999,00 [1]."], judge_fn=lambda messages: 0.9)
-    _, ans = run("Qual é o valor total do edital?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
     assert ans.verdict == "unsupported" and gen.judge_calls == []
+
+
+def test_a_refusal_the_trusted_judge_disputes_is_answered_again():
+    """The generator says 'not found', but judges (min_answerable or more) that the sources hold
+    the answer: it answers the same prompt once more, barred from starting as the refusal did, and
+    that answer goes through the same guards. Judged under min_answerable, the refusal stands."""
+    index = FakeIndex([(CHUNK_VALUE, 0.9)])
+    question = "Qual é o valor total do edital?"
+    second = "O valor total destinado a esta chamada é de R$ 250.000,00 [1]."
+    gen = FakeGenerator(replies=[NOT_FOUND["pt"], second], judge_fn=lambda messages: 0.8)
+    pieces, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "reconsidered" and ans.text == second and ans.draft == NOT_FOUND["pt"]
+    assert ans.grounded and [c.n for c in ans.citations] == [1] and ans.p_answerable == 0.8
+    assert "".join(pieces) == NOT_FOUND["pt"]  # the stream is the first reply; the face shows the final text
+    assert len(gen.judge_calls) == 1 and len(gen.calls) == 2  # one judgement serves the check after it too
+    assert gen.calls[0] == gen.calls[1]  # the same prompt: an engine's prefix cache serves it
+    assert [kw["suppress_start"] for kw in gen.call_kwargs] == [None, NOT_FOUND["pt"]]
+    # judged under min_answerable: the refusal stands, no second answer
+    gen = FakeGenerator(replies=[NOT_FOUND["pt"], second], judge_fn=lambda messages: 0.3)
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "not_found" and ans.text == NOT_FOUND["pt"] and len(gen.calls) == 1
+    assert ans.p_answerable == 0.3
+    # the second answer refuses too, or names a figure found in no source: not found
+    for reply, verdict in ((NOT_FOUND["pt"], "not_found"), ("O valor total é de R$ 999.999,00 [1].", "unsupported")):
+        gen = FakeGenerator(replies=[NOT_FOUND["pt"], reply], judge_fn=lambda messages: 0.8)
+        _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+        assert ans.verdict == verdict and ans.text == NOT_FOUND["pt"] and len(gen.calls) == 2
+    # judged before generating (the lexical gate would refuse): that judgement decides, not asked again
+    network = FakeIndex([(CHUNK_NETWORK, 0.9)])
+    reply = "Edite /etc/network/interfaces e reinicie o serviço networking [1]."
+    gen = FakeGenerator(replies=[NOT_FOUND["pt"], reply], judge_fn=lambda messages: 0.7)
+    _, ans = run("Como reinicio a placa de rede?", network, gen, RAGConfig(min_score=0.5, min_coverage=0.9),
+                 language="pt")
+    assert ans.verdict == "reconsidered" and ans.text.startswith("Edite") and len(gen.judge_calls) == 1
 
 
 def test_yes_share_compares_the_first_tokens_probabilities():

@@ -798,6 +798,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "ℹ️ O próprio modelo, relendo os trechos encontrados, avaliou que eles não trazem a resposta.",
         "en": "ℹ️ The model itself, rereading the passages found, judged that they do not hold the answer.",
     },
+    "ui.chat.verdict.reconsidered": {
+        "pt": "ℹ️ O modelo primeiro respondeu que não encontrou a resposta; relendo os trechos, avaliou que eles a "
+              "trazem e respondeu de novo. Confira a fonte citada.",
+        "en": "ℹ️ The model first replied that it found no answer; rereading the passages, it judged that they "
+              "hold it and answered again. Check the cited source.",
+    },
     "ui.chat.verdict.no_figure": {
         "pt": "ℹ️ A pergunta pede um número (quantidade, valor, versão ou data), e a resposta do modelo não trazia nenhum.",
         "en": "ℹ️ The question asks for a figure (a quantity, amount, version or date), and the model's answer gave none.",
