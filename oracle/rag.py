@@ -562,16 +562,17 @@ def stream_answer(
     sources holding the answer, it answers the same prompt once more, its first token barred from
     being the first token of that refusal (``stream(..., suppress_start=refusal)``; verdict
     ``"reconsidered"``, the refusal as ``draft``); that second answer goes through the same guards.
-    On the dev and held-out gold questions its own refusals of answerable questions were judged
-    0.45-0.75, those of unanswerable ones 0.23-0.36 (bench/RESULTS.md, session 18).
+    On the dev sample the 1.5B's own refusals of answerable questions were judged 0.45-0.72, those
+    of unanswerable ones 0.22-0.38; on the held-out Debian Reference 0.24-0.59 (three yes/no
+    questions whose answer is "não" under 0.4) and 0.22-0.41 (bench/RESULTS.md, session 18).
     An answer that passes the guards is replaced by the not-found sentence: when the generator
     can judge (:func:`answerable_probability`) and ``cfg.min_answerable`` is set, if the generator
     gives less than ``cfg.min_answerable`` to the sources holding the answer (verdict
     ``"unanswerable"``); then, unless the generator's judgement overrules the lexical gates
     (``judge_overrules``), if the chunks it cites do not cover the question
     (:func:`lexical_coverage` under ``cfg.min_coverage``; verdict ``"off_topic"``). The final
-    Answer's ``verdict``, ``unsupported`` and ``draft`` say what happened; the streamed pieces are the model's first reply, so a face shows
-    the final ``text`` when it differs.
+    Answer's ``verdict``, ``unsupported`` and ``draft`` say what happened; the streamed pieces are
+    the model's first reply, so a face shows the final ``text`` when it differs.
 
     Raises:
         GenerationError: the generator failed.
@@ -617,7 +618,8 @@ def stream_answer(
         yield piece
     text = reply_text("".join(pieces), hits)
     refusal = ""
-    if cfg.guard and is_abstention(text) and cfg.min_answerable and getattr(generator, "judge_overrules", False):
+    trusted = bool(cfg.min_answerable) and getattr(generator, "judge_overrules", False)
+    if cfg.guard and trusted and is_abstention(text):
         # a generator whose judgement is trusted said "not found": if it judges that the sources
         # hold the answer, it answers once more, the same prompt, not allowed to start as it did
         if p_yes is None:  # not yet asked before generating
