@@ -83,6 +83,23 @@ def _expect_or_toast(page, check) -> None:
         raise AssertionError(f"{err}\npage toasts: {toasts}") from None
 
 
+def _build_index(page) -> None:
+    """Índice tab: build with the defaults and wait for the progress bar to finish."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Índice").click()
+    page.locator("#oracle-index-build").click()
+    expect(page.locator('#oracle-index-progress [data-state="completed"]')).to_be_attached()
+
+
+def _ask(page, question: str):
+    """Chat tab: send ``question``; returns the chatbot's locator."""
+    page.get_by_role("tab", name="Chat").click()
+    page.locator("#oracle-chat-question textarea").fill(question)
+    page.locator("#oracle-chat-send").click()
+    return page.locator("#oracle-chatbot")
+
+
 def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_path):
     from playwright.sync_api import expect
 
@@ -108,17 +125,12 @@ def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_pa
     page.screenshot(path=str(shots / "1-uploaded.png"), full_page=True)
 
     # Index: build with the defaults (the tiny embedder) and wait for the bar to finish
-    page.get_by_role("tab", name="Índice").click()
-    page.locator("#oracle-index-build").click()
-    expect(page.locator('#oracle-index-progress [data-state="completed"]')).to_be_attached()
+    _build_index(page)
     expect(page.locator("#oracle-index-stats")).to_contain_text("Trechos:")
     page.screenshot(path=str(shots / "2-indexed.png"), full_page=True)
 
     # Chat: ask, see the streamed answer and its source with the page
-    page.get_by_role("tab", name="Chat").click()
-    page.locator("#oracle-chat-question textarea").fill(QUESTION)
-    page.locator("#oracle-chat-send").click()
-    chat = page.locator("#oracle-chatbot")
+    chat = _ask(page, QUESTION)
     expect(chat).to_contain_text("R$ 250.000,00")
     expect(chat).to_contain_text("Fontes")
     expect(chat).to_contain_text(f"{pdf.name}, p. ")
@@ -192,13 +204,8 @@ def test_a_question_the_generator_judges_unanswerable_says_who_refused(browser, 
     page.locator("#oracle-upload-files input[type=file]").set_input_files([str(make_pt_pdf(tmp_path))])
     page.locator("#oracle-upload-btn").click()
     _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
-    page.get_by_role("tab", name="Índice").click()
-    page.locator("#oracle-index-build").click()
-    expect(page.locator('#oracle-index-progress [data-state="completed"]')).to_be_attached()
-    page.get_by_role("tab", name="Chat").click()
-    page.locator("#oracle-chat-question textarea").fill(OFF_TOPIC)
-    page.locator("#oracle-chat-send").click()
-    chat = page.locator("#oracle-chatbot")
+    _build_index(page)
+    chat = _ask(page, OFF_TOPIC)
     expect(chat).to_contain_text("O próprio modelo, relendo os trechos encontrados")
     expect(chat).to_contain_text("Os documentos não contêm a resposta para esta pergunta.")
     expect(chat).not_to_contain_text("R$ 250.000,00")
