@@ -591,7 +591,9 @@ def stream_answer(
         len(hits), "over" if relevant else "under", gate, [round(h.score, 3) for h in hits], coverage,
     )  # fmt: skip
     p_yes: float | None = None
-    if relevant and not on_topic and cfg.min_answerable and getattr(generator, "judge_overrules", False):
+    # a generator whose judgement is trusted to overrule the lexical gates (the bundled 1.5B)
+    trusted = bool(cfg.min_answerable) and getattr(generator, "judge_overrules", False)
+    if relevant and not on_topic and trusted:
         # the lexical gate would refuse: a generator whose judgement is trusted has the last word
         p_yes = answerable_probability(generator, question, hits, lang, cfg)
         if p_yes is not None:
@@ -618,7 +620,6 @@ def stream_answer(
         yield piece
     text = reply_text("".join(pieces), hits)
     refusal = ""
-    trusted = bool(cfg.min_answerable) and getattr(generator, "judge_overrules", False)
     if cfg.guard and trusted and is_abstention(text):
         # a generator whose judgement is trusted said "not found": if it judges that the sources
         # hold the answer, it answers once more, the same prompt, not allowed to start as it did
@@ -645,7 +646,7 @@ def stream_answer(
             if p_yes is not None and p_yes < cfg.min_answerable:
                 # the generator itself says the sources do not hold what the question asks
                 draft, verdict, text, abstained = text, "unanswerable", not_found_sentence(lang), True
-            elif p_yes is None or not getattr(generator, "judge_overrules", False):
+            elif p_yes is None or not trusted:
                 cited = parse_citations(text, len(hits)) or [1]
                 if lexical_coverage(index, question, [hits[n - 1] for n in cited]) < cfg.min_coverage:
                     # the passages the answer rests on do not speak of what the question asks

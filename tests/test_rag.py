@@ -27,6 +27,9 @@ CHUNK_DEADLINE = Chunk(
           "poderão ser apresentados em até cinco dias úteis após a publicação."),
     page_start=2, page_end=3, char_start=900, char_end=1100,
 )  # fmt: skip
+#: A chunk that names the scholarship of the off-topic question but gives no amount.
+CHUNK_BOLSA = Chunk(chunk_id="e:1:x", doc_id="e", doc_name=EDITAL, page_start=1, page_end=1, char_start=0,
+                    char_end=10, text="A bolsa de estudos para professores será definida em portaria própria.")
 CHUNK_NETWORK = Chunk(
     chunk_id="manual:50:cccccccc", doc_id="manual", doc_name=MANUAL,
     text="Para configurar a rede, edite /etc/network/interfaces e reinicie o serviço networking.",
@@ -473,8 +476,7 @@ def test_config_accepts_no_gate_and_rejects_out_of_range():
 def test_answer_resting_on_a_chunk_that_ignores_the_question_becomes_not_found():
     """The retrieved set covers the question, but the sentence the model answers from (source 2)
     speaks of something else: the answer is refused with verdict off_topic."""
-    value = Chunk(chunk_id="e:1:x", doc_id="e", doc_name=EDITAL, page_start=1, page_end=1, char_start=0,
-                  char_end=10, text="A bolsa de estudos para professores será definida em portaria própria.")
+    value = CHUNK_BOLSA
     index = FakeIndex([(value, 0.9), (CHUNK_VALUE, 0.89)])
     gen = FakeGenerator(replies=["O valor total destinado a esta chamada é de R$ 250.000,00 [2]."])
     _, ans = run("Qual é o valor da bolsa de estudos para professores?", index, gen, RAGConfig(min_score=0.5),
@@ -490,8 +492,7 @@ def test_the_generators_own_judgement_replaces_the_cited_chunk_gate():
     lexical gate on the cited chunk would have refused it (the case of the test above)."""
     from oracle.rag import ANSWERABLE_INSTRUCTIONS, build_messages
 
-    value = Chunk(chunk_id="e:1:x", doc_id="e", doc_name=EDITAL, page_start=1, page_end=1, char_start=0,
-                  char_end=10, text="A bolsa de estudos para professores será definida em portaria própria.")
+    value = CHUNK_BOLSA
     index = FakeIndex([(value, 0.9), (CHUNK_VALUE, 0.89)])
     question = "Qual é o valor da bolsa de estudos para professores?"
     reply = "O valor total destinado a esta chamada é de R$ 250.000,00 [2]."
@@ -537,8 +538,7 @@ def test_the_judge_has_the_last_word_on_the_lexical_gate():
 def test_a_judge_not_trusted_to_overrule_can_only_refuse():
     """judge_overrules False (the 0.5B, adapters, unlisted models): the lexical gates stay, the judge
     is not asked before generating, and a 'Não' still refuses an answer the gates let through."""
-    value = Chunk(chunk_id="e:1:x", doc_id="e", doc_name=EDITAL, page_start=1, page_end=1, char_start=0,
-                  char_end=10, text="A bolsa de estudos para professores será definida em portaria própria.")
+    value = CHUNK_BOLSA
     index = FakeIndex([(value, 0.9), (CHUNK_VALUE, 0.89)])
     reply = "O valor total destinado a esta chamada é de R$ 250.000,00 [2]."
     gen = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.9, judge_overrules=False)
