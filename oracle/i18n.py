@@ -684,6 +684,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Não promovido: as recusas corretas caíram ({abst_before:.0%} → {abst_after:.0%}). O Chat continua com o modelo anterior.",
         "en": "Not promoted: correct refusals fell ({abst_before:.0%} → {abst_after:.0%}). Chat keeps the previous model.",
     },
+    "improve.reason.retrieval_fell": {
+        "pt": "Não promovido: a nova busca põe o trecho certo mais abaixo que a atual (nota da busca {mrr_before} → {mrr_after}, de 0 a 1), embora os acertos tenham subido. O Chat continua com o modelo e a busca anteriores.",
+        "en": "Not promoted: the new search ranks the right passage lower than the current one (search score {mrr_before} → {mrr_after}, from 0 to 1), although correct answers rose. Chat keeps the previous model and search.",
+    },
     "improve.reason.cancelled": {
         "pt": "Cancelado: retome para continuar da etapa interrompida.",
         "en": "Cancelled: resume to continue from the interrupted stage.",

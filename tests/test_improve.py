@@ -379,17 +379,13 @@ def test_fewer_correct_refusals_block_promotion(workspace, tmp_path, tiny_embedd
     assert comparison_headers(read_report(workspace, "r"), "pt") == ["Medida", "Antes", "Depois"]
 
 
-def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp_path, tiny_embedder_dir, monkeypatch):
-    """Training is replaced by a copy of the base with scripted validation scores; the gate, the
-    re-index into a candidate index, the promotion swap and the rollback are real."""
-    from oracle.improve import stages
-    from oracle.index import index_stats, load_index
+def scripted_embedder_training(monkeypatch, tiny_embedder_dir, scores: dict) -> None:
+    """Embedder training replaced by a copy of the base whose validation MRR@10 goes from
+    ``scores["before"]`` to ``scores["best"]`` (read at each run, so a test can change them)."""
     from oracle.training import embedding
     from oracle.training.embedding import EmbedResult
 
-    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
     monkeypatch.setattr(embedding, "MIN_TRAIN_FOR_VALIDATION", 5)  # 20 pairs: enough for a validation split
-    scores = {"before": 0.50, "best": 0.505}
 
     def fake_train(ws, base, name, cfg, **kw):
         folder = ws.embedders / name
@@ -400,6 +396,17 @@ def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp
         return EmbedResult(name, "completed", str(folder), {"metrics": metrics})
 
     monkeypatch.setattr(embedding, "train_embedder", fake_train)
+
+
+def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp_path, tiny_embedder_dir, monkeypatch):
+    """Training is replaced by a copy of the base with scripted validation scores; the gate, the
+    re-index into a candidate index, the promotion swap and the rollback are real."""
+    from oracle.improve import stages
+    from oracle.index import index_stats, load_index
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    scores = {"before": 0.50, "best": 0.505}
+    scripted_embedder_training(monkeypatch, tiny_embedder_dir, scores)
     evaluate, _ = scripted_evaluation(after_keyfacts=0.7)
     cfg = small_cfg(stages=["pairs", "embedder", "evaluate"])
     out = run_pipeline(workspace, cfg, run_id="small-gain", hooks=Hooks(teacher=fake_teacher, evaluate=evaluate))
@@ -428,6 +435,37 @@ def test_embedder_gate_keeps_the_index_unless_validation_improves(workspace, tmp
     assert chat.embedder == tiny_embedder_dir and len(chat) == 10
     assert stages.OFFTOPIC_QUESTIONS["pt"]  # the unanswerable questions exist in both languages
     assert len(stages.OFFTOPIC_QUESTIONS["pt"]) == len(stages.OFFTOPIC_QUESTIONS["en"])
+
+
+def test_a_new_index_that_ranks_lower_is_not_promoted(workspace, tmp_path, tiny_embedder_dir, monkeypatch):
+    """The embedder wins on its validation split, the answers gain, but on stage 4's questions the
+    new index ranks the right chunks lower than the chat's: nothing is promoted, and the reason
+    gives both search scores."""
+    from oracle.improve.runs import reason_text
+    from oracle.index import load_index
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    scripted_embedder_training(monkeypatch, tiny_embedder_dir, {"before": 0.50, "best": 0.60})
+    evaluate, _ = scripted_evaluation(after_keyfacts=0.7)
+
+    def lower_search(ctx, label, generator, adapter, index, gold_files, out_dir):
+        result = evaluate(ctx, label, generator, adapter, index, gold_files, out_dir)
+        return {**result, "retrieval": {"mrr@10": 0.45}} if label == "depois" else result
+
+    before = read_defaults(workspace)
+    cfg = small_cfg(stages=["pairs", "embedder", "evaluate"])
+    out = run_pipeline(workspace, cfg, run_id="lower", hooks=Hooks(teacher=fake_teacher, evaluate=lower_search))
+    assert read_stages(workspace.home / "improve" / "lower")["embedder"]["state"] == "completed"
+    assert out["promoted"] is False and out["reason"] == "retrieval_fell"
+    report = read_report(workspace, "lower")
+    assert (report["params"]["mrr_before"], report["params"]["mrr_after"]) == (0.5, 0.45)
+    assert "0,5 → 0,45" in reason_text(report["reason"], report["params"], "pt")
+    assert read_defaults(workspace) == before
+    assert load_index(workspace, "default", cache=False).embedder == tiny_embedder_dir  # the chat's index stays
+    # the same figures with the retriever unchanged (no embedder stage): only the answers count
+    assert gate(summary(0.5, 0.8)["summary"], summary(0.7, 0.8)["summary"]) == (
+        True, "promoted", {"before": 0.5, "after": 0.7, "abst_before": 0.8, "abst_after": 0.8})
+    assert gate(summary(0.5, 0.8)["summary"], summary(0.7, 0.8)["summary"], mrr_before=0.5, mrr_after=0.5)[0]
 
 
 def test_whole_pipeline_with_tiny_models_promotes_the_adapter(workspace, tmp_path, tiny_embedder_dir, tiny_lm_dir,

@@ -586,24 +586,36 @@ def default_evaluate(ctx: RunContext, label: str, generator: str, adapter: str |
     return {"summary": first["summary"], "retrieval": first.get("retrieval", {})}
 
 
-def gate(before: dict[str, Any], after: dict[str, Any], min_keyfact_gain: float = 0.0) -> tuple[bool, str, dict]:
+def gate(before: dict[str, Any], after: dict[str, Any], min_keyfact_gain: float = 0.0,
+         mrr_before: float | None = None, mrr_after: float | None = None) -> tuple[bool, str, dict]:
     """Promote or not, from two evaluation summaries (``keyfact_accuracy``, ``abstention``,
-    ``n_unanswerable``; shares in [0, 1]).
+    ``n_unanswerable``; shares in [0, 1]) and, when the after chain searches a new index, the
+    MRR@10 of each index on the same questions.
 
-    Promotion needs ``after.keyfact_accuracy > before.keyfact_accuracy + min_keyfact_gain`` and,
-    when there are unanswerable questions, ``after.abstention >= before.abstention``.
+    Promotion needs ``after.keyfact_accuracy > before.keyfact_accuracy + min_keyfact_gain``;
+    when there are unanswerable questions, ``after.abstention >= before.abstention``; and when both
+    MRRs are given, ``mrr_after >= mrr_before``: a new index that ranks the right chunk lower than
+    the chat's index is never promoted, whatever the answers gained (the embedder stage's own gate
+    looks at its validation split only, and on the Debian Edu manual that split gained twice while
+    the questions of stage 4 and the gold set lost: bench/RESULTS.md, sessions 12 and 19).
 
     Returns:
-        ``(promote, reason, params)``: reason ``promoted``, ``keyfacts_not_better`` or
-        ``abstention_fell`` (i18n ``improve.reason.<reason>``), params with the figures.
+        ``(promote, reason, params)``: reason ``promoted``, ``keyfacts_not_better``,
+        ``abstention_fell`` or ``retrieval_fell`` (i18n ``improve.reason.<reason>``), params with
+        the figures (``mrr_before`` and ``mrr_after`` when given).
     """
     kb, ka = float(before.get("keyfact_accuracy", 0.0)), float(after.get("keyfact_accuracy", 0.0))
     ab, aa = float(before.get("abstention", 0.0)), float(after.get("abstention", 0.0))
     params = {"before": round(kb, 4), "after": round(ka, 4), "abst_before": round(ab, 4), "abst_after": round(aa, 4)}
+    compare_retrieval = mrr_before is not None and mrr_after is not None
+    if compare_retrieval:
+        params.update(mrr_before=round(float(mrr_before), 4), mrr_after=round(float(mrr_after), 4))
     if not ka > kb + min_keyfact_gain:
         return False, "keyfacts_not_better", params
     if (after.get("n_unanswerable") or before.get("n_unanswerable")) and aa < ab:
         return False, "abstention_fell", params
+    if compare_retrieval and params["mrr_after"] < params["mrr_before"]:
+        return False, "retrieval_fell", params
     return True, "promoted", params
 
 
@@ -663,7 +675,11 @@ def stage_evaluate(ctx: RunContext) -> dict[str, Any]:
         after = evaluate(ctx, "depois", after_gen, after_adapter, new_index, gold_files, ctx.run_dir / "eval-after")
     except EvaluationStopped:
         return {"status": "cancelled"}
-    ok, reason, params = gate(before["summary"], after["summary"], cfg.min_keyfact_gain)
+    mrr = {}
+    if emb:  # a new index: it must rank the right chunks no lower than the chat's
+        mrr = {"mrr_before": before.get("retrieval", {}).get("mrr@10"),
+               "mrr_after": after.get("retrieval", {}).get("mrr@10")}
+    ok, reason, params = gate(before["summary"], after["summary"], cfg.min_keyfact_gain, **mrr)
     chains = {"before": {"generator": current.generator, "adapter": current.adapter, "index": cfg.index_name},
               "after": {"generator": after_gen, "adapter": lora["adapter"] if lora else current.adapter,
                         "index": emb["candidate_index"] if emb else cfg.index_name}}
