@@ -596,8 +596,8 @@ def gate(before: dict[str, Any], after: dict[str, Any], min_keyfact_gain: float 
     when there are unanswerable questions, ``after.abstention >= before.abstention``; and when both
     MRRs are given, ``mrr_after >= mrr_before``: a new index that ranks the right chunk lower than
     the chat's index is never promoted, whatever the answers gained (the embedder stage's own gate
-    looks at its validation split only, and on the Debian Edu manual that split gained twice while
-    the questions of stage 4 and the gold set lost: bench/RESULTS.md, sessions 12 and 19).
+    looks at its validation split only: on the Debian Edu manual that split gained in two runs while
+    the gold set lost both times, and stage 4's questions once: bench/RESULTS.md, sessions 12 and 19).
 
     Returns:
         ``(promote, reason, params)``: reason ``promoted``, ``keyfacts_not_better``,
