@@ -265,7 +265,8 @@ class RAGConfig:
                 "Self-check (with guard): the generator is asked whether the sources hold what the question "
                 "asks (Sim/Não), after its answer, or before it when the lexical gate would refuse; under "
                 "this probability of 'Sim' the answer is 'not found'. Over it, the bundled 1.5B overrules the "
-                "lexical gates; other generators (the 0.5B, adapters: weaker judges) keep them. "
+                "lexical gates (the one before the answer only from 0.05 over it: oracle.rag.OVERRULE_MARGIN); "
+                "other generators (the 0.5B, adapters: weaker judges) keep them. "
                 "0.5: refused when it finds 'Não' likelier. 0 turns it off; a generator that gives no token "
                 "probabilities (an API) keeps the lexical gates."
             )

@@ -693,3 +693,22 @@ def test_prompt_style_v6_asks_for_every_part_of_the_question():
         assert v6[1]["content"].rsplit("\n", 1)[0] == v1[1]["content"].rsplit("\n", 1)[0]
     assert "todas as partes da pergunta" in COMPLETE_INSTRUCTIONS["pt"]
     assert RAGConfig(prompt="v6").prompt == "v6"
+
+
+def test_the_judge_overrules_the_lexical_gate_only_with_a_margin():
+    """Where the lexical gate would refuse, a trusted judge's P(yes) must reach min_answerable +
+    OVERRULE_MARGIN to answer; just over min_answerable the gate stands (off_topic, nothing
+    generated), and under it the judge refuses (unanswerable)."""
+    from oracle.rag import OVERRULE_MARGIN
+
+    index = FakeIndex([(CHUNK_NETWORK, 0.9)])
+    question = "Como reinicio a placa de rede?"
+    reply = "Edite /etc/network/interfaces e reinicie o serviço networking [1]."
+    cfg = RAGConfig(min_score=0.5, min_coverage=0.9, min_answerable=0.5)
+    cases = ((0.5 + OVERRULE_MARGIN / 2, "off_topic"), (0.5 + OVERRULE_MARGIN, ""), (0.49, "unanswerable"))
+    for p_yes, verdict in cases:
+        gen = FakeGenerator(replies=[reply], judge_fn=lambda messages, p=p_yes: p)
+        _, ans = run(question, index, gen, cfg, language="pt")
+        assert ans.verdict == verdict and ans.p_answerable == p_yes
+        assert len(gen.calls) == (1 if verdict == "" else 0)
+        assert (ans.text == NOT_FOUND["pt"]) == (verdict != "")
