@@ -102,6 +102,20 @@ def test_config_has_help_and_validates():
     assert gpu.batch_size > LoraTrainConfig().batch_size and gpu.max_seq_len > LoraTrainConfig().max_seq_len
 
 
+def test_on_a_gpu_settings_left_as_they_are_take_the_gpu_preset():
+    """on_device("cuda"): fields at their CPU default take CUDA_PRESET's value, a field the user set
+    keeps it (rank 4 here), other fields are untouched; on a CPU nothing changes."""
+    from oracle.training.lora import CUDA_PRESET
+
+    mine = LoraTrainConfig(rank=4, epochs=3.0, learning_rate=1e-4)
+    assert mine.on_device("cpu") == mine
+    gpu = mine.on_device("cuda:1")
+    assert (gpu.rank, gpu.epochs, gpu.learning_rate) == (4, 3.0, 1e-4)
+    assert gpu.batch_size == CUDA_PRESET["batch_size"] and gpu.max_seq_len == CUDA_PRESET["max_seq_len"]
+    assert gpu.alpha == CUDA_PRESET["alpha"] and gpu.k_distractors == CUDA_PRESET["k_distractors"]
+    assert LoraTrainConfig().on_device("cuda") == LoraTrainConfig.for_device("cuda")
+
+
 # --- data --------------------------------------------------------------------------------------
 
 

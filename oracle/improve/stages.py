@@ -468,12 +468,12 @@ def stage_generator(ctx: RunContext) -> dict[str, Any]:
     """
     from oracle.training.card import TRAIN_JSON, RunCard, run_dir
     from oracle.training.data import prepare
-    from oracle.training.lora import train_lora
+    from oracle.training.lora import device_name, train_lora
 
     ws, cfg = ctx.workspace, ctx.cfg
     name = f"improve-{ctx.run_id}-lora"
     adapter_dir = run_dir(ws, "lora", name)
-    lcfg = cfg.lora
+    lcfg = cfg.lora.on_device(device_name())  # a GPU's batch sizes where settings were left as they are
     data = prepare(ws, current_index(ctx), [str(ensure_snapshot(ctx))], cfg.use_ratings, lcfg.eval_fraction,
                    lcfg.k_distractors, lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources)
     teacher = (ctx.outputs.get("pairs") or {}).get("teacher")
