@@ -709,7 +709,7 @@ gate (:func:`stream_answer`): where the two disagree, the judge needs more than 
 stored runs of sessions 18-19 (dev sample, held-out Debian Reference, English Zaragoza), the judge
 overruled the gate for 8 questions: 3 right answers at 0.57-0.77, and 5 others at 0.52-0.64, among
 them 2 unanswerable questions answered at 0.53 ("How do I bake Swedish cinnamon buns?", with a
-sentence about a kitchen mixer) and 0.55 (WPA2 Wi-Fi from the terminal, with a command for another
+sentence about a kitchen mixer) and 0.545 (WPA2 Wi-Fi from the terminal, with a command for another
 purpose) (bench/RESULTS.md, session 20). A small sample: the margin is kept small."""
 
 LOOP_CHECK_EVERY = 8

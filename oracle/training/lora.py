@@ -149,10 +149,9 @@ class LoraTrainConfig(Record):
     @classmethod
     def for_device(cls, device: str = "cpu", **overrides: Any) -> "LoraTrainConfig":
         """Preset for ``"cpu"`` (the defaults) or ``"cuda"`` (:data:`CUDA_PRESET`: rank 16, 3
-        distractors, 2048 tokens, batch 4, 2 epochs), with ``overrides`` applied."""
-        preset: dict[str, Any] = dict(CUDA_PRESET) if device.startswith("cuda") else {}
-        preset.update(overrides)
-        return cls(**preset)
+        distractors, 2048 tokens, batch 4, 2 epochs), with ``overrides`` applied
+        (:meth:`on_device` of the defaults plus ``overrides``)."""
+        return cls(**overrides).on_device(device)
 
     def on_device(self, device: str) -> "LoraTrainConfig":
         """This config for training on ``device``: on CUDA, each field of :data:`CUDA_PRESET` still at
