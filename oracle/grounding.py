@@ -337,6 +337,38 @@ def asks_for_number(question: str) -> bool:
     return _ASKS_NUMBER_RE.search(fold(question)) is not None
 
 
+#: What makes a question open ("wh-") or a choice, anywhere in it (folded text): an interrogative
+#: word; Portuguese "que" after a preposition or article ("o que", "em que"…) or opening a clause
+#: ("Que comando…?", "…; que valores devo informar?"), not inside one ("É verdade que…?"); or "ou"
+#: between alternatives ("amd64 ou i386?"). A question holding none of them is polar (yes/no).
+_OPEN_QUESTION_RE = re.compile(
+    r"\b(?:qual|quais|quant[oa]s?|como|onde|aonde|quando|quem|cujo|cuja"
+    r"|(?:o|por|para|em|de|com|a|ate|desde) que|porque|pra que|ou|or"
+    r"|what|which|how|where|when|who|whom|whose|why)\b"
+    r"|(?:^|[.;:,?!]\s*)que\b"
+)
+
+#: English polar questions open with an auxiliary verb.
+_EN_POLAR_START_RE = re.compile(
+    r"^(?:do|does|did|is|are|was|were|am|can|could|should|shall|will|would|may|might|must|has|have|had)\b"
+)
+
+
+def is_polar_question(question: str, language: str = "pt") -> bool:
+    """True when ``question`` is a yes/no (polar) question: in Portuguese, one holding no
+    interrogative word (:data:`_OPEN_QUESTION_RE`: "Posso atualizar direto do Debian Edu 10 para o
+    12?", "Se eu formatar com mkfs.ext2, vou conseguir ler no Windows?"); in English, one opening with
+    an auxiliary verb ("Do I need a permit…?") and holding no interrogative word. Text is folded
+    (:func:`fold`) first; other languages give False. Question-type classification by rule, in the
+    sense of Li & Roth (2002); the judge of :func:`oracle.rag.answerable_probability` uses it."""
+    text = fold(question).strip()
+    if not text or _OPEN_QUESTION_RE.search(text):
+        return False
+    if language == "en":
+        return _EN_POLAR_START_RE.search(text) is not None
+    return language == "pt"
+
+
 def gives_figure(answer: str, question: str = "") -> bool:
     """True when ``answer`` holds a figure that ``question`` does not: a number (digits) or a
     number word (:data:`NUMBER_WORDS`), ``[n]`` markers and a leading section number ("2.1.2 ")

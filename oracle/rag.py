@@ -123,6 +123,29 @@ ANSWERABLE_INSTRUCTIONS: dict[str, str] = {
     "en": "Before answering: do the sources above hold the information the question asks for? Answer only Yes or No.",
 }
 
+#: The last line of the judge's prompt for a yes/no question (:func:`oracle.grounding.is_polar_question`):
+#: three choices, so that "the answer is no" is not read as "the sources do not say". Asked
+#: :data:`ANSWERABLE_INSTRUCTIONS`, the 1.5B gave the sources of right "não" answers P(Sim) 0.20-0.50
+#: (bench/RESULTS.md, session 21).
+POLAR_ANSWERABLE_INSTRUCTIONS: dict[str, str] = {
+    "pt": "Antes de responder: o que as fontes acima dizem sobre a pergunta? A) que sim; B) que não; "
+          "C) as fontes não trazem essa informação. Responda apenas A, B ou C.",
+    "en": "Before answering: what do the sources above say about the question? A) yes; B) no; "
+          "C) the sources do not hold this information. Answer only A, B or C.",
+}
+
+#: The choices of :data:`POLAR_ANSWERABLE_INSTRUCTIONS` that mean "the sources answer" and the one that
+#: means they do not.
+POLAR_CHOICES: tuple[tuple[str, ...], tuple[str, ...]] = (("A", "B"), ("C",))
+
+POLAR_JUDGE_SHIFT = 0.1
+"""How much higher than ``RAGConfig.min_answerable`` the three-choice judgement of a yes/no question
+must be (:func:`judge_threshold`): two of its three choices mean "answerable", and its scores sit
+higher and closer together than the two-choice judge's. On the 26 yes/no questions of the three dev
+sets and 12 yes/no questions those documents do not answer (bench/RESULTS.md, session 21), P(A or B)
+was 0.52-0.76 for the first and 0.39-0.60 for the second; at 0.6, 17 of 26 pass and 12 of 12 are
+refused, against 13 of 26 and 12 of 12 for the two-choice judge at 0.5."""
+
 #: The words of a yes and of a no to :data:`ANSWERABLE_INSTRUCTIONS`, by language (their first tokens
 #: are what :func:`answerable_probability` compares).
 YES_NO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -152,7 +175,7 @@ RETRY_INSTRUCTIONS: dict[str, str] = {
 }
 
 #: The last lines :func:`build_messages` can end with.
-MESSAGE_ENDINGS = ("answer", "retry", "judge")
+MESSAGE_ENDINGS = ("answer", "retry", "judge", "judge_polar")
 
 #: System prompts of the "sem RAG" baseline (the generator alone, no documents).
 NO_RAG_PROMPTS: dict[str, str] = {
@@ -277,8 +300,9 @@ def build_messages(question: str, hits: list, language: str = "pt", style: str =
         ``[n]`` in the answer (the model's own, or added by :func:`attribute_citations`)
         points at the n-th hit. Deterministic: no dates, no randomness. ``ending`` picks the last
         line: ``"answer"`` (the style's instructions), ``"retry"`` (the echo retry of
-        :func:`stream_answer`: :data:`RETRY_INSTRUCTIONS`) or ``"judge"``
-        (:func:`answerable_probability`: :data:`ANSWERABLE_INSTRUCTIONS`).
+        :func:`stream_answer`: :data:`RETRY_INSTRUCTIONS`), ``"judge"``
+        (:func:`answerable_probability`: :data:`ANSWERABLE_INSTRUCTIONS`) or ``"judge_polar"``
+        (its yes/no questions: :data:`POLAR_ANSWERABLE_INSTRUCTIONS`).
         ``style`` (:data:`PROMPT_STYLES`) other than ``"v1"`` also puts ``Pergunta: <question>``
         before the context and ends with :data:`DIRECT_INSTRUCTIONS`; ``"v3"`` adds
         :data:`ONE_SHOT` to the system prompt.
@@ -299,7 +323,8 @@ def build_messages(question: str, hits: list, language: str = "pt", style: str =
     if style == "v5":
         blocks.reverse()  # the best source last, next to the question; numbers unchanged
     if ending != "answer":
-        instructions = {"retry": RETRY_INSTRUCTIONS, "judge": ANSWERABLE_INSTRUCTIONS}[ending][lang]
+        instructions = {"retry": RETRY_INSTRUCTIONS, "judge": ANSWERABLE_INSTRUCTIONS,
+                        "judge_polar": POLAR_ANSWERABLE_INSTRUCTIONS}[ending][lang]
     else:
         instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS, "v5": ANSWER_INSTRUCTIONS,
                         "v6": COMPLETE_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
@@ -549,7 +574,9 @@ def stream_answer(
     or the index's own ``min_score`` when that is None), or, with ``cfg.guard``, when the hits
     hold too little of the question's rare words (:func:`lexical_coverage` under
     ``cfg.min_coverage``; verdict ``"off_topic"``), the not-found sentence is yielded without
-    calling the generator; otherwise every retrieved hit goes into the prompt. A generator whose
+    calling the generator; otherwise every retrieved hit goes into the prompt. Below, "``cfg.min_answerable``"
+    is :func:`judge_threshold`'s bar: higher by :data:`POLAR_JUDGE_SHIFT` for a yes/no question,
+    whose judgement is the three-choice one (:func:`answerable_probability`). A generator whose
     judgement is trusted (``judge_overrules``: :attr:`oracle.models.catalogue.BundledModel.judge_overrules`;
     :func:`answerable_probability`, with ``cfg.min_answerable`` set) has the last word on the
     lexical gate: it is asked first, and the question is answered only at ``cfg.min_answerable`` +
@@ -594,12 +621,13 @@ def stream_answer(
     p_yes: float | None = None
     # a generator whose judgement is trusted to overrule the lexical gates (the bundled 1.5B)
     trusted = bool(cfg.min_answerable) and getattr(generator, "judge_overrules", False)
+    min_p = judge_threshold(question, lang, cfg)  # higher for a yes/no question's three-choice judge
     if relevant and not on_topic and trusted:
         # the lexical gate would refuse: a generator whose judgement is trusted has the last word,
         # if it is sure enough to overrule it
         p_yes = answerable_probability(generator, question, hits, lang, cfg)
         if p_yes is not None:
-            on_topic = p_yes >= cfg.min_answerable + OVERRULE_MARGIN
+            on_topic = p_yes >= min_p + OVERRULE_MARGIN
     common = {
         "question": question,
         "model": getattr(generator, "name", ""),
@@ -611,7 +639,7 @@ def stream_answer(
         text = not_found_sentence(lang)
         yield text
         # off_topic: the lexical gate refused (no judge, or one not sure enough to overrule it)
-        verdict = "" if not relevant else ("unanswerable" if p_yes is not None and p_yes < cfg.min_answerable
+        verdict = "" if not relevant else ("unanswerable" if p_yes is not None and p_yes < min_p
                                            else "off_topic")
         yield Answer(text=text, grounded=False, elapsed_s=time.perf_counter() - start, verdict=verdict,
                      p_answerable=p_yes, **common)
@@ -629,7 +657,7 @@ def stream_answer(
         # hold the answer, it answers once more, the same prompt, not allowed to start as it did
         if p_yes is None:  # not yet asked before generating
             p_yes = answerable_probability(generator, question, hits, lang, cfg)
-        if p_yes is not None and p_yes >= cfg.min_answerable:
+        if p_yes is not None and p_yes >= min_p:
             again = _stream_reply(generator, messages, cfg, suppress_start=text.strip())
             second = reply_text("".join(again), hits)
             if second.strip() and not is_abstention(second):
@@ -647,7 +675,7 @@ def stream_answer(
         if cfg.guard:
             if p_yes is None and cfg.min_answerable:  # the judgement does not depend on the reply
                 p_yes = answerable_probability(generator, question, hits, lang, cfg)
-            if p_yes is not None and p_yes < cfg.min_answerable:
+            if p_yes is not None and p_yes < min_p:
                 # the generator itself says the sources do not hold what the question asks
                 draft, verdict, text, abstained = text, "unanswerable", not_found_sentence(lang), True
             elif p_yes is None or not trusted:
@@ -678,7 +706,10 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
     """The generator's own judgement of whether ``hits`` hold the answer to ``question``:
     P(yes) / (P(yes) + P(no)) for the first token of its reply to the answer's prompt ending with
     :data:`ANSWERABLE_INSTRUCTIONS` instead (:func:`build_messages` with ``ending="judge"``), the yes
-    and no words of :data:`YES_NO`. A probability in [0, 1], or None when the generator has no
+    and no words of :data:`YES_NO`; for a yes/no question (:func:`oracle.grounding.is_polar_question`)
+    the prompt ends with :data:`POLAR_ANSWERABLE_INSTRUCTIONS` instead and the share is that of "A" or
+    "B" against "C" (:data:`POLAR_CHOICES`; compare it with :func:`judge_threshold`). A probability
+    in [0, 1], or None when the generator has no
     ``judge(messages, yes, no)`` method or it returns None (an API that gives no token
     probabilities).
 
@@ -691,16 +722,36 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
     Raises:
         GenerationError: the generator failed.
     """
+    from oracle.grounding import is_polar_question
+
     judge = getattr(generator, "judge", None)
     if judge is None:
         return None
     cfg = cfg or RAGConfig()
-    yes, no = YES_NO[prompt_language(lang)]
-    p = judge(build_messages(question, list(hits), lang, style=cfg.prompt, ending="judge"), yes, no)
+    lang = prompt_language(lang)
+    if is_polar_question(question, lang):
+        ending, (yes, no) = "judge_polar", POLAR_CHOICES
+    else:
+        ending, (yes, no) = "judge", YES_NO[lang]
+    p = judge(build_messages(question, list(hits), lang, style=cfg.prompt, ending=ending), yes, no)
     if p is None:
         return None
-    logger.info("rag: answerable P(yes) %.3f", p)
+    logger.info("rag: answerable P(yes) %.3f (%s)", p, ending)
     return float(p)
+
+
+def judge_threshold(question: str, lang: str, cfg: RAGConfig | None = None) -> float:
+    """The least :func:`answerable_probability` at which ``question`` counts as answered by its
+    sources: ``cfg.min_answerable``, plus :data:`POLAR_JUDGE_SHIFT` for a yes/no question
+    (:func:`oracle.grounding.is_polar_question`), whose judgement is the three-choice one; 0 when
+    ``cfg.min_answerable`` is 0 (the judge off)."""
+    from oracle.grounding import is_polar_question
+
+    cfg = cfg or RAGConfig()
+    if not cfg.min_answerable:
+        return 0.0
+    polar = is_polar_question(question, prompt_language(lang))
+    return cfg.min_answerable + (POLAR_JUDGE_SHIFT if polar else 0.0)
 
 
 OVERRULE_MARGIN = 0.05

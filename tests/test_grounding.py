@@ -15,6 +15,7 @@ from oracle.grounding import (
     is_echo,
     is_heading,
     is_looping,
+    is_polar_question,
     keyfact_scores,
     question_coverage,
     quote_support,
@@ -221,6 +222,22 @@ def test_number_context_flags_a_figure_that_belongs_to_something_else():
     right = "Qual o valor máximo que cada projeto aprovado recebe?"
     assert number_context("Cada projeto recebe no máximo R$ 25.000,00.", [SOURCE], right) > 0.5
     assert number_context("Não há número aqui.", [SOURCE], question) == 1.0
+
+
+def test_yes_no_questions_are_told_from_open_and_choice_questions():
+    assert is_polar_question("Posso atualizar diretamente um servidor Debian Edu 10 para o 12?")
+    assert is_polar_question("Se eu formatar o pen-drive com mkfs.ext2, vou conseguir lê-lo no Windows?")
+    assert is_polar_question("É verdade que o rmdir apaga pastas cheias?")  # "que" inside a clause
+    assert not is_polar_question("Que comando mostra os discos?")  # "que" opening the question
+    assert not is_polar_question("Meu roteador não tem DHCP; que valores devo informar?")
+    assert not is_polar_question("O que faz o comando ls?")
+    assert not is_polar_question("Quanta RAM é recomendada?")
+    assert not is_polar_question("Devo instalar a arquitetura amd64 ou a i386?")  # a choice
+    assert is_polar_question("Do I need a permit to build a shed?", "en")
+    assert not is_polar_question("How do I get a permit?", "en")
+    assert not is_polar_question("The permit, is it needed?", "en")  # no auxiliary verb first
+    assert not is_polar_question("¿Necesito un permiso?", "es")  # only Portuguese and English
+    assert not is_polar_question("")
 
 
 def test_questions_that_ask_for_a_figure():
