@@ -575,8 +575,8 @@ def stream_answer(
     hold too little of the question's rare words (:func:`lexical_coverage` under
     ``cfg.min_coverage``; verdict ``"off_topic"``), the not-found sentence is yielded without
     calling the generator; otherwise every retrieved hit goes into the prompt. Below, "``cfg.min_answerable``"
-    is :func:`judge_threshold`'s bar: higher by :data:`POLAR_JUDGE_SHIFT` for a yes/no question,
-    whose judgement is the three-choice one (:func:`answerable_probability`). A generator whose
+    is :func:`judge_threshold`'s bar: higher by :data:`POLAR_JUDGE_SHIFT` for a yes/no question
+    that a trusted judge answers with three choices (:func:`three_choice_judge`). A generator whose
     judgement is trusted (``judge_overrules``: :attr:`oracle.models.catalogue.BundledModel.judge_overrules`;
     :func:`answerable_probability`, with ``cfg.min_answerable`` set) has the last word on the
     lexical gate: it is asked first, and the question is answered only at ``cfg.min_answerable`` +
@@ -621,7 +621,7 @@ def stream_answer(
     p_yes: float | None = None
     # a generator whose judgement is trusted to overrule the lexical gates (the bundled 1.5B)
     trusted = bool(cfg.min_answerable) and getattr(generator, "judge_overrules", False)
-    min_p = judge_threshold(question, lang, cfg)  # higher for a yes/no question's three-choice judge
+    min_p = judge_threshold(generator, question, lang, cfg)  # higher for a yes/no question's three-choice judge
     if relevant and not on_topic and trusted:
         # the lexical gate would refuse: a generator whose judgement is trusted has the last word,
         # if it is sure enough to overrule it
@@ -706,10 +706,10 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
     """The generator's own judgement of whether ``hits`` hold the answer to ``question``:
     P(yes) / (P(yes) + P(no)) for the first token of its reply to the answer's prompt ending with
     :data:`ANSWERABLE_INSTRUCTIONS` instead (:func:`build_messages` with ``ending="judge"``), the yes
-    and no words of :data:`YES_NO`; for a yes/no question (:func:`oracle.grounding.is_polar_question`)
-    the prompt ends with :data:`POLAR_ANSWERABLE_INSTRUCTIONS` instead and the share is that of "A" or
-    "B" against "C" (:data:`POLAR_CHOICES`; compare it with :func:`judge_threshold`). A probability
-    in [0, 1], or None when the generator has no
+    and no words of :data:`YES_NO`; for a yes/no question asked of a trusted judge
+    (:func:`three_choice_judge`) the prompt ends with :data:`POLAR_ANSWERABLE_INSTRUCTIONS` instead
+    and the share is that of "A" or "B" against "C" (:data:`POLAR_CHOICES`; compare it with
+    :func:`judge_threshold`). A probability in [0, 1], or None when the generator has no
     ``judge(messages, yes, no)`` method or it returns None (an API that gives no token
     probabilities).
 
@@ -722,14 +722,12 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
     Raises:
         GenerationError: the generator failed.
     """
-    from oracle.grounding import is_polar_question
-
     judge = getattr(generator, "judge", None)
     if judge is None:
         return None
     cfg = cfg or RAGConfig()
     lang = prompt_language(lang)
-    if is_polar_question(question, lang):
+    if three_choice_judge(generator, question, lang):
         ending, (yes, no) = "judge_polar", POLAR_CHOICES
     else:
         ending, (yes, no) = "judge", YES_NO[lang]
@@ -740,18 +738,28 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
     return float(p)
 
 
-def judge_threshold(question: str, lang: str, cfg: RAGConfig | None = None) -> float:
-    """The least :func:`answerable_probability` at which ``question`` counts as answered by its
-    sources: ``cfg.min_answerable``, plus :data:`POLAR_JUDGE_SHIFT` for a yes/no question
-    (:func:`oracle.grounding.is_polar_question`), whose judgement is the three-choice one; 0 when
-    ``cfg.min_answerable`` is 0 (the judge off)."""
+def three_choice_judge(generator: Any, question: str, lang: str) -> bool:
+    """True when :func:`answerable_probability` asks ``generator`` the three-choice question
+    (:data:`POLAR_ANSWERABLE_INSTRUCTIONS`) about ``question``: a yes/no question
+    (:func:`oracle.grounding.is_polar_question`) and a generator whose judgement is trusted
+    (``judge_overrules``: the bundled 1.5B). The 0.5B keeps the Sim/Não question: asked the three
+    choices, it gave 0.86-0.91 to the sources of each of the 12 unanswerable yes/no dev questions
+    (bench/RESULTS.md, session 21)."""
     from oracle.grounding import is_polar_question
 
+    return bool(getattr(generator, "judge_overrules", False)) and is_polar_question(question, prompt_language(lang))
+
+
+def judge_threshold(generator: Any, question: str, lang: str, cfg: RAGConfig | None = None) -> float:
+    """The least :func:`answerable_probability` at which ``question`` counts as answered by its
+    sources: ``cfg.min_answerable``, plus :data:`POLAR_JUDGE_SHIFT` where the judgement is the
+    three-choice one (:func:`three_choice_judge`), at most 1; 0 when ``cfg.min_answerable`` is 0
+    (the judge off)."""
     cfg = cfg or RAGConfig()
     if not cfg.min_answerable:
         return 0.0
-    polar = is_polar_question(question, prompt_language(lang))
-    return cfg.min_answerable + (POLAR_JUDGE_SHIFT if polar else 0.0)
+    shift = POLAR_JUDGE_SHIFT if three_choice_judge(generator, question, lang) else 0.0
+    return min(1.0, cfg.min_answerable + shift)
 
 
 OVERRULE_MARGIN = 0.05

@@ -715,25 +715,30 @@ def test_the_judge_overrules_the_lexical_gate_only_with_a_margin():
 
 
 def test_a_yes_no_question_is_judged_with_three_choices_and_a_higher_bar():
-    """A yes/no question's judge is asked POLAR_ANSWERABLE_INSTRUCTIONS (yes / no / not in the
-    sources), so that a "não" answer is not taken for "the sources do not say"; its P(A or B) must
-    reach min_answerable + POLAR_JUDGE_SHIFT. An open question keeps the yes/no judge and the plain bar."""
+    """A trusted judge (the 1.5B) is asked a yes/no question's POLAR_ANSWERABLE_INSTRUCTIONS (yes /
+    no / not in the sources), so that a "não" answer is not taken for "the sources do not say"; its
+    P(A or B) must reach min_answerable + POLAR_JUDGE_SHIFT. An open question, or a judge not trusted
+    (the 0.5B), keeps the Sim/Não question and the plain bar."""
     from oracle.rag import ANSWERABLE_INSTRUCTIONS, POLAR_ANSWERABLE_INSTRUCTIONS, POLAR_JUDGE_SHIFT, judge_threshold
 
     index = FakeIndex([(CHUNK_NETWORK, 0.9)])
     cfg = RAGConfig(min_score=0.5, min_coverage=0.0, min_answerable=0.5)
     polar = "Posso configurar a rede sem editar o /etc/network/interfaces?"
     reply = "Não, é preciso editar /etc/network/interfaces e reiniciar o serviço networking [1]."
-    assert judge_threshold(polar, "pt", cfg) == pytest.approx(0.5 + POLAR_JUDGE_SHIFT)
     for p_yes, verdict in ((0.5 + POLAR_JUDGE_SHIFT - 0.01, "unanswerable"), (0.5 + POLAR_JUDGE_SHIFT, "")):
-        gen = FakeGenerator(replies=[reply], judge_fn=lambda messages, p=p_yes: p)
+        gen = FakeGenerator(replies=[reply], judge_fn=lambda messages, p=p_yes: p, judge_overrules=True)
+        assert judge_threshold(gen, polar, "pt", cfg) == pytest.approx(0.5 + POLAR_JUDGE_SHIFT)
         _, ans = run(polar, index, gen, cfg, language="pt")
         assert ans.verdict == verdict and ans.p_answerable == p_yes
         assert gen.judge_calls[0][1]["content"].endswith("\n" + POLAR_ANSWERABLE_INSTRUCTIONS["pt"])
+    assert judge_threshold(gen, polar, "pt", RAGConfig(min_answerable=0.0)) == 0.0  # the judge off
     open_question = "Como configuro a rede?"
-    assert judge_threshold(open_question, "pt", cfg) == 0.5
-    assert judge_threshold(polar, "pt", RAGConfig(min_answerable=0.0)) == 0.0  # the judge off
+    assert judge_threshold(gen, open_question, "pt", cfg) == 0.5
+    untrusted = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.55, judge_overrules=False)
+    assert judge_threshold(untrusted, polar, "pt", cfg) == 0.5
+    _, ans = run(polar, index, untrusted, cfg, language="pt")
+    assert ans.verdict == "" and untrusted.judge_calls[0][1]["content"].endswith("\n" + ANSWERABLE_INSTRUCTIONS["pt"])
     gen = FakeGenerator(replies=["Edite /etc/network/interfaces e reinicie o serviço networking [1]."],
-                        judge_fn=lambda messages: 0.55)
+                        judge_fn=lambda messages: 0.55, judge_overrules=True)
     _, ans = run(open_question, index, gen, cfg, language="pt")
     assert ans.verdict == "" and gen.judge_calls[0][1]["content"].endswith("\n" + ANSWERABLE_INSTRUCTIONS["pt"])
