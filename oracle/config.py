@@ -267,7 +267,7 @@ class RAGConfig:
                 "this probability of 'Sim' the answer is 'not found'. Over it, the bundled 1.5B overrules the "
                 "lexical gates (the one before the answer only from 0.05 over it: oracle.rag.OVERRULE_MARGIN); "
                 "other generators (the 0.5B, adapters: weaker judges) keep them. "
-                "0.5: refused when it finds 'Não' likelier. The 1.5B judges a yes/no question with three choices "
+                "0.5: refused when it finds 'Não' likelier. The 1.5B judges a Portuguese yes/no question with three choices "
                 "(sim / não / the sources do not say), which needs 0.1 more (oracle.rag.judge_threshold). "
                 "0 turns it off; a generator that gives no token "
                 "probabilities (an API) keeps the lexical gates."

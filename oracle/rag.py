@@ -741,13 +741,16 @@ def answerable_probability(generator: Any, question: str, hits: Sequence[Hit], l
 def three_choice_judge(generator: Any, question: str, lang: str) -> bool:
     """True when :func:`answerable_probability` asks ``generator`` the three-choice question
     (:data:`POLAR_ANSWERABLE_INSTRUCTIONS`) about ``question``: a yes/no question
-    (:func:`oracle.grounding.is_polar_question`) and a generator whose judgement is trusted
-    (``judge_overrules``: the bundled 1.5B). The 0.5B keeps the Sim/Não question: asked the three
-    choices, it gave 0.86-0.91 to the sources of each of the 12 unanswerable yes/no dev questions
-    (bench/RESULTS.md, session 21)."""
+    (:func:`oracle.grounding.is_polar_question`) in Portuguese, and a generator whose judgement is
+    trusted (``judge_overrules``: the bundled 1.5B). The 0.5B keeps the Sim/Não question: asked the
+    three choices, it gave 0.86-0.91 to the sources of each of the 12 unanswerable yes/no dev
+    questions. English keeps the Yes/No question: with the three choices, the 1.5B gave 0.64-0.67 to
+    2 of the 4 unanswerable yes/no questions of the Zaragoza FAQ and answered them, over the
+    Portuguese bar (bench/RESULTS.md, session 21)."""
     from oracle.grounding import is_polar_question
 
-    return bool(getattr(generator, "judge_overrules", False)) and is_polar_question(question, prompt_language(lang))
+    lang = prompt_language(lang)
+    return bool(getattr(generator, "judge_overrules", False)) and lang == "pt" and is_polar_question(question, lang)
 
 
 def judge_threshold(generator: Any, question: str, lang: str, cfg: RAGConfig | None = None) -> float:

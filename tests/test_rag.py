@@ -717,8 +717,8 @@ def test_the_judge_overrules_the_lexical_gate_only_with_a_margin():
 def test_a_yes_no_question_is_judged_with_three_choices_and_a_higher_bar():
     """A trusted judge (the 1.5B) is asked a yes/no question's POLAR_ANSWERABLE_INSTRUCTIONS (yes /
     no / not in the sources), so that a "não" answer is not taken for "the sources do not say"; its
-    P(A or B) must reach min_answerable + POLAR_JUDGE_SHIFT. An open question, or a judge not trusted
-    (the 0.5B), keeps the Sim/Não question and the plain bar."""
+    P(A or B) must reach min_answerable + POLAR_JUDGE_SHIFT. An open question, an English one, or a
+    judge not trusted (the 0.5B) keeps the Sim/Não question and the plain bar."""
     from oracle.rag import ANSWERABLE_INSTRUCTIONS, POLAR_ANSWERABLE_INSTRUCTIONS, POLAR_JUDGE_SHIFT, judge_threshold
 
     index = FakeIndex([(CHUNK_NETWORK, 0.9)])
@@ -736,6 +736,7 @@ def test_a_yes_no_question_is_judged_with_three_choices_and_a_higher_bar():
     assert judge_threshold(gen, open_question, "pt", cfg) == 0.5
     untrusted = FakeGenerator(replies=[reply], judge_fn=lambda messages: 0.55, judge_overrules=False)
     assert judge_threshold(untrusted, polar, "pt", cfg) == 0.5
+    assert judge_threshold(gen, "Can I configure the network without editing the file?", "en", cfg) == 0.5
     _, ans = run(polar, index, untrusted, cfg, language="pt")
     assert ans.verdict == "" and untrusted.judge_calls[0][1]["content"].endswith("\n" + ANSWERABLE_INSTRUCTIONS["pt"])
     gen = FakeGenerator(replies=["Edite /etc/network/interfaces e reinicie o serviço networking [1]."],
