@@ -123,8 +123,9 @@ ANSWERABLE_INSTRUCTIONS: dict[str, str] = {
     "en": "Before answering: do the sources above hold the information the question asks for? Answer only Yes or No.",
 }
 
-#: The last line of the judge's prompt for a yes/no question (:func:`oracle.grounding.is_polar_question`):
-#: three choices, so that "the answer is no" is not read as "the sources do not say". Asked
+#: The last line of the judge's prompt for a yes/no question where :func:`three_choice_judge` says so
+#: (Portuguese, the 1.5B): three choices, so that "the answer is no" is not read as "the sources do
+#: not say". The English line was measured and is not asked (its scores passed the bar). Asked
 #: :data:`ANSWERABLE_INSTRUCTIONS`, the 1.5B gave the sources of right "não" answers P(Sim) 0.20-0.50
 #: (bench/RESULTS.md, session 21).
 POLAR_ANSWERABLE_INSTRUCTIONS: dict[str, str] = {
