@@ -368,6 +368,17 @@ def cmd_eval(args: argparse.Namespace, ws: C.Workspace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace, ws: C.Workspace) -> int:
+    from oracle.gold_eval import compare_reports, comparison_markdown, read_report
+
+    comparison = compare_reports(read_report(args.before), read_report(args.after), *args.run)
+    if args.json:
+        print(json.dumps(comparison, ensure_ascii=False, indent=2))
+    else:
+        print(comparison_markdown(comparison, current_lang()))
+    return 0
+
+
 def _pause(seconds: float) -> None:
     """Sleep between polls (a seam for tests, which raise KeyboardInterrupt here)."""
     time.sleep(seconds)
@@ -1171,6 +1182,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_args(p, C.ChunkingConfig, ["chunk_size", "chunk_overlap"])
     _add_config_args(p, C.IngestConfig, ["clean_pages"])
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("compare", help="Two evaluations question by question: which answers became right, wrong "
+                                       "or refused between the --out folders of two 'eval' runs.")
+    p.add_argument("before", type=Path, help="--out folder (or report.json) of the earlier evaluation.")
+    p.add_argument("after", type=Path, help="--out folder (or report.json) of the later evaluation.")
+    p.add_argument("--run", nargs=2, metavar=("BEFORE", "AFTER"), default=(None, None),
+                   help="Run label to take from each report (default: each report's first run).")
+    p.add_argument("--json", action="store_true", help="Print the comparison as JSON.")
+    p.set_defaults(func=cmd_compare)
 
     _add_train_parser(sub)
     _add_improve_parser(sub)

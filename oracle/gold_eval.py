@@ -29,7 +29,8 @@ Runs (:class:`EvalRun`) differ by generator, adapter, retrieval settings or mode
 (chat as it is), ``"vanilla"`` (retrieve, prompt, generate: no answer guards, no lexical
 gate) and ``"norag"`` (the generator alone, no retrieval). Results are written as JSON and a
 Markdown table with the runs side by side; per-question rows are appended to a JSONL as they
-are produced, so an interrupted evaluation resumes where it stopped.
+are produced, so an interrupted evaluation resumes where it stopped. Two reports compare
+question by question (:func:`compare_reports`: which answers became right, wrong or refused).
 """
 
 from __future__ import annotations
@@ -305,6 +306,7 @@ def score_row(item: GoldItem, result: dict[str, Any], chunks: dict[str, Chunk]) 
         cites.append(bool(chunk) and verify_quote(c["quote"], chunk.text) and item.relevant(chunk))
     claims_missing = [] if abstained else unsupported_claims(text, sources, item.question)
     return {
+        "answerable": item.answerable,
         "keyfacts_all": bool(item.answerable and not abstained and all_facts),
         "keyfacts_share": share if (item.answerable and not abstained) else 0.0,
         "token_f1": token_f1(text, item.reference),
@@ -613,3 +615,131 @@ def evaluate(
     write_text_atomic(out / "report.json", report.to_json())
     write_text_atomic(out / "report.md", report.markdown())
     return report
+
+
+# --- two runs, question by question ----------------------------------------------------------
+
+#: What happened to one question in a run: an answerable one was answered with every key fact
+#: (``"right"``), answered without them (``"wrong"``) or refused (``"refused"``); an unanswerable
+#: one was refused (``"abstained"``) or answered (``"answered"``).
+OUTCOMES = ("right", "wrong", "refused", "abstained", "answered")
+
+
+def read_report(path: str | Path) -> dict[str, Any]:
+    """The report :func:`evaluate` wrote: ``path`` is its ``out_dir`` or its ``report.json``.
+
+    Returns:
+        ``{"gold", "runs", "rows", "created_at"}`` as in :meth:`EvalReport.to_json`.
+
+    Raises:
+        GoldError: ``gold.no_report`` when there is no readable report there.
+    """
+    file = Path(path)
+    if file.is_dir():
+        file = file / "report.json"
+    try:
+        report = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GoldError("gold.no_report", where=str(file)) from exc
+    if not isinstance(report, dict) or not isinstance(report.get("rows"), dict):
+        raise GoldError("gold.no_report", where=str(file))
+    return report
+
+
+def outcome(row: dict[str, Any], answerable: bool) -> str:
+    """One of :data:`OUTCOMES` for a report row (its ``scores``)."""
+    scores = row["scores"]
+    if not answerable:
+        return "abstained" if scores["abstained"] else "answered"
+    if scores["abstained"]:
+        return "refused"
+    return "right" if scores["keyfacts_all"] else "wrong"
+
+
+def _answerable_ids(report: dict[str, Any]) -> dict[str, bool]:
+    """``{question id: answerable}`` from the rows' scores; for a report written before the
+    scores said so, from the gold files it names, where they still exist."""
+    known: dict[str, bool] = {}
+    for rows in report["rows"].values():
+        for row in rows:
+            if "answerable" in row.get("scores", {}):
+                known[row["id"]] = bool(row["scores"]["answerable"])
+    for path in report.get("gold", []):
+        try:
+            items = load_gold(path)
+        except GoldError:
+            continue
+        for item in items:
+            known.setdefault(item.id, item.answerable)
+    return known
+
+
+def _run_rows(report: dict[str, Any], label: str | None) -> tuple[str, dict[str, dict[str, Any]]]:
+    labels = list(report["rows"])
+    if not labels:
+        raise GoldError("gold.no_report", where="(no run)")
+    chosen = label if label in report["rows"] else labels[0]
+    return chosen, {row["id"]: row for row in report["rows"][chosen]}
+
+
+def compare_reports(before: dict[str, Any], after: dict[str, Any], label_before: str | None = None,
+                    label_after: str | None = None) -> dict[str, Any]:
+    """Two runs question by question: what changed between ``before`` and ``after``
+    (:func:`read_report`), on the questions both answered.
+
+    Args:
+        before, after: two reports.
+        label_before, label_after: the run of each report to compare (default: its first run).
+
+    Returns:
+        ``{"before": label, "after": label, "n": questions in both, "transitions": [{"before":
+        outcome, "after": outcome, "n": count}], "changed": [{"id", "question", "before", "after",
+        "before_text", "after_text", "before_p", "after_p"}]}``: outcomes of :data:`OUTCOMES`;
+        ``transitions`` count every pair of outcomes, unchanged ones included, most frequent first;
+        ``changed`` lists the questions whose outcome or answer text changed, in ``after``'s order;
+        ``*_p`` the generator's own judgement of its sources (``p_answerable``) or None.
+        Questions whose answerability is unknown (an old report whose gold file is gone) are left out.
+    """
+    name_b, rows_b = _run_rows(before, label_before)
+    name_a, rows_a = _run_rows(after, label_after)
+    answerable = {**_answerable_ids(before), **_answerable_ids(after)}
+    counts: dict[tuple[str, str], int] = {}
+    changed = []
+    for qid, row_a in rows_a.items():
+        row_b = rows_b.get(qid)
+        if row_b is None or qid not in answerable:
+            continue
+        ob, oa = outcome(row_b, answerable[qid]), outcome(row_a, answerable[qid])
+        counts[(ob, oa)] = counts.get((ob, oa), 0) + 1
+        if ob != oa or row_b["result"]["text"] != row_a["result"]["text"]:
+            changed.append({"id": qid, "question": row_a["question"], "before": ob, "after": oa,
+                            "before_text": row_b["result"]["text"], "after_text": row_a["result"]["text"],
+                            "before_p": row_b["result"].get("p_answerable"),
+                            "after_p": row_a["result"].get("p_answerable")})
+    transitions = [{"before": b, "after": a, "n": n}
+                   for (b, a), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return {"before": name_b, "after": name_a, "n": sum(counts.values()), "transitions": transitions,
+            "changed": changed}
+
+
+def comparison_markdown(comparison: dict[str, Any], lang: str = "en", width: int = 100) -> str:
+    """:func:`compare_reports` as Markdown: the transitions table, then each changed question with
+    both answers cut to ``width`` characters."""
+    from oracle.i18n import t
+
+    def p(value: float | None) -> str:
+        return "" if value is None else f" (P {value:.2f})"
+
+    def name(o: str) -> str:
+        return t(f"eval.outcome.{o}", lang)
+
+    lines = [t("eval.compare.head", lang, n=comparison["n"], before=comparison["before"], after=comparison["after"]),
+             "", f"| {t('eval.compare.before', lang)} | {t('eval.compare.after', lang)} | n |", "|---|---|---|"]
+    lines += [f"| {name(x['before'])} | {name(x['after'])} | {x['n']} |" for x in comparison["transitions"]]
+    for c in comparison["changed"]:
+        lines += ["", f"**{c['id']}** {c['question']}",
+                  f"- {t('eval.compare.before', lang)}: {name(c['before'])}{p(c['before_p'])}: "
+                  f"{' '.join(c['before_text'].split())[:width]}",
+                  f"- {t('eval.compare.after', lang)}: {name(c['after'])}{p(c['after_p'])}: "
+                  f"{' '.join(c['after_text'].split())[:width]}"]
+    return "\n".join(lines)

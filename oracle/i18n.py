@@ -109,6 +109,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Conjunto de perguntas de referência inválido: ids repetidos em {where}. Veja o formato em bench/gold/README.md.",
         "en": "Invalid gold set: duplicate ids in {where}. See the format in bench/gold/README.md.",
     },
+    "gold.no_report": {
+        "pt": "Não há relatório de avaliação em {where}: indique a pasta --out de um 'python -m oracle eval' terminado (ela tem report.json).",
+        "en": "No evaluation report in {where}: give the --out folder of a finished 'python -m oracle eval' (it holds report.json).",
+    },
+    "eval.compare.head": {
+        "pt": "{n} perguntas nas duas avaliações: antes = {before}, depois = {after}.",
+        "en": "{n} questions in both evaluations: before = {before}, after = {after}.",
+    },
+    "eval.compare.before": {"pt": "antes", "en": "before"},
+    "eval.compare.after": {"pt": "depois", "en": "after"},
+    "eval.outcome.right": {"pt": "certa", "en": "right"},
+    "eval.outcome.wrong": {"pt": "errada", "en": "wrong"},
+    "eval.outcome.refused": {"pt": "recusada (tinha resposta)", "en": "refused (answerable)"},
+    "eval.outcome.abstained": {"pt": "recusa correta", "en": "rightly refused"},
+    "eval.outcome.answered": {"pt": "respondida (não tinha resposta)", "en": "answered (unanswerable)"},
     "gold.missing_doc": {
         "pt": "Conjunto de perguntas de referência inválido: o documento {name!r} não está em: {where} (indique a pasta dele com --docs). Veja o formato em bench/gold/README.md.",
         "en": "Invalid gold set: document {name!r} not found in: {where} (give its folder with --docs). See the format in bench/gold/README.md.",

@@ -213,3 +213,48 @@ def test_retrieval_mode_scores_retrieval_without_generating(tmp_path, gold_file,
     # BM25 ranks the pages holding the questions' words: hybrid finds all three gold pages in the top 5
     assert hybrid["retrieval"]["hit@5"] == 1.0
     assert "| dense | " in report.markdown() and " – |" in report.markdown()
+
+
+def test_compare_tells_which_questions_changed_and_how(tmp_path, gold_file, workspace,
+                                                       tiny_embedder_dir, capsys):  # noqa: F811
+    """``oracle compare``: two evaluations question by question, from their --out folders; an older
+    report without ``answerable`` in its scores takes it from the gold file it names."""
+    from oracle.cli import main
+    from oracle.gold_eval import compare_reports, read_report
+
+    def refuses_g1(messages):
+        asked = messages[-1]["content"].split("Pergunta:")[-1]
+        return NOT_FOUND["pt"] if "valor total destinado" in asked else _reply(messages)
+
+    for out, fn in (("before", _reply), ("after", refuses_g1)):
+        evaluate([gold_file], [EvalRun(label="rag", generator="fake:x")], out_dir=tmp_path / out,
+                 embedder=tiny_embedder_dir, workspace=workspace,
+                 generators={"fake:x": FakeGenerator(fn=fn, name="fake:x")})
+    comparison = compare_reports(read_report(tmp_path / "before"), read_report(tmp_path / "after" / "report.json"))
+    assert comparison["n"] == 5
+    transitions = {(x["before"], x["after"]): x["n"] for x in comparison["transitions"]}
+    assert transitions == {("right", "right"): 2, ("right", "refused"): 1, ("abstained", "abstained"): 2}
+    assert [c["id"] for c in comparison["changed"]] == ["g1"]
+    assert "250.000,00" in comparison["changed"][0]["before_text"]
+    assert comparison["changed"][0]["after_text"] == NOT_FOUND["pt"]
+
+    # a report written before the scores said which questions are answerable
+    old = json.loads((tmp_path / "before" / "report.json").read_text(encoding="utf-8"))
+    for row in old["rows"]["rag"]:
+        del row["scores"]["answerable"]
+    old["gold"] = [str(gold_file)]
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "report.json").write_text(json.dumps(old), encoding="utf-8")
+    assert compare_reports(read_report(tmp_path / "old"), read_report(tmp_path / "after"))["transitions"] == \
+        comparison["transitions"]
+
+    assert main(["compare", str(tmp_path / "before"), str(tmp_path / "after")]) == 0
+    out = capsys.readouterr().out
+    assert "| certa | recusada (tinha resposta) | 1 |" in out and "**g1**" in out
+    assert main(["compare", str(tmp_path / "before"), str(tmp_path / "after"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["changed"][0]["id"] == "g1"
+    # not an evaluation folder: a clear error that says what to give
+    assert main(["compare", str(tmp_path), str(tmp_path / "after")]) == 2
+    assert "report.json" in capsys.readouterr().err
+    with pytest.raises(GoldError):
+        read_report(tmp_path / "missing")
