@@ -656,9 +656,10 @@ def outcome(row: dict[str, Any], answerable: bool) -> str:
     return "right" if scores["keyfacts_all"] else "wrong"
 
 
-def _answerable_ids(report: dict[str, Any]) -> dict[str, bool]:
-    """``{question id: answerable}`` from the rows' scores; for a report written before the
-    scores said so, from the gold files it names, where they still exist."""
+def answerable_ids(report: dict[str, Any]) -> dict[str, bool]:
+    """``{question id: answerable}`` of a report (:func:`read_report`): from its rows' scores, and
+    for a report written before the scores said so, from the gold files it names, where they still
+    exist (a question found in neither is left out)."""
     known: dict[str, bool] = {}
     for rows in report["rows"].values():
         for row in rows:
@@ -702,7 +703,7 @@ def compare_reports(before: dict[str, Any], after: dict[str, Any], label_before:
     """
     name_b, rows_b = _run_rows(before, label_before)
     name_a, rows_a = _run_rows(after, label_after)
-    answerable = {**_answerable_ids(before), **_answerable_ids(after)}
+    answerable = {**answerable_ids(before), **answerable_ids(after)}
     counts: dict[tuple[str, str], int] = {}
     changed = []
     for qid, row_a in rows_a.items():

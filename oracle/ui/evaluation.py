@@ -15,7 +15,6 @@ one row per figure of :data:`oracle.gold_eval.COLUMNS`, formatted in the session
 question.
 """
 
-import json
 import logging
 import re
 import shutil
@@ -28,7 +27,7 @@ import gradio as gr
 
 from oracle import jobs
 from oracle.config import DEFAULT_INDEX, RAGConfig
-from oracle.errors import JobError
+from oracle.errors import JobError, OracleError
 from oracle.ui import widgets
 from oracle.ui.context import UIContext, guard
 
@@ -118,20 +117,6 @@ def _question_headers(ctx: UIContext, lang: str) -> list[str]:
     return [ctx.t(f"ui.eval.q.{c}", lang) for c in cols]
 
 
-def _answerable(report: dict[str, Any]) -> dict[str, bool]:
-    """``{question id: answerable}`` from the gold file(s) the report names (``{}`` if gone)."""
-    from oracle.errors import OracleError
-    from oracle.gold_eval import load_gold
-
-    found: dict[str, bool] = {}
-    for path in report.get("gold") or []:
-        try:
-            found.update({item.id: item.answerable for item in load_gold(path)})
-        except OracleError:
-            continue
-    return found
-
-
 def questions_table(ctx: UIContext, report: dict[str, Any], label: str | None, lang: str):
     """The answers of run ``label`` (default: the first) question by question: question, what was
     expected (answer or refuse), the answer, key facts ✔/✘, refused, unsupported claim, seconds."""
@@ -139,7 +124,9 @@ def questions_table(ctx: UIContext, report: dict[str, Any], label: str | None, l
     runs = [r.get("label") for r in report.get("runs") or []]
     if label not in rows_by_run:
         label = runs[0] if runs else None
-    answerable = _answerable(report)
+    from oracle.gold_eval import answerable_ids
+
+    answerable = answerable_ids(report)
     rows = []
     for row in rows_by_run.get(label, []) if label else []:
         result, scores = row.get("result") or {}, row.get("scores") or {}
@@ -167,8 +154,10 @@ def latest_report(ctx: UIContext) -> dict[str, Any] | None:
             continue
         folder = ctx.workspace.home / "eval" / _folder_name(str(status.result["stem"]))
         try:
-            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            from oracle.gold_eval import read_report
+
+            report = read_report(folder)
+        except OracleError:
             continue
         return {**report, "_dir": str(folder)}
     return None
