@@ -676,10 +676,15 @@ def answerable_ids(report: dict[str, Any]) -> dict[str, bool]:
 
 
 def _run_rows(report: dict[str, Any], label: str | None) -> tuple[str, dict[str, dict[str, Any]]]:
+    """``(label, {question id: row})`` of run ``label`` of ``report`` (default: its first run).
+
+    Raises:
+        GoldError: ``gold.no_run`` when the report has no run of that label (or none at all).
+    """
     labels = list(report["rows"])
-    if not labels:
-        raise GoldError("gold.no_report", where="(no run)")
-    chosen = label if label in report["rows"] else labels[0]
+    if not labels or (label is not None and label not in report["rows"]):
+        raise GoldError("gold.no_run", label=label or "", labels=", ".join(labels) or "-")
+    chosen = label if label is not None else labels[0]
     return chosen, {row["id"]: row for row in report["rows"][chosen]}
 
 

@@ -113,6 +113,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Não há relatório de avaliação em {where}: indique a pasta --out de um 'python -m oracle eval' terminado (ela tem report.json).",
         "en": "No evaluation report in {where}: give the --out folder of a finished 'python -m oracle eval' (it holds report.json).",
     },
+    "gold.no_run": {
+        "pt": "A avaliação não tem a execução {label!r}. Execuções dela: {labels} (escolha com --run).",
+        "en": "The evaluation has no run {label!r}. Its runs: {labels} (choose with --run).",
+    },
     "eval.compare.head": {
         "pt": "{n} perguntas nas duas avaliações: antes = {before}, depois = {after}.",
         "en": "{n} questions in both evaluations: before = {before}, after = {after}.",

@@ -253,6 +253,9 @@ def test_compare_tells_which_questions_changed_and_how(tmp_path, gold_file, work
     assert "| certa | recusada (tinha resposta) | 1 |" in out and "**g1**" in out
     assert main(["compare", str(tmp_path / "before"), str(tmp_path / "after"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["changed"][0]["id"] == "g1"
+    # a run label the report does not have: the error lists the ones it has
+    assert main(["compare", str(tmp_path / "before"), str(tmp_path / "after"), "--run", "rag", "vanila"]) == 2
+    assert "'vanila'" in (err := capsys.readouterr().err) and "rag" in err
     # not an evaluation folder: a clear error that says what to give
     assert main(["compare", str(tmp_path), str(tmp_path / "after")]) == 2
     assert "report.json" in capsys.readouterr().err
