@@ -661,10 +661,15 @@ def answerable_ids(report: dict[str, Any]) -> dict[str, bool]:
     for a report written before the scores said so, from the gold files it names, where they still
     exist (a question found in neither is left out)."""
     known: dict[str, bool] = {}
+    unknown = False
     for rows in report["rows"].values():
         for row in rows:
             if "answerable" in row.get("scores", {}):
                 known[row["id"]] = bool(row["scores"]["answerable"])
+            else:
+                unknown = True
+    if not unknown:  # a current report: its gold files need not be read
+        return known
     for path in report.get("gold", []):
         try:
             items = load_gold(path)
