@@ -466,7 +466,8 @@ ENGINES = ("auto", "transformers", "llama.cpp")
 
 _LLAMA_MODELS: dict[str, Any] = {}  # GGUF path -> llama_cpp.Llama, shared by generators
 _LLAMA_LOCKS: dict[str, threading.Lock] = {}  # GGUF path -> one answer at a time per loaded model
-_LLAMA_JUDGED: dict[str, Messages] = {}  # GGUF path -> the messages of a judge() just run on it
+_LLAMA_LAST: dict[str, tuple[str, Messages]] = {}  # GGUF path -> ("stream" or "judge", its messages), last call
+_LLAMA_FORMATTERS: dict[str, Any] = {}  # GGUF path -> the chat formatter of its template
 _LLAMA_LOAD_LOCK = threading.Lock()
 
 
@@ -484,7 +485,8 @@ def release_llama_models() -> int:
                     close()
         _LLAMA_MODELS.clear()
         _LLAMA_LOCKS.clear()
-        _LLAMA_JUDGED.clear()
+        _LLAMA_LAST.clear()
+        _LLAMA_FORMATTERS.clear()
     return len(released)
 
 
@@ -669,13 +671,11 @@ class LlamaCppGenerator:
         start = time.perf_counter()
         n_pieces = 0
         with _LLAMA_LOCKS[self._path]:
-            # No prompt prefix is reused from the previous answer: the reused length would depend on
-            # what was asked before, and the prefill's batch boundaries with it, so the same question
-            # could get another greedy answer (seen with SmolLM2). The one exception is a judge() of
-            # the same prompt just before (its last line aside): the same question then always
+            # The KV cache keeps the system prompt's prefix only (:meth:`_start`), except after a
+            # judge() of the same prompt but for its last line: the same question then always
             # reuses the same prefix.
-            if not _same_but_last_line(_LLAMA_JUDGED.pop(self._path, None), messages):
-                llm.reset()
+            self._start(llm, messages, after="judge")
+            _LLAMA_LAST[self._path] = ("stream", messages)
             try:
                 events = llm.create_chat_completion(messages=messages, max_tokens=int(max_new_tokens),
                                                     stream=True, repeat_penalty=1.0, **sampling)
@@ -700,6 +700,61 @@ class LlamaCppGenerator:
         """The whole reply (the streamed pieces joined)."""
         return "".join(self.stream(messages, max_new_tokens=max_new_tokens, temperature=temperature))
 
+    def system_prefix(self, messages: Messages) -> list[int]:
+        """The token ids of ``messages``' prompt (the GGUF's chat template, as
+        ``create_chat_completion`` renders and tokenizes it) up to where the last message's content
+        begins: the template's opening, the system prompt and the user turn's header, ~60 tokens for
+        the RAG prompt of :func:`oracle.rag.build_messages` on the bundled Qwen models. Empty when
+        the prompt's tokens do not start with them (a tokenizer that merges across that boundary)."""
+        from llama_cpp import llama_chat_format
+
+        llm = self._llama()
+        formatter = _LLAMA_FORMATTERS.get(self._path)
+        if formatter is None:
+            eos, bos = llm.token_eos(), llm.token_bos()
+            formatter = llama_chat_format.Jinja2ChatFormatter(
+                template=llm.metadata["tokenizer.chat_template"],
+                eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+                bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+                stop_token_ids=[eos])  # as llama_cpp.Llama builds its "chat_template.default" handler
+            _LLAMA_FORMATTERS[self._path] = formatter
+        marker = "<<oracle: last message>>"
+        probe = formatter(messages=[*messages[:-1], {**messages[-1], "content": marker}])
+        if marker not in probe.prompt:
+            return []
+        rendered = formatter(messages=messages)
+
+        def tokens(text: str) -> list[int]:
+            return llm.tokenize(text.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+
+        prefix = tokens(probe.prompt.split(marker, 1)[0])
+        return prefix if tokens(rendered.prompt)[:len(prefix)] == prefix else []
+
+    def _start(self, llm: Any, messages: Messages, after: str) -> None:
+        """Prepare ``llm``'s KV cache for ``messages`` (callers hold the model's lock).
+
+        When the previous call on this model was ``after`` (``"judge"`` for an answer, ``"stream"``
+        for a judgement) on the same messages but for the last line, the cache is left as it is:
+        ``create_chat_completion`` reuses the longest common token prefix, so only the last line is
+        computed again. Otherwise the cache is made to hold exactly :meth:`system_prefix` of
+        ``messages`` (kept from the previous prompt when it began the same, else computed alone, as
+        one batch), and ``create_chat_completion`` computes the rest. Either way the prefix is always
+        computed the same way and the rest from the same position, so a reply does not depend on
+        the question asked before it (a prefix reused to whatever length the previous prompt shared
+        changed the prefill's batch boundaries, and SmolLM2's greedy answers with them:
+        bench/RESULTS.md, session 8). A model without a chat template starts from an empty cache."""
+        last = _LLAMA_LAST.get(self._path)
+        if last and last[0] == after and _same_but_last_line(last[1], messages):
+            return
+        prefix = self.system_prefix(messages) if "tokenizer.chat_template" in llm.metadata else []
+        k = len(prefix)
+        if k and llm.n_tokens >= k and list(llm.input_ids[:k]) == prefix:
+            llm.n_tokens = k  # create_chat_completion drops the cache past the prefix it shares
+            return
+        llm.reset()
+        if k:
+            llm.eval(prefix)
+
     def judge(self, messages: Messages, yes: Sequence[str], no: Sequence[str]) -> float:
         """P(yes) / (P(yes) + P(no)) for the first token of the reply to ``messages``: the
         probabilities of the first tokens of the ``yes`` words summed, against the ``no`` words'
@@ -722,6 +777,7 @@ class LlamaCppGenerator:
             return scores
 
         with _LLAMA_LOCKS[self._path]:
+            self._start(llm, messages, after="stream")
             try:
                 llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, top_k=1,
                                            repeat_penalty=1.0, logits_processor=[capture])
@@ -732,7 +788,7 @@ class LlamaCppGenerator:
                 return llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
 
             yes_ids, no_ids = _first_ids(encode, yes), _first_ids(encode, no)
-            _LLAMA_JUDGED[self._path] = messages
+            _LLAMA_LAST[self._path] = ("judge", messages)
         return _yes_share(captured[0], yes_ids, no_ids)
 
 

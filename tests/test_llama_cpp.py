@@ -147,29 +147,40 @@ def test_smollm2_on_llama_cpp_streams_greedy_and_repeatable():
     assert gen.generate(MESSAGES, max_new_tokens=12) == "".join(pieces)
 
 
+def _spy_evals(llama) -> list[tuple[int, int]]:
+    """Record ``(position, n_tokens)`` of each ``llama.eval`` (one per prompt piece or decoded token)."""
+    calls: list[tuple[int, int]] = []
+    evaluate_tokens = llama.eval
+    llama.eval = lambda tokens: (calls.append((llama.n_tokens, len(tokens))), evaluate_tokens(tokens))[1]
+    return calls
+
+
 @pytest.mark.slow
 def test_smollm2_judge_then_answer_reuses_the_prompt_prefix():
     """judge() reads one token past the prompt; the answer to the same messages but for the last
-    line then keeps the judged prefix (no reset); any other answer resets the KV cache."""
+    line then keeps the judged prefix; any other answer keeps only the system prompt's prefix."""
     pytest.importorskip("llama_cpp")
     gen = llm.LlamaCppGenerator(SMOL)
     judged = [MESSAGES[0], {"role": "user", "content": MESSAGES[1]["content"] + "\nAnswer only Yes or No."}]
     llama = gen._llama()
-    resets: list[int] = []
-    reset = llama.reset
-    llama.reset = lambda: (resets.append(1), reset())[1]
+    k = len(gen.system_prefix(MESSAGES))
+    calls = _spy_evals(llama)
     try:
         p_yes = gen.judge(judged, ["Yes"], ["No"])
         assert 0.0 < p_yes < 1.0
-        resets.clear()
-        assert "Paris" in gen.generate(MESSAGES, max_new_tokens=12) and resets == []  # prefix kept
-        assert "Paris" in gen.generate(MESSAGES, max_new_tokens=12) and resets  # a plain answer resets
+        calls.clear()
+        assert "Paris" in gen.generate(MESSAGES, max_new_tokens=12)
+        assert calls[0][0] > k  # the judged prompt kept, up to its last line
+        calls.clear()
+        assert "Paris" in gen.generate(MESSAGES, max_new_tokens=12)
+        assert calls[0][0] == k  # a plain answer after an answer: the system prefix only
         gen.judge(judged, ["Yes"], ["No"])
-        resets.clear()
+        calls.clear()
         other = [MESSAGES[0], {"role": "user", "content": "What is the capital of Italy?"}]
-        assert gen.generate(other, max_new_tokens=12) and resets  # another question: reset
+        assert gen.generate(other, max_new_tokens=12)
+        assert calls[0][0] == k  # another question: the system prefix only
     finally:
-        del llama.reset
+        del llama.eval
     assert p_yes == pytest.approx(gen.judge(judged, ["Yes"], ["No"]), abs=1e-3)
     # the answer after a refusal judged wrong: barred from starting as the first reply did
     first = gen.generate(MESSAGES, max_new_tokens=12)
@@ -177,6 +188,44 @@ def test_smollm2_judge_then_answer_reuses_the_prompt_prefix():
     llama = gen._llama()
     tokens = [llama.tokenize(t.encode("utf-8"), add_bos=False, special=False)[0] for t in (first, again)]
     assert tokens[0] != tokens[1] and again
+
+
+@pytest.mark.slow
+def test_smollm2_keeps_the_system_prefix_and_answers_alike_after_any_question():
+    """Between questions the KV cache keeps the chat template's opening and the system prompt
+    (``system_prefix``: up to where the user's message begins), computed as one piece; the rest of a
+    prompt is always computed from that position. So a question gets the same greedy answer and the
+    same judgement after any other question as on a fresh cache."""
+    pytest.importorskip("llama_cpp")
+    gen = llm.LlamaCppGenerator(SMOL)
+    llama = gen._llama()
+    prefix = gen.system_prefix(MESSAGES)
+    text = llama.detokenize(prefix, special=True).decode("utf-8")
+    assert text.endswith("user\n") and MESSAGES[0]["content"] in text and "capital" not in text
+    questions = ["What is the capital of Italy?", "Name a large animal that lives in the sea.",
+                 "What colour is the sky on a clear day?"]
+    judged = [MESSAGES[0], {"role": "user", "content": MESSAGES[1]["content"] + "\nAnswer only Yes or No."}]
+    llama.reset()
+    fresh = gen.generate(MESSAGES, max_new_tokens=16)
+    llama.reset()
+    fresh_p = gen.judge(judged, ["Yes"], ["No"])
+    calls = _spy_evals(llama)
+    try:
+        for question in questions:
+            gen.generate([MESSAGES[0], {"role": "user", "content": question}], max_new_tokens=8)
+            calls.clear()
+            assert gen.generate(MESSAGES, max_new_tokens=16) == fresh
+            assert calls[0] == (len(prefix), calls[0][1])  # computed from the end of the system prefix
+            gen.generate([MESSAGES[0], {"role": "user", "content": question}], max_new_tokens=8)
+            assert gen.judge(judged, ["Yes"], ["No"]) == fresh_p
+        # another system prompt: nothing of the old one is kept
+        french = [{"role": "system", "content": "Reply in French."}, MESSAGES[1]]
+        calls.clear()
+        gen.generate(french, max_new_tokens=4)
+        k = len(gen.system_prefix(french))
+        assert calls[0] == (0, k) and calls[1][0] == k  # its prefix alone, from the start, then the rest
+    finally:
+        del llama.eval
 
 
 def test_llamacpp_prefix_on_a_folder_says_what_to_name(tmp_path):
