@@ -480,9 +480,13 @@ def folder_leftovers(final: str | os.PathLike) -> list[tuple[Path, str]]:
     found = []
     for entry in final.parent.iterdir():
         match = _FOLDER_LEFTOVER.match(entry.name)
-        if match and match["name"] == final.name and entry.is_dir():
-            found.append((entry, match["kind"]))
-    return sorted(found, key=lambda e: e[0].stat().st_mtime_ns, reverse=True)
+        if match and match["name"] == final.name:
+            try:  # a swap under way may rename or delete it meanwhile
+                if entry.is_dir():
+                    found.append((entry.stat().st_mtime_ns, entry, match["kind"]))
+            except OSError:
+                continue
+    return [(entry, kind) for _, entry, kind in sorted(found, key=lambda e: e[0], reverse=True)]
 
 
 def recover_folder(final: str | os.PathLike, complete: Callable[[Path], bool]) -> bool:
@@ -505,7 +509,13 @@ def recover_folder(final: str | os.PathLike, complete: Callable[[Path], bool]) -
 
     final = Path(final)
     if not folder_leftovers(final):
-        return complete(final)
+        if complete(final):
+            return True
+        # Incomplete with nothing beside it: no version at all, or a swap that began after the
+        # listing (its staging folder written, the current one renamed aside). List again: a swap
+        # under way leaves a leftover until ``final`` is whole again.
+        if not folder_leftovers(final):
+            return complete(final)
     with folder_lock(final):
         leftovers = folder_leftovers(final)
         if not complete(final):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
 
@@ -126,3 +128,49 @@ def test_a_resource_held_too_long_raises_a_message_not_filelock_timeout(tmp_path
         thread.join(10)
     with resource_lock(tmp_path / ".default", timeout_s=5):  # free again
         pass
+
+
+def test_a_folder_found_incomplete_mid_swap_is_waited_for_not_reported_missing(tmp_path, monkeypatch):
+    """recover_folder lists the leftovers, then checks the folder: a save can begin between the two
+    (staging written, the current version renamed aside). The folder is then whole again once the
+    save ends, so it must be reported present, not missing (under load, the chat's index load
+    raised "O índice não existe" this way while a build saved the index)."""
+    import threading
+    import time
+
+    from oracle import schema
+
+    final = tmp_path / "default"
+    final.mkdir()
+    (final / "index.json").write_text("{}")
+
+    def complete(folder):
+        return (folder / "index.json").is_file()
+
+    listings = []
+    real_leftovers = schema.folder_leftovers
+    swapped = threading.Event()
+
+    def save_in_the_background():
+        with schema.folder_lock(final):
+            staging = schema.staging_folder(final)
+            (staging / "index.json").write_text('{"v": 2}')
+            old = staging.with_name(staging.name[: -len(".tmp")] + ".old")
+            os.replace(final, old)  # the current version aside: `final` is missing now
+            swapped.set()
+            time.sleep(0.3)
+            os.replace(staging, final)
+            shutil.rmtree(old)
+
+    def leftovers_then_a_save_begins(folder):
+        found = real_leftovers(folder)
+        listings.append(found)
+        if len(listings) == 1:  # the first listing came just before the save
+            threading.Thread(target=save_in_the_background).start()
+            assert swapped.wait(5)
+        return found
+
+    monkeypatch.setattr(schema, "folder_leftovers", leftovers_then_a_save_begins)
+    assert schema.recover_folder(final, complete)
+    assert json.loads((final / "index.json").read_text()) == {"v": 2}
+    assert listings[0] == [] and len(listings) >= 2
