@@ -600,8 +600,11 @@ class LlamaCppGenerator:
     The prompt is the model's own chat template as stored in the GGUF (the template the transformers
     tokenizer converted from the same file carries). Decoding is greedy when ``temperature == 0``
     (top-k 1, no repetition penalty), else sampling at that temperature. One answer at a time runs per
-    loaded model (a lock; llama.cpp contexts are not thread-safe). The KV cache is reset before each
-    answer, so an answer does not depend on the question asked before it.
+    loaded model (a lock; llama.cpp contexts are not thread-safe). Between questions the KV cache
+    keeps only the chat template's opening and the system prompt (:meth:`system_prefix`, 59 tokens of
+    the RAG prompt), always computed alone, so an answer does not depend on the question asked
+    before it (first token 0.97x that of a reset cache for 4 sources: ``bench/bench_system_prefix.py``,
+    bench/RESULTS.md, session 23).
 
     Raises:
         GenerationError: an adapter was given (``err.gen_adapter_llama_cpp``); the package is missing
@@ -758,11 +761,12 @@ class LlamaCppGenerator:
     def judge(self, messages: Messages, yes: Sequence[str], no: Sequence[str]) -> float:
         """P(yes) / (P(yes) + P(no)) for the first token of the reply to ``messages``: the
         probabilities of the first tokens of the ``yes`` words summed, against the ``no`` words'
-        (:func:`_yes_share`). One token is evaluated past the prompt; the prompt prefix that
-        ``messages`` shares with the previous call's (the answer just given to the same sources)
-        is not computed again, since the KV cache is not reset first (llama-cpp-python reuses the
-        longest common token prefix). Likewise the next :meth:`stream` of the same messages but
-        for their last line (the answer after a judgement) reuses this prompt's prefix.
+        (:func:`_yes_share`). One token is evaluated past the prompt. After an answer to the same
+        messages but for their last line (the answer just given to the same sources), only that
+        line is computed again (llama-cpp-python reuses the longest common token prefix); otherwise
+        the prompt is computed after the system prefix (:meth:`_start`). Likewise the next
+        :meth:`stream` of the same messages but for their last line (the answer after a
+        judgement) reuses this prompt's prefix.
 
         Raises:
             GenerationError: the prompt does not fit ``n_ctx``, or llama.cpp failed.
