@@ -45,8 +45,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 
-def prompt_messages(n_chunks: int) -> list[dict]:
-    """One RAG prompt with ``n_chunks`` pages of the test notice as sources."""
+def prompt_messages(n_chunks: int, question: str | None = None) -> list[dict]:
+    """One RAG prompt with ``n_chunks`` pages of the test notice as sources, for ``question``
+    (default: the first of ``docs.FACTS``)."""
     import docs
     from oracle import rag
     from oracle.schema import Chunk, Hit
@@ -58,7 +59,7 @@ def prompt_messages(n_chunks: int) -> list[dict]:
         chunk = Chunk(chunk_id=f"edital:{rank}", doc_id="edital", doc_name="edital-12-2026.pdf", text=text,
                       page_start=page, page_end=page, char_start=0, char_end=len(text))
         hits.append(Hit(chunk=chunk, score=0.9, rank=rank))
-    return rag.build_messages(next(iter(docs.FACTS)), hits, "pt")
+    return rag.build_messages(question or next(iter(docs.FACTS)), hits, "pt")
 
 
 def main() -> None:

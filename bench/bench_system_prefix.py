@@ -35,22 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-
-
-def prompt_messages(question: str, n_chunks: int) -> list[dict]:
-    """The RAG prompt for ``question`` with ``n_chunks`` pages of the test notice as sources."""
-    import docs
-    from oracle import rag
-    from oracle.schema import Chunk, Hit
-
-    hits = []
-    for rank in range(1, n_chunks + 1):
-        page = (rank - 1) % len(docs.PT_PAGES) + 1
-        text = docs.pt_page_clean(page)
-        chunk = Chunk(chunk_id=f"edital:{rank}", doc_id="edital", doc_name="edital-12-2026.pdf", text=text,
-                      page_start=page, page_end=page, char_start=0, char_end=len(text))
-        hits.append(Hit(chunk=chunk, score=0.9, rank=rank))
-    return rag.build_messages(question, hits, "pt")
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def timed(pieces) -> tuple[float, float, str]:
@@ -74,6 +59,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import docs
+    from bench_prefill import prompt_messages
     from oracle import llm, models
 
     path = models.gguf_file(args.model)
@@ -82,7 +68,7 @@ def main() -> None:
     ours = llm.LlamaCppGenerator(args.model, n_threads=threads)
     ours.load()
     questions = list(docs.FACTS)
-    prompts = [prompt_messages(q, args.chunks) for q in questions]
+    prompts = [prompt_messages(args.chunks, q) for q in questions]
     n_prefix = len(ours.system_prefix(prompts[0]))
     lengths = []
     for messages in prompts:
