@@ -708,15 +708,19 @@ class LlamaCppGenerator:
         ``create_chat_completion`` renders and tokenizes it) up to where the last message's content
         begins: the template's opening, the system prompt and the user turn's header, ~60 tokens for
         the RAG prompt of :func:`oracle.rag.build_messages` on the bundled Qwen models. Empty when
-        the prompt's tokens do not start with them (a tokenizer that merges across that boundary)."""
+        the prompt's tokens do not start with them (a tokenizer that merges across that boundary),
+        and for a GGUF without a chat template."""
         from llama_cpp import llama_chat_format
 
         llm = self._llama()
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return []
         formatter = _LLAMA_FORMATTERS.get(self._path)
         if formatter is None:
             eos, bos = llm.token_eos(), llm.token_bos()
             formatter = llama_chat_format.Jinja2ChatFormatter(
-                template=llm.metadata["tokenizer.chat_template"],
+                template=template,
                 eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
                 bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
                 stop_token_ids=[eos])  # as llama_cpp.Llama builds its "chat_template.default" handler
@@ -749,7 +753,7 @@ class LlamaCppGenerator:
         last = _LLAMA_LAST.get(self._path)
         if last and last[0] == after and _same_but_last_line(last[1], messages):
             return
-        prefix = self.system_prefix(messages) if "tokenizer.chat_template" in llm.metadata else []
+        prefix = self.system_prefix(messages)
         k = len(prefix)
         if k and llm.n_tokens >= k and list(llm.input_ids[:k]) == prefix:
             llm.n_tokens = k  # create_chat_completion drops the cache past the prefix it shares
