@@ -319,6 +319,19 @@ _ASKS_NUMBER_RE = re.compile(
     r"|how (?:many|much)\b|what (?:year|date|version)\b|which (?:year|version)\b)"
 )
 
+#: Questions that seek a figure anywhere in them (folded text): a broader, looser
+#: :data:`_ASKS_NUMBER_RE` for :func:`seeks_figure`. "quanto tempo", "quando" and "Segundo o
+#: manual, quantos…" count; "Quais são as partes de…", "Como crio…" and "Preciso ser root…" do not.
+_SEEKS_FIGURE_RE = re.compile(
+    r"\bquant[oa]s?\b|\bquando\b"
+    r"|\bqual (?:e |era |sera |foi )?(?:o |a )?(?:\w+ )?(?:valor|preco|numero|versao|tamanho|telefone|data|ano|salario"
+    r"|porta|prazo|limite|idade|duracao|horario|hora|custo|taxa|capacidade|percentual|ip|endereco)\b"
+    r"|\bque (?:ano|data|dia|mes|horario|hora|idade|versao|tamanho|porta|numero|valor)\b"
+    r"|\bhow (?:many|much|long|old|big|large)\b|\bwhen\b"
+    r"|\bwhat (?:is the |was the )?(?:\w+ ){0,2}(?:year|date|time|version|size|number|port|address|price|amount|value)\b"
+    r"|\bwhich (?:year|version|port)\b"
+)
+
 #: Figures written as words (folded), which answer a "how many" as well as digits do. Not "um",
 #: "uma", "one": they are articles far more often than answers.
 NUMBER_WORDS = frozenset(
@@ -335,6 +348,15 @@ def asks_for_number(question: str) -> bool:
     :data:`_ASKS_NUMBER_RE` at its start, after :func:`fold`. Expected-answer-type
     classification in the sense of Li & Roth (2002, "Learning question classifiers"), by rule."""
     return _ASKS_NUMBER_RE.search(fold(question)) is not None
+
+
+def seeks_figure(question: str) -> bool:
+    """True when ``question`` asks for a figure anywhere in it (:data:`_SEEKS_FIGURE_RE`: a
+    quantity, amount, duration, date, time, version, size, port or address). Looser than
+    :func:`asks_for_number`, which only looks at the question's start: this one decides whether a
+    number in the answer is what the question asked for (:func:`number_context` is then checked),
+    or only part of the wording of a command, a manual page ("grep(1)") or a standard ("ISO 639")."""
+    return _SEEKS_FIGURE_RE.search(fold(question)) is not None
 
 
 #: What makes a question open ("wh-") or a choice, anywhere in it (folded text): an interrogative

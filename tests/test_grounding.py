@@ -254,3 +254,17 @@ def test_questions_that_ask_for_a_figure():
     assert not gives_figure("O Moodle vem instalado no Debian Edu 12 [4].", question)  # the question's own number
     assert gives_figure("O Debian Edu 12 traz o Moodle 4.1 [4].", question)
     assert not gives_figure("2.1.2 Canais de IRC [1]", "Quantos desenvolvedores MOTU existem?")  # a section number
+
+
+def test_seeks_figure_finds_a_figure_asked_for_anywhere_in_the_question():
+    from oracle.grounding import seeks_figure
+
+    assert seeks_figure("Segundo o edital, quanto tempo dura a bolsa?")  # not at the start
+    assert seeks_figure("Quando começam as inscrições?")
+    assert seeks_figure("Qual é a última versão do Moodle?")  # one word between article and noun
+    assert seeks_figure("A partir de que horário o servidor desliga?")
+    assert seeks_figure("What is the maximum file size?")
+    assert not seeks_figure("Quais ferramentas de texto usam expressões regulares estendidas?")
+    assert not seeks_figure("Quais são as partes de um valor de locale?")  # "quais", not "qual … valor"
+    assert not seeks_figure("Como crio a imagem do QEMU?")
+    assert not seeks_figure("Preciso ser root para mudar a data do sistema?")

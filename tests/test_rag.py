@@ -485,6 +485,25 @@ def test_answer_resting_on_a_chunk_that_ignores_the_question_becomes_not_found()
     assert ans.draft.startswith("O valor total destinado") and ans.text == NOT_FOUND["pt"]
 
 
+def test_numbers_that_are_part_of_names_do_not_refuse_an_answer_to_a_question_without_a_figure():
+    """A list of manual pages ("grep(1)") answers a question that asks for no figure: the "1"
+    sits in table rows that do not repeat the question's words, which is no reason to refuse.
+    The same numbers given for a question that asks for a figure are still refused."""
+    table = Chunk(chunk_id="ref:0:dddddddd", doc_id="ref", doc_name="referencia.pdf", page_start=3, page_end=3,
+                  char_start=0, char_end=200,
+                  text=("As ferramentas de texto que usam expressões regulares estendidas estão na tabela abaixo.\n"
+                        "Nome\nPágina\ngrep(1)\negrep(1)"))
+    reply = "As ferramentas são grep(1) e egrep(1) [1]."
+    gen = FakeGenerator(replies=[reply])
+    _, ans = run("Quais ferramentas de texto usam expressões regulares estendidas?", FakeIndex([(table, 0.9)]), gen,
+                 RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "" and ans.grounded and ans.text.startswith("As ferramentas são grep(1)")
+    gen = FakeGenerator(replies=["As ferramentas estendidas são 1 [1]."])
+    _, ans = run("Quantas ferramentas de texto usam expressões regulares estendidas?", FakeIndex([(table, 0.9)]),
+                 gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "off_topic" and ans.text == NOT_FOUND["pt"]
+
+
 def test_the_generators_own_judgement_replaces_the_cited_chunk_gate():
     """A generator that can judge is asked, after its answer, whether the sources hold it: the
     same prompt up to the question, ending with ANSWERABLE_INSTRUCTIONS. Under min_answerable the
