@@ -147,12 +147,59 @@ def is_echo(answer: str, question: str) -> bool:
     text = _SECTION_NUMBER_RE.sub("", strip_citations(answer)).strip()
     if not text:
         return True
+    return _added_weight(text, question) < ECHO_MIN_NEW_WORDS
+
+
+def _added_weight(text: str, question: str) -> int:
+    """What ``text`` adds to ``question`` (:func:`is_echo`): its content words the question lacks,
+    a number counting double, plus negations and code tokens the question lacks."""
     new = content_words(text) - content_words(question)
     weight = sum(2 if w.isdigit() else 1 for w in new)
     if content_words(text):  # a negated restatement; a bare "Não." names nothing, as a bare "Sim."
         weight += len((set(words(text)) & NEGATIONS) - set(words(question)))
-    weight += len(code_tokens(text) - code_tokens(question))
-    return weight < ECHO_MIN_NEW_WORDS
+    return weight + len(code_tokens(text) - code_tokens(question))
+
+
+#: A reply's reference to its sources instead of their content (folded text): "(os passos) descritos
+#: no contexto fornecido", "conforme o contexto", "na fonte 3", "as described in the context".
+_DEFERRAL_RE = re.compile(
+    r"\b(?:(?:descrit|fornecid|indicad|mencionad|explicad|apresentad|listad)[oa]s? )?"
+    r"(?:n[oa]s? |d[oa]s? |pel[oa]s? |conforme (?:[oa]s? )?|segundo (?:[oa]s? )?|de acordo com (?:[oa]s? )?)"
+    r"(?:contexto|fontes?|documentos?|documentacao|trechos?)(?: fornecid[oa]s?| \d+| acima)?\b"
+    r"|\b(?:(?:described|given|provided|listed) )?(?:in|by|according to) the (?:context|sources?|documents?)"
+    r"(?: provided| \d+| above)?\b"
+)
+
+#: Words that only send the reader elsewhere ("siga os passos", "consulte as instruções"): no content.
+DEFERRAL_WORDS = frozenset(
+    """
+    seguir siga sigam passos passo instrucoes instrucao informacoes informacao orientacoes consulte
+    consultar verifique verificar veja ver descritos descritas descrito descrita fornecidos fornecidas
+    acima abaixo follow steps step instructions information consult check see described provided above below
+    """.split()
+)
+
+
+DEFERRAL_MAX_NEW_WORDS = 1
+"""A reply that refers to its sources and adds at most this many words of its own to the question is
+a deferral: one, so that the question's verb restated in another form ("Como crio…?" → "Para criar…")
+does not make it an answer."""
+
+
+def is_deferral(answer: str, question: str) -> bool:
+    """True when ``answer`` points at its sources instead of answering: it refers to them
+    (:data:`_DEFERRAL_RE`: "descritos no contexto", "conforme o contexto", "na fonte 3") and, once
+    those references and the words that only send the reader elsewhere (:data:`DEFERRAL_WORDS`:
+    "siga os passos") are taken out, it adds at most :data:`DEFERRAL_MAX_NEW_WORDS` content word
+    to ``question`` (counted as :func:`is_echo` counts them: a number or a code token is more). "Para criar a
+    imagem, siga os passos descritos no contexto fornecido." is one; "A taxa pode variar dependendo
+    do contexto e do nível de segurança." is not (it says something of its own)."""
+    text = fold(strip_citations(answer))
+    if not _DEFERRAL_RE.search(text):
+        return False
+    rest = _DEFERRAL_RE.sub(" ", text)
+    rest = " ".join(w for w in _WORD_RE.findall(rest) if w not in DEFERRAL_WORDS)
+    return _added_weight(rest, question) < DEFERRAL_MAX_NEW_WORDS + 1
 
 
 HEADING_MAX_WORDS = 12

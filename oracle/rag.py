@@ -844,7 +844,9 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
        caught in a loop is cut where the loop starts (:func:`oracle.grounding.cut_loop`; the
        reply as written is the ``draft``).
     2. An echo (:func:`oracle.grounding.is_echo`: empty, or repeating the question) or a bare
-       section heading (:func:`oracle.grounding.is_heading`: "11.3.3 Resumo do site [1]") is retried
+       section heading (:func:`oracle.grounding.is_heading`: "11.3.3 Resumo do site [1]"), or a
+       reply that sends the reader to its sources (:func:`oracle.grounding.is_deferral`: "siga os
+       passos descritos no contexto fornecido") is retried
        once with :data:`RETRY_INSTRUCTIONS`; when the retry echoes too, the answer is the
        chunk sentence that best covers the question, quoted (verdict ``"quoted"``), if one of
        :data:`QUOTE_MIN_WORDS` words or more holds :data:`QUOTE_MIN_SUPPORT` of the question's
@@ -866,6 +868,7 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         asks_for_number,
         cut_loop,
         gives_figure,
+        is_deferral,
         is_echo,
         is_heading,
         number_context,
@@ -879,8 +882,8 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
     verdict, draft = "", ""
     texts = [h.chunk.text for h in hits]
 
-    def says_nothing(reply: str) -> bool:  # an echo of the question, or only a section heading
-        return is_echo(reply, question) or is_heading(reply, texts)
+    def says_nothing(reply: str) -> bool:  # an echo, only a section heading, or "see the sources"
+        return is_echo(reply, question) or is_heading(reply, texts) or is_deferral(reply, question)
 
     cut = cut_loop(text)
     if cut != text:

@@ -12,6 +12,7 @@ from oracle.grounding import (
     faithfulness,
     fold,
     gives_figure,
+    is_deferral,
     is_echo,
     is_heading,
     is_looping,
@@ -268,3 +269,16 @@ def test_seeks_figure_finds_a_figure_asked_for_anywhere_in_the_question():
     assert not seeks_figure("Quais são as partes de um valor de locale?")  # "quais", not "qual … valor"
     assert not seeks_figure("Como crio a imagem do QEMU?")
     assert not seeks_figure("Preciso ser root para mudar a data do sistema?")
+
+
+def test_a_reply_that_points_at_its_sources_instead_of_answering_is_a_deferral():
+    question = "Como crio a imagem do QEMU para os testes?"
+    assert is_deferral("Para criar a imagem do QEMU para os testes, siga os passos descritos no contexto fornecido.",
+                       question)  # the question's verb in another form is not an answer
+    assert is_deferral("Sim, conforme o contexto, a imagem do QEMU serve para os testes [1].",
+                       "A imagem do QEMU serve para os testes?")
+    assert is_deferral("To build it, follow the steps described in the context.", "How do I build the package?")
+    # it names a command, or says something of its own: an answer that also mentions its sources
+    assert not is_deferral("Rode autopkgtest-buildvm-ubuntu-cloud, como descrito no contexto [1].", question)
+    assert not is_deferral("A taxa pode variar dependendo do contexto e do nível de segurança.", "Quanto custa um PPA?")
+    assert not is_deferral("Para criar a imagem do QEMU para os testes, siga os passos.", question)  # an echo, not this

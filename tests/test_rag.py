@@ -339,6 +339,21 @@ def test_a_heading_is_retried_like_an_echo():
     assert ans.text == "O resumo do site é mantido pelo administrador da rede escolar. [1]"
 
 
+def test_a_reply_that_sends_the_reader_to_the_sources_is_retried_like_an_echo():
+    """ "Siga os passos descritos no contexto fornecido" names no step: it is retried, and the
+    retry's answer is shown; a reply that names the step and cites the context is kept."""
+    index = FakeIndex([(CHUNK_DEADLINE, 0.9)])
+    question = "Quando será publicado o resultado preliminar?"
+    deferral = "Para saber quando será publicado o resultado preliminar, siga as informações descritas no contexto fornecido."
+    gen = FakeGenerator(replies=[deferral, "O resultado preliminar será publicado em 20 de abril de 2026."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert len(gen.calls) == 2 and ans.verdict == "retried" and ans.draft == deferral
+    assert "20 de abril de 2026" in ans.text
+    gen = FakeGenerator(replies=["Conforme o contexto, o resultado preliminar sai em 20 de abril de 2026 [1]."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert len(gen.calls) == 1 and ans.verdict == "" and "20 de abril de 2026" in ans.text
+
+
 def test_a_loop_stops_the_stream_and_is_cut():
     """A reply repeating one line is stopped soon after its third time (the generator is closed,
     so no more tokens are spent) and cut where the loop starts."""
