@@ -8,6 +8,8 @@ folded, whitespace collapsed, so "Inscrição" matches "inscricao".
 * :func:`contains_fact`: a surface string occurs in a text; strings of 4 characters or fewer
   must be whole words ("sim" does not match "assim").
 * :func:`is_echo`: the answer mostly repeats the question (or is empty).
+* :func:`is_deferral`: the answer only sends the reader to its sources ("siga os passos descritos
+  no contexto").
 * :func:`claims` / :func:`unsupported_claims`: numbers, dates, amounts and proper names of an
   answer that occur in no source: the lexical half of a faithfulness check (Es et al. 2023,
   "RAGAS", define faithfulness as the share of an answer's claims inferable from the
@@ -199,7 +201,7 @@ def is_deferral(answer: str, question: str) -> bool:
         return False
     rest = _DEFERRAL_RE.sub(" ", text)
     rest = " ".join(w for w in _WORD_RE.findall(rest) if w not in DEFERRAL_WORDS)
-    return _added_weight(rest, question) < DEFERRAL_MAX_NEW_WORDS + 1
+    return _added_weight(rest, question) <= DEFERRAL_MAX_NEW_WORDS
 
 
 HEADING_MAX_WORDS = 12
