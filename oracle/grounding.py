@@ -360,10 +360,14 @@ def unsupported_claims(answer: str, sources: Iterable[str], question: str = "") 
 #: versão / tamanho / telefone / data / ano…", "Em que ano / data…", "How many / much…". Matched at
 #: the start of the question only ("Como conto quantas linhas…?" asks for a command), and not
 #: "quanto tempo" or "de quanto em quanto" (answered in words as often as in figures).
+_FIGURE_NOUNS = "valor|preco|numero|versao|tamanho|telefone|data|ano|salario|porta"
+"""Nouns (folded) that name a figure after "Qual é o/a …": shared by :data:`_ASKS_NUMBER_RE` and,
+with more of them, :data:`_SEEKS_FIGURE_RE`."""
+
 _ASKS_NUMBER_RE = re.compile(
     r"^(?:e |mas |entao )?(?:(?:em|de|a partir de|ate|por|com) )?"
     r"(?:quant[oa]s?\b(?! tempo| em quanto)"
-    r"|qual (?:e |era |sera |foi )?(?:o |a )?(?:valor|preco|numero|versao|tamanho|telefone|data|ano|salario|porta)\b"
+    rf"|qual (?:e |era |sera |foi )?(?:o |a )?(?:{_FIGURE_NOUNS})\b"
     r"|em que (?:ano|data|dia)\b|que (?:ano|data|dia)\b"
     r"|how (?:many|much)\b|what (?:year|date|version)\b|which (?:year|version)\b)"
 )
@@ -373,8 +377,8 @@ _ASKS_NUMBER_RE = re.compile(
 #: manual, quantos…" count; "Quais são as partes de…", "Como crio…" and "Preciso ser root…" do not.
 _SEEKS_FIGURE_RE = re.compile(
     r"\bquant[oa]s?\b|\bquando\b"
-    r"|\bqual (?:e |era |sera |foi )?(?:o |a )?(?:\w+ )?(?:valor|preco|numero|versao|tamanho|telefone|data|ano|salario"
-    r"|porta|prazo|limite|idade|duracao|horario|hora|custo|taxa|capacidade|percentual|ip|endereco)\b"
+    rf"|\bqual (?:e |era |sera |foi )?(?:o |a )?(?:\w+ )?(?:{_FIGURE_NOUNS}"
+    r"|prazo|limite|idade|duracao|horario|hora|custo|taxa|capacidade|percentual|ip|endereco)\b"
     r"|\bque (?:ano|data|dia|mes|horario|hora|idade|versao|tamanho|porta|numero|valor)\b"
     r"|\bhow (?:many|much|long|old|big|large)\b|\bwhen\b"
     r"|\bwhat (?:is the |was the )?(?:\w+ ){0,2}(?:year|date|time|version|size|number|port|address|price|amount|value)\b"
