@@ -456,6 +456,30 @@ def gives_figure(answer: str, question: str = "") -> bool:
     return bool((set(words(clean)) & NUMBER_WORDS) - set(words(question or "")))
 
 
+#: Questions that ask for an e-mail address (folded text): "Qual é o e-mail da secretaria?", "Qual
+#: o endereço de e-mail…", "Para qual e-mail envio…?", "What is the contact e-mail address…?". Not
+#: "Qual variável guarda meu nome e e-mail?" (a variable) nor "Qual é o agente de transporte de
+#: e-mail?" (a program): the e-mail must be the thing asked for.
+_ASKS_EMAIL_RE = re.compile(
+    r"\b(?:qual|quais) (?:e |sao |era |seria )?(?:o |os )?(?:\w+ )?(?:endereco (?:de )?)?e-?mails?\b"
+    r"|\b(?:para|a|em|com) (?:qual|que) (?:endereco (?:de )?)?e-?mail\b"
+    r"|\bwhat(?: is|'s| was)? (?:the |your )?(?:\w+ )?e-?mail(?: address)?\b|\bwhich e-?mail\b"
+)
+_EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)*", re.UNICODE)
+
+
+def asks_for_email(question: str) -> bool:
+    """True when ``question`` asks for an e-mail address (:data:`_ASKS_EMAIL_RE`, after :func:`fold`):
+    expected-answer-type classification by rule, as :func:`asks_for_number` (Li & Roth 2002)."""
+    return _ASKS_EMAIL_RE.search(fold(question)) is not None
+
+
+def gives_email(answer: str) -> bool:
+    """True when ``answer`` holds an e-mail address (``name@host``). "…pode ser encontrada em
+    http://security.debian.org/" gives none to "Qual é o e-mail da equipe de segurança?"."""
+    return _EMAIL_RE.search(strip_citations(answer or "")) is not None
+
+
 def number_context(answer: str, sources: Iterable[str], question: str) -> float:
     """How well the source passages holding the answer's numbers speak of the question, in [0, 1].
 

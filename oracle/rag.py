@@ -863,10 +863,15 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
        (:func:`oracle.grounding.asks_for_number`, :func:`oracle.grounding.gives_figure`: "Qual
        versão do Moodle vem no Debian Edu 12?" answered "O Moodle vem instalado no Debian Edu 12";
        verdict ``"no_figure"``).
+    6. So is an answer without an e-mail address to a question that asks for one
+       (:func:`oracle.grounding.asks_for_email`, :func:`oracle.grounding.gives_email`: "Qual é o
+       e-mail da equipe de segurança?" answered with a web address; verdict ``"no_email"``).
     """
     from oracle.grounding import (
+        asks_for_email,
         asks_for_number,
         cut_loop,
+        gives_email,
         gives_figure,
         is_deferral,
         is_echo,
@@ -910,6 +915,8 @@ def _guard(question: str, text: str, hits: Sequence[Hit], generator: Any, cfg: R
         return not_found_sentence(lang), "off_topic", text, []
     if asks_for_number(question) and not gives_figure(text, question):
         return not_found_sentence(lang), "no_figure", text, []
+    if asks_for_email(question) and not gives_email(text):
+        return not_found_sentence(lang), "no_email", text, []
     return text, verdict, draft, []
 
 

@@ -274,6 +274,7 @@ class Answer(Record):
             (the relevance gate), ``"not_found"`` (the model said so), ``"unsupported"`` (the
             answer named numbers or names found in no source; it was replaced by "not found"),
             ``"no_figure"`` (the question asks for a figure and the answer gave none),
+            ``"no_email"`` (the question asks for an e-mail address and the answer gave none),
             ``"unanswerable"`` (the generator itself judged that the sources do not hold the
             answer: ``p_answerable`` under ``RAGConfig.min_answerable``), ``"reconsidered"`` (the
             generator said "not found", then judged that the sources hold the answer and answered

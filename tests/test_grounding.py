@@ -4,6 +4,7 @@ detection, unsupported claims, quote verification, faithfulness, lexical coverag
 from __future__ import annotations
 
 from oracle.grounding import (
+    asks_for_email,
     asks_for_number,
     claims,
     code_tokens,
@@ -11,6 +12,7 @@ from oracle.grounding import (
     cut_loop,
     faithfulness,
     fold,
+    gives_email,
     gives_figure,
     is_deferral,
     is_echo,
@@ -255,6 +257,20 @@ def test_questions_that_ask_for_a_figure():
     assert not gives_figure("O Moodle vem instalado no Debian Edu 12 [4].", question)  # the question's own number
     assert gives_figure("O Debian Edu 12 traz o Moodle 4.1 [4].", question)
     assert not gives_figure("2.1.2 Canais de IRC [1]", "Quantos desenvolvedores MOTU existem?")  # a section number
+
+
+def test_questions_that_ask_for_an_email_address():
+    assert asks_for_email("Qual é o e-mail da equipe de segurança do Debian?")
+    assert asks_for_email("Qual o endereço de e-mail interno de um usuário com login jdoe?")
+    assert asks_for_email("Para qual email envio os documentos do recurso?")
+    assert asks_for_email("What is the contact e-mail address of the office?")
+    # the e-mail is not what is asked for: a variable, a program
+    assert not asks_for_email("Qual variável guarda meu nome e e-mail?")
+    assert not asks_for_email("Qual é o agente de transporte de e-mail (MTA) padrão do Debian?")
+    assert not asks_for_email("Como configuro o e-mail no Thunderbird?")
+    assert gives_email("O endereço interno é jdoe@postoffice.intern [1].")
+    assert not gives_email("A equipe pode ser encontrada em http://security.debian.org/ [4].")
+    assert not gives_email("Envie um e-mail para a equipe de segurança [2].")
 
 
 def test_seeks_figure_finds_a_figure_asked_for_anywhere_in_the_question():

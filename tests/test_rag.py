@@ -286,6 +286,28 @@ def test_answer_with_a_number_absent_from_the_sources_becomes_not_found():
     assert ans.citations[0].verified
 
 
+def test_a_question_asking_for_an_email_answered_with_a_web_address_becomes_not_found():
+    contact = Chunk(
+        chunk_id="edital:1500:dddddddd", doc_id="edital", doc_name=EDITAL, page_start=4, page_end=4,
+        char_start=1500, char_end=1650,
+        text=("Dúvidas sobre a chamada pública podem ser enviadas para cultura@prefeitura.example.br. "
+              "O edital completo está publicado em https://prefeitura.example.br/editais."),
+    )  # fmt: skip
+    index = FakeIndex([(contact, 0.9)])
+    question = "Qual é o e-mail para tirar dúvidas sobre a chamada pública?"
+    gen = FakeGenerator(replies=["As dúvidas podem ser tiradas em https://prefeitura.example.br/editais."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.text == NOT_FOUND["pt"] and ans.verdict == "no_email"
+    assert ans.draft.startswith("As dúvidas podem ser tiradas em https://")
+    gen = FakeGenerator(replies=["As dúvidas podem ser enviadas para cultura@prefeitura.example.br."])
+    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "" and "cultura@prefeitura.example.br" in ans.text
+    # the same web address is a right answer to a question that does not ask for an e-mail
+    gen = FakeGenerator(replies=["O edital está em https://prefeitura.example.br/editais."])
+    _, ans = run("Onde está publicado o edital completo?", index, gen, RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "" and "https://prefeitura.example.br/editais" in ans.text
+
+
 def test_a_question_asking_for_a_figure_answered_without_one_becomes_not_found():
     index = FakeIndex([(CHUNK_VALUE, 0.9)])
     question = "Qual é o valor total destinado à chamada pública de projetos culturais?"

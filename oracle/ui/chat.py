@@ -191,7 +191,7 @@ def render_answer(ctx: UIContext, answer: Answer, lang: str) -> str:
     if verdict == "unsupported" and answer.unsupported:
         claims = ", ".join(f"“{html.escape(_snippet(c, CLAIM_MAX_CHARS))}”" for c in answer.unsupported)
         text += "\n\n" + ctx.t("ui.chat.verdict.unsupported", lang, claims=claims)
-    elif verdict in ("quoted", "off_topic", "no_figure", "unanswerable", "reconsidered"):
+    elif verdict in ("quoted", "off_topic", "no_figure", "no_email", "unanswerable", "reconsidered"):
         text = ctx.t(f"ui.chat.verdict.{verdict}", lang) + "\n\n" + text
     sources: list[Citation] = answer.citations or answer.sources
     if not sources or not answer.grounded and not answer.citations:

@@ -808,6 +808,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "ℹ️ A pergunta pede um número (quantidade, valor, versão ou data), e a resposta do modelo não trazia nenhum.",
         "en": "ℹ️ The question asks for a figure (a quantity, amount, version or date), and the model's answer gave none.",
     },
+    "ui.chat.verdict.no_email": {
+        "pt": "ℹ️ A pergunta pede um endereço de e-mail, e a resposta do modelo não trazia nenhum.",
+        "en": "ℹ️ The question asks for an e-mail address, and the model's answer gave none.",
+    },
     "ui.chat.nothing_to_rate": {"pt": "Ainda não há resposta para avaliar.", "en": "There is no answer to rate yet."},
     "ui.chat.rated_valid": {
         "pt": "👍 Avaliação registrada: a resposta a “{question}” está **correta** (por {user}). Obrigado!",
