@@ -792,6 +792,22 @@ def test_an_answer_the_generator_judged_unanswerable_says_so():
     assert shown.endswith("Os documentos não contêm a resposta para esta pergunta.")
 
 
+def test_an_answer_refused_for_giving_no_email_says_what_was_missing():
+    """Verdict no_email: the reader learns that the question asks for an e-mail address and the
+    model's answer held none, in Portuguese, before the not-found sentence."""
+    from oracle.config import Workspace
+    from oracle.schema import Answer
+    from oracle.ui.chat import render_answer
+    from oracle.ui.context import UIContext
+
+    answer = Answer(question="Qual é o e-mail da equipe de segurança?", grounded=False, verdict="no_email",
+                    text="Os documentos não contêm a resposta para esta pergunta.",
+                    draft="A equipe pode ser encontrada em http://security.debian.org/ [4].")
+    shown = render_answer(UIContext(workspace=Workspace(Path.cwd())), answer, "pt")
+    assert shown.startswith("ℹ️ A pergunta pede um endereço de e-mail, e a resposta do modelo não trazia nenhum.")
+    assert shown.endswith("Os documentos não contêm a resposta para esta pergunta.")
+
+
 def test_a_second_answer_after_a_disputed_refusal_asks_to_check_the_source():
     """Verdict reconsidered (the model said 'not found', judged that the sources hold the answer,
     and answered again): the notice says so and points at the cited source."""
