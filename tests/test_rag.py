@@ -286,38 +286,42 @@ def test_answer_with_a_number_absent_from_the_sources_becomes_not_found():
     assert ans.citations[0].verified
 
 
-def test_a_question_asking_for_an_email_answered_with_a_web_address_becomes_not_found():
-    contact = Chunk(
-        chunk_id="edital:1500:dddddddd", doc_id="edital", doc_name=EDITAL, page_start=4, page_end=4,
-        char_start=1500, char_end=1650,
-        text=("Dúvidas sobre a chamada pública podem ser enviadas para cultura@prefeitura.example.br. "
-              "O edital completo está publicado em https://prefeitura.example.br/editais."),
-    )  # fmt: skip
-    index = FakeIndex([(contact, 0.9)])
-    question = "Qual é o e-mail para tirar dúvidas sobre a chamada pública?"
-    gen = FakeGenerator(replies=["As dúvidas podem ser tiradas em https://prefeitura.example.br/editais."])
-    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
-    assert ans.text == NOT_FOUND["pt"] and ans.verdict == "no_email"
-    assert ans.draft.startswith("As dúvidas podem ser tiradas em https://")
-    gen = FakeGenerator(replies=["As dúvidas podem ser enviadas para cultura@prefeitura.example.br."])
-    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
-    assert ans.verdict == "" and "cultura@prefeitura.example.br" in ans.text
-    # the same web address is a right answer to a question that does not ask for an e-mail
+CHUNK_CONTACT = Chunk(
+    chunk_id="edital:1500:dddddddd", doc_id="edital", doc_name=EDITAL, page_start=4, page_end=4,
+    char_start=1500, char_end=1650,
+    text=("Dúvidas sobre a chamada pública podem ser enviadas para cultura@prefeitura.example.br. "
+          "O edital completo está publicado em https://prefeitura.example.br/editais."),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "chunk, question, without, verdict, right",
+    [
+        (CHUNK_VALUE, "Qual é o valor total destinado à chamada pública de projetos culturais?",
+         "A chamada pública destina um valor total aos projetos culturais.", "no_figure",
+         "O valor total destinado à chamada é de R$ 250.000,00."),
+        (CHUNK_CONTACT, "Qual é o e-mail para tirar dúvidas sobre a chamada pública?",
+         "As dúvidas podem ser tiradas em https://prefeitura.example.br/editais.", "no_email",
+         "As dúvidas podem ser enviadas para cultura@prefeitura.example.br."),
+    ],
+)  # fmt: skip
+def test_an_answer_without_the_kind_of_thing_the_question_asks_for_becomes_not_found(
+    chunk, question, without, verdict, right
+):
+    """Expected answer types: a figure asked for and none given, an e-mail asked for and a web
+    address given; the same sources answered with the right kind of thing pass."""
+    index = FakeIndex([(chunk, 0.9)])
+    _, ans = run(question, index, FakeGenerator(replies=[without]), RAGConfig(min_score=0.5), language="pt")
+    assert ans.text == NOT_FOUND["pt"] and ans.verdict == verdict and ans.draft == without
+    _, ans = run(question, index, FakeGenerator(replies=[right]), RAGConfig(min_score=0.5), language="pt")
+    assert ans.verdict == "" and right.rstrip(".") in ans.text
+
+
+def test_a_web_address_answers_a_question_that_does_not_ask_for_an_email():
+    index = FakeIndex([(CHUNK_CONTACT, 0.9)])
     gen = FakeGenerator(replies=["O edital está em https://prefeitura.example.br/editais."])
     _, ans = run("Onde está publicado o edital completo?", index, gen, RAGConfig(min_score=0.5), language="pt")
     assert ans.verdict == "" and "https://prefeitura.example.br/editais" in ans.text
-
-
-def test_a_question_asking_for_a_figure_answered_without_one_becomes_not_found():
-    index = FakeIndex([(CHUNK_VALUE, 0.9)])
-    question = "Qual é o valor total destinado à chamada pública de projetos culturais?"
-    gen = FakeGenerator(replies=["A chamada pública destina um valor total aos projetos culturais."])
-    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
-    assert ans.text == NOT_FOUND["pt"] and ans.verdict == "no_figure"
-    assert ans.draft.startswith("A chamada pública destina")
-    gen = FakeGenerator(replies=["O valor total destinado à chamada é de R$ 250.000,00."])
-    _, ans = run(question, index, gen, RAGConfig(min_score=0.5), language="pt")
-    assert ans.verdict == "" and "250.000,00" in ans.text
 
 
 def test_echo_is_retried_then_quoted():
