@@ -216,6 +216,7 @@ def _print_answer(answer, as_json: bool) -> None:
 
 def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: bool):
     from oracle.feedback import stream_and_store
+    from oracle.schema import Answer
 
     answer = None
     streamed: list[str] = []
@@ -225,7 +226,7 @@ def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: boo
             if not as_json:
                 sys.stdout.write(piece)
                 sys.stdout.flush()
-        else:
+        elif isinstance(piece, Answer):
             answer = piece
     if answer is None:  # pragma: no cover - stream_answer always ends with an Answer
         raise OracleError("err.generic", detail="no answer")

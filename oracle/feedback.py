@@ -89,7 +89,8 @@ def stream_and_store(
         workspace: where ``data_qa/answers.jsonl`` lives.
 
     Yields:
-        ``str`` pieces as the generator produces them, then the final :class:`Answer`. When the
+        What :func:`oracle.rag.stream_answer` yields: a :class:`~oracle.schema.Retrieved` when the
+        generator is about to read the sources, ``str`` pieces, then the final :class:`Answer`. When the
         answer cannot be stored (an ``OSError``), the error is logged and the answer is still
         yielded; rating it then fails with :class:`AnswerNotFoundError`.
 

@@ -272,7 +272,7 @@ def answer_one(item: GoldItem, run: EvalRun, index: Any, generator: Any) -> dict
         if isinstance(piece, str):
             if piece and first is None:
                 first = time.perf_counter() - start
-        else:
+        elif isinstance(piece, Answer):
             final = piece
     total = time.perf_counter() - start
     if final is None:  # pragma: no cover - stream_answer always ends with an Answer

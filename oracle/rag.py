@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from oracle.config import PROMPT_STYLES, RAGConfig  # noqa: F401 - PROMPT_STYLES is part of this module's API
-from oracle.schema import Answer, Citation, Hit
+from oracle.schema import Answer, Citation, Hit, Retrieved
 
 logger = logging.getLogger(__name__)
 
@@ -563,8 +563,9 @@ def stream_answer(
         language: language of the answer; default: detected from the question.
 
     Yields:
-        ``str`` pieces of the answer as the generator produces them, then one final
-        :class:`Answer`: ``text`` (stripped; when the model cites nothing, with ``[n]`` markers
+        One :class:`~oracle.schema.Retrieved` (the hits, in prompt order) when the generator is
+        about to read them (not when a gate answers "not found" at once), then ``str`` pieces of
+        the answer as the generator produces them, then one final :class:`Answer`: ``text`` (stripped; when the model cites nothing, with ``[n]`` markers
         added by :func:`attribute_citations`), ``citations`` (sources cited as ``[n]``, in order
         of first citation; empty if no sentence is supported by a source), ``sources`` (every chunk given to
         the model, numbered as in the prompt), ``model``/``adapter`` from the generator,
@@ -622,6 +623,8 @@ def stream_answer(
     p_yes: float | None = None
     # a generator whose judgement is trusted to overrule the lexical gates (the bundled 1.5B)
     trusted = bool(cfg.min_answerable) and getattr(generator, "judge_overrules", False)
+    if relevant and (on_topic or trusted):  # the generator reads them next: seconds of prefill on a CPU
+        yield Retrieved(hits=list(hits))
     min_p = judge_threshold(generator, question, lang, cfg)  # higher for a yes/no question's three-choice judge
     if relevant and not on_topic and trusted:
         # the lexical gate would refuse: a generator whose judgement is trusted has the last word,

@@ -240,6 +240,16 @@ class Hit(Record):
 
 
 @dataclass
+class Retrieved(Record):
+    """Yielded once by :func:`oracle.rag.stream_answer` when retrieval is done and the generator is
+    about to read the sources: ``hits`` in prompt order (``[n]`` is ``hits[n - 1]``). The answer's
+    first piece comes only after the prompt's prefill (about 10 s for the bundled 1.5B on two CPU
+    cores), so a face can say meanwhile which passages are being read."""
+
+    hits: list[Hit]
+
+
+@dataclass
 class Citation(Record):
     """Source ``[n]`` of an answer: document, page and the snippet the answer relies on.
 

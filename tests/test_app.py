@@ -808,6 +808,24 @@ def test_an_answer_refused_for_giving_no_email_says_what_was_missing():
     assert shown.endswith("Os documentos não contêm a resposta para esta pergunta.")
 
 
+def test_while_the_model_reads_the_chat_names_the_passages_by_document_and_page():
+    from oracle.config import Workspace
+    from oracle.schema import Chunk, Hit, Retrieved
+    from oracle.ui.chat import reading_message
+    from oracle.ui.context import UIContext
+
+    def hit(doc, start, end, rank):
+        chunk = Chunk(chunk_id=f"{doc}:{rank}:x", doc_id=doc, doc_name=doc, text="…", page_start=start,
+                      page_end=end, char_start=0, char_end=1)  # fmt: skip
+        return Hit(chunk=chunk, score=0.9, rank=rank)
+
+    hits = [hit("edital.pdf", 3, 3, 1), hit("manual.pdf", 7, 8, 2), hit("edital.pdf", 1, 1, 3), hit("edital.pdf", 3, 3, 4)]
+    ctx = UIContext(workspace=Workspace(Path.cwd()))
+    shown = reading_message(ctx, Retrieved(hits=hits), "pt")
+    assert shown.startswith("Lendo 4 trechos encontrados (edital.pdf, p. 3, 1; manual.pdf, p. 7-8).")
+    assert reading_message(ctx, Retrieved(hits=hits), "en").startswith("Reading 4 passages found (edital.pdf")
+
+
 def test_a_second_answer_after_a_disputed_refusal_asks_to_check_the_source():
     """Verdict reconsidered (the model said 'not found', judged that the sources hold the answer,
     and answered again): the notice says so and points at the cited source."""

@@ -37,6 +37,9 @@ CHROMIUM_ARGS = [
 QUESTION = "Qual é o valor total destinado a esta chamada?"
 ANSWER = "O valor total destinado é R$ 250.000,00 [1]."
 OFF_TOPIC = "Qual é a receita do pão de queijo mineiro?"
+SLOW = "Quanto dinheiro a chamada pública destina ao todo?"
+"""Answered after :data:`SLOW_S` seconds, as the bundled 1.5B answers after its prefill on a CPU."""
+SLOW_S = 4.0
 TIMEOUT_MS = 60_000
 
 
@@ -63,8 +66,13 @@ def url(workspace):
     def judge(messages):  # the generator's own "are the sources enough?": no for the off-topic question
         return 0.2 if OFF_TOPIC in messages[-1]["content"] else 0.9
 
+    def reply(messages):
+        if SLOW in messages[-1]["content"]:
+            time.sleep(SLOW_S)
+        return ANSWER
+
     def factory(model, adapter=None, **kw):
-        return FakeGenerator(fn=lambda messages: ANSWER, name=f"fake:{model}", adapter=adapter, judge_fn=judge)
+        return FakeGenerator(fn=reply, name=f"fake:{model}", adapter=adapter, judge_fn=judge)
 
     register_generator("fake", factory)
     # The tiny embedder's similarities are not e5's: let every retrieved chunk count.
@@ -210,6 +218,28 @@ def test_a_question_the_generator_judges_unanswerable_says_who_refused(browser, 
     expect(chat).to_contain_text("Os documentos não contêm a resposta para esta pergunta.")
     expect(chat).not_to_contain_text("R$ 250.000,00")
     page.screenshot(path=str(tmp_path / "unanswerable.png"), full_page=True)
+
+
+def test_the_chat_says_which_passages_it_reads_before_the_first_words(browser, url, tmp_path):
+    """While the generator reads its sources (seconds of prefill on a CPU), the chat names them
+    ("Lendo 1 trechos encontrados (edital.pdf, p. 1)…"); the answer then replaces that line."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    pdf = make_pt_pdf(tmp_path)
+    page.locator("#oracle-upload-files input[type=file]").set_input_files([str(pdf)])
+    page.locator("#oracle-upload-btn").click()
+    _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
+    _build_index(page)
+    chat = _ask(page, SLOW)
+    reading = chat.get_by_text(re.compile(r"Lendo \d+ trechos encontrados"))
+    expect(reading).to_be_visible(timeout=int(SLOW_S * 1000))
+    expect(reading).to_contain_text(f"{pdf.name}, p. 1")
+    page.screenshot(path=str(tmp_path / "reading.png"), full_page=True)
+    expect(chat).to_contain_text("R$ 250.000,00")
+    expect(chat).not_to_contain_text("Lendo")
 
 
 def test_english_page_with_lang_query(browser, url, tmp_path):

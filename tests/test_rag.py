@@ -10,7 +10,7 @@ from tiny_embedder import tiny_embedder_dir  # noqa: F401
 from oracle.config import RAGConfig
 from oracle.llm import FakeGenerator
 from oracle.rag import NOT_FOUND
-from oracle.schema import Answer, Chunk, Hit
+from oracle.schema import Answer, Chunk, Hit, Retrieved
 
 EDITAL = "edital-12-2026.pdf"
 MANUAL = "manual-debian.pdf"
@@ -61,6 +61,8 @@ def run(question, index, generator, cfg=None, language=None):
         question, index, generator, cfg, language))  # fmt: skip
     *pieces, final = items
     assert isinstance(final, Answer)
+    if pieces and isinstance(pieces[0], Retrieved):  # the sources, before the generator reads them
+        pieces = pieces[1:]
     assert all(isinstance(p, str) for p in pieces)
     return pieces, final
 
@@ -284,6 +286,27 @@ def test_answer_with_a_number_absent_from_the_sources_becomes_not_found():
     assert ans.verdict == "" and ans.grounded and "25.000,00" in ans.text
     assert ans.citations[0].snippet == "Cada projeto recebe no máximo R$ 25.000,00."
     assert ans.citations[0].verified
+
+
+def test_the_sources_are_announced_before_the_generator_reads_them():
+    """One Retrieved, with the hits in prompt order, comes before the answer's first piece; a gate
+    that answers "not found" at once announces nothing."""
+    from oracle.rag import stream_answer
+
+    index = FakeIndex([(CHUNK_VALUE, 0.9), (CHUNK_DEADLINE, 0.85)])
+    seen_by_generator: list[int] = []
+    items = []
+    gen = FakeGenerator(fn=lambda m: (seen_by_generator.append(len(items)), "O valor é R$ 250.000,00.")[1])
+    for item in stream_answer("Qual é o valor total da chamada?", index, gen, RAGConfig(min_score=0.5), "pt"):
+        items.append(item)
+    assert isinstance(items[0], Retrieved) and isinstance(items[-1], Answer)
+    assert [h.chunk for h in items[0].hits] == [CHUNK_VALUE, CHUNK_DEADLINE]
+    assert [s.chunk_id for s in items[-1].sources] == [CHUNK_VALUE.chunk_id, CHUNK_DEADLINE.chunk_id]
+    assert seen_by_generator == [1]  # the generator was called after the announcement
+    assert sum(isinstance(i, Retrieved) for i in items) == 1
+    gated = list(stream_answer("Qual é o valor total da chamada?", index, FakeGenerator(replies=[]),
+                               RAGConfig(min_score=0.95), "pt"))  # fmt: skip
+    assert not any(isinstance(i, Retrieved) for i in gated) and gated[-1].text == NOT_FOUND["pt"]
 
 
 CHUNK_CONTACT = Chunk(

@@ -35,7 +35,7 @@ import gradio as gr
 
 from oracle.config import RAGConfig, Workspace
 from oracle.errors import ModelNotFoundError
-from oracle.schema import Answer, Citation
+from oracle.schema import Answer, Citation, Retrieved
 from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard
 
@@ -207,6 +207,19 @@ def render_answer(ctx: UIContext, answer: Answer, lang: str) -> str:
     return "\n".join(lines)
 
 
+def reading_message(ctx: UIContext, retrieved: Retrieved, lang: str) -> str:
+    """What the chat shows while the generator reads the sources (seconds of prefill on a CPU):
+    how many passages, and their documents with their pages ("edital.pdf, p. 1, 3; manual.pdf,
+    p. 7"), each once, in prompt order."""
+    pages: dict[str, list[str]] = {}
+    for hit in retrieved.hits:
+        doc = pages.setdefault(hit.chunk.doc_name, [])
+        if hit.chunk.pages_label not in doc:
+            doc.append(hit.chunk.pages_label)
+    sources = "; ".join(f"{doc}, p. {', '.join(labels)}" for doc, labels in pages.items())
+    return ctx.t("ui.chat.reading", lang, n=len(retrieved.hits), sources=sources)
+
+
 def _answer_for(answers: list[dict] | None, message_index: int | None) -> Answer | None:
     """The Answer shown at chatbot message ``message_index`` (the last one when None)."""
     entries = list(answers or [])
@@ -349,6 +362,10 @@ def build(ctx: UIContext) -> None:
         for item in stream_and_store(text, index, generator, ws, cfg):  # the answer of record: on the server
             if isinstance(item, Answer):
                 final = item
+                continue
+            if isinstance(item, Retrieved):  # the model reads them now: say which, until its first words
+                history[-1] = {"role": "assistant", "content": "⏳ " + reading_message(ctx, item, lang)}
+                yield history, gr.skip(), gr.skip()
                 continue
             pieces.append(item)
             history[-1] = {"role": "assistant", "content": "".join(pieces)}
