@@ -216,7 +216,8 @@ def _print_answer(answer, as_json: bool) -> None:
 
 def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: bool):
     from oracle.feedback import stream_and_store
-    from oracle.schema import Answer
+    from oracle.rag import sources_label
+    from oracle.schema import Answer, Retrieved
 
     answer = None
     streamed: list[str] = []
@@ -226,6 +227,9 @@ def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: boo
             if not as_json:
                 sys.stdout.write(piece)
                 sys.stdout.flush()
+        elif isinstance(piece, Retrieved):  # seconds of prefill follow: say what is being read
+            if not as_json:
+                print(t("cli.reading", n=len(piece.hits), sources=sources_label(piece.hits)), file=sys.stderr)
         elif isinstance(piece, Answer):
             answer = piece
     if answer is None:  # pragma: no cover - stream_answer always ends with an Answer

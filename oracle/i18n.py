@@ -412,6 +412,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "cli.sources": {"pt": "Fontes citadas:", "en": "Cited sources:"},
     "cli.retrieved": {"pt": "Trechos recuperados:", "en": "Retrieved chunks:"},
+    "cli.reading": {
+        "pt": "Lendo {n} trechos encontrados ({sources})…",
+        "en": "Reading {n} passages found ({sources})…",
+    },
     "cli.answer_id": {
         "pt": "Resposta {answer_id} ({seconds:.1f} s). Avalie com: python -m oracle rate {answer_id} valid|invalid",
         "en": "Answer {answer_id} ({seconds:.1f} s). Rate it with: python -m oracle rate {answer_id} valid|invalid",

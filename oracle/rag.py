@@ -273,6 +273,18 @@ def format_source(n: int, hit: Hit, language: str = "pt") -> str:
     return f"--- {label} {n} ({chunk.doc_name}, {page} {chunk.pages_label}) ---\n{chunk.text.strip()}"
 
 
+def sources_label(hits: Sequence[Hit]) -> str:
+    """The documents and pages of ``hits``, each once, in order of first appearance:
+    ``"edital.pdf, p. 3, 1; manual.pdf, p. 7-8"`` (what a face shows while the generator reads
+    them, :class:`~oracle.schema.Retrieved`)."""
+    pages: dict[str, list[str]] = {}
+    for hit in hits:
+        labels = pages.setdefault(hit.chunk.doc_name, [])
+        if hit.chunk.pages_label not in labels:
+            labels.append(hit.chunk.pages_label)
+    return "; ".join(f"{doc}, p. {', '.join(labels)}" for doc, labels in pages.items())
+
+
 def build_messages(question: str, hits: list, language: str = "pt", style: str = DEFAULT_PROMPT,
                    ending: str = "answer") -> list[dict]:
     """The prompt of RAG chat, as OpenAI-style messages. Fine-tuning builds its training

@@ -106,6 +106,11 @@ def test_whole_chain_from_the_command_line(tmp_path, workspace, fake_generator, 
     assert rows[0]["citations"][0]["page"] == answer["citations"][0]["page"]
     assert rows[0]["retrieved_chunk_ids"] == [c["chunk_id"] for c in answer["sources"]]
 
+    # without --json, the passages being read are named on stderr before the answer's first words
+    assert main(home + ["ask", "Qual é o valor total destinado ao edital?", "--generator", "fake:x",
+                        "--min-score", "-1"]) == 0
+    out = capsys.readouterr()
+    assert f"trechos encontrados ({pdf.name}, p. 1" in out.err and "[1]" in out.out
     assert main(home + ["rate", "nope", "invalid"]) == 2
     assert "Nenhuma resposta única com id 'nope'" in capsys.readouterr().err
     assert not workspace.invalid.exists()

@@ -211,13 +211,9 @@ def reading_message(ctx: UIContext, retrieved: Retrieved, lang: str) -> str:
     """What the chat shows while the generator reads the sources (seconds of prefill on a CPU):
     how many passages, and their documents with their pages ("edital.pdf, p. 1, 3; manual.pdf,
     p. 7"), each once, in prompt order."""
-    pages: dict[str, list[str]] = {}
-    for hit in retrieved.hits:
-        doc = pages.setdefault(hit.chunk.doc_name, [])
-        if hit.chunk.pages_label not in doc:
-            doc.append(hit.chunk.pages_label)
-    sources = "; ".join(f"{doc}, p. {', '.join(labels)}" for doc, labels in pages.items())
-    return ctx.t("ui.chat.reading", lang, n=len(retrieved.hits), sources=sources)
+    from oracle.rag import sources_label
+
+    return ctx.t("ui.chat.reading", lang, n=len(retrieved.hits), sources=sources_label(retrieved.hits))
 
 
 def _answer_for(answers: list[dict] | None, message_index: int | None) -> Answer | None:
