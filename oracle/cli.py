@@ -229,7 +229,7 @@ def _ask(question: str, index, generator, rag_cfg, ws: C.Workspace, as_json: boo
                 sys.stdout.flush()
         elif isinstance(piece, Retrieved):  # seconds of prefill follow: say what is being read
             if not as_json:
-                print(t("cli.reading", n=len(piece.hits), sources=sources_label(piece.hits)), file=sys.stderr)
+                print(t("cli.reading", sources=sources_label(piece.hits)), file=sys.stderr)
         elif isinstance(piece, Answer):
             answer = piece
     if answer is None:  # pragma: no cover - stream_answer always ends with an Answer

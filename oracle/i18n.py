@@ -413,8 +413,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "cli.sources": {"pt": "Fontes citadas:", "en": "Cited sources:"},
     "cli.retrieved": {"pt": "Trechos recuperados:", "en": "Retrieved chunks:"},
     "cli.reading": {
-        "pt": "Lendo {n} trechos encontrados ({sources})…",
-        "en": "Reading {n} passages found ({sources})…",
+        "pt": "Lendo os trechos encontrados ({sources})…",
+        "en": "Reading the passages found ({sources})…",
     },
     "cli.answer_id": {
         "pt": "Resposta {answer_id} ({seconds:.1f} s). Avalie com: python -m oracle rate {answer_id} valid|invalid",

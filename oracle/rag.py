@@ -577,8 +577,9 @@ def stream_answer(
     Yields:
         One :class:`~oracle.schema.Retrieved` (the hits, in prompt order) when the generator is
         about to read them (not when a gate answers "not found" at once), then ``str`` pieces of
-        the answer as the generator produces them, then one final :class:`Answer`: ``text`` (stripped; when the model cites nothing, with ``[n]`` markers
-        added by :func:`attribute_citations`), ``citations`` (sources cited as ``[n]``, in order
+        the answer as the generator produces them, then one final :class:`Answer`: ``text``
+        (stripped; when the model cites nothing, with ``[n]`` markers added by
+        :func:`attribute_citations`), ``citations`` (sources cited as ``[n]``, in order
         of first citation; empty if no sentence is supported by a source), ``sources`` (every chunk given to
         the model, numbered as in the prompt), ``model``/``adapter`` from the generator,
         ``grounded`` (False when nothing passed the relevance gate, or when the model replied

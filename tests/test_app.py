@@ -804,7 +804,8 @@ def test_an_answer_refused_for_giving_no_email_says_what_was_missing():
                     text="Os documentos não contêm a resposta para esta pergunta.",
                     draft="A equipe pode ser encontrada em http://security.debian.org/ [4].")
     shown = render_answer(UIContext(workspace=Workspace(Path.cwd())), answer, "pt")
-    assert shown.startswith("ℹ️ A pergunta pede um endereço de e-mail, e a resposta do modelo não trazia nenhum.")
+    assert shown.startswith(
+        "ℹ️ A pergunta pede um endereço de e-mail, e a resposta do modelo não trazia nenhum.")
     assert shown.endswith("Os documentos não contêm a resposta para esta pergunta.")
 
 
@@ -819,11 +820,13 @@ def test_while_the_model_reads_the_chat_names_the_passages_by_document_and_page(
                       page_end=end, char_start=0, char_end=1)  # fmt: skip
         return Hit(chunk=chunk, score=0.9, rank=rank)
 
-    hits = [hit("edital.pdf", 3, 3, 1), hit("manual.pdf", 7, 8, 2), hit("edital.pdf", 1, 1, 3), hit("edital.pdf", 3, 3, 4)]
+    hits = [hit("edital.pdf", 3, 3, 1), hit("manual.pdf", 7, 8, 2), hit("edital.pdf", 1, 1, 3),
+            hit("edital.pdf", 3, 3, 4)]
     ctx = UIContext(workspace=Workspace(Path.cwd()))
     shown = reading_message(ctx, Retrieved(hits=hits), "pt")
-    assert shown.startswith("Lendo 4 trechos encontrados (edital.pdf, p. 3, 1; manual.pdf, p. 7-8).")
-    assert reading_message(ctx, Retrieved(hits=hits), "en").startswith("Reading 4 passages found (edital.pdf")
+    assert shown.startswith("Lendo os trechos encontrados (edital.pdf, p. 3, 1; manual.pdf, p. 7-8).")
+    in_english = reading_message(ctx, Retrieved(hits=hits), "en")
+    assert in_english.startswith("Reading the passages found (edital.pdf")
 
 
 def test_a_second_answer_after_a_disputed_refusal_asks_to_check_the_source():

@@ -222,7 +222,8 @@ def test_a_question_the_generator_judges_unanswerable_says_who_refused(browser, 
 
 def test_the_chat_says_which_passages_it_reads_before_the_first_words(browser, url, tmp_path):
     """While the generator reads its sources (seconds of prefill on a CPU), the chat names them
-    ("Lendo 1 trechos encontrados (edital.pdf, p. 1)…"); the answer then replaces that line."""
+    ("Lendo os trechos encontrados (edital-12-2026.pdf, p. 1, 2, 3)…"); the answer then replaces
+    that line."""
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
@@ -234,7 +235,7 @@ def test_the_chat_says_which_passages_it_reads_before_the_first_words(browser, u
     _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
     _build_index(page)
     chat = _ask(page, SLOW)
-    reading = chat.get_by_text(re.compile(r"Lendo \d+ trechos encontrados"))
+    reading = chat.get_by_text("Lendo os trechos encontrados")
     expect(reading).to_be_visible(timeout=int(SLOW_S * 1000))
     expect(reading).to_contain_text(f"{pdf.name}, p. 1")
     page.screenshot(path=str(tmp_path / "reading.png"), full_page=True)

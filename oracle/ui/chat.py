@@ -209,11 +209,11 @@ def render_answer(ctx: UIContext, answer: Answer, lang: str) -> str:
 
 def reading_message(ctx: UIContext, retrieved: Retrieved, lang: str) -> str:
     """What the chat shows while the generator reads the sources (seconds of prefill on a CPU):
-    how many passages, and their documents with their pages ("edital.pdf, p. 1, 3; manual.pdf,
-    p. 7"), each once, in prompt order."""
+    their documents with their pages (:func:`oracle.rag.sources_label`: "edital.pdf, p. 1, 3;
+    manual.pdf, p. 7")."""
     from oracle.rag import sources_label
 
-    return ctx.t("ui.chat.reading", lang, n=len(retrieved.hits), sources=sources_label(retrieved.hits))
+    return ctx.t("ui.chat.reading", lang, sources=sources_label(retrieved.hits))
 
 
 def _answer_for(answers: list[dict] | None, message_index: int | None) -> Answer | None:

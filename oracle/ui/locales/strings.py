@@ -771,9 +771,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.chat.hybrid": {"pt": "Buscar também as palavras exatas", "en": "Also search for the exact words"},
     "ui.chat.max_tokens": {"pt": "Tamanho máximo da resposta (tokens)", "en": "Longest answer (tokens)"},
     "ui.chat.reading": {
-        "pt": "Lendo {n} trechos encontrados ({sources}). A resposta começa a aparecer em alguns segundos "
+        "pt": "Lendo os trechos encontrados ({sources}). A resposta começa a aparecer em alguns segundos "
               "(na primeira vez o modelo é preparado e carregado antes, o que pode levar alguns minutos)…",
-        "en": "Reading {n} passages found ({sources}). The answer starts to appear in a few seconds "
+        "en": "Reading the passages found ({sources}). The answer starts to appear in a few seconds "
               "(the first time, the model is prepared and loaded first, which can take a few minutes)…",
     },
     "ui.chat.working": {
