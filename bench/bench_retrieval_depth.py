@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=Path("/tmp/oracle-eval"),
                         help="Workspace whose eval/ cache holds the index (the one `oracle eval` builds).")
     parser.add_argument("--dense", action="store_true", help="Dense retrieval only (default: hybrid, as chat).")
+    parser.add_argument("--chunk-size", type=int, default=None, help="Chunk size in tokens (default: the chat's).")
+    parser.add_argument("--chunk-overlap", type=int, default=None, help="Chunk overlap in tokens (default: the chat's).")
     args = parser.parse_args()
 
     from oracle.config import DEFAULT_EMBEDDER, ChunkingConfig, Workspace
@@ -51,11 +53,17 @@ def main() -> None:
 
     items = [i for g in args.gold for i in load_gold(g) if i.answerable]
     files = find_documents(items, [g.parent for g in args.gold] + args.docs)
-    ews = eval_workspace(Workspace(args.home).home / "eval" / "cache", files, DEFAULT_EMBEDDER, ChunkingConfig())
-    index = prepare_index(files, ews, DEFAULT_EMBEDDER, ChunkingConfig())
+    chunking = ChunkingConfig()
+    if args.chunk_size is not None:
+        chunking.chunk_size = args.chunk_size
+    if args.chunk_overlap is not None:
+        chunking.chunk_overlap = args.chunk_overlap
+    ews = eval_workspace(Workspace(args.home).home / "eval" / "cache", files, DEFAULT_EMBEDDER, chunking)
+    index = prepare_index(files, ews, DEFAULT_EMBEDDER, chunking)
     results = index.search_batch([i.question for i in items], top_k=max(DEPTHS), hybrid=not args.dense)
     n = len(items)
-    print(f"{n} answerable questions, {len(index)} chunks, {'dense' if args.dense else 'hybrid'} retrieval")
+    print(f"{n} answerable questions, {len(index)} chunks of at most {chunking.chunk_size} tokens "
+          f"(overlap {chunking.chunk_overlap}), {'dense' if args.dense else 'hybrid'} retrieval")
     print("| k | hit@k | facts@k | chars@k |")
     print("|---|---|---|---|")
     for k in DEPTHS:
