@@ -400,16 +400,19 @@ def test_the_worker_runs_a_job_json_written_before_the_specs(workspace):
     assert done.state == jobs.COMPLETED and done.result == {"status": "completed", "step": 2}
 
 
-def test_rate_eta_counts_from_the_first_progress_seen():
+def test_rate_eta_counts_from_the_first_unit_done():
+    """The time before the first unit (a model loading) is not the pace of the others."""
     clock = [100.0]
     eta = jobs.RateEta(clock=lambda: clock[0])
     assert eta(30, 100) is None  # a resumed task: 30 were done before this process
     clock[0] = 110.0
     assert eta(30, 100) is None  # nothing done yet: no rate
-    clock[0] = 120.0
-    assert eta(40, 100) == 120.0  # 10 units in 20 s: 60 left take 120 s
-    assert eta(40, 0) is None  # unknown total
-    clock[0] = 140.0
+    clock[0] = 160.0
+    assert eta(31, 100) is None  # the first unit, 50 s with the model loading: the clock starts here
+    clock[0] = 170.0
+    assert eta(41, 100) == 59.0  # 10 units in 10 s: 59 left take 59 s (not 59 x 70 / 11 = 375 s)
+    assert eta(41, 0) is None  # unknown total
+    clock[0] = 229.0
     assert eta(100, 100) == 0.0
 
 

@@ -252,24 +252,31 @@ def read_log(workspace: Workspace, job_id: str, since: int = 0) -> list[dict[str
 
 
 class RateEta:
-    """Seconds left of a task, from its rate since the first progress this process saw.
+    """Seconds left of a task, from its rate since the first unit this process saw done.
 
-    Call it with each ``(done, total)``: the first call records the starting point (a resumed task
-    starts counting from where it resumed) and returns None; later calls return
-    ``(total - done) / rate`` rounded to 0.1 s, ``rate`` being the units done per second since
-    that first call, or None while nothing was done yet or ``total`` is unknown (0).
-    Used by every job's progress: the in-process tasks (:mod:`oracle.jobs.threads`), the job
-    processes' coarse progress (:mod:`oracle.training.run`) and the stages of "Melhorar o Oráculo".
+    Call it with each ``(done, total)``. The first call records where the task starts (a resumed
+    task starts counting from where it resumed); the clock then starts when the first unit is
+    done, so that what comes before it (loading a model: a minute for the 1.5B teacher, while
+    its chunks take ~11 s each) is not read as the pace of every unit. Returns ``(total - done) /
+    rate`` in seconds, rounded to 0.1 s, ``rate`` being the units done per second since that first
+    unit; None until a second progress after it, or when ``total`` is unknown (0). Used by every
+    job's progress: the in-process tasks (:mod:`oracle.jobs.threads`), the job processes' coarse
+    progress (:mod:`oracle.training.run`) and the stages of "Melhorar o Oráculo".
     """
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._clock = clock
-        self._first: tuple[float, int] | None = None
+        self._start: int | None = None  # units done when this process first saw the task
+        self._first: tuple[float, int] | None = None  # (time, done) at the first unit done here
 
     def __call__(self, done: int, total: int) -> float | None:
-        now = self._clock()
+        now, done = self._clock(), int(done)
+        if self._start is None:
+            self._start = done
+            return None
         if self._first is None:
-            self._first = (now, int(done))
+            if done > self._start:
+                self._first = (now, done)
             return None
         t1, d1 = self._first
         if not total or done <= d1 or now <= t1:
