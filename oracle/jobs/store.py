@@ -257,11 +257,12 @@ class RateEta:
     Call it with each ``(done, total)``. The first call records where the task starts (a resumed
     task starts counting from where it resumed); the clock then starts when the first unit is
     done, so that what comes before it (loading the teacher model before the first chunk of
-    training questions, each later chunk ~11 s) is not read as the pace of every unit. Returns ``(total - done) /
-    rate`` in seconds, rounded to 0.1 s, ``rate`` being the units done per second since that first
-    unit; None until a second progress after it, or when ``total`` is unknown (0). Used by every
-    job's progress: the in-process tasks (:mod:`oracle.jobs.threads`), the job processes' coarse
-    progress (:mod:`oracle.training.run`) and the stages of "Melhorar o Oráculo".
+    training questions, each later chunk ~11 s) is not read as the pace of every unit. Returns
+    ``(total - done) / rate`` in seconds, rounded to 0.1 s, ``rate`` being the units done per
+    second since that first unit; None until a second progress after it, or when ``total`` is
+    unknown (0). Used by every job's progress: the in-process tasks (:mod:`oracle.jobs.threads`),
+    the job processes' coarse progress (:mod:`oracle.training.run`) and the stages of "Melhorar o
+    Oráculo".
     """
 
     def __init__(self, clock: Any = time.monotonic) -> None:
