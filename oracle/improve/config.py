@@ -139,9 +139,9 @@ class ImproveConfig:
         default=0.1,
         metadata={"help": "The tuned embedder is kept only when its validation MRR@10 beats the base model's by "
                           "more than this. The validation questions are the teacher's, easier than a "
-                          "person's, and few (4-10 in a 100-chunk run): gains of 0.028, 0.042 and 0.075 on them were "
-                          "losses of 0.004-0.025 on the Debian Edu gold set, while 0.159 was a gain of 0.048 "
-                          "on the Ubuntu one (bench/RESULTS.md, sessions 15 and 26)."},
+                          "person's, and few (4-10 in a 100-chunk run): gains of 0.028, 0.042 and 0.075 "
+                          "on them were losses of 0.004-0.025 on the Debian Edu gold set, while 0.159 was a "
+                          "gain of 0.048 on the Ubuntu one (bench/RESULTS.md, sessions 15 and 26)."},
     )
     min_keyfact_gain: float = field(
         default=0.0,
