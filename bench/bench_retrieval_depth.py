@@ -53,11 +53,8 @@ def main() -> None:
 
     items = [i for g in args.gold for i in load_gold(g) if i.answerable]
     files = find_documents(items, [g.parent for g in args.gold] + args.docs)
-    chunking = ChunkingConfig()
-    if args.chunk_size is not None:
-        chunking.chunk_size = args.chunk_size
-    if args.chunk_overlap is not None:
-        chunking.chunk_overlap = args.chunk_overlap
+    given = {"chunk_size": args.chunk_size, "chunk_overlap": args.chunk_overlap}
+    chunking = ChunkingConfig(**{k: v for k, v in given.items() if v is not None})  # validated there
     ews = eval_workspace(Workspace(args.home).home / "eval" / "cache", files, DEFAULT_EMBEDDER, chunking)
     index = prepare_index(files, ews, DEFAULT_EMBEDDER, chunking)
     results = index.search_batch([i.question for i in items], top_k=max(DEPTHS), hybrid=not args.dense)
