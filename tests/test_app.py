@@ -152,7 +152,7 @@ def test_whole_loop_upload_qa_index_ask_rate(app, workspace, tmp_path, fake_call
     chat, cleared = client.predict(
         QUESTION, [], "fake:x", "", "", "", "", 2, -1.0, True, 128, api_name="/ask"
     )
-    assert cleared == ""
+    assert cleared == {"__type__": "update"}  # the box was emptied when the question was taken; left as is
     assert len(fake_calls) == n_calls + 1
     assert [m["role"] for m in chat] == ["user", "assistant"]
     shown = _text(chat[1]["content"])

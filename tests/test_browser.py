@@ -243,6 +243,41 @@ def test_the_chat_says_which_passages_it_reads_before_the_first_words(browser, u
     expect(chat).not_to_contain_text("Lendo")
 
 
+@pytest.mark.parametrize("send", ["button", "enter"])
+def test_a_question_sent_while_an_answer_is_written_is_answered_after_it(browser, url, tmp_path, send):
+    """A person types the next question and sends it (button or Enter) while the model still
+    writes the answer before (seconds on a CPU): the question is neither wiped from the box nor
+    dropped. It is asked when that answer ends, and both answers stay in the conversation."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("#oracle-upload-files input[type=file]").set_input_files([str(make_pt_pdf(tmp_path))])
+    page.locator("#oracle-upload-btn").click()
+    _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
+    _build_index(page)
+    chat = _ask(page, SLOW)
+    expect(chat.get_by_text("Lendo os trechos encontrados")).to_be_visible(timeout=int(SLOW_S * 1000))
+    box = page.locator("#oracle-chat-question textarea")
+    box.fill(QUESTION)
+    if send == "button":  # while the first answer is still being written
+        page.locator("#oracle-chat-send").click()
+    else:
+        box.press("Enter")
+    page.screenshot(path=str(tmp_path / "queued.png"), full_page=True)
+    bot = chat.locator(".message-row.bot-row, .bot")
+    expect(chat).to_contain_text(QUESTION, timeout=int(SLOW_S * 1000) + TIMEOUT_MS)
+    expect(chat).to_contain_text(SLOW)
+    expect(chat).not_to_contain_text("Lendo")
+    expect(box).to_have_value("")
+    texts = chat.inner_text()
+    assert texts.index(SLOW) < texts.index(QUESTION), texts
+    assert texts.count("R$ 250.000,00") >= 2, texts  # both answers, the first one kept
+    assert bot.count() >= 2
+    page.screenshot(path=str(tmp_path / "both_answered.png"), full_page=True)
+
+
 def test_english_page_with_lang_query(browser, url, tmp_path):
     from playwright.sync_api import expect
 

@@ -320,7 +320,7 @@ def test_ask_with_a_matching_adapter_answers_and_rates(client, workspace, tiny_l
     build_workspace(workspace, n=6, embedder=tiny_embedder_path())
     chat, cleared = client.predict("Qual é o valor do item 2?", [], f"local:{tiny_lm_dir}", "", "", "",
                                    "tiny-lora", 2, -1.0, False, 32, api_name="/ask")  # fmt: skip
-    assert [m["role"] for m in chat] == ["user", "assistant"] and cleared == ""
+    assert [m["role"] for m in chat] == ["user", "assistant"] and cleared == {"__type__": "update"}
     status, _, _ = client.predict("", "", api_name="/rate_down")
     (rating,) = [json.loads(line) for line in workspace.invalid.read_text("utf-8").splitlines()]
     assert rating["adapter"] == str((workspace.adapters / "tiny-lora").resolve())

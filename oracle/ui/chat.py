@@ -372,7 +372,7 @@ def build(ctx: UIContext) -> None:
         session_answers = list(session_answers or []) + [
             {"index": len(history) - 1, "answer": final.to_dict()}
         ]
-        yield history, session_answers, ""
+        yield history, session_answers, gr.skip()  # the box may hold the next question, typed meanwhile
 
     def _rate(valid: bool, session_answers, message_index, fix, note, lang, request, profile):
         from oracle.feedback import rate_stored_answer
@@ -501,20 +501,15 @@ def build(ctx: UIContext) -> None:
                   ctx.lang_state]  # fmt: skip
     save = {"fn": save_history, "inputs": [chatbot, answers], "outputs": [saved], "api_name": "chat_save",
             "api_visibility": "private", "show_progress": "hidden"}
-    asked = send_btn.click(
-        ask, inputs=ask_inputs, outputs=[chatbot, answers, question], api_name="ask", concurrency_id="chat"
+    # The button and Enter are one event, so that a question sent while an answer is still being
+    # written, either way, is asked when that answer ends ("always_last"; gradio's default,
+    # "once", dropped it, and two separate events ran at once over the same conversation).
+    asked = gr.on(
+        [send_btn.click, question.submit], ask, inputs=ask_inputs, outputs=[chatbot, answers, question],
+        api_name="ask", concurrency_id="chat", trigger_mode="always_last",
     )
     asked.success(**save)
     guide.after(ctx, asked)
-    submitted = question.submit(
-        ask,
-        inputs=ask_inputs,
-        outputs=[chatbot, answers, question],
-        api_name="ask_submit",
-        concurrency_id="chat",
-    )
-    submitted.success(**{**save, "api_name": "chat_save_submit"})
-    guide.after(ctx, submitted)
     rate_inputs = [answers, corrected, comment, ctx.lang_state]
     rate_outputs = [rating_status, corrected, comment]
     for rated, name in (
