@@ -261,3 +261,22 @@ def test_compare_tells_which_questions_changed_and_how(tmp_path, gold_file, work
     assert "report.json" in capsys.readouterr().err
     with pytest.raises(GoldError):
         read_report(tmp_path / "missing")
+
+
+def test_the_shipped_gold_sets_load_and_their_ids_are_unique():
+    """Every set in bench/gold/ parses (:func:`load_gold` raises on a malformed line) with ids
+    unique across sets, so that any of them can be pooled in one ``oracle eval`` run; the
+    Portuguese sets each hold answerable and unanswerable questions."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "bench" / "gold"
+    sets = sorted(folder.glob("*.jsonl"))
+    assert len(sets) >= 7
+    ids: list[str] = []
+    for path in sets:
+        items = load_gold(path)
+        assert items, path.name
+        ids += [i.id for i in items]
+        if path.name.endswith(".pt.jsonl") and not path.name.startswith("polar-"):
+            assert any(i.answerable for i in items) and any(not i.answerable for i in items), path.name
+    assert len(ids) == len(set(ids))
