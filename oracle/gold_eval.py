@@ -20,6 +20,11 @@ evaluation workspace (cached), builds the index, answers every question through 
   (:func:`oracle.grounding.is_echo`);
 * citation precision: share of citations whose quote occurs verbatim (after folding) in the
   cited chunk and whose chunk is relevant to the question (gold page or evidence);
+* sentences cited: share of the sentences of the answers to answerable questions
+  (:func:`oracle.rag.answer_sentences`) that carry a ``[n]``, so that a reader can check
+  them; with citation precision it is the pair of ALCE (Gao et al. 2023, "Enabling Large
+  Language Models to Generate Text with Citations"), whose citation recall asks an NLI model
+  whether the cited passages entail the sentence: here only that a citation is there;
 * faithfulness: :func:`oracle.grounding.faithfulness`, a judge-free approximation of RAGAS
   faithfulness (share of answer sentences supported by one source sentence, with no
   unsupported number or name);
@@ -298,6 +303,7 @@ def score_row(item: GoldItem, result: dict[str, Any], chunks: dict[str, Chunk]) 
     sources = [chunks[c].text for c in result["sources"] if c in chunks]
     all_facts, share = keyfact_scores(text, item.keyfacts) if item.answerable else (False, 0.0)
     abstained = bool(result["abstained"])
+    from oracle import rag
     from oracle.evaluation import token_f1
 
     cites = []
@@ -305,6 +311,7 @@ def score_row(item: GoldItem, result: dict[str, Any], chunks: dict[str, Chunk]) 
         chunk = chunks.get(c["chunk_id"])
         cites.append(bool(chunk) and verify_quote(c["quote"], chunk.text) and item.relevant(chunk))
     claims_missing = [] if abstained else unsupported_claims(text, sources, item.question)
+    sentences = [] if abstained else rag.answer_sentences(result["text"])
     return {
         "answerable": item.answerable,
         "keyfacts_all": bool(item.answerable and not abstained and all_facts),
@@ -317,6 +324,8 @@ def score_row(item: GoldItem, result: dict[str, Any], chunks: dict[str, Chunk]) 
         "faithfulness": None if abstained else faithfulness(text, sources),
         "citations_ok": sum(cites),
         "citations_n": len(cites),
+        "sentences_n": len(sentences),
+        "sentences_cited": sum(1 for s in sentences if rag.parse_citations(s)),
         "gold_in_sources": any(item.relevant(chunks[c]) for c in result["sources"] if c in chunks),
     }
 
@@ -363,6 +372,7 @@ def summarize(items: Sequence[GoldItem], rows: Sequence[dict[str, Any]]) -> dict
 
     faith = [r["scores"]["faithfulness"] for r in answered if r["scores"]["faithfulness"] is not None]
     cites_n = sum(r["scores"]["citations_n"] for r in ans)
+    sentences_n = sum(r["scores"].get("sentences_n", 0) for r in ans)
     # Latency of answers that reached the generator (a gated "not found" costs no generation).
     first = [r["result"]["first_token_s"] for r in rows if r["result"].get("generated", True)]
     total = [r["result"]["total_s"] for r in rows if r["result"].get("generated", True)]
@@ -378,6 +388,8 @@ def summarize(items: Sequence[GoldItem], rows: Sequence[dict[str, Any]]) -> dict
         "echo": mean([r["scores"]["echo"] for r in ans]),
         "citation_precision": (sum(r["scores"]["citations_ok"] for r in ans) / cites_n) if cites_n else 0.0,
         "n_citations": cites_n,
+        "citation_coverage": (sum(r["scores"].get("sentences_cited", 0) for r in ans) / sentences_n
+                              if sentences_n else 0.0),
         "faithfulness": mean(faith),
         "gold_in_sources": mean([r["scores"]["gold_in_sources"] for r in ans]),
         "first_token_p50": _pct(first, 0.5),
@@ -421,6 +433,7 @@ COLUMNS: list[tuple[str, str, str, str]] = [
     ("unsupported", "unsupported", "sem fonte", "{:.0%}"),
     ("echo", "echo", "eco", "{:.0%}"),
     ("citation_precision", "citation precision", "citações corretas", "{:.0%}"),
+    ("citation_coverage", "sentences cited", "frases com fonte", "{:.0%}"),
     ("faithfulness", "faithfulness", "fidelidade", "{:.2f}"),
     ("first_token_p50", "1st token p50 s", "1º token p50 s", "{:.1f}"),
     ("answer_p50", "answer p50 s", "resposta p50 s", "{:.1f}"),

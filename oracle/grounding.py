@@ -539,6 +539,36 @@ def quote_support(answer: str, quote: str, question: str = "") -> float:
     return _weighted_share(target, content_words(quote)) if target else 1.0
 
 
+def has_code_token(token: str, text: str) -> bool:
+    """True when the folded code token ``token`` (:func:`code_tokens`) occurs in ``text`` as a whole
+    token: no letter, digit or hyphen on either side, so the option ``-g`` is not found in
+    ``apt-get``. ``token`` must already be folded (as :func:`code_tokens` returns it)."""
+    return bool(token) and re.search(r"(?<![\w-])" + re.escape(token) + r"(?![\w-])", fold(text)) is not None
+
+
+def added_support(claim: str, question: str, source: str) -> tuple[float, bool]:
+    """How much of what ``claim`` adds to ``question`` the ``source`` holds: ``(share, code_found)``.
+
+    ``share`` in [0, 1] is the share of the claim's content words (:func:`content_words`) and code
+    tokens (:func:`code_tokens`: commands, paths, options) that the question lacks and the source
+    holds, numbers and code tokens weighing double; a code token counts when it occurs whole in the
+    source (:func:`has_code_token`), so an English source supports a Portuguese answer by the
+    command it names. ``code_found`` is True when at least one such code token was found. A claim
+    that adds nothing scores ``(0.0, False)``. Used to attribute an answer sentence to its source
+    (:func:`oracle.rag.attribute_citations`) by what it says, not by the question it restates.
+    """
+    question_words = content_words(question)
+    new_words = content_words(claim) - question_words
+    new_code = {c for c in code_tokens(claim) - code_tokens(question) if c not in question_words}
+    weight = sum(2 if w.isdigit() else 1 for w in new_words) + 2 * len(new_code)
+    if not weight:
+        return 0.0, False
+    have = content_words(source)
+    found_code = sum(1 for c in new_code if has_code_token(c, source))
+    found = sum(2 if w.isdigit() else 1 for w in new_words & have) + 2 * found_code
+    return found / weight, found_code > 0
+
+
 def support_sentence(claim: str, chunk_text: str, min_words: int = 0) -> tuple[str, float]:
     """The sentence of ``chunk_text`` that best supports ``claim``, and its support in [0, 1].
 

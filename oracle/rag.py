@@ -416,28 +416,42 @@ _ANSWER_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 
 _TRAILING_ENUMERATOR = re.compile(r"\s*\n\s*\d{1,2}[.)]$")
 
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer as :func:`attribute_citations` cuts them (after ``.``, ``!``
+    or ``?``), without the pieces of fewer than two words of 3+ letters or numbers (a bare list
+    number, "1."): the claims that can carry a ``[n]``."""
+    return [s for s in _ANSWER_SENTENCE_RE.split((text or "").strip()) if len(_words(s)) >= 2]
+
 ATTRIBUTION_MIN_OVERLAP = 0.5
 """Share of an answer sentence's words (3+ letters, or numbers) that must appear in a source
 for :func:`attribute_citations` to cite it."""
 
 
-def attribute_citations(text: str, hits: Sequence[Hit]) -> str:
+def attribute_citations(text: str, hits: Sequence[Hit], question: str = "") -> str:
     """Add ``[n]`` after each sentence of ``text`` that comes from source ``n``.
 
     Post-hoc attribution (as in Gao et al., 2023, "Enabling Large Language Models to Generate
     Text with Citations", ALCE): small models (Qwen2.5 0.5B) answer well from plain context
-    but, asked to cite, copy the source headers instead of answering. Each sentence is
-    matched to the source that contains the largest share of its words; it is cited when that
-    share reaches :data:`ATTRIBUTION_MIN_OVERLAP`. A ``text`` that already cites is returned
-    unchanged, and so is a sentence no source supports (it stays uncited, visibly).
+    but, asked to cite, copy the source headers instead of answering. Each sentence goes to the
+    source that holds most of what it adds to ``question`` (:func:`oracle.grounding.added_support`:
+    its words and code tokens the question lacks), ties to the larger share of all its words, then
+    to the better-ranked source. The sentence is cited when that source holds
+    :data:`ATTRIBUTION_MIN_OVERLAP` of all its words, or as much of what it adds with at least one
+    command, path or option among them (an English source of a Portuguese answer shares its
+    commands, not its words). A ``text`` that already cites is returned unchanged, and so is a
+    sentence no source supports (it stays uncited, visibly).
 
     Args:
         text: the answer.
         hits: the sources, numbered from 1 in this order.
+        question: the question answered (words an answer repeats from it are no evidence).
 
     Returns:
         ``text`` with markers, sentences separated by one space.
     """
+    from oracle.grounding import added_support
+
     if not hits or parse_citations(text, len(hits)):
         return text
     sources = [_words(h.chunk.text) for h in hits]
@@ -446,8 +460,10 @@ def attribute_citations(text: str, hits: Sequence[Hit]) -> str:
         words = _words(sentence)
         if len(words) >= 2:  # a bare list number ("1.") is not a claim
             shares = [len(words & src) / len(words) for src in sources]
-            best = max(range(len(hits)), key=lambda i: (shares[i], -i))
-            if shares[best] >= ATTRIBUTION_MIN_OVERLAP:
+            added = [added_support(sentence, question, h.chunk.text) for h in hits]
+            best = max(range(len(hits)), key=lambda i: (added[i][0], shares[i], -i))
+            share, code_found = added[best]
+            if shares[best] >= ATTRIBUTION_MIN_OVERLAP or (code_found and share >= ATTRIBUTION_MIN_OVERLAP):
                 # a sentence split after a list number ("são:\n\n1.") keeps that number after its marker
                 item = _TRAILING_ENUMERATOR.search(sentence)
                 body, tail = (sentence[: item.start()], sentence[item.start():]) if item else (sentence, "")
@@ -688,7 +704,7 @@ def stream_answer(
     if abstained:
         text = not_found_sentence(lang) if cfg.guard else text
     else:
-        text = attribute_citations(text, hits)
+        text = attribute_citations(text, hits, question)
         if cfg.guard:
             if p_yes is None and cfg.min_answerable:  # the judgement does not depend on the reply
                 p_yes = answerable_probability(generator, question, hits, lang, cfg)

@@ -201,18 +201,27 @@ def test_upload_index_chat_and_rate_in_a_browser(browser, url, workspace, tmp_pa
     assert len(list(shots.glob("*.png"))) == 7
 
 
-def test_a_question_the_generator_judges_unanswerable_says_who_refused(browser, url, tmp_path):
-    """The lexical gate would refuse the off-topic question; the generator, asked, says its sources
-    do not hold the answer: the chat shows the not-found sentence under a notice saying so."""
+def _indexed_page(browser, url, tmp_path):
+    """A Portuguese page with the test notice uploaded and indexed: ``(page, pdf path)``."""
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
-    page.locator("#oracle-upload-files input[type=file]").set_input_files([str(make_pt_pdf(tmp_path))])
+    pdf = make_pt_pdf(tmp_path)
+    page.locator("#oracle-upload-files input[type=file]").set_input_files([str(pdf)])
     page.locator("#oracle-upload-btn").click()
     _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
     _build_index(page)
+    return page, pdf
+
+
+def test_a_question_the_generator_judges_unanswerable_says_who_refused(browser, url, tmp_path):
+    """The lexical gate would refuse the off-topic question; the generator, asked, says its sources
+    do not hold the answer: the chat shows the not-found sentence under a notice saying so."""
+    from playwright.sync_api import expect
+
+    page, _ = _indexed_page(browser, url, tmp_path)
     chat = _ask(page, OFF_TOPIC)
     expect(chat).to_contain_text("O próprio modelo, relendo os trechos encontrados")
     expect(chat).to_contain_text("Os documentos não contêm a resposta para esta pergunta.")
@@ -226,14 +235,7 @@ def test_the_chat_says_which_passages_it_reads_before_the_first_words(browser, u
     that line."""
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    pdf = make_pt_pdf(tmp_path)
-    page.locator("#oracle-upload-files input[type=file]").set_input_files([str(pdf)])
-    page.locator("#oracle-upload-btn").click()
-    _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
-    _build_index(page)
+    page, pdf = _indexed_page(browser, url, tmp_path)
     chat = _ask(page, SLOW)
     reading = chat.get_by_text("Lendo os trechos encontrados")
     expect(reading).to_be_visible(timeout=int(SLOW_S * 1000))
@@ -250,13 +252,7 @@ def test_a_question_sent_while_an_answer_is_written_is_answered_after_it(browser
     dropped. It is asked when that answer ends, and both answers stay in the conversation."""
     from playwright.sync_api import expect
 
-    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="pt-BR")
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    page.locator("#oracle-upload-files input[type=file]").set_input_files([str(make_pt_pdf(tmp_path))])
-    page.locator("#oracle-upload-btn").click()
-    _expect_or_toast(page, lambda: expect(page.locator("#oracle-upload-results")).to_contain_text("✅"))
-    _build_index(page)
+    page, _ = _indexed_page(browser, url, tmp_path)
     chat = _ask(page, SLOW)
     expect(chat.get_by_text("Lendo os trechos encontrados")).to_be_visible(timeout=int(SLOW_S * 1000))
     box = page.locator("#oracle-chat-question textarea")

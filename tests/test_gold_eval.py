@@ -113,6 +113,30 @@ def test_retrieval_scores_by_hand():
     assert scores["hit@1"] == pytest.approx(1 / 4) and scores["hit@5"] == pytest.approx(2 / 4)
     assert scores["mrr@10"] == pytest.approx((1 + 1 / 3 + 1 / 7 + 0) / 4)
 
+def test_sentences_cited_counts_the_claims_that_carry_a_source():
+    """Two claims of three carry a ``[n]``; the bare list numbers "1." and "2." are no claims. An abstention
+    has no sentence, and an unanswerable question's answer is not counted."""
+    from oracle.gold_eval import score_row, summarize
+
+    chunk = Chunk(chunk_id="e:0:a", doc_id="e", doc_name=DOC, page_start=1, page_end=1, char_start=0,
+                  char_end=60, text="O valor total é de R$ 250.000,00. O prazo é 31 de março.")
+    chunks = {chunk.chunk_id: chunk}
+    item = GoldItem(id="a", question="Qual é o valor e o prazo?", keyfacts=[["250.000,00"]], doc=DOC, page=1)
+    unanswerable = GoldItem(id="u", question="Qual é o salário?", doc=DOC, answerable=False)
+    text = "O valor total é de R$ 250.000,00 [1]. 1. Ler o edital com calma. 2. O prazo é 31 de março [1]."
+    result = {"text": text, "abstained": False, "sources": [chunk.chunk_id], "first_token_s": 1.0, "total_s": 2.0,
+              "citations": [{"chunk_id": chunk.chunk_id, "quote": "O valor total é de R$ 250.000,00."}]}
+    scores = score_row(item, result, chunks)
+    assert (scores["sentences_cited"], scores["sentences_n"]) == (2, 3)
+    refused = score_row(item, {**result, "text": NOT_FOUND["pt"], "abstained": True, "citations": []}, chunks)
+    assert (refused["sentences_cited"], refused["sentences_n"]) == (0, 0)
+    other = score_row(unanswerable, {**result, "text": "Não cito nada aqui."}, chunks)
+    rows = [{"id": "a", "result": result, "scores": scores}, {"id": "u", "result": result, "scores": other}]
+    summary = summarize([item, unanswerable], rows)
+    assert summary["citation_coverage"] == pytest.approx(2 / 3)
+    assert summary["citation_precision"] == 1.0
+
+
 def test_spread_takes_items_across_the_file():
     items = [GoldItem(id=str(i), question="q") for i in range(10)]
     assert [i.id for i in spread(items, 3)] == ["0", "3", "6"]

@@ -762,6 +762,63 @@ def test_attributed_markers_stay_out_of_list_numbers():
     assert "\n1. Cópia" in out and "\n2. Ata" in out and "[1]" in out
 
 
+def _doc_chunk(n: int, page: int, text: str) -> Chunk:
+    return Chunk(chunk_id=f"g:{n}:a", doc_id="g", doc_name="guia.pdf", page_start=page, page_end=page,
+                 char_start=n * 100, char_end=n * 100 + len(text), text=text)
+
+
+def test_a_sentence_is_attributed_by_what_it_adds_to_the_question():
+    """The packaging guide's case: the answer restates the question in Portuguese and adds the
+    command, which only the untranslated English chunk holds. Counting all its words, the
+    Portuguese chunk that merely speaks of chroots "won" (and was cited, with a quote that does
+    not support the answer); what the sentence adds, the command and its option, is in the
+    English one."""
+    from oracle.rag import attribute_citations
+
+    portuguese = _doc_chunk(1, 47, "Um chroot permite criar um ambiente de outra arquitetura. "
+                                   "Use o comando debootstrap para criar um novo chroot:")
+    english = _doc_chunk(2, 49, "You might want to specify another architecture. For this, you can use "
+                                "$ mk-sbuild xenial --arch=i386")
+    question = "Como crio um chroot do sbuild para outra arquitetura, como i386?"
+    text = "Para criar um chroot do sbuild para outra arquitetura, use o comando `mk-sbuild` com `--arch=i386`."
+    out = attribute_citations(text, hits_of(portuguese, english), question)
+    assert out.endswith("[2].")
+    assert attribute_citations(text, hits_of(english, portuguese), question).endswith("[1].")
+
+
+def test_a_sentence_whose_addition_no_source_holds_stays_uncited():
+    """Shared question words do not make a citation: a sentence whose own content (a URL, a
+    number) is in no source is left without a marker, and a short option is not found inside a
+    longer word ("-g" in "apt-get")."""
+    from oracle.rag import attribute_citations
+
+    backup = _doc_chunk(1, 73, "By default, backups are stored in the /skole/backup/ directory.")
+    debug = _doc_chunk(2, 260, "Instale os pacotes com apt-get install -y gdb antes de depurar.")
+    question = "Em que endereço fica a interface web de backup?"
+    out = attribute_citations("A interface web de backup fica em `http://tjener.intern/backup`.",
+                              hits_of(backup, debug), question)
+    assert "[" not in out
+    out = attribute_citations("Compile o programa com a opção `-g`.", hits_of(debug),
+                              "Com que opção compilo o programa para depurar?")
+    assert "[" not in out
+
+
+def test_added_support_counts_commands_whole_and_numbers_double():
+    from oracle.grounding import added_support, has_code_token
+
+    assert has_code_token("--arch=i386", "$ mk-sbuild xenial --arch=i386")
+    assert not has_code_token("-g", "sudo apt-get install gdb")
+    assert has_code_token("-g", "compile com gcc -g -O0")
+    share, code = added_support("Use `mk-sbuild` com `--arch=i386`.", "Como crio um chroot?",
+                                "$ mk-sbuild xenial --arch=i386")
+    assert code and share > 0.6
+    # the question's own words add nothing: a restatement scores zero wherever it is
+    assert added_support("Como crio um chroot?", "Como crio um chroot?", "crio um chroot") == (0.0, False)
+    # a number the question lacks weighs double: 2 of 3 when only the number is found
+    share, code = added_support("São 256 megabytes.", "Quanta memória?", "mínimo de 256 MiB")
+    assert share == pytest.approx(2 / 3) and not code
+
+
 def test_prompt_style_v6_asks_for_every_part_of_the_question():
     from oracle.config import RAGConfig
     from oracle.rag import COMPLETE_INSTRUCTIONS, build_messages
