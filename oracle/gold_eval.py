@@ -199,12 +199,14 @@ def eval_workspace(root: Path, files: dict[str, Path], embedder: str, chunking: 
                    ingest: IngestConfig | None = None) -> Workspace:
     """The cached evaluation workspace for these documents, embedder and chunking:
     ``root/<16 hex>``, keyed on the files' sha256, the embedder name, the chunking config, the
-    ingest and chunking code, and ``ingest.clean_pages`` when it is off."""
+    ingest, chunking and indexing code, and ``ingest.clean_pages`` when it is off."""
     import oracle.chunking
+    import oracle.index
     import oracle.ingest
 
     h = hashlib.sha256()
-    for module in (oracle.ingest, oracle.chunking):  # a change of parsing or chunking code rebuilds
+    # a change of parsing, chunking or indexing code (how chunks and windows are embedded) rebuilds
+    for module in (oracle.ingest, oracle.chunking, oracle.index):
         h.update(Path(module.__file__).read_bytes())
     for name in sorted(files):
         h.update(name.encode())

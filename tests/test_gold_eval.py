@@ -304,3 +304,24 @@ def test_the_shipped_gold_sets_load_and_their_ids_are_unique():
         if path.name.endswith(".pt.jsonl") and not path.name.startswith("polar-"):
             assert any(i.answerable for i in items) and any(not i.answerable for i in items), path.name
     assert len(ids) == len(set(ids))
+
+
+def test_the_eval_index_cache_is_keyed_on_the_indexing_code(tmp_path, monkeypatch):
+    """A change of how chunks are embedded (oracle/index.py) must not reuse an index built by the
+    old code: the cached workspace's key changes with that module's bytes, as with ingest's and
+    chunking's, and not otherwise."""
+    from pathlib import Path
+
+    import oracle.index
+    from oracle.config import ChunkingConfig
+    from oracle.gold_eval import eval_workspace
+
+    doc = tmp_path / "a.txt"
+    doc.write_text("Um documento.", encoding="utf-8")
+    files = {"a.txt": doc}
+    first = eval_workspace(tmp_path / "cache", files, "emb", ChunkingConfig())
+    assert eval_workspace(tmp_path / "cache", files, "emb", ChunkingConfig()).home == first.home
+    changed = tmp_path / "index.py"
+    changed.write_bytes(Path(oracle.index.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(oracle.index, "__file__", str(changed))
+    assert eval_workspace(tmp_path / "cache", files, "emb", ChunkingConfig()).home != first.home
