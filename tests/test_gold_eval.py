@@ -124,7 +124,8 @@ def test_sentences_cited_counts_the_claims_that_carry_a_source():
     item = GoldItem(id="a", question="Qual é o valor e o prazo?", keyfacts=[["250.000,00"]], doc=DOC, page=1)
     unanswerable = GoldItem(id="u", question="Qual é o salário?", doc=DOC, answerable=False)
     text = "O valor total é de R$ 250.000,00 [1]. 1. Ler o edital com calma. 2. O prazo é 31 de março [1]."
-    result = {"text": text, "abstained": False, "sources": [chunk.chunk_id], "first_token_s": 1.0, "total_s": 2.0,
+    result = {"text": text, "abstained": False, "sources": [chunk.chunk_id], "first_token_s": 1.0,
+              "total_s": 2.0,
               "citations": [{"chunk_id": chunk.chunk_id, "quote": "O valor total é de R$ 250.000,00."}]}
     scores = score_row(item, result, chunks)
     assert (scores["sentences_cited"], scores["sentences_n"]) == (2, 3)

@@ -780,7 +780,8 @@ def test_a_sentence_is_attributed_by_what_it_adds_to_the_question():
     english = _doc_chunk(2, 49, "You might want to specify another architecture. For this, you can use "
                                 "$ mk-sbuild xenial --arch=i386")
     question = "Como crio um chroot do sbuild para outra arquitetura, como i386?"
-    text = "Para criar um chroot do sbuild para outra arquitetura, use o comando `mk-sbuild` com `--arch=i386`."
+    text = ("Para criar um chroot do sbuild para outra arquitetura, use o comando `mk-sbuild` "
+            "com `--arch=i386`.")
     out = attribute_citations(text, hits_of(portuguese, english), question)
     assert out.endswith("[2].")
     assert attribute_citations(text, hits_of(english, portuguese), question).endswith("[1].")

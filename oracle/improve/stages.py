@@ -35,7 +35,7 @@ from typing import Any
 from oracle.config import Workspace
 from oracle.errors import OracleError
 from oracle.improve.config import TARGET_STYLES, ImproveConfig, strongest_generator
-from oracle.schema import iter_jsonl, now_iso, read_json, write_json_atomic, write_jsonl_atomic
+from oracle.schema import iter_jsonl, now_iso, write_json_atomic, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
