@@ -423,6 +423,7 @@ def answer_sentences(text: str) -> list[str]:
     number, "1."): the claims that can carry a ``[n]``."""
     return [s for s in _ANSWER_SENTENCE_RE.split((text or "").strip()) if len(_words(s)) >= 2]
 
+
 ATTRIBUTION_MIN_OVERLAP = 0.5
 """Share of an answer sentence's words (3+ letters, or numbers) that must appear in a source
 for :func:`attribute_citations` to cite it."""
