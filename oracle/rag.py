@@ -417,11 +417,16 @@ _ANSWER_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+")
 _TRAILING_ENUMERATOR = re.compile(r"\s*\n\s*\d{1,2}[.)]$")
 
 
+def _is_claim(piece: str) -> bool:
+    """A piece of an answer cut by :data:`_ANSWER_SENTENCE_RE` that can carry a ``[n]``: two
+    words of 3+ letters or numbers at least (a bare list number, "1.", is not a claim)."""
+    return len(_words(piece)) >= 2
+
+
 def answer_sentences(text: str) -> list[str]:
     """The sentences of an answer as :func:`attribute_citations` cuts them (after ``.``, ``!``
-    or ``?``), without the pieces of fewer than two words of 3+ letters or numbers (a bare list
-    number, "1."): the claims that can carry a ``[n]``."""
-    return [s for s in _ANSWER_SENTENCE_RE.split((text or "").strip()) if len(_words(s)) >= 2]
+    or ``?``), only the claims (:func:`_is_claim`): those that can carry a ``[n]``."""
+    return [s for s in _ANSWER_SENTENCE_RE.split((text or "").strip()) if _is_claim(s)]
 
 
 ATTRIBUTION_MIN_OVERLAP = 0.5
@@ -458,8 +463,8 @@ def attribute_citations(text: str, hits: Sequence[Hit], question: str = "") -> s
     sources = [_words(h.chunk.text) for h in hits]
     out: list[str] = []
     for sentence in _ANSWER_SENTENCE_RE.split(text.strip()):
-        words = _words(sentence)
-        if len(words) >= 2:  # a bare list number ("1.") is not a claim
+        if _is_claim(sentence):
+            words = _words(sentence)
             shares = [len(words & src) / len(words) for src in sources]
             added = [added_support(sentence, question, h.chunk.text) for h in hits]
             best = max(range(len(hits)), key=lambda i: (added[i][0], shares[i], -i))
