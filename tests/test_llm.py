@@ -208,20 +208,24 @@ def test_backend_failure_becomes_generation_error(tiny_lm_dir, monkeypatch):  # 
         gen.generate(MESSAGES)
 
 
-def test_lora_adapter_changes_output(tiny_lm_dir, tmp_path):  # noqa: F811
+def _random_adapter(model_dir, folder):
+    """A LoRA adapter of the tiny model saved in ``folder``, with random lora_B
+    (init_lora_weights=False: zeros would change nothing), so that it changes the output."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(1)
-    base = AutoModelForCausalLM.from_pretrained(tiny_lm_dir)
-    # init_lora_weights=False: lora_B random instead of zeros, so the adapter changes the output
+    base = AutoModelForCausalLM.from_pretrained(model_dir)
     peft_model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "o_proj"],
                                                  init_lora_weights=False))
-    adapter_dir = tmp_path / "adapter"
-    peft_model.save_pretrained(adapter_dir)
-    assert (adapter_dir / "adapter_config.json").exists()
+    peft_model.save_pretrained(folder)
+    assert (folder / "adapter_config.json").exists()
+    return folder
 
+
+def test_lora_adapter_changes_output(tiny_lm_dir, tmp_path):  # noqa: F811
+    adapter_dir = _random_adapter(tiny_lm_dir, tmp_path / "adapter")
     plain = local(tiny_lm_dir)
     tuned = local(tiny_lm_dir, adapter=str(adapter_dir))
     assert tuned.adapter == str(adapter_dir)
@@ -231,6 +235,34 @@ def test_lora_adapter_changes_output(tiny_lm_dir, tmp_path):  # noqa: F811
     b = tuned.generate(MESSAGES, max_new_tokens=16)
     assert a != b
     assert "".join(tuned.stream(MESSAGES, max_new_tokens=16)) == b
+
+
+def test_an_adapters_self_check_is_asked_of_its_base_model(tiny_lm_dir, tmp_path):  # noqa: F811
+    """An adapter is trained on answers, never on the judge's yes/no question, and shifts it: judge()
+    of a generator with an adapter gives its base model's share, not the adapted model's own."""
+    import torch
+
+    from oracle.llm import _first_ids, _yes_share
+
+    judged = MESSAGES[1]["content"] + "\nResponda apenas Sim ou Não."
+    question = MESSAGES[:1] + [{"role": "user", "content": judged}]
+    plain = local(tiny_lm_dir)
+    tuned = local(tiny_lm_dir, adapter=str(_random_adapter(tiny_lm_dir, tmp_path / "adapter")))
+    base_share = plain.judge(question, ["Sim"], ["Não"])
+    assert tuned.judge(question, ["Sim"], ["Não"]) == pytest.approx(base_share, abs=1e-5)
+    assert tuned.base_judge() is tuned.base_judge() and tuned.base_judge().adapter is None
+    assert plain.base_judge() is plain
+
+    tok = tuned.tokenizer
+    enc = tok(tuned.prompt_text(question), return_tensors="pt", add_special_tokens=False)
+    with torch.inference_mode():
+        logits = tuned.model(**enc).logits[0, -1]  # what the adapted model itself would say
+
+    def encode(word: str) -> list[int]:
+        return tok.encode(word, add_special_tokens=False)
+
+    own_share = _yes_share(logits, _first_ids(encode, ["Sim"]), _first_ids(encode, ["Não"]))
+    assert abs(own_share - base_share) > 1e-3
 
 
 # --- OpenAI-compatible -------------------------------------------------------------
