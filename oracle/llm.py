@@ -262,7 +262,7 @@ class TransformersGenerator:
         self._load_lock = threading.Lock()
         self._last_cache: tuple[list[int], Any] | None = None  # (token ids, KV cache) of the last stream
         self._cache_lock = threading.Lock()
-        self._base: Generator | None = None  # the base model, judge for an adapter (base_judge)
+        self._base: TransformersGenerator | None = None  # the base model, judge for an adapter (base_judge)
 
     def __repr__(self) -> str:
         return f"TransformersGenerator(name={self.name!r}, adapter={self.adapter!r}, device={self.device!r})"
@@ -278,20 +278,18 @@ class TransformersGenerator:
                 )
         return self
 
-    def base_judge(self) -> Generator:
+    def base_judge(self) -> TransformersGenerator:
         """The generator that answers :meth:`judge` for this one: itself without an adapter;
-        with one, its base model: on llama.cpp where :func:`local_engine` says so (the judge of
-        the base model's own chain), else on transformers with this generator's device and dtype.
-        Created on the first call and kept. It shares no KV cache with the adapter's answer, so a
-        judged answer costs one more prefill of its prompt."""
+        with one, its base model on the same engine, device and dtype (the weights
+        :func:`oracle.models.load_generator` caches for the base model's own chain, so an
+        evaluation of base and adapter loads them once). Created on the first call and kept. It
+        shares no KV cache with the adapter's answer, so a judged answer costs one more prefill of
+        its prompt."""
         if not self.adapter:
             return self
         with self._load_lock:
             if self._base is None:
-                if local_engine(self.model_name) == "llama.cpp":
-                    self._base = LlamaCppGenerator(self.model_name)
-                else:
-                    self._base = TransformersGenerator(self.model_name, None, self.device, self.dtype)
+                self._base = TransformersGenerator(self.model_name, None, self.device, self.dtype)
         return self._base
 
     @property
