@@ -386,7 +386,8 @@ class TransformersGenerator:
                                          stopping_criteria=StoppingCriteriaList([_Cancel()]))
                 result["n_tokens"] = int(out.sequences.shape[1]) - n_prompt
                 cache = getattr(out, "past_key_values", None)
-                if cache is not None and hasattr(cache, "crop"):  # kept for judge(): the prompt's prefix
+                # kept for judge(): the prompt's prefix (an adapter's is of no use: its base model judges)
+                if cache is not None and hasattr(cache, "crop") and not self.adapter:
                     ids = out.sequences[0, : cache.get_seq_length()].tolist()
                     with self._cache_lock:
                         self._last_cache = (ids, cache)
@@ -447,8 +448,6 @@ class TransformersGenerator:
         """
         _check_messages(messages, self.name)
         if self.adapter:
-            with self._cache_lock:
-                self._last_cache = None  # the adapter's KV cache: of no use to its base model
             return self.base_judge().judge(messages, yes, no)
         import torch
 
