@@ -279,8 +279,9 @@ class TransformersGenerator:
         return self
 
     def base_judge(self) -> TransformersGenerator:
-        """The generator that answers :meth:`judge` for this one: itself without an adapter;
-        with one, its base model on the same engine, device and dtype (the weights
+        """The generator that answers :meth:`judge` for this one: itself without an adapter, or
+        with an adapter trained on self-check examples (:func:`adapter_judges_itself`); with any
+        other adapter, its base model on the same engine, device and dtype (the weights
         :func:`oracle.models.load_generator` caches for the base model's own chain, so an
         evaluation of base and adapter loads them once). Created on the first call and kept. It
         shares no KV cache with the adapter's answer, so a judged answer costs one more prefill of
@@ -289,7 +290,8 @@ class TransformersGenerator:
             return self
         with self._load_lock:
             if self._base is None:
-                self._base = TransformersGenerator(self.model_name, None, self.device, self.dtype)
+                self._base = (self if adapter_judges_itself(self.adapter)
+                              else TransformersGenerator(self.model_name, None, self.device, self.dtype))
         return self._base
 
     @property
@@ -386,8 +388,8 @@ class TransformersGenerator:
                                          stopping_criteria=StoppingCriteriaList([_Cancel()]))
                 result["n_tokens"] = int(out.sequences.shape[1]) - n_prompt
                 cache = getattr(out, "past_key_values", None)
-                # kept for judge(): the prompt's prefix (an adapter's is of no use: its base model judges)
-                if cache is not None and hasattr(cache, "crop") and not self.adapter:
+                # kept for judge(): the prompt's prefix (of no use where a base model judges an adapter)
+                if cache is not None and hasattr(cache, "crop") and self.base_judge() is self:
                     ids = out.sequences[0, : cache.get_seq_length()].tolist()
                     with self._cache_lock:
                         self._last_cache = (ids, cache)
@@ -437,8 +439,9 @@ class TransformersGenerator:
         :meth:`stream` is reused for the token prefix the two prompts share (the answer's prompt
         up to its last line, ~95% of it), so only the rest is computed; it is then dropped.
 
-        With an adapter, the base model judges (:meth:`base_judge`): an adapter is trained on
-        answers, never on this yes/no question, and shifts it. The 0.5B with an adapter trained
+        With an adapter not trained on self-check examples, the base model judges
+        (:meth:`base_judge`): such an adapter is trained on answers, never on this yes/no
+        question, and shifts it. The 0.5B with an adapter trained
         on 242 answers written by a person gave the sources of answerable questions P(Sim) p50
         0.46 against the base model's 0.62 and refused 27 of 40 answerable questions of the blind
         held-out set (bench/RESULTS.md, session 28).
@@ -447,7 +450,7 @@ class TransformersGenerator:
             GenerationError: the forward pass failed (out of memory...).
         """
         _check_messages(messages, self.name)
-        if self.adapter:
+        if self.base_judge() is not self:
             return self.base_judge().judge(messages, yes, no)
         import torch
 
@@ -846,6 +849,17 @@ def _same_but_last_line(a: Messages | None, b: Messages) -> bool:
         return False
     return a[-1].get("role") == b[-1].get("role") and (
         str(a[-1].get("content", "")).rsplit("\n", 1)[0] == str(b[-1].get("content", "")).rsplit("\n", 1)[0])
+
+
+def adapter_judges_itself(adapter: str) -> bool:
+    """Whether the LoRA adapter in folder ``adapter`` was trained on self-check examples
+    (``self_check`` > 0 in its run card's hyper-parameters, :func:`oracle.training.data.self_check_examples`),
+    so that it answers the chat's "do the sources hold the answer?" itself. False for an adapter
+    without a readable card (trained elsewhere, or before the option existed)."""
+    from oracle.training.card import RunCard
+
+    card = RunCard.load(adapter, missing_ok=True)
+    return bool(card and float((card.hyperparameters or {}).get("self_check") or 0.0) > 0.0)
 
 
 def _judge_overrules(model: str, adapter: str | None) -> bool:

@@ -265,6 +265,42 @@ def test_an_adapters_self_check_is_asked_of_its_base_model(tiny_lm_dir, tmp_path
     assert abs(own_share - base_share) > 1e-3
 
 
+def test_an_adapter_trained_on_the_self_check_answers_it_itself(tiny_lm_dir, tmp_path):  # noqa: F811
+    """An adapter whose run card records self-check examples (``self_check`` > 0) judges its own
+    sources: judge() gives the adapted model's share, and the stream keeps its KV cache for it; one
+    whose card records 0 is judged by its base model."""
+    import torch
+
+    from oracle.llm import _first_ids, _yes_share, adapter_judges_itself
+    from oracle.training.card import new_card
+
+    judged = MESSAGES[1]["content"] + "\nResponda apenas Sim ou Não."
+    question = MESSAGES[:1] + [{"role": "user", "content": judged}]
+    folder = _random_adapter(tiny_lm_dir, tmp_path / "adapter")
+    assert not adapter_judges_itself(str(folder))  # no card: trained elsewhere
+    new_card("lora", "a", "tiny", hyperparameters={"self_check": 0.0}).save(folder)
+    assert not adapter_judges_itself(str(folder))
+    new_card("lora", "a", "tiny", hyperparameters={"self_check": 0.5}).save(folder)
+    assert adapter_judges_itself(str(folder))
+
+    tuned = local(tiny_lm_dir, adapter=str(folder))
+    assert tuned.base_judge() is tuned
+    tok = tuned.tokenizer
+    enc = tok(tuned.prompt_text(question), return_tensors="pt", add_special_tokens=False)
+    with torch.inference_mode():
+        logits = tuned.model(**enc).logits[0, -1]
+
+    def encode(word: str) -> list[int]:
+        return tok.encode(word, add_special_tokens=False)
+
+    own_share = _yes_share(logits, _first_ids(encode, ["Sim"]), _first_ids(encode, ["Não"]))
+    assert tuned.judge(question, ["Sim"], ["Não"]) == pytest.approx(own_share, abs=1e-4)
+    assert abs(own_share - local(tiny_lm_dir).judge(question, ["Sim"], ["Não"])) > 1e-3
+    "".join(tuned.stream(MESSAGES, max_new_tokens=4))
+    assert tuned._last_cache is not None  # kept for its own judge
+    assert tuned.judge(question, ["Sim"], ["Não"]) == pytest.approx(own_share, abs=1e-4)
+
+
 # --- OpenAI-compatible -------------------------------------------------------------
 
 KEY = "sk-test-SECRET-0123456789abcdef"

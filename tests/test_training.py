@@ -301,6 +301,49 @@ def test_raft_gold_position_varies_and_no_gold_probability():
         data.build_raft(examples, pool, negatives, 3, 1.2, 7)
 
 
+def test_self_check_examples_ask_the_chats_judge_question():
+    """A share of RAFT examples also gives a self-check example: the chat's judge prompt, "Sim" with
+    the example's own context, "Não" with its distractors alone; never "Não" when the distractors
+    hold the answer's words; deterministic; nothing from examples without a gold chunk."""
+    chunks = make_chunks(40)
+    pool = {c.chunk_id: c for c in chunks}
+    examples = [data.TrainExample(question=f"Pergunta {i} sobre {WORDS[i % 10]}?", answer=f"Resposta número {1000 + i}.",
+                                  gold_chunk_ids=[chunks[i % 40].chunk_id]) for i in range(200)]
+    negatives = data.mine_negatives(examples, WordIndex(chunks), 3)
+    raft, _ = data.build_raft(examples, pool, negatives, k_distractors=3, p_no_gold=0.1, seed=7)
+    checks = data.self_check_examples(raft, 1.0, seed=7)
+    eligible = [r for r in raft if not r.dropped_gold]
+    assert len(checks) == len(eligible) and all(c.ending == "judge" for c in checks)
+    by_id = {r.example.example_id: r for r in eligible}
+    yes = [c for c in checks if c.target == "Sim"]
+    no = [c for c in checks if c.target == "Não"]
+    assert len(yes) + len(no) == len(checks) and 0.35 < len(no) / len(checks) < 0.65
+    for c in checks:
+        source = by_id[c.example.example_id]
+        ids = [h.chunk.chunk_id for h in c.hits]
+        gold = c.example.gold_chunk_ids[0]
+        assert c.messages()[-1]["content"].endswith(rag.ANSWERABLE_INSTRUCTIONS["pt"])
+        assert c.messages()[:-1] == source.messages()[:-1]
+        if c.target == "Sim":
+            assert ids == [h.chunk.chunk_id for h in source.hits] and c.gold_positions == source.gold_positions
+        else:
+            assert gold not in ids and ids == [h.chunk.chunk_id for h in source.hits if h.chunk.chunk_id != gold]
+            assert [h.rank for h in c.hits] == [1, 2, 3] and c.dropped_gold and not c.gold_positions
+    assert [(c.example.example_id, c.target) for c in data.self_check_examples(raft, 1.0, seed=7)] == [
+        (c.example.example_id, c.target) for c in checks]
+    assert 0.3 < len(data.self_check_examples(raft, 0.5, seed=7)) / len(eligible) < 0.7
+    assert data.self_check_examples(raft, 0.0) == [] and data.self_check_examples(checks, 1.0) == []
+
+    # distractors that state the answer too: "Sim", never "Não"
+    leaky = [Chunk(chunk_id=f"leak:{i}", doc_id="d", doc_name="d.pdf", text=f"Resposta número {1000 + i} aqui.",
+                   page_start=1, page_end=1, char_start=0, char_end=30) for i in range(200)]
+    hard = {ex.example_id: [leaky[i]] for i, ex in enumerate(examples)}
+    raft2, _ = data.build_raft(examples, {**pool, **{c.chunk_id: c for c in leaky}}, hard, k_distractors=1, seed=7)
+    assert {c.target for c in data.self_check_examples(raft2, 1.0, seed=7)} == {"Sim"}
+    with pytest.raises(ConfigError):
+        data.self_check_examples(raft, 1.5)
+
+
 def test_export_alpaca_and_sharegpt(workspace, tmp_path):
     chunks = build_workspace(workspace, 10)
     td = data.prepare(workspace, WordIndex(chunks), eval_fraction=0.0)
@@ -428,8 +471,8 @@ def test_lora_changes_adapter_not_base_and_reloads_same(workspace, tiny_lm_dir):
     from oracle.training.lora import train_lora
 
     logs = []
-    result = train_lora(workspace, tiny_lm_dir, "t1", tiny_cfg(max_steps=4), data=td, log_fn=logs.append,
-                        return_model=True)
+    result = train_lora(workspace, tiny_lm_dir, "t1", tiny_cfg(max_steps=4, self_check=0.5), data=td,
+                        log_fn=logs.append, return_model=True)
     assert result.status == "completed"
     base = AutoModelForCausalLM.from_pretrained(tiny_lm_dir, dtype=torch.float32)
     original = _weights(base)
@@ -448,6 +491,12 @@ def test_lora_changes_adapter_not_base_and_reloads_same(workspace, tiny_lm_dir):
     assert info["base_model"] == tiny_lm_dir and info["hyperparameters"]["rank"] == 4
     assert info["data"]["files"][0]["sha256"] and info["wall_time_s"] > 0 and info["cost"]["rate_source"] in ("api", "fallback")
     assert info["metrics"]["eval_loss_before"] > 0 and info["metrics"]["eval_loss"] > 0 and info["metrics"]["steps"] == 4
+    # self-check examples joined the training examples, and the adapter judges its own sources
+    from oracle.llm import adapter_judges_itself
+
+    assert info["metrics"]["n_self_check"] == len(data.self_check_examples(td.train, 0.5, 42)) > 0
+    assert 0 < info["metrics"]["n_self_check_no"] < info["metrics"]["n_self_check"]
+    assert info["hyperparameters"]["self_check"] == 0.5 and adapter_judges_itself(str(out))
     reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_lm_dir), str(out)).eval()
     trained.eval()
     ids = torch.tensor([[5, 17, 42, 99, 7]])

@@ -365,7 +365,10 @@ class RaftExample:
         gold_positions: 1-based positions of gold chunks in ``hits``; empty when the gold was
             dropped (the target is then :data:`oracle.rag.NOT_FOUND`) or unknown (a rating
             whose context is the chunks chat retrieved).
-        dropped_gold: True when the gold chunk was deliberately left out (``p_no_gold``).
+        dropped_gold: True when the gold chunk was deliberately left out (``p_no_gold``), or, in a
+            self-check example, the context holds no gold chunk (target "Não").
+        ending: the prompt's last line, :data:`oracle.rag.MESSAGE_ENDINGS`: ``"answer"`` (the
+            chat's answer) or ``"judge"`` (a self-check example, :func:`self_check_examples`).
     """
 
     example: TrainExample
@@ -373,6 +376,7 @@ class RaftExample:
     target: str
     gold_positions: list[int] = field(default_factory=list)
     dropped_gold: bool = False
+    ending: str = "answer"
 
     @property
     def question(self) -> str:
@@ -383,10 +387,11 @@ class RaftExample:
         return self.example.language
 
     def messages(self) -> list[dict[str, str]]:
-        """The prompt, from :func:`oracle.rag.build_messages` (the chat prompt, no answer)."""
+        """The prompt, from :func:`oracle.rag.build_messages` (the chat prompt, no answer; the
+        judge's prompt for a self-check example)."""
         from oracle import rag
 
-        return rag.build_messages(self.example.question, self.hits, self.example.language)
+        return rag.build_messages(self.example.question, self.hits, self.example.language, ending=self.ending)
 
 
 @dataclass
@@ -557,6 +562,68 @@ def build_raft(
         out.append(RaftExample(ex, hits, target, gold_positions, drop))
         stats.n_built += 1
     return out, stats
+
+
+SELF_CHECK_MAX_OVERLAP = 0.5
+"""The most of an answer's own words (:func:`oracle.grounding.content_words` of the answer that the
+question lacks) that the distractors of a "Não" self-check example may hold together: above it, they
+may state the answer too (an overlapping window of the gold page), and the example says "Sim" with
+its gold chunk instead, since a wrong "Não" teaches refusing answerable questions."""
+
+
+def self_check_examples(examples: Sequence[RaftExample], share: float, seed: int = 42) -> list[RaftExample]:
+    """Self-check examples for RAFT examples: the chat's judge prompt (:func:`oracle.rag.build_messages`
+    with ``ending="judge"``: "do the sources above hold the information the question asks for? Answer
+    only Sim or Não") with the first word of :data:`oracle.rag.YES_NO` as target, so an adapter keeps
+    answering the question :func:`oracle.rag.answerable_probability` asks it. An adapter trained on
+    answers alone gave the sources of answerable questions P(Sim) p50 0.46 against its base model's
+    0.62 and refused 27 of 40 of them (bench/RESULTS.md, session 28). The answer-level check is
+    Kadavath et al. 2022's "P(IK)"; training it into the RAG model follows Self-RAG's "is relevant"
+    tokens (Asai et al. 2023, arXiv:2310.11511), here in the chat's own wording.
+
+    Args:
+        examples: built by :func:`build_raft`, with their final targets; only those whose gold chunk
+            is in the context (``gold_positions``) give self-check examples.
+        share: in ``[0, 1]``, the probability that such an example gives one.
+        seed: draws per example from ``(seed, example_id)`` (:func:`example_rng`), apart from
+            :func:`build_raft`'s, so the same data give the same examples.
+
+    Returns:
+        New examples (``ending="judge"``), about ``share * len(eligible)``: half "Sim", with the
+        example's own context; half "Não", with its distractors alone (``dropped_gold``), unless
+        they hold more than :data:`SELF_CHECK_MAX_OVERLAP` of the answer's words or there are
+        none, then "Sim".
+
+    Raises:
+        ConfigError: ``share`` outside ``[0, 1]``.
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ConfigError.out_of_range("self_check", share, "[0, 1]")
+    from oracle import rag
+    from oracle.grounding import content_words
+
+    out: list[RaftExample] = []
+    if share == 0.0:
+        return out
+    for ex in examples:
+        if ex.ending != "answer" or ex.dropped_gold or not ex.gold_positions:
+            continue
+        rng = example_rng(seed, "self-check:" + ex.example.example_id)
+        if rng.random() >= share:
+            continue
+        yes, no = rag.YES_NO[rag.prompt_language(ex.language)]
+        gold = set(ex.gold_positions)
+        others = [h for h in ex.hits if h.rank not in gold]
+        if rng.random() < 0.5 and others:
+            asked = content_words(ex.example.answer) - content_words(ex.question)
+            held = content_words(" ".join(h.chunk.text for h in others))
+            overlap = len(asked & held) / len(asked) if asked else 1.0
+            if overlap <= SELF_CHECK_MAX_OVERLAP:
+                hits = [Hit(chunk=h.chunk, score=h.score, rank=i + 1) for i, h in enumerate(others)]
+                out.append(RaftExample(ex.example, hits, no[0], [], True, "judge"))
+                continue
+        out.append(RaftExample(ex.example, list(ex.hits), yes[0], list(ex.gold_positions), False, "judge"))
+    return out
 
 
 # --- exports --------------------------------------------------------------------------

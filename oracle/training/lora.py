@@ -42,7 +42,14 @@ from oracle.schema import (
     write_json_atomic,
 )
 from oracle.training.card import RunCard, new_card, run_dir
-from oracle.training.data import DEFAULT_P_NO_GOLD, RaftExample, TrainingData, hard_negative_index, prepare
+from oracle.training.data import (
+    DEFAULT_P_NO_GOLD,
+    RaftExample,
+    TrainingData,
+    hard_negative_index,
+    prepare,
+    self_check_examples,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +103,13 @@ class LoraTrainConfig(Record):
                   "contain the answer' (RAFT), in [0, 1]. Default 0: such targets taught the adapter to refuse "
                   "answerable questions, while the chat's guards already refuse unanswerable ones."},
     )
+    self_check: float = field(
+        default=0.0,
+        metadata={"help": "Share of training examples that also give a self-check example: the chat's question "
+                  "'do the sources hold the answer? Sim or Não', answered Sim (gold chunk shown) or Não "
+                  "(distractors only), in [0, 1]. An adapter trained with it judges its own sources; "
+                  "without, its base model does (one more prompt read per answer)."},
+    )
     cite_sources: bool = field(default=True, metadata={"help": "Targets end with [n] of the gold chunk, as chat answers cite sources."})
     save_steps: int = field(default=10, metadata={"help": "Checkpoint every this many optimizer steps (resume starts from the last)."})
     eval_steps: int = field(default=0, metadata={"help": "Evaluate held-out loss every this many steps (0 = only before and after)."})
@@ -120,6 +134,8 @@ class LoraTrainConfig(Record):
             raise ConfigError.out_of_range("eval_fraction", self.eval_fraction, "[0, 1)")
         if not 0.0 <= self.p_no_gold <= 1.0:
             raise ConfigError.out_of_range("p_no_gold", self.p_no_gold, "[0, 1]")
+        if not 0.0 <= self.self_check <= 1.0:
+            raise ConfigError.out_of_range("self_check", self.self_check, "[0, 1]")
         for name in ("k_distractors", "eval_steps", "max_examples"):
             if getattr(self, name) < 0:
                 raise ConfigError.non_negative(name, getattr(self, name))
@@ -332,7 +348,7 @@ def encode_example(tokenizer, example: RaftExample, max_seq_len: int) -> dict[st
     hits = list(example.hits)
     gold = set(example.example.gold_chunk_ids)
     while True:
-        trial = RaftExample(example.example, hits, example.target, example.gold_positions, example.dropped_gold)
+        trial = example
         if len(hits) != len(example.hits):
             trial = _renumbered(example, hits)
         enc = encode_messages(tokenizer, trial.messages(), trial.target)
@@ -353,7 +369,7 @@ def _renumbered(example: RaftExample, hits: list) -> RaftExample:
     mapping = {old_pos[h.chunk.chunk_id]: h.rank for h in new_hits}
     target = re.sub(r"\[(\d+)\]", lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", example.target)
     positions = sorted(mapping[p] for p in example.gold_positions if p in mapping)
-    return RaftExample(example.example, new_hits, target, positions, example.dropped_gold)
+    return replace(example, hits=new_hits, target=target, gold_positions=positions)
 
 
 def encode_all(tokenizer, examples: Sequence[RaftExample], max_seq_len: int) -> tuple[list[dict], int]:
@@ -682,8 +698,9 @@ def train_lora(
     base_path = resolve_base(base_model)
     logger.info("lora: base %s (%s), device %s, bf16 %s, qlora %s, %d train / %d eval examples",
                 base_model, base_path, device, bf16, qlora, len(data.train), len(data.eval))
+    checks = self_check_examples(data.train, cfg.self_check, cfg.seed)
     model, tokenizer = load_for_training(base_path, bf16, qlora, device)
-    train_enc, n_long_train = encode_all(tokenizer, data.train, cfg.max_seq_len)
+    train_enc, n_long_train = encode_all(tokenizer, list(data.train) + checks, cfg.max_seq_len)
     eval_enc, n_long_eval = encode_all(tokenizer, data.eval, cfg.max_seq_len)
     if not train_enc:
         raise OracleError("err.train.too_long", max_seq_len=cfg.max_seq_len)
@@ -726,6 +743,8 @@ def train_lora(
         "n_trainable_params": n_trainable,
         "n_params": n_total,
         "too_long_skipped": n_long_train + n_long_eval,
+        "n_self_check": len(checks),
+        "n_self_check_no": sum(1 for c in checks if c.dropped_gold),
     })
     card = new_card("lora", name, base_model, base_model_path=base_path, data=data.summary(),
                     hyperparameters=to_dict(cfg), device=device, precision="bf16-autocast" if bf16 else "fp32",
