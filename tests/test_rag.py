@@ -804,6 +804,26 @@ def test_a_sentence_whose_addition_no_source_holds_stays_uncited():
     assert "[" not in out
 
 
+def test_a_citation_its_source_does_not_hold_moves_to_the_source_that_does():
+    """A small model's source numbers can follow where its training put the gold chunk: a sentence
+    none of whose cited sources holds it cites the one that does; a supported citation, and a
+    sentence no source holds, keep the model's markers."""
+    from oracle.rag import attribute_citations
+
+    group = _doc_chunk(1, 80, "O Debian usa um esquema de grupo privado de utilizador (UPG): cada utilizador "
+                              "tem o seu próprio grupo privado.")
+    other = _doc_chunk(2, 81, "O comando adduser cria a conta e a pasta pessoal do novo utilizador.")
+    question = "Por que cada usuário tem um grupo com o próprio nome?"
+    text = "Porque o Debian usa um esquema de grupo privado de utilizador (UPG) e cada utilizador tem o seu grupo [2]."
+    assert attribute_citations(text, hits_of(group, other), question).endswith("grupo [1].")
+    assert attribute_citations(text, hits_of(other, group), question) == text  # [2] holds it: kept
+    two = "O adduser cria a conta [1]. Cada utilizador tem o seu próprio grupo privado (UPG) [1]."
+    assert attribute_citations(two, hits_of(other, group), question) == (
+        "O adduser cria a conta [1]. Cada utilizador tem o seu próprio grupo privado (UPG) [2].")
+    nowhere = "Isso vem do Unix System V, de 1983 [2]."
+    assert attribute_citations(nowhere, hits_of(group, other), question) == nowhere
+
+
 def test_added_support_counts_commands_whole_and_numbers_double():
     from oracle.grounding import added_support, has_code_token
 

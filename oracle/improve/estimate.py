@@ -330,7 +330,8 @@ def run_units(workspace: Workspace, cfg: ImproveConfig, kept_share: float = KEPT
     lora = cfg.lora
     n = min(units.n_train, lora.max_examples) if lora.max_examples else units.n_train
     if "generator" in cfg.stages and n > 0:
-        per_epoch = max(1, math.ceil(math.ceil(n / lora.batch_size) / lora.grad_accum))
+        examples = n + round(n * (1.0 - lora.p_no_gold) * lora.self_check)  # + self-check examples
+        per_epoch = max(1, math.ceil(math.ceil(examples / lora.batch_size) / lora.grad_accum))
         steps = lora.max_steps if lora.max_steps > 0 else math.ceil(round(lora.epochs * per_epoch, 6))
         units.generator_passes = int(steps * lora.batch_size * lora.grad_accum)
         if cfg.distill:

@@ -871,7 +871,8 @@ def estimate_lora(
     t0 = time.perf_counter()
     model, tokenizer = load_for_training(resolve_base(base_model), bf16, use_qlora(cfg.qlora, device), device)
     load_s = time.perf_counter() - t0
-    train_enc, _ = encode_all(tokenizer, data.train, cfg.max_seq_len)
+    train_enc, _ = encode_all(tokenizer, list(data.train) + self_check_examples(data.train, cfg.self_check, cfg.seed),
+                              cfg.max_seq_len)
     eval_enc, _ = encode_all(tokenizer, data.eval, cfg.max_seq_len)
     model = add_lora(model, cfg)
     tps = measure_step(model, train_enc, bf16, device)
