@@ -166,7 +166,7 @@ def test_finetune_tab_starts_follows_and_lists_a_run(workspace, tiny_lm_dir):
         client = Client(demo.local_url, verbose=False)
         loaded = client.predict("pt", api_name="/ft_load")
         assert "16 exemplos" in loaded[-1]
-        lora = [4, 8, 0.0, "all-linear", 1e-2, 0.3, 512, 1, 1, 2, 0.2, "off", 0.2]  # 0.3 epoch: a few steps
+        lora = [4, 8, 0.0, "all-linear", 1e-2, 0.3, 512, 1, 1, 2, 0.2, 0.5, "off", 0.2]  # 0.3 epoch: a few steps
         emb = [1, 4, 1e-3, 1, 0.2]
         out = client.predict("lora", [], True, tiny_lm_dir, "ui-adapter", *lora, *emb, 0.5, 5.0, "pt",
                              api_name="/ft_start")
@@ -179,6 +179,7 @@ def test_finetune_tab_starts_follows_and_lists_a_run(workspace, tiny_lm_dir):
         assert done.result["adapter_dir"].endswith("ui-adapter") and done.result["metrics"]["steps"] == n_steps > 0
         assert done.result["cost"]["usd"] > 0 and done.result["cost"]["rate_source"] in ("api", "fallback")
         assert (workspace.adapters / "ui-adapter" / "adapter_model.safetensors").exists()
+        assert done.result["metrics"]["n_self_check"] > 0  # "Treinar também a autoverificação" reached the run
         steps = [r["step"] for r in jobs.read_log(workspace, job_id) if r["loss"] is not None]
         assert steps == list(range(1, n_steps + 1)) and done.loss is not None and done.eval_loss is not None
         polled = client.predict(job_id, "pt", api_name="/ft_select")
