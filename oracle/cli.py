@@ -838,7 +838,7 @@ def cmd_train_export(args: argparse.Namespace, ws: C.Workspace) -> int:
     files = _qa_files(ws, args)
     _check_data(ws, files, args.ratings, cfg.eval_fraction)
     data = prepare(ws, hard_negative_index(ws, args.index), files, args.ratings, cfg.eval_fraction, cfg.k_distractors,
-                   cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
+                   cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources, cfg.gold_order)
     out = Path(args.out).expanduser()
     n = export_dataset(data.eval if args.split == "eval" else data.train, out, args.format)
     Path(str(out) + ".lock").unlink(missing_ok=True)  # the atomic writer's lock file, not data

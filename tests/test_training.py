@@ -301,6 +301,39 @@ def test_raft_gold_position_varies_and_no_gold_probability():
         data.build_raft(examples, pool, negatives, 3, 1.2, 7)
 
 
+def test_the_gold_chunk_can_go_where_the_retriever_ranks_it():
+    """gold_order="retrieved": the gold chunk sits among its distractors where the retriever ranks
+    it (as the chat orders its sources), last when it is not retrieved; "random" is RAFT's draw,
+    unchanged by the option."""
+    chunks = make_chunks(40)
+    pool = {c.chunk_id: c for c in chunks}
+    examples = [data.TrainExample(question=f"Pergunta {i} sobre {WORDS[i % 10]} e {WORDS[(i * 7) % 10]}?",
+                                  answer=f"Resposta {i}.", gold_chunk_ids=[chunks[i % 40].chunk_id]) for i in range(120)]
+    index = WordIndex(chunks)
+    ranks: dict[str, int] = {}
+    negatives = data.mine_negatives(examples, index, 3, ranks=ranks)
+    assert negatives == data.mine_negatives(examples, index, 3)  # the ranks change nothing else
+    for ex in examples:
+        hits = index.search(ex.question, top_k=3 + 1 + 2)
+        ids = [h.chunk.chunk_id for h in hits]
+        gold = ex.gold_chunk_ids[0]
+        assert ranks[ex.example_id] == (min(ids.index(gold), 3) if gold in ids else 3)
+    assert len(set(ranks.values())) > 1
+    ordered, _ = data.build_raft(examples, pool, negatives, 3, 0.0, 7, gold_order="retrieved", ranks=ranks)
+    assert [r.gold_positions[0] for r in ordered] == [ranks[ex.example_id] + 1 for ex in examples]
+    for r in ordered:  # the distractors keep their rank order around it
+        others = [h.chunk.chunk_id for h in r.hits if h.chunk.chunk_id != r.example.gold_chunk_ids[0]]
+        assert others == [c.chunk_id for c in negatives[r.example.example_id]]
+    random_order, _ = data.build_raft(examples, pool, negatives, 3, 0.0, 7, gold_order="random", ranks=ranks)
+    default, _ = data.build_raft(examples, pool, negatives, 3, 0.0, 7)
+    assert [r.gold_positions for r in random_order] == [r.gold_positions for r in default]
+    assert {r.gold_positions[0] for r in default} == {1, 2, 3, 4}
+    with pytest.raises(ConfigError):
+        data.build_raft(examples, pool, negatives, 3, 0.0, 7, gold_order="first")
+    with pytest.raises(ConfigError):
+        LoraTrainConfig(gold_order="first")
+
+
 def test_self_check_examples_ask_the_chats_judge_question():
     """A share of RAFT examples also gives a self-check example: the chat's judge prompt, "Sim" with
     the example's own context, "Não" with its distractors alone; never "Não" when the distractors

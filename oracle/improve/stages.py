@@ -475,7 +475,8 @@ def stage_generator(ctx: RunContext) -> dict[str, Any]:
     adapter_dir = run_dir(ws, "lora", name)
     lcfg = cfg.lora.on_device(device_name())  # a GPU's batch sizes where settings were left as they are
     data = prepare(ws, current_index(ctx), [str(ensure_snapshot(ctx))], cfg.use_ratings, lcfg.eval_fraction,
-                   lcfg.k_distractors, lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources)
+                   lcfg.k_distractors, lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources,
+                   lcfg.gold_order)
     teacher = (ctx.outputs.get("pairs") or {}).get("teacher")
     card = RunCard.load(adapter_dir, missing_ok=True)
     distilled = distill(ctx, data.train) if cfg.distill and data.train and card is None else None

@@ -324,6 +324,7 @@ def mine_negatives(
     retriever: Retriever | None,
     n: int,
     depth: int | None = None,
+    ranks: dict[str, int] | None = None,
 ) -> dict[str, list[Chunk]]:
     """Hard negatives: for each example, the top retrieved chunks that are not gold.
 
@@ -332,6 +333,10 @@ def mine_negatives(
         retriever: an index; ``None`` returns ``{}`` (callers fall back to random chunks).
         n: negatives wanted per example.
         depth: how many hits to retrieve (default ``n + len(gold) + 2``).
+        ranks: when given, filled with ``{example_id: r}``, ``r`` the number of its negatives the
+            retriever ranks above its first gold chunk (``len(negatives)`` when no gold chunk is
+            among the hits): where the chat would show the gold chunk among them
+            (:func:`build_raft`'s ``gold_order="retrieved"``).
 
     Returns:
         ``{example_id: [Chunk]}``, at most ``n`` each, in rank order. Chunks whose text equals
@@ -347,6 +352,11 @@ def mine_negatives(
         gold_texts = {h.chunk.text for h in hits if h.chunk.chunk_id in gold}
         negs = [h.chunk for h in hits if h.chunk.chunk_id not in gold and h.chunk.text not in gold_texts]
         out[ex.example_id] = negs[:n]
+        if ranks is not None:
+            first = next((i for i, h in enumerate(hits) if h.chunk.chunk_id in gold), None)
+            above = len(out[ex.example_id]) if first is None else sum(
+                1 for h in hits[:first] if h.chunk.chunk_id not in gold and h.chunk.text not in gold_texts)
+            ranks[ex.example_id] = min(above, len(out[ex.example_id]))
     return out
 
 
@@ -450,6 +460,10 @@ def example_rng(seed: int, example_id: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
+GOLD_ORDERS = ("random", "retrieved")
+"""Where :func:`build_raft` puts the gold chunk among its distractors."""
+
+
 def build_raft(
     examples: Sequence[TrainExample],
     chunks: dict[str, Chunk],
@@ -458,6 +472,8 @@ def build_raft(
     p_no_gold: float = DEFAULT_P_NO_GOLD,
     seed: int = 42,
     cite: bool = True,
+    gold_order: str = "random",
+    ranks: dict[str, int] | None = None,
 ) -> tuple[list[RaftExample], RaftStats]:
     """RAFT examples: gold chunk among ``k_distractors`` distractors at a random position.
 
@@ -474,6 +490,12 @@ def build_raft(
             seed give the same examples whatever their order (resume relies on it).
         cite: end answers that cite nothing with ``[n]`` of the gold position(s), as chat's
             answers cite their sources.
+        gold_order: :data:`GOLD_ORDERS`: ``"random"`` (RAFT's: the gold chunk at a random
+            position) or ``"retrieved"``: where the retriever ranks it among the distractors
+            (``ranks``, from :func:`mine_negatives`; random for an example without a rank), as the
+            chat orders its sources. An adapter trained with random positions cites "[2]" or "[3]"
+            where the chat's "[1]" holds the facts (bench/RESULTS.md, session 29).
+        ranks: ``{example_id: position}`` (0-based) for ``gold_order="retrieved"``.
 
     Returns:
         ``(examples, stats)``. Examples whose gold chunks are all missing from ``chunks`` are
@@ -492,6 +514,8 @@ def build_raft(
         raise ConfigError.non_negative("k_distractors", k_distractors)
     if not 0.0 <= p_no_gold <= 1.0:
         raise ConfigError.out_of_range("p_no_gold", p_no_gold, "[0, 1]")
+    if gold_order not in GOLD_ORDERS:
+        raise ConfigError.not_one_of("gold_order", gold_order, GOLD_ORDERS)
     from oracle import rag
 
     negatives = negatives or {}
@@ -547,8 +571,11 @@ def build_raft(
         drop = bool(gold) and rng.random() < p_no_gold
         context = list(distractors)
         if gold and not drop:
+            at = (ranks or {}).get(ex.example_id) if gold_order == "retrieved" else None
             for g in gold:
-                context.insert(rng.randint(0, len(context)), g)
+                where = rng.randint(0, len(context))  # drawn in either order: same draws after it
+                context.insert(min(at, len(context)) if at is not None else where, g)
+                at = None if at is None else at + 1
         hits = [Hit(chunk=c, score=1.0, rank=i + 1) for i, c in enumerate(context)]
         position_of = {h.chunk.chunk_id: h.rank for h in hits}
         gold_positions = sorted(position_of[g.chunk_id] for g in gold if g.chunk_id in position_of)
@@ -739,6 +766,7 @@ def prepare(
     seed: int = 42,
     max_examples: int = 0,
     cite: bool = True,
+    gold_order: str = "random",
 ) -> TrainingData:
     """Load, split, mine hard negatives with ``index`` and build RAFT examples for both splits.
 
@@ -748,7 +776,7 @@ def prepare(
             re-chunks the workspace documents and uses random distractors.
         files, use_ratings: see :func:`load_examples`.
         eval_fraction: held-out share (see :func:`split_of`).
-        k_distractors, p_no_gold, seed, cite: see :func:`build_raft`.
+        k_distractors, p_no_gold, seed, cite, gold_order: see :func:`build_raft`.
         max_examples: keep at most this many training examples (0 = all); the held-out set
             is not cut.
 
@@ -760,9 +788,10 @@ def prepare(
     if max_examples and max_examples > 0:
         train_ex = train_ex[:max_examples]
     chunks = chunk_pool(workspace, index)
-    negatives = mine_negatives(train_ex + eval_ex, index, k_distractors) if index is not None else {}
-    train, st_train = build_raft(train_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite)
-    held, st_eval = build_raft(eval_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite)
+    ranks: dict[str, int] = {}
+    negatives = mine_negatives(train_ex + eval_ex, index, k_distractors, ranks=ranks) if index is not None else {}
+    train, st_train = build_raft(train_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite, gold_order, ranks)
+    held, st_eval = build_raft(eval_ex, chunks, negatives, k_distractors, p_no_gold, seed, cite, gold_order, ranks)
     missing = st_train.n_missing_gold + st_eval.n_missing_gold
     if missing:
         from oracle.chunking import gold_chunk_warning

@@ -44,6 +44,7 @@ from oracle.schema import (
 from oracle.training.card import RunCard, new_card, run_dir
 from oracle.training.data import (
     DEFAULT_P_NO_GOLD,
+    GOLD_ORDERS,
     RaftExample,
     TrainingData,
     hard_negative_index,
@@ -110,6 +111,11 @@ class LoraTrainConfig(Record):
                   "(distractors only), in [0, 1]. An adapter trained with it judges its own sources; "
                   "without, its base model does (one more prompt read per answer)."},
     )
+    gold_order: str = field(
+        default="random",
+        metadata={"help": "Where the right chunk goes among the distractors: 'random' (RAFT) or 'retrieved' (where "
+                  "the retriever ranks it, as the chat orders its sources)."},
+    )
     cite_sources: bool = field(default=True, metadata={"help": "Targets end with [n] of the gold chunk, as chat answers cite sources."})
     save_steps: int = field(default=10, metadata={"help": "Checkpoint every this many optimizer steps (resume starts from the last)."})
     eval_steps: int = field(default=0, metadata={"help": "Evaluate held-out loss every this many steps (0 = only before and after)."})
@@ -136,6 +142,8 @@ class LoraTrainConfig(Record):
             raise ConfigError.out_of_range("p_no_gold", self.p_no_gold, "[0, 1]")
         if not 0.0 <= self.self_check <= 1.0:
             raise ConfigError.out_of_range("self_check", self.self_check, "[0, 1]")
+        if self.gold_order not in GOLD_ORDERS:
+            raise ConfigError.not_one_of("gold_order", self.gold_order, GOLD_ORDERS)
         for name in ("k_distractors", "eval_steps", "max_examples"):
             if getattr(self, name) < 0:
                 raise ConfigError.non_negative(name, getattr(self, name))
@@ -567,7 +575,7 @@ def _training_data(workspace: Workspace, cfg: LoraTrainConfig, files: Iterable[s
     if data is None:
         index = hard_negative_index(workspace, index_name)
         data = prepare(workspace, index, files, use_ratings, cfg.eval_fraction, cfg.k_distractors,
-                       cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources)
+                       cfg.p_no_gold, cfg.seed, cfg.max_examples, cfg.cite_sources, cfg.gold_order)
     if not data.train:
         raise OracleError("err.train.no_examples")
     return data
