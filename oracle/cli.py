@@ -1067,7 +1067,7 @@ def _add_train_parser(sub) -> None:
                    help="Which side of the held-out split to export (default: train).")
     data_args(p)
     _add_config_args(p, LoraTrainConfig, ["eval_fraction", "k_distractors", "p_no_gold", "seed", "max_examples",
-                                          "cite_sources"])
+                                          "cite_sources", "gold_order"])
     p.set_defaults(func=cmd_train_export)
 
     p = tsub.add_parser("push", help="Upload an adapter, merged model or embedder to the Hugging Face Hub "

@@ -126,7 +126,7 @@ def test_the_advanced_settings_feed_the_main_button_and_its_estimate(served, wor
     assert loaded.startswith("⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as 30 perguntas")
     values = {"max_chunks": 3, "eval_limit": 5, "use_ratings": False, "eval_fraction": 0.3, "rank": 4, "alpha": 8, "dropout": 0.1,
               "target_modules": "q_proj,v_proj", "learning_rate": 1e-4, "epochs": 2, "max_seq_len": 512,
-              "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "self_check": 0.0, "bf16": "off",
+              "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "self_check": 0.0, "gold_order": "random", "bf16": "off",
               "embedding_epochs": 2, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}
     args = [False, "lora", "modelo-aluno", *(values[name] for name, _ in ADVANCED_SETTINGS)]
     bad = dict(values, eval_fraction=0.0)
@@ -438,7 +438,7 @@ def test_poll_recomputes_the_estimate_when_the_run_ends(workspace, tmp_path, mon
     defaults = ImproveConfig()
     values = {"max_chunks": 0, "eval_limit": 4, "use_ratings": True, "eval_fraction": 0.25, "rank": 4, "alpha": 8, "dropout": 0.05,
               "target_modules": "all-linear", "learning_rate": 2e-4, "epochs": 1, "max_seq_len": 512,
-              "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "self_check": 0.0, "bf16": "off",
+              "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "self_check": 0.0, "gold_order": "random", "bf16": "off",
               "embedding_epochs": 1, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}
     settings = [False, "lora", defaults.student, *(values[name] for name, _ in ADVANCED_SETTINGS)]
 

@@ -166,7 +166,7 @@ def test_finetune_tab_starts_follows_and_lists_a_run(workspace, tiny_lm_dir):
         client = Client(demo.local_url, verbose=False)
         loaded = client.predict("pt", api_name="/ft_load")
         assert "16 exemplos" in loaded[-1]
-        lora = [4, 8, 0.0, "all-linear", 1e-2, 0.3, 512, 1, 1, 2, 0.2, 0.5, "off", 0.2]  # 0.3 epoch: a few steps
+        lora = [4, 8, 0.0, "all-linear", 1e-2, 0.3, 512, 1, 1, 2, 0.2, 0.5, "retrieved", "off", 0.2]  # 0.3 epoch
         emb = [1, 4, 1e-3, 1, 0.2]
         out = client.predict("lora", [], True, tiny_lm_dir, "ui-adapter", *lora, *emb, 0.5, 5.0, "pt",
                              api_name="/ft_start")

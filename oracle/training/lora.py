@@ -112,9 +112,10 @@ class LoraTrainConfig(Record):
                   "without, its base model does (one more prompt read per answer)."},
     )
     gold_order: str = field(
-        default="random",
-        metadata={"help": "Where the right chunk goes among the distractors: 'random' (RAFT) or 'retrieved' (where "
-                  "the retriever ranks it, as the chat orders its sources)."},
+        default="retrieved",
+        metadata={"help": "Where the right chunk goes among the distractors: 'retrieved' (where the retriever ranks "
+                  "it, as the chat orders its sources) or 'random' (RAFT's draw, which taught adapters to cite "
+                  "the wrong source number)."},
     )
     cite_sources: bool = field(default=True, metadata={"help": "Targets end with [n] of the gold chunk, as chat answers cite sources."})
     save_steps: int = field(default=10, metadata={"help": "Checkpoint every this many optimizer steps (resume starts from the last)."})

@@ -292,6 +292,7 @@ def build(ctx: UIContext) -> None:
     config and are left in ``ctx.components["ft_settings"]`` (name -> component), so the main button
     runs with them (:func:`oracle.ui.improve.build_main`)."""
     from oracle.improve import ImproveConfig
+    from oracle.training.data import GOLD_ORDERS
     from oracle.training.embedding import EmbedTrainConfig
     from oracle.training.lora import LoraTrainConfig
 
@@ -333,6 +334,9 @@ def build(ctx: UIContext) -> None:
                     p_no_gold = gr.Slider(0, 1, lora_defaults.p_no_gold, step=0.05, label=ctx.k("ui.ft.p.p_no_gold"), info=ctx.k("ui.ft.help.p_no_gold"))
                     self_check = gr.Slider(0, 1, lora_defaults.self_check, step=0.05, label=ctx.k("ui.ft.p.self_check"),
                                            info=ctx.k("ui.ft.help.self_check"), elem_id="oracle-ft-self-check")
+                    gold_order = gr.Radio([(ctx.t(f"ui.ft.gold_order.{v}"), v) for v in GOLD_ORDERS],
+                                          value=lora_defaults.gold_order, label=ctx.k("ui.ft.p.gold_order"),
+                                          info=ctx.k("ui.ft.help.gold_order"), elem_id="oracle-ft-gold-order")
                     bf16 = gr.Radio([(ctx.t(f"ui.ft.bf16.{v}"), v) for v in ("auto", "on", "off")],
                                     value=lora_defaults.bf16, label=ctx.k("ui.ft.p.bf16"), info=ctx.k("ui.ft.help.bf16"),
                                     elem_id="oracle-ft-bf16")
@@ -352,7 +356,7 @@ def build(ctx: UIContext) -> None:
         "kind": kind, "base": base, "use_ratings": use_ratings, "eval_fraction": eval_fraction,
         "rank": rank, "alpha": alpha, "dropout": dropout, "target_modules": target, "learning_rate": lr,
         "epochs": epochs, "max_seq_len": max_len, "batch_size": batch, "grad_accum": accum, "k_distractors": k_dist,
-        "p_no_gold": p_no_gold, "self_check": self_check, "bf16": bf16, "embedding_epochs": e_epochs, "embedding_batch_size": e_batch,
+        "p_no_gold": p_no_gold, "self_check": self_check, "gold_order": gold_order, "bf16": bf16, "embedding_epochs": e_epochs, "embedding_batch_size": e_batch,
         "embedding_learning_rate": e_lr, "hard_negatives": e_neg,
     }
     with gr.Row():
@@ -404,7 +408,7 @@ def build(ctx: UIContext) -> None:
     def lora_config(*values) -> LoraTrainConfig:
         """The LoRA fields of the form as a config (ConfigError now: before any job starts)."""
         keys = ("rank", "alpha", "dropout", "target_modules", "learning_rate", "epochs", "max_seq_len", "batch_size",
-                "grad_accum", "k_distractors", "p_no_gold", "self_check", "bf16", "eval_fraction")
+                "grad_accum", "k_distractors", "p_no_gold", "self_check", "gold_order", "bf16", "eval_fraction")
         cfg = dict(zip(keys, values))
         for k in ("rank", "alpha", "max_seq_len", "batch_size", "grad_accum", "k_distractors"):
             cfg[k] = int(cfg[k])
@@ -419,8 +423,8 @@ def build(ctx: UIContext) -> None:
 
         return CostConfig(hourly_price_usd=float(p or 0.0), fallback_usd_brl=float(f or 0.0))
 
-    lora_inputs = [rank, alpha, dropout, target, lr, epochs, max_len, batch, accum, k_dist, p_no_gold, self_check, bf16,
-                   eval_fraction]
+    lora_inputs = [rank, alpha, dropout, target, lr, epochs, max_len, batch, accum, k_dist, p_no_gold, self_check,
+                   gold_order, bf16, eval_fraction]
     emb_inputs = [e_epochs, e_batch, e_lr, e_neg, eval_fraction]
     common = [kind, files, use_ratings, base, name]
 

@@ -51,6 +51,7 @@ ADVANCED_SETTINGS: tuple[tuple[str, str], ...] = (
     ("target_modules", "lora.target_modules"), ("learning_rate", "lora.learning_rate"), ("epochs", "lora.epochs"),
     ("max_seq_len", "lora.max_seq_len"), ("batch_size", "lora.batch_size"), ("grad_accum", "lora.grad_accum"),
     ("k_distractors", "lora.k_distractors"), ("p_no_gold", "lora.p_no_gold"), ("self_check", "lora.self_check"),
+    ("gold_order", "lora.gold_order"),
     ("bf16", "lora.bf16"),
     ("embedding_epochs", "embedding.epochs"), ("embedding_batch_size", "embedding.batch_size"),
     ("embedding_learning_rate", "embedding.learning_rate"), ("hard_negatives", "embedding.hard_negatives"),

@@ -111,6 +111,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Treinar também a autoverificação",
         "en": "Also train the self-check",
     },
+    "ui.ft.p.gold_order": {
+        "pt": "Posição do trecho certo no treino",
+        "en": "Position of the right chunk in training",
+    },
+    "ui.ft.gold_order.retrieved": {"pt": "onde a busca o coloca", "en": "where retrieval ranks it"},
+    "ui.ft.gold_order.random": {"pt": "sorteada", "en": "random"},
     "ui.ft.p.negatives": {
         "pt": "Trechos parecidos, mas errados (hard negatives)",
         "en": "Hard negatives (similar but wrong chunks)",
@@ -182,6 +188,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "ui.ft.help.self_check": {
         "pt": "Com essa chance cada exemplo também ensina a pergunta que o chat faz ao modelo antes de mostrar a resposta (\"os trechos trazem a informação? Sim ou Não\"). Com ela o adaptador verifica sozinho e responde mais rápido (cerca de 4 s em vez de 7 s nesta CPU), mas acertou menos respostas nas medições; sem ela, o modelo de partida faz a verificação. O treino fica mais longo na mesma proporção.",
         "en": "With this probability each example also teaches the question the chat asks the model before showing its answer (\"do the chunks hold the information? Yes or No\"). With it the adapter checks by itself and answers faster (about 4 s instead of 7 s on this CPU), but it got fewer answers right in the measurements; without it, the base model does the check. Training gets longer in the same proportion.",
+    },
+    "ui.ft.help.gold_order": {
+        "pt": "Onde o trecho que responde aparece entre os que confundem: onde a busca o coloca (como o chat mostra as fontes, o melhor primeiro) ou numa posição sorteada (método RAFT original, que ensinou o modelo a citar a fonte errada).",
+        "en": "Where the chunk that answers appears among the distractors: where retrieval ranks it (as the chat shows its sources, best first) or at a random position (the original RAFT method, which taught the model to cite the wrong source).",
     },
     "ui.ft.help.bf16": {
         "pt": "Faz as contas com menos casas decimais: mais rápido e com menos memória onde o processador tem suporte (cerca de 2× nesta CPU), mais lento onde não tem; 'automático' decide sozinho.",
