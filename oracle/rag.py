@@ -26,7 +26,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from oracle.config import PROMPT_STYLES, RAGConfig  # noqa: F401 - PROMPT_STYLES is part of this module's API
 from oracle.schema import Answer, Citation, Hit, Retrieved
@@ -457,8 +457,6 @@ def attribute_citations(text: str, hits: Sequence[Hit], question: str = "") -> s
     Returns:
         ``text`` with markers, sentences separated by one space.
     """
-    from oracle.grounding import added_support
-
     if not hits:
         return text
     if parse_citations(text, len(hits)):
@@ -467,11 +465,9 @@ def attribute_citations(text: str, hits: Sequence[Hit], question: str = "") -> s
     out: list[str] = []
     for sentence in _ANSWER_SENTENCE_RE.split(text.strip()):
         if _is_claim(sentence):
-            words = _words(sentence)
-            shares = [len(words & src) / len(words) for src in sources]
-            added = [added_support(sentence, question, h.chunk.text) for h in hits]
-            best = max(range(len(hits)), key=lambda i: (added[i][0], shares[i], -i))
-            if _supports(shares[best], added[best]):
+            support = _source_support(sentence, sources, hits, question)
+            best = _best_source(support)
+            if support[best].holds:
                 # a sentence split after a list number ("são:\n\n1.") keeps that number after its marker
                 item = _TRAILING_ENUMERATOR.search(sentence)
                 body, tail = (sentence[: item.start()], sentence[item.start():]) if item else (sentence, "")
@@ -481,24 +477,48 @@ def attribute_citations(text: str, hits: Sequence[Hit], question: str = "") -> s
     return " ".join(out)
 
 
-def _supports(share: float, added: tuple[float, bool]) -> bool:
-    """:func:`attribute_citations`' test that a source holds an answer sentence: ``share`` (of all
-    its words) at least :data:`ATTRIBUTION_MIN_OVERLAP`, or ``added`` (:func:`oracle.grounding.added_support`:
-    share of what it adds to the question, whether a command, path or option is among it) as much
-    with a code token found."""
-    return share >= ATTRIBUTION_MIN_OVERLAP or (added[1] and added[0] >= ATTRIBUTION_MIN_OVERLAP)
+class _Support(NamedTuple):
+    """How much of an answer sentence one source holds: ``added``, the share of what the sentence
+    adds to the question (:func:`oracle.grounding.added_support`); ``share``, that of all its words;
+    ``code``, whether a command, path or option is among what it adds."""
+
+    added: float
+    share: float
+    code: bool
+
+    @property
+    def holds(self) -> bool:
+        """The source holds the sentence: :data:`ATTRIBUTION_MIN_OVERLAP` of its words, or as much
+        of what it adds with a code token found."""
+        return self.share >= ATTRIBUTION_MIN_OVERLAP or (self.code and self.added >= ATTRIBUTION_MIN_OVERLAP)
+
+
+def _source_support(sentence: str, sources: list[set[str]], hits: Sequence[Hit], question: str) -> list[_Support]:
+    """:class:`_Support` of each of ``hits`` (``sources``: their :func:`_words`) for ``sentence``."""
+    from oracle.grounding import added_support
+
+    words = _words(sentence)
+    out = []
+    for src, hit in zip(sources, hits, strict=True):
+        added, code = added_support(sentence, question, hit.chunk.text)
+        out.append(_Support(added, len(words & src) / len(words) if words else 0.0, code))
+    return out
+
+
+def _best_source(support: list[_Support]) -> int:
+    """Index of the source holding most of what the sentence adds, ties to the larger share of all
+    its words, then to the better-ranked source."""
+    return max(range(len(support)), key=lambda i: (support[i].added, support[i].share, -i))
 
 
 def _recite_unsupported(text: str, hits: Sequence[Hit], question: str) -> str:
     """The model's own ``[n]`` markers kept where a cited source holds the sentence
-    (:func:`_supports`); a sentence none of whose cited sources holds it, but another does, cites
-    that one instead (the best, as :func:`attribute_citations` picks it). Otherwise ``text`` is
+    (:class:`_Support`); a sentence none of whose cited sources holds it, but another does, cites
+    that one instead (:func:`_best_source`, as :func:`attribute_citations` picks it). Otherwise ``text`` is
     unchanged. A small model's source numbers follow where its training put the gold chunk, not
     where the chat puts it: an adapter trained on RAFT examples (gold at a random position) cited
     a source holding none of the key facts for 15 of 32 blind held-out answers against 3 of 22 for
     its base model (bench/RESULTS.md, session 29)."""
-    from oracle.grounding import added_support
-
     sources = [_words(h.chunk.text) for h in hits]
     out: list[str] = []
     changed = False
@@ -506,13 +526,11 @@ def _recite_unsupported(text: str, hits: Sequence[Hit], question: str) -> str:
         cited = parse_citations(sentence, len(hits))
         if cited and _is_claim(sentence):
             bare = _CITE_RE.sub("", sentence)
-            words = _words(bare)
-            if words:
-                shares = [len(words & src) / len(words) for src in sources]
-                added = [added_support(bare, question, h.chunk.text) for h in hits]
-                if not any(_supports(shares[n - 1], added[n - 1]) for n in cited):
-                    best = max(range(len(hits)), key=lambda i: (added[i][0], shares[i], -i))
-                    if _supports(shares[best], added[best]):
+            if _words(bare):
+                support = _source_support(bare, sources, hits, question)
+                if not any(support[n - 1].holds for n in cited):
+                    best = _best_source(support)
+                    if support[best].holds:
                         marks = iter([f"[{best + 1}]"])
                         sentence = _CITE_RE.sub(lambda _m: next(marks, ""), sentence)
                         sentence = re.sub(r" +([.,;:!?])", r"\1", re.sub(r"  +", " ", sentence))

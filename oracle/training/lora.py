@@ -43,6 +43,7 @@ from oracle.schema import (
 )
 from oracle.training.card import RunCard, new_card, run_dir
 from oracle.training.data import (
+    DEFAULT_GOLD_ORDER,
     DEFAULT_P_NO_GOLD,
     GOLD_ORDERS,
     RaftExample,
@@ -112,7 +113,7 @@ class LoraTrainConfig(Record):
                   "without, its base model does (one more prompt read per answer)."},
     )
     gold_order: str = field(
-        default="retrieved",
+        default=DEFAULT_GOLD_ORDER,
         metadata={"help": "Where the right chunk goes among the distractors: 'retrieved' (where the retriever ranks "
                   "it, as the chat orders its sources) or 'random' (RAFT's draw, which taught adapters to cite "
                   "the wrong source number)."},
