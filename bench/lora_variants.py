@@ -11,7 +11,11 @@ on the run's ``heldout.gold.jsonl`` and your gold set (bench/RESULTS.md, session
 (:mod:`oracle.improve.distill`); ``--no-quote`` leaves out the ``Trecho: "..."`` line the pipeline
 puts at the start of targets (:func:`oracle.improve.stages.add_quotes`); ``--style sentence`` makes
 the quote itself the target (:func:`oracle.improve.stages.sentence_target`); ``--supported-only``
-leaves out the pairs whose quote does not state the answer (stage 1's ``quote_unsupported``).
+leaves out the pairs whose quote does not state the answer (stage 1's ``quote_unsupported``);
+``--roundtrip`` leaves out the pairs whose own chunk the chat's retriever does not put in its top-k
+for their question; ``--min-answer-words N`` leaves out the pairs whose answer is shorter than N
+words; ``--self-check`` and ``--gold-order`` set :class:`~oracle.training.lora.LoraTrainConfig`'s
+options of the same names. Pass ``--max-seq-len 1024`` to match the pipeline's own stage 3.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from oracle.index import load_index
     from oracle.llm import get_generator
     from oracle.schema import iter_jsonl, read_json
-    from oracle.training.data import prepare
+    from oracle.training.data import GOLD_ORDERS, prepare
     from oracle.training.lora import LoraTrainConfig, train_lora
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -45,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k-distractors", type=int, default=None)
     ap.add_argument("--p-no-gold", type=float, default=None)
     ap.add_argument("--epochs", type=float, default=None)
+    ap.add_argument("--self-check", type=float, default=None,
+                    help="Share of examples that also give a self-check example (LoraTrainConfig.self_check).")
+    ap.add_argument("--gold-order", choices=GOLD_ORDERS, default=None,
+                    help="Where the gold chunk goes among the distractors (LoraTrainConfig.gold_order).")
     ap.add_argument("--max-seq-len", type=int, default=1536)
     ap.add_argument("--distill", action="store_true", help="Targets: the teacher's own chat answers where they "
                                                           "hold the pair's key facts.")
@@ -54,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="How targets carry the quote (oracle.improve.config.TARGET_STYLES).")
     ap.add_argument("--supported-only", action="store_true",
                     help="Train only on pairs whose quote states the answer (oracle.grounding.quote_support).")
+    ap.add_argument("--roundtrip", action="store_true",
+                    help="Train only on pairs whose own passage the chat's retriever puts in its top-k for "
+                         "the pair's question (oracle.improve.pairs.retrieves_own_passage).")
+    ap.add_argument("--min-answer-words", type=int, default=0,
+                    help="Train only on pairs whose answer has at least this many words (a sentence, not a "
+                         "bare value such as \"msmtp\" or \"3007\").")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
@@ -62,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     run = read_json(folder / "run.json")
     report = read_json(folder / "report.json") if (folder / "report.json").exists() else {}
     settings = dict(run["config"]["lora"], max_seq_len=args.max_seq_len)
-    for key, value in (("k_distractors", args.k_distractors), ("p_no_gold", args.p_no_gold), ("epochs", args.epochs)):
+    for key, value in (("k_distractors", args.k_distractors), ("p_no_gold", args.p_no_gold), ("epochs", args.epochs),
+                       ("self_check", args.self_check), ("gold_order", args.gold_order)):
         if value is not None:
             settings[key] = value
     lcfg = LoraTrainConfig(**settings)
@@ -76,8 +91,24 @@ def main(argv: list[str] | None = None) -> int:
         kept = [r for r in iter_jsonl(snapshot) if r.get("status") == "approved" or quote_states_answer(r)]
         snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.jsonl"
         write_jsonl_atomic(snapshot, kept)
+    if args.roundtrip:  # the run's pairs whose chunk the chat would retrieve for their question
+        from oracle.config import RAGConfig
+        from oracle.improve.pairs import retrieves_own_passage
+        from oracle.schema import write_jsonl_atomic
+
+        kept = [r for r in iter_jsonl(snapshot) if retrieves_own_passage(index, r, RAGConfig().top_k)]
+        logging.info("round trip: %d pairs kept", len(kept))
+        snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.rt.jsonl"
+        write_jsonl_atomic(snapshot, kept)
+    if args.min_answer_words:  # the run's pairs whose answer is a sentence
+        from oracle.schema import write_jsonl_atomic
+
+        kept = [r for r in iter_jsonl(snapshot) if len(r.get("answer", "").split()) >= args.min_answer_words]
+        logging.info("answers of %d words or more: %d pairs kept", args.min_answer_words, len(kept))
+        snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.words.jsonl"
+        write_jsonl_atomic(snapshot, kept)
     data = prepare(ws, index, [str(snapshot)], run["config"]["use_ratings"], lcfg.eval_fraction, lcfg.k_distractors,
-                   lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources)
+                   lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources, lcfg.gold_order)
     rows = list(iter_jsonl(snapshot))
     figures: dict = {"settings": settings, "n_train": len(data.train), "n_eval": len(data.eval), **data.stats}
     if args.distill:

@@ -678,6 +678,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "improve.reject.echo": {"pt": "resposta que ecoa a pergunta", "en": "answer echoing the question"},
     "improve.reject.language": {"pt": "em outro idioma que o do documento", "en": "in another language than the document's"},
     "improve.reject.duplicate": {"pt": "pergunta repetida", "en": "duplicate question"},
+    "improve.reject.not_retrieved": {"pt": "pergunta com que a busca não acha o seu trecho", "en": "question whose passage the search does not find"},
     "improve.reason.not_selected": {"pt": "etapa não escolhida", "en": "stage not chosen"},
     "improve.reason.no_examples": {
         "pt": "não há exemplos de treino (gere perguntas ou avalie respostas)",

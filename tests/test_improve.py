@@ -10,7 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fake_teacher import TOPICS, make_workspace, teacher_reply, teacher_server
+from fake_teacher import TOPICS, chunk_of, make_workspace, teacher_reply, teacher_server
 from tiny_embedder import tiny_embedder_dir  # noqa: F401 - fixture
 from tiny_lm import tiny_lm_dir  # noqa: F401 - fixture
 
@@ -160,6 +160,36 @@ def test_pairs_keep_only_verified_quotes_count_rejections_and_resume(workspace, 
     third = generate_pairs(workspace, small_cfg(use_existing_pairs=False), workspace.home / "improve" / "r2",
                            fake_teacher(), "r2")
     assert third.n_kept == 0 and third.rejections["duplicate"] == 20
+
+
+def test_a_question_that_leads_the_search_to_another_passage_is_dropped(workspace, tmp_path, tiny_embedder_dir):
+    """Round trip (``round_trip_k``): a pair whose question, asked of the chat's index, does not bring back
+    its own passage is dropped as ``not_retrieved``; off by default, and skipped without an index."""
+    from oracle.index import load_index
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+
+    def teacher(messages):  # the usual pairs, plus the fee asked about another course than the chunk's
+        pairs = json.loads(teacher_reply(messages))["pairs"]
+        topic = re.search(r"O curso de (\w+)", chunk_of(messages)).group(1)
+        other = TOPICS[(TOPICS.index(topic) + 5) % len(TOPICS)]
+        pairs.append({**pairs[1], "question": f"Quanto custa a taxa do curso de {other} na secretaria?"})
+        return json.dumps({"pairs": pairs}, ensure_ascii=False)
+
+    index = load_index(workspace, "default")
+    cfg = small_cfg(pairs_per_chunk=4, round_trip_k=1, use_existing_pairs=False)
+    report = generate_pairs(workspace, cfg, workspace.home / "improve" / "rt", FakeGenerator(fn=teacher), "rt",
+                            index=index)
+    assert report.n_kept == 20 and report.rejections["not_retrieved"] == 10
+    assert report.rejections["quote_not_found"] == 10
+    dropped = [d for d in iter_jsonl(workspace.home / "improve" / "rt" / "pairs.rejected.jsonl")
+               if d["reason"] == "not_retrieved"]
+    assert len(dropped) == 10 and all("Quanto custa a taxa do curso de" in d["question"] for d in dropped)
+    off = generate_pairs(workspace, small_cfg(pairs_per_chunk=4, use_existing_pairs=False),
+                         workspace.home / "improve" / "off", FakeGenerator(fn=teacher), "off", index=index)
+    assert ImproveConfig().round_trip_k == 0 and off.n_kept == 30 and off.rejections["not_retrieved"] == 0
+    no_index = generate_pairs(workspace, cfg, workspace.home / "improve" / "none", FakeGenerator(fn=teacher), "none")
+    assert no_index.n_kept == 30
 
 
 def test_the_teacher_is_released_after_the_training_questions(workspace, tmp_path, monkeypatch):

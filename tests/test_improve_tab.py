@@ -124,7 +124,7 @@ def test_the_advanced_settings_feed_the_main_button_and_its_estimate(served, wor
     loaded = client.predict(api_name="/improve_estimate_load")
     # the app's teacher is a server never timed here: the estimate says so instead of guessing
     assert loaded.startswith("⏱️ **Tempo estimado de uma execução:** depende do servidor que vai escrever as 30 perguntas")
-    values = {"max_chunks": 3, "eval_limit": 5, "use_ratings": False, "eval_fraction": 0.3, "rank": 4, "alpha": 8, "dropout": 0.1,
+    values = {"max_chunks": 3, "round_trip_k": 2, "eval_limit": 5, "use_ratings": False, "eval_fraction": 0.3, "rank": 4, "alpha": 8, "dropout": 0.1,
               "target_modules": "q_proj,v_proj", "learning_rate": 1e-4, "epochs": 2, "max_seq_len": 512,
               "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "self_check": 0.0, "gold_order": "random", "bf16": "off",
               "embedding_epochs": 2, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}
@@ -140,6 +140,7 @@ def test_the_advanced_settings_feed_the_main_button_and_its_estimate(served, wor
     assert config["eval_fraction"] == config["lora"]["eval_fraction"] == 0.3
     assert config["use_ratings"] is False and config["student"] == "modelo-aluno"
     assert config["max_chunks"] == 3 and config["eval_limit"] == 5  # the run's size
+    assert config["round_trip_k"] == 2
     assert config["teacher"] == "openai:fake-teacher" and config["stages"] == ["pairs", "evaluate"]  # the app's
     assert jobs.wait(workspace, job_id, timeout_s=120).state == jobs.COMPLETED
     with pytest.raises(Exception, match="Para comparar antes e depois"):
@@ -436,7 +437,7 @@ def test_poll_recomputes_the_estimate_when_the_run_ends(workspace, tmp_path, mon
     job_id = jobs.submit(workspace, ImproveJob(config=ImproveConfig()), name="run", start=False).job_id
     jobs.update_status(workspace, job_id, state=jobs.RUNNING)
     defaults = ImproveConfig()
-    values = {"max_chunks": 0, "eval_limit": 4, "use_ratings": True, "eval_fraction": 0.25, "rank": 4, "alpha": 8, "dropout": 0.05,
+    values = {"max_chunks": 0, "round_trip_k": 0, "eval_limit": 4, "use_ratings": True, "eval_fraction": 0.25, "rank": 4, "alpha": 8, "dropout": 0.05,
               "target_modules": "all-linear", "learning_rate": 2e-4, "epochs": 1, "max_seq_len": 512,
               "batch_size": 1, "grad_accum": 2, "k_distractors": 1, "p_no_gold": 0.1, "self_check": 0.0, "gold_order": "random", "bf16": "off",
               "embedding_epochs": 1, "embedding_batch_size": 8, "embedding_learning_rate": 3e-5, "hard_negatives": 0}

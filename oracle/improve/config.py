@@ -38,6 +38,10 @@ DEFAULT_MAX_CHUNKS = 100
 run on the 104-page Debian Edu manual from the app (session 12; ~33 s per chunk when nothing else ran,
 bench/RESULTS.md). Every chunk of that manual (254) would take about 2.5 times as long."""
 
+ROUND_TRIP_K = 0
+"""Stage 1 keeps a pair only when the chat's retriever puts its passage in this many hits for its
+question (:func:`oracle.improve.pairs.retrieves_own_passage`); 0 turns the check off."""
+
 TEACHER_CANDIDATES = (DEFAULT_GENERATOR, FAST_GENERATOR)
 """Bundled generators that may write the training questions, strongest first
 (:func:`strongest_generator`)."""
@@ -91,6 +95,13 @@ class ImproveConfig:
     max_new_tokens: int = field(default=384, metadata={"help": "Token budget of one question-writing reply."})
     temperature: float = field(default=0.3, metadata={"help": "Sampling temperature of the teacher (0 = greedy)."})
     max_retries: int = field(default=1, metadata={"help": "Extra attempts when a reply is not valid JSON."})
+    round_trip_k: int = field(
+        default=ROUND_TRIP_K,
+        metadata={"help": "A training question is kept only when the chat's search, asked that question, finds "
+                          "its passage among this many chunks (round-trip consistency; 0 = off). Questions "
+                          "that fail are mostly ones that cannot be understood alone (\"Qual é o nome do "
+                          "livro?\")."},
+    )
     min_chunk_tokens: int = field(default=40, metadata={"help": "Chunks shorter than this (tokens) get no questions."})
     use_existing_pairs: bool = field(
         default=True,
@@ -172,7 +183,7 @@ class ImproveConfig:
         for name in ("concurrency", "pairs_per_chunk", "max_new_tokens"):
             if getattr(self, name) <= 0:
                 raise ConfigError.positive(name, getattr(self, name))
-        for name in ("max_chunks", "max_retries", "min_chunk_tokens", "eval_limit", "n_offtopic", "min_mrr_gain",
+        for name in ("max_chunks", "max_retries", "round_trip_k", "min_chunk_tokens", "eval_limit", "n_offtopic", "min_mrr_gain",
                      "min_keyfact_gain", "temperature"):
             if getattr(self, name) < 0:
                 raise ConfigError.non_negative(name, getattr(self, name))

@@ -27,6 +27,8 @@ its reason (:data:`REJECT_REASONS`):
    (:func:`oracle.rag.detect_question_language`; texts too short to classify pass);
 6. ``duplicate``: the same question (:func:`oracle.qa_generation.normalize_question`) already
    exists in ``data_qa/`` or in this run.
+7. ``not_retrieved`` (with ``ImproveConfig.round_trip_k`` > 0 and the chat's index): the chat's
+   retriever, asked the question, does not find its passage (:func:`retrieves_own_passage`).
 
 Chunks that yield no valid JSON after the retries are counted in ``invalid_reply``.
 
@@ -68,7 +70,8 @@ PROMPT_VERSION = 1
 """Version of :data:`PROMPTS` (the sentences the teacher sees); recorded in the run report."""
 
 REJECT_REASONS = ("invalid_reply", "no_quote", "quote_not_found", "short_question", "refers_to_text",
-                  "empty_answer", "trivial", "not_grounded", "quote_unsupported", "echo", "language", "duplicate")
+                  "empty_answer", "trivial", "not_grounded", "quote_unsupported", "echo", "language", "duplicate",
+                  "not_retrieved")
 """Why a pair (or, for ``invalid_reply``, a whole chunk) was dropped; i18n ``improve.reject.<reason>``."""
 
 PROMPTS: dict[str, dict[str, str]] = {
@@ -123,6 +126,28 @@ def quote_states_answer(pair: dict[str, Any]) -> bool:
 
     quote = (pair.get("quote") or "").strip()
     return not quote or quote_support(pair.get("answer", ""), quote, pair.get("question", "")) >= MIN_QUOTE_SUPPORT
+
+
+def retrieves_own_passage(index: Any, pair: dict[str, Any], top_k: int) -> bool:
+    """Round-trip consistency: True when the chat's retriever, asked the pair's question, puts the
+    pair's own chunk (its ``chunk_id``), or a chunk holding its verified ``quote``
+    (:func:`oracle.grounding.verify_quote`: the overlap of two chunks), among its ``top_k`` hits
+    (:func:`oracle.rag.retrieve` with :class:`~oracle.config.RAGConfig`'s hybrid default).
+
+    A generated question whose passage is not found by its own words is usually one that cannot
+    be understood alone ("Qual é o nome do livro?", "Quantos programas foram listados?"); the
+    filter is from Alberti et al. 2019, "Synthetic QA Corpora Generation with Roundtrip
+    Consistency" (ACL), and Dai et al. 2022, "Promptagator" (arXiv:2209.11755). Costs one query
+    embedding (tens of milliseconds on a CPU)."""
+    from oracle import rag
+    from oracle.config import RAGConfig
+    from oracle.grounding import verify_quote
+
+    quote = (pair.get("quote") or "").strip()
+    for hit in rag.retrieve(index, pair.get("question", ""), RAGConfig(top_k=top_k)):
+        if hit.chunk.chunk_id == pair.get("chunk_id") or (quote and verify_quote(quote, hit.chunk.text)):
+            return True
+    return False
 
 
 def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str | None:
@@ -241,6 +266,7 @@ def generate_pairs(
     run_id: str = "",
     progress: ProgressCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    index: Any | None = None,
 ) -> PairsReport:
     """Stage 1: write quote-verified QA pairs for the chosen chunks into ``run_dir/pairs.jsonl``.
 
@@ -253,6 +279,10 @@ def generate_pairs(
         progress: ``progress(done, total, text)`` after each chunk (``total`` = chunks selected).
         should_stop: polled after each chunk; True stops (pending requests are abandoned) and the
             report's status is ``"cancelled"``.
+        index: the chat's index (:class:`oracle.index.VectorIndex`); with ``cfg.round_trip_k`` > 0, a
+            pair that passes every other check is dropped as ``not_retrieved`` when the index, asked
+            its question, does not put its passage in that many hits (:func:`retrieves_own_passage`).
+            None: no such check.
 
     Returns:
         A :class:`PairsReport` whose counts include earlier sessions of the same run.
@@ -306,6 +336,9 @@ def generate_pairs(
             key = normalize_question(item.get("question", ""))
             if reason is None and key in seen:
                 reason = "duplicate"
+            if reason is None and index is not None and cfg.round_trip_k > 0 and not retrieves_own_passage(
+                    index, {**item, "chunk_id": chunk.chunk_id}, cfg.round_trip_k):
+                reason = "not_retrieved"
             if reason:
                 reasons[reason] += 1
                 dropped.append({"chunk_id": chunk.chunk_id, "reason": reason, "question": item.get("question"),

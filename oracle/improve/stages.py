@@ -190,10 +190,19 @@ def stage_pairs(ctx: RunContext) -> dict[str, Any]:
     """
     from oracle.improve.pairs import generate_pairs, load_pairs, publish_pairs
 
+    index = None
+    if ctx.cfg.round_trip_k > 0:  # the chat's index asks each question back (round-trip check)
+        from oracle.errors import IndexNotFoundError
+        from oracle.index import load_index
+
+        try:
+            index = load_index(ctx.workspace, ctx.cfg.index_name)
+        except IndexNotFoundError:
+            logger.warning("pairs: no index %r, no round-trip check", ctx.cfg.index_name)
     teacher = teacher_generator(ctx)
     try:
         report = generate_pairs(ctx.workspace, ctx.cfg, ctx.run_dir, teacher, ctx.run_id,
-                                progress=ctx.progress("pairs"), should_stop=ctx.should_stop)
+                                progress=ctx.progress("pairs"), should_stop=ctx.should_stop, index=index)
     finally:
         del teacher
         free_models()

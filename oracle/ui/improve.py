@@ -45,7 +45,7 @@ LOSS_SERIES = ("loss", "eval_loss", "mrr@10")
 """Series of the loss plot, named in plain words (``ui.improve.series.<key>``)."""
 
 ADVANCED_SETTINGS: tuple[tuple[str, str], ...] = (
-    ("max_chunks", "max_chunks"), ("eval_limit", "eval_limit"),
+    ("max_chunks", "max_chunks"), ("round_trip_k", "round_trip_k"), ("eval_limit", "eval_limit"),
     ("use_ratings", "use_ratings"), ("eval_fraction", "eval_fraction"),
     ("rank", "lora.rank"), ("alpha", "lora.alpha"), ("dropout", "lora.dropout"),
     ("target_modules", "lora.target_modules"), ("learning_rate", "lora.learning_rate"), ("epochs", "lora.epochs"),
@@ -338,11 +338,15 @@ def build_main(ctx: UIContext) -> None:
         with gr.Row():
             max_chunks = gr.Number(size_cfg.max_chunks, precision=0, minimum=0, label=ctx.k("ui.improve.max_chunks"),
                                    info=ctx.k("ui.improve.max_chunks_info"), elem_id="oracle-improve-max-chunks")
+            round_trip_k = gr.Number(size_cfg.round_trip_k, precision=0, minimum=0,
+                                     label=ctx.k("ui.improve.round_trip_k"), info=ctx.k("ui.improve.round_trip_k_info"),
+                                     elem_id="oracle-improve-round-trip-k")
             eval_limit = gr.Number(size_cfg.eval_limit, precision=0, minimum=0, label=ctx.k("ui.improve.eval_limit"),
                                    info=ctx.k("ui.improve.eval_limit_info"), elem_id="oracle-improve-eval-limit")
         finetune.build(ctx)
     # the per-stage form left its controls there (finetune.build); the run's size joins them
-    controls = {**ctx.components["ft_settings"], "max_chunks": max_chunks, "eval_limit": eval_limit}
+    controls = {**ctx.components["ft_settings"], "max_chunks": max_chunks, "round_trip_k": round_trip_k,
+                "eval_limit": eval_limit}
     names = [name for name, _ in ADVANCED_SETTINGS]
     settings_inputs = [reviewed, controls["kind"], controls["base"], *(controls[name] for name in names)]
 

@@ -1129,6 +1129,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Espalhados pelo documento inteiro (0 = todos). Cada trecho custa de 20 a 40 s ao modelo que escreve as perguntas num computador de 2 núcleos: 100 trechos, de meia hora a uma hora.",
         "en": "Spread over the whole document (0 = all). Each chunk costs the question-writing model 20 to 40 s on a 2-core computer: 100 chunks, half an hour to an hour.",
     },
+    "ui.improve.round_trip_k": {
+        "pt": "Conferir cada pergunta de treino pela busca (trechos)",
+        "en": "Check each training question with the search (chunks)",
+    },
+    "ui.improve.round_trip_k_info": {
+        "pt": "Uma pergunta escrita pelo modelo só fica se a busca do Chat, com ela, trouxer o seu trecho entre este número de trechos (0 = não conferir). Tira perguntas que não se entendem sozinhas, como \"Qual é o nome do livro?\".",
+        "en": "A question written by the model is kept only if the Chat's search, given it, brings back its chunk among this many chunks (0 = no check). Removes questions that do not stand alone, such as \"What is the book's name?\".",
+    },
     "ui.improve.eval_limit": {
         "pt": "Perguntas na medição do antes e depois",
         "en": "Questions in the before/after measurement",
