@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--p-no-gold", type=float, default=None)
     ap.add_argument("--epochs", type=float, default=None)
     ap.add_argument("--self-check", type=float, default=None,
-                    help="Share of examples that also give a self-check example (LoraTrainConfig.self_check).")
+                    help="Share of examples that also give a self-check example "
+                         "(LoraTrainConfig.self_check).")
     ap.add_argument("--gold-order", choices=GOLD_ORDERS, default=None,
                     help="Where the gold chunk goes among the distractors (LoraTrainConfig.gold_order).")
     ap.add_argument("--max-seq-len", type=int, default=1536)
@@ -76,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     run = read_json(folder / "run.json")
     report = read_json(folder / "report.json") if (folder / "report.json").exists() else {}
     settings = dict(run["config"]["lora"], max_seq_len=args.max_seq_len)
-    for key, value in (("k_distractors", args.k_distractors), ("p_no_gold", args.p_no_gold), ("epochs", args.epochs),
-                       ("self_check", args.self_check), ("gold_order", args.gold_order)):
+    options = (("k_distractors", args.k_distractors), ("p_no_gold", args.p_no_gold), ("epochs", args.epochs),
+               ("self_check", args.self_check), ("gold_order", args.gold_order))
+    for key, value in options:
         if value is not None:
             settings[key] = value
     lcfg = LoraTrainConfig(**settings)

@@ -964,7 +964,8 @@ def _add_improve_parser(sub) -> None:
                                                          "'train follow JOB').")
     _add_config_args(p, ImproveConfig, ["teacher", "base_url", "concurrency", "max_chunks", "pairs_per_chunk",
                                         "max_new_tokens", "temperature", "max_retries", "round_trip_k",
-                                        "use_existing_pairs", "reviewed_only", "use_ratings", "eval_fraction", "eval_limit", "n_offtopic",
+                                        "use_existing_pairs", "reviewed_only", "use_ratings", "eval_fraction",
+                                        "eval_limit", "n_offtopic",
                                         "index_name", "student", "min_mrr_gain", "min_keyfact_gain", "distill",
                                         "target_style", "seed"])
     p.set_defaults(func=cmd_improve)

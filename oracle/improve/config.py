@@ -97,10 +97,10 @@ class ImproveConfig:
     max_retries: int = field(default=1, metadata={"help": "Extra attempts when a reply is not valid JSON."})
     round_trip_k: int = field(
         default=ROUND_TRIP_K,
-        metadata={"help": "A training question is kept only when the chat's search, asked that question, finds "
-                          "its passage among this many chunks (round-trip consistency; 0 = off). Questions "
-                          "that fail are mostly ones that cannot be understood alone (\"Qual é o nome do "
-                          "livro?\")."},
+        metadata={"help": "A training question is kept only when the chat's search, asked that question, "
+                          "finds its passage among this many chunks (round-trip consistency; 0 = off). "
+                          "Questions that fail are mostly ones that cannot be understood alone (\"Qual é o "
+                          "nome do livro?\")."},
     )
     min_chunk_tokens: int = field(default=40, metadata={"help": "Chunks shorter than this (tokens) get no questions."})
     use_existing_pairs: bool = field(
@@ -183,8 +183,8 @@ class ImproveConfig:
         for name in ("concurrency", "pairs_per_chunk", "max_new_tokens"):
             if getattr(self, name) <= 0:
                 raise ConfigError.positive(name, getattr(self, name))
-        for name in ("max_chunks", "max_retries", "round_trip_k", "min_chunk_tokens", "eval_limit", "n_offtopic", "min_mrr_gain",
-                     "min_keyfact_gain", "temperature"):
+        for name in ("max_chunks", "max_retries", "round_trip_k", "min_chunk_tokens", "eval_limit",
+                     "n_offtopic", "min_mrr_gain", "min_keyfact_gain", "temperature"):
             if getattr(self, name) < 0:
                 raise ConfigError.non_negative(name, getattr(self, name))
         if not 0.0 < self.eval_fraction < 1.0:

@@ -70,8 +70,8 @@ PROMPT_VERSION = 1
 """Version of :data:`PROMPTS` (the sentences the teacher sees); recorded in the run report."""
 
 REJECT_REASONS = ("invalid_reply", "no_quote", "quote_not_found", "short_question", "refers_to_text",
-                  "empty_answer", "trivial", "not_grounded", "quote_unsupported", "echo", "language", "duplicate",
-                  "not_retrieved")
+                  "empty_answer", "trivial", "not_grounded", "quote_unsupported", "echo", "language",
+                  "duplicate", "not_retrieved")
 """Why a pair (or, for ``invalid_reply``, a whole chunk) was dropped; i18n ``improve.reject.<reason>``."""
 
 PROMPTS: dict[str, dict[str, str]] = {

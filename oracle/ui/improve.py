@@ -339,7 +339,8 @@ def build_main(ctx: UIContext) -> None:
             max_chunks = gr.Number(size_cfg.max_chunks, precision=0, minimum=0, label=ctx.k("ui.improve.max_chunks"),
                                    info=ctx.k("ui.improve.max_chunks_info"), elem_id="oracle-improve-max-chunks")
             round_trip_k = gr.Number(size_cfg.round_trip_k, precision=0, minimum=0,
-                                     label=ctx.k("ui.improve.round_trip_k"), info=ctx.k("ui.improve.round_trip_k_info"),
+                                     label=ctx.k("ui.improve.round_trip_k"),
+                                     info=ctx.k("ui.improve.round_trip_k_info"),
                                      elem_id="oracle-improve-round-trip-k")
             eval_limit = gr.Number(size_cfg.eval_limit, precision=0, minimum=0, label=ctx.k("ui.improve.eval_limit"),
                                    info=ctx.k("ui.improve.eval_limit_info"), elem_id="oracle-improve-eval-limit")
