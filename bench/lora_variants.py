@@ -25,6 +25,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -86,28 +87,25 @@ def main(argv: list[str] | None = None) -> int:
     emb = (((report.get("stages") or {}).get("embedder") or {}).get("output") or {})
     index = load_index(ws, emb.get("candidate_index") or run["config"]["index_name"])
     snapshot = folder / SNAPSHOT_FILE
-    if args.supported_only:  # the run's pairs without those stage 1 now drops as quote_unsupported
+    keep: list[tuple[str, Callable[[dict], bool]]] = []  # (what, test): filters of the run's pairs
+    if args.supported_only:  # without those stage 1 now drops as quote_unsupported
         from oracle.improve.pairs import quote_states_answer
-        from oracle.schema import write_jsonl_atomic
 
-        kept = [r for r in iter_jsonl(snapshot) if r.get("status") == "approved" or quote_states_answer(r)]
-        snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.jsonl"
-        write_jsonl_atomic(snapshot, kept)
-    if args.roundtrip:  # the run's pairs whose chunk the chat would retrieve for their question
+        keep.append(("quote states the answer", lambda r: r.get("status") == "approved" or quote_states_answer(r)))
+    if args.roundtrip:  # those whose passage the chat would retrieve for their question
         from oracle.config import RAGConfig
         from oracle.improve.pairs import retrieves_own_passage
+
+        keep.append(("round trip", lambda r: retrieves_own_passage(index, r, RAGConfig().top_k)))
+    if args.min_answer_words:  # those whose answer is a sentence
+        keep.append((f"answers of {args.min_answer_words}+ words",
+                     lambda r: len(r.get("answer", "").split()) >= args.min_answer_words))
+    if keep:
         from oracle.schema import write_jsonl_atomic
 
-        kept = [r for r in iter_jsonl(snapshot) if retrieves_own_passage(index, r, RAGConfig().top_k)]
-        logging.info("round trip: %d pairs kept", len(kept))
-        snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.rt.jsonl"
-        write_jsonl_atomic(snapshot, kept)
-    if args.min_answer_words:  # the run's pairs whose answer is a sentence
-        from oracle.schema import write_jsonl_atomic
-
-        kept = [r for r in iter_jsonl(snapshot) if len(r.get("answer", "").split()) >= args.min_answer_words]
-        logging.info("answers of %d words or more: %d pairs kept", args.min_answer_words, len(kept))
-        snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.words.jsonl"
+        kept = [r for r in iter_jsonl(snapshot) if all(test(r) for _, test in keep)]
+        logging.info("%s: %d pairs kept", ", ".join(what for what, _ in keep), len(kept))
+        snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.jsonl"
         write_jsonl_atomic(snapshot, kept)
     data = prepare(ws, index, [str(snapshot)], run["config"]["use_ratings"], lcfg.eval_fraction, lcfg.k_distractors,
                    lcfg.p_no_gold, lcfg.seed, lcfg.max_examples, lcfg.cite_sources, lcfg.gold_order)
