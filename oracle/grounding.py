@@ -509,11 +509,25 @@ def number_context(answer: str, sources: Iterable[str], question: str) -> float:
     return worst
 
 
+_QUOTE_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)*|\w+", re.UNICODE)
+
+
+def quote_tokens(text: str) -> str:
+    """The words and numbers of ``text`` after :func:`fold`, joined by one space: punctuation,
+    quotation marks and bullets dropped, a number's separators kept ("25.000,00" stays one token,
+    so it never matches "25 000 00" or "25,000")."""
+    return " ".join(_QUOTE_TOKEN_RE.findall(fold(text)))
+
+
 def verify_quote(quote: str, chunk_text: str) -> bool:
-    """True when ``quote`` (citations and an ellipsis at the end removed) occurs verbatim in
-    ``chunk_text`` after :func:`fold` (case, accents and whitespace are not compared)."""
-    q = fold(strip_citations(quote)).rstrip("…").rstrip(". ").strip()
-    return bool(q) and q in fold(chunk_text)
+    """True when ``quote`` (citations removed) occurs verbatim in ``chunk_text``, comparing their
+    :func:`quote_tokens` (case, accents, whitespace and punctuation are not compared).
+
+    A model copying a sentence changes its typography ("Dica:" for "Dica", 'Packages' or
+    \`Packages\` for "”Packages”", a dropped bullet); such a quote still states the same words in
+    the same order. A quote cut inside a word at either end still matches."""
+    q = quote_tokens(strip_citations(quote))
+    return bool(q) and q in quote_tokens(chunk_text)
 
 
 def _weighted_share(target: set[str], have: set[str]) -> float:

@@ -97,6 +97,19 @@ def test_verify_quote_after_normalisation():
     assert not verify_quote("", SOURCE)
 
 
+def test_verify_quote_ignores_typography_but_not_words_or_numbers():
+    chunk = "Dica: para remover ”^H” de um ficheiro, filtre-o com ”col -b -x”. • O limite é 25.000,00 bytes."
+    # a copy whose quotation marks, colon and bullet differ still quotes the chunk
+    assert verify_quote("Dica para remover '^H' de um ficheiro, filtre-o com `col -b -x`.", chunk)
+    assert verify_quote("- O limite é 25.000,00 bytes", chunk)
+    # a changed word, a changed number or a reordering does not
+    assert not verify_quote("Dica: para apagar ”^H” de um ficheiro", chunk)
+    assert not verify_quote("O limite é 25,000 bytes", chunk)
+    assert not verify_quote("O limite é 25 000 00 bytes", chunk)
+    assert not verify_quote("filtre-o com ”col -x -b”", chunk)
+    assert not verify_quote("”…”", chunk)
+
+
 def test_support_sentence_picks_the_sentence_with_the_figure():
     sentence, score = support_sentence("Cada projeto recebe no máximo R$ 25.000,00.", SOURCE)
     assert sentence == "Cada projeto aprovado receberá no máximo R$ 25.000,00."

@@ -66,8 +66,12 @@ MIN_QUOTE_SUPPORT = 0.5
 """Least share of what an answer adds to its question that its quote must state
 (:func:`oracle.grounding.quote_support`), for the pair to be kept."""
 
-PROMPT_VERSION = 1
-"""Version of :data:`PROMPTS` (the sentences the teacher sees); recorded in the run report."""
+PROMPT_VERSION = 2
+"""Version of :data:`PROMPTS` (the sentences the teacher sees); recorded in the run report.
+Version 2 asks for the questions a user would ask and for full-sentence answers, with one
+example of form: version 1's pairs were 71% "Qual/Quais" questions, and 39% of their answers
+were three words or fewer ("msmtp", "3007"), where a person's answers had a median of 13 words
+(bench/RESULTS.md, session 30)."""
 
 REJECT_REASONS = ("invalid_reply", "no_quote", "quote_not_found", "short_question", "refers_to_text",
                   "empty_answer", "trivial", "not_grounded", "quote_unsupported", "echo", "language",
@@ -84,7 +88,12 @@ PROMPTS: dict[str, dict[str, str]] = {
             "Regras:\n"
             "- Cada pergunta deve poder ser respondida somente com as informações do texto.\n"
             "- Cada pergunta deve se entender sozinha: não escreva \"segundo o texto\" nem \"no trecho\".\n"
-            "- Cada resposta é curta (uma frase), completa, e traz a informação pedida sem repetir a pergunta.\n"
+            "- Faça as perguntas que um usuário deste documento faria com as próprias palavras: como fazer algo, "
+            "por que, para que serve, quando, quanto, em que condições. Não pergunte o nome de uma seção, de uma "
+            "tabela ou de uma lista.\n"
+            "- Cada resposta é uma frase completa, com sujeito e verbo, que traz a informação pedida sem repetir "
+            "a pergunta. Exemplo da forma (não do conteúdo): pergunta \"Como faço para cancelar a minha "
+            "inscrição?\", resposta \"A inscrição é cancelada pelo formulário do portal, até o fim do prazo.\"\n"
             "- Em \"quote\", copie do texto, palavra por palavra, a frase que comprova a resposta.\n"
             "- Não repita perguntas.\n"
             "Formato (JSON, com exatamente {n} itens em \"pairs\"):\n{format}"
@@ -99,8 +108,13 @@ PROMPTS: dict[str, dict[str, str]] = {
             "Rules:\n"
             "- Each question must be answerable only from the information in the text.\n"
             "- Each question must stand on its own: do not write \"according to the text\" or \"in the passage\".\n"
-            "- Each answer is short (one sentence), complete, and gives the information asked for without "
-            "repeating the question.\n"
+            "- Ask the questions a user of this document would ask in their own words: how to do something, "
+            "why, what for, when, how much, under which conditions. Do not ask for the name of a section, a "
+            "table or a list.\n"
+            "- Each answer is one full sentence, with subject and verb, that gives the information asked for "
+            "without repeating the question. Example of the form (not of the content): question \"How do I "
+            "cancel my registration?\", answer \"The registration is cancelled with the portal's form, until "
+            "the deadline.\"\n"
             "- In \"quote\", copy word for word from the text the sentence that proves the answer.\n"
             "- Do not repeat questions.\n"
             "Format (JSON, with exactly {n} items in \"pairs\"):\n{format}"
