@@ -14,7 +14,8 @@ the quote itself the target (:func:`oracle.improve.stages.sentence_target`); ``-
 leaves out the pairs whose quote does not state the answer (stage 1's ``quote_unsupported``);
 ``--roundtrip`` leaves out the pairs whose own chunk the chat's retriever does not put in its top-k
 for their question; ``--min-answer-words N`` leaves out the pairs whose answer is shorter than N
-words; ``--self-check`` and ``--gold-order`` set :class:`~oracle.training.lora.LoraTrainConfig`'s
+words; ``--add-pairs FILE`` trains on another run's pairs about the same documents as well (its
+``train_pairs.jsonl``; session 31); ``--self-check`` and ``--gold-order`` set :class:`~oracle.training.lora.LoraTrainConfig`'s
 options of the same names. Pass ``--max-seq-len 1024`` to match the pipeline's own stage 3.
 """
 
@@ -67,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--roundtrip", action="store_true",
                     help="Train only on pairs whose own passage the chat's retriever puts in its top-k for "
                          "the pair's question (oracle.improve.pairs.retrieves_own_passage).")
+    ap.add_argument("--add-pairs", type=Path, action="append", default=[],
+                    help="Pairs file of another run on the same documents (its train_pairs.jsonl) to train on "
+                         "as well; repeatable; a question already present is not added twice.")
     ap.add_argument("--min-answer-words", type=int, default=0,
                     help="Train only on pairs whose answer has at least this many words (a sentence, not a "
                          "bare value such as \"msmtp\" or \"3007\").")
@@ -100,11 +104,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.min_answer_words:  # those whose answer is a sentence
         keep.append((f"answers of {args.min_answer_words}+ words",
                      lambda r: len(r.get("answer", "").split()) >= args.min_answer_words))
-    if keep:
+    if keep or args.add_pairs:
         from oracle.schema import write_jsonl_atomic
+        from oracle.training.data import question_key
 
-        kept = [r for r in iter_jsonl(snapshot) if all(test(r) for _, test in keep)]
-        logging.info("%s: %d pairs kept", ", ".join(what for what, _ in keep), len(kept))
+        pool, seen = [], set()
+        for source in [snapshot, *args.add_pairs]:
+            for r in iter_jsonl(source):
+                key = question_key(r.get("question", ""))
+                if key not in seen:
+                    seen.add(key)
+                    pool.append(r)
+        kept = [r for r in pool if all(test(r) for _, test in keep)]
+        logging.info("%d pairs (%d files); %s: %d kept", len(pool), 1 + len(args.add_pairs),
+                     ", ".join(what for what, _ in keep) or "no filter", len(kept))
         snapshot = Path(ws.home) / "improve" / args.run / f"train_pairs.{args.name}.jsonl"
         write_jsonl_atomic(snapshot, kept)
     data = prepare(ws, index, [str(snapshot)], run["config"]["use_ratings"], lcfg.eval_fraction, lcfg.k_distractors,

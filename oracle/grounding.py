@@ -523,9 +523,9 @@ def verify_quote(quote: str, chunk_text: str) -> bool:
     """True when ``quote`` (citations removed) occurs verbatim in ``chunk_text``, comparing their
     :func:`quote_tokens` (case, accents, whitespace and punctuation are not compared).
 
-    A model copying a sentence changes its typography ("Dica:" for "Dica", 'Packages' or
-    \`Packages\` for "”Packages”", a dropped bullet); such a quote still states the same words in
-    the same order. A quote cut inside a word at either end still matches."""
+    A model copying a sentence changes its typography ("Dica:" for "Dica", 'Packages' or a
+    backquoted Packages for "”Packages”", a dropped bullet); such a quote still states the same
+    words in the same order. A quote cut inside a word at either end still matches."""
     q = quote_tokens(strip_citations(quote))
     return bool(q) and q in quote_tokens(chunk_text)
 
