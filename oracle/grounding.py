@@ -15,7 +15,8 @@ folded, whitespace collapsed, so "Inscrição" matches "inscricao".
   "RAGAS", define faithfulness as the share of an answer's claims inferable from the
   context; a claim carrying a number or name that the context never states cannot be).
 * :func:`verify_quote` / :func:`support_sentence`: the sentence of a chunk that supports an
-  answer sentence, and whether a quote occurs in a chunk verbatim after folding.
+  answer sentence, and whether a quote occurs in a chunk verbatim after folding (its words and
+  numbers in order; punctuation and quotation marks are not compared).
 * :func:`question_coverage`: how much of a question's rare vocabulary the retrieved chunks
   contain (lexical evidence for the relevance gate).
 """

@@ -14,7 +14,8 @@ A pair is kept only when it passes every check, in this order, and each rejectio
 its reason (:data:`REJECT_REASONS`):
 
 1. ``no_quote``: no quote; ``quote_not_found``: the quote is not in the chunk verbatim after
-   normalisation (case, accents, spaces: :func:`oracle.grounding.verify_quote`);
+   normalisation (case, accents, spaces and punctuation: words and numbers in order,
+   :func:`oracle.grounding.verify_quote`);
 2. the checks of :func:`oracle.qa_generation.reject_reason`: ``short_question`` and
    ``refers_to_text`` (the question cannot be understood alone), ``empty_answer``, ``trivial``,
    ``not_grounded``;
