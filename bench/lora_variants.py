@@ -15,8 +15,9 @@ leaves out the pairs whose quote does not state the answer (stage 1's ``quote_un
 ``--roundtrip`` leaves out the pairs whose own chunk the chat's retriever does not put in its top-k
 for their question; ``--min-answer-words N`` leaves out the pairs whose answer is shorter than N
 words; ``--add-pairs FILE`` trains on another run's pairs about the same documents as well (its
-``train_pairs.jsonl``; session 31); ``--self-check`` and ``--gold-order`` set :class:`~oracle.training.lora.LoraTrainConfig`'s
-options of the same names. Pass ``--max-seq-len 1024`` to match the pipeline's own stage 3.
+``train_pairs.jsonl``; session 31); ``--self-check`` and ``--gold-order`` set
+:class:`~oracle.training.lora.LoraTrainConfig`'s options of the same names. Pass
+``--max-seq-len 1024`` to match the pipeline's own stage 3.
 """
 
 from __future__ import annotations
@@ -69,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="Train only on pairs whose own passage the chat's retriever puts in its top-k for "
                          "the pair's question (oracle.improve.pairs.retrieves_own_passage).")
     ap.add_argument("--add-pairs", type=Path, action="append", default=[],
-                    help="Pairs file of another run on the same documents (its train_pairs.jsonl) to train on "
-                         "as well; repeatable; a question already present is not added twice.")
+                    help="Pairs file of another run on the same documents (its train_pairs.jsonl) to train "
+                         "on as well; repeatable; a question already present is not added twice.")
     ap.add_argument("--min-answer-words", type=int, default=0,
                     help="Train only on pairs whose answer has at least this many words (a sentence, not a "
                          "bare value such as \"msmtp\" or \"3007\").")
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.supported_only:  # without those stage 1 now drops as quote_unsupported
         from oracle.improve.pairs import quote_states_answer
 
-        keep.append(("quote states the answer", lambda r: r.get("status") == "approved" or quote_states_answer(r)))
+        keep.append(("quote states the answer",
+                     lambda r: r.get("status") == "approved" or quote_states_answer(r)))
     if args.roundtrip:  # those whose passage the chat would retrieve for their question
         from oracle.config import RAGConfig
         from oracle.improve.pairs import retrieves_own_passage

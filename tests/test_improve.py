@@ -162,7 +162,8 @@ def test_pairs_keep_only_verified_quotes_count_rejections_and_resume(workspace, 
     assert third.n_kept == 0 and third.rejections["duplicate"] == 20
 
 
-def test_a_question_that_leads_the_search_to_another_passage_is_dropped(workspace, tmp_path, tiny_embedder_dir):
+def test_a_question_that_leads_the_search_to_another_passage_is_dropped(
+        workspace, tmp_path, tiny_embedder_dir):
     """Round trip (``round_trip_k``): a pair whose question, asked of the chat's index, does not bring back
     its own passage is dropped as ``not_retrieved``; off by default, and skipped without an index."""
     from oracle.index import load_index
@@ -178,8 +179,8 @@ def test_a_question_that_leads_the_search_to_another_passage_is_dropped(workspac
 
     index = load_index(workspace, "default")
     cfg = small_cfg(pairs_per_chunk=4, round_trip_k=1, use_existing_pairs=False)
-    report = generate_pairs(workspace, cfg, workspace.home / "improve" / "rt", FakeGenerator(fn=teacher), "rt",
-                            index=index)
+    report = generate_pairs(workspace, cfg, workspace.home / "improve" / "rt", FakeGenerator(fn=teacher),
+                            "rt", index=index)
     assert report.n_kept == 20 and report.rejections["not_retrieved"] == 10
     assert report.rejections["quote_not_found"] == 10
     dropped = [d for d in iter_jsonl(workspace.home / "improve" / "rt" / "pairs.rejected.jsonl")
@@ -188,7 +189,8 @@ def test_a_question_that_leads_the_search_to_another_passage_is_dropped(workspac
     off = generate_pairs(workspace, small_cfg(pairs_per_chunk=4, use_existing_pairs=False),
                          workspace.home / "improve" / "off", FakeGenerator(fn=teacher), "off", index=index)
     assert ImproveConfig().round_trip_k == 0 and off.n_kept == 30 and off.rejections["not_retrieved"] == 0
-    no_index = generate_pairs(workspace, cfg, workspace.home / "improve" / "none", FakeGenerator(fn=teacher), "none")
+    no_index = generate_pairs(workspace, cfg, workspace.home / "improve" / "none", FakeGenerator(fn=teacher),
+                              "none")
     assert no_index.n_kept == 30
 
 

@@ -89,12 +89,13 @@ PROMPTS: dict[str, dict[str, str]] = {
             "Regras:\n"
             "- Cada pergunta deve poder ser respondida somente com as informações do texto.\n"
             "- Cada pergunta deve se entender sozinha: não escreva \"segundo o texto\" nem \"no trecho\".\n"
-            "- Faça as perguntas que um usuário deste documento faria com as próprias palavras: como fazer algo, "
-            "por que, para que serve, quando, quanto, em que condições. Não pergunte o nome de uma seção, de uma "
-            "tabela ou de uma lista.\n"
-            "- Cada resposta é uma frase completa, com sujeito e verbo, que traz a informação pedida sem repetir "
-            "a pergunta. Exemplo da forma (não do conteúdo): pergunta \"Como faço para cancelar a minha "
-            "inscrição?\", resposta \"A inscrição é cancelada pelo formulário do portal, até o fim do prazo.\"\n"
+            "- Faça as perguntas que um usuário deste documento faria com as próprias palavras: "
+            "como fazer algo, por que, para que serve, quando, quanto, em que condições. "
+            "Não pergunte o nome de uma seção, de uma tabela ou de uma lista.\n"
+            "- Cada resposta é uma frase completa, com sujeito e verbo, que traz a informação pedida "
+            "sem repetir a pergunta. Exemplo da forma (não do conteúdo): pergunta \"Como faço para "
+            "cancelar a minha inscrição?\", resposta \"A inscrição é cancelada pelo formulário do "
+            "portal, até o fim do prazo.\"\n"
             "- Em \"quote\", copie do texto, palavra por palavra, a frase que comprova a resposta.\n"
             "- Não repita perguntas.\n"
             "Formato (JSON, com exatamente {n} itens em \"pairs\"):\n{format}"
@@ -158,11 +159,10 @@ def retrieves_own_passage(index: Any, pair: dict[str, Any], top_k: int) -> bool:
     from oracle.config import RAGConfig
     from oracle.grounding import verify_quote
 
-    quote = (pair.get("quote") or "").strip()
-    for hit in rag.retrieve(index, pair.get("question", ""), RAGConfig(top_k=top_k)):
-        if hit.chunk.chunk_id == pair.get("chunk_id") or (quote and verify_quote(quote, hit.chunk.text)):
-            return True
-    return False
+    quote = pair.get("quote") or ""  # verify_quote is False for an empty quote
+    hits = rag.retrieve(index, pair.get("question", ""), RAGConfig(top_k=top_k))
+    return any(hit.chunk.chunk_id == pair.get("chunk_id") or verify_quote(quote, hit.chunk.text)
+               for hit in hits)
 
 
 def pair_reject_reason(item: dict[str, Any], chunk: Chunk, language: str) -> str | None:
