@@ -197,7 +197,7 @@ class QAConfig:
                 raise ConfigError.non_negative(name, getattr(self, name))
 
 
-PROMPT_STYLES = ("v1", "v2", "v3", "v4", "v5", "v6")
+PROMPT_STYLES = ("v1", "v2", "v3", "v4", "v5", "v6", "v7")
 """The prompt styles of RAG chat (:data:`oracle.rag.PROMPT_STYLES`, where each is described)."""
 
 
@@ -243,7 +243,7 @@ class RAGConfig:
                 "after the context, answer-first instructions; v3 v2 plus a one-shot example; v4 v1 asking for the "
                 "context's exact words (extractive); v5 v1 with the best source last, next to the question; v6 v1 "
                 "asking to answer every part of the question with the context's exact names, numbers and "
-                "commands."
+                "commands; v7 v1 asking a yes/no question to start with Sim or Não and say why."
             )
         },
     )

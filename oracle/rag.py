@@ -88,7 +88,14 @@ ANSWER_INSTRUCTIONS: dict[str, str] = {
 # * ``"v6"``: ``"v1"`` ending with :data:`COMPLETE_INSTRUCTIONS`: answer every part of the question
 #   and copy the context's names, numbers and commands (7 of the 1.5B's 12 wrong answers on the dev
 #   sample, session 9, gave one of a question's two facts and left out the other). Not kept: on the
-#   first 40 answerable dev questions it found 13 where v1 found 17, refusing 3 that v1 answered.
+#   first 40 answerable dev questions it found 13 where v1 found 17, refusing 3 that v1 answered;
+# * ``"v7"``: ``"v1"``, but a yes/no question (:func:`oracle.grounding.is_polar_question`) ends with
+#   :data:`POLAR_INSTRUCTIONS`: open with "Sim" or "Não" and say why. Asked for one or two
+#   sentences, the 1.5B restated a yes/no question as a statement ("Não devo ativar o DHCP nas
+#   redes internas."), without the reason a person's answer gives; every other question as v1. Not
+#   kept: on the 29 yes/no questions of the three dev sets and 12 yes/no ones they do not answer, key
+#   facts 17% → 21% (one question), abstention 100% → 92% (an invented "Não"), answer p50 7.6 → 12.4 s;
+#   the 1.5B opened with "Sim" where the sources say no (bench/RESULTS.md, session 33).
 
 #: The last line of the user message in prompt styles v2 and v3. Kept short: a first draft that
 #: also said "for a yes/no question, start with Sim/Não" and listed "(número, nome, comando,
@@ -113,6 +120,17 @@ COMPLETE_INSTRUCTIONS: dict[str, str] = {
           "e copiando do contexto os nomes, números e comandos exatos.",
     "en": "Answer in English in one or two complete sentences, answering every part of the question and "
           "copying the exact names, numbers and commands from the context.",
+}
+
+#: The last line of the user message in prompt style v7 for a yes/no question
+#: (:func:`oracle.grounding.is_polar_question`). Only those questions get it: an instruction to all
+#: questions to "start with Sim/Não" made the 0.5B open most answers with "Sim"
+#: (:data:`DIRECT_INSTRUCTIONS`).
+POLAR_INSTRUCTIONS: dict[str, str] = {
+    "pt": "Responda em português com uma ou duas frases completas: comece com Sim ou Não e diga por quê, "
+          "com as informações do contexto.",
+    "en": "Answer in English in one or two complete sentences: start with Yes or No and say why, with the "
+          "information in the context.",
 }
 
 #: The last line of the user message when the generator judges whether the sources answer the
@@ -318,7 +336,8 @@ def build_messages(question: str, hits: list, language: str = "pt", style: str =
         (its yes/no questions: :data:`POLAR_ANSWERABLE_INSTRUCTIONS`).
         ``style`` (:data:`PROMPT_STYLES`) other than ``"v1"`` also puts ``Pergunta: <question>``
         before the context and ends with :data:`DIRECT_INSTRUCTIONS`; ``"v3"`` adds
-        :data:`ONE_SHOT` to the system prompt.
+        :data:`ONE_SHOT` to the system prompt; ``"v7"`` ends a yes/no question with
+        :data:`POLAR_INSTRUCTIONS`.
 
     Raises:
         ValueError: an unknown ``style`` or ``ending``.
@@ -339,9 +358,15 @@ def build_messages(question: str, hits: list, language: str = "pt", style: str =
         instructions = {"retry": RETRY_INSTRUCTIONS, "judge": ANSWERABLE_INSTRUCTIONS,
                         "judge_polar": POLAR_ANSWERABLE_INSTRUCTIONS}[ending][lang]
     else:
-        instructions = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS, "v5": ANSWER_INSTRUCTIONS,
-                        "v6": COMPLETE_INSTRUCTIONS}.get(style, DIRECT_INSTRUCTIONS)[lang]
-    first = "" if style in ("v1", "v4", "v5", "v6") else f"{question_label} {question.strip()}\n\n"
+        by_style = {"v1": ANSWER_INSTRUCTIONS, "v4": EXTRACTIVE_INSTRUCTIONS, "v5": ANSWER_INSTRUCTIONS,
+                    "v6": COMPLETE_INSTRUCTIONS, "v7": ANSWER_INSTRUCTIONS}
+        instructions = by_style.get(style, DIRECT_INSTRUCTIONS)[lang]
+        if style == "v7":
+            from oracle.grounding import is_polar_question
+
+            if is_polar_question(question, lang):
+                instructions = POLAR_INSTRUCTIONS[lang]
+    first = "" if style in ("v1", "v4", "v5", "v6", "v7") else f"{question_label} {question.strip()}\n\n"
     user = (first + header + "\n" + "\n\n".join(blocks) + f"\n\n{question_label} {question.strip()}\n"
             + instructions)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
@@ -618,11 +643,18 @@ _ABSTENTION_MARKERS = (
 )
 
 
+#: A bare yes or no opening a reply ("Não. Os documentos não contêm…"), taken off before
+#: :func:`is_abstention` reads it: prompt style v7 asks yes/no questions to start so.
+_YES_NO_LEAD_RE = re.compile(r"^\s*(?:sim|não|nao|yes|no)\s*[.,;:!]\s*", re.IGNORECASE)
+
+
 def is_abstention(text: str) -> bool:
     """True when ``text`` declines to answer: the not-found sentence (either language) or a reply
-    whose first sentence says the context does not give the answer ("O contexto não menciona…")."""
+    whose first sentence says the context does not give the answer ("O contexto não menciona…"),
+    after a bare "Sim."/"Não." that opens it ("Não. Os documentos não contêm a resposta…")."""
     from oracle.grounding import fold, split_sentences, strip_citations
 
+    text = _YES_NO_LEAD_RE.sub("", text, count=1)
     if _is_not_found(text, "pt"):
         return True
     sentences = split_sentences(strip_citations(text))

@@ -734,6 +734,9 @@ def test_is_abstention_recognises_declining_replies():
     assert is_abstention("The context does not mention it.")
     assert not is_abstention("Não, o servidor principal não usa DHCP [1].")
     assert not is_abstention("O valor é R$ 250.000,00 [1].")
+    # a bare yes or no before a refusal (prompt v7 asks yes/no questions to open so)
+    assert is_abstention("Não. " + NOT_FOUND["pt"]) and is_abstention("No, " + NOT_FOUND["en"])
+    assert not is_abstention("Sim. O rmdir remove diretórios vazios [1].")
 
 
 def test_a_figure_from_an_unrelated_sentence_is_refused():
@@ -854,6 +857,29 @@ def test_prompt_style_v6_asks_for_every_part_of_the_question():
         assert v6[1]["content"].rsplit("\n", 1)[0] == v1[1]["content"].rsplit("\n", 1)[0]
     assert "todas as partes da pergunta" in COMPLETE_INSTRUCTIONS["pt"]
     assert RAGConfig(prompt="v6").prompt == "v6"
+
+
+def test_prompt_style_v7_asks_a_yes_no_question_for_its_verdict_and_reason():
+    from oracle.config import RAGConfig
+    from oracle.rag import ANSWER_INSTRUCTIONS, POLAR_INSTRUCTIONS, build_messages
+
+    hits = hits_of(CHUNK_VALUE, CHUNK_DEADLINE)
+    for lang, polar, open_question in (
+        ("pt", "Posso me inscrever depois do prazo?", "Qual é o prazo de inscrição?"),
+        ("en", "Can I register after the deadline?", "What is the registration deadline?"),
+    ):
+        v1 = build_messages(polar, hits, language=lang, style="v1")
+        v7 = build_messages(polar, hits, language=lang, style="v7")
+        assert v7[0] == v1[0]
+        assert v7[1]["content"].endswith(POLAR_INSTRUCTIONS[lang])
+        assert v7[1]["content"].rsplit("\n", 1)[0] == v1[1]["content"].rsplit("\n", 1)[0]
+        # any other question is asked exactly as v1 asks it
+        assert build_messages(open_question, hits, language=lang, style="v7") == build_messages(
+            open_question, hits, language=lang, style="v1")
+        assert build_messages(open_question, hits, language=lang, style="v7")[1]["content"].endswith(
+            ANSWER_INSTRUCTIONS[lang])
+    assert "Sim ou Não" in POLAR_INSTRUCTIONS["pt"] and "por quê" in POLAR_INSTRUCTIONS["pt"]
+    assert RAGConfig(prompt="v7").prompt == "v7"
 
 
 def test_the_judge_overrules_the_lexical_gate_only_with_a_margin():
