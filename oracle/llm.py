@@ -435,7 +435,9 @@ class TransformersGenerator:
     def judge(self, messages: Messages, yes: Sequence[str], no: Sequence[str]) -> float:
         """P(yes) / (P(yes) + P(no)) for the first token of the reply to ``messages``: the
         probabilities of the first tokens of the ``yes`` words summed, against the ``no`` words'
-        (:func:`_yes_share`). One forward pass, no generation. The KV cache of the last
+        (:func:`_yes_share`), from logits computed in float32 (:func:`_head_logits_fp32`: a model
+        that computes in bf16 rounds them to steps that tie the two words). One forward pass, no
+        generation. The KV cache of the last
         :meth:`stream` is reused for the token prefix the two prompts share (the answer's prompt
         up to its last line, ~95% of it), so only the rest is computed; it is then dropped.
 
@@ -471,9 +473,14 @@ class TransformersGenerator:
                 if k > 0:
                     cache.crop(k - cache.get_seq_length())  # keep the first k tokens
                     past, start = cache, k
-            with torch.inference_mode():
-                out = model(input_ids=ids[:, start:], past_key_values=past, use_cache=past is not None)
-            logits = out.logits[0, -1]
+            head = model.get_output_embeddings()
+            seen: list[Any] = []
+            hook = head.register_forward_hook(lambda _m, args, _out: seen.append(args[0]))
+            try:
+                with torch.inference_mode():
+                    out = model(input_ids=ids[:, start:], past_key_values=past, use_cache=past is not None)
+            finally:
+                hook.remove()
         except OracleError:
             raise
         except Exception as exc:
@@ -482,7 +489,13 @@ class TransformersGenerator:
         def encode(word: str) -> list[int]:
             return tok.encode(word, add_special_tokens=False)
 
-        return _yes_share(logits, _first_ids(encode, yes), _first_ids(encode, no))
+        yes_ids, no_ids = _first_ids(encode, yes), _first_ids(encode, no)
+        if not seen:  # pragma: no cover - every causal LM calls its output layer
+            return _yes_share(out.logits[0, -1], yes_ids, no_ids)
+        wanted_ids = sorted(set(yes_ids) | set(no_ids))
+        logits = _head_logits_fp32(head, seen[-1][0, -1], wanted_ids)  # [len(wanted_ids)]
+        where = {tid: i for i, tid in enumerate(wanted_ids)}
+        return _yes_share(logits, [where[t] for t in yes_ids], [where[t] for t in no_ids])
 
 
 # --- local llama.cpp -------------------------------------------------------------------
@@ -876,6 +889,29 @@ def _judge_overrules(model: str, adapter: str | None) -> bool:
 def _first_ids(encode: Callable[[str], list[int]], words: Sequence[str]) -> list[int]:
     """The first token id of each of ``words`` (``encode``: a word -> its token ids), deduplicated."""
     return sorted({ids[0] for ids in map(encode, words) if ids})
+
+
+def _head_logits_fp32(head: Any, hidden: Any, token_ids: Sequence[int]) -> Any:
+    """The logits of ``token_ids`` for one position, computed in float32: ``hidden`` (``[dim]``, the
+    output layer's input, any dtype) times those rows of ``head`` (a ``torch.nn.Linear`` or
+    :mod:`oracle.models.quant`'s int8 linear, its rows dequantized), plus their bias.
+
+    Returns:
+        ``[len(token_ids)]`` float32 tensor. A model computing in bf16 gives logits rounded to 8
+        significant bits: at the judge's logits (~20) a step of 0.125, so P(Sim) / (P(Sim) + P(Não))
+        moves in steps of ~3 points around 0.5 and ties at 0.5 (bench/RESULTS.md, session 33).
+    """
+    import torch
+
+    rows = torch.as_tensor(list(token_ids), dtype=torch.long)
+    with torch.inference_mode():
+        if hasattr(head, "weight_int8"):  # oracle.models.quant's Int8WeightOnlyLinear
+            weight = head.weight_int8[rows].float() * head.scales[rows].float()[:, None]
+        else:
+            weight = head.weight[rows].float()
+        logits = weight @ hidden.float()
+        bias = getattr(head, "bias", None)
+        return logits if bias is None else logits + bias[rows].float()
 
 
 def _yes_share(logits: Any, yes_ids: Sequence[int], no_ids: Sequence[int]) -> float:

@@ -178,6 +178,42 @@ def test_judge_reuses_the_answers_prompt_prefix(tiny_lm_dir):  # noqa: F811
     assert alone == pytest.approx(_yes_share(logits, first[:1], first[1:]), abs=1e-5)
 
 
+def test_the_judge_reads_float32_logits_of_a_bf16_model(tiny_lm_dir):  # noqa: F811
+    """A model computing in bf16 rounds its logits to 8 significant bits, which ties Sim and Não;
+    judge() projects the output layer's input onto the two words' rows in float32."""
+    import torch
+
+    from oracle.llm import _head_logits_fp32, _yes_share
+
+    judged = MESSAGES[1]["content"] + "\nResponda apenas Sim ou Não."
+    question = MESSAGES[:1] + [{"role": "user", "content": judged}]
+    gen = local(tiny_lm_dir).load()
+    gen.model.to(torch.bfloat16)
+    share = gen.judge(question, ["Sim"], ["Não"])
+    enc = gen.tokenizer(gen.prompt_text(question), return_tensors="pt", add_special_tokens=False)
+    with torch.inference_mode():
+        hidden = gen.model.model(**enc).last_hidden_state[0, -1]  # the output layer's input, bf16
+        exact = hidden.float() @ gen.model.get_output_embeddings().weight.float().T  # [vocab] float32
+    first = [gen.tokenizer.encode(w, add_special_tokens=False)[0] for w in ("Sim", "Não")]
+    assert hidden.dtype == torch.bfloat16 and first[0] != first[1]
+    assert share == pytest.approx(_yes_share(exact, first[:1], first[1:]), abs=1e-6)
+
+    # the rows of an int8 output layer are dequantized as its forward dequantizes them
+    from oracle.models.quant import _int8_linear_class
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(16, 40, bias=True)
+    int8 = _int8_linear_class()(linear)
+    h = torch.randn(16)
+    rows = [3, 7, 31]
+    got = _head_logits_fp32(int8, h, rows)
+    want = (int8.weight_int8.float() * int8.scales.float()[:, None]) @ h + linear.bias.detach()
+    assert got.dtype == torch.float32 and torch.allclose(got, want[rows], atol=1e-5)
+    assert torch.allclose(_head_logits_fp32(linear, h.to(torch.bfloat16), rows),
+                          (linear.weight.detach() @ h.to(torch.bfloat16).float() + linear.bias.detach())[rows],
+                          atol=1e-5)
+
+
 def test_sampling_runs(tiny_lm_dir):  # noqa: F811
     gen = local(tiny_lm_dir)
     text = "".join(gen.stream(MESSAGES, max_new_tokens=8, temperature=1.0))
