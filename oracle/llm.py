@@ -478,7 +478,7 @@ class TransformersGenerator:
             hook = head.register_forward_hook(lambda _m, args, _out: seen.append(args[0]))
             try:
                 with torch.inference_mode():
-                    out = model(input_ids=ids[:, start:], past_key_values=past, use_cache=past is not None)
+                    model(input_ids=ids[:, start:], past_key_values=past, use_cache=past is not None)
             finally:
                 hook.remove()
         except OracleError:
@@ -490,8 +490,6 @@ class TransformersGenerator:
             return tok.encode(word, add_special_tokens=False)
 
         yes_ids, no_ids = _first_ids(encode, yes), _first_ids(encode, no)
-        if not seen:  # pragma: no cover - every causal LM calls its output layer
-            return _yes_share(out.logits[0, -1], yes_ids, no_ids)
         wanted_ids = sorted(set(yes_ids) | set(no_ids))
         logits = _head_logits_fp32(head, seen[-1][0, -1], wanted_ids)  # [len(wanted_ids)]
         where = {tid: i for i, tid in enumerate(wanted_ids)}
