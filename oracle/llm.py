@@ -478,7 +478,9 @@ class TransformersGenerator:
             hook = head.register_forward_hook(lambda _m, args, _out: seen.append(args[0]))
             try:
                 with torch.inference_mode():
-                    model(input_ids=ids[:, start:], past_key_values=past, use_cache=past is not None)
+                    # the output layer on the last position only: its input is all the judge reads
+                    model(input_ids=ids[:, start:], past_key_values=past, use_cache=past is not None,
+                          logits_to_keep=1)
             finally:
                 hook.remove()
         except OracleError:
@@ -903,8 +905,8 @@ def _head_logits_fp32(head: Any, hidden: Any, token_ids: Sequence[int]) -> Any:
 
     rows = torch.as_tensor(list(token_ids), dtype=torch.long)
     with torch.inference_mode():
-        if hasattr(head, "weight_int8"):  # oracle.models.quant's Int8WeightOnlyLinear
-            weight = head.weight_int8[rows].float() * head.scales[rows].float()[:, None]
+        if hasattr(head, "dequantized"):  # oracle.models.quant's Int8WeightOnlyLinear
+            weight = head.dequantized(rows)
         else:
             weight = head.weight[rows].float()
         logits = weight @ hidden.float()

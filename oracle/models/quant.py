@@ -71,13 +71,21 @@ def _int8_linear_class():
             cache = PREFILL_BF16_CACHE and self.prefill_dtype == torch.bfloat16
             self.weight_bf16 = (q.to(torch.bfloat16) * self.scales[:, None]).contiguous() if cache else None
 
+        def dequantized(self, rows: torch.Tensor | None = None) -> torch.Tensor:
+            """The weight as float32, ``[out, in]``, or only ``rows`` (a ``[n]`` long tensor of
+            output indices): ``[n, in]``. int8 times its row's scale."""
+            q, scales = self.weight_int8, self.scales
+            if rows is not None:
+                q, scales = q[rows], scales[rows]
+            return q.float() * scales.float()[:, None]
+
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             shape = x.shape
             x2 = x.reshape(-1, self.in_features)  # [rows, in]
             if x2.shape[0] <= INT8_PACK_MAX_ROWS:
                 y = torch._weight_int8pack_mm(x2.to(torch.bfloat16), self.weight_int8, self.scales)  # [rows, out]
             elif self.prefill_dtype != torch.bfloat16:  # no bf16 instructions: an fp32 product
-                y = F.linear(x2.float(), self.weight_int8.float() * self.scales.float()[:, None])
+                y = F.linear(x2.float(), self.dequantized())
             elif self.weight_bf16 is not None:
                 y = F.linear(x2.to(torch.bfloat16), self.weight_bf16)
             else:
