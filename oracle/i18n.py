@@ -748,6 +748,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "pt": "Não há documentos para treinar: envie PDFs ou textos na aba Documentos e monte o índice.",
         "en": "There are no documents to train on: upload PDFs or texts in the Documents tab and build the index.",
     },
+    "improve.err.running": {
+        "pt": "Já há uma execução de Melhorar o Oráculo em andamento (tarefa {job_id}, desde {since}). "
+              "Acompanhe-a na aba Melhorar o Oráculo (ou com: python -m oracle train follow {job_id}), "
+              "ou cancele-a antes de iniciar outra.",
+        "en": "An Improve the Oracle run is already going on (job {job_id}, since {since}). "
+              "Follow it in the Improve the Oracle tab (or with: python -m oracle train follow {job_id}), "
+              "or cancel it before starting another.",
+    },
     "improve.err.no_run": {
         "pt": "Não há execução '{run_id}' de Melhorar o Oráculo. Veja a lista com: python -m oracle improve --list",
         "en": "There is no Improve the Oracle run '{run_id}'. See the list with: python -m oracle improve --list",

@@ -734,6 +734,29 @@ def test_start_refuses_an_empty_workspace_with_an_actionable_message(workspace):
     assert err.value.key == "improve.err.no_documents" and "aba Documentos" in str(err.value)
 
 
+def test_a_second_run_is_refused_while_one_is_queued_or_running(workspace, tmp_path, monkeypatch,
+                                                                tiny_embedder_dir):  # noqa: F811
+    """After a reload the "Melhorar o Oráculo" button is clickable while a run goes on; a second click
+    (or a second ``oracle improve``) must not queue the same hour of work behind it, but say which
+    run to follow. Once that run has ended, a new one is queued as before."""
+    from oracle import jobs
+    from oracle.errors import OracleError
+    from oracle.improve import ImproveJob, start
+
+    make_workspace(workspace, tmp_path, embedder=tiny_embedder_dir)
+    first = jobs.submit(workspace, ImproveJob(config=ImproveConfig()), start=False)  # queued, no process
+    with pytest.raises(OracleError) as err:
+        start(workspace, ImproveConfig())
+    assert err.value.key == "improve.err.running"
+    assert first.job_id in str(err.value) and "train follow" in str(err.value)
+    assert [s.job_id for s in jobs.list_jobs(workspace) if s.kind == "improve"] == [first.job_id]
+
+    jobs.cancel(workspace, first.job_id)
+    submitted = []
+    monkeypatch.setattr(jobs, "submit", lambda ws, spec, name="": submitted.append(spec) or first)
+    assert start(workspace, ImproveConfig()) == first.job_id and len(submitted) == 1
+
+
 def test_the_report_lists_every_file_that_fed_the_run(workspace, tmp_path):
     """The training questions, the pairs they were read from, and both ratings files: invalid.jsonl
     feeds the run too (a 👎 with a correction trains on it, a later 👎 without one takes an answer

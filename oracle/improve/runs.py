@@ -475,11 +475,13 @@ def start(workspace: Workspace, cfg: ImproveConfig | None = None) -> str:
 
     Raises:
         OracleError: ``improve.err.no_documents`` (nothing uploaded), ``err.index_not_found`` (no index
-            to improve: build it in the Índice tab), ``err.job`` (the job could not be queued).
+            to improve: build it in the Índice tab), ``improve.err.running`` (a run is already queued or
+            running: a second click, or a second ``oracle improve``, would redo its hour of work
+            after it), ``err.job`` (the job could not be queued).
     """
     from oracle import jobs
     from oracle.errors import IndexNotFoundError
-    from oracle.i18n import t
+    from oracle.i18n import format_datetime, t
     from oracle.index import list_indexes
     from oracle.ingest import list_documents
 
@@ -488,6 +490,10 @@ def start(workspace: Workspace, cfg: ImproveConfig | None = None) -> str:
         raise OracleError("improve.err.no_documents")
     if cfg.index_name not in list_indexes(workspace):
         raise IndexNotFoundError(name=cfg.index_name)
+    active = [s for s in jobs.list_jobs(workspace) if s.kind == JOB_KIND and s.state in jobs.ACTIVE_STATES]
+    if active:
+        raise OracleError("improve.err.running", job_id=active[0].job_id,
+                          since=format_datetime(active[0].started_at or active[0].created_at))
     status = jobs.submit(workspace, ImproveJob(config=cfg), name=t("improve.job_name"))
     return status.job_id
 
