@@ -756,6 +756,9 @@ def test_screenshot_walk_in_portuguese(browser, url, workspace, tmp_path):
         page.wait_for_timeout(800)
         _no_english(page, name)
         _shot(page, shots, name.lower().replace(" ", "-"))
+    # a slider's ↺ button, whose English name gradio hard-codes, is read aloud in Portuguese too
+    expect(page.locator("#oracle-eval-limit [data-testid=reset-button]")).to_have_attribute(
+        "aria-label", "Voltar ao valor padrão")
     page.get_by_role("tab", name="Chat").click()  # after the reload: the rating is still lit
     expect(page.locator("#oracle-chatbot").get_by_role("button", name="Gostei (marcado)")).to_be_visible()
     page.get_by_role("tab", name="Documentos").click()

@@ -32,9 +32,10 @@ BROWSER_LOCALE = {"pt": "pt-BR", "en": "en"}
 TOAST_TITLES = {"Error": "Erro", "Warning": "Aviso", "Info": "Informação", "Success": "Sucesso"}
 """Gradio's toast titles (the message type, capitalised) -> Portuguese."""
 
-LABELS = {"Liked": "Gostei (marcado)", "Disliked": "Não gostei (marcado)"}
+LABELS = {"Liked": "Gostei (marcado)", "Disliked": "Não gostei (marcado)",
+          "Reset to default value": "Voltar ao valor padrão"}
 """Tooltips (``title`` / ``aria-label``) gradio 6 hard-codes in English -> Portuguese: the
-chatbot's 👍/👎 once pressed."""
+chatbot's 👍/👎 once pressed, and a slider's ↺ button (read aloud by screen readers)."""
 
 GRADIO_PT: dict[str, Any] = {
     "common": {"anonymous": "anônimo"},
