@@ -467,6 +467,13 @@ def data_summary(workspace: Workspace, lang: str | None = None) -> dict[str, Any
 # --- the job ----------------------------------------------------------------------------------------
 
 
+def run_jobs(workspace: Workspace) -> list:
+    """The workspace's "Melhorar o Oráculo" jobs (:class:`oracle.jobs.JobStatus`), newest first."""
+    from oracle import jobs
+
+    return [s for s in jobs.list_jobs(workspace) if s.kind == JOB_KIND]
+
+
 def start(workspace: Workspace, cfg: ImproveConfig | None = None) -> str:
     """Queue a run as a background job (kind ``improve``) and start it when nothing else runs.
 
@@ -490,7 +497,7 @@ def start(workspace: Workspace, cfg: ImproveConfig | None = None) -> str:
         raise OracleError("improve.err.no_documents")
     if cfg.index_name not in list_indexes(workspace):
         raise IndexNotFoundError(name=cfg.index_name)
-    active = [s for s in jobs.list_jobs(workspace) if s.kind == JOB_KIND and s.state in jobs.ACTIVE_STATES]
+    active = [s for s in run_jobs(workspace) if s.state in jobs.ACTIVE_STATES]
     if active:
         raise OracleError("improve.err.running", job_id=active[0].job_id,
                           since=format_datetime(active[0].started_at or active[0].created_at))

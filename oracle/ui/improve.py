@@ -31,7 +31,7 @@ import gradio as gr
 
 from oracle import jobs
 from oracle.i18n import format_datetime, format_number
-from oracle.improve.runs import JOB_KIND
+from oracle.improve.runs import run_jobs
 from oracle.jobs.store import STAGES_FILE
 from oracle.ui import guide, widgets
 from oracle.ui.context import UIContext, guard, ui_error
@@ -113,15 +113,10 @@ def run_ended(job_id: str, sig: str, last: str | None) -> bool:
     return state in jobs.FINAL_STATES and state != _state_in(last, job_id)
 
 
-def improve_jobs(ws) -> list[jobs.JobStatus]:
-    """The workspace's "Melhorar o Oráculo" jobs, newest first."""
-    return [s for s in jobs.list_jobs(ws) if s.kind == JOB_KIND]
-
-
 def followed_job(ws, job_id: str | None = None) -> str | None:
     """The run the page follows: ``job_id`` when it still exists, else the running run, else the
     newest one; None when there was never a run."""
-    listed = improve_jobs(ws)
+    listed = run_jobs(ws)
     if job_id and any(s.job_id == job_id for s in listed):
         return job_id
     pool = [s for s in listed if s.state in (jobs.RUNNING, jobs.QUEUED)] or listed
