@@ -119,7 +119,7 @@ def followed_job(ws, job_id: str | None = None) -> str | None:
     listed = run_jobs(ws)
     if job_id and any(s.job_id == job_id for s in listed):
         return job_id
-    pool = [s for s in listed if s.state in (jobs.RUNNING, jobs.QUEUED)] or listed
+    pool = [s for s in listed if s.state in jobs.ACTIVE_STATES] or listed
     return pool[0].job_id if pool else None
 
 
